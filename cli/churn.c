@@ -1,0 +1,55 @@
+/* churn: the command-line front-end of libchurn. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	cli_cmd_fn fn;
+	const char *summary;
+} commands[] = {
+	{"version", cmd_version, "print the version of churn and libchurn"},
+	{"config", cmd_config, "print the effective configuration"},
+	/* CLI_COMMANDS: one line per command, in DESIGN.md order */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: churn <command> [options]   (churn <command> --help for its options)\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nexit codes: 0 ok, 64 usage, 65 bad data, 66 input missing, 69 source unavailable,\n"
+	           "            70 internal, 73 cannot create output, 74 I/O error, 75 workdir busy\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE_;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		argv[1] = "version";
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		cli_ctx ctx = {0};
+		ctx.prog = "churn";
+		ctx.cmd = commands[i].name;
+		const char *wd = getenv("CHURN_WORKDIR");
+		ctx.workdir = (wd && *wd) ? wd : ".";
+		churn_status st = churn_params_new(&ctx.params);
+		if (st)
+			return cli_fail(&ctx, st, "startup");
+		int rc = commands[i].fn(&ctx, argc - 1, argv + 1);
+		churn_params_free(ctx.params);
+		return rc < 0 ? 0 : rc;
+	}
+	fprintf(stderr, "churn: unknown command '%s' (see churn --help)\n", argv[1]);
+	return EX_USAGE_;
+}

@@ -1,0 +1,69 @@
+/*
+ * Internal core helpers shared by every module (ch_ prefix, never exported):
+ * error detail, strings, locale-independent numbers, atomic files.
+ */
+#ifndef CH_CORE_PRIVATE_H
+#define CH_CORE_PRIVATE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "churn/common.h"
+
+/* Set the thread-local detail and return st. Usage: return ch_fail(CHURN_E_PARSE, "%s:%zu: ...", ...); */
+churn_status ch_fail(churn_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefix the current detail with "what: " (keeps st). */
+churn_status ch_fail_prefix(churn_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Clear the thread-local detail (called on entry of public functions that succeed). */
+void ch_clear_error(void);
+
+char *ch_strdup(const char *s);
+char *ch_strndup(const char *s, size_t n);
+/* printf into a fresh malloc'd string; NULL on OOM. */
+char *ch_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Locale-independent number parsing of exactly [s, s+n): optional sign,
+ * digits, optional '.', digits, optional exponent. No surrounding spaces, no
+ * hex, no inf/nan. Correctly rounded. Returns false when it is not a number.
+ */
+bool ch_parse_double(const char *s, size_t n, double *out);
+/* Decimal integer, optional sign, whole string. */
+bool ch_parse_int64(const char *s, int64_t *out);
+/* Round-trip exact text for a double ("%.17g" with '.' whatever the locale); buf >= 32. */
+void ch_format_double(char *buf, size_t cap, double v);
+/* Shortest text that reads back to the same double (tries %.15g..%.17g). */
+void ch_format_double_short(char *buf, size_t cap, double v);
+
+/* ISO 8601 UTC time "2026-11-26T12:00:00Z" of t (seconds since epoch); buf >= 21. */
+void ch_format_time_utc(char *buf, size_t cap, int64_t t);
+
+/*
+ * Atomic file replacement: write to a temp file in the target's directory,
+ * then ch_atomic_commit() flushes, fsyncs and renames over the target (and
+ * fsyncs the directory). ch_atomic_abort() removes the temp file. A failure
+ * never touches the previous file at path.
+ */
+typedef struct ch_atomic {
+	char *path;
+	char *tmp;
+	FILE *fp;
+} ch_atomic;
+churn_status ch_atomic_open(ch_atomic *a, const char *path);
+churn_status ch_atomic_commit(ch_atomic *a);
+void ch_atomic_abort(ch_atomic *a);
+churn_status ch_write_file_atomic(const char *path, const void *data, size_t n);
+
+/* mkdir -p (0755). */
+churn_status ch_mkdir_p(const char *path);
+/* Read a whole file (NUL-terminated, *out_n excludes the NUL); CHURN_E_LIMIT past max bytes. */
+churn_status ch_read_file(const char *path, size_t max, char **out, size_t *out_n);
+
+/* SHA-256 of a file or buffer as 64 lowercase hex chars + NUL (hex >= 65). */
+churn_status ch_sha256_file(const char *path, char hex[65]);
+void ch_sha256_buf(const void *data, size_t n, char hex[65]);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * The dataset's internal layout, shared with the CSV reader and other
+ * modules that build columns directly (ch_ prefix, never exported).
+ */
+#ifndef CH_DATASET_PRIVATE_H
+#define CH_DATASET_PRIVATE_H
+
+#include "churn/dataset.h"
+
+#define CH_TEXT_MISSING UINT64_MAX
+
+typedef struct ch_column {
+	char *name;
+	churn_col_type type;
+	size_t n_missing;
+	/* NUMERIC: nrows values, NaN = missing */
+	double *num;
+	/* CATEGORICAL: nrows codes (-1 = missing) into levels[0..nlevels), sorted by strcmp */
+	int32_t *codes;
+	char **levels;
+	size_t nlevels;
+	/* TEXT: cell i is arena + off[i] (NUL-terminated), or missing when off[i] == CH_TEXT_MISSING */
+	char *arena;
+	size_t arena_len;
+	uint64_t *off;
+} ch_column;
+
+struct churn_dataset {
+	size_t nrows;
+	size_t ncols;
+	size_t cap;
+	ch_column *cols;
+};
+
+/* Free the buffers of one column (not the struct itself). */
+void ch_column_clear(ch_column *c);
+
+/*
+ * Append a column, taking ownership of its buffers on success (on failure the
+ * caller still owns them). Checks the name is unique and non-empty; the first
+ * column sets nrows (pass the row count), later ones must match.
+ */
+churn_status ch_dataset_take_column(churn_dataset *ds, ch_column *c, size_t nrows);
+
+/*
+ * Sort a categorical column's levels by strcmp and remap its codes. levels
+ * are owned strings; codes refer to the unsorted order on entry.
+ */
+churn_status ch_column_sort_levels(ch_column *c, size_t nrows);
+
+/* Find a level by exact text; -1 when absent (levels are sorted: bsearch). */
+int32_t ch_column_find_level(const ch_column *c, const char *s);
+
+#endif
