@@ -1,11 +1,176 @@
-/* churn/prep.h: the prep module (being written). */
+/*
+ * churn/prep.h: fitted feature preparation and stratified splits.
+ *
+ * A churn_prep ("prep spec") is fitted on training rows of a dataset and then
+ * applied to any rows, to another dataset with the same columns, or to a
+ * single raw record given as strings or JSON. It
+ *   - drops ID columns (data.id, default customerID when present) and text
+ *     columns too unique to be features (prep.max_unique_ratio);
+ *   - drops constant and all-missing columns (noted in the spec JSON
+ *     "dropped": [{"column", "reason"}]);
+ *   - imputes numeric missing values (prep.impute_numeric: median, mean,
+ *     constant = prep.impute_constant; optional "<col>_missing" indicator
+ *     feature with prep.missing_indicator) and categorical ones
+ *     (prep.impute_categorical: most_frequent, missing_level);
+ *   - one-hot encodes categoricals ("Contract=Month-to-month"), levels in
+ *     strcmp order; a two-level column whose levels are a yes/no pair
+ *     (Yes/No, True/False, 1/0, Y/N, case-insensitive) becomes one 0/1
+ *     feature ("Partner=Yes"); levels unseen at fit time encode as all zeros
+ *     (counted, see churn_prep_get_unseen_count());
+ *   - scales numerics (prep.scale: standard, minmax, none).
+ * The target (data.target, default "Churn") and ID columns are never
+ * features. The positive label is data.positive or the one of
+ * yes/true/1/y/t present (case-insensitive); a numeric 0/1 target has
+ * positive 1.
+ *
+ * The matrix never holds NaN or Inf.
+ *
+ * Thread safety: a fitted churn_prep is read-only; apply/to_json/getters are
+ * safe on one const prep shared between threads.
+ */
 #ifndef CHURN_PREP_H
 #define CHURN_PREP_H
 
 #include "churn/common.h"
+#include "churn/params.h"
+#include "churn/dataset.h"
+#include "churn/matrix.h"
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/** A fitted prep spec (opaque). @since 0.1 */
+typedef struct churn_prep churn_prep;
+
+/**
+ * Fit a prep spec on rows[0..nrows) of @p ds (@p rows NULL: all rows, nrows
+ * ignored). @p p may be NULL (defaults). *out is written only on success;
+ * free with churn_prep_free().
+ * Errors: CHURN_E_INVALID_ARG (bad arguments, bad enum-like param value),
+ * CHURN_E_NOTFOUND (target column absent; detail lists the columns),
+ * CHURN_E_PARSE (target with one class, more than two classes, missing
+ * target values unless prep.drop_missing_target, positive label absent),
+ * CHURN_E_NOMEM. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_fit(const churn_dataset *ds, const size_t *rows, size_t nrows,
+                                                      const churn_params *p, churn_prep **out);
+
+/**
+ * Apply the spec to every row of @p ds. Labels are set in the matrix when the
+ * target column is present (rows with a missing target fail with
+ * CHURN_E_PARSE unless the spec was fitted with prep.drop_missing_target, in
+ * which case those rows are left out). Feature columns absent from @p ds
+ * are imputed. A column fitted as numeric that arrives as text/categorical
+ * is parsed as numbers; a value that does not parse is CHURN_E_PARSE naming
+ * column and row. *out freed with churn_matrix_free(). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_apply(const churn_prep *prep, const churn_dataset *ds,
+                                                        churn_matrix **out);
+
+/** As churn_prep_apply() on rows[0..nrows) of @p ds, in that order. @since 0.1 */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_apply_rows(const churn_prep *prep, const churn_dataset *ds,
+                                                             const size_t *rows, size_t nrows,
+                                                             churn_matrix **out);
+
+/**
+ * As churn_prep_apply_rows() (@p rows NULL: all rows), also counting cells
+ * whose categorical level was not seen at fit time (*out_unseen, encoded as
+ * all zeros) and cells imputed (*out_imputed). Either out may be NULL.
+ * @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_apply_rows_count(const churn_prep *prep, const churn_dataset *ds,
+                                                                   const size_t *rows, size_t nrows,
+                                                                   churn_matrix **out, size_t *out_unseen,
+                                                                   size_t *out_imputed);
+
+/**
+ * Apply to raw records in JSON: one object or an array of objects, keys are
+ * column names, values strings, numbers, booleans or null (missing). Absent
+ * keys are missing. Labels are set when every record has the target.
+ * CHURN_E_PARSE on malformed JSON or a value of the wrong kind. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_apply_json(const churn_prep *prep, const char *json,
+                                                             churn_matrix **out);
+
+/**
+ * Apply to one record given as @p n name/value strings (value NULL or ""
+ * = missing). One-row matrix. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_apply_strings(const churn_prep *prep, const char *const *names,
+                                                                const char *const *values, size_t n,
+                                                                churn_matrix **out);
+
+/**
+ * Serialize the spec as JSON ({"format": "churn-prep", "version": 1, ...}).
+ * Numbers round-trip exactly. Free *out_json with churn_free(). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_to_json(const churn_prep *prep, char **out_json);
+
+/**
+ * Load a spec written by churn_prep_to_json(). CHURN_E_PARSE on malformed
+ * JSON, CHURN_E_FORMAT on another format or a newer version. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_from_json(const char *json, churn_prep **out);
+
+/** Number of features (matrix columns). @since 0.1 */
+CHURN_API size_t churn_prep_get_nfeatures(const churn_prep *prep);
+/** Feature name j (borrowed); NULL when out of range. @since 0.1 */
+CHURN_API const char *churn_prep_get_feature_name(const churn_prep *prep, size_t j);
+/** Target column name (borrowed). @since 0.1 */
+CHURN_API const char *churn_prep_get_target(const churn_prep *prep);
+/** Positive label as text (borrowed), e.g. "Yes" or "1". @since 0.1 */
+CHURN_API const char *churn_prep_get_positive(const churn_prep *prep);
+/** Number of ID columns dropped as IDs, and their names (borrowed; NULL out of range). @since 0.1 */
+CHURN_API size_t churn_prep_get_id_count(const churn_prep *prep);
+CHURN_API const char *churn_prep_get_id(const churn_prep *prep, size_t k);
+/** Rows used for fitting (after dropping missing targets) and rows dropped for a missing target. @since 0.1 */
+CHURN_API size_t churn_prep_get_fit_rows(const churn_prep *prep);
+CHURN_API size_t churn_prep_get_dropped_target_rows(const churn_prep *prep);
+/** Columns dropped at fit time and the reason (borrowed; NULL out of range). @since 0.1 */
+CHURN_API size_t churn_prep_get_dropped_count(const churn_prep *prep);
+CHURN_API const char *churn_prep_get_dropped_column(const churn_prep *prep, size_t k);
+CHURN_API const char *churn_prep_get_dropped_reason(const churn_prep *prep, size_t k);
+
+/**
+ * Target of @p ds as 0/1 with the fitted positive label; *out_y (n entries)
+ * is freed with churn_free(). CHURN_E_NOTFOUND when the target column is
+ * absent; CHURN_E_PARSE (naming the row) for a missing target value or a
+ * value that is neither the positive label nor the negative one. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_get_labels(const churn_prep *prep, const churn_dataset *ds,
+                                                             uint8_t **out_y, size_t *out_n);
+
+/** NULL is a no-op. @since 0.1 */
+CHURN_API void churn_prep_free(churn_prep *prep);
+
+/*
+ * Splits (deterministic per seed: splitmix64 + Fisher-Yates within each
+ * class). Each part's positive rate is within one row of the whole.
+ */
+
+/**
+ * Stratified train/test split of @p n rows with labels @p y (0/1).
+ * test_size in (0, 1). The index arrays are sorted ascending and freed with
+ * churn_free(). CHURN_E_INVALID_ARG for n < 2 or a bad test_size. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_split_stratified(const uint8_t *y, size_t n, double test_size,
+                                                              uint64_t seed, size_t **out_train,
+                                                              size_t *out_ntrain, size_t **out_test,
+                                                              size_t *out_ntest);
+
+/**
+ * Stratified k-fold: out_fold[i] in [0, k) is the fold of row i.
+ * CHURN_E_INVALID_ARG for k < 2 or k > n. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_split_kfold(const uint8_t *y, size_t n, size_t k, uint64_t seed,
+                                                         uint32_t *out_fold);
+
+#if defined(__GNUC__)
+static inline void churn_prep_freep(churn_prep **p)
+{
+	churn_prep_free(*p);
+}
 #endif
 
 #ifdef __cplusplus
