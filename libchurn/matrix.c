@@ -25,7 +25,8 @@ churn_status churn_matrix_new(size_t nrows, size_t ncols, churn_matrix **out)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	m->nrows = nrows;
 	m->ncols = ncols;
-	m->data = calloc((nrows * ncols) ? (nrows * ncols) : 1, sizeof(double));
+	size_t cells = nrows * ncols;
+	m->data = calloc(cells ? cells : 1, sizeof(double));
 	m->names = calloc(ncols ? ncols : 1, sizeof(char *));
 	if (!m->data || !m->names)
 		goto nomem;

@@ -1,0 +1,188 @@
+/* Workdir: layout, lock, log rotation, capped run records, JSON reads. */
+#include <churn.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test-common.h"
+
+static char *tmp;
+
+static void setup(void)
+{
+	tmp = churn_test_tmpdir();
+	ck_assert_ptr_nonnull(tmp);
+}
+
+static void teardown(void)
+{
+	churn_test_rmdir(tmp);
+	free(tmp);
+}
+
+static bool exists(const char *dir, const char *rel)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	struct stat sb;
+	return stat(path, &sb) == 0;
+}
+
+START_TEST(test_workdir_open_creates_layout)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/a/b", tmp);
+	churn_workdir *w = NULL;
+	ck_assert_int_eq(churn_workdir_open(dir, NULL, &w), CHURN_OK);
+	const char *want[] = {"data/raw", "data/processed", "reports/figures", "artifacts/models", "logs"};
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_msg(exists(dir, want[i]), "%s missing", want[i]);
+	char *j = NULL;
+	ck_assert_int_eq(churn_workdir_join(w, "reports/x.json", &j), CHURN_OK);
+	ck_assert_ptr_nonnull(strstr(j, "/a/b/reports/x.json"));
+	churn_free(j);
+	churn_workdir_free(w);
+}
+END_TEST
+
+START_TEST(test_workdir_open_unwritable)
+{
+	char file[1024], dir[1100];
+	snprintf(file, sizeof(file), "%s/plain", tmp);
+	ck_assert(churn_test_write_file(file, "x"));
+	snprintf(dir, sizeof(dir), "%s/sub", file);
+	churn_workdir *w = NULL;
+	ck_assert_int_eq(churn_workdir_open(dir, NULL, &w), CHURN_E_CREATE);
+	ck_assert_ptr_null(w);
+	ck_assert_str_ne(churn_last_error(), "");
+}
+END_TEST
+
+START_TEST(test_workdir_lock_busy)
+{
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_double(p, "workdir.lock_wait_s", 0.3), CHURN_OK);
+	int go[2];
+	ck_assert_int_eq(pipe(go), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		churn_workdir *cw = NULL;
+		if (churn_workdir_open(tmp, p, &cw) || churn_workdir_lock(cw))
+			_exit(1);
+		if (write(go[1], "x", 1) != 1)
+			_exit(1);
+		sleep(30);
+		_exit(0);
+	}
+	char c;
+	ck_assert_int_eq(read(go[0], &c, 1), 1);
+	churn_workdir *w = NULL;
+	ck_assert_int_eq(churn_workdir_open(tmp, p, &w), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_lock(w), CHURN_E_BUSY);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "lock"));
+	kill(pid, SIGKILL); /* a killed holder releases the lock */
+	waitpid(pid, NULL, 0);
+	ck_assert_int_eq(churn_workdir_lock(w), CHURN_OK);
+	churn_workdir_free(w);
+	churn_params_free(p);
+	close(go[0]);
+	close(go[1]);
+}
+END_TEST
+
+START_TEST(test_workdir_log_lines_and_rotation)
+{
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_int(p, "workdir.log_max_bytes", 2048), CHURN_OK);
+	churn_workdir *w = NULL;
+	ck_assert_int_eq(churn_workdir_open(tmp, p, &w), CHURN_OK);
+	const char *id = churn_workdir_new_run_id(w);
+	ck_assert_uint_ge(strlen(id), 20);
+	ck_assert_int_eq(churn_workdir_log(w, CHURN_LOG_INFO, "step=fetch duration_s=0.1 status=succeeded"), CHURN_OK);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/logs/pipeline.log", tmp);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char line[512];
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(line, " INFO run="));
+	ck_assert_ptr_nonnull(strstr(line, id));
+	ck_assert_ptr_nonnull(strstr(line, "step=fetch"));
+	ck_assert(line[4] == '-' && line[10] == 'T' && line[19] == 'Z');
+	for (int i = 0; i < 200; i++)
+		ck_assert_int_eq(churn_workdir_log(w, CHURN_LOG_WARN, "filler line to force a rotation of the log"), CHURN_OK);
+	struct stat sb;
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_lt(sb.st_size, 2048 + 200);
+	ck_assert(exists(tmp, "logs/pipeline.log.1"));
+	churn_workdir_free(w);
+	churn_params_free(p);
+}
+END_TEST
+
+START_TEST(test_workdir_records_capped)
+{
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	churn_workdir *w = NULL;
+	ck_assert_int_eq(churn_workdir_open(tmp, p, &w), CHURN_OK);
+	for (int i = 0; i < 25; i++) {
+		char e[64];
+		snprintf(e, sizeof(e), "{\"run_id\": \"r%d\", \"n\": %d}", i, i);
+		ck_assert_int_eq(churn_workdir_append_record(w, "reports/run_metadata.json", e), CHURN_OK);
+	}
+	char *json = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/run_metadata.json", &json, &n), CHURN_OK);
+	ck_assert_ptr_null(strstr(json, "\"r4\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"r5\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"r24\""));
+	ck_assert(strstr(json, "\"r5\"") < strstr(json, "\"r24\"")); /* oldest first */
+	churn_free(json);
+	ck_assert_int_eq(churn_workdir_append_record(w, "reports/run_metadata.json", "[1]"), CHURN_E_INVALID_ARG);
+	churn_workdir_free(w);
+	churn_params_free(p);
+}
+END_TEST
+
+START_TEST(test_workdir_corrupt_record_kept_aside)
+{
+	churn_workdir *w = NULL;
+	ck_assert_int_eq(churn_workdir_open(tmp, NULL, &w), CHURN_OK);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/reports/model_run_metadata.json", tmp);
+	ck_assert(churn_test_write_file(path, "{\"runs\": [ {\"trunc"));
+	char *json = NULL;
+	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/model_run_metadata.json", &json, NULL), CHURN_E_PARSE);
+	ck_assert_ptr_null(json);
+	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/none.json", &json, NULL), CHURN_E_NOTFOUND);
+	ck_assert_int_eq(churn_workdir_append_record(w, "reports/model_run_metadata.json", "{\"run_id\":\"a\"}"), CHURN_OK);
+	ck_assert(exists(tmp, "reports/model_run_metadata.json.corrupt"));
+	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/model_run_metadata.json", &json, NULL), CHURN_OK);
+	ck_assert_ptr_nonnull(strstr(json, "\"a\""));
+	churn_free(json);
+	churn_workdir_free(w);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("workdir");
+	TCase *tc = tcase_create("workdir");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_workdir_open_creates_layout);
+	tcase_add_test(tc, test_workdir_open_unwritable);
+	tcase_add_test(tc, test_workdir_lock_busy);
+	tcase_add_test(tc, test_workdir_log_lines_and_rotation);
+	tcase_add_test(tc, test_workdir_records_capped);
+	tcase_add_test(tc, test_workdir_corrupt_record_kept_aside);
+	suite_add_tcase(s, tc);
+	return churn_test_run(s);
+}
