@@ -1,0 +1,931 @@
+/*
+ * Parquet writer: format 2 files with data pages V1, PLAIN values, RLE
+ * definition levels, dictionary pages for categorical columns, optional ZSTD
+ * compression, and column-chunk statistics. The footer (FileMetaData) and
+ * page headers are Thrift compact protocol, encoded by thrift.c.
+ *
+ * Layout: "PAR1", row groups (for each column: [dictionary page] data
+ * pages), FileMetaData, its length (u32 LE), "PAR1". The file is streamed
+ * through ch_atomic_*: one page buffer (plus its compressed copy) is all the
+ * extra memory besides the footer, which is built as row groups complete.
+ */
+#include "churn/parquet.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <zstd.h>
+
+#include "churn/version.h"
+#include "core-private.h"
+#include "dataset-private.h"
+#include "params-private.h"
+#include "thrift-private.h"
+
+/* parquet.thrift enums */
+enum { PQ_T_INT32 = 1, PQ_T_DOUBLE = 5, PQ_T_BYTE_ARRAY = 6 };
+enum { PQ_REQUIRED = 0, PQ_OPTIONAL = 1 };
+enum { PQ_CONVERTED_UTF8 = 0 };
+enum { PQ_ENC_PLAIN = 0, PQ_ENC_RLE = 3, PQ_ENC_RLE_DICTIONARY = 8 };
+enum { PQ_CODEC_UNCOMPRESSED = 0, PQ_CODEC_ZSTD = 6 };
+enum { PQ_PAGE_DATA = 0, PQ_PAGE_DICTIONARY = 2 };
+
+/* Longest BYTE_ARRAY min/max kept in statistics (longer: min/max omitted). */
+#define PQ_STAT_MAX_BYTES 4096
+
+#define PQ_CREATED_BY "libchurn version " CHURN_VERSION_STRING " (build " CHURN_VERSION_STRING ")"
+
+typedef enum pq_src {
+	SRC_MATRIX,  /* DOUBLE REQUIRED: base[i * stride] */
+	SRC_LABELS,  /* INT32 REQUIRED from uint8 labels */
+	SRC_STRINGS, /* BYTE_ARRAY from caller strings (NULL = null) */
+	SRC_NUMERIC, /* DOUBLE OPTIONAL: base[i], NaN = null */
+	SRC_CODES,   /* BYTE_ARRAY OPTIONAL from categorical codes and levels */
+	SRC_TEXT     /* BYTE_ARRAY OPTIONAL from a text column */
+} pq_src;
+
+typedef struct pq_col {
+	const char *name;
+	int phys;
+	bool optional;
+	bool utf8;
+	bool dict; /* SRC_CODES written with a dictionary page */
+	pq_src src;
+	const double *base;
+	size_t stride;
+	const uint8_t *labels;
+	const char *const *strs;
+	const ch_column *dc; /* dataset column (SRC_CODES, SRC_TEXT) */
+} pq_col;
+
+typedef struct pq_stats {
+	uint64_t nulls;
+	uint64_t nvals; /* non-null values that count for min/max (not NaN) */
+	double dmin, dmax;
+	int32_t imin, imax;
+	const char *bmin, *bmax;
+	size_t bmin_n, bmax_n;
+} pq_stats;
+
+typedef struct pq_chunk {
+	uint64_t start;
+	int64_t dict_off;  /* -1 when none */
+	int64_t data_off;  /* first data page, -1 before it */
+	uint64_t unc, comp; /* totals including page headers */
+} pq_chunk;
+
+typedef struct pq_writer {
+	const char *path;
+	ch_atomic a;
+	bool open;
+	uint64_t pos;
+	int codec;
+	int level;
+	ZSTD_CCtx *zc;
+	size_t page_bytes;
+	size_t rg_rows;
+	size_t max_page_rows;
+	const churn_params *p;
+	ch_tbuf vals;   /* PLAIN values (or dictionary indices) of one page */
+	ch_tbuf body;   /* levels + values when the column has levels */
+	ch_tbuf comp;   /* compressed page */
+	ch_tbuf hdr;    /* page header */
+	ch_tbuf pack;   /* bit-packed run being built */
+	uint32_t *lv;   /* definition levels of one page */
+	uint32_t *idx;  /* dictionary indices of one page */
+	ch_tbuf footer;
+	ch_thrift ft;
+} pq_writer;
+
+/* ---------------------------------------------------------------- helpers */
+
+static void put_le64(uint8_t *d, uint64_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(d, &v, 8);
+#else
+	for (int k = 0; k < 8; k++)
+		d[k] = (uint8_t)(v >> (8 * k));
+#endif
+}
+
+static void put_le32(uint8_t *d, uint32_t v)
+{
+	d[0] = (uint8_t)v;
+	d[1] = (uint8_t)(v >> 8);
+	d[2] = (uint8_t)(v >> 16);
+	d[3] = (uint8_t)(v >> 24);
+}
+
+static void put_double(uint8_t *d, double v)
+{
+	uint64_t u;
+	memcpy(&u, &v, 8);
+	put_le64(d, u);
+}
+
+/* Byte offset of the first invalid UTF-8 sequence in s, or -1 when valid. */
+static long utf8_invalid_at(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len;
+		unsigned cp;
+		if (c >= 0xC2 && c <= 0xDF) {
+			len = 2;
+			cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			len = 3;
+			cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			return (long)i;
+		}
+		if (n - i < len)
+			return (long)i;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return (long)i;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return (long)i;
+		i += len;
+	}
+	return -1;
+}
+
+static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	if (c)
+		return c;
+	return an < bn ? -1 : an > bn;
+}
+
+/* Number of bits needed for values 0..n-1 (at least 1). */
+static int bit_width_for(size_t n)
+{
+	int w = 1;
+	while (w < 32 && ((size_t)1 << w) < n)
+		w++;
+	return w;
+}
+
+/*
+ * RLE / bit-packing hybrid encoding of v[0..n) with bit width w (1..32):
+ * runs of 8 or more equal values become RLE runs, the rest bit-packed groups
+ * of 8 (the last group zero-padded).
+ */
+static void rle_hybrid(ch_tbuf *out, ch_tbuf *pack, const uint32_t *v, size_t n, int w)
+{
+	size_t vbytes = (size_t)(w + 7) / 8;
+	size_t groups = 0;
+	pack->n = 0;
+	size_t i = 0;
+	while (i < n) {
+		size_t r = 1;
+		while (i + r < n && v[i + r] == v[i])
+			r++;
+		if (r >= 8) {
+			if (groups) {
+				ch_tbuf_uvarint(out, (groups << 1) | 1);
+				ch_tbuf_append(out, pack->p, pack->n);
+				groups = 0;
+				pack->n = 0;
+			}
+			ch_tbuf_uvarint(out, (uint64_t)r << 1);
+			uint8_t x[4];
+			put_le32(x, v[i]);
+			ch_tbuf_append(out, x, vbytes);
+			i += r;
+			continue;
+		}
+		/* one bit-packed group of 8 values, LSB first */
+		if (!ch_tbuf_reserve(pack, (size_t)w))
+			return;
+		uint8_t *d = pack->p + pack->n;
+		memset(d, 0, (size_t)w);
+		size_t bit = 0;
+		for (size_t k = 0; k < 8; k++, bit += (size_t)w) {
+			uint64_t x = i + k < n ? v[i + k] : 0;
+			for (int b = 0; b < w; b++)
+				if (x >> b & 1)
+					d[(bit + (size_t)b) >> 3] |= (uint8_t)(1u << ((bit + (size_t)b) & 7));
+		}
+		pack->n += (size_t)w;
+		groups++;
+		i += 8;
+	}
+	if (groups) {
+		ch_tbuf_uvarint(out, (groups << 1) | 1);
+		ch_tbuf_append(out, pack->p, pack->n);
+	}
+}
+
+/* -------------------------------------------------------------- file I/O */
+
+static churn_status w_write(pq_writer *w, const void *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, w->a.fp) != n)
+		return ch_fail(CHURN_E_IO, "%s: write failed: %s", w->path, strerror(errno ? errno : EIO));
+	w->pos += n;
+	return CHURN_OK;
+}
+
+static churn_status nomem(void)
+{
+	return ch_fail(CHURN_E_NOMEM, "out of memory");
+}
+
+/*
+ * Write one page: body (uncompressed) -> compress -> header + data.
+ * dict_n >= 0 makes it a dictionary page of dict_n entries; otherwise a data
+ * page of num_values values with the given value encoding.
+ */
+static churn_status write_page(pq_writer *w, pq_col *c, pq_chunk *ck, const uint8_t *body, size_t body_n,
+                               int32_t num_values, int encoding, int32_t dict_n)
+{
+	if (body_n > INT32_MAX)
+		return ch_fail(CHURN_E_LIMIT, "%s: column \"%s\": a page of %zu bytes exceeds the Parquet limit of 2 GiB",
+		               w->path, c->name, body_n);
+	const uint8_t *data = body;
+	size_t data_n = body_n;
+	if (w->codec == PQ_CODEC_ZSTD) {
+		size_t bound = ZSTD_compressBound(body_n);
+		w->comp.n = 0;
+		if (!ch_tbuf_reserve(&w->comp, bound))
+			return nomem();
+		size_t r = ZSTD_compressCCtx(w->zc, w->comp.p, bound, body, body_n, w->level);
+		if (ZSTD_isError(r))
+			return ch_fail(CHURN_E_INTERNAL, "%s: column \"%s\": zstd: %s", w->path, c->name, ZSTD_getErrorName(r));
+		data = w->comp.p;
+		data_n = r;
+	}
+	if (data_n > INT32_MAX)
+		return ch_fail(CHURN_E_LIMIT, "%s: column \"%s\": a page exceeds 2 GiB", w->path, c->name);
+
+	w->hdr.n = 0;
+	ch_thrift t;
+	ch_thrift_init(&t, &w->hdr);
+	ch_thrift_field_i32(&t, 1, dict_n >= 0 ? PQ_PAGE_DICTIONARY : PQ_PAGE_DATA);
+	ch_thrift_field_i32(&t, 2, (int32_t)body_n);
+	ch_thrift_field_i32(&t, 3, (int32_t)data_n);
+	if (dict_n >= 0) {
+		ch_thrift_field_struct_begin(&t, 7);
+		ch_thrift_field_i32(&t, 1, dict_n);
+		ch_thrift_field_i32(&t, 2, PQ_ENC_PLAIN);
+		ch_thrift_struct_end(&t);
+	} else {
+		ch_thrift_field_struct_begin(&t, 5);
+		ch_thrift_field_i32(&t, 1, num_values);
+		ch_thrift_field_i32(&t, 2, encoding);
+		ch_thrift_field_i32(&t, 3, PQ_ENC_RLE);
+		ch_thrift_field_i32(&t, 4, PQ_ENC_RLE);
+		ch_thrift_struct_end(&t);
+	}
+	ch_thrift_struct_end(&t);
+	if (w->hdr.oom)
+		return nomem();
+
+	if (dict_n >= 0)
+		ck->dict_off = (int64_t)w->pos;
+	else if (ck->data_off < 0)
+		ck->data_off = (int64_t)w->pos;
+	churn_status st = w_write(w, w->hdr.p, w->hdr.n);
+	if (!st)
+		st = w_write(w, data, data_n);
+	ck->unc += w->hdr.n + body_n;
+	ck->comp += w->hdr.n + data_n;
+	return st;
+}
+
+/* ------------------------------------------------------- value gathering */
+
+static void stat_double(pq_stats *s, double v)
+{
+	if (isnan(v))
+		return;
+	if (!s->nvals++) {
+		s->dmin = s->dmax = v;
+		return;
+	}
+	if (v < s->dmin)
+		s->dmin = v;
+	if (v > s->dmax)
+		s->dmax = v;
+}
+
+static void stat_bytes(pq_stats *s, const char *b, size_t n)
+{
+	if (!s->nvals++) {
+		s->bmin = s->bmax = b;
+		s->bmin_n = s->bmax_n = n;
+		return;
+	}
+	if (bytes_cmp(b, n, s->bmin, s->bmin_n) < 0) {
+		s->bmin = b;
+		s->bmin_n = n;
+	}
+	if (bytes_cmp(b, n, s->bmax, s->bmax_n) > 0) {
+		s->bmax = b;
+		s->bmax_n = n;
+	}
+}
+
+/* Cell i of a BYTE_ARRAY column; NULL when null. */
+static const char *cell_bytes(const pq_col *c, size_t i, size_t *n)
+{
+	const char *s = NULL;
+	switch (c->src) {
+	case SRC_STRINGS:
+		s = c->strs[i];
+		break;
+	case SRC_CODES:
+		if (c->dc->codes[i] >= 0)
+			s = c->dc->levels[c->dc->codes[i]];
+		break;
+	case SRC_TEXT:
+		if (c->dc->off[i] != CH_TEXT_MISSING)
+			s = c->dc->arena + c->dc->off[i];
+		break;
+	default:
+		break;
+	}
+	if (s)
+		*n = strlen(s);
+	return s;
+}
+
+/*
+ * Fill w->vals (and w->lv for optional columns) with the page starting at
+ * row i, at most `left` rows; returns the number of rows taken.
+ */
+static size_t fill_page(pq_writer *w, pq_col *c, size_t i, size_t left, pq_stats *s)
+{
+	w->vals.n = 0;
+	size_t k = 0;
+	switch (c->src) {
+	case SRC_MATRIX: {
+		k = left < w->page_bytes / 8 ? left : w->page_bytes / 8;
+		if (k == 0)
+			k = 1;
+		if (!ch_tbuf_reserve(&w->vals, k * 8))
+			return 0;
+		uint8_t *d = w->vals.p;
+		const double *src = c->base + i * c->stride;
+		double mn = INFINITY, mx = -INFINITY;
+		uint64_t nv = 0;
+		for (size_t r = 0; r < k; r++, src += c->stride) {
+			double v = *src;
+			put_double(d + 8 * r, v);
+			nv += !isnan(v);
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
+		}
+		if (nv) {
+			stat_double(s, mn);
+			stat_double(s, mx);
+		}
+		w->vals.n = k * 8;
+		return k;
+	}
+	case SRC_LABELS: {
+		k = left < w->page_bytes / 4 ? left : w->page_bytes / 4;
+		if (k == 0)
+			k = 1;
+		if (!ch_tbuf_reserve(&w->vals, k * 4))
+			return 0;
+		for (size_t r = 0; r < k; r++) {
+			int32_t v = c->labels[i + r];
+			put_le32(w->vals.p + 4 * r, (uint32_t)v);
+			if (!s->nvals++) {
+				s->imin = s->imax = v;
+			} else {
+				s->imin = v < s->imin ? v : s->imin;
+				s->imax = v > s->imax ? v : s->imax;
+			}
+		}
+		w->vals.n = k * 4;
+		return k;
+	}
+	case SRC_NUMERIC: {
+		k = left < w->max_page_rows ? left : w->max_page_rows;
+		if (!ch_tbuf_reserve(&w->vals, k * 8))
+			return 0;
+		uint8_t *d = w->vals.p;
+		size_t nv = 0;
+		for (size_t r = 0; r < k; r++) {
+			double v = c->base[i + r];
+			if (isnan(v)) {
+				w->lv[r] = 0;
+				s->nulls++;
+			} else {
+				w->lv[r] = 1;
+				put_double(d + 8 * nv++, v);
+				stat_double(s, v);
+			}
+		}
+		w->vals.n = nv * 8;
+		return k;
+	}
+	case SRC_CODES:
+		if (c->dict) {
+			k = left < w->max_page_rows ? left : w->max_page_rows;
+			size_t nv = 0;
+			for (size_t r = 0; r < k; r++) {
+				int32_t code = c->dc->codes[i + r];
+				if (code < 0) {
+					w->lv[r] = 0;
+					s->nulls++;
+				} else {
+					w->lv[r] = 1;
+					w->idx[nv++] = (uint32_t)code;
+					const char *lvl = c->dc->levels[code];
+					stat_bytes(s, lvl, strlen(lvl));
+				}
+			}
+			/* indices: bit width byte + RLE/bit-packed hybrid */
+			int bw = bit_width_for(c->dc->nlevels);
+			ch_tbuf_u8(&w->vals, (uint8_t)bw);
+			rle_hybrid(&w->vals, &w->pack, w->idx, nv, bw);
+			return w->vals.oom ? 0 : k;
+		}
+		/* fall through: PLAIN strings */
+		/* FALLTHROUGH */
+	case SRC_STRINGS:
+	case SRC_TEXT:
+		while (k < left && k < w->max_page_rows && (k == 0 || w->vals.n < w->page_bytes)) {
+			size_t n = 0;
+			const char *b = cell_bytes(c, i + k, &n);
+			if (!b) {
+				if (c->optional)
+					w->lv[k] = 0;
+				s->nulls++;
+			} else {
+				if (c->optional)
+					w->lv[k] = 1;
+				if (n > UINT32_MAX) {
+					w->vals.oom = true;
+					return 0;
+				}
+				ch_tbuf_u32le(&w->vals, (uint32_t)n);
+				ch_tbuf_append(&w->vals, b, n);
+				stat_bytes(s, b, n);
+			}
+			k++;
+		}
+		return w->vals.oom ? 0 : k;
+	}
+	return 0;
+}
+
+/* Write the column chunk of column c for rows [r0, r1), then its metadata to the footer. */
+static churn_status write_chunk(pq_writer *w, pq_col *c, size_t r0, size_t r1, uint64_t *unc_total)
+{
+	pq_chunk ck = {.start = w->pos, .dict_off = -1, .data_off = -1};
+	pq_stats s;
+	memset(&s, 0, sizeof(s));
+	churn_status st = CHURN_OK;
+
+	if (c->dict) {
+		/* dictionary page: every level, PLAIN */
+		w->vals.n = 0;
+		for (size_t k = 0; k < c->dc->nlevels; k++) {
+			size_t n = strlen(c->dc->levels[k]);
+			ch_tbuf_u32le(&w->vals, (uint32_t)n);
+			ch_tbuf_append(&w->vals, c->dc->levels[k], n);
+		}
+		if (w->vals.oom)
+			return nomem();
+		if (c->dc->nlevels > INT32_MAX)
+			return ch_fail(CHURN_E_LIMIT, "column \"%s\": too many levels", c->name);
+		st = write_page(w, c, &ck, w->vals.p, w->vals.n, 0, 0, (int32_t)c->dc->nlevels);
+		if (st)
+			return st;
+	}
+
+	for (size_t i = r0; i < r1;) {
+		size_t k = fill_page(w, c, i, r1 - i, &s);
+		if (k == 0)
+			return nomem();
+		const uint8_t *body = w->vals.p;
+		size_t body_n = w->vals.n;
+		if (c->optional) {
+			w->body.n = 0;
+			ch_tbuf_u32le(&w->body, 0);
+			rle_hybrid(&w->body, &w->pack, w->lv, k, 1);
+			if (w->body.oom)
+				return nomem();
+			put_le32(w->body.p, (uint32_t)(w->body.n - 4));
+			ch_tbuf_append(&w->body, w->vals.p, w->vals.n);
+			if (w->body.oom)
+				return nomem();
+			body = w->body.p;
+			body_n = w->body.n;
+		}
+		st = write_page(w, c, &ck, body, body_n, (int32_t)k, c->dict ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN, -1);
+		if (st)
+			return st;
+		i += k;
+	}
+
+	/* ColumnChunk */
+	ch_thrift *t = &w->ft;
+	ch_thrift_elem_struct_begin(t);
+	ch_thrift_field_i64(t, 2, (int64_t)ck.start);
+	ch_thrift_field_struct_begin(t, 3); /* ColumnMetaData */
+	ch_thrift_field_i32(t, 1, c->phys);
+	size_t nenc = 1 + (c->optional ? 1 : 0) + (c->dict ? 1 : 0);
+	ch_thrift_field_list_begin(t, 2, CH_TT_I32, nenc);
+	ch_thrift_elem_i32(t, PQ_ENC_PLAIN);
+	if (c->optional)
+		ch_thrift_elem_i32(t, PQ_ENC_RLE);
+	if (c->dict)
+		ch_thrift_elem_i32(t, PQ_ENC_RLE_DICTIONARY);
+	ch_thrift_field_list_begin(t, 3, CH_TT_BINARY, 1);
+	ch_thrift_elem_string(t, c->name);
+	ch_thrift_field_i32(t, 4, w->codec);
+	ch_thrift_field_i64(t, 5, (int64_t)(r1 - r0));
+	ch_thrift_field_i64(t, 6, (int64_t)ck.unc);
+	ch_thrift_field_i64(t, 7, (int64_t)ck.comp);
+	ch_thrift_field_i64(t, 9, ck.data_off >= 0 ? ck.data_off : (int64_t)ck.start);
+	if (ck.dict_off >= 0)
+		ch_thrift_field_i64(t, 11, ck.dict_off);
+	ch_thrift_field_struct_begin(t, 12); /* Statistics */
+	uint8_t mn[8], mx[8];
+	const void *pmin = NULL, *pmax = NULL;
+	size_t nmin = 0, nmax = 0;
+	if (s.nvals) {
+		if (c->phys == PQ_T_DOUBLE) {
+			/* zero: min is written -0.0, max +0.0 (parquet.thrift ColumnOrder notes) */
+			put_double(mn, s.dmin == 0 ? -0.0 : s.dmin);
+			put_double(mx, s.dmax == 0 ? 0.0 : s.dmax);
+			pmin = mn;
+			pmax = mx;
+			nmin = nmax = 8;
+		} else if (c->phys == PQ_T_INT32) {
+			put_le32(mn, (uint32_t)s.imin);
+			put_le32(mx, (uint32_t)s.imax);
+			pmin = mn;
+			pmax = mx;
+			nmin = nmax = 4;
+		} else if (s.bmin_n <= PQ_STAT_MAX_BYTES && s.bmax_n <= PQ_STAT_MAX_BYTES) {
+			pmin = s.bmin;
+			pmax = s.bmax;
+			nmin = s.bmin_n;
+			nmax = s.bmax_n;
+		}
+	}
+	/* legacy min/max (signed order) only for numeric types */
+	if (pmin && c->phys != PQ_T_BYTE_ARRAY) {
+		ch_thrift_field_binary(t, 1, pmax, nmax);
+		ch_thrift_field_binary(t, 2, pmin, nmin);
+	}
+	ch_thrift_field_i64(t, 3, (int64_t)s.nulls);
+	if (pmin) {
+		ch_thrift_field_binary(t, 5, pmax, nmax);
+		ch_thrift_field_binary(t, 6, pmin, nmin);
+	}
+	ch_thrift_struct_end(t); /* Statistics */
+	ch_thrift_struct_end(t); /* ColumnMetaData */
+	ch_thrift_struct_end(t); /* ColumnChunk */
+	if (w->footer.oom)
+		return nomem();
+	*unc_total += ck.unc;
+	return CHURN_OK;
+}
+
+/* ---------------------------------------------------------------- writer */
+
+static churn_status read_options(pq_writer *w, const churn_params *p)
+{
+	const char *comp = churn_params_get_str(p, "parquet.compression");
+	if (strcmp(comp, "zstd") == 0)
+		w->codec = PQ_CODEC_ZSTD;
+	else if (strcmp(comp, "none") == 0 || strcmp(comp, "uncompressed") == 0)
+		w->codec = PQ_CODEC_UNCOMPRESSED;
+	else
+		return ch_fail(CHURN_E_INVALID_ARG, "parquet.compression: unknown codec \"%s\" (use zstd or none)", comp);
+	w->level = (int)churn_params_get_int(p, "parquet.zstd_level");
+	w->rg_rows = (size_t)churn_params_get_int(p, "parquet.row_group_rows");
+	w->page_bytes = (size_t)churn_params_get_int(p, "parquet.page_bytes");
+	w->max_page_rows = w->page_bytes / 8 ? w->page_bytes / 8 : 1;
+	return CHURN_OK;
+}
+
+static void write_kv_and_tail(pq_writer *w, const cJSON *kv, size_t ncols)
+{
+	ch_thrift *t = &w->ft;
+	if (kv) {
+		size_t n = (size_t)cJSON_GetArraySize(kv);
+		ch_thrift_field_list_begin(t, 5, CH_TT_STRUCT, n);
+		for (const cJSON *it = kv->child; it; it = it->next) {
+			ch_thrift_elem_struct_begin(t);
+			ch_thrift_field_string(t, 1, it->string);
+			ch_thrift_field_string(t, 2, it->valuestring);
+			ch_thrift_struct_end(t);
+		}
+	}
+	ch_thrift_field_string(t, 6, PQ_CREATED_BY);
+	ch_thrift_field_list_begin(t, 7, CH_TT_STRUCT, ncols);
+	for (size_t j = 0; j < ncols; j++) {
+		ch_thrift_elem_struct_begin(t);   /* ColumnOrder */
+		ch_thrift_field_struct_begin(t, 1); /* TYPE_ORDER: TypeDefinedOrder {} */
+		ch_thrift_struct_end(t);
+		ch_thrift_struct_end(t);
+	}
+	ch_thrift_struct_end(t); /* FileMetaData */
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static churn_status check_names(const pq_col *cols, size_t ncols)
+{
+	for (size_t j = 0; j < ncols; j++) {
+		const char *nm = cols[j].name;
+		if (!nm || !*nm)
+			return ch_fail(CHURN_E_INVALID_ARG, "parquet: column %zu has an empty name", j);
+		if (utf8_invalid_at(nm, strlen(nm)) >= 0)
+			return ch_fail(CHURN_E_INVALID_ARG, "parquet: column %zu: name is not valid UTF-8", j);
+	}
+	/* duplicates: sort a copy of the name pointers */
+	const char **v = malloc(ncols * sizeof(*v));
+	if (!v)
+		return nomem();
+	for (size_t j = 0; j < ncols; j++)
+		v[j] = cols[j].name;
+	churn_status st = CHURN_OK;
+	qsort(v, ncols, sizeof(*v), strp_cmp);
+	for (size_t j = 1; j < ncols; j++)
+		if (strcmp(v[j - 1], v[j]) == 0) {
+			st = ch_fail(CHURN_E_INVALID_ARG, "parquet: duplicate column name \"%s\"", v[j]);
+			break;
+		}
+	free(v);
+	return st;
+}
+
+/* Check that every string cell of BYTE_ARRAY columns is valid UTF-8. */
+static churn_status check_strings(const pq_col *cols, size_t ncols, size_t nrows)
+{
+	for (size_t j = 0; j < ncols; j++) {
+		const pq_col *c = &cols[j];
+		if (c->src == SRC_STRINGS || c->src == SRC_TEXT) {
+			for (size_t i = 0; i < nrows; i++) {
+				size_t n = 0;
+				const char *b = cell_bytes(c, i, &n);
+				long at = b ? utf8_invalid_at(b, n) : -1;
+				if (at >= 0)
+					return ch_fail(CHURN_E_INVALID_ARG, "parquet: column \"%s\", row %zu, byte %ld: invalid UTF-8",
+					               c->name, i + 1, at + 1);
+			}
+		} else if (c->src == SRC_CODES) {
+			for (size_t k = 0; k < c->dc->nlevels; k++) {
+				long at = utf8_invalid_at(c->dc->levels[k], strlen(c->dc->levels[k]));
+				if (at >= 0)
+					return ch_fail(CHURN_E_INVALID_ARG, "parquet: column \"%s\", level \"%s\": invalid UTF-8",
+					               c->name, c->dc->levels[k]);
+			}
+		}
+	}
+	return CHURN_OK;
+}
+
+static churn_status write_file(const char *path, pq_col *cols, size_t ncols, size_t nrows, const churn_params *p_in)
+{
+	pq_writer w;
+	memset(&w, 0, sizeof(w));
+	w.path = path;
+	churn_params *own = NULL;
+	cJSON *kv = NULL;
+	churn_status st = CHURN_OK;
+
+	if (!p_in) {
+		st = churn_params_new(&own);
+		if (st)
+			return st;
+	}
+	const churn_params *p = p_in ? p_in : own;
+	w.p = p;
+	if ((st = read_options(&w, p)))
+		goto out;
+	const char *kvs = churn_params_get_str(p, "parquet.kv");
+	if (kvs && *kvs) {
+		kv = cJSON_Parse(kvs);
+		if (!kv || !cJSON_IsObject(kv)) {
+			st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: not a JSON object");
+			goto out;
+		}
+		for (const cJSON *it = kv->child; it; it = it->next)
+			if (!cJSON_IsString(it)) {
+				st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: value of \"%s\" is not a string", it->string);
+				goto out;
+			}
+	}
+	if ((st = check_names(cols, ncols)) || (st = check_strings(cols, ncols, nrows)))
+		goto out;
+
+	if (w.codec == PQ_CODEC_ZSTD && !(w.zc = ZSTD_createCCtx())) {
+		st = nomem();
+		goto out;
+	}
+	w.lv = malloc(w.max_page_rows * sizeof(*w.lv));
+	w.idx = malloc(w.max_page_rows * sizeof(*w.idx));
+	if (!w.lv || !w.idx) {
+		st = nomem();
+		goto out;
+	}
+
+	/* footer head: version, schema, num_rows, row_groups list header */
+	size_t nrg = nrows ? (nrows + w.rg_rows - 1) / w.rg_rows : 0;
+	ch_thrift *t = &w.ft;
+	ch_thrift_init(t, &w.footer);
+	ch_thrift_field_i32(t, 1, 2);
+	ch_thrift_field_list_begin(t, 2, CH_TT_STRUCT, ncols + 1);
+	ch_thrift_elem_struct_begin(t);
+	ch_thrift_field_string(t, 4, "schema");
+	ch_thrift_field_i32(t, 5, (int32_t)ncols);
+	ch_thrift_struct_end(t);
+	for (size_t j = 0; j < ncols; j++) {
+		ch_thrift_elem_struct_begin(t);
+		ch_thrift_field_i32(t, 1, cols[j].phys);
+		ch_thrift_field_i32(t, 3, cols[j].optional ? PQ_OPTIONAL : PQ_REQUIRED);
+		ch_thrift_field_string(t, 4, cols[j].name);
+		if (cols[j].utf8) {
+			ch_thrift_field_i32(t, 6, PQ_CONVERTED_UTF8);
+			ch_thrift_field_struct_begin(t, 10); /* LogicalType */
+			ch_thrift_field_struct_begin(t, 1);  /* STRING: StringType {} */
+			ch_thrift_struct_end(t);
+			ch_thrift_struct_end(t);
+		}
+		ch_thrift_struct_end(t);
+	}
+	ch_thrift_field_i64(t, 3, (int64_t)nrows);
+	ch_thrift_field_list_begin(t, 4, CH_TT_STRUCT, nrg);
+	if (w.footer.oom) {
+		st = nomem();
+		goto out;
+	}
+
+	if ((st = ch_atomic_open(&w.a, path)))
+		goto out;
+	w.open = true;
+	if ((st = w_write(&w, "PAR1", 4)))
+		goto out;
+
+	for (size_t g = 0; g < nrg; g++) {
+		size_t r0 = g * w.rg_rows;
+		size_t r1 = r0 + w.rg_rows < nrows ? r0 + w.rg_rows : nrows;
+		uint64_t rg_start = w.pos;
+		ch_thrift_elem_struct_begin(t); /* RowGroup */
+		ch_thrift_field_list_begin(t, 1, CH_TT_STRUCT, ncols);
+		uint64_t total_unc = 0;
+		for (size_t j = 0; j < ncols; j++)
+			if ((st = write_chunk(&w, &cols[j], r0, r1, &total_unc)))
+				goto out;
+		ch_thrift_field_i64(t, 2, (int64_t)total_unc);
+		ch_thrift_field_i64(t, 3, (int64_t)(r1 - r0));
+		ch_thrift_field_i64(t, 5, (int64_t)rg_start);
+		ch_thrift_field_i64(t, 6, (int64_t)(w.pos - rg_start));
+		if (nrg <= INT16_MAX)
+			ch_thrift_field_i16(t, 7, (int16_t)g);
+		ch_thrift_struct_end(t);
+		if (w.footer.oom) {
+			st = nomem();
+			goto out;
+		}
+		if (!ch_progress(p, "parquet", r1, nrows)) {
+			st = ch_fail(CHURN_E_STATE, "%s: cancelled", path);
+			goto out;
+		}
+	}
+	write_kv_and_tail(&w, kv, ncols);
+	if (w.footer.oom) {
+		st = nomem();
+		goto out;
+	}
+	if (w.footer.n > UINT32_MAX) {
+		st = ch_fail(CHURN_E_LIMIT, "%s: footer too large", path);
+		goto out;
+	}
+	uint8_t tail[8];
+	put_le32(tail, (uint32_t)w.footer.n);
+	memcpy(tail + 4, "PAR1", 4);
+	if ((st = w_write(&w, w.footer.p, w.footer.n)) || (st = w_write(&w, tail, 8)))
+		goto out;
+	w.open = false;
+	if ((st = ch_atomic_commit(&w.a)))
+		goto out;
+	ch_log(p, CHURN_LOG_INFO, "wrote %s: %zu rows, %zu columns, %zu row groups, %llu bytes", path, nrows, ncols, nrg,
+	       (unsigned long long)w.pos);
+out:
+	if (w.open)
+		ch_atomic_abort(&w.a);
+	ZSTD_freeCCtx(w.zc);
+	ch_tbuf_free(&w.vals);
+	ch_tbuf_free(&w.body);
+	ch_tbuf_free(&w.comp);
+	ch_tbuf_free(&w.hdr);
+	ch_tbuf_free(&w.pack);
+	ch_tbuf_free(&w.footer);
+	free(w.lv);
+	free(w.idx);
+	cJSON_Delete(kv);
+	churn_params_free(own);
+	if (!st)
+		ch_clear_error();
+	return st;
+}
+
+churn_status churn_parquet_write_matrix(const char *path, const churn_matrix *m, const char *target_name,
+                                        const char *id_name, const char *const *ids, const churn_params *p)
+{
+	if (!path || !*path || !m)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_write_matrix: path or matrix is NULL");
+	size_t nrows = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m);
+	const uint8_t *labels = churn_matrix_get_labels(m);
+	if (target_name && !labels)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: target column \"%s\" requested but the matrix has no labels", path,
+		               target_name);
+	if (id_name && !ids && nrows)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: id column \"%s\" requested without ids", path, id_name);
+	size_t ncols = nf + (id_name ? 1 : 0) + (target_name ? 1 : 0);
+	if (!ncols)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: nothing to write (no features, id or target)", path);
+	pq_col *cols = calloc(ncols, sizeof(*cols));
+	if (!cols)
+		return nomem();
+	size_t j = 0;
+	if (id_name) {
+		bool any_null = false;
+		for (size_t i = 0; i < nrows && !any_null; i++)
+			any_null = !ids[i];
+		cols[j++] = (pq_col){.name = id_name, .phys = PQ_T_BYTE_ARRAY, .optional = any_null, .utf8 = true,
+		                     .src = SRC_STRINGS, .strs = ids};
+	}
+	const double *data = churn_matrix_get_data_const(m);
+	for (size_t f = 0; f < nf; f++)
+		cols[j++] = (pq_col){.name = churn_matrix_get_feature_name(m, f), .phys = PQ_T_DOUBLE,
+		                     .src = SRC_MATRIX, .base = data + f, .stride = nf};
+	if (target_name)
+		cols[j++] = (pq_col){.name = target_name, .phys = PQ_T_INT32, .src = SRC_LABELS, .labels = labels};
+	churn_status st = write_file(path, cols, ncols, nrows, p);
+	free(cols);
+	return st;
+}
+
+churn_status churn_parquet_write_dataset(const char *path, const churn_dataset *ds, const churn_params *p)
+{
+	if (!path || !*path || !ds)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_write_dataset: path or dataset is NULL");
+	if (!ds->ncols)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: the dataset has no columns", path);
+	bool dict = p ? churn_params_get_bool(p, "parquet.dictionary") : true;
+	pq_col *cols = calloc(ds->ncols, sizeof(*cols));
+	if (!cols)
+		return nomem();
+	for (size_t j = 0; j < ds->ncols; j++) {
+		const ch_column *dc = &ds->cols[j];
+		pq_col *c = &cols[j];
+		c->name = dc->name;
+		c->optional = true;
+		c->dc = dc;
+		switch (dc->type) {
+		case CHURN_COL_NUMERIC:
+			c->phys = PQ_T_DOUBLE;
+			c->src = SRC_NUMERIC;
+			c->base = dc->num;
+			break;
+		case CHURN_COL_CATEGORICAL:
+			c->phys = PQ_T_BYTE_ARRAY;
+			c->utf8 = true;
+			c->src = SRC_CODES;
+			c->dict = dict;
+			break;
+		default:
+			c->phys = PQ_T_BYTE_ARRAY;
+			c->utf8 = true;
+			c->src = SRC_TEXT;
+			break;
+		}
+	}
+	churn_status st = write_file(path, cols, ds->ncols, ds->nrows, p);
+	free(cols);
+	return st;
+}
