@@ -1,0 +1,61 @@
+/* churn data | ml | run: the pipelines in a workdir. */
+#include "cli.h"
+
+#include <string.h>
+
+typedef churn_status (*pipeline_fn)(const char *workdir, const churn_params *p, char **out_record);
+
+static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, bool data_opts, const char *summary)
+{
+	const char *source = NULL, *models = NULL;
+	bool no_figures = false;
+	cli_opt data_table[] = {
+		{"source", "SRC", &source, NULL, "https://, http://, file://, path or synthetic:N[?seed=S] (default data.source)"},
+		{"no-figures", NULL, NULL, &no_figures, "skip drawing figures (faster)"},
+		{"models", "LIST", &models, NULL, "models to train (default logreg,gbm)"},
+		{0}};
+	cli_opt ml_table[] = {
+		{"no-figures", NULL, NULL, &no_figures, "skip drawing figures (faster)"},
+		{"models", "LIST", &models, NULL, "models to train (default logreg,gbm)"},
+		{0}};
+	int rc = cli_parse(ctx, argc, argv, data_opts ? data_table : ml_table, summary);
+	if (rc)
+		return rc;
+	churn_status st = CHURN_OK;
+	if (source && (st = churn_params_set_str(ctx->params, "data.source", source)))
+		return cli_fail(ctx, st, "--source");
+	if (models && (st = churn_params_set_str(ctx->params, "pipeline.models", models)))
+		return cli_fail(ctx, st, "--models");
+	if (no_figures && (st = churn_params_set_bool(ctx->params, "pipeline.figures", false)))
+		return cli_fail(ctx, st, "--no-figures");
+	char *record = NULL;
+	st = fn(ctx->workdir, ctx->params, &record);
+	if (ctx->json && record)
+		printf("%s\n", record);
+	churn_free(record);
+	if (st) {
+		char what[64];
+		snprintf(what, sizeof(what), "%s pipeline failed", ctx->cmd);
+		return cli_fail(ctx, st, what);
+	}
+	if (!ctx->quiet && !ctx->json)
+		fprintf(stderr, "churn %s: succeeded (workdir %s; see reports/run_metadata.json)\n", ctx->cmd, ctx->workdir);
+	return 0;
+}
+
+int cmd_data(cli_ctx *ctx, int argc, char **argv)
+{
+	return run_pipeline(ctx, argc, argv, churn_pipeline_data, true,
+	                    "data pipeline: fetch (conditional GET), profile, prepare, EDA");
+}
+
+int cmd_ml(cli_ctx *ctx, int argc, char **argv)
+{
+	return run_pipeline(ctx, argc, argv, churn_pipeline_ml, false,
+	                    "ML pipeline: split 70/30, train logreg + gbm, evaluate, save artifacts");
+}
+
+int cmd_run(cli_ctx *ctx, int argc, char **argv)
+{
+	return run_pipeline(ctx, argc, argv, churn_pipeline_run, true, "the data pipeline, then the ML pipeline");
+}

@@ -1,0 +1,1032 @@
+/*
+ * The data and ML pipelines: steps over the library's modules, run under the
+ * workdir lock, staged and committed so a failure leaves the previous good
+ * outputs in place, and recorded in reports/run_metadata.json.
+ */
+#include "churn/pipeline.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "churn/csv.h"
+#include "churn/dataset.h"
+#include "churn/eda.h"
+#include "churn/fetch.h"
+#include "churn/matrix.h"
+#include "churn/metrics.h"
+#include "churn/model.h"
+#include "churn/parquet.h"
+#include "churn/prep.h"
+#include "churn/profile.h"
+#include "churn/workdir.h"
+#include "core-private.h"
+#include "params-private.h"
+
+#define MAX_STEPS 16
+#define MAX_STAGED 64
+
+/* One pipeline run: its steps, staged outputs and record fields. */
+struct run {
+	churn_workdir *w;
+	churn_params *p;       /* copy of the caller's params, logging into the workdir */
+	const char *pipeline;  /* "data" | "ml" */
+	char run_id[48];
+	double t0;
+	int64_t started;
+	char *staging;         /* <wd>/.staging/<run_id> */
+	char *staged[MAX_STAGED];
+	size_t nstaged;
+	struct {
+		const char *name;
+		double duration;
+		bool ok;
+	} steps[MAX_STEPS];
+	size_t nsteps;
+	cJSON *fields;         /* source, sha256, rows, columns, churn_rate, ... */
+	cJSON *model_records;  /* borrowed: appended to model_run_metadata.json after commit */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* rm -rf of a directory we own (staging), without spawning a shell. */
+static void remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		unlink(path);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *sub = ch_asprintf("%s/%s", path, e->d_name);
+		if (!sub)
+			break;
+		struct stat sb;
+		if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
+			remove_tree(sub);
+		else
+			unlink(sub);
+		free(sub);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+/* A path in the staging area for output @p rel, registered for commit. */
+static churn_status stage(struct run *r, const char *rel, char **out)
+{
+	if (r->nstaged == MAX_STAGED)
+		return ch_fail(CHURN_E_INTERNAL, "too many staged outputs");
+	char *path = ch_asprintf("%s/%s", r->staging, rel);
+	char *copy = ch_strdup(rel);
+	if (!path || !copy) {
+		free(path);
+		free(copy);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	churn_status st = ch_mkdir_p(path);
+	*slash = '/';
+	if (st) {
+		free(path);
+		free(copy);
+		return st;
+	}
+	r->staged[r->nstaged++] = copy;
+	*out = path;
+	return CHURN_OK;
+}
+
+/* Move one staged file or directory's files into place (each rename is atomic). */
+static churn_status commit_one(struct run *r, const char *rel)
+{
+	char *src = ch_asprintf("%s/%s", r->staging, rel);
+	char *dst = ch_asprintf("%s/%s", churn_workdir_get_path(r->w), rel);
+	churn_status st = CHURN_OK;
+	if (!src || !dst) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	struct stat sb;
+	if (lstat(src, &sb) != 0)
+		goto out; /* a step registered an output it then did not need */
+	if (S_ISDIR(sb.st_mode)) {
+		if ((st = ch_mkdir_p(dst)))
+			goto out;
+		DIR *d = opendir(src);
+		if (!d) {
+			st = ch_fail(CHURN_E_IO, "%s: %s", src, strerror(errno));
+			goto out;
+		}
+		struct dirent *e;
+		while (!st && (e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			char *sub = ch_asprintf("%s/%s", rel, e->d_name);
+			if (!sub) {
+				st = ch_fail(CHURN_E_NOMEM, "out of memory");
+				break;
+			}
+			st = commit_one(r, sub);
+			free(sub);
+		}
+		closedir(d);
+		goto out;
+	}
+	if (rename(src, dst) != 0)
+		st = ch_fail(CHURN_E_IO, "%s: cannot move into place: %s", dst, strerror(errno));
+out:
+	free(src);
+	free(dst);
+	return st;
+}
+
+/* mkdir -p of the directory that will hold output @p rel in the workdir. */
+static churn_status make_parent(struct run *r, const char *rel)
+{
+	char *dst = ch_asprintf("%s/%s", churn_workdir_get_path(r->w), rel);
+	if (!dst)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char *slash = strrchr(dst, '/');
+	*slash = '\0';
+	churn_status st = ch_mkdir_p(dst);
+	free(dst);
+	return st;
+}
+
+static churn_status run_begin(struct run *r, churn_workdir *w, const churn_params *p, const char *pipeline)
+{
+	memset(r, 0, sizeof(*r));
+	r->w = w;
+	r->pipeline = pipeline;
+	r->t0 = now_s();
+	r->started = (int64_t)time(NULL);
+	churn_status st = churn_params_copy(p, &r->p);
+	if (st)
+		return st;
+	churn_params_set_log(r->p, churn_workdir_log_fn, w, CHURN_LOG_INFO);
+	snprintf(r->run_id, sizeof(r->run_id), "%s", churn_workdir_new_run_id(w));
+	if (!(r->fields = cJSON_CreateObject()))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	/* Leftovers of a killed run are removed here, under the lock. */
+	char *root = ch_asprintf("%s/.staging", churn_workdir_get_path(w));
+	if (!root)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	remove_tree(root);
+	r->staging = ch_asprintf("%s/%s", root, r->run_id);
+	free(root);
+	if (!r->staging)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = ch_mkdir_p(r->staging)))
+		return st;
+	char line[256];
+	snprintf(line, sizeof(line), "pipeline=%s status=started", pipeline);
+	churn_workdir_log(w, CHURN_LOG_INFO, line);
+	return CHURN_OK;
+}
+
+static void step_done(struct run *r, const char *name, double t0, churn_status st)
+{
+	double d = now_s() - t0;
+	if (r->nsteps < MAX_STEPS) {
+		r->steps[r->nsteps].name = name;
+		r->steps[r->nsteps].duration = d;
+		r->steps[r->nsteps].ok = (st == CHURN_OK);
+		r->nsteps++;
+	}
+	char line[1400];
+	if (st)
+		snprintf(line, sizeof(line), "pipeline=%s step=%s duration_s=%.3f status=failed error=\"%s\"", r->pipeline,
+		         name, d, churn_last_error());
+	else
+		snprintf(line, sizeof(line), "pipeline=%s step=%s duration_s=%.3f status=succeeded", r->pipeline, name, d);
+	char saved[1024];
+	snprintf(saved, sizeof(saved), "%s", churn_last_error());
+	churn_workdir_log(r->w, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
+	ch_fail(st, "%s", saved);
+}
+
+/* Commit staged outputs (on success), write the run record, clean up. */
+static churn_status run_end(struct run *r, churn_status st, char **out_record)
+{
+	char error[1024];
+	snprintf(error, sizeof(error), "%s", st ? churn_last_error() : "");
+	if (!st) {
+		double t0 = now_s();
+		/* First make every destination directory, so a failure moves nothing. */
+		for (size_t i = 0; i < r->nstaged && !st; i++)
+			st = make_parent(r, r->staged[i]);
+		for (size_t i = 0; i < r->nstaged && !st; i++)
+			st = commit_one(r, r->staged[i]);
+		cJSON *mr;
+		cJSON_ArrayForEach(mr, r->model_records)
+		{
+			char *text = st ? NULL : cJSON_PrintUnformatted(mr);
+			if (text)
+				st = churn_workdir_append_record(r->w, "reports/model_run_metadata.json", text);
+			free(text);
+		}
+		step_done(r, "commit", t0, st);
+		if (st)
+			snprintf(error, sizeof(error), "%s", churn_last_error());
+	}
+	if (r->staging) {
+		remove_tree(r->staging);
+		char *root = ch_asprintf("%s/.staging", churn_workdir_get_path(r->w));
+		if (root) {
+			rmdir(root);
+			free(root);
+		}
+	}
+	char t_start[32], t_end[32];
+	ch_format_time_utc(t_start, sizeof(t_start), r->started);
+	ch_format_time_utc(t_end, sizeof(t_end), (int64_t)time(NULL));
+	cJSON *rec = cJSON_CreateObject();
+	cJSON *steps = cJSON_CreateArray();
+	if (rec && steps) {
+		cJSON_AddStringToObject(rec, "run_id", r->run_id);
+		cJSON_AddStringToObject(rec, "pipeline", r->pipeline);
+		cJSON_AddStringToObject(rec, "started_at", t_start);
+		cJSON_AddStringToObject(rec, "finished_at", t_end);
+		cJSON_AddNumberToObject(rec, "duration_s", round((now_s() - r->t0) * 1000) / 1000);
+		cJSON_AddStringToObject(rec, "status", st ? "failed" : "succeeded");
+		if (st)
+			cJSON_AddStringToObject(rec, "error", error);
+		else
+			cJSON_AddNullToObject(rec, "error");
+		static const char *const keys[] = {"source", "sha256", "rows", "columns", "churn_rate"};
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			cJSON *v = r->fields ? cJSON_GetObjectItemCaseSensitive(r->fields, keys[k]) : NULL;
+			cJSON_AddItemToObject(rec, keys[k], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
+		}
+		cJSON *extra;
+		cJSON_ArrayForEach(extra, r->fields)
+		{
+			if (!cJSON_GetObjectItemCaseSensitive(rec, extra->string))
+				cJSON_AddItemToObject(rec, extra->string, cJSON_Duplicate(extra, 1));
+		}
+		for (size_t i = 0; i < r->nsteps; i++) {
+			cJSON *s = cJSON_CreateObject();
+			if (!s)
+				break;
+			cJSON_AddStringToObject(s, "name", r->steps[i].name);
+			cJSON_AddNumberToObject(s, "duration_s", round(r->steps[i].duration * 1000) / 1000);
+			cJSON_AddStringToObject(s, "status", r->steps[i].ok ? "succeeded" : "failed");
+			cJSON_AddItemToArray(steps, s);
+		}
+		cJSON_AddItemToObject(rec, "steps", steps);
+		steps = NULL;
+	}
+	cJSON_Delete(steps);
+	char *text = rec ? cJSON_Print(rec) : NULL;
+	cJSON_Delete(rec);
+	if (text) {
+		churn_status rst = churn_workdir_append_record(r->w, "reports/run_metadata.json", text);
+		if (rst && !st)
+			st = rst;
+	}
+	char line[1400];
+	snprintf(line, sizeof(line), "pipeline=%s status=%s duration_s=%.3f%s%s%s", r->pipeline,
+	         st ? "failed" : "succeeded", now_s() - r->t0, st ? " error=\"" : "", st ? error : "", st ? "\"" : "");
+	churn_workdir_log(r->w, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
+	if (out_record)
+		*out_record = text;
+	else
+		free(text);
+	for (size_t i = 0; i < r->nstaged; i++)
+		free(r->staged[i]);
+	free(r->staging);
+	cJSON_Delete(r->fields);
+	churn_params_free(r->p);
+	if (st)
+		ch_fail(st, "%s", error); /* the caller sees the step's error, not a later one */
+	return st;
+}
+
+#define STEP(r, name, call)                                   \
+	do {                                                      \
+		double t0_ = now_s();                                 \
+		st = (call);                                          \
+		step_done((r), (name), t0_, st);                      \
+		if (st)                                               \
+			goto out;                                         \
+	} while (0)
+
+/* ------------------------------------------------------------------ */
+/* Shared pieces                                                        */
+
+/* Row ids of the first ID column the prep spec names (NULL when none). */
+static const char **collect_ids(const churn_prep *prep, const churn_dataset *ds, const char **out_name)
+{
+	*out_name = NULL;
+	if (churn_prep_get_id_count(prep) == 0)
+		return NULL;
+	const char *name = churn_prep_get_id(prep, 0);
+	size_t j;
+	if (churn_dataset_find_col(ds, name, &j) != CHURN_OK)
+		return NULL;
+	size_t n = churn_dataset_get_nrows(ds);
+	const char **ids = malloc((n ? n : 1) * sizeof(*ids));
+	if (!ids)
+		return NULL;
+	char buf[64];
+	for (size_t i = 0; i < n; i++) {
+		const char *s = churn_dataset_get_text(ds, j, i);
+		if (!s && churn_dataset_get_col_type(ds, j) == CHURN_COL_CATEGORICAL) {
+			const int32_t *codes = churn_dataset_get_codes(ds, j);
+			s = codes[i] < 0 ? NULL : churn_dataset_get_level(ds, j, (size_t)codes[i]);
+		}
+		(void)buf;
+		ids[i] = s;
+	}
+	*out_name = name;
+	return ids;
+}
+
+/*
+ * The processed data set as CSV: the ID column (when the spec has one), every
+ * feature, then the target as 0/1. Numbers round-trip exactly.
+ */
+static churn_status write_processed_csv(const char *path, const churn_matrix *x, const char *target,
+                                        const char *id_name, const char *const *ids)
+{
+	size_t n = churn_matrix_get_nrows(x), p = churn_matrix_get_ncols(x);
+	churn_dataset *ds = NULL;
+	double *col = malloc((n ? n : 1) * sizeof(double));
+	churn_status st = col ? churn_dataset_new(&ds) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (st)
+		goto out;
+	if (id_name && ids && (st = churn_dataset_add_text(ds, id_name, ids, n)))
+		goto out;
+	const double *data = churn_matrix_get_data_const(x);
+	for (size_t j = 0; j < p; j++) {
+		for (size_t i = 0; i < n; i++)
+			col[i] = data[i * p + j];
+		if ((st = churn_dataset_add_numeric(ds, churn_matrix_get_feature_name(x, j), col, n)))
+			goto out;
+	}
+	const uint8_t *y = churn_matrix_get_labels(x);
+	if (y && target) {
+		for (size_t i = 0; i < n; i++)
+			col[i] = y[i];
+		if ((st = churn_dataset_add_numeric(ds, target, col, n)))
+			goto out;
+	}
+	st = churn_csv_write_file(ds, path);
+out:
+	free(col);
+	churn_dataset_free(ds);
+	return st;
+}
+
+static churn_status save_string(const char *path, const char *s)
+{
+	return ch_write_file_atomic(path, s, strlen(s));
+}
+
+static double positive_rate(const churn_matrix *x)
+{
+	const uint8_t *y = churn_matrix_get_labels(x);
+	size_t n = churn_matrix_get_nrows(x), pos = 0;
+	if (!y || !n)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		pos += y[i];
+	return (double)pos / (double)n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data pipeline: fetch -> profile -> prepare -> eda                    */
+
+struct data_state {
+	char *raw_path;
+	churn_fetch_info *info;
+	churn_dataset *ds;
+	churn_prep *prep;
+	churn_matrix *x;
+	churn_eda *eda;
+};
+
+static churn_status step_fetch(struct run *r, struct data_state *d)
+{
+	const char *source = churn_params_get_str(r->p, "data.source");
+	char *name = NULL;
+	churn_status st = churn_fetch_default_name(source, &name);
+	if (st)
+		return st;
+	d->raw_path = ch_asprintf("%s/data/raw/%s", churn_workdir_get_path(r->w), name);
+	churn_free(name);
+	if (!d->raw_path)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = churn_fetch(source, d->raw_path, r->p, &d->info)))
+		return st;
+	cJSON_AddStringToObject(r->fields, "source", source);
+	cJSON_AddStringToObject(r->fields, "sha256", churn_fetch_info_get_sha256(d->info));
+	cJSON_AddStringToObject(r->fields, "raw_path", d->raw_path + strlen(churn_workdir_get_path(r->w)) + 1);
+	cJSON_AddBoolToObject(r->fields, "source_changed", churn_fetch_info_is_changed(d->info));
+	return CHURN_OK;
+}
+
+static churn_status step_profile(struct run *r, struct data_state *d)
+{
+	size_t skipped = 0;
+	churn_status st = churn_csv_read_file(d->raw_path, r->p, &d->ds, &skipped);
+	if (st)
+		return st;
+	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_nrows(d->ds));
+	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_ncols(d->ds));
+	if (skipped)
+		cJSON_AddNumberToObject(r->fields, "skipped_rows", (double)skipped);
+	churn_profile *prof = NULL;
+	char *json_path = NULL, *csv_path = NULL;
+	if ((st = churn_profile_compute(d->ds, r->p, &prof)))
+		goto out;
+	if ((st = stage(r, "reports/summary.json", &json_path)) || (st = stage(r, "reports/summary.csv", &csv_path)))
+		goto out;
+	if ((st = churn_profile_save_json(prof, json_path)) || (st = churn_profile_save_csv(prof, csv_path)))
+		goto out;
+out:
+	free(json_path);
+	free(csv_path);
+	churn_profile_free(prof);
+	return st;
+}
+
+static churn_status step_prepare(struct run *r, struct data_state *d)
+{
+	churn_status st = churn_prep_fit(d->ds, NULL, 0, r->p, &d->prep);
+	if (st)
+		return st;
+	if ((st = churn_prep_apply(d->prep, d->ds, &d->x)))
+		return st;
+	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(d->x));
+	cJSON_AddNumberToObject(r->fields, "features", (double)churn_matrix_get_ncols(d->x));
+	const char *id_name = NULL;
+	const char **ids = collect_ids(d->prep, d->ds, &id_name);
+	char *pq = NULL, *csv = NULL, *spec_path = NULL, *spec = NULL;
+	if ((st = stage(r, "data/processed/churn.parquet", &pq)) || (st = stage(r, "data/processed/churn.csv", &csv)) ||
+	    (st = stage(r, "artifacts/prep.json", &spec_path)))
+		goto out;
+	const char *target = churn_prep_get_target(d->prep);
+	if ((st = churn_parquet_write_matrix(pq, d->x, target, id_name, ids, r->p)))
+		goto out;
+	if ((st = write_processed_csv(csv, d->x, target, id_name, ids)))
+		goto out;
+	if ((st = churn_prep_to_json(d->prep, &spec)) || (st = save_string(spec_path, spec)))
+		goto out;
+out:
+	free(ids);
+	free(pq);
+	free(csv);
+	free(spec_path);
+	churn_free(spec);
+	return st;
+}
+
+/* Random-forest importance (impurity and permutation) for the EDA figure. */
+static churn_status eda_importance(struct run *r, struct data_state *d)
+{
+	size_t p = churn_matrix_get_ncols(d->x);
+	churn_model *forest = NULL;
+	double *imp = malloc((p ? p : 1) * sizeof(double)), *perm = malloc((p ? p : 1) * sizeof(double));
+	const char **names = malloc((p ? p : 1) * sizeof(char *));
+	churn_status st = (imp && perm && names) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	size_t n_imp = 0;
+	if (st || (st = churn_model_new(CHURN_MODEL_FOREST, &forest)) || (st = churn_model_fit(forest, d->x, r->p)))
+		goto out;
+	if ((st = churn_model_get_importance(forest, imp, p, &n_imp)))
+		goto out;
+	if ((st = churn_model_permutation_importance(forest, d->x, (uint64_t)churn_params_get_int(r->p, "split.seed"),
+	                                             perm, p)))
+		goto out;
+	for (size_t j = 0; j < p; j++)
+		names[j] = churn_matrix_get_feature_name(d->x, j);
+	st = churn_eda_set_importance(d->eda, names, imp, perm, p);
+out:
+	churn_model_free(forest);
+	free(imp);
+	free(perm);
+	free(names);
+	return st;
+}
+
+static churn_status step_eda(struct run *r, struct data_state *d)
+{
+	churn_status st = churn_eda_compute(d->ds, r->p, &d->eda);
+	if (st)
+		return st;
+	if ((st = churn_eda_set_correlation(d->eda, d->x)))
+		return st;
+	if (churn_params_get_bool(r->p, "pipeline.importance") && (st = eda_importance(r, d)))
+		return st;
+	/* Revenue at risk needs model scores: the ML pipeline adds it. */
+	char *path = NULL;
+	if ((st = stage(r, "reports/eda.json", &path)))
+		return st;
+	st = churn_eda_save_json(d->eda, path);
+	free(path);
+	return st;
+}
+
+static churn_status step_figures(struct run *r, struct data_state *d)
+{
+	char *dir = NULL;
+	churn_status st = stage(r, "reports/figures/", &dir);
+	if (st)
+		return st;
+	st = churn_eda_draw_figures(d->eda, dir, r->p);
+	free(dir);
+	return st;
+}
+
+static churn_status data_locked(churn_workdir *w, const churn_params *p, char **out_record)
+{
+	struct run r;
+	struct data_state d = {0};
+	churn_status st = run_begin(&r, w, p, "data");
+	if (st)
+		goto out;
+	STEP(&r, "fetch", step_fetch(&r, &d));
+	STEP(&r, "profile", step_profile(&r, &d));
+	STEP(&r, "prepare", step_prepare(&r, &d));
+	STEP(&r, "eda", step_eda(&r, &d));
+	if (churn_params_get_bool(r.p, "pipeline.figures"))
+		STEP(&r, "figures", step_figures(&r, &d));
+out:
+	st = run_end(&r, st, out_record);
+	free(d.raw_path);
+	churn_fetch_info_free(d.info);
+	churn_dataset_free(d.ds);
+	churn_prep_free(d.prep);
+	churn_matrix_free(d.x);
+	churn_eda_free(d.eda);
+	return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* ML pipeline: processed data -> split -> models -> metrics            */
+
+struct ml_state {
+	churn_dataset *ds;     /* raw rows of the last data run */
+	churn_prep *prep;      /* the spec that made the processed data set */
+	churn_matrix *x;       /* all rows, as in data/processed */
+	churn_matrix *train, *test;
+	size_t *tr, *te;
+	size_t ntr, nte;
+	char sha256[65];
+	cJSON *metrics;        /* {"models": {...}} of metrics.json */
+	cJSON *records;        /* model records, appended after commit */
+	double best_auc;
+	churn_model *best;     /* borrowed from models[] */
+	churn_model *models[3];
+	size_t nmodels;
+};
+
+/* The raw CSV of the last successful data run, from its record in the workdir. */
+static churn_status find_raw_input(struct run *r, char **out_path)
+{
+	char *json = NULL;
+	churn_status st = churn_workdir_read_json(churn_workdir_get_path(r->w), "reports/run_metadata.json", &json, NULL);
+	if (st == CHURN_E_NOTFOUND)
+		return ch_fail(CHURN_E_NOTFOUND, "%s: no completed data run yet; run `churn data` first",
+		               churn_workdir_get_path(r->w));
+	if (st)
+		return st;
+	cJSON *doc = cJSON_Parse(json);
+	churn_free(json);
+	cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
+	const char *raw = NULL;
+	for (int i = cJSON_GetArraySize(runs) - 1; i >= 0 && !raw; i--) {
+		cJSON *e = cJSON_GetArrayItem(runs, i);
+		cJSON *pl = cJSON_GetObjectItemCaseSensitive(e, "pipeline");
+		cJSON *stt = cJSON_GetObjectItemCaseSensitive(e, "status");
+		cJSON *rp = cJSON_GetObjectItemCaseSensitive(e, "raw_path");
+		if (cJSON_IsString(pl) && !strcmp(pl->valuestring, "data") && cJSON_IsString(stt) &&
+		    !strcmp(stt->valuestring, "succeeded") && cJSON_IsString(rp))
+			raw = rp->valuestring;
+	}
+	if (!raw) {
+		cJSON_Delete(doc);
+		return ch_fail(CHURN_E_NOTFOUND, "%s: no completed data run yet; run `churn data` first",
+		               churn_workdir_get_path(r->w));
+	}
+	*out_path = ch_asprintf("%s/%s", churn_workdir_get_path(r->w), raw);
+	cJSON_Delete(doc);
+	return *out_path ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+}
+
+static churn_status step_load(struct run *r, struct ml_state *m)
+{
+	char *raw = NULL, *spec = NULL, *spec_path = NULL;
+	churn_status st = find_raw_input(r, &raw);
+	if (st)
+		return st;
+	if ((st = churn_workdir_join(r->w, "artifacts/prep.json", &spec_path)))
+		goto out;
+	if ((st = ch_read_file(spec_path, 64u << 20, &spec, NULL)))
+		goto out;
+	if ((st = churn_prep_from_json(spec, &m->prep)))
+		goto out;
+	if ((st = churn_csv_read_file(raw, r->p, &m->ds, NULL)))
+		goto out;
+	if ((st = ch_sha256_file(raw, m->sha256)))
+		goto out;
+	if ((st = churn_prep_apply(m->prep, m->ds, &m->x)))
+		goto out;
+	if (!churn_matrix_get_labels(m->x)) {
+		st = ch_fail(CHURN_E_PARSE, "%s: no target column '%s'", raw, churn_prep_get_target(m->prep));
+		goto out;
+	}
+	cJSON_AddStringToObject(r->fields, "source", raw + strlen(churn_workdir_get_path(r->w)) + 1);
+	cJSON_AddStringToObject(r->fields, "sha256", m->sha256);
+	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_matrix_get_nrows(m->x));
+	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_ncols(m->ds));
+	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(m->x));
+out:
+	free(raw);
+	free(spec);
+	free(spec_path);
+	return st;
+}
+
+static churn_status step_split(struct run *r, struct ml_state *m)
+{
+	const uint8_t *y = churn_matrix_get_labels(m->x);
+	size_t n = churn_matrix_get_nrows(m->x);
+	churn_status st = churn_split_stratified(y, n, churn_params_get_double(r->p, "split.test_size"),
+	                                         (uint64_t)churn_params_get_int(r->p, "split.seed"), &m->tr, &m->ntr,
+	                                         &m->te, &m->nte);
+	if (st)
+		return st;
+	if ((st = churn_matrix_subset_rows(m->x, m->tr, m->ntr, &m->train)))
+		return st;
+	st = churn_matrix_subset_rows(m->x, m->te, m->nte, &m->test);
+	cJSON_AddNumberToObject(r->fields, "train_rows", (double)m->ntr);
+	cJSON_AddNumberToObject(r->fields, "test_rows", (double)m->nte);
+	return st;
+}
+
+/* ROC, PR, confusion and lift figures of the trained models. */
+static churn_status model_figures(struct run *r, struct ml_state *m)
+{
+	size_t k = m->nmodels, n = m->nte;
+	const uint8_t *y = churn_matrix_get_labels(m->test);
+	double *buf = malloc((k * (n + 1) * 4 + k * 10 + 1) * sizeof(double));
+	double *prob = malloc((n ? n : 1) * sizeof(double));
+	char *dir = NULL, *path = NULL;
+	churn_status st = (buf && prob) ? stage(r, "reports/figures/", &dir) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (st)
+		goto out;
+	const char *labels[3];
+	const double *fpr[3], *tpr[3], *rec[3], *prec[3], *lift[3];
+	double *thr = malloc((n + 1) * sizeof(double));
+	size_t nroc[3], npr[3];
+	double auc[3], ap[3];
+	if (!thr) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	double base = positive_rate(m->test);
+	for (size_t i = 0; i < k && !st; i++) {
+		double *b = buf + i * ((n + 1) * 4 + 10);
+		size_t got = 0;
+		labels[i] = churn_model_kind_name(churn_model_get_kind(m->models[i]));
+		if ((st = churn_model_predict(m->models[i], m->test, prob, n, &got)))
+			break;
+		if ((st = churn_metrics_roc_curve(y, prob, n, b, b + (n + 1), thr, n + 1, &nroc[i])))
+			break;
+		if ((st = churn_metrics_pr_curve(y, prob, n, b + 2 * (n + 1), b + 3 * (n + 1), thr, n + 1, &npr[i])))
+			break;
+		if ((st = churn_metrics_lift(y, prob, n, 10, b + 4 * (n + 1), NULL)))
+			break;
+		if ((st = churn_metrics_roc_auc(y, prob, n, &auc[i])) ||
+		    (st = churn_metrics_average_precision(y, prob, n, &ap[i])))
+			break;
+		fpr[i] = b;
+		tpr[i] = b + (n + 1);
+		prec[i] = b + 2 * (n + 1);
+		rec[i] = b + 3 * (n + 1);
+		lift[i] = b + 4 * (n + 1);
+		churn_confusion c;
+		if ((st = churn_metrics_confusion(y, prob, n, churn_model_get_threshold(m->models[i]), &c)))
+			break;
+		free(path);
+		path = ch_asprintf("%s/confusion_%s", dir, labels[i]);
+		char title[96];
+		snprintf(title, sizeof(title), "Confusion matrix: %s (test set)", labels[i]);
+		if (!path || (st = churn_plot_confusion(path, title, c.tp, c.fp, c.tn, c.fn, r->p)))
+			st = st ? st : ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	free(thr);
+	if (st)
+		goto out;
+	free(path);
+	if (!(path = ch_asprintf("%s/roc_curve", dir)) ||
+	    (st = churn_plot_roc(path, "ROC curve (test set)", k, labels, fpr, tpr, nroc, auc, r->p)))
+		goto out_nomem;
+	free(path);
+	if (!(path = ch_asprintf("%s/pr_curve", dir)) ||
+	    (st = churn_plot_pr(path, "Precision-recall curve (test set)", k, labels, rec, prec, npr, ap, base, r->p)))
+		goto out_nomem;
+	free(path);
+	if (!(path = ch_asprintf("%s/lift_chart", dir)) ||
+	    (st = churn_plot_lift(path, "Lift by decile (test set)", k, labels, lift, 10, r->p)))
+		goto out_nomem;
+	goto out;
+out_nomem:
+	if (!st)
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+out:
+	free(path);
+	free(dir);
+	free(buf);
+	free(prob);
+	return st;
+}
+
+static churn_status train_one(struct run *r, struct ml_state *m, churn_model_kind kind)
+{
+	const char *name = churn_model_kind_name(kind);
+	churn_model *model = NULL;
+	double *prob = malloc((m->nte ? m->nte : 1) * sizeof(double));
+	char *metrics = NULL, *params = NULL, *art = NULL, *rel = NULL, *buf = NULL;
+	char trained_at[32];
+	churn_status st = prob ? churn_model_new(kind, &model) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (st)
+		goto out;
+	if ((st = churn_model_fit(model, m->train, r->p)))
+		goto out;
+	ch_format_time_utc(trained_at, sizeof(trained_at), (int64_t)time(NULL));
+	double threshold = churn_params_get_double(r->p, "pipeline.threshold");
+	size_t got = 0;
+	if ((st = churn_model_set_threshold(model, threshold)) ||
+	    (st = churn_model_predict(model, m->test, prob, m->nte, &got)))
+		goto out;
+	const uint8_t *y = churn_matrix_get_labels(m->test);
+	if ((st = churn_metrics_compute_json(y, prob, m->nte, threshold, &metrics)))
+		goto out;
+	if ((st = churn_model_set_prep(model, m->prep)) || (st = churn_model_set_metrics_json(model, metrics)) ||
+	    (st = churn_model_set_training_info(model, m->ntr, m->sha256)))
+		goto out;
+	if (!(rel = ch_asprintf("artifacts/models/%s.json", name))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	size_t nbytes = 0;
+	if ((st = stage(r, rel, &art)) || (st = churn_model_to_buffer(model, &buf, &nbytes)) ||
+	    (st = ch_write_file_atomic(art, buf, nbytes)))
+		goto out;
+	if ((st = churn_model_get_params_json(model, &params)))
+		goto out;
+	/* metrics.json entry and the model run record */
+	cJSON *mj = cJSON_Parse(metrics), *pj = cJSON_Parse(params);
+	cJSON *models = cJSON_GetObjectItemCaseSensitive(m->metrics, "models");
+	cJSON *rec = cJSON_CreateObject(), *a = cJSON_CreateObject();
+	if (!mj || !pj || !rec || !a) {
+		cJSON_Delete(mj);
+		cJSON_Delete(pj);
+		cJSON_Delete(rec);
+		cJSON_Delete(a);
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	cJSON_AddItemToObject(models, name, cJSON_Duplicate(mj, 1));
+	char hex[65];
+	ch_sha256_buf(buf, nbytes, hex);
+	cJSON_AddStringToObject(rec, "run_id", r->run_id);
+	cJSON_AddStringToObject(rec, "model", name);
+	cJSON_AddStringToObject(rec, "trained_at", trained_at);
+	cJSON_AddItemToObject(rec, "params", pj);
+	cJSON_AddItemToObject(rec, "metrics", mj);
+	cJSON_AddStringToObject(a, "path", rel);
+	cJSON_AddStringToObject(a, "sha256", hex);
+	cJSON_AddNumberToObject(a, "bytes", (double)nbytes);
+	cJSON_AddItemToObject(rec, "artifact", a);
+	cJSON_AddNumberToObject(rec, "train_rows", (double)m->ntr);
+	cJSON_AddNumberToObject(rec, "test_rows", (double)m->nte);
+	cJSON_AddNumberToObject(rec, "iterations", (double)churn_model_get_iterations(model));
+	cJSON_AddBoolToObject(rec, "converged", churn_model_is_converged(model));
+	cJSON_AddItemToArray(m->records, rec);
+	double auc = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(models, name), "roc_auc"));
+	m->models[m->nmodels++] = model;
+	if (!m->best || auc > m->best_auc) {
+		m->best = model;
+		m->best_auc = auc;
+	}
+	model = NULL;
+out:
+	churn_model_free(model);
+	free(prob);
+	churn_free(metrics);
+	churn_free(params);
+	churn_free(buf);
+	free(art);
+	free(rel);
+	return st;
+}
+
+/* metrics.json, and revenue at risk from the best model's scores merged into eda.json. */
+static churn_status step_report(struct run *r, struct ml_state *m)
+{
+	char stamp[32], *path = NULL, *text = NULL, *eda_json = NULL, *old = NULL;
+	ch_format_time_utc(stamp, sizeof(stamp), (int64_t)time(NULL));
+	cJSON *doc = cJSON_CreateObject();
+	churn_status st = doc ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	cJSON *eda_doc = NULL, *rev_doc = NULL;
+	churn_eda *eda = NULL;
+	double *prob = NULL;
+	if (st)
+		goto out;
+	cJSON_AddStringToObject(doc, "generated_at", stamp);
+	cJSON_AddStringToObject(doc, "run_id", r->run_id);
+	cJSON_AddItemToObject(doc, "models", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m->metrics, "models"), 1));
+	if (m->best)
+		cJSON_AddStringToObject(doc, "best_model", churn_model_kind_name(churn_model_get_kind(m->best)));
+	if (!(text = cJSON_Print(doc))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((st = stage(r, "reports/metrics.json", &path)) || (st = save_string(path, text)))
+		goto out;
+	/* Revenue at risk: every customer scored by the best model. */
+	size_t n = churn_matrix_get_nrows(m->x), got = 0;
+	if (!m->best || !(prob = malloc((n ? n : 1) * sizeof(double))))
+		goto out;
+	if ((st = churn_model_predict(m->best, m->x, prob, n, &got)))
+		goto out;
+	if ((st = churn_eda_compute(m->ds, r->p, &eda)) ||
+	    (st = churn_eda_set_revenue_at_risk(eda, m->ds, prob, churn_model_get_threshold(m->best))) ||
+	    (st = churn_eda_to_json(eda, &eda_json)))
+		goto out;
+	rev_doc = cJSON_Parse(eda_json);
+	cJSON *rev = rev_doc ? cJSON_DetachItemFromObjectCaseSensitive(rev_doc, "revenue_at_risk") : NULL;
+	if (!rev)
+		goto out;
+	cJSON_AddStringToObject(rev, "model", churn_model_kind_name(churn_model_get_kind(m->best)));
+	cJSON_AddStringToObject(rev, "run_id", r->run_id);
+	if (churn_workdir_read_json(churn_workdir_get_path(r->w), "reports/eda.json", &old, NULL) == CHURN_OK)
+		eda_doc = cJSON_Parse(old);
+	if (!eda_doc)
+		eda_doc = rev_doc, rev_doc = NULL; /* no EDA yet: keep the freshly computed one */
+	cJSON_DeleteItemFromObjectCaseSensitive(eda_doc, "revenue_at_risk");
+	cJSON_AddItemToObject(eda_doc, "revenue_at_risk", rev);
+	free(text);
+	free(path);
+	path = NULL;
+	if (!(text = cJSON_Print(eda_doc))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((st = stage(r, "reports/eda.json", &path)) || (st = save_string(path, text)))
+		goto out;
+out:
+	cJSON_Delete(doc);
+	cJSON_Delete(eda_doc);
+	cJSON_Delete(rev_doc);
+	churn_eda_free(eda);
+	churn_free(eda_json);
+	free(old);
+	free(prob);
+	free(text);
+	free(path);
+	return st;
+}
+
+static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **out_record)
+{
+	struct run r;
+	struct ml_state m = {0};
+	churn_status st = run_begin(&r, w, p, "ml");
+	if (st)
+		goto out;
+	m.metrics = cJSON_CreateObject();
+	m.records = cJSON_CreateArray();
+	if (!m.metrics || !m.records || !cJSON_AddObjectToObject(m.metrics, "models")) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r.model_records = m.records;
+	STEP(&r, "load", step_load(&r, &m));
+	STEP(&r, "split", step_split(&r, &m));
+	/* models: a comma-separated list of kinds */
+	char list[128];
+	snprintf(list, sizeof(list), "%s", churn_params_get_str(r.p, "pipeline.models"));
+	char *save = NULL;
+	for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		churn_model_kind kind;
+		double t0 = now_s();
+		if ((st = churn_model_kind_from_name(tok, &kind))) {
+			step_done(&r, "models", t0, st);
+			goto out;
+		}
+		if (m.nmodels == 3)
+			break;
+		static const char *const step_names[] = {"train_logreg", "train_gbm", "train_forest"};
+		STEP(&r, step_names[kind], train_one(&r, &m, kind));
+	}
+	if (!m.nmodels) {
+		st = ch_fail(CHURN_E_INVALID_ARG, "pipeline.models names no model");
+		goto out;
+	}
+	STEP(&r, "report", step_report(&r, &m));
+	if (churn_params_get_bool(r.p, "pipeline.figures"))
+		STEP(&r, "figures", model_figures(&r, &m));
+out:
+	st = run_end(&r, st, out_record);
+	churn_dataset_free(m.ds);
+	churn_prep_free(m.prep);
+	churn_matrix_free(m.x);
+	churn_matrix_free(m.train);
+	churn_matrix_free(m.test);
+	churn_free(m.tr);
+	churn_free(m.te);
+	for (size_t i = 0; i < m.nmodels; i++)
+		churn_model_free(m.models[i]);
+	cJSON_Delete(m.metrics);
+	cJSON_Delete(m.records);
+	return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public entry points                                                  */
+
+static churn_status open_locked(const char *workdir, const churn_params *p, churn_workdir **out)
+{
+	churn_workdir *w = NULL;
+	churn_status st = churn_workdir_open(workdir, p, &w);
+	if (st)
+		return st;
+	if ((st = churn_workdir_lock(w))) {
+		char saved[1024];
+		snprintf(saved, sizeof(saved), "%s", churn_last_error());
+		churn_workdir_log(w, CHURN_LOG_WARN, "run not started: another run holds the workdir lock");
+		churn_workdir_free(w);
+		return ch_fail(st, "%s", saved);
+	}
+	*out = w;
+	return CHURN_OK;
+}
+
+churn_status churn_pipeline_data(const char *workdir, const churn_params *p, char **out_record)
+{
+	churn_workdir *w = NULL;
+	churn_params *def = NULL;
+	churn_status st = p ? CHURN_OK : churn_params_new(&def);
+	if (!st && !(st = open_locked(workdir, p ? p : def, &w)))
+		st = data_locked(w, p ? p : def, out_record);
+	churn_workdir_free(w);
+	churn_params_free(def);
+	return st;
+}
+
+churn_status churn_pipeline_ml(const char *workdir, const churn_params *p, char **out_record)
+{
+	churn_workdir *w = NULL;
+	churn_params *def = NULL;
+	churn_status st = p ? CHURN_OK : churn_params_new(&def);
+	if (!st && !(st = open_locked(workdir, p ? p : def, &w)))
+		st = ml_locked(w, p ? p : def, out_record);
+	churn_workdir_free(w);
+	churn_params_free(def);
+	return st;
+}
+
+churn_status churn_pipeline_run(const char *workdir, const churn_params *p, char **out_record)
+{
+	churn_workdir *w = NULL;
+	churn_params *def = NULL;
+	char *data_rec = NULL, *ml_rec = NULL;
+	churn_status st = p ? CHURN_OK : churn_params_new(&def);
+	if (!st && !(st = open_locked(workdir, p ? p : def, &w))) {
+		st = data_locked(w, p ? p : def, &data_rec);
+		if (!st)
+			st = ml_locked(w, p ? p : def, &ml_rec);
+	}
+	if (out_record) {
+		char saved[1024];
+		snprintf(saved, sizeof(saved), "%s", churn_last_error());
+		*out_record = ch_asprintf("{\"data\": %s, \"ml\": %s}", data_rec ? data_rec : "null", ml_rec ? ml_rec : "null");
+		ch_fail(st, "%s", saved);
+	}
+	free(data_rec);
+	free(ml_rec);
+	churn_workdir_free(w);
+	churn_params_free(def);
+	return st;
+}
