@@ -1,0 +1,541 @@
+/* CSV reader and writer: RFC 4180 input, type inference, errors, limits, round trip. */
+#include <churn.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test-common.h"
+
+static churn_params *params(const char *key, const char *value)
+{
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	if (key)
+		ck_assert_int_eq(churn_params_set_str(p, key, value), CHURN_OK);
+	return p;
+}
+
+static churn_dataset *read_str(const char *csv, const churn_params *p)
+{
+	churn_dataset *ds = NULL;
+	churn_status st = churn_csv_read_buffer(csv, strlen(csv), "t.csv", p, &ds, NULL);
+	ck_assert_msg(st == CHURN_OK, "read failed: %s", churn_last_error());
+	return ds;
+}
+
+/* Read must fail with st and a detail containing where (e.g. "t.csv:3:2:") and what. */
+static void expect_fail(const char *csv, size_t n, const churn_params *p, churn_status st, const char *where,
+                        const char *what)
+{
+	churn_dataset *ds = NULL;
+	if (n == SIZE_MAX)
+		n = strlen(csv);
+	churn_status got = churn_csv_read_buffer(csv, n, "t.csv", p, &ds, NULL);
+	ck_assert_msg(got == st, "status %d (%s), expected %d", got, churn_last_error(), st);
+	ck_assert_ptr_null(ds);
+	const char *e = churn_last_error();
+	ck_assert_msg(strstr(e, where) != NULL, "'%s' does not name '%s'", e, where);
+	if (what)
+		ck_assert_msg(strstr(e, what) != NULL, "'%s' does not say '%s'", e, what);
+}
+
+static char *to_csv(const churn_dataset *ds)
+{
+	char *s = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(churn_csv_write_buffer(ds, &s, &n), CHURN_OK);
+	ck_assert_uint_eq(strlen(s), n);
+	return s;
+}
+
+static size_t col(const churn_dataset *ds, const char *name)
+{
+	size_t j = 0;
+	ck_assert_msg(churn_dataset_find_col(ds, name, &j) == CHURN_OK, "%s", churn_last_error());
+	return j;
+}
+
+/* ---- io ---- */
+
+START_TEST(test_csv_read_file_telco_head)
+{
+	char *path = churn_test_data_path("csv-telco-head.csv");
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_load_csv(path, &ds), CHURN_OK);
+	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 5);
+	ck_assert_uint_eq(churn_dataset_get_ncols(ds), 21);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, col(ds, "SeniorCitizen")), CHURN_COL_NUMERIC);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, col(ds, "tenure")), CHURN_COL_NUMERIC);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, col(ds, "Contract")), CHURN_COL_CATEGORICAL);
+	const double *mc = churn_dataset_get_numeric(ds, col(ds, "MonthlyCharges"));
+	ck_assert_double_eq(mc[0], 29.85);
+	ck_assert_double_eq(mc[1], 56.95);
+	size_t j = col(ds, "Contract");
+	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, j), 2);
+	ck_assert_str_eq(churn_dataset_get_level(ds, j, 0), "Month-to-month");
+	ck_assert_str_eq(churn_dataset_get_level(ds, j, 1), "One year");
+	churn_dataset_free(ds);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_csv_read_quoted_bom_crlf)
+{
+	char *path = churn_test_data_path("csv-quoted.csv");
+	churn_dataset *ds = NULL;
+	size_t skipped = 99;
+	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, &skipped), CHURN_OK);
+	ck_assert_uint_eq(skipped, 0);
+	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 4);
+	ck_assert_str_eq(churn_dataset_get_col_name(ds, 0), "id"); /* BOM skipped, trimmed */
+	ck_assert_str_eq(churn_dataset_get_col_name(ds, 1), "Monthly Charges ($)");
+	size_t m = col(ds, "Monthly Charges ($)");
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, m), CHURN_COL_NUMERIC);
+	const double *v = churn_dataset_get_numeric(ds, m);
+	ck_assert_double_eq(v[0], 29.85);
+	ck_assert_double_eq(v[1], 56.95); /* surrounding spaces around a number */
+	ck_assert(isnan(v[2]));           /* NA */
+	ck_assert(isnan(v[3]));           /* empty */
+	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, m), 2);
+	size_t note = col(ds, "Note");
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, note), CHURN_COL_CATEGORICAL);
+	const int32_t *codes = churn_dataset_get_codes(ds, note);
+	ck_assert_str_eq(churn_dataset_get_level(ds, note, (size_t)codes[0]), "hello, world");
+	ck_assert_str_eq(churn_dataset_get_level(ds, note, (size_t)codes[1]), "multi\r\nline \"quoted\"");
+	ck_assert_int_eq(codes[3], -1); /* "" is missing */
+	size_t flag = col(ds, "Flag");
+	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, flag), 1);
+	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, flag), 2);
+	churn_dataset_free(ds);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_csv_read_last_line_without_newline_and_empty_lines)
+{
+	churn_dataset *ds = read_str("\n\na,b\n1,x\n\n2,y", NULL);
+	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+	ck_assert_str_eq(churn_dataset_get_cell_text(ds, 1, 1, NULL, 0), "y");
+	churn_dataset_free(ds);
+	ds = read_str("a,b\r\n1,x\r\n2,y\r\n", NULL);
+	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+	ck_assert_str_eq(churn_dataset_get_cell_text(ds, 1, 1, NULL, 0), "y");
+	churn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_csv_read_quote_inside_unquoted_field_is_literal)
+{
+	churn_dataset *ds = read_str("name,size\nab\"c,12\"\n", NULL);
+	ck_assert_str_eq(churn_dataset_get_cell_text(ds, 0, 0, NULL, 0), "ab\"c");
+	ck_assert_str_eq(churn_dataset_get_cell_text(ds, 1, 0, NULL, 0), "12\"");
+	churn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_csv_read_header_names)
+{
+	churn_dataset *ds = read_str("  Total Charges ($) ,,\"a,b\"\n1,2,3\n", NULL);
+	ck_assert_str_eq(churn_dataset_get_col_name(ds, 0), "Total Charges ($)");
+	ck_assert_str_eq(churn_dataset_get_col_name(ds, 1), "column_2");
+	ck_assert_str_eq(churn_dataset_get_col_name(ds, 2), "a,b");
+	churn_dataset_free(ds);
+}
+END_TEST
+
+/* ---- types ---- */
+
+START_TEST(test_csv_types_inference)
+{
+	churn_dataset *ds = read_str("id,flag,charge,plan,blank,note\n"
+	                             "0001,0,1.5,basic, ,x1\n"
+	                             "0002,1,-2e3,pro,,x2\n"
+	                             "0003,1,  ,basic,NA,x3\n"
+	                             "0004,0,null,n/a,none,x4\n",
+	                             NULL);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_NUMERIC); /* numeric ID */
+	ck_assert_double_eq(churn_dataset_get_numeric(ds, 0)[3], 4);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 1), CHURN_COL_NUMERIC); /* 0/1 stays numeric */
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 2), CHURN_COL_NUMERIC);
+	ck_assert_double_eq(churn_dataset_get_numeric(ds, 2)[1], -2000);
+	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 2), 2); /* blank and null */
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 3), CHURN_COL_CATEGORICAL);
+	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, 3), 2); /* n/a is missing */
+	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 3), 1);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 4), CHURN_COL_NUMERIC); /* all missing */
+	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 4), 4);
+	churn_dataset_free(ds);
+
+	churn_params *p = params("csv.max_categories", "3");
+	ds = read_str("id,flag,charge,plan,blank,note\n"
+	              "0001,0,1.5,basic, ,x1\n"
+	              "0002,1,-2e3,pro,,x2\n"
+	              "0003,1,  ,basic,NA,x3\n"
+	              "0004,0,null,n/a,none,x4\n",
+	              p);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 5), CHURN_COL_TEXT); /* 4 distinct > 3 */
+	ck_assert_str_eq(churn_dataset_get_text(ds, 5, 3), "x4");
+	churn_dataset_free(ds);
+	churn_params_free(p);
+}
+END_TEST
+
+START_TEST(test_csv_types_late_change)
+{
+	/* Numeric for 200 rows, then a word: categorical (few values) or text (many values). */
+	size_t cap = 200 * 32 + 64;
+	char *csv = malloc(cap);
+	size_t n = (size_t)snprintf(csv, cap, "few,many\n");
+	for (int i = 0; i < 200; i++)
+		n += (size_t)snprintf(csv + n, cap - n, "%d,%d.5\n", i % 3, i);
+	snprintf(csv + n, cap - n, "other,word\n");
+	churn_params *p = params("csv.chunk_bytes", "100"); /* transitions across many refills */
+	churn_dataset *ds = read_str(csv, p);
+	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 201);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_CATEGORICAL);
+	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, 0), 4);
+	ck_assert_str_eq(churn_dataset_get_level(ds, 0, 3), "other");
+	ck_assert_str_eq(churn_dataset_get_cell_text(ds, 0, 5, NULL, 0), "2");
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 1), CHURN_COL_TEXT);
+	ck_assert_str_eq(churn_dataset_get_text(ds, 1, 7), "7.5");
+	ck_assert_str_eq(churn_dataset_get_text(ds, 1, 200), "word");
+	churn_dataset_free(ds);
+	churn_params_free(p);
+	free(csv);
+}
+END_TEST
+
+START_TEST(test_csv_types_nonfinite)
+{
+	expect_fail("a,b\n1,x\n2,y\n-Infinity,z\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:4:1:", "non-finite number");
+	/* in a column that is not numeric anyway, inf is just a word */
+	churn_dataset *ds = read_str("a\ninf\nhello\n", NULL);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_CATEGORICAL);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_csv_types_custom_na_tokens)
+{
+	churn_params *p = params("csv.na_tokens", "?, -");
+	churn_dataset *ds = read_str("a,b\n1,NA\n?,x\n-,y\n", p);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_NUMERIC);
+	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 0), 2);
+	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 1), 0); /* NA is a value now */
+	churn_dataset_free(ds);
+	churn_params_free(p);
+}
+END_TEST
+
+/* Parsing in pieces of any size gives the same dataset. */
+START_TEST(test_csv_read_chunk_boundaries)
+{
+	char *path = churn_test_data_path("csv-quoted.csv");
+	char *data = NULL;
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	data = malloc(4096);
+	size_t n = fread(data, 1, 4096, f);
+	fclose(f);
+	churn_dataset *ref = NULL;
+	ck_assert_int_eq(churn_csv_read_buffer(data, n, "q.csv", NULL, &ref, NULL), CHURN_OK);
+	char *want = to_csv(ref);
+	for (int chunk = 1; chunk <= 40; chunk++) {
+		char v[16];
+		snprintf(v, sizeof v, "%d", chunk);
+		churn_params *p = params("csv.chunk_bytes", v);
+		churn_dataset *ds = NULL;
+		ck_assert_msg(churn_csv_read_buffer(data, n, "q.csv", p, &ds, NULL) == CHURN_OK, "chunk %d: %s", chunk,
+		              churn_last_error());
+		char *got = to_csv(ds);
+		ck_assert_str_eq(got, want);
+		churn_free(got);
+		churn_dataset_free(ds);
+		churn_params_free(p);
+	}
+	churn_free(want);
+	churn_dataset_free(ref);
+	free(data);
+	free(path);
+}
+END_TEST
+
+/* ---- writer ---- */
+
+START_TEST(test_csv_write_round_trip)
+{
+	churn_dataset *ds = read_str("name,x,note\n"
+	                             " lead,0.1,\"a,b\"\n"
+	                             "q\"uote,1e300,\"line\nbreak\"\n"
+	                             "plain,-0,\n"
+	                             "z,123456789012345678,x\n",
+	                             NULL);
+	char *s = to_csv(ds);
+	ck_assert_str_eq(s, "name,x,note\n"
+	                    "\" lead\",0.1,\"a,b\"\n"
+	                    "\"q\"\"uote\",1e+300,\"line\nbreak\"\n"
+	                    "plain,-0,\n"
+	                    "z,1.2345678901234568e+17,x\n");
+	churn_dataset *back = read_str(s, NULL);
+	char *s2 = to_csv(back);
+	ck_assert_str_eq(s, s2);
+	const double *a = churn_dataset_get_numeric(ds, 1), *b = churn_dataset_get_numeric(back, 1);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert(memcmp(&a[i], &b[i], sizeof(double)) == 0);
+	churn_free(s);
+	churn_free(s2);
+	churn_dataset_free(ds);
+	churn_dataset_free(back);
+}
+END_TEST
+
+START_TEST(test_csv_write_single_column_missing)
+{
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
+	double v[] = {1.5, NAN, 3};
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "v", v, 3), CHURN_OK);
+	char *s = to_csv(ds);
+	ck_assert_str_eq(s, "v\n1.5\n\"\"\n3\n");
+	churn_dataset *back = read_str(s, NULL);
+	ck_assert_uint_eq(churn_dataset_get_nrows(back), 3);
+	ck_assert(isnan(churn_dataset_get_numeric(back, 0)[1]));
+	churn_free(s);
+	churn_dataset_free(ds);
+	churn_dataset_free(back);
+}
+END_TEST
+
+START_TEST(test_csv_write_file_atomic)
+{
+	char *dir = churn_test_tmpdir();
+	char path[512];
+	snprintf(path, sizeof path, "%s/out.csv", dir);
+	churn_dataset *ds = read_str("a,b\n1,x\n2,y\n", NULL);
+	ck_assert_int_eq(churn_csv_write_file(ds, path), CHURN_OK);
+	churn_dataset *back = NULL;
+	ck_assert_int_eq(churn_dataset_load_csv(path, &back), CHURN_OK);
+	ck_assert_uint_eq(churn_dataset_get_nrows(back), 2);
+	churn_dataset_free(back);
+	snprintf(path, sizeof path, "%s/no/such/dir/out.csv", dir);
+	ck_assert_int_eq(churn_csv_write_file(ds, path), CHURN_E_CREATE);
+	ck_assert_str_ne(churn_last_error(), "");
+	churn_dataset_free(ds);
+	churn_test_rmdir(dir);
+	free(dir);
+}
+END_TEST
+
+static size_t failing_sink(void *ud, const void *buf, size_t n)
+{
+	(void)ud;
+	(void)buf;
+	return n / 2;
+}
+
+START_TEST(test_csv_write_sink_failure)
+{
+	churn_dataset *ds = read_str("a,b\n1,x\n", NULL);
+	ck_assert_int_eq(churn_csv_write(ds, failing_sink, NULL), CHURN_E_IO);
+	ck_assert_str_ne(churn_last_error(), "");
+	ck_assert_int_eq(churn_csv_write(NULL, failing_sink, NULL), CHURN_E_INVALID_ARG);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(test_csv_error_ragged)
+{
+	char *path = churn_test_data_path("csv-ragged.csv");
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_E_PARSE);
+	ck_assert_ptr_null(ds);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "csv-ragged.csv:3:3:"));
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "expected 3 fields, found 2"));
+	churn_params *p = params("csv.skip_ragged", "true");
+	size_t skipped = 0;
+	ck_assert_int_eq(churn_csv_read_file(path, p, &ds, &skipped), CHURN_OK);
+	ck_assert_uint_eq(skipped, 1);
+	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+	churn_dataset_free(ds);
+	churn_params_free(p);
+	free(path);
+	/* too many fields; the line counts the newline inside the quoted field */
+	expect_fail("a,b\n\"x\ny\",1\n2,3,4\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:4:3:", "expected 2 fields, found 3");
+}
+END_TEST
+
+START_TEST(test_csv_error_quotes)
+{
+	expect_fail("a,b\n1,2\n3,\"abc\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:3:2:", "unterminated quoted field");
+	expect_fail("a,b\n1,\"ab\"c\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:2:2:", "after a closing quote");
+}
+END_TEST
+
+START_TEST(test_csv_error_nul_byte)
+{
+	expect_fail("a,b\n1,x\0y\n", 10, NULL, CHURN_E_PARSE, "t.csv:2:2:", "NUL byte");
+	expect_fail("a,b\n1,\"x\0y\"\n", 12, NULL, CHURN_E_PARSE, "t.csv:2:2:", "NUL byte");
+}
+END_TEST
+
+START_TEST(test_csv_error_header)
+{
+	expect_fail("a,b\xff\xfe,c\n1,2,3\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:1:2:", "invalid UTF-8");
+	expect_fail("a,\xc0\xaf\n1,2\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:1:2:", "invalid UTF-8"); /* overlong */
+	expect_fail("a,b, a\n1,2,3\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:1:3:", "duplicate column name 'a'");
+	expect_fail("", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:1:1:", "empty file");
+	expect_fail("\xef\xbb\xbf\n\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:1:1:", "empty file");
+	expect_fail("a,b\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:2:1:", "no data rows");
+	expect_fail("a,b", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:", "no data rows");
+	churn_dataset *ds = read_str("caf\xc3\xa9,\xe2\x82\xac\n1,2\n", NULL);
+	ck_assert_str_eq(churn_dataset_get_col_name(ds, 0), "caf\xc3\xa9");
+	churn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_csv_error_limits)
+{
+	churn_params *p = params("csv.max_field_bytes", "5");
+	expect_fail("a,b\n1,123456\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:2:2:", "csv.max_field_bytes");
+	expect_fail("a,b\n1,\"12\"\"3456\"\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:2:2:", "csv.max_field_bytes");
+	churn_params_free(p);
+	p = params("csv.max_line_bytes", "10");
+	expect_fail("a,b\n1,2\n3,1234567890123\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:3:", "csv.max_line_bytes");
+	churn_params_free(p);
+	p = params("csv.max_rows", "2");
+	expect_fail("a\n1\n2\n3\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:4:1:", "csv.max_rows");
+	churn_params_free(p);
+	p = params("csv.max_cols", "2");
+	expect_fail("a,b,c\n1,2,3\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:1:3:", "csv.max_cols");
+	churn_params_free(p);
+	/* a long record across small reads still hits the line limit */
+	p = params("csv.max_line_bytes", "100");
+	ck_assert_int_eq(churn_params_set_str(p, "csv.chunk_bytes", "7"), CHURN_OK);
+	char big[400];
+	memset(big, 'x', sizeof big);
+	memcpy(big, "a\n\"", 3);
+	expect_fail(big, sizeof big, p, CHURN_E_LIMIT, "t.csv:2:1:", "unterminated quote?");
+	churn_params_free(p);
+}
+END_TEST
+
+START_TEST(test_csv_error_missing_file)
+{
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_csv_read_file("/nonexistent/x.csv", NULL, &ds, NULL), CHURN_E_NOTFOUND);
+	ck_assert_ptr_null(ds);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "/nonexistent/x.csv"));
+	ck_assert_int_eq(churn_csv_read_file("/", NULL, &ds, NULL), CHURN_E_IO);
+	ck_assert_int_eq(churn_csv_read_file(NULL, NULL, &ds, NULL), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_csv_read_buffer("a\n1\n", 4, NULL, NULL, NULL, NULL), CHURN_E_INVALID_ARG);
+}
+END_TEST
+
+static bool count_progress(void *ud, const char *what, uint64_t done, uint64_t total)
+{
+	ck_assert_str_eq(what, "parse");
+	ck_assert_uint_le(done, total);
+	(*(int *)ud)++;
+	return *(int *)ud < 2;
+}
+
+START_TEST(test_csv_progress_and_cancel)
+{
+	char *csv = malloc(40u << 20);
+	size_t n = (size_t)sprintf(csv, "a,b\n");
+	while (n < (40u << 20) - 32)
+		n += (size_t)sprintf(csv + n, "%zu,abc\n", n);
+	churn_params *p = params(NULL, NULL);
+	int calls = 0;
+	churn_params_set_progress(p, count_progress, &calls);
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_csv_read_buffer(csv, n, "big.csv", p, &ds, NULL), CHURN_E_STATE);
+	ck_assert_int_eq(calls, 2);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "cancelled"));
+	churn_params_free(p);
+	free(csv);
+}
+END_TEST
+
+/* ---- real data ---- */
+
+START_TEST(test_csv_read_telco)
+{
+	const char *path = churn_test_telco_csv();
+	if (!path)
+		return;
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
+	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 7043);
+	ck_assert_uint_eq(churn_dataset_get_ncols(ds), 21);
+	size_t tc = col(ds, "TotalCharges");
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, tc), CHURN_COL_NUMERIC);
+	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, tc), 11);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, col(ds, "SeniorCitizen")), CHURN_COL_NUMERIC);
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, col(ds, "customerID")), CHURN_COL_TEXT);
+	size_t ch = col(ds, "Churn");
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, ch), CHURN_COL_CATEGORICAL);
+	ck_assert_str_eq(churn_dataset_get_level(ds, ch, 1), "Yes");
+	const int32_t *codes = churn_dataset_get_codes(ds, ch);
+	size_t yes = 0;
+	for (size_t i = 0; i < 7043; i++)
+		yes += codes[i] == 1;
+	ck_assert_uint_eq(yes, 1869);
+	/* round trip: write, read back, write again: identical text */
+	char *s1 = to_csv(ds);
+	churn_dataset *back = read_str(s1, NULL);
+	char *s2 = to_csv(back);
+	ck_assert_str_eq(s1, s2);
+	for (size_t j = 0; j < 21; j++)
+		ck_assert_int_eq(churn_dataset_get_col_type(ds, j), churn_dataset_get_col_type(back, j));
+	churn_free(s1);
+	churn_free(s2);
+	churn_dataset_free(back);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+static Suite *csv_suite(void)
+{
+	Suite *s = suite_create("csv");
+	TCase *tc = tcase_create("io");
+	tcase_add_test(tc, test_csv_read_file_telco_head);
+	tcase_add_test(tc, test_csv_read_quoted_bom_crlf);
+	tcase_add_test(tc, test_csv_read_last_line_without_newline_and_empty_lines);
+	tcase_add_test(tc, test_csv_read_quote_inside_unquoted_field_is_literal);
+	tcase_add_test(tc, test_csv_read_header_names);
+	tcase_add_test(tc, test_csv_read_chunk_boundaries);
+	tcase_add_test(tc, test_csv_progress_and_cancel);
+	tcase_add_test(tc, test_csv_read_telco);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("types");
+	tcase_add_test(tc, test_csv_types_inference);
+	tcase_add_test(tc, test_csv_types_late_change);
+	tcase_add_test(tc, test_csv_types_nonfinite);
+	tcase_add_test(tc, test_csv_types_custom_na_tokens);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("write");
+	tcase_add_test(tc, test_csv_write_round_trip);
+	tcase_add_test(tc, test_csv_write_single_column_missing);
+	tcase_add_test(tc, test_csv_write_file_atomic);
+	tcase_add_test(tc, test_csv_write_sink_failure);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("errors");
+	tcase_add_test(tc, test_csv_error_ragged);
+	tcase_add_test(tc, test_csv_error_quotes);
+	tcase_add_test(tc, test_csv_error_nul_byte);
+	tcase_add_test(tc, test_csv_error_header);
+	tcase_add_test(tc, test_csv_error_limits);
+	tcase_add_test(tc, test_csv_error_missing_file);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return churn_test_run(csv_suite());
+}
