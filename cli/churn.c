@@ -11,6 +11,8 @@ static const struct {
 } commands[] = {
 	{"version", cmd_version, "print the version of churn and libchurn"},
 	{"config", cmd_config, "print the effective configuration"},
+	{"synth", cmd_synth, "write synthetic Telco churn data as CSV"},
+	{"profile", cmd_profile, "profile a CSV: column types, missing values, statistics, target rate"},
 	/* CLI_COMMANDS: one line per command, in DESIGN.md order */
 };
 

@@ -1,0 +1,984 @@
+/*
+ * Data profile: per-column statistics and the target summary, JSON and CSV
+ * output, JSON read-back. Numeric quantiles come from GSL on a radix-sorted
+ * copy of the non-missing values (GSL is only called with n >= 1, so its
+ * abort-by-default error handler is never reached).
+ */
+#include "churn/profile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "core-private.h"
+
+#define PROF_EXACT_SLOTS_LOG2 23 /* exact distinct counting up to 2^22 values */
+#define HLL_P 14
+#define HLL_M (1u << HLL_P)
+#define PROFILE_JSON_MAX (256u << 20)
+
+typedef struct prof_level {
+	char *value;
+	size_t count;
+} prof_level;
+
+typedef struct prof_col {
+	char *name;
+	churn_col_type type;
+	size_t missing, count;
+	double mean, std, min, p25, p50, p75, max;
+	prof_level *levels;
+	size_t nlevels;
+	size_t distinct;
+	bool distinct_exact;
+	char *example;
+} prof_col;
+
+struct churn_profile {
+	size_t nrows, ncols;
+	prof_col *cols;
+	bool has_target;
+	char *target_name, *positive;
+	size_t positive_count, target_count;
+	double rate;
+	char **notes;
+	size_t nnotes;
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static int ascii_casecmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		int ca = (unsigned char)*a, cb = (unsigned char)*b;
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb || !ca)
+			return ca - cb;
+	}
+}
+
+static churn_status add_note(churn_profile *pr, char *note)
+{
+	if (!note)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char **nn = realloc(pr->notes, (pr->nnotes + 1) * sizeof(*nn));
+	if (!nn) {
+		free(note);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	pr->notes = nn;
+	pr->notes[pr->nnotes++] = note;
+	return CHURN_OK;
+}
+
+static void col_init(prof_col *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->mean = c->std = c->min = c->p25 = c->p50 = c->p75 = c->max = NAN;
+	c->distinct_exact = true;
+}
+
+void churn_profile_free(churn_profile *pr)
+{
+	if (!pr)
+		return;
+	for (size_t j = 0; j < pr->ncols && pr->cols; j++) {
+		prof_col *c = &pr->cols[j];
+		free(c->name);
+		for (size_t k = 0; k < c->nlevels; k++)
+			free(c->levels[k].value);
+		free(c->levels);
+		free(c->example);
+	}
+	free(pr->cols);
+	free(pr->target_name);
+	free(pr->positive);
+	for (size_t k = 0; k < pr->nnotes; k++)
+		free(pr->notes[k]);
+	free(pr->notes);
+	free(pr);
+}
+
+/* ---- numeric columns: LSD radix sort of the IEEE bits, then GSL ---------- */
+
+static inline uint64_t dbl_key(double d)
+{
+	uint64_t u;
+	memcpy(&u, &d, sizeof(u));
+	return (u & UINT64_C(0x8000000000000000)) ? ~u : (u | UINT64_C(0x8000000000000000));
+}
+
+static inline double key_dbl(uint64_t k)
+{
+	uint64_t u = (k & UINT64_C(0x8000000000000000)) ? (k & ~UINT64_C(0x8000000000000000)) : ~k;
+	double d;
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+/* Sort keys a[0..n) using scratch b; the result ends in *a_out (a or b). */
+static uint64_t *radix_sort(uint64_t *a, uint64_t *b, size_t n)
+{
+	size_t (*hist)[256] = calloc(8, sizeof(*hist));
+	if (!hist)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = a[i];
+		for (int d = 0; d < 8; d++)
+			hist[d][(k >> (8 * d)) & 0xff]++;
+	}
+	for (int d = 0; d < 8; d++) {
+		size_t *h = hist[d];
+		if (h[(a[0] >> (8 * d)) & 0xff] == n)
+			continue; /* every key has the same digit: nothing to do */
+		size_t sum = 0;
+		for (int v = 0; v < 256; v++) {
+			size_t c = h[v];
+			h[v] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint64_t k = a[i];
+			b[h[(k >> (8 * d)) & 0xff]++] = k;
+		}
+		uint64_t *t = a;
+		a = b;
+		b = t;
+	}
+	free(hist);
+	return a;
+}
+
+/* buf/scratch hold at least n (the row count) elements. */
+static churn_status profile_numeric(prof_col *c, const double *v, size_t n, uint64_t *buf, uint64_t *scratch)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			buf[m++] = dbl_key(v[i]);
+	c->count = m;
+	c->missing = n - m;
+	if (m == 0)
+		return CHURN_OK;
+	uint64_t *sorted = radix_sort(buf, scratch, m);
+	if (!sorted)
+		return ch_fail(CHURN_E_NOMEM, "profile: out of memory sorting column %s", c->name);
+	/* back to doubles in place (same size; malloc'd memory takes the type stored by memcpy) */
+	for (size_t i = 0; i < m; i++) {
+		double x = key_dbl(sorted[i]);
+		memcpy(&sorted[i], &x, sizeof x);
+	}
+	const double *d = (const double *)(void *)sorted;
+	c->mean = gsl_stats_mean(d, 1, m);
+	c->std = m >= 2 ? gsl_stats_sd_m(d, 1, m, c->mean) : NAN;
+	c->min = d[0];
+	c->max = d[m - 1];
+	c->p25 = gsl_stats_quantile_from_sorted_data(d, 1, m, 0.25);
+	c->p50 = gsl_stats_quantile_from_sorted_data(d, 1, m, 0.50);
+	c->p75 = gsl_stats_quantile_from_sorted_data(d, 1, m, 0.75);
+	return CHURN_OK;
+}
+
+/* ---- categorical columns ------------------------------------------------ */
+
+static int cmp_level(const void *pa, const void *pb)
+{
+	const prof_level *a = pa, *b = pb;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return strcmp(a->value, b->value);
+}
+
+static churn_status profile_categorical(prof_col *c, const churn_dataset *ds, size_t j, size_t n)
+{
+	size_t nl = churn_dataset_get_nlevels(ds, j);
+	const int32_t *codes = churn_dataset_get_codes(ds, j);
+	size_t *cnt = calloc(nl + 1, sizeof(*cnt));
+	if (!cnt)
+		return ch_fail(CHURN_E_NOMEM, "profile: out of memory");
+	for (size_t i = 0; i < n; i++) {
+		int32_t k = codes[i];
+		cnt[k >= 0 && (size_t)k < nl ? (size_t)k : nl]++;
+	}
+	c->missing = cnt[nl];
+	c->count = n - c->missing;
+	size_t used = 0;
+	for (size_t k = 0; k < nl; k++)
+		used += cnt[k] > 0;
+	c->levels = calloc(used ? used : 1, sizeof(*c->levels));
+	if (!c->levels) {
+		free(cnt);
+		return ch_fail(CHURN_E_NOMEM, "profile: out of memory");
+	}
+	for (size_t k = 0; k < nl; k++) {
+		if (!cnt[k])
+			continue;
+		prof_level *l = &c->levels[c->nlevels];
+		l->value = ch_strdup(churn_dataset_get_level(ds, j, k));
+		l->count = cnt[k];
+		if (!l->value) {
+			free(cnt);
+			return ch_fail(CHURN_E_NOMEM, "profile: out of memory");
+		}
+		c->nlevels++;
+	}
+	free(cnt);
+	qsort(c->levels, c->nlevels, sizeof(*c->levels), cmp_level);
+	c->distinct = c->nlevels;
+	return CHURN_OK;
+}
+
+/* ---- text columns: exact distinct count with a hash set, HLL beyond ----- */
+
+static inline uint64_t hash_str(const char *s)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64_C(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
+
+static double hll_estimate(const uint8_t *reg)
+{
+	double sum = 0;
+	size_t zeros = 0;
+	for (size_t k = 0; k < HLL_M; k++) {
+		sum += ldexp(1.0, -(int)reg[k]);
+		zeros += reg[k] == 0;
+	}
+	double m = HLL_M;
+	double e = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
+	if (e <= 2.5 * m && zeros)
+		e = m * log(m / (double)zeros);
+	return e;
+}
+
+static churn_status profile_text(prof_col *c, const churn_dataset *ds, size_t j, size_t n)
+{
+	size_t slots = 16;
+	while (slots < 2 * n && slots < ((size_t)1 << PROF_EXACT_SLOTS_LOG2))
+		slots <<= 1;
+	uint64_t *set = calloc(slots, sizeof(*set));
+	uint8_t *reg = calloc(HLL_M, 1);
+	if (!set || !reg) {
+		free(set);
+		free(reg);
+		return ch_fail(CHURN_E_NOMEM, "profile: out of memory");
+	}
+	size_t distinct = 0, mask = slots - 1;
+	bool exact = true;
+	const char *example = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = churn_dataset_get_text(ds, j, i);
+		if (!s) {
+			c->missing++;
+			continue;
+		}
+		if (!example)
+			example = s;
+		uint64_t h = hash_str(s);
+		uint32_t idx = (uint32_t)(h >> (64 - HLL_P));
+		uint64_t rest = (h << HLL_P) | (UINT64_C(1) << (HLL_P - 1));
+		uint8_t rank = (uint8_t)(__builtin_clzll(rest) + 1);
+		if (rank > reg[idx])
+			reg[idx] = rank;
+		if (!exact)
+			continue;
+		uint64_t key = h ? h : 1;
+		size_t pos = (size_t)key & mask;
+		while (set[pos] && set[pos] != key)
+			pos = (pos + 1) & mask;
+		if (!set[pos]) {
+			set[pos] = key;
+			if (++distinct > slots / 2)
+				exact = false;
+		}
+	}
+	c->count = n - c->missing;
+	c->distinct_exact = exact;
+	c->distinct = exact ? distinct : (size_t)llround(hll_estimate(reg));
+	free(set);
+	free(reg);
+	if (example && !(c->example = ch_strdup(example)))
+		return ch_fail(CHURN_E_NOMEM, "profile: out of memory");
+	return CHURN_OK;
+}
+
+/* ---- target ------------------------------------------------------------- */
+
+static const char *const positive_words[] = {"yes", "true", "1", "y", "t"};
+
+static churn_status set_target(churn_profile *pr, const char *name, const char *positive, size_t pos, size_t count)
+{
+	pr->target_name = ch_strdup(name);
+	pr->positive = ch_strdup(positive);
+	if (!pr->target_name || !pr->positive)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	pr->has_target = true;
+	pr->positive_count = pos;
+	pr->target_count = count;
+	pr->rate = (double)pos / (double)count;
+	return CHURN_OK;
+}
+
+static churn_status profile_target(churn_profile *pr, const churn_dataset *ds, const churn_params *p)
+{
+	const char *name = churn_params_get_str(p, "data.target");
+	const char *want = churn_params_get_str(p, "data.positive");
+	if (!name || !*name)
+		name = "Churn";
+	size_t j;
+	if (churn_dataset_find_col(ds, name, &j) != CHURN_OK) {
+		ch_clear_error();
+		return add_note(pr, ch_asprintf("no target: column '%s' not found (use --target COL)", name));
+	}
+	const prof_col *c = &pr->cols[j];
+	if (c->count == 0)
+		return add_note(pr, ch_asprintf("no target: column '%s' has no values", name));
+
+	if (c->type == CHURN_COL_NUMERIC) {
+		const double *v = churn_dataset_get_numeric(ds, j);
+		size_t n = pr->nrows, pos = 0;
+		double pv = 1.0;
+		if (want && *want) {
+			if (!ch_parse_double(want, strlen(want), &pv))
+				return add_note(pr, ch_asprintf("no target: positive label '%s' is not a number but column "
+				                                "'%s' is numeric", want, name));
+		} else {
+			for (size_t i = 0; i < n; i++)
+				if (!isnan(v[i]) && v[i] != 0.0 && v[i] != 1.0) {
+					char eg[40];
+					ch_format_double_short(eg, sizeof eg, v[i]);
+					return add_note(pr, ch_asprintf("no target: numeric column '%s' has values other than 0 "
+					                                "and 1 (e.g. %s); choose --target or --positive",
+					                                name, eg));
+				}
+		}
+		for (size_t i = 0; i < n; i++)
+			pos += v[i] == pv;
+		char buf[40];
+		ch_format_double_short(buf, sizeof buf, pv);
+		return set_target(pr, name, buf, pos, c->count);
+	}
+	if (c->type == CHURN_COL_TEXT)
+		return add_note(pr, ch_asprintf("no target: column '%s' is text with %s%zu distinct values, "
+		                                "expected two classes", name, c->distinct_exact ? "" : "about ",
+		                                c->distinct));
+
+	/* categorical */
+	const prof_level *hit = NULL;
+	if (want && *want) {
+		for (size_t k = 0; k < c->nlevels && !hit; k++)
+			if (!strcmp(c->levels[k].value, want))
+				hit = &c->levels[k];
+		for (size_t k = 0; k < c->nlevels && !hit; k++)
+			if (!ascii_casecmp(c->levels[k].value, want))
+				hit = &c->levels[k];
+		if (!hit)
+			return add_note(pr, ch_asprintf("no target: positive label '%s' is not a value of '%s'", want, name));
+		return set_target(pr, name, hit->value, hit->count, c->count);
+	}
+	if (c->nlevels > 2)
+		return add_note(pr, ch_asprintf("no target: column '%s' has %zu classes, expected 2 (or give --positive)",
+		                                name, c->nlevels));
+	for (size_t w = 0; w < sizeof(positive_words) / sizeof(*positive_words) && !hit; w++)
+		for (size_t k = 0; k < c->nlevels && !hit; k++)
+			if (!ascii_casecmp(c->levels[k].value, positive_words[w]))
+				hit = &c->levels[k];
+	if (!hit)
+		return add_note(pr, ch_asprintf("no target: cannot tell the positive label of '%s' (values '%s'%s%s%s); "
+		                                "use --positive LABEL", name, c->levels[0].value,
+		                                c->nlevels > 1 ? ", '" : "", c->nlevels > 1 ? c->levels[1].value : "",
+		                                c->nlevels > 1 ? "'" : ""));
+	return set_target(pr, name, hit->value, hit->count, c->count);
+}
+
+/* ---- compute ------------------------------------------------------------ */
+
+churn_status churn_profile_compute(const churn_dataset *ds, const churn_params *p, churn_profile **out)
+{
+	if (!ds || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_profile_compute: NULL argument");
+	churn_status st = CHURN_OK;
+	uint64_t *buf = NULL, *scratch = NULL;
+	churn_profile *pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	pr->rate = NAN;
+	pr->nrows = churn_dataset_get_nrows(ds);
+	size_t ncols = churn_dataset_get_ncols(ds);
+	pr->cols = calloc(ncols ? ncols : 1, sizeof(*pr->cols));
+	if (!pr->cols) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	size_t n = pr->nrows;
+	for (size_t j = 0; j < ncols; j++) {
+		prof_col *c = &pr->cols[j];
+		col_init(c);
+		pr->ncols = j + 1;
+		c->type = churn_dataset_get_col_type(ds, j);
+		if (!(c->name = ch_strdup(churn_dataset_get_col_name(ds, j)))) {
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			goto out;
+		}
+		switch (c->type) {
+		case CHURN_COL_NUMERIC:
+			if (!buf && n) {
+				buf = malloc(n * sizeof(*buf));
+				scratch = malloc(n * sizeof(*scratch));
+				if (!buf || !scratch) {
+					st = ch_fail(CHURN_E_NOMEM, "profile: out of memory for %zu rows", n);
+					goto out;
+				}
+			}
+			st = profile_numeric(c, churn_dataset_get_numeric(ds, j), n, buf, scratch);
+			break;
+		case CHURN_COL_CATEGORICAL:
+			st = profile_categorical(c, ds, j, n);
+			break;
+		default:
+			st = profile_text(c, ds, j, n);
+			break;
+		}
+		if (st)
+			goto out;
+	}
+	if ((st = profile_target(pr, ds, p)))
+		goto out;
+	*out = pr;
+	pr = NULL;
+	ch_clear_error();
+out:
+	free(buf);
+	free(scratch);
+	churn_profile_free(pr);
+	return st;
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+/* A number as raw JSON (locale-independent, round-trip exact); null for NaN. */
+static bool add_num(cJSON *o, const char *key, double v)
+{
+	char b[40];
+	if (isnan(v) || isinf(v))
+		return cJSON_AddNullToObject(o, key) != NULL;
+	ch_format_double_short(b, sizeof b, v);
+	return cJSON_AddRawToObject(o, key, b) != NULL;
+}
+
+static bool add_size(cJSON *o, const char *key, size_t v)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%zu", v);
+	return cJSON_AddRawToObject(o, key, b) != NULL;
+}
+
+static cJSON *col_json(const prof_col *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	bool ok = o && cJSON_AddStringToObject(o, "name", c->name) &&
+	          cJSON_AddStringToObject(o, "type", churn_col_type_name(c->type)) &&
+	          add_size(o, "missing", c->missing) && add_size(o, "count", c->count);
+	if (ok && c->type == CHURN_COL_NUMERIC) {
+		ok = add_num(o, "mean", c->mean) && add_num(o, "std", c->std) && add_num(o, "min", c->min) &&
+		     add_num(o, "p25", c->p25) && add_num(o, "p50", c->p50) && add_num(o, "p75", c->p75) &&
+		     add_num(o, "max", c->max);
+	} else if (ok && c->type == CHURN_COL_CATEGORICAL) {
+		cJSON *lv = NULL;
+		ok = add_size(o, "distinct", c->distinct) && (lv = cJSON_AddArrayToObject(o, "levels"));
+		for (size_t k = 0; ok && k < c->nlevels; k++) {
+			cJSON *l = cJSON_CreateObject();
+			ok = l && cJSON_AddStringToObject(l, "value", c->levels[k].value) &&
+			     add_size(l, "count", c->levels[k].count);
+			if (l)
+				cJSON_AddItemToArray(lv, l);
+		}
+	} else if (ok) {
+		ok = add_size(o, "distinct", c->distinct) && cJSON_AddBoolToObject(o, "distinct_exact", c->distinct_exact) &&
+		     (c->example ? cJSON_AddStringToObject(o, "example", c->example) != NULL
+		                 : cJSON_AddNullToObject(o, "example") != NULL);
+	}
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+churn_status churn_profile_to_json(const churn_profile *pr, char **out_json)
+{
+	if (!pr || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_profile_to_json: NULL argument");
+	cJSON *root = cJSON_CreateObject(), *cols = NULL, *notes = NULL;
+	bool ok = root && add_size(root, "rows", pr->nrows) && (cols = cJSON_AddArrayToObject(root, "columns"));
+	for (size_t j = 0; ok && j < pr->ncols; j++) {
+		cJSON *c = col_json(&pr->cols[j]);
+		ok = c != NULL;
+		if (c)
+			cJSON_AddItemToArray(cols, c);
+	}
+	if (ok && pr->has_target) {
+		cJSON *t = cJSON_AddObjectToObject(root, "target");
+		ok = t && cJSON_AddStringToObject(t, "name", pr->target_name) &&
+		     cJSON_AddStringToObject(t, "positive", pr->positive) &&
+		     add_size(t, "positive_count", pr->positive_count) && add_size(t, "count", pr->target_count) &&
+		     add_num(t, "rate", pr->rate);
+	} else if (ok) {
+		ok = cJSON_AddNullToObject(root, "target") != NULL;
+	}
+	ok = ok && (notes = cJSON_AddArrayToObject(root, "notes"));
+	for (size_t k = 0; ok && k < pr->nnotes; k++) {
+		cJSON *s = cJSON_CreateString(pr->notes[k]);
+		ok = s != NULL;
+		if (s)
+			cJSON_AddItemToArray(notes, s);
+	}
+	char *txt = ok ? cJSON_PrintUnformatted(root) : NULL;
+	cJSON_Delete(root);
+	if (!txt)
+		return ch_fail(CHURN_E_NOMEM, "churn_profile_to_json: out of memory");
+	/* cJSON allocates with malloc (no hooks installed), so churn_free() releases it. */
+	*out_json = txt;
+	ch_clear_error();
+	return CHURN_OK;
+}
+
+churn_status churn_profile_save_json(const churn_profile *pr, const char *path)
+{
+	if (!pr || !path)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_profile_save_json: NULL argument");
+	char *txt = NULL;
+	churn_status st = churn_profile_to_json(pr, &txt);
+	if (st)
+		return st;
+	size_t n = strlen(txt);
+	char *nl = realloc(txt, n + 2);
+	if (!nl) {
+		free(txt);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	nl[n] = '\n';
+	nl[n + 1] = '\0';
+	st = ch_write_file_atomic(path, nl, n + 1);
+	free(nl);
+	return st;
+}
+
+/* ---- JSON read-back ----------------------------------------------------- */
+
+static bool get_size(const cJSON *o, const char *key, size_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9.007199254740992e15)
+		return false;
+	*out = (size_t)v->valuedouble;
+	return true;
+}
+
+static double get_dbl(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static churn_status col_from_json(prof_col *c, const cJSON *o, size_t j)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+	if (!cJSON_IsString(name) || !cJSON_IsString(type))
+		return ch_fail(CHURN_E_PARSE, "profile JSON: columns[%zu]: \"name\" and \"type\" must be strings", j);
+	if (!strcmp(type->valuestring, "numeric"))
+		c->type = CHURN_COL_NUMERIC;
+	else if (!strcmp(type->valuestring, "categorical"))
+		c->type = CHURN_COL_CATEGORICAL;
+	else if (!strcmp(type->valuestring, "text"))
+		c->type = CHURN_COL_TEXT;
+	else
+		return ch_fail(CHURN_E_PARSE, "profile JSON: columns[%zu]: unknown type '%s'", j, type->valuestring);
+	if (!(c->name = ch_strdup(name->valuestring)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!get_size(o, "missing", &c->missing))
+		return ch_fail(CHURN_E_PARSE, "profile JSON: columns[%zu] (%s): \"missing\" must be a count", j, c->name);
+	if (!get_size(o, "count", &c->count))
+		c->count = 0;
+	c->mean = get_dbl(o, "mean");
+	c->std = get_dbl(o, "std");
+	c->min = get_dbl(o, "min");
+	c->p25 = get_dbl(o, "p25");
+	c->p50 = get_dbl(o, "p50");
+	c->p75 = get_dbl(o, "p75");
+	c->max = get_dbl(o, "max");
+	get_size(o, "distinct", &c->distinct);
+	const cJSON *ex = cJSON_GetObjectItemCaseSensitive(o, "distinct_exact");
+	if (cJSON_IsBool(ex))
+		c->distinct_exact = cJSON_IsTrue(ex);
+	const cJSON *example = cJSON_GetObjectItemCaseSensitive(o, "example");
+	if (cJSON_IsString(example) && !(c->example = ch_strdup(example->valuestring)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	const cJSON *levels = cJSON_GetObjectItemCaseSensitive(o, "levels");
+	if (cJSON_IsArray(levels)) {
+		size_t nl = (size_t)cJSON_GetArraySize(levels);
+		c->levels = calloc(nl ? nl : 1, sizeof(*c->levels));
+		if (!c->levels)
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		const cJSON *l;
+		cJSON_ArrayForEach(l, levels)
+		{
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(l, "value");
+			prof_level *pl = &c->levels[c->nlevels];
+			if (!cJSON_IsString(v) || !get_size(l, "count", &pl->count))
+				return ch_fail(CHURN_E_PARSE, "profile JSON: columns[%zu] (%s): levels[%zu] needs \"value\" "
+				               "and \"count\"", j, c->name, c->nlevels);
+			if (!(pl->value = ch_strdup(v->valuestring)))
+				return ch_fail(CHURN_E_NOMEM, "out of memory");
+			c->nlevels++;
+		}
+		if (!cJSON_GetObjectItemCaseSensitive(o, "distinct"))
+			c->distinct = c->nlevels;
+	}
+	return CHURN_OK;
+}
+
+churn_status churn_profile_from_json(const char *json, churn_profile **out)
+{
+	if (!json || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_profile_from_json: NULL argument");
+	churn_status st = CHURN_OK;
+	churn_profile *pr = NULL;
+	cJSON *root = cJSON_Parse(json);
+	if (!root || !cJSON_IsObject(root)) {
+		st = ch_fail(CHURN_E_PARSE, "profile JSON: not a JSON object");
+		goto out;
+	}
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(root, "columns");
+	if (!(pr = calloc(1, sizeof(*pr)))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	pr->rate = NAN;
+	if (!get_size(root, "rows", &pr->nrows) || !cJSON_IsArray(cols)) {
+		st = ch_fail(CHURN_E_PARSE, "profile JSON: needs \"rows\" (a count) and \"columns\" (an array)");
+		goto out;
+	}
+	size_t nc = (size_t)cJSON_GetArraySize(cols);
+	if (!(pr->cols = calloc(nc ? nc : 1, sizeof(*pr->cols)))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	const cJSON *c;
+	cJSON_ArrayForEach(c, cols)
+	{
+		col_init(&pr->cols[pr->ncols]);
+		pr->ncols++;
+		if ((st = col_from_json(&pr->cols[pr->ncols - 1], c, pr->ncols - 1)))
+			goto out;
+	}
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "target");
+	if (cJSON_IsObject(t)) {
+		const cJSON *tn = cJSON_GetObjectItemCaseSensitive(t, "name");
+		const cJSON *tp = cJSON_GetObjectItemCaseSensitive(t, "positive");
+		size_t pc = 0, cnt = 0;
+		if (!cJSON_IsString(tn) || !cJSON_IsString(tp) || !get_size(t, "positive_count", &pc)) {
+			st = ch_fail(CHURN_E_PARSE, "profile JSON: \"target\" needs \"name\", \"positive\", \"positive_count\"");
+			goto out;
+		}
+		if (!get_size(t, "count", &cnt))
+			cnt = pr->nrows;
+		if ((st = set_target(pr, tn->valuestring, tp->valuestring, pc, cnt)))
+			goto out;
+		double r = get_dbl(t, "rate");
+		if (!isnan(r))
+			pr->rate = r;
+	} else if (t && !cJSON_IsNull(t)) {
+		st = ch_fail(CHURN_E_PARSE, "profile JSON: \"target\" must be an object or null");
+		goto out;
+	}
+	const cJSON *notes = cJSON_GetObjectItemCaseSensitive(root, "notes"), *s;
+	if (cJSON_IsArray(notes)) {
+		cJSON_ArrayForEach(s, notes)
+		{
+			if (cJSON_IsString(s) && (st = add_note(pr, ch_strdup(s->valuestring))))
+				goto out;
+		}
+	}
+	*out = pr;
+	pr = NULL;
+	ch_clear_error();
+out:
+	cJSON_Delete(root);
+	churn_profile_free(pr);
+	return st;
+}
+
+churn_status churn_profile_load_json(const char *path, churn_profile **out)
+{
+	if (!path || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_profile_load_json: NULL argument");
+	char *txt = NULL;
+	size_t n = 0;
+	churn_status st = ch_read_file(path, PROFILE_JSON_MAX, &txt, &n);
+	if (st)
+		return st;
+	st = churn_profile_from_json(txt, out);
+	free(txt);
+	if (st)
+		return ch_fail_prefix(st, "%s", path);
+	return st;
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+typedef struct sbuf {
+	char *p;
+	size_t n, cap;
+	bool oom;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->n + n + 1)
+			cap *= 2;
+		char *np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+/* A CSV field, quoted when it holds a comma, quote, CR or LF. */
+static void sb_field(sbuf *b, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		sb_str(b, s);
+		return;
+	}
+	sb_put(b, "\"", 1);
+	for (const char *q = s; *q; q++) {
+		if (*q == '"')
+			sb_put(b, "\"", 1);
+		sb_put(b, q, 1);
+	}
+	sb_put(b, "\"", 1);
+}
+
+static void sb_num(sbuf *b, double v)
+{
+	char t[40];
+	sb_put(b, ",", 1);
+	if (isnan(v) || isinf(v))
+		return;
+	ch_format_double_short(t, sizeof t, v);
+	sb_str(b, t);
+}
+
+churn_status churn_profile_save_csv(const churn_profile *pr, const char *path)
+{
+	if (!pr || !path)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_profile_save_csv: NULL argument");
+	sbuf b = {0};
+	sbuf lv = {0};
+	sb_str(&b, "name,type,missing,count,mean,std,min,p25,p50,p75,max,levels\n");
+	for (size_t j = 0; j < pr->ncols; j++) {
+		const prof_col *c = &pr->cols[j];
+		char t[64];
+		sb_field(&b, c->name);
+		snprintf(t, sizeof t, ",%s,%zu,%zu", churn_col_type_name(c->type), c->missing, c->count);
+		sb_str(&b, t);
+		bool num = c->type == CHURN_COL_NUMERIC;
+		sb_num(&b, num ? c->mean : NAN);
+		sb_num(&b, num ? c->std : NAN);
+		sb_num(&b, num ? c->min : NAN);
+		sb_num(&b, num ? c->p25 : NAN);
+		sb_num(&b, num ? c->p50 : NAN);
+		sb_num(&b, num ? c->p75 : NAN);
+		sb_num(&b, num ? c->max : NAN);
+		sb_put(&b, ",", 1);
+		lv.n = 0;
+		sb_str(&lv, "");
+		for (size_t k = 0; k < c->nlevels; k++) {
+			if (k)
+				sb_put(&lv, ";", 1);
+			sb_str(&lv, c->levels[k].value);
+			snprintf(t, sizeof t, ":%zu", c->levels[k].count);
+			sb_str(&lv, t);
+		}
+		if (lv.oom)
+			b.oom = true;
+		else
+			sb_field(&b, lv.p);
+		sb_put(&b, "\n", 1);
+	}
+	churn_status st;
+	if (b.oom)
+		st = ch_fail(CHURN_E_NOMEM, "churn_profile_save_csv: out of memory");
+	else
+		st = ch_write_file_atomic(path, b.p, b.n);
+	free(b.p);
+	free(lv.p);
+	if (!st)
+		ch_clear_error();
+	return st;
+}
+
+/* ---- getters ------------------------------------------------------------ */
+
+static const prof_col *pcol(const churn_profile *pr, size_t j)
+{
+	return pr && j < pr->ncols ? &pr->cols[j] : NULL;
+}
+
+size_t churn_profile_get_nrows(const churn_profile *pr)
+{
+	return pr ? pr->nrows : 0;
+}
+
+size_t churn_profile_get_ncols(const churn_profile *pr)
+{
+	return pr ? pr->ncols : 0;
+}
+
+const char *churn_profile_get_col_name(const churn_profile *pr, size_t j)
+{
+	const prof_col *c = pcol(pr, j);
+	return c ? c->name : NULL;
+}
+
+churn_col_type churn_profile_get_col_type(const churn_profile *pr, size_t j)
+{
+	const prof_col *c = pcol(pr, j);
+	return c ? c->type : CHURN_COL_TEXT;
+}
+
+size_t churn_profile_get_col_missing(const churn_profile *pr, size_t j)
+{
+	const prof_col *c = pcol(pr, j);
+	return c ? c->missing : 0;
+}
+
+size_t churn_profile_get_col_count(const churn_profile *pr, size_t j)
+{
+	const prof_col *c = pcol(pr, j);
+	return c ? c->count : 0;
+}
+
+double churn_profile_get_col_stat(const churn_profile *pr, size_t j, const char *stat)
+{
+	const prof_col *c = pcol(pr, j);
+	if (!c || !stat || c->type != CHURN_COL_NUMERIC)
+		return NAN;
+	static const struct {
+		const char *name;
+		size_t off;
+	} stats[] = {{"mean", offsetof(prof_col, mean)}, {"std", offsetof(prof_col, std)},
+	             {"min", offsetof(prof_col, min)},   {"p25", offsetof(prof_col, p25)},
+	             {"p50", offsetof(prof_col, p50)},   {"p75", offsetof(prof_col, p75)},
+	             {"max", offsetof(prof_col, max)}};
+	for (size_t k = 0; k < sizeof(stats) / sizeof(*stats); k++)
+		if (!strcmp(stat, stats[k].name)) {
+			double v;
+			memcpy(&v, (const char *)c + stats[k].off, sizeof v);
+			return v;
+		}
+	return NAN;
+}
+
+size_t churn_profile_get_col_nlevels(const churn_profile *pr, size_t j)
+{
+	const prof_col *c = pcol(pr, j);
+	return c ? c->nlevels : 0;
+}
+
+const char *churn_profile_get_col_level(const churn_profile *pr, size_t j, size_t k, size_t *out_count)
+{
+	const prof_col *c = pcol(pr, j);
+	if (!c || k >= c->nlevels) {
+		if (out_count)
+			*out_count = 0;
+		return NULL;
+	}
+	if (out_count)
+		*out_count = c->levels[k].count;
+	return c->levels[k].value;
+}
+
+size_t churn_profile_get_col_distinct(const churn_profile *pr, size_t j, bool *out_exact)
+{
+	const prof_col *c = pcol(pr, j);
+	if (out_exact)
+		*out_exact = c ? c->distinct_exact : true;
+	return c && c->type != CHURN_COL_NUMERIC ? c->distinct : 0;
+}
+
+const char *churn_profile_get_col_example(const churn_profile *pr, size_t j)
+{
+	const prof_col *c = pcol(pr, j);
+	return c ? c->example : NULL;
+}
+
+bool churn_profile_has_target(const churn_profile *pr)
+{
+	return pr && pr->has_target;
+}
+
+const char *churn_profile_get_target_name(const churn_profile *pr)
+{
+	return pr && pr->has_target ? pr->target_name : NULL;
+}
+
+const char *churn_profile_get_positive(const churn_profile *pr)
+{
+	return pr && pr->has_target ? pr->positive : NULL;
+}
+
+size_t churn_profile_get_positive_count(const churn_profile *pr)
+{
+	return pr && pr->has_target ? pr->positive_count : 0;
+}
+
+size_t churn_profile_get_target_count(const churn_profile *pr)
+{
+	return pr && pr->has_target ? pr->target_count : 0;
+}
+
+double churn_profile_get_target_rate(const churn_profile *pr)
+{
+	return pr && pr->has_target ? pr->rate : NAN;
+}
+
+size_t churn_profile_get_nnotes(const churn_profile *pr)
+{
+	return pr ? pr->nnotes : 0;
+}
+
+const char *churn_profile_get_note(const churn_profile *pr, size_t k)
+{
+	return pr && k < pr->nnotes ? pr->notes[k] : NULL;
+}
