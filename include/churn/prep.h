@@ -141,6 +141,29 @@ CHURN_API const char *churn_prep_get_dropped_reason(const churn_prep *prep, size
 CHURN_API CHURN_NODISCARD churn_status churn_prep_get_labels(const churn_prep *prep, const churn_dataset *ds,
                                                              uint8_t **out_y, size_t *out_n);
 
+/**
+ * Per-column report of fitting/applying @p prep to rows[0..nrows) of @p ds
+ * (@p rows NULL: all rows) as JSON: {"rows", "features", "columns": [{"name",
+ * "role": "feature"|"target"|"id"|"dropped", "reason", "type" (as fitted),
+ * "missing", "imputed", "fill", "unseen", "after": numeric {"count", "mean",
+ * "std", "min", "max"} or categorical {"levels": [{"value", "count"}]}}],
+ * "dropped": [{"column", "reason"}]}. Statistics "after" are of the imputed
+ * values before scaling. Free *out_json with churn_free(). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_report_json(const churn_prep *prep, const churn_dataset *ds,
+                                                              const size_t *rows, size_t nrows, char **out_json);
+
+/**
+ * Write a matrix made by this spec as CSV, atomically: optional ID column
+ * first (@p id_name with @p ids, one per row; both NULL for none), the
+ * features, then the target as 0/1 when the matrix has labels. Numbers are
+ * shortest round-trip text. CHURN_E_IO / CHURN_E_CREATE on write failure
+ * (an existing file at @p path is left as it was). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_write_csv(const churn_prep *prep, const churn_matrix *m,
+                                                            const char *id_name, const char *const *ids,
+                                                            const char *path);
+
 /** NULL is a no-op. @since 0.1 */
 CHURN_API void churn_prep_free(churn_prep *prep);
 
