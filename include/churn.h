@@ -29,5 +29,6 @@
 #include "churn/eda.h"
 #include "churn/pipeline.h"
 #include "churn/workdir.h"
+#include "churn/report.h"
 
 #endif /* CHURN_H */

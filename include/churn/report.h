@@ -1,0 +1,63 @@
+/*
+ * Reading a workdir's results for front-ends (the HTTP server, dashboards,
+ * embedding programs): composed JSON documents built from the files the
+ * pipelines write, and safe resolution of artifact names to paths. Every
+ * call reads the files afresh; none holds the workdir lock (files are
+ * replaced atomically, so a reader sees either the old or the new version).
+ *
+ * Thread safety: all calls are safe concurrently.
+ */
+#ifndef CHURN_REPORT_H
+#define CHURN_REPORT_H
+
+#include "churn/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * The application values of /api/details as JSON (churn_free): name,
+ * version, dataset {source, rows, columns, churn_rate, sha256}, last_data_run
+ * {run_id, status, started_at, finished_at, duration_s, error},
+ * last_model_run {run_id, status, finished_at, models}, best_model {name,
+ * metrics}, figures [names]. CHURN_E_NOTFOUND (detail says what to run)
+ * when no run has completed yet. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_report_details_json(const char *workdir, char **out_json);
+
+/**
+ * The last @p limit entries (0 = all) of the record file @p rel
+ * ("reports/model_run_metadata.json", "reports/run_metadata.json") as
+ * {"runs": [...]}, oldest first. CHURN_E_NOTFOUND when absent. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_report_records_json(const char *workdir, const char *rel, size_t limit,
+                                                                 char **out_json);
+
+/**
+ * The artifacts a front-end may serve, as a JSON array of {"name", "kind",
+ * "bytes", "sha256", "modified"}: models (artifacts/models/<kind>.json, kind
+ * "model"), the prep spec ("prep"), the processed data set ("dataset"), the
+ * reports ("report") and figures ("figure"). Names are unique file names
+ * without directories. Regular files only; symlinks are not listed.
+ * @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_report_artifacts_json(const char *workdir, char **out_json);
+
+/**
+ * Resolve an artifact @p name to its path (churn_free) when, and only when,
+ * it is listed by churn_report_artifacts_json() (with @p kind, or any kind
+ * when NULL). Names with '/', "..", NUL or a leading '.' and anything that is
+ * not a regular file inside the workdir are CHURN_E_NOTFOUND. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_report_artifact_path(const char *workdir, const char *name,
+                                                                  const char *kind, char **out_path);
+
+/** Content type for an artifact name ("application/json; charset=utf-8", "image/png", ...). @since 0.1 */
+CHURN_API const char *churn_report_content_type(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CHURN_REPORT_H */

@@ -1,0 +1,303 @@
+/* Reading a workdir's results for front-ends: details, records, artifacts. */
+#include "churn/report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "churn/version.h"
+#include "churn/workdir.h"
+#include "core-private.h"
+
+/* Where artifacts live and which files in each directory are listed. */
+static const struct {
+	const char *dir;
+	const char *kind;
+	const char *suffixes[3];
+	const char *only; /* a single file name, or NULL */
+} places[] = {
+	{"artifacts/models", "model", {".json", NULL, NULL}, NULL},
+	{"artifacts", "prep", {".json", NULL, NULL}, "prep.json"},
+	{"data/processed", "dataset", {".parquet", ".csv", NULL}, NULL},
+	{"reports", "report", {".json", ".csv", NULL}, NULL},
+	{"reports/figures", "figure", {".png", ".svg", NULL}, NULL},
+};
+#define NPLACES (sizeof(places) / sizeof(places[0]))
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a > b && strcmp(s + a - b, suf) == 0;
+}
+
+static bool name_ok(const char *name)
+{
+	return name && name[0] && name[0] != '.' && !strchr(name, '/') && !strchr(name, '\\') && strlen(name) < 256;
+}
+
+static bool listed_in(size_t k, const char *name)
+{
+	if (!name_ok(name))
+		return false;
+	if (places[k].only)
+		return strcmp(name, places[k].only) == 0;
+	for (size_t s = 0; s < 3 && places[k].suffixes[s]; s++)
+		if (has_suffix(name, places[k].suffixes[s]))
+			return true;
+	return false;
+}
+
+/* The regular file dir/name inside the workdir (no symlinks anywhere out of it). */
+static churn_status inside(const char *workdir, const char *path)
+{
+	char root[PATH_MAX], real[PATH_MAX];
+	if (!realpath(workdir, root) || !realpath(path, real))
+		return ch_fail(CHURN_E_NOTFOUND, "not found");
+	size_t n = strlen(root);
+	if (strncmp(real, root, n) != 0 || real[n] != '/')
+		return ch_fail(CHURN_E_NOTFOUND, "not found");
+	struct stat sb;
+	if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return ch_fail(CHURN_E_NOTFOUND, "not found");
+	return CHURN_OK;
+}
+
+churn_status churn_report_artifact_path(const char *workdir, const char *name, const char *kind, char **out_path)
+{
+	if (!workdir || !out_path)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_artifact_path: NULL argument");
+	if (!name_ok(name))
+		return ch_fail(CHURN_E_NOTFOUND, "no artifact named '%s'", name ? name : "");
+	for (size_t k = 0; k < NPLACES; k++) {
+		if ((kind && strcmp(kind, places[k].kind) != 0) || !listed_in(k, name))
+			continue;
+		char *path = ch_asprintf("%s/%s/%s", workdir, places[k].dir, name);
+		if (!path)
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		if (inside(workdir, path) == CHURN_OK) {
+			*out_path = path;
+			return CHURN_OK;
+		}
+		free(path);
+	}
+	return ch_fail(CHURN_E_NOTFOUND, "no artifact named '%s'", name);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+churn_status churn_report_artifacts_json(const char *workdir, char **out_json)
+{
+	if (!workdir || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_artifacts_json: NULL argument");
+	cJSON *arr = cJSON_CreateArray();
+	if (!arr)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = CHURN_OK;
+	for (size_t k = 0; k < NPLACES && !st; k++) {
+		char *dir = ch_asprintf("%s/%s", workdir, places[k].dir);
+		DIR *d = dir ? opendir(dir) : NULL;
+		if (!d) {
+			free(dir);
+			continue;
+		}
+		char **names = NULL;
+		size_t n = 0, cap = 0;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (!listed_in(k, e->d_name))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				char **nn = realloc(names, cap * sizeof(*nn));
+				if (!nn)
+					break;
+				names = nn;
+			}
+			if (!(names[n] = ch_strdup(e->d_name)))
+				break;
+			n++;
+		}
+		closedir(d);
+		if (n)
+			qsort(names, n, sizeof(*names), cmp_str);
+		for (size_t i = 0; i < n; i++) {
+			char *path = ch_asprintf("%s/%s", dir, names[i]);
+			struct stat sb;
+			char hex[65];
+			if (path && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) && inside(workdir, path) == CHURN_OK &&
+			    ch_sha256_file(path, hex) == CHURN_OK) {
+				char when[32];
+				ch_format_time_utc(when, sizeof(when), (int64_t)sb.st_mtime);
+				cJSON *o = cJSON_CreateObject();
+				if (o) {
+					cJSON_AddStringToObject(o, "name", names[i]);
+					cJSON_AddStringToObject(o, "kind", places[k].kind);
+					cJSON_AddNumberToObject(o, "bytes", (double)sb.st_size);
+					cJSON_AddStringToObject(o, "sha256", hex);
+					cJSON_AddStringToObject(o, "modified", when);
+					cJSON_AddItemToArray(arr, o);
+				}
+			}
+			free(path);
+			free(names[i]);
+		}
+		free(names);
+		free(dir);
+	}
+	char *s = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	if (!s)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	ch_clear_error();
+	*out_json = s;
+	return CHURN_OK;
+}
+
+churn_status churn_report_records_json(const char *workdir, const char *rel, size_t limit, char **out_json)
+{
+	if (!workdir || !rel || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_records_json: NULL argument");
+	char *text = NULL;
+	churn_status st = churn_workdir_read_json(workdir, rel, &text, NULL);
+	if (st)
+		return st;
+	cJSON *doc = cJSON_Parse(text);
+	churn_free(text);
+	cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
+	if (!cJSON_IsArray(runs)) {
+		cJSON_Delete(doc);
+		return ch_fail(CHURN_E_PARSE, "%s/%s: no \"runs\" array", workdir, rel);
+	}
+	while (limit && (size_t)cJSON_GetArraySize(runs) > limit)
+		cJSON_DeleteItemFromArray(runs, 0);
+	char *s = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (!s)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	*out_json = s;
+	return CHURN_OK;
+}
+
+/* Last entry of runs[] with pipeline == @p pipeline (and status succeeded when @p ok_only). */
+static cJSON *last_run(cJSON *runs, const char *pipeline, bool ok_only)
+{
+	for (int i = cJSON_GetArraySize(runs) - 1; i >= 0; i--) {
+		cJSON *e = cJSON_GetArrayItem(runs, i);
+		const char *pl = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "pipeline"));
+		const char *stt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "status"));
+		if (pl && !strcmp(pl, pipeline) && (!ok_only || (stt && !strcmp(stt, "succeeded"))))
+			return e;
+	}
+	return NULL;
+}
+
+static void copy_keys(cJSON *dst, const cJSON *src, const char *const *keys)
+{
+	for (; *keys; keys++) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(src, *keys);
+		cJSON_AddItemToObject(dst, *keys, v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
+	}
+}
+
+churn_status churn_report_details_json(const char *workdir, char **out_json)
+{
+	if (!workdir || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_details_json: NULL argument");
+	char *runs_text = NULL, *metrics_text = NULL;
+	cJSON *runs_doc = NULL, *metrics_doc = NULL, *out = NULL;
+	churn_status st = churn_workdir_read_json(workdir, "reports/run_metadata.json", &runs_text, NULL);
+	if (st == CHURN_OK)
+		runs_doc = cJSON_Parse(runs_text);
+	cJSON *runs = cJSON_GetObjectItemCaseSensitive(runs_doc, "runs");
+	cJSON *data_ok = last_run(runs, "data", true);
+	if (!data_ok) {
+		st = ch_fail(CHURN_E_NOTFOUND, "no completed data run in %s yet: run `churn run --workdir %s`", workdir,
+		             workdir);
+		goto out;
+	}
+	st = CHURN_OK;
+	if (churn_workdir_read_json(workdir, "reports/metrics.json", &metrics_text, NULL) == CHURN_OK)
+		metrics_doc = cJSON_Parse(metrics_text);
+	if (!(out = cJSON_CreateObject())) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	char now[32];
+	ch_format_time_utc(now, sizeof(now), (int64_t)time(NULL));
+	cJSON_AddStringToObject(out, "name", "libchurn");
+	cJSON_AddStringToObject(out, "version", churn_version());
+	cJSON_AddStringToObject(out, "generated_at", now);
+	cJSON_AddStringToObject(out, "workdir", workdir);
+	static const char *const ds_keys[] = {"source", "rows", "columns", "churn_rate", "sha256", "features", NULL};
+	cJSON *ds = cJSON_AddObjectToObject(out, "dataset");
+	copy_keys(ds, data_ok, ds_keys);
+	static const char *const run_keys[] = {"run_id", "status", "started_at", "finished_at", "duration_s", "error", NULL};
+	cJSON *ld = cJSON_AddObjectToObject(out, "last_data_run");
+	copy_keys(ld, last_run(runs, "data", false), run_keys);
+	cJSON *ml = last_run(runs, "ml", false);
+	if (ml) {
+		cJSON *lm = cJSON_AddObjectToObject(out, "last_model_run");
+		copy_keys(lm, ml, run_keys);
+	} else {
+		cJSON_AddNullToObject(out, "last_model_run");
+	}
+	cJSON *models = cJSON_GetObjectItemCaseSensitive(metrics_doc, "models");
+	cJSON *best = NULL, *m;
+	double best_auc = -1;
+	cJSON_ArrayForEach(m, models)
+	{
+		double auc = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "roc_auc"));
+		if (auc == auc && auc > best_auc) {
+			best_auc = auc;
+			best = m;
+		}
+	}
+	if (best) {
+		cJSON *b = cJSON_AddObjectToObject(out, "best_model");
+		cJSON_AddStringToObject(b, "name", best->string);
+		cJSON_AddItemToObject(b, "metrics", cJSON_Duplicate(best, 1));
+		cJSON_AddStringToObject(out, "metrics_generated_at",
+		                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(metrics_doc, "generated_at")));
+	} else {
+		cJSON_AddNullToObject(out, "best_model");
+	}
+	char *s = cJSON_PrintUnformatted(out);
+	if (!s) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	*out_json = s;
+out:
+	cJSON_Delete(out);
+	cJSON_Delete(runs_doc);
+	cJSON_Delete(metrics_doc);
+	churn_free(runs_text);
+	churn_free(metrics_text);
+	return st;
+}
+
+const char *churn_report_content_type(const char *name)
+{
+	if (!name)
+		return "application/octet-stream";
+	if (has_suffix(name, ".json"))
+		return "application/json; charset=utf-8";
+	if (has_suffix(name, ".csv"))
+		return "text/csv; charset=utf-8";
+	if (has_suffix(name, ".png"))
+		return "image/png";
+	if (has_suffix(name, ".svg"))
+		return "image/svg+xml; charset=utf-8";
+	if (has_suffix(name, ".parquet"))
+		return "application/vnd.apache.parquet";
+	return "application/octet-stream";
+}
