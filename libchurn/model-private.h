@@ -101,6 +101,9 @@ churn_status ch_json_get_size(const cJSON *obj, const char *key, const char *whe
 /* Read a JSON array of exactly n finite numbers into out[0..n). */
 churn_status ch_json_get_doubles(const cJSON *arr, size_t n, const char *where, double *out);
 
+/* Logistic regression coefficients out[0..ncols) and intercept out[ncols] (logreg.c). */
+churn_status ch_logreg_coefficients(const void *state, size_t ncols, double *out);
+
 /* 1 / (1 + exp(-z)), computed stably for both signs. */
 double ch_sigmoid(double z);
 

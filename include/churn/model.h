@@ -34,8 +34,6 @@ extern "C" {
 #endif
 
 typedef struct churn_model churn_model;
-/* Also declared by churn/prep.h; repeating an identical typedef is valid C11. */
-typedef struct churn_prep churn_prep;
 
 /** The algorithms. Values are explicit and only ever appended. @since 0.1 */
 typedef enum churn_model_kind {

@@ -1,0 +1,556 @@
+/*
+ * L2-regularized logistic regression, fitted by Newton's method (IRLS) with
+ * a Cholesky solve (GSL) and a backtracking line search.
+ *
+ * Objective (scikit-learn's, with C = logreg.C):
+ *   sum_i s_i * logloss(y_i, sigmoid(b + w.x_i)) + ||w||^2 / (2C)
+ * with s_i = 1, or n / (2 n_class) with logreg.class_weight = balanced; the
+ * intercept b is not penalized. The L2 term keeps the Hessian positive
+ * definite even with collinear one-hot columns.
+ *
+ * Speed: one pass over the rows per Newton step builds f, the gradient and
+ * X^T W X together. Rows are visited through their non-zero entries (a
+ * one-hot design is mostly zeros), the lower triangle is accumulated per
+ * chunk of rows into a small d x d block that stays in L1, and chunks run on
+ * logreg.n_threads threads. Chunk boundaries and the order of the final sum
+ * do not depend on the thread count, so the model is bit-identical for any
+ * n_threads.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+
+#include "core-private.h"
+#include "model-private.h"
+#include "params-private.h"
+
+#define CHUNK_ROWS 4096
+#define MAX_THREADS 64
+
+typedef struct logreg {
+	size_t ncols;
+	double *w;     /* ncols coefficients, then the intercept */
+	double *sd;    /* standard deviation of each feature on the training rows */
+	double C;
+	bool balanced;
+} logreg;
+
+static void logreg_free(void *state)
+{
+	logreg *lr = state;
+	if (!lr)
+		return;
+	free(lr->w);
+	free(lr->sd);
+	free(lr);
+}
+
+static logreg *logreg_alloc(size_t ncols)
+{
+	logreg *lr = calloc(1, sizeof(*lr));
+	if (!lr)
+		return NULL;
+	lr->ncols = ncols;
+	lr->w = calloc(ncols + 1, sizeof(double));
+	lr->sd = calloc(ncols ? ncols : 1, sizeof(double));
+	if (!lr->w || !lr->sd) {
+		logreg_free(lr);
+		return NULL;
+	}
+	return lr;
+}
+
+/* ---- GSL error handler: off once per process (documented in churn/model.h) ---- */
+
+static pthread_once_t gsl_once = PTHREAD_ONCE_INIT;
+static void gsl_handler_off(void)
+{
+	gsl_set_error_handler_off();
+}
+
+/* ---- the pass over the rows ---- */
+
+typedef struct pass_job {
+	const double *X;
+	const uint8_t *y;
+	size_t nrows, ncols;
+	double s0, s1;          /* class weights */
+	const double *w;        /* d = ncols + 1 */
+	bool want_hess;         /* else f only */
+	size_t nchunks;
+	double *chunk_f;        /* nchunks */
+	double *chunk_g;        /* nchunks x d (when want_hess) */
+	double *chunk_h;        /* nchunks x d x d lower triangle (when want_hess) */
+	size_t nthreads;
+	size_t tid_next;
+	pthread_mutex_t lock;
+} pass_job;
+
+static void pass_chunk(const pass_job *J, size_t c, size_t *idx, double *val)
+{
+	size_t ncols = J->ncols, d = ncols + 1;
+	size_t r0 = c * CHUNK_ROWS, r1 = r0 + CHUNK_ROWS < J->nrows ? r0 + CHUNK_ROWS : J->nrows;
+	const double *w = J->w;
+	double f = 0;
+	double *g = J->want_hess ? J->chunk_g + c * d : NULL;
+	double *H = J->want_hess ? J->chunk_h + c * d * d : NULL;
+	if (g) {
+		memset(g, 0, d * sizeof(double));
+		memset(H, 0, d * d * sizeof(double));
+	}
+	for (size_t i = r0; i < r1; i++) {
+		const double *x = J->X + i * ncols;
+		size_t nnz = 0;
+		double z = w[ncols];
+		for (size_t j = 0; j < ncols; j++) {
+			if (x[j] != 0) {
+				idx[nnz] = j;
+				val[nnz++] = x[j];
+				z += w[j] * x[j];
+			}
+		}
+		int yi = J->y[i] != 0;
+		double s = yi ? J->s1 : J->s0;
+		double e = exp(-fabs(z));                    /* in (0, 1] */
+		double p = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+		f += s * (log1p(e) + (z > 0 ? z : 0) - (yi ? z : 0));
+		if (!g)
+			continue;
+		double r = s * (p - yi);
+		double h = s * p * (1 - p);
+		for (size_t a = 0; a < nnz; a++) {
+			size_t ja = idx[a];
+			double va = val[a];
+			g[ja] += r * va;
+			double t = h * va;
+			double *Hrow = H + ja * d;
+			for (size_t b = 0; b <= a; b++)
+				Hrow[idx[b]] += t * val[b];
+			H[ncols * d + ja] += t;              /* intercept row */
+		}
+		g[ncols] += r;
+		H[ncols * d + ncols] += h;
+	}
+	J->chunk_f[c] = f;
+}
+
+static void *pass_thread(void *arg)
+{
+	pass_job *J = arg;
+	pthread_mutex_lock(&J->lock);
+	size_t tid = J->tid_next++;
+	pthread_mutex_unlock(&J->lock);
+	size_t *idx = malloc((J->ncols + 1) * sizeof(size_t));
+	double *val = malloc((J->ncols + 1) * sizeof(double));
+	if (!idx || !val) {
+		free(idx);
+		free(val);
+		return (void *)1;
+	}
+	for (size_t c = tid; c < J->nchunks; c += J->nthreads)
+		pass_chunk(J, c, idx, val);
+	free(idx);
+	free(val);
+	return NULL;
+}
+
+/* Run the pass; 0 ok, -1 out of memory. */
+static int run_pass(pass_job *J)
+{
+	size_t nt = J->nthreads;
+	if (nt > J->nchunks)
+		nt = J->nchunks;
+	if (nt < 1)
+		nt = 1;
+	J->nthreads = nt;
+	J->tid_next = 0;
+	if (nt == 1)
+		return pass_thread(J) ? -1 : 0;
+	pthread_t th[MAX_THREADS];
+	size_t started = 0;
+	int rc = 0;
+	for (; started < nt - 1; started++)
+		if (pthread_create(&th[started], NULL, pass_thread, J) != 0)
+			break;
+	/* The calling thread is one of the workers; chunks of threads that did not start are done here. */
+	if (started < nt - 1) {
+		/* fewer threads: recompute the assignment is not possible mid-flight; run the rest inline */
+		for (size_t t = started; t < nt - 1; t++)
+			if (pass_thread(J))
+				rc = -1;
+	}
+	if (pass_thread(J))
+		rc = -1;
+	for (size_t t = 0; t < started; t++) {
+		void *ret = NULL;
+		pthread_join(th[t], &ret);
+		if (ret)
+			rc = -1;
+	}
+	return rc;
+}
+
+/* Sum the chunks in chunk order: f, and g/H when wanted (H made symmetric). */
+static double reduce(const pass_job *J, double *g, double *H)
+{
+	size_t d = J->ncols + 1;
+	double f = 0;
+	for (size_t c = 0; c < J->nchunks; c++)
+		f += J->chunk_f[c];
+	if (!g)
+		return f;
+	memset(g, 0, d * sizeof(double));
+	memset(H, 0, d * d * sizeof(double));
+	for (size_t c = 0; c < J->nchunks; c++) {
+		const double *gc = J->chunk_g + c * d, *Hc = J->chunk_h + c * d * d;
+		for (size_t j = 0; j < d; j++)
+			g[j] += gc[j];
+		for (size_t j = 0; j < d; j++)
+			for (size_t k = 0; k <= j; k++)
+				H[j * d + k] += Hc[j * d + k];
+	}
+	for (size_t j = 0; j < d; j++)
+		for (size_t k = 0; k < j; k++)
+			H[k * d + j] = H[j * d + k];
+	return f;
+}
+
+static double penalty(const double *w, size_t ncols, double C)
+{
+	double s = 0;
+	for (size_t j = 0; j < ncols; j++)
+		s += w[j] * w[j];
+	return s / (2 * C);
+}
+
+static size_t default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > MAX_THREADS ? MAX_THREADS : (size_t)n;
+}
+
+static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn_params *p, ch_fit_info *info)
+{
+	churn_status st = CHURN_OK;
+	size_t nrows = churn_matrix_get_nrows(Xm), ncols = churn_matrix_get_ncols(Xm), d = ncols + 1;
+	const double *X = churn_matrix_get_data_const(Xm);
+	const uint8_t *y = churn_matrix_get_labels(Xm);
+	double C = churn_params_get_double(p, "logreg.C");
+	double tol = churn_params_get_double(p, "logreg.tol");
+	int64_t max_iter = churn_params_get_int(p, "logreg.max_iter");
+	int64_t nth = churn_params_get_int(p, "logreg.n_threads");
+	const char *cw = churn_params_get_str(p, "logreg.class_weight");
+	bool balanced;
+	if (!strcmp(cw, "none"))
+		balanced = false;
+	else if (!strcmp(cw, "balanced"))
+		balanced = true;
+	else
+		return ch_fail(CHURN_E_INVALID_ARG, "logreg.class_weight is '%s' (expected none or balanced)", cw);
+
+	pthread_once(&gsl_once, gsl_handler_off);
+
+	logreg *lr = logreg_alloc(ncols);
+	double *g = NULL, *H = NULL, *delta = NULL, *wn = NULL;
+	pass_job J = {0};
+	pthread_mutex_init(&J.lock, NULL);
+	if (!lr)
+		goto nomem;
+	lr->C = C;
+	lr->balanced = balanced;
+
+	size_t npos = 0;
+	for (size_t i = 0; i < nrows; i++)
+		npos += y[i] != 0;
+	J.X = X;
+	J.y = y;
+	J.nrows = nrows;
+	J.ncols = ncols;
+	J.s0 = balanced ? (double)nrows / (2.0 * (double)(nrows - npos)) : 1.0;
+	J.s1 = balanced ? (double)nrows / (2.0 * (double)npos) : 1.0;
+	J.nchunks = (nrows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+	size_t nthreads = nth > 0 ? (size_t)nth : default_threads();
+	if (nthreads > MAX_THREADS)
+		nthreads = MAX_THREADS;
+	if (nrows < 8 * CHUNK_ROWS)
+		nthreads = 1;
+	if (d > SIZE_MAX / sizeof(double) / d / (J.nchunks + 1)) {
+		st = ch_fail(CHURN_E_LIMIT, "logreg: %zu features is too many", ncols);
+		goto out;
+	}
+	J.chunk_f = calloc(J.nchunks, sizeof(double));
+	J.chunk_g = calloc(J.nchunks * d, sizeof(double));
+	J.chunk_h = calloc(J.nchunks * d * d, sizeof(double));
+	g = calloc(d, sizeof(double));
+	H = calloc(d * d, sizeof(double));
+	delta = calloc(d, sizeof(double));
+	wn = calloc(d, sizeof(double));
+	if (!J.chunk_f || !J.chunk_g || !J.chunk_h || !g || !H || !delta || !wn)
+		goto nomem;
+
+	/* feature standard deviations (for importance) */
+	for (size_t j = 0; j < ncols; j++) {
+		double mean = 0, m2 = 0;
+		for (size_t i = 0; i < nrows; i++) {
+			double v = X[i * ncols + j], dlt = v - mean;
+			mean += dlt / (double)(i + 1);
+			m2 += dlt * (v - mean);
+		}
+		lr->sd[j] = sqrt(m2 / (double)nrows);
+	}
+
+	/* start: w = 0, intercept = log-odds of the weighted positive rate */
+	double *w = lr->w;
+	double wpos = J.s1 * (double)npos, wneg = J.s0 * (double)(nrows - npos);
+	w[ncols] = log(wpos / wneg);
+
+	bool converged = false;
+	size_t iter = 0;
+	for (; iter < (size_t)max_iter; iter++) {
+		if (!ch_progress(p, "logreg", iter, (uint64_t)max_iter)) {
+			st = ch_fail(CHURN_E_STATE, "logreg: cancelled");
+			goto out;
+		}
+		J.w = w;
+		J.want_hess = true;
+		J.nthreads = nthreads;
+		if (run_pass(&J))
+			goto nomem;
+		double f = reduce(&J, g, H) + penalty(w, ncols, C);
+		for (size_t j = 0; j < ncols; j++) {
+			g[j] += w[j] / C;
+			H[j * d + j] += 1.0 / C;
+		}
+		if (!isfinite(f)) {
+			st = ch_fail(CHURN_E_NUMERIC, "logreg: the objective is not finite at iteration %zu", iter);
+			goto out;
+		}
+		/* Solve H delta = g by Cholesky; on failure add a small ridge and retry. */
+		int gs = GSL_EDOM;
+		double ridge = 0;
+		for (int attempt = 0; attempt < 6 && gs; attempt++) {
+			gsl_matrix_view Hv = gsl_matrix_view_array(H, d, d);
+			gsl_vector_view gv = gsl_vector_view_array(g, d);
+			gsl_vector_view dv = gsl_vector_view_array(delta, d);
+			if (attempt > 0) {
+				/* H was overwritten by the failed factorization: rebuild it */
+				reduce(&J, g, H);
+				double tr = 0;
+				for (size_t j = 0; j < d; j++)
+					tr += H[j * d + j];
+				ridge = (ridge == 0 ? 1e-10 : ridge * 100) * (tr / (double)d + 1);
+				for (size_t j = 0; j < ncols; j++) {
+					g[j] += w[j] / C;
+					H[j * d + j] += 1.0 / C;
+				}
+				for (size_t j = 0; j < d; j++)
+					H[j * d + j] += ridge;
+			}
+			gs = gsl_linalg_cholesky_decomp1(&Hv.matrix);
+			if (!gs)
+				gs = gsl_linalg_cholesky_solve(&Hv.matrix, &gv.vector, &dv.vector);
+		}
+		if (gs) {
+			st = ch_fail(CHURN_E_NUMERIC, "logreg: the Hessian is not positive definite at iteration %zu (%s)", iter,
+			             gsl_strerror(gs));
+			goto out;
+		}
+		double dec = 0;   /* Newton decrement squared: g . H^-1 g */
+		for (size_t j = 0; j < d; j++)
+			dec += g[j] * delta[j];
+		if (!isfinite(dec)) {
+			st = ch_fail(CHURN_E_NUMERIC, "logreg: non-finite Newton step at iteration %zu", iter);
+			goto out;
+		}
+		ch_log(p, CHURN_LOG_DEBUG, "logreg: iteration %zu objective %.10g decrement %.3g", iter, f, dec / 2);
+		if (dec / 2 <= tol * (1 + fabs(f))) {
+			/* Within tolerance: take the full step (quadratic convergence) and stop. */
+			for (size_t j = 0; j < d; j++)
+				w[j] -= delta[j];
+			converged = true;
+			iter++;
+			break;
+		}
+		/* Backtracking line search (Armijo). */
+		double t = 1;
+		bool accepted = false;
+		for (int ls = 0; ls < 40; ls++) {
+			for (size_t j = 0; j < d; j++)
+				wn[j] = w[j] - t * delta[j];
+			J.w = wn;
+			J.want_hess = false;
+			J.nthreads = nthreads;
+			if (run_pass(&J))
+				goto nomem;
+			double fn = reduce(&J, NULL, NULL) + penalty(wn, ncols, C);
+			if (isfinite(fn) && fn <= f - 1e-4 * t * dec) {
+				accepted = true;
+				break;
+			}
+			t *= 0.5;
+		}
+		if (!accepted) {
+			/* No decrease is possible in floating point: we are at the optimum. */
+			converged = true;
+			iter++;
+			break;
+		}
+		memcpy(w, wn, d * sizeof(double));
+	}
+	for (size_t j = 0; j < d; j++)
+		if (!isfinite(w[j])) {
+			st = ch_fail(CHURN_E_NUMERIC, "logreg: coefficient %zu is not finite", j);
+			goto out;
+		}
+	if (!converged)
+		ch_log(p, CHURN_LOG_WARN, "logreg: did not converge in %zu iterations (logreg.max_iter)", iter);
+	ch_progress(p, "logreg", (uint64_t)max_iter, (uint64_t)max_iter);
+	info->iterations = iter;
+	info->converged = converged;
+	*state = lr;
+	lr = NULL;
+	goto out;
+nomem:
+	st = ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
+out:
+	pthread_mutex_destroy(&J.lock);
+	free(J.chunk_f);
+	free(J.chunk_g);
+	free(J.chunk_h);
+	free(g);
+	free(H);
+	free(delta);
+	free(wn);
+	logreg_free(lr);
+	return st;
+}
+
+static double logreg_margin(const void *state, const double *row, size_t ncols)
+{
+	const logreg *lr = state;
+	double z = lr->w[ncols];
+	for (size_t j = 0; j < ncols; j++)
+		z += lr->w[j] * row[j];
+	return z;
+}
+
+static churn_status logreg_contrib(const void *state, const double *row, size_t ncols, double *out)
+{
+	const logreg *lr = state;
+	for (size_t j = 0; j < ncols; j++)
+		out[j] = lr->w[j] * row[j];
+	out[ncols] = lr->w[ncols];
+	return CHURN_OK;
+}
+
+static churn_status logreg_importance(const void *state, double *out, size_t ncols)
+{
+	const logreg *lr = state;
+	for (size_t j = 0; j < ncols; j++)
+		out[j] = fabs(lr->w[j]) * lr->sd[j];
+	return CHURN_OK;
+}
+
+churn_status ch_logreg_coefficients(const void *state, size_t ncols, double *out)
+{
+	const logreg *lr = state;
+	memcpy(out, lr->w, (ncols + 1) * sizeof(double));
+	return CHURN_OK;
+}
+
+static cJSON *logreg_to_cjson(const void *state, size_t ncols, const char *const *names)
+{
+	const logreg *lr = state;
+	cJSON *o = cJSON_CreateObject(), *arr;
+	if (!o || !ch_json_add_number(o, "intercept", lr->w[ncols]) || !ch_json_add_number(o, "C", lr->C) ||
+	    !cJSON_AddStringToObject(o, "class_weight", lr->balanced ? "balanced" : "none") ||
+	    !(arr = cJSON_AddArrayToObject(o, "coefficients")))
+		goto nomem;
+	for (size_t j = 0; j < ncols; j++) {
+		cJSON *e = cJSON_CreateObject();
+		if (!e || !cJSON_AddItemToArray(arr, e)) {
+			cJSON_Delete(e);
+			goto nomem;
+		}
+		if (!cJSON_AddStringToObject(e, "feature", names[j]) || !ch_json_add_number(e, "coef", lr->w[j]) ||
+		    !ch_json_add_number(e, "odds_ratio", exp(lr->w[j])) || !ch_json_add_number(e, "sd", lr->sd[j]))
+			goto nomem;
+	}
+	return o;
+nomem:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+static churn_status logreg_from_cjson(const cJSON *part, size_t ncols, void **state)
+{
+	churn_status st;
+	const char *w = "model artifact: logreg";
+	if (!cJSON_IsObject(part))
+		return ch_fail(CHURN_E_FORMAT, "%s: not an object", w);
+	logreg *lr = logreg_alloc(ncols);
+	if (!lr)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = ch_json_get_double(part, "intercept", w, &lr->w[ncols])) ||
+	    (st = ch_json_get_double(part, "C", w, &lr->C)))
+		goto fail;
+	if (!(lr->C > 0)) {
+		st = ch_fail(CHURN_E_FORMAT, "%s: 'C' must be positive", w);
+		goto fail;
+	}
+	const cJSON *cw = cJSON_GetObjectItemCaseSensitive(part, "class_weight");
+	if (!cJSON_IsString(cw) || (strcmp(cw->valuestring, "none") && strcmp(cw->valuestring, "balanced"))) {
+		st = ch_fail(CHURN_E_FORMAT, "%s: 'class_weight' must be \"none\" or \"balanced\"", w);
+		goto fail;
+	}
+	lr->balanced = !strcmp(cw->valuestring, "balanced");
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(part, "coefficients");
+	if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) != ncols) {
+		st = ch_fail(CHURN_E_FORMAT, "%s: 'coefficients' must be an array of %zu entries (one per feature)", w, ncols);
+		goto fail;
+	}
+	size_t j = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, arr) {
+		char where[96];
+		snprintf(where, sizeof(where), "%s: coefficients[%zu]", w, j);
+		if (!cJSON_IsObject(e)) {
+			st = ch_fail(CHURN_E_FORMAT, "%s: not an object", where);
+			goto fail;
+		}
+		if ((st = ch_json_get_double(e, "coef", where, &lr->w[j])) ||
+		    (st = ch_json_get_double(e, "sd", where, &lr->sd[j])))
+			goto fail;
+		if (lr->sd[j] < 0) {
+			st = ch_fail(CHURN_E_FORMAT, "%s: 'sd' is negative", where);
+			goto fail;
+		}
+		j++;
+	}
+	*state = lr;
+	return CHURN_OK;
+fail:
+	logreg_free(lr);
+	return st;
+}
+
+const struct ch_model_ops ch_logreg_ops = {
+	.kind = CHURN_MODEL_LOGREG,
+	.name = "logreg",
+	.score_is_logit = true,
+	.fit = logreg_fit,
+	.margin = logreg_margin,
+	.predict = NULL,
+	.contrib = logreg_contrib,
+	.importance = logreg_importance,
+	.to_cjson = logreg_to_cjson,
+	.from_cjson = logreg_from_cjson,
+	.free = logreg_free,
+};
