@@ -7,8 +7,8 @@
  * with linear interpolation, as GSL's gsl_stats_quantile_from_sorted_data and
  * pandas' describe()); categorical columns their levels with counts, most
  * frequent first (ties by value); text columns the number of distinct values
- * (exact up to 4,194,304 distinct values, else a HyperLogLog estimate, about
- * 1% error) and an example value.
+ * (counted on 64-bit hashes: exact barring a hash collision, odds about
+ * n^2 / 2^65) and an example value (the first non-missing one).
  *
  * The target (params "data.target", default "Churn") is summarised as its
  * positive label, the count of positive rows and the rate among non-missing
@@ -27,7 +27,8 @@
  * "notes": [strings]}. Numbers are written locale-independently and
  * round-trip exactly.
  *
- * Cost: O(n) per column plus a radix sort (O(n)) of each numeric column.
+ * Cost: O(n) per column (radix sorts of numeric values and text hashes);
+ * memory: two 8-byte scratch arrays of the row count.
  *
  * Thread safety: a const profile may be read from several threads.
  */
