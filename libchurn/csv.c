@@ -26,8 +26,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core-private.h"
 #include "dataset-private.h"
@@ -42,7 +46,9 @@ enum { F_QUOTED = 1, F_ESC = 2 };
 enum { R_NEED_MORE = 0, R_DONE = 1, R_FAIL = -1 };
 
 /* Bytes that stop the scan of an unquoted / quoted field. */
+#if !defined(__SSE2__)
 static const unsigned char stop_unq[256] = {[0] = 1, [','] = 1, ['\n'] = 1, ['\r'] = 1, ['"'] = 1};
+#endif
 static const unsigned char stop_q[256] = {[0] = 1, ['\n'] = 1, ['"'] = 1};
 
 typedef struct span {
@@ -51,12 +57,18 @@ typedef struct span {
 	unsigned flags;
 } span;
 
-typedef struct dent {
-	uint64_t h;
-	char *s; /* NULL: empty slot */
-	size_t len;
+/* Dictionary slot: 8 bytes, so a column's table stays in L1. */
+typedef struct dslot {
+	uint32_t tag; /* high hash bits | 1; 0 = empty */
 	int32_t code;
-} dent;
+} dslot;
+
+/* What a level is compared by (indexed by code). */
+typedef struct dkey {
+	uint64_t h;
+	uint64_t w0, w1; /* first 16 bytes, zero-padded */
+	size_t len;
+} dkey;
 
 typedef struct ccol {
 	char *name;
@@ -70,9 +82,10 @@ typedef struct ccol {
 	char inf_tok[24];
 	/* CAT */
 	int32_t *codes;
-	dent *tab;
+	dslot *tab;
 	size_t tab_cap; /* power of two */
-	char **lev;     /* level strings by code (owned; the table points at them) */
+	dkey *keys;     /* by code */
+	char **lev;     /* level strings by code (owned) */
 	size_t nlev, lev_cap;
 	/* TEXT */
 	char *arena;
@@ -103,6 +116,8 @@ typedef struct rd {
 	char *buf;
 	size_t cap, len;
 	bool eof;
+	size_t blk;        /* block (64 bytes of buf) whose mask is cached */
+	uint64_t blk_mask;
 	/* parser */
 	size_t line;       /* line on which the next record starts */
 	span *sp;
@@ -208,36 +223,73 @@ static inline bool parse_num(const char *s, size_t n, double *out)
 	return ch_parse_double(s, n, out);
 }
 
-static inline uint64_t hash_bytes(const char *s, size_t n)
+static inline uint64_t low_bytes(uint64_t w, size_t n)
 {
-	/* Reads whole 8-byte words; every buffer we hash from has PAD bytes after the data. */
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 29;
-		s += 8;
-		n -= 8;
-	}
-	if (n) {
-		uint64_t w;
-		memcpy(&w, s, 8);
+	if (n >= 8)
+		return w;
+	if (n == 0)
+		return 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-		w &= ~0ull << (64 - 8 * n);
+	return w & (~0ull << (64 - 8 * n));
 #else
-		w &= ~0ull >> (64 - 8 * n);
+	return w & (~0ull >> (64 - 8 * n));
 #endif
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 29;
+}
+
+/*
+ * Key of a string: its first 16 bytes as two zero-padded words and a hash of
+ * the whole. Reads 16 bytes past short strings: every buffer we hash from has
+ * PAD readable bytes after its data.
+ */
+static inline uint64_t str_key(const char *s, size_t n, uint64_t *w0, uint64_t *w1)
+{
+	uint64_t a, b;
+	memcpy(&a, s, 8);
+	memcpy(&b, s + 8, 8);
+	a = low_bytes(a, n);
+	b = n > 8 ? low_bytes(b, n - 8) : 0;
+	*w0 = a;
+	*w1 = b;
+	uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ ((b ^ (uint64_t)n) * 0xbf58476d1ce4e5b9ull);
+	for (size_t k = 16; k < n; k += 8) {
+		uint64_t w;
+		memcpy(&w, s + k, 8);
+		h = (h ^ low_bytes(w, n - k)) * 0x94d049bb133111ebull;
+		h ^= h >> 31;
 	}
-	h *= 0x94d049bb133111ebull;
-	return h ^ (h >> 32);
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	return h ^ (h >> 29);
 }
 
 static churn_status nomem(void)
 {
 	return ch_fail(CHURN_E_NOMEM, "out of memory");
+}
+
+/*
+ * Resize an array from old_n to new_n bytes (+ PAD). Arrays of 2 MiB and more
+ * are 2 MiB-aligned and marked for transparent huge pages: filling a large
+ * column then costs a few hundred page faults instead of tens of thousands.
+ */
+static void *arr_resize(void *old, size_t old_n, size_t new_n)
+{
+#ifdef MADV_HUGEPAGE
+	const size_t huge = (size_t)2 << 20;
+	if (new_n >= huge) {
+		void *np = NULL;
+		if (posix_memalign(&np, huge, new_n + PAD) != 0)
+			return NULL;
+		madvise(np, new_n & ~(huge - 1), MADV_HUGEPAGE);
+		if (old) {
+			memcpy(np, old, old_n < new_n ? old_n : new_n);
+			free(old);
+		}
+		return np;
+	}
+#endif
+	(void)old_n;
+	return realloc(old, new_n + PAD);
 }
 
 /* Grow *p (element size sz) to hold at least need elements; est is a preferred size. */
@@ -252,7 +304,7 @@ static bool grow(void **p, size_t *cap, size_t need, size_t est, size_t sz)
 		nc = est;
 	if (nc > SIZE_MAX / sz)
 		return false;
-	void *np = realloc(*p, nc * sz + PAD);
+	void *np = arr_resize(*p, *cap * sz, nc * sz);
 	if (!np)
 		return false;
 	*p = np;
@@ -279,6 +331,7 @@ static void col_free(ccol *c)
 	free(c->side);
 	free(c->codes);
 	free(c->tab);
+	free(c->keys);
 	for (size_t k = 0; k < c->nlev; k++)
 		free(c->lev[k]);
 	free(c->lev);
@@ -337,22 +390,33 @@ static bool text_put(rd *r, ccol *c, size_t row, const char *s, size_t n, size_t
 	return true;
 }
 
-/*
- * Code of a non-empty value in a CAT column: >= 0 a level, -1 missing,
- * -2 a new level past max_categories, -3 out of memory.
- */
-static int32_t cat_code(const rd *r, ccol *c, const char *s, size_t n)
+/* Find a value: its code, or -4 with *at the empty slot where it would go. */
+static inline __attribute__((always_inline)) int32_t cat_find(const ccol *c, const char *s, size_t n, uint64_t h, uint64_t w0, uint64_t w1,
+                               size_t *at)
 {
-	uint64_t h = hash_bytes(s, n);
-	size_t mask = c->tab_cap - 1, i = (size_t)h & mask;
+	const uint32_t tag = (uint32_t)(h >> 32) | 1;
+	const size_t mask = c->tab_cap - 1;
+	size_t i = (size_t)h & mask;
 	for (;;) {
-		dent *e = &c->tab[i];
-		if (!e->s)
-			break;
-		if (e->h == h && e->len == n && memcmp(e->s, s, n) == 0)
-			return e->code;
+		dslot e = c->tab[i];
+		if (!e.tag) {
+			*at = i;
+			return -4;
+		}
+		if (e.tag == tag) {
+			const dkey *k = &c->keys[e.code];
+			if (k->w0 == w0 && k->w1 == w1 && k->len == n &&
+			    (n <= 16 || memcmp(c->lev[e.code] + 16, s + 16, n - 16) == 0))
+				return e.code;
+		}
 		i = (i + 1) & mask;
 	}
+}
+
+/* Add a new level at slot `at`; its code, -1 (missing), -2 (past max_categories) or -3 (no memory). */
+static __attribute__((noinline)) int32_t cat_add(const rd *r, ccol *c, const char *s, size_t n, uint64_t h, uint64_t w0, uint64_t w1,
+                       size_t at)
+{
 	if (is_missing(r, s, n))
 		return -1;
 	if (c->nlev >= r->max_cat)
@@ -363,6 +427,10 @@ static int32_t cat_code(const rd *r, ccol *c, const char *s, size_t n)
 		if (!nl)
 			return -3;
 		c->lev = nl;
+		dkey *nk = realloc(c->keys, nc * sizeof(*nk));
+		if (!nk)
+			return -3;
+		c->keys = nk;
 		c->lev_cap = nc;
 	}
 	char *copy = malloc(n + 1);
@@ -371,20 +439,20 @@ static int32_t cat_code(const rd *r, ccol *c, const char *s, size_t n)
 	memcpy(copy, s, n);
 	copy[n] = '\0';
 	int32_t code = (int32_t)c->nlev;
-	c->lev[c->nlev++] = copy;
-	c->tab[i] = (dent){h, copy, n, code};
+	c->lev[c->nlev] = copy;
+	c->keys[c->nlev] = (dkey){h, w0, w1, n};
+	c->nlev++;
+	c->tab[at] = (dslot){(uint32_t)(h >> 32) | 1, code};
 	if (c->nlev * 2 > c->tab_cap) {
 		size_t ncap = c->tab_cap * 2;
-		dent *nt = calloc(ncap, sizeof(*nt));
+		dslot *nt = calloc(ncap, sizeof(*nt));
 		if (!nt)
 			return -3;
-		for (size_t k = 0; k < c->tab_cap; k++) {
-			if (!c->tab[k].s)
-				continue;
-			size_t j = (size_t)c->tab[k].h & (ncap - 1);
-			while (nt[j].s)
+		for (size_t k = 0; k < c->nlev; k++) {
+			size_t j = (size_t)c->keys[k].h & (ncap - 1);
+			while (nt[j].tag)
 				j = (j + 1) & (ncap - 1);
-			nt[j] = c->tab[k];
+			nt[j] = (dslot){(uint32_t)(c->keys[k].h >> 32) | 1, (int32_t)k};
 		}
 		free(c->tab);
 		c->tab = nt;
@@ -393,10 +461,25 @@ static int32_t cat_code(const rd *r, ccol *c, const char *s, size_t n)
 	return code;
 }
 
+/*
+ * Code of a non-empty value in a CAT column: >= 0 a level, -1 missing,
+ * -2 a new level past max_categories, -3 out of memory.
+ */
+static inline __attribute__((always_inline)) int32_t cat_code(const rd *r, ccol *c, const char *s, size_t n)
+{
+	uint64_t w0, w1;
+	uint64_t h = str_key(s, n, &w0, &w1);
+	size_t at = 0;
+	int32_t code = cat_find(c, s, n, h, w0, w1, &at);
+	if (code != -4)
+		return code;
+	return cat_add(r, c, s, n, h, w0, w1, at);
+}
+
 /* CAT -> TEXT: expand the first nrows codes into the arena. */
 static churn_status cat_to_text(rd *r, ccol *c, size_t nrows, size_t pos)
 {
-	c->off = malloc(r->row_cap * sizeof(uint64_t) + PAD);
+	c->off = arr_resize(NULL, 0, r->row_cap * sizeof(uint64_t));
 	if (!c->off)
 		return nomem();
 	for (size_t i = 0; i < nrows; i++) {
@@ -410,11 +493,13 @@ static churn_status cat_to_text(rd *r, ccol *c, size_t nrows, size_t pos)
 	}
 	free(c->codes);
 	free(c->tab);
+	free(c->keys);
 	for (size_t k = 0; k < c->nlev; k++)
 		free(c->lev[k]);
 	free(c->lev);
 	c->codes = NULL;
 	c->tab = NULL;
+	c->keys = NULL;
 	c->lev = NULL;
 	c->nlev = c->lev_cap = c->tab_cap = 0;
 	c->st = ST_TEXT;
@@ -424,9 +509,9 @@ static churn_status cat_to_text(rd *r, ccol *c, size_t nrows, size_t pos)
 /* NUM -> CAT (or TEXT when the values are too many): replay the side text of the first nrows. */
 static churn_status num_to_cat(rd *r, ccol *c, size_t nrows, size_t pos)
 {
-	c->codes = malloc(r->row_cap * sizeof(int32_t) + PAD);
+	c->codes = arr_resize(NULL, 0, r->row_cap * sizeof(int32_t));
 	c->tab_cap = 64;
-	c->tab = calloc(c->tab_cap, sizeof(dent));
+	c->tab = calloc(c->tab_cap, sizeof(dslot));
 	if (!c->codes || !c->tab)
 		return nomem();
 	c->st = ST_CAT;
@@ -449,14 +534,16 @@ static churn_status num_to_cat(rd *r, ccol *c, size_t nrows, size_t pos)
 		/* Too many distinct values: straight to TEXT, from the side text. */
 		free(c->codes);
 		free(c->tab);
+		free(c->keys);
 		for (size_t k = 0; k < c->nlev; k++)
 			free(c->lev[k]);
 		free(c->lev);
 		c->codes = NULL;
 		c->tab = NULL;
+		c->keys = NULL;
 		c->lev = NULL;
 		c->nlev = c->lev_cap = c->tab_cap = 0;
-		c->off = malloc(r->row_cap * sizeof(uint64_t) + PAD);
+		c->off = arr_resize(NULL, 0, r->row_cap * sizeof(uint64_t));
 		if (!c->off)
 			return nomem();
 		c->st = ST_TEXT;
@@ -492,7 +579,7 @@ static churn_status grow_rows(rd *r, size_t pos)
 		ccol *c = &r->cols[j];
 		void **arr = c->st == ST_NUM ? (void **)&c->num : c->st == ST_CAT ? (void **)&c->codes : (void **)&c->off;
 		size_t sz = c->st == ST_CAT ? sizeof(int32_t) : 8;
-		void *np = realloc(*arr, nc * sz + PAD);
+		void *np = arr_resize(*arr, r->row_cap * sz, nc * sz);
 		if (!np)
 			return nomem();
 		*arr = np;
@@ -548,10 +635,56 @@ static churn_status refill(rd *r, size_t keep_from)
 		got += (size_t)n;
 	}
 	memset(r->buf + r->len, 0, PAD);
+	r->blk = SIZE_MAX;
 	return CHURN_OK;
 }
 
 /* ---- records ---- */
+
+/*
+ * Bit k set when byte b[k] is ',', LF, CR, '"' or NUL, for the 64 bytes at
+ * b (the buffer has PAD zero bytes after its data, so whole blocks can be
+ * read). Blocks are computed independently of where fields end, so the CPU
+ * overlaps them; a field end is then one bit search.
+ */
+static inline uint64_t block_mask(const char *b)
+{
+#ifdef __SSE2__
+	const __m128i comma = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+	              quote = _mm_set1_epi8('"'), zero = _mm_setzero_si128();
+	uint64_t bits = 0;
+	for (int k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * k));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+		                         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)),
+		                                      _mm_cmpeq_epi8(v, zero)));
+		bits |= (uint64_t)(unsigned)_mm_movemask_epi8(m) << (16 * k);
+	}
+	return bits;
+#else
+	uint64_t bits = 0;
+	for (int k = 0; k < 64; k++)
+		bits |= (uint64_t)stop_unq[(unsigned char)b[k]] << k;
+	return bits;
+#endif
+}
+
+/* First byte at or after q that is ',', LF, CR, '"' or NUL (the data ends with NULs). */
+static inline char *scan_unquoted(rd *r, char *q)
+{
+	size_t off = (size_t)(q - r->buf), blk = off >> 6;
+	if (blk != r->blk) {
+		r->blk = blk;
+		r->blk_mask = block_mask(r->buf + (blk << 6));
+	}
+	uint64_t m = r->blk_mask & (~0ull << (off & 63));
+	while (!m) {
+		blk++;
+		r->blk = blk;
+		m = r->blk_mask = block_mask(r->buf + (blk << 6));
+	}
+	return r->buf + (blk << 6) + __builtin_ctzll(m);
+}
 
 static churn_status fail_at(const rd *r, churn_status st, size_t col, const char *what)
 {
@@ -626,8 +759,7 @@ static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
 		} else {
 			char *q = p;
 			for (;;) {
-				while (!stop_unq[(unsigned char)*q])
-					q++;
+				q = scan_unquoted(r, q);
 				unsigned char c = (unsigned char)*q;
 				if (c == ',' || c == '\n')
 					break;
@@ -1060,7 +1192,9 @@ static churn_status finish(rd *r, churn_dataset **out)
 			c->lev = NULL;
 			c->nlev = 0;
 			free(c->tab);
+			free(c->keys);
 			c->tab = NULL;
+			c->keys = NULL;
 		} else {
 			col.type = CHURN_COL_TEXT;
 			uint64_t *v = realloc(c->off, nb * sizeof(uint64_t));
