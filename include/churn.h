@@ -30,5 +30,6 @@
 #include "churn/pipeline.h"
 #include "churn/workdir.h"
 #include "churn/report.h"
+#include "churn/score.h"
 
 #endif /* CHURN_H */

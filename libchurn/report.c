@@ -285,6 +285,36 @@ out:
 	return st;
 }
 
+churn_status churn_report_best_model(const char *workdir, char **out_name)
+{
+	if (!workdir || !out_name)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_best_model: NULL argument");
+	char *text = NULL;
+	churn_status st = churn_workdir_read_json(workdir, "reports/metrics.json", &text, NULL);
+	if (st)
+		return st == CHURN_E_NOTFOUND ? ch_fail(st, "no model evaluated in %s yet: run `churn ml --workdir %s`",
+		                                        workdir, workdir)
+		                              : st;
+	cJSON *doc = cJSON_Parse(text);
+	churn_free(text);
+	const char *best = NULL;
+	double best_auc = -1;
+	cJSON *m;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "models"))
+	{
+		double auc = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "roc_auc"));
+		if (auc == auc && auc > best_auc) {
+			best_auc = auc;
+			best = m->string;
+		}
+	}
+	*out_name = best ? ch_strdup(best) : NULL;
+	cJSON_Delete(doc);
+	if (!best)
+		return ch_fail(CHURN_E_NOTFOUND, "no model evaluated in %s yet: run `churn ml --workdir %s`", workdir, workdir);
+	return *out_name ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+}
+
 const char *churn_report_content_type(const char *name)
 {
 	if (!name)

@@ -53,6 +53,13 @@ CHURN_API CHURN_NODISCARD churn_status churn_report_artifacts_json(const char *w
 CHURN_API CHURN_NODISCARD churn_status churn_report_artifact_path(const char *workdir, const char *name,
                                                                   const char *kind, char **out_path);
 
+/**
+ * Name of the model with the best test ROC AUC in reports/metrics.json
+ * ("gbm", "logreg", ...) as a new string (churn_free). CHURN_E_NOTFOUND when
+ * no model has been evaluated yet. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_report_best_model(const char *workdir, char **out_name);
+
 /** Content type for an artifact name ("application/json; charset=utf-8", "image/png", ...). @since 0.1 */
 CHURN_API const char *churn_report_content_type(const char *name);
 

@@ -1,0 +1,529 @@
+/* churn-httpd request handlers: routing, caches, model reloads, errors. */
+#include "api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static const char *const JSON_TYPE = "application/json; charset=utf-8";
+
+int api_http_status(churn_status st)
+{
+	switch (st) {
+	case CHURN_OK: return 200;
+	case CHURN_E_INVALID_ARG:
+	case CHURN_E_PARSE:
+	case CHURN_E_FORMAT: return 400;
+	case CHURN_E_STATE: return 409;
+	case CHURN_E_LIMIT: return 413;
+	case CHURN_E_UNSUPPORTED: return 501;
+	case CHURN_E_NOTFOUND: return 404;
+	default: return 500;
+	}
+}
+
+int api_ctx_init(api_ctx *ctx, const char *workdir)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->workdir = workdir;
+	ctx->max_body = 1u << 20;
+	ctx->max_records = 10000;
+	return pthread_mutex_init(&ctx->lock, NULL);
+}
+
+static void blob_release_locked(api_blob *b)
+{
+	if (b && --b->refs == 0) {
+		churn_free(b->data);
+		free(b);
+	}
+}
+
+void api_ctx_destroy(api_ctx *ctx)
+{
+	for (size_t i = 0; i < API_NCACHE; i++)
+		blob_release_locked(ctx->cache[i].blob);
+	for (size_t i = 0; i < API_NMODELS; i++) {
+		churn_scorer_free(ctx->models[i].scorer);
+		churn_scorer_free(ctx->models[i].retired);
+	}
+	pthread_mutex_destroy(&ctx->lock);
+}
+
+void api_response_clear(api_ctx *ctx, api_response *rs)
+{
+	free(rs->body);
+	free(rs->file_path);
+	if (rs->blob) {
+		pthread_mutex_lock(&ctx->lock);
+		blob_release_locked(rs->blob);
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* ---- responses ---- */
+
+static void json_escape_into(char *dst, size_t cap, const char *s)
+{
+	size_t o = 0;
+	for (; *s && o + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = (char)c;
+		} else if (c < 0x20) {
+			o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
+		} else {
+			dst[o++] = (char)c;
+		}
+	}
+	dst[o] = '\0';
+}
+
+static void respond_error(api_response *rs, int status, const char *msg)
+{
+	char esc[1200];
+	json_escape_into(esc, sizeof(esc), msg);
+	size_t cap = strlen(esc) + 32;
+	rs->status = status;
+	rs->content_type = JSON_TYPE;
+	rs->no_store = true;
+	free(rs->body);
+	if ((rs->body = malloc(cap)))
+		rs->body_len = (size_t)snprintf(rs->body, cap, "{\"error\": \"%s\"}", esc);
+}
+
+static void respond_owned(api_response *rs, int status, const char *type, char *body)
+{
+	rs->status = status;
+	rs->content_type = type;
+	rs->body = body;
+	rs->body_len = body ? strlen(body) : 0;
+	rs->no_store = true;
+}
+
+/* ---- change detection and the cache ---- */
+
+static void stamp_of(const char *workdir, const char *rel, api_stamp *out)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", workdir, rel);
+	struct stat sb;
+	memset(out, 0, sizeof(*out));
+	if (stat(path, &sb) != 0)
+		return;
+	out->exists = true;
+	out->dev = sb.st_dev;
+	out->ino = sb.st_ino;
+	out->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	out->size = (int64_t)sb.st_size;
+}
+
+static bool stamps_equal(const api_stamp *a, const api_stamp *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].exists != b[i].exists || a[i].dev != b[i].dev || a[i].ino != b[i].ino ||
+		    a[i].mtime_ns != b[i].mtime_ns || a[i].size != b[i].size)
+			return false;
+	return true;
+}
+
+typedef churn_status (*builder_fn)(const char *workdir, char **out);
+
+static churn_status build_metrics(const char *wd, char **out)
+{
+	return churn_workdir_read_json(wd, "reports/metrics.json", out, NULL);
+}
+
+static churn_status build_details(const char *wd, char **out)
+{
+	return churn_report_details_json(wd, out);
+}
+
+static churn_status build_artifacts(const char *wd, char **out)
+{
+	return churn_report_artifacts_json(wd, out);
+}
+
+/*
+ * The cached document @p key, rebuilt when any of the files @p rels changed.
+ * On success *out holds a reference (released by api_response_clear).
+ */
+static churn_status cached(api_ctx *ctx, const char *key, const char *const *rels, size_t nrels, builder_fn build,
+                           api_blob **out)
+{
+	api_stamp now[6];
+	for (size_t i = 0; i < nrels && i < 6; i++)
+		stamp_of(ctx->workdir, rels[i], &now[i]);
+	pthread_mutex_lock(&ctx->lock);
+	size_t slot = API_NCACHE;
+	for (size_t i = 0; i < API_NCACHE; i++) {
+		if (ctx->cache[i].key && !strcmp(ctx->cache[i].key, key)) {
+			slot = i;
+			break;
+		}
+		if (!ctx->cache[i].key && slot == API_NCACHE)
+			slot = i;
+	}
+	if (slot < API_NCACHE && ctx->cache[slot].key && ctx->cache[slot].blob &&
+	    stamps_equal(ctx->cache[slot].stamps, now, nrels)) {
+		api_blob *b = ctx->cache[slot].blob;
+		b->refs++;
+		pthread_mutex_unlock(&ctx->lock);
+		*out = b;
+		return CHURN_OK;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+
+	char *text = NULL;
+	churn_status st = build(ctx->workdir, &text);
+	if (st)
+		return st;
+	api_blob *b = malloc(sizeof(*b));
+	if (!b) {
+		churn_free(text);
+		return CHURN_E_NOMEM;
+	}
+	b->data = text;
+	b->len = strlen(text);
+	b->refs = 1;
+	pthread_mutex_lock(&ctx->lock);
+	if (slot < API_NCACHE) {
+		blob_release_locked(ctx->cache[slot].blob);
+		ctx->cache[slot].key = key;
+		memcpy(ctx->cache[slot].stamps, now, nrels * sizeof(api_stamp));
+		ctx->cache[slot].blob = b;
+		b->refs++;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	*out = b;
+	return CHURN_OK;
+}
+
+static void respond_cached(api_ctx *ctx, api_response *rs, const char *key, const char *const *rels, size_t nrels,
+                           builder_fn build)
+{
+	api_blob *b = NULL;
+	churn_status st = cached(ctx, key, rels, nrels, build, &b);
+	if (st == CHURN_E_NOTFOUND) {
+		char msg[1100];
+		snprintf(msg, sizeof(msg), "no completed run yet: run `churn run --workdir %s` (%s)", ctx->workdir,
+		         churn_last_error());
+		respond_error(rs, 503, msg);
+		return;
+	}
+	if (st) {
+		fprintf(stderr, "churn-httpd: %s: %s\n", key, churn_last_error());
+		respond_error(rs, 500, "the report could not be read; see the server log");
+		return;
+	}
+	rs->status = 200;
+	rs->content_type = JSON_TYPE;
+	rs->blob = b;
+	rs->no_store = true;
+}
+
+/* ---- models ---- */
+
+static int model_index(const char *name)
+{
+	static const char *const names[API_NMODELS] = {"logreg", "gbm", "forest"};
+	for (int i = 0; i < API_NMODELS; i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}
+
+/* The current scorer of model @p i (reloaded when its file changed); NULL with st set when unavailable. */
+static churn_scorer *model_acquire(api_ctx *ctx, int i, const char *name, churn_status *st)
+{
+	char rel[64];
+	snprintf(rel, sizeof(rel), "artifacts/models/%s.json", name);
+	api_stamp now;
+	stamp_of(ctx->workdir, rel, &now);
+	api_model_slot *s = &ctx->models[i];
+	pthread_mutex_lock(&ctx->lock);
+	bool fresh = s->scorer && stamps_equal(&s->stamp, &now, 1);
+	if (!fresh && now.exists && !s->loading) {
+		/* This request reloads; concurrent ones keep using the previous model meanwhile. */
+		s->loading = true;
+		pthread_mutex_unlock(&ctx->lock);
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", ctx->workdir, rel);
+		churn_scorer *nsc = NULL;
+		churn_status lst = churn_scorer_load(path, &nsc);
+		if (lst)
+			fprintf(stderr, "churn-httpd: cannot load %s: %s\n", path, churn_last_error());
+		pthread_mutex_lock(&ctx->lock);
+		s->loading = false;
+		if (!lst) {
+			if (s->scorer) {
+				if (s->refs == 0) {
+					churn_scorer_free(s->scorer);
+				} else {
+					/* Still in use: retire it; the last user frees it. */
+					churn_scorer_free(s->retired_refs == 0 ? s->retired : NULL);
+					s->retired = s->scorer;
+					s->retired_refs = s->refs;
+				}
+			}
+			s->scorer = nsc;
+			s->refs = 0;
+			s->stamp = now;
+		} else if (!s->scorer) {
+			*st = lst;
+		}
+	}
+	churn_scorer *sc = s->scorer;
+	if (sc)
+		s->refs++;
+	else if (!*st)
+		*st = CHURN_E_NOTFOUND;
+	pthread_mutex_unlock(&ctx->lock);
+	return sc;
+}
+
+static void model_release(api_ctx *ctx, int i, churn_scorer *sc)
+{
+	api_model_slot *s = &ctx->models[i];
+	pthread_mutex_lock(&ctx->lock);
+	if (sc == s->scorer) {
+		s->refs--;
+	} else if (sc == s->retired && --s->retired_refs == 0) {
+		churn_scorer_free(s->retired);
+		s->retired = NULL;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+/* ---- handlers ---- */
+
+static bool query_param(const char *query, const char *name, char *buf, size_t cap)
+{
+	size_t n = strlen(name);
+	for (const char *q = query; q && *q;) {
+		const char *amp = strchr(q, '&');
+		size_t len = amp ? (size_t)(amp - q) : strlen(q);
+		if (len > n && !strncmp(q, name, n) && q[n] == '=') {
+			size_t vlen = len - n - 1;
+			if (vlen >= cap)
+				vlen = cap - 1;
+			memcpy(buf, q + n + 1, vlen);
+			buf[vlen] = '\0';
+			return true;
+		}
+		q = amp ? amp + 1 : NULL;
+	}
+	return false;
+}
+
+static bool token_ok(const api_ctx *ctx, const char *auth)
+{
+	if (!ctx->token)
+		return true;
+	static const char prefix[] = "Bearer ";
+	if (!auth || strncmp(auth, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	const char *given = auth + sizeof(prefix) - 1;
+	size_t a = strlen(given), b = strlen(ctx->token);
+	unsigned diff = (unsigned)(a ^ b);
+	for (size_t i = 0; i < a && i < b; i++)
+		diff |= (unsigned)(given[i] ^ ctx->token[i]);
+	return diff == 0;
+}
+
+static void handle_health(api_ctx *ctx, api_response *rs)
+{
+	char *body = malloc(256);
+	if (body)
+		snprintf(body, 256, "{\"status\":\"ok\",\"name\":\"churn-httpd\",\"version\":\"%s\"}", churn_version());
+	respond_owned(rs, 200, JSON_TYPE, body);
+	(void)ctx;
+}
+
+static void handle_model_runs(api_ctx *ctx, const api_request *rq, api_response *rs)
+{
+	char buf[32];
+	size_t limit = 20;
+	if (query_param(rq->query, "limit", buf, sizeof(buf))) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(buf, &end, 10);
+		if (!buf[0] || *end || errno || v == 0 || v > 100000 || buf[0] == '-') {
+			respond_error(rs, 400, "limit must be a positive integer");
+			return;
+		}
+		limit = v;
+	}
+	char *json = NULL;
+	churn_status st = churn_report_records_json(ctx->workdir, "reports/model_run_metadata.json", limit, &json);
+	if (st == CHURN_E_NOTFOUND) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "no model run yet: run `churn ml --workdir %s`", ctx->workdir);
+		respond_error(rs, 503, msg);
+		return;
+	}
+	if (st) {
+		fprintf(stderr, "churn-httpd: model-runs: %s\n", churn_last_error());
+		respond_error(rs, 500, "the model run records could not be read; see the server log");
+		return;
+	}
+	respond_owned(rs, 200, JSON_TYPE, json);
+}
+
+static void handle_file(api_ctx *ctx, const char *name, const char *kind, api_response *rs)
+{
+	char *path = NULL;
+	churn_status st = churn_report_artifact_path(ctx->workdir, name, kind, &path);
+	if (st) {
+		respond_error(rs, 404, kind && !strcmp(kind, "figure") ? "no such figure" : "no such artifact");
+		return;
+	}
+	rs->status = 200;
+	rs->content_type = churn_report_content_type(name);
+	rs->file_path = strdup(path);
+	churn_free(path);
+	if (!rs->file_path)
+		respond_error(rs, 500, "out of memory");
+}
+
+static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs)
+{
+	if (!token_ok(ctx, rq->authorization)) {
+		respond_error(rs, 401, "missing or wrong bearer token");
+		return;
+	}
+	if (rq->body_len > ctx->max_body || (rq->content_length > 0 && (size_t)rq->content_length > ctx->max_body)) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "request body over the limit of %zu bytes", ctx->max_body);
+		respond_error(rs, 413, msg);
+		return;
+	}
+	char name[32];
+	char *best = NULL;
+	if (!query_param(rq->query, "model", name, sizeof(name))) {
+		if (churn_report_best_model(ctx->workdir, &best) != CHURN_OK) {
+			char msg[600];
+			snprintf(msg, sizeof(msg), "no trained model yet: run `churn run --workdir %s`", ctx->workdir);
+			respond_error(rs, 503, msg);
+			return;
+		}
+		snprintf(name, sizeof(name), "%s", best);
+		churn_free(best);
+	}
+	int i = model_index(name);
+	if (i < 0) {
+		respond_error(rs, 400, "unknown model (use logreg, gbm or forest)");
+		return;
+	}
+	if (!rq->body || rq->body_len == 0) {
+		respond_error(rs, 400, "empty request body: send a JSON object of customer columns, or an array of them");
+		return;
+	}
+	churn_status st = CHURN_OK;
+	churn_scorer *sc = model_acquire(ctx, i, name, &st);
+	if (!sc) {
+		char msg[700];
+		if (st == CHURN_E_NOTFOUND)
+			snprintf(msg, sizeof(msg), "no %s model yet: run `churn ml --workdir %s`", name, ctx->workdir);
+		else
+			snprintf(msg, sizeof(msg), "the %s model cannot be loaded; see the server log", name);
+		respond_error(rs, st == CHURN_E_NOTFOUND ? 503 : 500, msg);
+		return;
+	}
+	char *json = NULL;
+	st = churn_scorer_score_json(sc, rq->body, rq->body_len, 3, ctx->max_records, &json);
+	char detail[1024];
+	snprintf(detail, sizeof(detail), "%s", churn_last_error());
+	model_release(ctx, i, sc);
+	if (st) {
+		int code = api_http_status(st);
+		if (code >= 500) {
+			fprintf(stderr, "churn-httpd: predict: %s\n", detail);
+			respond_error(rs, code, "scoring failed; see the server log");
+		} else {
+			respond_error(rs, code, detail);
+		}
+		return;
+	}
+	respond_owned(rs, 200, JSON_TYPE, json);
+}
+
+static bool method_is(const api_request *rq, const char *m)
+{
+	return rq->method && !strcmp(rq->method, m);
+}
+
+void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	const char *p = rq->path ? rq->path : "";
+	bool get = method_is(rq, "GET") || method_is(rq, "HEAD");
+
+	if (!strcmp(p, "/api/predict")) {
+		if (!method_is(rq, "POST")) {
+			respond_error(rs, 405, "use POST for /api/predict");
+			rs->allow = "POST";
+			return;
+		}
+		handle_predict(ctx, rq, rs);
+		return;
+	}
+	/* Everything else is read-only. */
+	bool known = !strcmp(p, "/") || !strcmp(p, "/index.html") || !strcmp(p, "/api/health") ||
+	             !strcmp(p, "/api/details") || !strcmp(p, "/api/metrics") || !strcmp(p, "/api/model-runs") ||
+	             !strcmp(p, "/api/artifacts") || !strcmp(p, "/api/openapi.json") ||
+	             !strncmp(p, "/api/artifacts/", 15) || !strncmp(p, "/api/figures/", 13);
+	if (!known) {
+		respond_error(rs, 404, "no such endpoint (see /api/openapi.json)");
+		return;
+	}
+	if (!get) {
+		respond_error(rs, 405, "method not allowed (this endpoint answers GET)");
+		rs->allow = "GET, HEAD";
+		return;
+	}
+	if (!strcmp(p, "/") || !strcmp(p, "/index.html")) {
+		rs->status = 200;
+		rs->content_type = "text/html; charset=utf-8";
+		rs->body = malloc(ctx->dashboard_len + 1);
+		if (rs->body) {
+			memcpy(rs->body, ctx->dashboard, ctx->dashboard_len);
+			rs->body_len = ctx->dashboard_len;
+		}
+		return;
+	}
+	if (!strcmp(p, "/api/openapi.json")) {
+		rs->status = 200;
+		rs->content_type = JSON_TYPE;
+		rs->body = malloc(ctx->openapi_len + 1);
+		if (rs->body) {
+			memcpy(rs->body, ctx->openapi, ctx->openapi_len);
+			rs->body_len = ctx->openapi_len;
+		}
+		return;
+	}
+	if (!strcmp(p, "/api/health")) {
+		handle_health(ctx, rs);
+	} else if (!strcmp(p, "/api/metrics")) {
+		static const char *const rels[] = {"reports/metrics.json"};
+		respond_cached(ctx, rs, "metrics", rels, 1, build_metrics);
+	} else if (!strcmp(p, "/api/details")) {
+		static const char *const rels[] = {"reports/run_metadata.json", "reports/metrics.json"};
+		respond_cached(ctx, rs, "details", rels, 2, build_details);
+	} else if (!strcmp(p, "/api/model-runs")) {
+		handle_model_runs(ctx, rq, rs);
+	} else if (!strcmp(p, "/api/artifacts")) {
+		static const char *const rels[] = {"artifacts/models", "artifacts", "data/processed", "reports",
+		                                   "reports/figures"};
+		respond_cached(ctx, rs, "artifacts", rels, 5, build_artifacts);
+	} else if (!strncmp(p, "/api/artifacts/", 15)) {
+		handle_file(ctx, p + 15, NULL, rs);
+	} else {
+		handle_file(ctx, p + 13, "figure", rs);
+	}
+}

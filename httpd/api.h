@@ -1,0 +1,93 @@
+/*
+ * churn-httpd's request handling, apart from the socket I/O (server.c):
+ * api_handle() maps one request to one response, so tests call it directly.
+ * Everything read from the workdir goes through libchurn (<churn.h>).
+ */
+#ifndef CHURN_HTTPD_API_H
+#define CHURN_HTTPD_API_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <churn.h>
+
+typedef struct api_request {
+	const char *method;        /* "GET", "POST", ... */
+	const char *path;          /* decoded path, no query */
+	const char *query;         /* raw query string or NULL */
+	const char *body;          /* request body (POST) */
+	size_t body_len;
+	long long content_length;  /* -1 when absent */
+	const char *authorization; /* Authorization header or NULL */
+} api_request;
+
+/* A shared, immutable response body with a reference count. */
+typedef struct api_blob {
+	char *data;
+	size_t len;
+	int refs; /* guarded by the cache lock */
+} api_blob;
+
+typedef struct api_response {
+	int status;
+	const char *content_type;
+	char *body;            /* owned, or NULL */
+	size_t body_len;
+	api_blob *blob;        /* shared cached body (release with api_response_clear) */
+	char *file_path;       /* stream this file as the body, when set */
+	const char *allow;     /* Allow header for 405 */
+	bool no_store;         /* Cache-Control: no-store */
+} api_response;
+
+/* A file's identity for change detection: a rewrite replaces the inode. */
+typedef struct api_stamp {
+	dev_t dev;
+	ino_t ino;
+	int64_t mtime_ns;
+	int64_t size;
+	bool exists;
+} api_stamp;
+
+#define API_NCACHE 8
+#define API_NMODELS 3
+
+typedef struct api_model_slot {
+	api_stamp stamp;
+	churn_scorer *scorer; /* current model, or NULL */
+	int refs;             /* requests using scorer */
+	churn_scorer *retired;/* previous one, freed when its users finish */
+	int retired_refs;
+	bool loading;
+} api_model_slot;
+
+typedef struct api_ctx {
+	const char *workdir;
+	const char *token;     /* bearer token for predict, or NULL */
+	size_t max_body;       /* bytes; larger bodies get 413 */
+	size_t max_records;    /* records per predict request */
+	pthread_mutex_t lock;  /* guards caches and model slots */
+	struct {
+		const char *key;   /* "metrics", "details", "artifacts", ... */
+		api_stamp stamps[6];
+		api_blob *blob;
+	} cache[API_NCACHE];
+	api_model_slot models[API_NMODELS];
+	const char *dashboard; /* embedded assets */
+	size_t dashboard_len;
+	const char *openapi;
+	size_t openapi_len;
+} api_ctx;
+
+int api_ctx_init(api_ctx *ctx, const char *workdir);
+void api_ctx_destroy(api_ctx *ctx);
+
+void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs);
+void api_response_clear(api_ctx *ctx, api_response *rs);
+
+/* HTTP status for a libchurn status (STYLE.md's one table). */
+int api_http_status(churn_status st);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * churn_scorer: scoring raw customer records with a saved model, for
+ * services (the HTTP server's /api/predict) and embedding programs. A scorer
+ * owns a loaded model (with its prep spec) and answers JSON requests with
+ * probability, label and the top reasons per record.
+ *
+ * Thread safety: a scorer is immutable after churn_scorer_load(); any number
+ * of threads may call churn_scorer_score_json() on it concurrently.
+ */
+#ifndef CHURN_SCORE_H
+#define CHURN_SCORE_H
+
+#include "churn/common.h"
+#include "churn/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct churn_scorer churn_scorer;
+
+/**
+ * Load a model artifact (churn_model_load_file) that carries a prep spec.
+ * CHURN_E_NOTFOUND, CHURN_E_FORMAT, CHURN_E_PARSE as the loader;
+ * CHURN_E_STATE when the model has no prep spec. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_scorer_load(const char *model_path, churn_scorer **out);
+/** NULL is a no-op. @since 0.1 */
+CHURN_API void churn_scorer_free(churn_scorer *s);
+/** The scorer's model (borrowed, lives as long as the scorer). @since 0.1 */
+CHURN_API const churn_model *churn_scorer_get_model(const churn_scorer *s);
+
+/**
+ * Score @p request: one JSON object of raw column values (the training
+ * columns; the target and ID columns are optional) or an array of them
+ * (at most @p max_records; 0 = no limit). The
+ * answer (churn_free) is
+ *   {"model": "gbm", "threshold": 0.5, "count": N, "predictions": [
+ *     {"id": "7590-VHVEG" | null, "probability": 0.73, "label": "Yes",
+ *      "churn": true, "reasons": [{"feature", "value", "contribution"}]}]}
+ * with the @p top_k features of largest absolute contribution (to the
+ * log-odds, or to the probability for forests), largest first.
+ * Errors (the detail names the record and column): CHURN_E_PARSE for
+ * malformed JSON or a value of the wrong type, CHURN_E_INVALID_ARG for an
+ * unknown column, an empty array or a request that is not an object/array,
+ * CHURN_E_LIMIT for more than @p max_records records. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_scorer_score_json(const churn_scorer *s, const char *request, size_t len,
+                                                               size_t top_k, size_t max_records, char **out_json);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CHURN_SCORE_H */
