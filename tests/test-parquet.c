@@ -581,6 +581,9 @@ static churn_dataset *make_dataset(size_t n)
 	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Contract", cat, n), CHURN_OK);
 	ck_assert_int_eq(churn_dataset_add_text(ds, "notes", txt, n), CHURN_OK);
 	ck_assert_int_eq(churn_dataset_add_numeric(ds, "all missing", allnan, n), CHURN_OK);
+	const char **nocat = calloc(n, sizeof(*nocat));
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "no levels", nocat, n), CHURN_OK);
+	free(nocat);
 	for (size_t i = 0; i < n; i++)
 		free(own[i]);
 	free(own);
@@ -619,9 +622,10 @@ START_TEST(test_parquet_write_dataset)
 {
 	const size_t n = 300;
 	churn_dataset *ds = make_dataset(n);
-	tcol cols[4];
-	const char **bufs[4];
+	tcol cols[5];
+	const char **bufs[5];
 	size_t nc = dataset_cols(cols, ds, bufs);
+	ck_assert_uint_eq(nc, 5);
 	char *path = tmp_path("raw.parquet");
 	churn_params *p = params_with("parquet.row_group_rows", "128", "parquet.page_bytes", "256");
 	ck_assert_int_eq(churn_parquet_write_dataset(path, ds, p), CHURN_OK);
@@ -636,6 +640,32 @@ START_TEST(test_parquet_write_dataset)
 	free(path);
 	for (size_t j = 0; j < nc; j++)
 		free(bufs[j]);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+/* The real Telco CSV (7,043 rows, 21 columns) as a raw dataset, every cell compared. */
+START_TEST(test_parquet_write_dataset_telco)
+{
+	const char *csv = churn_test_telco_csv();
+	if (!csv)
+		return;
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_load_csv(csv, &ds), CHURN_OK);
+	size_t nc = churn_dataset_get_ncols(ds);
+	tcol *cols = calloc(nc, sizeof(*cols));
+	const char ***bufs = calloc(nc, sizeof(*bufs));
+	ck_assert_uint_eq(dataset_cols(cols, ds, bufs), nc);
+	char *path = tmp_path("telco.parquet");
+	churn_params *p = params_with("parquet.row_group_rows", "3000", NULL, NULL);
+	ck_assert_int_eq(churn_parquet_write_dataset(path, ds, p), CHURN_OK);
+	check_file(path, cols, nc, churn_dataset_get_nrows(ds), 3000, "ZSTD");
+	churn_params_free(p);
+	free(path);
+	for (size_t j = 0; j < nc; j++)
+		free(bufs[j]);
+	free(bufs);
+	free(cols);
 	churn_dataset_free(ds);
 }
 END_TEST
@@ -852,6 +882,7 @@ static Suite *parquet_suite(void)
 	tcase_add_test(io, test_parquet_write_matrix_empty);
 	tcase_add_test(io, test_parquet_write_matrix_row_groups);
 	tcase_add_test(io, test_parquet_write_dataset);
+	tcase_add_test(io, test_parquet_write_dataset_telco);
 	tcase_add_test(io, test_parquet_write_kv_metadata);
 	suite_add_tcase(s, io);
 	TCase *err = tcase_create("errors");

@@ -1,11 +1,207 @@
-/* churn/eda.h: the eda module (being written). */
+/*
+ * churn/eda.h: exploratory data analysis of a churn dataset, and the figures
+ * of the EDA and model reports.
+ *
+ * churn_eda_compute() derives, from a dataset with a target column
+ * (params "data.target", "data.positive"):
+ *   - per categorical column: churn rate per level with counts and a 95%
+ *     Wilson interval, Pearson chi-square test of independence (no Yates
+ *     correction) with its p-value, and Cramer's V;
+ *   - per numeric column: histograms split by churn on shared bin edges
+ *     ("eda.hist_bins"; integer columns get integer-width bins);
+ *   - a Pearson correlation matrix of the numeric columns and the target
+ *     (replace it with the encoded features through
+ *     churn_eda_set_correlation());
+ *   - Kaplan-Meier retention over "eda.tenure_col" (event = churned),
+ *     overall and per level of "eda.segment_col", with Greenwood standard
+ *     errors, a 95% band ("eda.km_band": "loglog" or "plain") and the median
+ *     when the curve reaches 0.5.
+ * Then the caller may attach random-forest importances
+ * (churn_eda_set_importance()) and revenue at risk from model scores
+ * (churn_eda_set_revenue_at_risk()). A part whose inputs are missing (no
+ * tenure column, no scores, ...) is skipped with a note in the JSON, never an
+ * error.
+ *
+ * JSON (churn_eda_to_json(), reports/eda.json), top-level keys:
+ *   "generated_at", "rows", "target": {"name","positive","positive_count","rate"},
+ *   "correlation": {"features": [..], "matrix": [[..]]}  (null for constant features),
+ *   "categorical": [{"name","n","chi2","df","p_value","cramers_v",
+ *                    "levels": [{"value","count","churned","rate","ci_low","ci_high"}]}],
+ *   "histograms": [{"name","edges":[..],"churned":[..],"retained":[..],"missing"}],
+ *   "importance": {"features":[..],"impurity":[..],"permutation":[..]} or null,
+ *   "survival": {"time_col","event","band","overall": curve, "by_segment":
+ *                {"column","curves":[curve + "segment"]}} or null, where curve =
+ *                {"n","events","median" (null when not reached),
+ *                 "time":[..],"at_risk":[..],"events_at":[..],"survival":[..],
+ *                 "se":[..],"ci_low":[..],"ci_high":[..]},
+ *   "revenue_at_risk": {"threshold","charges_col","customers","customers_at_risk",
+ *                "monthly_revenue","monthly_revenue_at_risk","expected_monthly_loss",
+ *                "by_segment": {"column","segments":[{"segment","customers",
+ *                "customers_at_risk","monthly_revenue","monthly_revenue_at_risk",
+ *                "expected_monthly_loss"}]}} or null,
+ *   "notes": ["..."]  (why a part was skipped).
+ *
+ * Figures: plplot with its cairo drivers ("pngcairo", "svgcairo" when
+ * "eda.svg"), "eda.fig_width" x "eda.fig_height" pixels, white background,
+ * a colour-blind-safe palette (Okabe-Ito). Each file is drawn to a temporary
+ * name in the target directory and renamed, so readers never see half a file.
+ *
+ * Thread safety: as churn.h, plus: plplot keeps process-wide state, so every
+ * use of plplot inside libchurn (churn_eda_draw_figures() and the
+ * churn_plot_* calls) runs under one internal process-wide mutex, each figure
+ * on its own private plplot stream. Concurrent drawing calls from different
+ * threads are therefore safe; they are serialized. An application that also
+ * calls plplot itself must not do so concurrently with these calls. plplot
+ * errors that would call exit() are caught (CHURN_E_INTERNAL) and plplot
+ * never reads stdin: only the installed cairo devices are selected.
+ *
+ * All calls here: @since 0.1.
+ */
 #ifndef CHURN_EDA_H
 #define CHURN_EDA_H
 
 #include "churn/common.h"
+#include "churn/dataset.h"
+#include "churn/matrix.h"
+#include "churn/params.h"
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+typedef struct churn_eda churn_eda;
+
+/**
+ * Compute the dataset statistics described above. @p p may be NULL
+ * (defaults). *out is written only on success; free with churn_eda_free().
+ * CHURN_E_NOTFOUND: no target column; CHURN_E_INVALID_ARG: target without a
+ * recognisable positive label or with fewer than 1 labelled row;
+ * CHURN_E_NOMEM. Safe concurrently on a const dataset. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p,
+                                                         churn_eda **out);
+
+/**
+ * Replace the correlation matrix with Pearson correlations between the
+ * columns of @p x (named by their feature names) and, when @p x has labels,
+ * the labels as a last column named after the target. Copies what it needs.
+ * Constant columns get null correlations and a note. CHURN_E_INVALID_ARG when
+ * @p x has fewer than 2 rows or no columns; CHURN_E_LIMIT past 500 columns.
+ * Needs exclusive access to @p eda. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_set_correlation(churn_eda *eda, const churn_matrix *x);
+
+/**
+ * Attach feature importances (copied): @p names[n], @p impurity[n] and/or
+ * @p permutation[n] (either may be NULL, not both). Non-finite values are
+ * CHURN_E_NUMERIC. Replaces earlier importances. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_set_importance(churn_eda *eda, const char *const *names,
+                                                                const double *impurity,
+                                                                const double *permutation, size_t n);
+
+/**
+ * Monthly revenue at risk: the sum of the charges column ("eda.charges_col"
+ * of the params given to churn_eda_compute()) over customers with
+ * @p proba[i] > @p threshold, overall and per level of "eda.segment_col";
+ * also the expected loss sum(proba * charges). @p proba has one value per
+ * row of @p ds (the dataset given to churn_eda_compute(), or one with the
+ * same columns). @p proba NULL, or an absent charges column, records a note
+ * and returns CHURN_OK. CHURN_E_INVALID_ARG when @p threshold is outside
+ * [0, 1]; CHURN_E_NUMERIC for a probability outside [0, 1] or NaN. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_set_revenue_at_risk(churn_eda *eda, const churn_dataset *ds,
+                                                                     const double *proba, double threshold);
+
+/** Add a free-text note to the "notes" array (copied). @since 0.1 */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_add_note(churn_eda *eda, const char *note);
+
+/** Churn rate of one level of a categorical column; CHURN_E_NOTFOUND when absent. @since 0.1 */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_get_level_rate(const churn_eda *eda, const char *column,
+                                                                const char *level, double *out_rate,
+                                                                size_t *out_count);
+
+/** The statistics as a JSON document; free with churn_free(). @since 0.1 */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_to_json(const churn_eda *eda, char **out_json);
+
+/**
+ * Write the JSON atomically to @p path (temp file + fsync + rename).
+ * CHURN_E_CREATE when the directory is missing or not writable, CHURN_E_IO.
+ * @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_save_json(const churn_eda *eda, const char *path);
+
+/**
+ * Draw the EDA figures into directory @p dir (created if needed), PNG and,
+ * with "eda.svg", SVG:
+ *   correlation_heatmap, histogram_<col> (each numeric column),
+ *   churn_rate_<col> (each categorical column), feature_importance (when
+ *   set; top 20), km_retention (when computed).
+ * Names are sanitised ([A-Za-z0-9_-], others '_'). Nothing is drawn when
+ * "eda.figures" is false. CHURN_E_CREATE when @p dir cannot be created or
+ * written; CHURN_E_UNSUPPORTED when plplot lacks the cairo driver;
+ * CHURN_E_INTERNAL for a plplot failure. Serialized (see above). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_draw_figures(const churn_eda *eda, const char *dir,
+                                                              const churn_params *p);
+
+/** NULL is a no-op. @since 0.1 */
+CHURN_API void churn_eda_free(churn_eda *eda);
+
+/*
+ * Model report figures. Each writes @p path_noext + ".png" (and ".svg" with
+ * "eda.svg" in @p p, which may be NULL), atomically, sized by
+ * "eda.fig_width"/"eda.fig_height". Errors: CHURN_E_INVALID_ARG for empty or
+ * inconsistent inputs, CHURN_E_NUMERIC for non-finite values,
+ * CHURN_E_CREATE when the directory is not writable, CHURN_E_UNSUPPORTED,
+ * CHURN_E_INTERNAL as above. Serialized (see above).
+ */
+
+/**
+ * ROC curves of @p nseries models: series k has @p npts[k] points
+ * (@p fpr[k][i], @p tpr[k][i]) in [0,1], ordered by threshold; @p auc[k] is
+ * shown in the legend ("logreg (AUC 0.842)"; @p auc may be NULL). A dashed
+ * chance diagonal is drawn. At most 8 series. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_plot_roc(const char *path_noext, const char *title, size_t nseries,
+                                                      const char *const *labels, const double *const *fpr,
+                                                      const double *const *tpr, const size_t *npts,
+                                                      const double *auc, const churn_params *p);
+
+/**
+ * Precision-recall curves: series k is (@p recall[k][i], @p precision[k][i]);
+ * @p ap[k] (average precision / PR AUC, may be NULL) goes in the legend;
+ * @p base_rate (the positive rate, in [0,1]; negative to omit) is drawn as a
+ * dashed no-skill line. At most 8 series. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_plot_pr(const char *path_noext, const char *title, size_t nseries,
+                                                     const char *const *labels, const double *const *recall,
+                                                     const double *const *precision, const size_t *npts,
+                                                     const double *ap, double base_rate, const churn_params *p);
+
+/**
+ * 2x2 confusion matrix (rows actual, columns predicted; positive = churn)
+ * with counts and shares of the total in each cell, shaded by count.
+ * @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_plot_confusion(const char *path_noext, const char *title,
+                                                            uint64_t tp, uint64_t fp, uint64_t tn, uint64_t fn,
+                                                            const churn_params *p);
+
+/**
+ * Lift by decile (decile 1 = the highest scores): @p lift[k][d] for model k
+ * and decile d < @p ndeciles (1..100), as grouped bars with a dashed
+ * baseline at 1. At most 8 series. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_plot_lift(const char *path_noext, const char *title, size_t nseries,
+                                                       const char *const *labels, const double *const *lift,
+                                                       size_t ndeciles, const churn_params *p);
+
+#if defined(__GNUC__)
+static inline void churn_eda_freep(churn_eda **e)
+{
+	churn_eda_free(*e);
+}
 #endif
 
 #ifdef __cplusplus

@@ -1,0 +1,1632 @@
+/*
+ * EDA statistics: churn by category (Wilson intervals, chi-square, Cramer's
+ * V), histograms split by churn, Pearson correlations, Kaplan-Meier
+ * retention with Greenwood variance, revenue at risk; JSON output; and the
+ * EDA figures (drawn through plot.c, the only plplot user).
+ */
+#include "churn/eda.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <gsl/gsl_cdf.h>
+
+#include "core-private.h"
+#include "params-private.h"
+#include "plot-private.h"
+
+#define Z95 1.959963984540054
+#define CORR_MAX_COLS 500
+
+typedef struct eda_level {
+	char *value; /* NULL: missing */
+	size_t count, churned;
+	double rate, lo, hi;
+} eda_level;
+
+typedef struct eda_cat {
+	char *name;
+	size_t n, nlevels;
+	eda_level *levels;
+	double chi2, p_value, cramers_v;
+	size_t df;
+} eda_cat;
+
+typedef struct eda_hist {
+	char *name;
+	size_t nbins, missing;
+	double *edges;
+	double *churned, *retained;
+} eda_hist;
+
+typedef struct km_curve {
+	char *segment; /* NULL: overall */
+	size_t n, events, m;
+	double *time, *surv, *se, *lo, *hi;
+	size_t *at_risk, *ev;
+	double median; /* NaN: not reached */
+} km_curve;
+
+typedef struct rev_seg {
+	char *segment;
+	size_t customers, at_risk;
+	double revenue, revenue_at_risk, expected_loss;
+} rev_seg;
+
+struct churn_eda {
+	size_t rows, labelled, positives;
+	char *target, *positive;
+	/* params captured at compute time */
+	char *tenure_col, *charges_col, *segment_col, *band;
+	/* correlation */
+	size_t ncorr;
+	char **corr_names;
+	double *corr;
+	/* categorical */
+	size_t ncat;
+	eda_cat *cats;
+	/* histograms */
+	size_t nhist;
+	eda_hist *hists;
+	/* importance */
+	size_t nimp;
+	char **imp_names;
+	double *imp_impurity, *imp_perm;
+	/* survival */
+	bool has_km;
+	km_curve km_all;
+	size_t nkm_seg;
+	km_curve *km_seg;
+	/* revenue */
+	bool has_rev;
+	double rev_threshold;
+	size_t rev_customers, rev_at_risk, rev_nseg;
+	double rev_total, rev_at_risk_sum, rev_expected;
+	rev_seg *rev_segs;
+	/* notes */
+	size_t nnotes;
+	char **notes;
+};
+
+/* ---- small helpers ---- */
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void km_clear(km_curve *c)
+{
+	free(c->segment);
+	free(c->time);
+	free(c->surv);
+	free(c->se);
+	free(c->lo);
+	free(c->hi);
+	free(c->at_risk);
+	free(c->ev);
+	memset(c, 0, sizeof *c);
+}
+
+static void rev_clear(churn_eda *e)
+{
+	for (size_t i = 0; i < e->rev_nseg; i++)
+		free(e->rev_segs[i].segment);
+	free(e->rev_segs);
+	e->rev_segs = NULL;
+	e->rev_nseg = 0;
+	e->has_rev = false;
+}
+
+void churn_eda_free(churn_eda *e)
+{
+	if (!e)
+		return;
+	free(e->target);
+	free(e->positive);
+	free(e->tenure_col);
+	free(e->charges_col);
+	free(e->segment_col);
+	free(e->band);
+	free_strv(e->corr_names, e->ncorr);
+	free(e->corr);
+	for (size_t i = 0; i < e->ncat; i++) {
+		for (size_t k = 0; k < e->cats[i].nlevels; k++)
+			free(e->cats[i].levels[k].value);
+		free(e->cats[i].levels);
+		free(e->cats[i].name);
+	}
+	free(e->cats);
+	for (size_t i = 0; i < e->nhist; i++) {
+		free(e->hists[i].name);
+		free(e->hists[i].edges);
+		free(e->hists[i].churned);
+		free(e->hists[i].retained);
+	}
+	free(e->hists);
+	free_strv(e->imp_names, e->nimp);
+	free(e->imp_impurity);
+	free(e->imp_perm);
+	km_clear(&e->km_all);
+	for (size_t i = 0; i < e->nkm_seg; i++)
+		km_clear(&e->km_seg[i]);
+	free(e->km_seg);
+	rev_clear(e);
+	free_strv(e->notes, e->nnotes);
+	free(e);
+}
+
+churn_status churn_eda_add_note(churn_eda *e, const char *note)
+{
+	if (!e || !note)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_add_note: NULL argument");
+	char **nv = realloc(e->notes, (e->nnotes + 1) * sizeof *nv);
+	if (!nv)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	e->notes = nv;
+	if (!(nv[e->nnotes] = ch_strdup(note)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	e->nnotes++;
+	return CHURN_OK;
+}
+
+/* Wilson score interval for k successes of n. */
+static void wilson(size_t k, size_t n, double *lo, double *hi)
+{
+	if (n == 0) {
+		*lo = *hi = NAN;
+		return;
+	}
+	double p = (double)k / (double)n, nn = (double)n, z2 = Z95 * Z95;
+	double den = 1 + z2 / nn;
+	double center = (p + z2 / (2 * nn)) / den;
+	double half = Z95 / den * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
+	*lo = center - half < 0 ? 0 : center - half;
+	*hi = center + half > 1 ? 1 : center + half;
+}
+
+/* Upper tail of chi-square; inputs are checked so GSL's error handler is never reached. */
+static double chisq_q(double x, double df)
+{
+	if (!(df > 0) || !isfinite(x) || x < 0)
+		return NAN;
+	if (x == 0)
+		return 1;
+	return gsl_cdf_chisq_Q(x, df);
+}
+
+static bool is_id_col(const churn_params *p, const char *name)
+{
+	const char *ids = p ? churn_params_get_str(p, "data.id") : "";
+	if (!ids || !*ids)
+		return strcmp(name, "customerID") == 0;
+	size_t len = strlen(name);
+	for (const char *s = ids; *s;) {
+		const char *c = strchr(s, ',');
+		size_t l = c ? (size_t)(c - s) : strlen(s);
+		if (l == len && strncmp(s, name, l) == 0)
+			return true;
+		if (!c)
+			break;
+		s = c + 1;
+	}
+	return false;
+}
+
+/*
+ * 0/1 labels of the target column (-1 where missing or unusable). The
+ * positive label is "data.positive" when set (exact, then case-insensitive),
+ * else the first of yes/true/1/y/t present.
+ */
+static churn_status target_labels(const churn_dataset *ds, const churn_params *p, size_t *out_col, int8_t **out_y,
+                                  char **out_target, char **out_pos)
+{
+	const char *target = p ? churn_params_get_str(p, "data.target") : "Churn";
+	const char *want = p ? churn_params_get_str(p, "data.positive") : "";
+	size_t tj;
+	churn_status st = churn_dataset_find_col(ds, target, &tj);
+	if (st)
+		return ch_fail_prefix(st, "eda: target column");
+	size_t n = churn_dataset_get_nrows(ds);
+	int8_t *y = malloc(n ? n : 1);
+	if (!y)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char posbuf[32] = "1";
+	const char *pos = NULL;
+	churn_col_type t = churn_dataset_get_col_type(ds, tj);
+	if (t == CHURN_COL_CATEGORICAL) {
+		size_t nl = churn_dataset_get_nlevels(ds, tj);
+		long pk = -1;
+		if (want && *want) {
+			for (size_t k = 0; k < nl && pk < 0; k++)
+				if (strcmp(churn_dataset_get_level(ds, tj, k), want) == 0)
+					pk = (long)k;
+			for (size_t k = 0; k < nl && pk < 0; k++)
+				if (strcasecmp(churn_dataset_get_level(ds, tj, k), want) == 0)
+					pk = (long)k;
+		} else {
+			static const char *cands[] = {"yes", "true", "1", "y", "t"};
+			for (size_t c = 0; c < 5 && pk < 0; c++)
+				for (size_t k = 0; k < nl && pk < 0; k++)
+					if (strcasecmp(churn_dataset_get_level(ds, tj, k), cands[c]) == 0)
+						pk = (long)k;
+		}
+		if (pk < 0) {
+			free(y);
+			return ch_fail(CHURN_E_INVALID_ARG,
+			               "eda: target column '%s' has no positive label %s%s%s (set --positive)", target,
+			               want && *want ? "'" : "(yes/true/1/y/t)", want && *want ? want : "",
+			               want && *want ? "'" : "");
+		}
+		pos = churn_dataset_get_level(ds, tj, (size_t)pk);
+		const int32_t *codes = churn_dataset_get_codes(ds, tj);
+		for (size_t i = 0; i < n; i++)
+			y[i] = codes[i] < 0 ? -1 : codes[i] == pk ? 1 : 0;
+	} else if (t == CHURN_COL_NUMERIC) {
+		double pv = 1;
+		if (want && *want && !ch_parse_double(want, strlen(want), &pv)) {
+			free(y);
+			return ch_fail(CHURN_E_INVALID_ARG, "eda: numeric target '%s': positive label '%s' is not a number",
+			               target, want);
+		}
+		ch_format_double_short(posbuf, sizeof posbuf, pv);
+		pos = posbuf;
+		const double *v = churn_dataset_get_numeric(ds, tj);
+		for (size_t i = 0; i < n; i++)
+			y[i] = isnan(v[i]) ? -1 : v[i] == pv ? 1 : 0;
+	} else {
+		free(y);
+		return ch_fail(CHURN_E_INVALID_ARG, "eda: target column '%s' is free text, not a label", target);
+	}
+	*out_target = ch_strdup(target);
+	*out_pos = ch_strdup(pos);
+	if (!*out_target || !*out_pos) {
+		free(*out_target);
+		free(*out_pos);
+		free(y);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	*out_col = tj;
+	*out_y = y;
+	return CHURN_OK;
+}
+
+/* ---- categorical association ---- */
+
+static churn_status cat_stats(const churn_dataset *ds, size_t j, const int8_t *y, eda_cat *c)
+{
+	size_t n = churn_dataset_get_nrows(ds), nl = churn_dataset_get_nlevels(ds, j);
+	const int32_t *codes = churn_dataset_get_codes(ds, j);
+	c->name = ch_strdup(churn_dataset_get_col_name(ds, j));
+	c->levels = calloc(nl + 1, sizeof *c->levels);
+	if (!c->name || !c->levels)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	size_t *cnt = calloc(nl + 1, sizeof *cnt), *pos = calloc(nl + 1, sizeof *pos);
+	if (!cnt || !pos) {
+		free(cnt);
+		free(pos);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (y[i] < 0)
+			continue;
+		size_t k = codes[i] < 0 ? nl : (size_t)codes[i];
+		cnt[k]++;
+		pos[k] += (size_t)y[i];
+	}
+	/* levels with rows (the missing bucket last, only when present) */
+	size_t tot = 0, tpos = 0;
+	for (size_t k = 0; k <= nl; k++) {
+		if (!cnt[k])
+			continue;
+		eda_level *L = &c->levels[c->nlevels];
+		if (k < nl && !(L->value = ch_strdup(churn_dataset_get_level(ds, j, k)))) {
+			free(cnt);
+			free(pos);
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		}
+		L->count = cnt[k];
+		L->churned = pos[k];
+		L->rate = (double)pos[k] / (double)cnt[k];
+		wilson(pos[k], cnt[k], &L->lo, &L->hi);
+		c->nlevels++;
+		if (k < nl) {
+			tot += cnt[k];
+			tpos += pos[k];
+		}
+	}
+	free(cnt);
+	free(pos);
+	/* chi-square over non-missing levels x {churned, retained} */
+	c->n = tot;
+	c->chi2 = c->p_value = c->cramers_v = NAN;
+	c->df = 0;
+	size_t r = 0;
+	for (size_t k = 0; k < c->nlevels; k++)
+		r += c->levels[k].value != NULL;
+	size_t cols = (tpos > 0) + (tot - tpos > 0);
+	if (r >= 2 && cols == 2) {
+		double chi2 = 0, N = (double)tot, cp = (double)tpos, cn = (double)(tot - tpos);
+		for (size_t k = 0; k < c->nlevels; k++) {
+			if (!c->levels[k].value)
+				continue;
+			double rt = (double)c->levels[k].count;
+			double e1 = rt * cp / N, e0 = rt * cn / N;
+			double o1 = (double)c->levels[k].churned, o0 = rt - o1;
+			chi2 += (o1 - e1) * (o1 - e1) / e1 + (o0 - e0) * (o0 - e0) / e0;
+		}
+		c->chi2 = chi2;
+		c->df = (r - 1) * (cols - 1);
+		c->p_value = chisq_q(chi2, (double)c->df);
+		size_t mn = (r < cols ? r : cols) - 1;
+		c->cramers_v = sqrt(chi2 / (N * (double)mn));
+	}
+	return CHURN_OK;
+}
+
+/* ---- histograms ---- */
+
+static churn_status hist_stats(const churn_dataset *ds, size_t j, const int8_t *y, size_t bins, eda_hist *h)
+{
+	size_t n = churn_dataset_get_nrows(ds);
+	const double *v = churn_dataset_get_numeric(ds, j);
+	h->name = ch_strdup(churn_dataset_get_col_name(ds, j));
+	if (!h->name)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	double mn = INFINITY, mx = -INFINITY;
+	bool integer = true;
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (y[i] < 0)
+			continue;
+		if (isnan(v[i])) {
+			h->missing++;
+			continue;
+		}
+		used++;
+		if (v[i] < mn)
+			mn = v[i];
+		if (v[i] > mx)
+			mx = v[i];
+		if (integer && v[i] != floor(v[i]))
+			integer = false;
+	}
+	if (!used) {
+		mn = 0;
+		mx = 1;
+	}
+	double width;
+	size_t nb;
+	if (integer && used) {
+		double span = mx - mn + 1;
+		width = ceil(span / (double)bins);
+		if (width < 1)
+			width = 1;
+		nb = (size_t)ceil(span / width);
+		if (width == 1) {
+			mn -= 0.5; /* unit bins centred on the integers */
+		}
+	} else {
+		if (!(mx > mn)) {
+			mn -= 0.5;
+			mx += 0.5;
+		}
+		nb = bins;
+		width = (mx - mn) / (double)nb;
+	}
+	if (nb < 1)
+		nb = 1;
+	h->nbins = nb;
+	h->edges = malloc((nb + 1) * sizeof *h->edges);
+	h->churned = calloc(nb, sizeof *h->churned);
+	h->retained = calloc(nb, sizeof *h->retained);
+	if (!h->edges || !h->churned || !h->retained)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t b = 0; b <= nb; b++)
+		h->edges[b] = mn + width * (double)b;
+	if (!integer)
+		h->edges[nb] = mx;
+	for (size_t i = 0; i < n; i++) {
+		if (y[i] < 0 || isnan(v[i]))
+			continue;
+		double f = (v[i] - mn) / width;
+		size_t b = f <= 0 ? 0 : (size_t)f;
+		if (b >= nb)
+			b = nb - 1;
+		if (y[i])
+			h->churned[b]++;
+		else
+			h->retained[b]++;
+	}
+	return CHURN_OK;
+}
+
+/* ---- Pearson correlation ---- */
+
+/* Correlations of k columns given as col(j)[i] accessors over n rows; pairwise-complete. */
+static churn_status pearson(size_t n, size_t k, const double *const *cols, const size_t *stride, double *out)
+{
+#define AT(j, i) (cols[j][(i) * stride[j]])
+	bool anynan = false;
+	for (size_t j = 0; j < k && !anynan; j++)
+		for (size_t i = 0; i < n; i++)
+			if (isnan(AT(j, i))) {
+				anynan = true;
+				break;
+			}
+	if (!anynan) {
+		double *mean = calloc(k, sizeof *mean), *acc = calloc(k * k, sizeof *acc), *row = malloc(k * sizeof *row);
+		if (!mean || !acc || !row) {
+			free(mean);
+			free(acc);
+			free(row);
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		}
+		for (size_t j = 0; j < k; j++) {
+			double s = 0;
+			for (size_t i = 0; i < n; i++)
+				s += AT(j, i);
+			mean[j] = s / (double)n;
+		}
+		for (size_t i = 0; i < n; i++) {
+			for (size_t j = 0; j < k; j++)
+				row[j] = AT(j, i) - mean[j];
+			for (size_t a = 0; a < k; a++) {
+				double ra = row[a];
+				double *acc_a = acc + a * k;
+				for (size_t b = a; b < k; b++)
+					acc_a[b] += ra * row[b];
+			}
+		}
+		for (size_t a = 0; a < k; a++)
+			for (size_t b = a; b < k; b++) {
+				double den = sqrt(acc[a * k + a] * acc[b * k + b]);
+				double r = den > 0 ? acc[a * k + b] / den : NAN;
+				if (isfinite(r)) {
+					if (r > 1)
+						r = 1;
+					if (r < -1)
+						r = -1;
+				}
+				if (a == b && den > 0)
+					r = 1;
+				out[a * k + b] = out[b * k + a] = r;
+			}
+		free(mean);
+		free(acc);
+		free(row);
+		return CHURN_OK;
+	}
+	for (size_t a = 0; a < k; a++)
+		for (size_t b = a; b < k; b++) {
+			double sa = 0, sb = 0;
+			size_t m = 0;
+			for (size_t i = 0; i < n; i++) {
+				double x = AT(a, i), z = AT(b, i);
+				if (isnan(x) || isnan(z))
+					continue;
+				sa += x;
+				sb += z;
+				m++;
+			}
+			double r = NAN;
+			if (m >= 2) {
+				double ma = sa / (double)m, mb = sb / (double)m, sab = 0, saa = 0, sbb = 0;
+				for (size_t i = 0; i < n; i++) {
+					double x = AT(a, i), z = AT(b, i);
+					if (isnan(x) || isnan(z))
+						continue;
+					sab += (x - ma) * (z - mb);
+					saa += (x - ma) * (x - ma);
+					sbb += (z - mb) * (z - mb);
+				}
+				double den = sqrt(saa * sbb);
+				if (den > 0) {
+					r = sab / den;
+					r = r > 1 ? 1 : r < -1 ? -1 : r;
+					if (a == b)
+						r = 1;
+				}
+			}
+			out[a * k + b] = out[b * k + a] = r;
+		}
+	return CHURN_OK;
+#undef AT
+}
+
+static churn_status note_constant(churn_eda *e)
+{
+	char buf[1024];
+	size_t o = 0;
+	for (size_t j = 0; j < e->ncorr; j++) {
+		if (!isnan(e->corr[j * e->ncorr + j]))
+			continue;
+		int w = snprintf(buf + o, sizeof buf - o, "%s%s", o ? ", " : "", e->corr_names[j]);
+		if (w < 0 || (size_t)w >= sizeof buf - o)
+			break;
+		o += (size_t)w;
+	}
+	if (!o)
+		return CHURN_OK;
+	char *msg = ch_asprintf("correlation: constant or empty columns have null correlations: %s", buf);
+	if (!msg)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = churn_eda_add_note(e, msg);
+	free(msg);
+	return st;
+}
+
+static churn_status set_corr(churn_eda *e, size_t n, size_t k, const char *const *names, const double *const *cols,
+                             const size_t *stride)
+{
+	char **nn = calloc(k ? k : 1, sizeof *nn);
+	double *m = malloc((k ? k * k : 1) * sizeof *m);
+	if (!nn || !m) {
+		free(nn);
+		free(m);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	for (size_t j = 0; j < k; j++)
+		if (!(nn[j] = ch_strdup(names[j]))) {
+			free_strv(nn, k);
+			free(m);
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		}
+	churn_status st = pearson(n, k, cols, stride, m);
+	if (st) {
+		free_strv(nn, k);
+		free(m);
+		return st;
+	}
+	free_strv(e->corr_names, e->ncorr);
+	free(e->corr);
+	e->corr_names = nn;
+	e->corr = m;
+	e->ncorr = k;
+	return note_constant(e);
+}
+
+churn_status churn_eda_set_correlation(churn_eda *e, const churn_matrix *x)
+{
+	if (!e || !x)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_set_correlation: NULL argument");
+	size_t n = churn_matrix_get_nrows(x), nc = churn_matrix_get_ncols(x);
+	const uint8_t *lab = churn_matrix_get_labels(x);
+	if (n < 2 || nc == 0)
+		return ch_fail(CHURN_E_INVALID_ARG, "eda correlation: matrix has %zu rows and %zu columns (need 2+ and 1+)",
+		               n, nc);
+	size_t k = nc + (lab != NULL);
+	if (k > CORR_MAX_COLS)
+		return ch_fail(CHURN_E_LIMIT, "eda correlation: %zu columns (limit %d)", k, CORR_MAX_COLS);
+	const double *data = churn_matrix_get_data_const(x);
+	const char **names = calloc(k, sizeof *names);
+	const double **cols = calloc(k, sizeof *cols);
+	size_t *stride = calloc(k, sizeof *stride);
+	double *ycol = lab ? malloc(n * sizeof *ycol) : NULL;
+	churn_status st = CHURN_OK;
+	if (!names || !cols || !stride || (lab && !ycol)) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t j = 0; j < nc; j++) {
+		names[j] = churn_matrix_get_feature_name(x, j);
+		cols[j] = data + j;
+		stride[j] = nc;
+		for (size_t i = 0; i < n; i++)
+			if (isinf(data[i * nc + j])) {
+				st = ch_fail(CHURN_E_NUMERIC, "eda correlation: feature '%s' row %zu is infinite", names[j], i);
+				goto out;
+			}
+	}
+	if (lab) {
+		for (size_t i = 0; i < n; i++)
+			ycol[i] = lab[i];
+		names[nc] = e->target ? e->target : "Churn";
+		cols[nc] = ycol;
+		stride[nc] = 1;
+	}
+	st = set_corr(e, n, k, names, cols, stride);
+out:
+	free(names);
+	free(cols);
+	free(stride);
+	free(ycol);
+	if (!st)
+		ch_clear_error();
+	return st;
+}
+
+/* ---- Kaplan-Meier ---- */
+
+typedef struct km_obs {
+	double t;
+	int8_t ev;
+} km_obs;
+
+static int cmp_obs(const void *a, const void *b)
+{
+	double x = ((const km_obs *)a)->t, y = ((const km_obs *)b)->t;
+	return x < y ? -1 : x > y;
+}
+
+/* KM estimate over obs[0..n) (sorted by time in place). */
+static churn_status km_fit(km_obs *obs, size_t n, bool loglog, km_curve *c)
+{
+	qsort(obs, n, sizeof *obs, cmp_obs);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || obs[i].t != obs[i - 1].t)
+			m++;
+	c->n = n;
+	c->median = NAN;
+	size_t cap = m ? m : 1;
+	c->time = malloc(cap * sizeof *c->time);
+	c->surv = malloc(cap * sizeof *c->surv);
+	c->se = malloc(cap * sizeof *c->se);
+	c->lo = malloc(cap * sizeof *c->lo);
+	c->hi = malloc(cap * sizeof *c->hi);
+	c->at_risk = malloc(cap * sizeof *c->at_risk);
+	c->ev = malloc(cap * sizeof *c->ev);
+	if (!c->time || !c->surv || !c->se || !c->lo || !c->hi || !c->at_risk || !c->ev)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	double s = 1, gw = 0;
+	bool gw_inf = false;
+	size_t risk = n, i = 0;
+	while (i < n) {
+		size_t j = i, d = 0;
+		while (j < n && obs[j].t == obs[i].t) {
+			d += obs[j].ev > 0;
+			j++;
+		}
+		size_t k = c->m++;
+		c->time[k] = obs[i].t;
+		c->at_risk[k] = risk;
+		c->ev[k] = d;
+		c->events += d;
+		if (d > 0) {
+			s *= 1 - (double)d / (double)risk;
+			if (risk > d)
+				gw += (double)d / ((double)risk * (double)(risk - d));
+			else
+				gw_inf = true;
+		}
+		c->surv[k] = s;
+		c->se[k] = gw_inf ? NAN : s * sqrt(gw);
+		if (gw_inf || s <= 0) {
+			c->se[k] = gw_inf ? NAN : 0;
+			c->lo[k] = c->hi[k] = s;
+		} else if (s >= 1 || gw == 0) {
+			c->lo[k] = c->hi[k] = s;
+		} else if (loglog) {
+			double th = sqrt(gw) / fabs(log(s));
+			c->lo[k] = pow(s, exp(Z95 * th));
+			c->hi[k] = pow(s, exp(-Z95 * th));
+		} else {
+			double se = s * sqrt(gw);
+			c->lo[k] = s - Z95 * se < 0 ? 0 : s - Z95 * se;
+			c->hi[k] = s + Z95 * se > 1 ? 1 : s + Z95 * se;
+		}
+		if (isnan(c->median) && s <= 0.5)
+			c->median = obs[i].t;
+		risk -= j - i;
+		i = j;
+	}
+	return CHURN_OK;
+}
+
+static churn_status km_compute(churn_eda *e, const churn_dataset *ds, const int8_t *y, const churn_params *p)
+{
+	size_t tj, n = churn_dataset_get_nrows(ds);
+	char *msg = NULL;
+	churn_status st;
+	if (churn_dataset_find_col(ds, e->tenure_col, &tj) != CHURN_OK ||
+	    churn_dataset_get_col_type(ds, tj) != CHURN_COL_NUMERIC) {
+		msg = ch_asprintf("survival: skipped: no numeric tenure column '%s' (set eda.tenure_col)", e->tenure_col);
+		st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+		return st;
+	}
+	bool loglog = strcmp(e->band, "plain") != 0;
+	const double *t = churn_dataset_get_numeric(ds, tj);
+	km_obs *obs = malloc((n ? n : 1) * sizeof *obs);
+	size_t *seg_idx = malloc((n ? n : 1) * sizeof *seg_idx);
+	if (!obs || !seg_idx) {
+		free(obs);
+		free(seg_idx);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	size_t m = 0, negative = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (y[i] < 0 || isnan(t[i]))
+			continue;
+		if (t[i] < 0) {
+			negative++;
+			continue;
+		}
+		seg_idx[m] = i;
+		obs[m++] = (km_obs){t[i], y[i]};
+	}
+	if (negative) {
+		msg = ch_asprintf("survival: %zu rows with negative '%s' left out", negative, e->tenure_col);
+		st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+		if (st)
+			goto out;
+	}
+	if (!m) {
+		st = churn_eda_add_note(e, "survival: skipped: no rows with tenure and a label");
+		goto out;
+	}
+	/* segments first (they need the row index before obs is sorted) */
+	size_t sj;
+	if (churn_dataset_find_col(ds, e->segment_col, &sj) == CHURN_OK &&
+	    churn_dataset_get_col_type(ds, sj) == CHURN_COL_CATEGORICAL) {
+		size_t nl = churn_dataset_get_nlevels(ds, sj);
+		const int32_t *codes = churn_dataset_get_codes(ds, sj);
+		e->km_seg = calloc(nl ? nl : 1, sizeof *e->km_seg);
+		km_obs *so = malloc(m * sizeof *so);
+		if (!e->km_seg || !so) {
+			free(so);
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t k = 0; k < nl; k++) {
+			size_t sm = 0;
+			for (size_t r = 0; r < m; r++)
+				if (codes[seg_idx[r]] == (int32_t)k)
+					so[sm++] = obs[r];
+			if (!sm)
+				continue;
+			km_curve *c = &e->km_seg[e->nkm_seg++];
+			if (!(c->segment = ch_strdup(churn_dataset_get_level(ds, sj, k)))) {
+				free(so);
+				st = ch_fail(CHURN_E_NOMEM, "out of memory");
+				goto out;
+			}
+			if ((st = km_fit(so, sm, loglog, c))) {
+				free(so);
+				goto out;
+			}
+		}
+		free(so);
+	} else {
+		msg = ch_asprintf("survival: no curves by segment: no categorical column '%s' (set eda.segment_col)",
+		                  e->segment_col);
+		st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+		if (st)
+			goto out;
+	}
+	if ((st = km_fit(obs, m, loglog, &e->km_all)))
+		goto out;
+	e->has_km = true;
+	(void)p;
+out:
+	free(obs);
+	free(seg_idx);
+	return st;
+}
+
+/* ---- compute ---- */
+
+churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, churn_eda **out)
+{
+	if (!ds || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_compute: NULL argument");
+	churn_status st = CHURN_OK;
+	int8_t *y = NULL;
+	const double **ncols = NULL;
+	const char **nnames = NULL;
+	double *ycol = NULL;
+	churn_eda *e = calloc(1, sizeof *e);
+	if (!e)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	size_t tj = 0;
+	if ((st = target_labels(ds, p, &tj, &y, &e->target, &e->positive)))
+		goto out;
+	e->tenure_col = ch_strdup(p ? churn_params_get_str(p, "eda.tenure_col") : "tenure");
+	e->charges_col = ch_strdup(p ? churn_params_get_str(p, "eda.charges_col") : "MonthlyCharges");
+	e->segment_col = ch_strdup(p ? churn_params_get_str(p, "eda.segment_col") : "Contract");
+	e->band = ch_strdup(p ? churn_params_get_str(p, "eda.km_band") : "loglog");
+	if (!e->tenure_col || !e->charges_col || !e->segment_col || !e->band) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (strcmp(e->band, "loglog") != 0 && strcmp(e->band, "plain") != 0) {
+		st = ch_fail(CHURN_E_INVALID_ARG, "eda.km_band: '%s' is not loglog or plain", e->band);
+		goto out;
+	}
+	size_t n = churn_dataset_get_nrows(ds), nc = churn_dataset_get_ncols(ds);
+	e->rows = n;
+	for (size_t i = 0; i < n; i++)
+		if (y[i] >= 0) {
+			e->labelled++;
+			e->positives += (size_t)y[i];
+		}
+	if (!e->labelled) {
+		st = ch_fail(CHURN_E_INVALID_ARG, "eda: target column '%s' has no labelled rows", e->target);
+		goto out;
+	}
+	if (e->labelled < n) {
+		char *msg = ch_asprintf("%zu rows with a missing target left out", n - e->labelled);
+		st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+		if (st)
+			goto out;
+	}
+	size_t bins = p ? (size_t)churn_params_get_int(p, "eda.hist_bins") : 20;
+	if (bins < 2)
+		bins = 20;
+	e->cats = calloc(nc ? nc : 1, sizeof *e->cats);
+	e->hists = calloc(nc ? nc : 1, sizeof *e->hists);
+	ncols = calloc(nc + 1, sizeof *ncols);
+	nnames = calloc(nc + 1, sizeof *nnames);
+	ycol = malloc((n ? n : 1) * sizeof *ycol);
+	if (!e->cats || !e->hists || !ncols || !nnames || !ycol) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	size_t nnum = 0;
+	for (size_t j = 0; j < nc; j++) {
+		if (j == tj)
+			continue;
+		const char *name = churn_dataset_get_col_name(ds, j);
+		if (is_id_col(p, name))
+			continue;
+		churn_col_type t = churn_dataset_get_col_type(ds, j);
+		if (t == CHURN_COL_CATEGORICAL) {
+			st = cat_stats(ds, j, y, &e->cats[e->ncat++]);
+		} else if (t == CHURN_COL_NUMERIC) {
+			st = hist_stats(ds, j, y, bins, &e->hists[e->nhist++]);
+			ncols[nnum] = churn_dataset_get_numeric(ds, j);
+			nnames[nnum++] = name;
+		}
+		if (st)
+			goto out;
+		if (!ch_progress(p, "eda", j + 1, nc + 2)) {
+			st = ch_fail(CHURN_E_STATE, "eda: cancelled");
+			goto out;
+		}
+	}
+	/* default correlation: numeric columns and the target (labelled rows; others NaN) */
+	for (size_t i = 0; i < n; i++)
+		ycol[i] = y[i] < 0 ? NAN : (double)y[i];
+	ncols[nnum] = ycol;
+	nnames[nnum] = e->target;
+	if (nnum + 1 <= CORR_MAX_COLS && n >= 2) {
+		size_t *ones = malloc((nnum + 1) * sizeof *ones);
+		if (!ones) {
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t j = 0; j <= nnum; j++)
+			ones[j] = 1;
+		st = set_corr(e, n, nnum + 1, nnames, ncols, ones);
+		free(ones);
+		if (st)
+			goto out;
+	}
+	if ((st = km_compute(e, ds, y, p)))
+		goto out;
+	ch_log(p, CHURN_LOG_DEBUG, "eda: %zu rows, %zu categorical, %zu numeric columns", n, e->ncat, e->nhist);
+out:
+	free(y);
+	free(ncols);
+	free(nnames);
+	free(ycol);
+	if (st) {
+		churn_eda_free(e);
+		return st;
+	}
+	*out = e;
+	ch_clear_error();
+	return CHURN_OK;
+}
+
+churn_status churn_eda_get_level_rate(const churn_eda *e, const char *column, const char *level, double *out_rate,
+                                      size_t *out_count)
+{
+	if (!e || !column || !level)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_get_level_rate: NULL argument");
+	for (size_t i = 0; i < e->ncat; i++) {
+		if (strcmp(e->cats[i].name, column) != 0)
+			continue;
+		for (size_t k = 0; k < e->cats[i].nlevels; k++) {
+			const eda_level *L = &e->cats[i].levels[k];
+			if (L->value && strcmp(L->value, level) == 0) {
+				if (out_rate)
+					*out_rate = L->rate;
+				if (out_count)
+					*out_count = L->count;
+				return CHURN_OK;
+			}
+		}
+		return ch_fail(CHURN_E_NOTFOUND, "eda: column '%s' has no level '%s'", column, level);
+	}
+	return ch_fail(CHURN_E_NOTFOUND, "eda: no categorical column '%s'", column);
+}
+
+/* ---- importance ---- */
+
+churn_status churn_eda_set_importance(churn_eda *e, const char *const *names, const double *impurity,
+                                      const double *permutation, size_t n)
+{
+	if (!e || !names || (!impurity && !permutation) || !n)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_set_importance: need names and impurity or permutation");
+	for (size_t i = 0; i < n; i++) {
+		if (!names[i])
+			return ch_fail(CHURN_E_INVALID_ARG, "eda importance: feature %zu has no name", i);
+		if ((impurity && !isfinite(impurity[i])) || (permutation && !isfinite(permutation[i])))
+			return ch_fail(CHURN_E_NUMERIC, "eda importance: feature '%s' has a non-finite importance", names[i]);
+	}
+	char **nn = calloc(n, sizeof *nn);
+	double *im = impurity ? malloc(n * sizeof *im) : NULL;
+	double *pm = permutation ? malloc(n * sizeof *pm) : NULL;
+	if (!nn || (impurity && !im) || (permutation && !pm))
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		if (!(nn[i] = ch_strdup(names[i])))
+			goto nomem;
+	if (im)
+		memcpy(im, impurity, n * sizeof *im);
+	if (pm)
+		memcpy(pm, permutation, n * sizeof *pm);
+	free_strv(e->imp_names, e->nimp);
+	free(e->imp_impurity);
+	free(e->imp_perm);
+	e->imp_names = nn;
+	e->imp_impurity = im;
+	e->imp_perm = pm;
+	e->nimp = n;
+	ch_clear_error();
+	return CHURN_OK;
+nomem:
+	free_strv(nn, n);
+	free(im);
+	free(pm);
+	return ch_fail(CHURN_E_NOMEM, "out of memory");
+}
+
+/* ---- revenue at risk ---- */
+
+churn_status churn_eda_set_revenue_at_risk(churn_eda *e, const churn_dataset *ds, const double *proba,
+                                           double threshold)
+{
+	if (!e || !ds)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_set_revenue_at_risk: NULL argument");
+	if (!(threshold >= 0 && threshold <= 1))
+		return ch_fail(CHURN_E_INVALID_ARG, "eda revenue at risk: threshold must be in [0, 1]");
+	rev_clear(e);
+	if (!proba)
+		return churn_eda_add_note(e, "revenue_at_risk: skipped: no churn probabilities (no model scores)");
+	size_t cj, n = churn_dataset_get_nrows(ds);
+	if (churn_dataset_find_col(ds, e->charges_col, &cj) != CHURN_OK ||
+	    churn_dataset_get_col_type(ds, cj) != CHURN_COL_NUMERIC) {
+		char *msg = ch_asprintf("revenue_at_risk: skipped: no numeric charges column '%s' (set eda.charges_col)",
+		                        e->charges_col);
+		churn_status st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+		if (!st)
+			ch_clear_error();
+		return st;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(proba[i] >= 0 && proba[i] <= 1))
+			return ch_fail(CHURN_E_NUMERIC, "eda revenue at risk: probability of row %zu is not in [0, 1]", i);
+	const double *ch = churn_dataset_get_numeric(ds, cj);
+	size_t sj, nl = 0;
+	const int32_t *codes = NULL;
+	if (churn_dataset_find_col(ds, e->segment_col, &sj) == CHURN_OK &&
+	    churn_dataset_get_col_type(ds, sj) == CHURN_COL_CATEGORICAL) {
+		nl = churn_dataset_get_nlevels(ds, sj);
+		codes = churn_dataset_get_codes(ds, sj);
+		e->rev_segs = calloc(nl ? nl : 1, sizeof *e->rev_segs);
+		if (!e->rev_segs)
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		e->rev_nseg = nl;
+		for (size_t k = 0; k < nl; k++)
+			if (!(e->rev_segs[k].segment = ch_strdup(churn_dataset_get_level(ds, sj, k)))) {
+				rev_clear(e);
+				return ch_fail(CHURN_E_NOMEM, "out of memory");
+			}
+	}
+	e->rev_threshold = threshold;
+	e->rev_customers = e->rev_at_risk = 0;
+	e->rev_total = e->rev_at_risk_sum = e->rev_expected = 0;
+	size_t nocharge = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(ch[i])) {
+			nocharge++;
+			continue;
+		}
+		bool risk = proba[i] > threshold;
+		e->rev_customers++;
+		e->rev_total += ch[i];
+		e->rev_expected += proba[i] * ch[i];
+		if (risk) {
+			e->rev_at_risk++;
+			e->rev_at_risk_sum += ch[i];
+		}
+		if (codes && codes[i] >= 0) {
+			rev_seg *s = &e->rev_segs[codes[i]];
+			s->customers++;
+			s->revenue += ch[i];
+			s->expected_loss += proba[i] * ch[i];
+			if (risk) {
+				s->at_risk++;
+				s->revenue_at_risk += ch[i];
+			}
+		}
+	}
+	e->has_rev = true;
+	churn_status st = CHURN_OK;
+	if (nocharge) {
+		char *msg = ch_asprintf("revenue_at_risk: %zu rows without '%s' left out", nocharge, e->charges_col);
+		st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+	}
+	if (!codes && !st) {
+		char *msg = ch_asprintf("revenue_at_risk: no breakdown: no categorical column '%s'", e->segment_col);
+		st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+	}
+	if (!st)
+		ch_clear_error();
+	return st;
+}
+
+/* ---- JSON ---- */
+
+static cJSON *num(double v)
+{
+	return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static cJSON *darr(const double *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, num(v[i]));
+	return a;
+}
+
+static cJSON *zarr(const size_t *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+	return a;
+}
+
+static cJSON *sarr(char *const *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; a && i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v[i] ? v[i] : ""));
+	return a;
+}
+
+static cJSON *km_json(const km_curve *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (c->segment)
+		cJSON_AddStringToObject(o, "segment", c->segment);
+	cJSON_AddNumberToObject(o, "n", (double)c->n);
+	cJSON_AddNumberToObject(o, "events", (double)c->events);
+	cJSON_AddItemToObject(o, "median", num(c->median));
+	cJSON_AddItemToObject(o, "time", darr(c->time, c->m));
+	cJSON_AddItemToObject(o, "at_risk", zarr(c->at_risk, c->m));
+	cJSON_AddItemToObject(o, "events_at", zarr(c->ev, c->m));
+	cJSON_AddItemToObject(o, "survival", darr(c->surv, c->m));
+	cJSON_AddItemToObject(o, "se", darr(c->se, c->m));
+	cJSON_AddItemToObject(o, "ci_low", darr(c->lo, c->m));
+	cJSON_AddItemToObject(o, "ci_high", darr(c->hi, c->m));
+	return o;
+}
+
+static cJSON *rev_seg_json(const char *name, size_t cust, size_t risk, double rev, double rar, double exp_loss)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (name)
+		cJSON_AddStringToObject(o, "segment", name);
+	cJSON_AddNumberToObject(o, "customers", (double)cust);
+	cJSON_AddNumberToObject(o, "customers_at_risk", (double)risk);
+	cJSON_AddItemToObject(o, "monthly_revenue", num(rev));
+	cJSON_AddItemToObject(o, "monthly_revenue_at_risk", num(rar));
+	cJSON_AddItemToObject(o, "expected_monthly_loss", num(exp_loss));
+	return o;
+}
+
+churn_status churn_eda_to_json(const churn_eda *e, char **out_json)
+{
+	if (!e || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_to_json: NULL argument");
+	cJSON *root = cJSON_CreateObject();
+	if (!root)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char ts[32];
+	ch_format_time_utc(ts, sizeof ts, (int64_t)time(NULL));
+	cJSON_AddStringToObject(root, "generated_at", ts);
+	cJSON_AddNumberToObject(root, "rows", (double)e->rows);
+	cJSON *t = cJSON_AddObjectToObject(root, "target");
+	cJSON_AddStringToObject(t, "name", e->target);
+	cJSON_AddStringToObject(t, "positive", e->positive);
+	cJSON_AddNumberToObject(t, "labelled", (double)e->labelled);
+	cJSON_AddNumberToObject(t, "positive_count", (double)e->positives);
+	cJSON_AddItemToObject(t, "rate", num((double)e->positives / (double)e->labelled));
+
+	if (e->ncorr) {
+		cJSON *c = cJSON_AddObjectToObject(root, "correlation");
+		cJSON_AddStringToObject(c, "method", "pearson");
+		cJSON_AddItemToObject(c, "features", sarr(e->corr_names, e->ncorr));
+		cJSON *m = cJSON_AddArrayToObject(c, "matrix");
+		for (size_t i = 0; i < e->ncorr; i++)
+			cJSON_AddItemToArray(m, darr(e->corr + i * e->ncorr, e->ncorr));
+	} else {
+		cJSON_AddNullToObject(root, "correlation");
+	}
+
+	cJSON *cats = cJSON_AddArrayToObject(root, "categorical");
+	for (size_t i = 0; i < e->ncat; i++) {
+		const eda_cat *c = &e->cats[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", c->name);
+		cJSON_AddNumberToObject(o, "n", (double)c->n);
+		cJSON_AddItemToObject(o, "chi2", num(c->chi2));
+		cJSON_AddNumberToObject(o, "df", (double)c->df);
+		cJSON_AddItemToObject(o, "p_value", num(c->p_value));
+		cJSON_AddItemToObject(o, "cramers_v", num(c->cramers_v));
+		cJSON *lv = cJSON_AddArrayToObject(o, "levels");
+		for (size_t k = 0; k < c->nlevels; k++) {
+			const eda_level *L = &c->levels[k];
+			cJSON *l = cJSON_CreateObject();
+			if (L->value)
+				cJSON_AddStringToObject(l, "value", L->value);
+			else
+				cJSON_AddNullToObject(l, "value");
+			cJSON_AddNumberToObject(l, "count", (double)L->count);
+			cJSON_AddNumberToObject(l, "churned", (double)L->churned);
+			cJSON_AddItemToObject(l, "rate", num(L->rate));
+			cJSON_AddItemToObject(l, "ci_low", num(L->lo));
+			cJSON_AddItemToObject(l, "ci_high", num(L->hi));
+			cJSON_AddItemToArray(lv, l);
+		}
+		cJSON_AddItemToArray(cats, o);
+	}
+
+	cJSON *hs = cJSON_AddArrayToObject(root, "histograms");
+	for (size_t i = 0; i < e->nhist; i++) {
+		const eda_hist *h = &e->hists[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", h->name);
+		cJSON_AddItemToObject(o, "edges", darr(h->edges, h->nbins + 1));
+		cJSON_AddItemToObject(o, "churned", darr(h->churned, h->nbins));
+		cJSON_AddItemToObject(o, "retained", darr(h->retained, h->nbins));
+		cJSON_AddNumberToObject(o, "missing", (double)h->missing);
+		cJSON_AddItemToArray(hs, o);
+	}
+
+	if (e->nimp) {
+		cJSON *o = cJSON_AddObjectToObject(root, "importance");
+		cJSON_AddItemToObject(o, "features", sarr(e->imp_names, e->nimp));
+		if (e->imp_impurity)
+			cJSON_AddItemToObject(o, "impurity", darr(e->imp_impurity, e->nimp));
+		else
+			cJSON_AddNullToObject(o, "impurity");
+		if (e->imp_perm)
+			cJSON_AddItemToObject(o, "permutation", darr(e->imp_perm, e->nimp));
+		else
+			cJSON_AddNullToObject(o, "permutation");
+	} else {
+		cJSON_AddNullToObject(root, "importance");
+	}
+
+	if (e->has_km) {
+		cJSON *o = cJSON_AddObjectToObject(root, "survival");
+		cJSON_AddStringToObject(o, "method", "kaplan-meier");
+		cJSON_AddStringToObject(o, "time_col", e->tenure_col);
+		cJSON_AddStringToObject(o, "event", "churned");
+		cJSON_AddStringToObject(o, "band", e->band);
+		cJSON_AddNumberToObject(o, "confidence", 0.95);
+		cJSON_AddItemToObject(o, "overall", km_json(&e->km_all));
+		if (e->nkm_seg) {
+			cJSON *b = cJSON_AddObjectToObject(o, "by_segment");
+			cJSON_AddStringToObject(b, "column", e->segment_col);
+			cJSON *cv = cJSON_AddArrayToObject(b, "curves");
+			for (size_t i = 0; i < e->nkm_seg; i++)
+				cJSON_AddItemToArray(cv, km_json(&e->km_seg[i]));
+		} else {
+			cJSON_AddNullToObject(o, "by_segment");
+		}
+	} else {
+		cJSON_AddNullToObject(root, "survival");
+	}
+
+	if (e->has_rev) {
+		cJSON *o = rev_seg_json(NULL, e->rev_customers, e->rev_at_risk, e->rev_total, e->rev_at_risk_sum,
+		                        e->rev_expected);
+		cJSON_AddItemToObject(o, "threshold", num(e->rev_threshold));
+		cJSON_AddStringToObject(o, "charges_col", e->charges_col);
+		if (e->rev_segs) {
+			cJSON *b = cJSON_AddObjectToObject(o, "by_segment");
+			cJSON_AddStringToObject(b, "column", e->segment_col);
+			cJSON *sv = cJSON_AddArrayToObject(b, "segments");
+			for (size_t k = 0; k < e->rev_nseg; k++) {
+				const rev_seg *s = &e->rev_segs[k];
+				cJSON_AddItemToArray(sv, rev_seg_json(s->segment, s->customers, s->at_risk, s->revenue,
+				                                      s->revenue_at_risk, s->expected_loss));
+			}
+		} else {
+			cJSON_AddNullToObject(o, "by_segment");
+		}
+		cJSON_AddItemToObject(root, "revenue_at_risk", o);
+	} else {
+		cJSON_AddNullToObject(root, "revenue_at_risk");
+	}
+	cJSON_AddItemToObject(root, "notes", sarr(e->notes, e->nnotes));
+
+	char *s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!s)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	/* hand back memory the caller frees with churn_free() (== free) */
+	*out_json = s;
+	ch_clear_error();
+	return CHURN_OK;
+}
+
+churn_status churn_eda_save_json(const churn_eda *e, const char *path)
+{
+	if (!e || !path || !*path)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_save_json: NULL argument");
+	char *json = NULL;
+	churn_status st = churn_eda_to_json(e, &json);
+	if (st)
+		return st;
+	size_t len = strlen(json);
+	json[len] = '\0';
+	char *withnl = ch_asprintf("%s\n", json);
+	free(json);
+	if (!withnl)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	st = ch_write_file_atomic(path, withnl, len + 1);
+	free(withnl);
+	if (!st)
+		ch_clear_error();
+	return st;
+}
+
+/* ---- figures ---- */
+
+static char *fig_path(const char *dir, const char *prefix, const char *name)
+{
+	char *s = ch_plot_sanitize(name);
+	if (!s)
+		return NULL;
+	char *r = name ? ch_asprintf("%s/%s%s", dir, prefix, s) : ch_asprintf("%s/%s", dir, prefix);
+	free(s);
+	return r;
+}
+
+/* Locale-free percentage with one decimal ("42.7%"). */
+static void pct1(char *buf, size_t cap, double v)
+{
+	if (!isfinite(v)) {
+		snprintf(buf, cap, "n/a");
+		return;
+	}
+	long long t = llround(v * 1000);
+	snprintf(buf, cap, "%lld.%lld%%", t / 10, (t < 0 ? -t : t) % 10);
+}
+
+static void pvalue_text(char *buf, size_t cap, double p)
+{
+	if (!isfinite(p)) {
+		snprintf(buf, cap, "n/a");
+		return;
+	}
+	if (p < 0.001) {
+		snprintf(buf, cap, "< 0.001");
+		return;
+	}
+	long long t = llround(p * 1000);
+	snprintf(buf, cap, "%lld.%03lld", t / 1000, t % 1000);
+}
+
+static void fixed2(char *buf, size_t cap, double v)
+{
+	if (!isfinite(v)) {
+		snprintf(buf, cap, "n/a");
+		return;
+	}
+	long long t = llround(fabs(v) * 100);
+	snprintf(buf, cap, "%s%lld.%02lld", v < 0 ? "-" : "", t / 100, t % 100);
+}
+
+typedef struct rank_item {
+	size_t i;
+	double v;
+} rank_item;
+
+static int cmp_rank_desc(const void *a, const void *b)
+{
+	double x = ((const rank_item *)a)->v, y = ((const rank_item *)b)->v;
+	if (x != y)
+		return x > y ? -1 : 1;
+	size_t p = ((const rank_item *)a)->i, q = ((const rank_item *)b)->i;
+	return p < q ? -1 : p > q;
+}
+
+static churn_status draw_categorical(const churn_eda *e, const eda_cat *c, const char *dir, const ch_fig *fig)
+{
+	size_t n = c->nlevels;
+	churn_status st = CHURN_OK;
+	rank_item *rk = malloc(n * sizeof *rk);
+	const char **labels = malloc(n * sizeof *labels);
+	const char **annot = malloc(n * sizeof *annot);
+	double *v = malloc(n * sizeof *v), *lo = malloc(n * sizeof *lo), *hi = malloc(n * sizeof *hi);
+	char(*abuf)[64] = malloc(n * sizeof *abuf);
+	char *path = fig_path(dir, "churn_rate_", c->name);
+	char *title = NULL, *reflab = NULL;
+	if (!rk || !labels || !annot || !v || !lo || !hi || !abuf || !path) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++)
+		rk[k] = (rank_item){k, c->levels[k].rate};
+	qsort(rk, n, sizeof *rk, cmp_rank_desc);
+	for (size_t r = 0; r < n; r++) {
+		const eda_level *L = &c->levels[rk[r].i];
+		labels[r] = L->value ? L->value : "(missing)";
+		v[r] = L->rate;
+		lo[r] = L->lo;
+		hi[r] = L->hi;
+		char p[32];
+		pct1(p, sizeof p, L->rate);
+		snprintf(abuf[r], sizeof abuf[r], "%s  (n = %zu)", p, L->count);
+		annot[r] = abuf[r];
+	}
+	double overall = (double)e->positives / (double)e->labelled;
+	char pv[32], cv[32], ov[32];
+	pvalue_text(pv, sizeof pv, c->p_value);
+	fixed2(cv, sizeof cv, c->cramers_v);
+	pct1(ov, sizeof ov, overall);
+	title = ch_asprintf("Churn rate by %s   (chi-square p %s%s, Cramér's V %s)", c->name,
+	                    pv[0] == '<' ? "" : "= ", pv, cv);
+	reflab = ch_asprintf("overall %s", ov);
+	if (!title || !reflab) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	ch_hbar_panel P = {NULL,     "Churn rate (% of customers; whiskers: 95% Wilson interval)",
+	                   n,        labels,
+	                   v,        lo,
+	                   hi,       annot,
+	                   overall,  reflab,
+	                   true,     CH_COL_VERMILLION};
+	ch_fig f = *fig;
+	if (n > 12)
+		f.height = f.height > 300 + (int)n * 32 ? f.height : 300 + (int)n * 32;
+	st = ch_plot_hbars(path, &f, title, 1, &P);
+out:
+	free(rk);
+	free(labels);
+	free(annot);
+	free(v);
+	free(lo);
+	free(hi);
+	free(abuf);
+	free(path);
+	free(title);
+	free(reflab);
+	return st;
+}
+
+static churn_status draw_importance(const churn_eda *e, const char *dir, const ch_fig *fig)
+{
+	size_t n = e->nimp, top = n < 20 ? n : 20;
+	churn_status st = CHURN_OK;
+	rank_item *rk = malloc(n * sizeof *rk);
+	const char **labels = malloc(top * sizeof *labels);
+	double *a = malloc(top * sizeof *a), *b = malloc(top * sizeof *b);
+	char *path = fig_path(dir, "feature_importance", NULL);
+	if (!rk || !labels || !a || !b || !path) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	const double *key = e->imp_perm ? e->imp_perm : e->imp_impurity;
+	for (size_t i = 0; i < n; i++)
+		rk[i] = (rank_item){i, key[i]};
+	qsort(rk, n, sizeof *rk, cmp_rank_desc);
+	for (size_t r = 0; r < top; r++) {
+		labels[r] = e->imp_names[rk[r].i];
+		if (e->imp_impurity)
+			a[r] = e->imp_impurity[rk[r].i];
+		if (e->imp_perm)
+			b[r] = e->imp_perm[rk[r].i];
+	}
+	ch_hbar_panel P[2];
+	size_t np = 0;
+	if (e->imp_impurity)
+		P[np++] = (ch_hbar_panel){"Impurity (mean decrease in Gini)", "Share of total impurity decrease", top,
+		                          labels, a, NULL, NULL, NULL, NAN, NULL, false, CH_COL_BLUE};
+	if (e->imp_perm)
+		P[np++] = (ch_hbar_panel){"Permutation (held-out rows)", "Drop in ROC AUC when the feature is shuffled",
+		                          top, labels, b, NULL, NULL, NULL, NAN, NULL, false, CH_COL_ORANGE};
+	char title[128];
+	snprintf(title, sizeof title, "Random-forest feature importance (top %zu of %zu, sorted by %s)", top, n,
+	         e->imp_perm ? "permutation" : "impurity");
+	st = ch_plot_hbars(path, fig, title, np, P);
+out:
+	free(rk);
+	free(labels);
+	free(a);
+	free(b);
+	free(path);
+	return st;
+}
+
+static churn_status draw_km(const churn_eda *e, const char *dir, const ch_fig *fig)
+{
+	char *path = fig_path(dir, "km_retention", NULL);
+	if (!path)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	/* curves start at (0, 1) */
+	size_t ns = 1 + e->nkm_seg;
+	ch_line_series *ser = calloc(ns, sizeof *ser);
+	double **bufs = calloc(ns * 4, sizeof *bufs);
+	char **labels = calloc(ns, sizeof *labels);
+	churn_status st = CHURN_OK;
+	if (!ser || !bufs || !labels) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	double tmax = 1;
+	for (size_t s = 0; s < ns; s++) {
+		const km_curve *c = s == 0 ? &e->km_all : &e->km_seg[s - 1];
+		size_t m = c->m + 1;
+		double *x = malloc(m * sizeof *x), *y = malloc(m * sizeof *y), *lo = malloc(m * sizeof *lo),
+		       *hi = malloc(m * sizeof *hi);
+		bufs[s * 4] = x;
+		bufs[s * 4 + 1] = y;
+		bufs[s * 4 + 2] = lo;
+		bufs[s * 4 + 3] = hi;
+		if (!x || !y || !lo || !hi) {
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			goto out;
+		}
+		x[0] = c->m && c->time[0] < 0 ? c->time[0] : 0;
+		y[0] = lo[0] = hi[0] = 1;
+		for (size_t i = 0; i < c->m; i++) {
+			x[i + 1] = c->time[i];
+			y[i + 1] = c->surv[i];
+			lo[i + 1] = isfinite(c->lo[i]) ? c->lo[i] : c->surv[i];
+			hi[i + 1] = isfinite(c->hi[i]) ? c->hi[i] : c->surv[i];
+			if (c->time[i] > tmax)
+				tmax = c->time[i];
+		}
+		char med[48];
+		if (isfinite(c->median)) {
+			fixed2(med, sizeof med, c->median);
+			char *dot = strstr(med, ".00");
+			if (dot)
+				*dot = '\0';
+		} else {
+			snprintf(med, sizeof med, "not reached");
+		}
+		labels[s] = ch_asprintf("%s (n = %zu, median %s)", c->segment ? c->segment : "All customers", c->n, med);
+		if (!labels[s]) {
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			goto out;
+		}
+		ser[s] = (ch_line_series){labels[s], x, y, m, lo, hi, true, false,
+		                          s == 0 ? CH_COL_BLUE : ch_plot_series_color(s - 1)};
+	}
+	double ymin = 1;
+	for (size_t s = 0; s < ns; s++)
+		for (size_t i = 0; i < ser[s].n; i++)
+			if (ser[s].lo[i] < ymin)
+				ymin = ser[s].lo[i];
+	ymin = floor(ymin * 10) / 10 - 0.05;
+	if (ymin < 0)
+		ymin = 0;
+	char xl[160], yl[] = "Share of customers retained";
+	snprintf(xl, sizeof xl, "%s (months)", e->tenure_col);
+	ch_line_panel P[2] = {
+		{"All customers", xl, yl, 0, tmax, ymin, 1.01, true, 1, ser, 2},
+		{NULL, xl, yl, 0, tmax, ymin, 1.01, true, ns - 1, ser + 1, 2},
+	};
+	char t2[160];
+	snprintf(t2, sizeof t2, "By %s", e->segment_col);
+	P[1].title = t2;
+	char title[256];
+	snprintf(title, sizeof title, "Kaplan-Meier retention over %s (event: churn; shaded: 95%% %s band)",
+	         e->tenure_col, strcmp(e->band, "plain") == 0 ? "Greenwood" : "log-log");
+	st = ch_plot_lines(path, fig, title, e->nkm_seg ? 2 : 1, P);
+out:
+	for (size_t i = 0; bufs && i < ns * 4; i++)
+		free(bufs[i]);
+	free(bufs);
+	free_strv(labels, labels ? ns : 0);
+	free(ser);
+	free(path);
+	return st;
+}
+
+churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const churn_params *p)
+{
+	if (!e || !dir)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_draw_figures: NULL argument");
+	if (p && !churn_params_get_bool(p, "eda.figures"))
+		return CHURN_OK;
+	churn_status st = ch_plot_check_dir(dir);
+	if (st)
+		return st;
+	ch_fig fig;
+	ch_fig_from_params(&fig, p);
+	uint64_t total = 3 + e->ncat + e->nhist, done = 0;
+	/* correlation heatmap */
+	if (e->ncorr >= 2) {
+		char *path = fig_path(dir, "correlation_heatmap", NULL);
+		if (!path)
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		ch_fig f = fig;
+		if (e->ncorr > 14 && f.height < f.width)
+			f.height = f.width; /* many labels: a square canvas */
+		char title[160];
+		snprintf(title, sizeof title, "Pearson correlation of %zu features and %s", e->ncorr - 1, e->target);
+		st = ch_plot_heatmap(path, &f, title, e->ncorr, (const char *const *)e->corr_names, e->corr);
+		free(path);
+		if (st)
+			return st;
+	}
+	ch_progress(p, "figures", ++done, total);
+	/* histograms */
+	for (size_t i = 0; i < e->nhist; i++) {
+		const eda_hist *h = &e->hists[i];
+		char *path = fig_path(dir, "histogram_", h->name);
+		char *xl = strcmp(h->name, e->tenure_col) == 0    ? ch_asprintf("%s (months)", h->name)
+		           : strcmp(h->name, e->charges_col) == 0 ? ch_asprintf("%s (currency units per month)", h->name)
+		                                                  : ch_strdup(h->name);
+		char *title = ch_asprintf("Distribution of %s by churn", h->name);
+		if (!path || !xl || !title) {
+			free(path);
+			free(xl);
+			free(title);
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		}
+		char lab0[64], lab1[64];
+		snprintf(lab0, sizeof lab0, "Retained");
+		snprintf(lab1, sizeof lab1, "Churned");
+		const double *counts[2] = {h->retained, h->churned};
+		const char *labels[2] = {lab0, lab1};
+		st = ch_plot_hist(path, &fig, title, xl, "Customers (count)", h->nbins, h->edges, 2, counts, labels);
+		free(path);
+		free(xl);
+		free(title);
+		if (st)
+			return st;
+		if (!ch_progress(p, "figures", ++done, total))
+			return ch_fail(CHURN_E_STATE, "eda figures: cancelled");
+	}
+	for (size_t i = 0; i < e->ncat; i++) {
+		if ((st = draw_categorical(e, &e->cats[i], dir, &fig)))
+			return st;
+		if (!ch_progress(p, "figures", ++done, total))
+			return ch_fail(CHURN_E_STATE, "eda figures: cancelled");
+	}
+	if (e->nimp && (st = draw_importance(e, dir, &fig)))
+		return st;
+	ch_progress(p, "figures", ++done, total);
+	if (e->has_km && (st = draw_km(e, dir, &fig)))
+		return st;
+	ch_progress(p, "figures", total, total);
+	ch_clear_error();
+	return CHURN_OK;
+}

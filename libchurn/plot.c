@@ -1,0 +1,1272 @@
+/*
+ * Figures with plplot (cairo drivers). This file is the only user of plplot in
+ * libchurn.
+ *
+ * plplot keeps process-wide state (the stream table, the current stream, the
+ * exit/abort handlers), so every figure is drawn under plot_lock on a private
+ * stream made with plmkstrm() and released with plend1(). plplot's fatal
+ * errors call exit() after the handler set with plsexit() returns: our
+ * handler longjmp()s back to the figure's setjmp() instead, and the figure
+ * fails with CHURN_E_INTERNAL. plabort() messages are collected (a failing
+ * figure), never printed. Only installed cairo devices are selected (an
+ * unknown device makes plplot prompt on stdin), and the output file is
+ * created by us first (a file plplot cannot open makes it prompt too).
+ *
+ * Numbers on axes and in annotations are formatted here, locale-free
+ * (plslabelfunc), never with the C library's locale-dependent %f.
+ */
+#include "plot-private.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <plplot.h>
+
+#include "churn/eda.h"
+#include "core-private.h"
+
+/* ---- process-wide plplot guard ---- */
+
+static pthread_mutex_t plot_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local jmp_buf *tl_jmp;
+static _Thread_local char tl_msg[256];
+static _Thread_local bool tl_aborted;
+
+static int on_plexit(PLCHAR_VECTOR msg)
+{
+	snprintf(tl_msg, sizeof tl_msg, "%s", msg ? msg : "plplot error");
+	if (tl_jmp)
+		longjmp(*tl_jmp, 1);
+	return 1;
+}
+
+static void on_plabort(PLCHAR_VECTOR msg)
+{
+	if (!tl_aborted)
+		snprintf(tl_msg, sizeof tl_msg, "%s", msg ? msg : "plplot error");
+	tl_aborted = true;
+}
+
+typedef void (*draw_fn)(const void *ctx, const ch_fig *fig);
+
+static const unsigned char palette[][3] = {
+	{255, 255, 255}, /* 0 background */
+	{34, 34, 34},    /* 1 foreground */
+	{0, 114, 178},   /* 2 blue */
+	{213, 94, 0},    /* 3 vermillion */
+	{230, 159, 0},   /* 4 orange */
+	{86, 180, 233},  /* 5 sky blue */
+	{0, 158, 115},   /* 6 bluish green */
+	{204, 121, 167}, /* 7 reddish purple */
+	{240, 228, 66},  /* 8 yellow */
+	{228, 228, 228}, /* 9 grid */
+	{110, 110, 110}, /* 10 grey text */
+	{200, 200, 200}, /* 11 missing cell */
+	{255, 255, 255}, /* 12 white */
+	{34, 34, 34},    /* 13 */
+	{34, 34, 34},    /* 14 */
+	{34, 34, 34},    /* 15 scratch (alpha) */
+};
+enum { COL_MISSING = 11, COL_WHITE = 12, COL_SCRATCH = 15 };
+
+int ch_plot_series_color(size_t k)
+{
+	static const int order[] = {CH_COL_BLUE, CH_COL_VERMILLION, CH_COL_GREEN, CH_COL_ORANGE,
+	                            CH_COL_PURPLE, CH_COL_SKY, CH_COL_YELLOW};
+	return order[k % 7];
+}
+
+static void set_alpha_color(int base, double alpha)
+{
+	plscol0a(COL_SCRATCH, palette[base][0], palette[base][1], palette[base][2], alpha);
+	plcol0(COL_SCRATCH);
+}
+
+static bool have_device(const char *name)
+{
+	enum { NDEV = 128 };
+	const char *menu[NDEV], *devs[NDEV];
+	const char **pm = menu, **pd = devs;
+	int n = NDEV;
+	plgDevs(&pm, &pd, &n);
+	for (int i = 0; i < n && i < NDEV; i++)
+		if (pd[i] && strcmp(pd[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Draw one figure to file with device dev; 0 on success. Caller holds plot_lock. */
+static int draw_guarded(const char *dev, const char *file, const ch_fig *fig, draw_fn fn, const void *ctx)
+{
+	jmp_buf jb;
+	volatile int stage = 0;
+	tl_aborted = false;
+	tl_msg[0] = '\0';
+	if (setjmp(jb) != 0) {
+		if (stage == 1) {
+			jmp_buf jb2;
+			tl_jmp = &jb2;
+			if (setjmp(jb2) == 0)
+				plend1();
+		}
+		tl_jmp = NULL;
+		return -1;
+	}
+	tl_jmp = &jb;
+	plsexit(on_plexit);
+	plsabort(on_plabort);
+	PLINT strm = -1;
+	plmkstrm(&strm);
+	if (strm < 0) {
+		tl_jmp = NULL;
+		snprintf(tl_msg, sizeof tl_msg, "no free plplot stream");
+		return -1;
+	}
+	stage = 1;
+	plsdev(dev);
+	plsfnam(file);
+	plspage(0, 0, fig->width, fig->height, 0, 0);
+	plscmap0n(16);
+	for (int i = 0; i < 16; i++)
+		plscol0(i, palette[i][0], palette[i][1], palette[i][2]);
+	plscolbg(255, 255, 255);
+	plinit();
+	pladv(0);
+	plcol0(CH_COL_FG);
+	fn(ctx, fig);
+	plend1();
+	stage = 2;
+	tl_jmp = NULL;
+	return tl_aborted ? -1 : 0;
+}
+
+static churn_status render_one(const char *path, const char *dev, const ch_fig *fig, draw_fn fn, const void *ctx)
+{
+	ch_atomic a;
+	churn_status st = ch_atomic_open(&a, path);
+	if (st)
+		return st;
+	fclose(a.fp);
+	a.fp = NULL;
+	if (draw_guarded(dev, a.tmp, fig, fn, ctx) != 0) {
+		ch_atomic_abort(&a);
+		return ch_fail(CHURN_E_INTERNAL, "%s: plplot (%s) failed: %s", path, dev, tl_msg);
+	}
+	struct stat sb;
+	if (stat(a.tmp, &sb) != 0 || sb.st_size < 64) {
+		ch_atomic_abort(&a);
+		return ch_fail(CHURN_E_IO, "%s: plplot wrote no image (disk full?)", path);
+	}
+	a.fp = fopen(a.tmp, "rb+");
+	if (!a.fp) {
+		st = ch_fail(CHURN_E_IO, "%s: cannot reopen %s: %s", path, a.tmp, strerror(errno));
+		ch_atomic_abort(&a);
+		return st;
+	}
+	return ch_atomic_commit(&a);
+}
+
+static churn_status render(const char *path_noext, const ch_fig *fig, draw_fn fn, const void *ctx)
+{
+	if (!path_noext || !*path_noext)
+		return ch_fail(CHURN_E_INVALID_ARG, "figure path is empty");
+	churn_status st = CHURN_OK;
+	char *png = ch_asprintf("%s.png", path_noext);
+	char *svg = ch_asprintf("%s.svg", path_noext);
+	if (!png || !svg) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	pthread_mutex_lock(&plot_lock);
+	if (!have_device("pngcairo") || (fig->svg && !have_device("svgcairo"))) {
+		st = ch_fail(CHURN_E_UNSUPPORTED, "%s: plplot has no cairo driver (install plplot-driver-cairo)", png);
+	} else {
+		st = render_one(png, "pngcairo", fig, fn, ctx);
+		if (!st && fig->svg)
+			st = render_one(svg, "svgcairo", fig, fn, ctx);
+	}
+	pthread_mutex_unlock(&plot_lock);
+out:
+	free(png);
+	free(svg);
+	return st;
+}
+
+/* ---- options, files ---- */
+
+void ch_fig_from_params(ch_fig *f, const churn_params *p)
+{
+	f->width = 1200;
+	f->height = 800;
+	f->svg = false;
+	if (p) {
+		f->width = (int)churn_params_get_int(p, "eda.fig_width");
+		f->height = (int)churn_params_get_int(p, "eda.fig_height");
+		f->svg = churn_params_get_bool(p, "eda.svg");
+	}
+	if (f->width < 200)
+		f->width = 1200;
+	if (f->height < 200)
+		f->height = 800;
+}
+
+churn_status ch_plot_check_dir(const char *dir)
+{
+	if (!dir || !*dir)
+		return ch_fail(CHURN_E_INVALID_ARG, "figure directory is empty");
+	churn_status st = ch_mkdir_p(dir);
+	if (st)
+		return st;
+	if (access(dir, W_OK | X_OK) != 0)
+		return ch_fail(CHURN_E_CREATE, "%s: directory is not writable: %s", dir, strerror(errno));
+	return CHURN_OK;
+}
+
+char *ch_plot_sanitize(const char *s)
+{
+	char *r = ch_strdup(s ? s : "");
+	if (!r)
+		return NULL;
+	for (char *c = r; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (!((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_' ||
+		      u == '-'))
+			*c = '_';
+	}
+	return r;
+}
+
+/* ---- text and numbers ---- */
+
+/* Locale-free fixed-point formatting with dec decimals. */
+static void fmt_fixed(char *buf, size_t cap, double v, int dec)
+{
+	if (!isfinite(v)) {
+		snprintf(buf, cap, "n/a");
+		return;
+	}
+	long long scale = 1;
+	for (int i = 0; i < dec; i++)
+		scale *= 10;
+	double r = round(fabs(v) * (double)scale);
+	if (r > 9e17) {
+		ch_format_double_short(buf, cap, v);
+		return;
+	}
+	long long iv = (long long)r;
+	long long ip = iv / scale, fp = iv % scale;
+	const char *sign = (v < 0 && iv != 0) ? "-" : "";
+	if (dec > 0)
+		snprintf(buf, cap, "%s%lld.%0*lld", sign, ip, dec, fp);
+	else
+		snprintf(buf, cap, "%s%lld", sign, ip);
+}
+
+/* Tick label: integer when whole, else up to 3 decimals without trailing zeros. */
+static void fmt_tick(char *buf, size_t cap, double v, bool pct)
+{
+	if (pct)
+		v *= 100;
+	if (fabs(v) < 1e-9)
+		v = 0;
+	fmt_fixed(buf, cap, v, 3);
+	char *dot = strchr(buf, '.');
+	if (dot) {
+		char *e = buf + strlen(buf) - 1;
+		while (e > dot && *e == '0')
+			*e-- = '\0';
+		if (e == dot)
+			*e = '\0';
+	}
+	if (pct && strlen(buf) + 2 <= cap)
+		strcat(buf, "%");
+}
+
+typedef struct axis_fmt {
+	bool x_pct, y_pct;
+	bool x_none, y_none; /* no numeric labels */
+} axis_fmt;
+
+static void label_fn(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data)
+{
+	const axis_fmt *f = data;
+	if (length <= 0)
+		return;
+	bool pct = axis == PL_X_AXIS ? f->x_pct : f->y_pct;
+	fmt_tick(label, (size_t)length, value, pct);
+}
+
+/* plplot treats '#' as an escape character: double it. Returns buf. */
+static const char *esc(char *buf, size_t cap, const char *s)
+{
+	size_t o = 0;
+	for (; s && *s && o + 2 < cap; s++) {
+		if (*s == '#')
+			buf[o++] = '#';
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static size_t utf8_len(const char *s)
+{
+	size_t n = 0;
+	for (; s && *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Page size in mm and the current character height in mm. */
+static void page_mm(double *w, double *h)
+{
+	PLFLT x0, x1, y0, y1;
+	plgspa(&x0, &x1, &y0, &y1);
+	*w = x1 - x0 > 0 ? x1 - x0 : 300;
+	*h = y1 - y0 > 0 ? y1 - y0 : 200;
+}
+
+static double char_mm(void)
+{
+	PLFLT def, ht;
+	plgchr(&def, &ht);
+	return ht > 0 ? ht : 3;
+}
+
+/* Estimated width of s in normalized device x units at the current size. */
+static double text_w(const char *s)
+{
+	double w, h;
+	page_mm(&w, &h);
+	return (double)utf8_len(s) * 0.62 * char_mm() / w;
+}
+
+static double char_h(void)
+{
+	double w, h;
+	page_mm(&w, &h);
+	return char_mm() / h;
+}
+
+/* Figure title at the top of the page. */
+static void fig_title(const char *title)
+{
+	if (!title || !*title)
+		return;
+	char b[512];
+	plvpor(0, 1, 0, 1);
+	plwind(0, 1, 0, 1);
+	plschr(0, 1.25);
+	plcol0(CH_COL_FG);
+	plptex(0.5, 1 - 2.2 * char_h(), 1, 0, 0.5, esc(b, sizeof b, title));
+	plschr(0, 0.95);
+}
+
+/* Grid lines then the frame and ticks. xopt/yopt add "n" etc. */
+static void axes(const char *xopt, const char *yopt, double xtick, double ytick, const axis_fmt *af, bool xgrid,
+                 bool ygrid)
+{
+	plcol0(CH_COL_GRID);
+	plwidth(1);
+	pllsty(1);
+	if (xgrid || ygrid)
+		plbox(xgrid ? "g" : "", xtick, 0, ygrid ? "g" : "", ytick, 0);
+	plcol0(CH_COL_FG);
+	plslabelfunc(label_fn, (PLPointer)af);
+	char xo[32], yo[32];
+	snprintf(xo, sizeof xo, "bcst%s%s", af->x_none ? "" : "no", xopt ? xopt : "");
+	snprintf(yo, sizeof yo, "bcstv%s%s", af->y_none ? "" : "no", yopt ? yopt : "");
+	plbox(xo, xtick, 0, yo, ytick, 0);
+	plslabelfunc(NULL, NULL);
+}
+
+static void fill_rect(double x0, double y0, double x1, double y1)
+{
+	PLFLT x[4] = {x0, x1, x1, x0}, y[4] = {y0, y0, y1, y1};
+	plfill(4, x, y);
+}
+
+/* A "nice" tick step for a range spanning about n ticks. */
+static double nice_step(double range, int n)
+{
+	if (!(range > 0))
+		return 1;
+	double raw = range / n, mag = pow(10, floor(log10(raw))), f = raw / mag;
+	double nf = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
+	return nf * mag;
+}
+
+/* Legend box (line or patch samples) anchored at a corner of the current viewport. */
+typedef struct legend_item {
+	const char *label;
+	int color;
+	bool patch, dashed;
+} legend_item;
+
+static void legend(size_t n, const legend_item *it, int corner)
+{
+	if (!n)
+		return;
+	char b[512];
+	PLFLT vx0, vx1, vy0, vy1, wx0, wx1, wy0, wy1;
+	plgvpd(&vx0, &vx1, &vy0, &vy1);
+	plgvpw(&wx0, &wx1, &wy0, &wy1);
+	double ch = char_h(), maxw = 0;
+	for (size_t i = 0; i < n; i++) {
+		double w = text_w(it[i].label);
+		if (w > maxw)
+			maxw = w;
+	}
+	double sample = 0.035, pad = 0.01, row = 1.9 * ch;
+	double bw = pad * 3 + sample + maxw, bh = row * (double)n + pad * 1.2;
+	double x0 = (corner == 0 || corner == 1) ? vx1 - bw - 0.012 : vx0 + 0.012;
+	double y0 = (corner == 1 || corner == 3) ? vy1 - bh - 0.015 : vy0 + 0.015;
+	/* draw in NDC: a temporary unit window over the whole page */
+	plvpor(0, 1, 0, 1);
+	plwind(0, 1, 0, 1);
+	plcol0(COL_WHITE);
+	fill_rect(x0, y0, x0 + bw, y0 + bh);
+	plcol0(CH_COL_GRID);
+	PLFLT bx[5] = {x0, x0 + bw, x0 + bw, x0, x0}, by[5] = {y0, y0, y0 + bh, y0 + bh, y0};
+	plline(5, bx, by);
+	for (size_t i = 0; i < n; i++) {
+		double yc = y0 + bh - pad * 0.6 - row * ((double)i + 0.5);
+		plcol0(it[i].color);
+		if (it[i].patch) {
+			fill_rect(x0 + pad, yc - 0.45 * ch, x0 + pad + sample, yc + 0.45 * ch);
+		} else {
+			plwidth(2.5);
+			pllsty(it[i].dashed ? 2 : 1);
+			pljoin(x0 + pad, yc, x0 + pad + sample, yc);
+			pllsty(1);
+			plwidth(1);
+		}
+		plcol0(CH_COL_FG);
+		plptex(x0 + 2 * pad + sample, yc - 0.35 * ch, 1, 0, 0, esc(b, sizeof b, it[i].label));
+	}
+	plvpor(vx0, vx1, vy0, vy1);
+	plwind(wx0, wx1, wy0, wy1);
+}
+
+/* ---- horizontal bars ---- */
+
+typedef struct hbar_ctx {
+	const char *title;
+	size_t np;
+	const ch_hbar_panel *p;
+} hbar_ctx;
+
+static void draw_hbars(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const hbar_ctx *c = vctx;
+	char b[512];
+	fig_title(c->title);
+	plschr(0, 0.95);
+	size_t n = c->p[0].n;
+	/* label font: shrink when bars are crowded */
+	double lab_scale = 0.95;
+	if (n > 18)
+		lab_scale = 0.95 * 18.0 / (double)n;
+	if (lab_scale < 0.5)
+		lab_scale = 0.5;
+	plschr(0, lab_scale);
+	double maxw = 0;
+	for (size_t i = 0; i < n; i++) {
+		double w = text_w(c->p[0].labels ? c->p[0].labels[i] : "");
+		if (w > maxw)
+			maxw = w;
+	}
+	plschr(0, 0.95);
+	double left = 0.03 + maxw + 0.015;
+	if (left > 0.5)
+		left = 0.5;
+	double right = 0.97, gap = 0.05;
+	double pw = (right - left - gap * (double)(c->np - 1)) / (double)c->np;
+	double ch = char_h();
+	bool any_title = false, any_ref = false;
+	for (size_t k = 0; k < c->np; k++) {
+		any_title |= c->p[k].title != NULL;
+		any_ref |= isfinite(c->p[k].ref);
+	}
+	double bottom = 0.06 + 4.5 * ch, top = 1 - 4.5 * ch - (any_title ? 1.8 * ch : 0) - (any_ref ? 1.5 * ch : 0);
+	for (size_t k = 0; k < c->np; k++) {
+		const ch_hbar_panel *P = &c->p[k];
+		double vx0 = left + (double)k * (pw + gap), vx1 = vx0 + pw;
+		/* value range */
+		double vmin = 0, vmax = 0;
+		for (size_t i = 0; i < n; i++) {
+			double e = P->hi ? P->hi[i] : P->value[i];
+			if (!isfinite(e))
+				e = P->value[i];
+			if (isfinite(e) && e > vmax)
+				vmax = e;
+			if (isfinite(P->value[i]) && P->value[i] < vmin)
+				vmin = P->value[i];
+		}
+		if (isfinite(P->ref) && P->ref > vmax)
+			vmax = P->ref;
+		if (!(vmax > vmin))
+			vmax = vmin + 1;
+		double xmax = vmax * 1.05;
+		plschr(0, 0.85);
+		for (size_t i = 0; i < n && P->annot; i++) {
+			double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
+			if (!isfinite(e))
+				continue;
+			double frac = (text_w(P->annot[i]) + 0.012) / (vx1 - vx0);
+			if (frac > 0.6)
+				frac = 0.6;
+			double need = (e - vmin * frac) / (1 - frac);
+			if (need > xmax)
+				xmax = need;
+		}
+		plschr(0, 0.95);
+		double xmin = vmin < 0 ? vmin * 1.05 : 0;
+		plvpor(vx0, vx1, bottom, top);
+		plwind(xmin, xmax, 0, (double)n);
+		axis_fmt af = {.x_pct = P->percent, .y_none = true};
+		axes("", "", nice_step(xmax - xmin, 6), 0, &af, true, false);
+		/* bars */
+		double bh = n > 40 ? 0.8 : 0.62;
+		for (size_t i = 0; i < n; i++) {
+			double yc = (double)(n - i) - 0.5, v = P->value[i];
+			if (!isfinite(v))
+				continue;
+			plcol0(P->color);
+			fill_rect(v < 0 ? v : 0, yc - bh / 2, v < 0 ? 0 : v, yc + bh / 2);
+		}
+		/* whiskers */
+		if (P->lo && P->hi) {
+			plcol0(CH_COL_FG);
+			plwidth(1.5);
+			for (size_t i = 0; i < n; i++) {
+				double yc = (double)(n - i) - 0.5;
+				if (!isfinite(P->lo[i]) || !isfinite(P->hi[i]))
+					continue;
+				pljoin(P->lo[i], yc, P->hi[i], yc);
+				pljoin(P->lo[i], yc - bh / 4, P->lo[i], yc + bh / 4);
+				pljoin(P->hi[i], yc - bh / 4, P->hi[i], yc + bh / 4);
+			}
+			plwidth(1);
+		}
+		/* reference line */
+		if (isfinite(P->ref)) {
+			plcol0(CH_COL_FG);
+			plwidth(1.5);
+			pllsty(2);
+			pljoin(P->ref, 0, P->ref, (double)n);
+			pllsty(1);
+			plwidth(1);
+			if (P->ref_label) {
+				plschr(0, 0.8);
+				plmtex("t", 0.5, (P->ref - xmin) / (xmax - xmin), 0.5, esc(b, sizeof b, P->ref_label));
+				plschr(0, 0.95);
+			}
+		}
+		/* annotations */
+		if (P->annot) {
+			plschr(0, 0.85);
+			plcol0(CH_COL_GREY);
+			for (size_t i = 0; i < n; i++) {
+				double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
+				if (!isfinite(e) || !P->annot[i])
+					continue;
+				if (e < 0)
+					e = 0;
+				double yc = (double)(n - i) - 0.5;
+				double dx = 0.008 / (vx1 - vx0) * (xmax - xmin);
+				plptex(e + dx, yc - 0.3 * char_h() / (top - bottom) * (double)n, 1, 0, 0,
+				       esc(b, sizeof b, P->annot[i]));
+			}
+			plschr(0, 0.95);
+		}
+		/* labels (first panel) */
+		plcol0(CH_COL_FG);
+		if (k == 0 && P->labels) {
+			plschr(0, lab_scale);
+			for (size_t i = 0; i < n; i++)
+				plmtex("lv", 0.8, ((double)(n - i) - 0.5) / (double)n, 1.0,
+				       esc(b, sizeof b, P->labels[i] ? P->labels[i] : "(missing)"));
+			plschr(0, 0.95);
+		}
+		if (P->xlabel)
+			plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, P->xlabel));
+		if (P->title) {
+			plschr(0, 1.05);
+			plmtex("t", any_ref ? 2.2 : 1.0, 0.5, 0.5, esc(b, sizeof b, P->title));
+			plschr(0, 0.95);
+		}
+	}
+}
+
+churn_status ch_plot_hbars(const char *path_noext, const ch_fig *fig, const char *title, size_t npanels,
+                           const ch_hbar_panel *panels)
+{
+	if (!npanels || npanels > 4 || !panels || !panels[0].n)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: bar chart needs 1-4 panels with bars", path_noext);
+	for (size_t k = 0; k < npanels; k++)
+		if (panels[k].n != panels[0].n || !panels[k].value)
+			return ch_fail(CHURN_E_INVALID_ARG, "%s: bar chart panels differ in length", path_noext);
+	hbar_ctx c = {title, npanels, panels};
+	return render(path_noext, fig, draw_hbars, &c);
+}
+
+/* ---- histogram ---- */
+
+typedef struct hist_ctx {
+	const char *title, *xlabel, *ylabel;
+	size_t nb;
+	const double *edges;
+	size_t ns;
+	const double *const *counts;
+	const char *const *labels;
+} hist_ctx;
+
+static void draw_hist(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const hist_ctx *c = vctx;
+	char b[512];
+	fig_title(c->title);
+	double ch = char_h();
+	double ymax = 0;
+	for (size_t s = 0; s < c->ns; s++)
+		for (size_t i = 0; i < c->nb; i++)
+			if (c->counts[s][i] > ymax)
+				ymax = c->counts[s][i];
+	if (!(ymax > 0))
+		ymax = 1;
+	ymax *= 1.12;
+	double x0 = c->edges[0], x1 = c->edges[c->nb];
+	double pad = (x1 - x0) * 0.01;
+	plvpor(0.09, 0.97, 0.06 + 4.5 * ch, 1 - 5 * ch);
+	plwind(x0 - pad, x1 + pad, 0, ymax);
+	axis_fmt af = {0};
+	axes("", "", nice_step(x1 - x0, 8), nice_step(ymax, 6), &af, false, true);
+	legend_item it[8];
+	size_t nl = 0;
+	for (size_t s = 0; s < c->ns; s++) {
+		int col = ch_plot_series_color(s);
+		for (size_t i = 0; i < c->nb; i++) {
+			double w = c->edges[i + 1] - c->edges[i], inner = w * 0.86 / (double)c->ns;
+			double bx = c->edges[i] + w * 0.07 + inner * (double)s;
+			plcol0(col);
+			if (c->counts[s][i] > 0)
+				fill_rect(bx, 0, bx + inner, c->counts[s][i]);
+		}
+		if (c->labels && c->labels[s] && nl < 8)
+			it[nl++] = (legend_item){c->labels[s], col, true, false};
+	}
+	plcol0(CH_COL_FG);
+	axes("", "", nice_step(x1 - x0, 8), nice_step(ymax, 6), &af, false, false);
+	plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, c->xlabel ? c->xlabel : ""));
+	plmtex("l", 4.8, 0.5, 0.5, esc(b, sizeof b, c->ylabel ? c->ylabel : ""));
+	legend(nl, it, 1);
+}
+
+churn_status ch_plot_hist(const char *path_noext, const ch_fig *fig, const char *title, const char *xlabel,
+                          const char *ylabel, size_t nbins, const double *edges, size_t nseries,
+                          const double *const *counts, const char *const *series_labels)
+{
+	if (!nbins || !edges || !nseries || nseries > 8 || !counts)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: histogram needs bins and 1-8 series", path_noext);
+	for (size_t i = 0; i <= nbins; i++)
+		if (!isfinite(edges[i]) || (i && !(edges[i] > edges[i - 1])))
+			return ch_fail(CHURN_E_NUMERIC, "%s: histogram edges must be finite and increasing", path_noext);
+	hist_ctx c = {title, xlabel, ylabel, nbins, edges, nseries, counts, series_labels};
+	return render(path_noext, fig, draw_hist, &c);
+}
+
+/* ---- heatmap ---- */
+
+typedef struct heat_ctx {
+	const char *title;
+	size_t k;
+	const char *const *names;
+	const double *m;
+} heat_ctx;
+
+static void draw_heatmap(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const heat_ctx *c = vctx;
+	char b[512];
+	size_t k = c->k;
+	/* diverging blue-white-red (ColorBrewer RdBu ends) */
+	PLFLT pos[3] = {0, 0.5, 1};
+	PLFLT r[3] = {33 / 255.0, 247 / 255.0, 178 / 255.0};
+	PLFLT g[3] = {102 / 255.0, 247 / 255.0, 24 / 255.0};
+	PLFLT bl[3] = {172 / 255.0, 247 / 255.0, 43 / 255.0};
+	plscmap1n(256);
+	plscmap1l(1, 3, pos, r, g, bl, NULL);
+	fig_title(c->title);
+	double pw, ph;
+	page_mm(&pw, &ph);
+	/* label size: fit a cell */
+	double top = 1 - 5.0 * char_h();
+	double lab = 0.85;
+	plschr(0, lab);
+	double avail_h_mm = (top - 0.05) * ph * 0.7;
+	double cell_mm = avail_h_mm / (double)k;
+	if (char_mm() > cell_mm * 0.8) {
+		lab *= cell_mm * 0.8 / char_mm();
+		if (lab < 0.35)
+			lab = 0.35;
+		plschr(0, lab);
+	}
+	double maxw = 0;
+	for (size_t i = 0; i < k; i++) {
+		double w = text_w(c->names[i]);
+		if (w > maxw)
+			maxw = w;
+	}
+	double maxw_y = maxw * pw / ph; /* rotated labels: same length in y units */
+	double left = 0.02 + maxw + 0.01, bottom = 0.03 + maxw_y + 0.01;
+	if (left > 0.4)
+		left = 0.4;
+	if (bottom > 0.45)
+		bottom = 0.45;
+	double right = 0.86;
+	/* square cells */
+	double wmm = (right - left) * pw, hmm = (top - bottom) * ph;
+	double side = wmm < hmm ? wmm : hmm;
+	double vx0 = left, vx1 = left + side / pw, vy1 = top, vy0 = top - side / ph;
+	plvpor(vx0, vx1, vy0, vy1);
+	plwind(0, (double)k, 0, (double)k);
+	for (size_t i = 0; i < k; i++) {
+		for (size_t j = 0; j < k; j++) {
+			double v = c->m[i * k + j];
+			if (isfinite(v)) {
+				double t = (v + 1) / 2;
+				plcol1(t < 0 ? 0 : t > 1 ? 1 : t);
+			} else {
+				plcol0(COL_MISSING);
+			}
+			double y = (double)(k - 1 - i);
+			fill_rect((double)j, y, (double)j + 1, y + 1);
+		}
+	}
+	/* cell borders when cells are large enough */
+	if (k <= 30) {
+		plcol0(COL_WHITE);
+		for (size_t i = 1; i < k; i++) {
+			pljoin((double)i, 0, (double)i, (double)k);
+			pljoin(0, (double)i, (double)k, (double)i);
+		}
+	}
+	/* values in cells */
+	if (k <= 16) {
+		plschr(0, k <= 8 ? 0.85 : 0.6);
+		for (size_t i = 0; i < k; i++)
+			for (size_t j = 0; j < k; j++) {
+				double v = c->m[i * k + j];
+				char num[32];
+				fmt_fixed(num, sizeof num, v, 2);
+				plcol0(isfinite(v) && fabs(v) > 0.6 ? COL_WHITE : CH_COL_FG);
+				plptex((double)j + 0.5, (double)(k - 1 - i) + 0.5 - 0.3 * char_h() / (vy1 - vy0) * (double)k, 1,
+				       0, 0.5, num);
+			}
+	}
+	plcol0(CH_COL_FG);
+	plbox("bc", 0, 0, "bc", 0, 0);
+	plschr(0, lab);
+	for (size_t i = 0; i < k; i++) {
+		double pos_y = ((double)(k - i) - 0.5) / (double)k;
+		plmtex("lv", 0.5, pos_y, 1.0, esc(b, sizeof b, c->names[i]));
+		plmtex("bv", 0.5, ((double)i + 0.5) / (double)k, 1.0, esc(b, sizeof b, c->names[i]));
+	}
+	/* colour bar */
+	plschr(0, 0.9);
+	double cx0 = vx1 + 0.03, cx1 = cx0 + 0.025;
+	plvpor(cx0, cx1, vy0, vy1);
+	plwind(0, 1, -1, 1);
+	for (int s = 0; s < 100; s++) {
+		double a = -1 + 2.0 * s / 100, z = a + 2.0 / 100;
+		plcol1((a + z) / 4 + 0.5);
+		fill_rect(0, a, 1, z + 0.0005);
+	}
+	plcol0(CH_COL_FG);
+	axis_fmt af = {.x_none = true};
+	plslabelfunc(label_fn, &af);
+	plbox("bc", 0, 0, "bcmstvo", 0.5, 5);
+	plslabelfunc(NULL, NULL);
+	plmtex("r", 5.0, 0.5, 0.5, "Pearson r");
+}
+
+churn_status ch_plot_heatmap(const char *path_noext, const ch_fig *fig, const char *title, size_t k,
+                             const char *const *names, const double *m)
+{
+	if (!k || !names || !m)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: heatmap needs a matrix", path_noext);
+	heat_ctx c = {title, k, names, m};
+	return render(path_noext, fig, draw_heatmap, &c);
+}
+
+/* ---- line charts ---- */
+
+typedef struct lines_ctx {
+	const char *title;
+	size_t np;
+	const ch_line_panel *p;
+} lines_ctx;
+
+/* Step function points of (x, y): right-continuous, horizontal then vertical. */
+static size_t step_points(const double *x, const double *y, size_t n, double *sx, double *sy)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0) {
+			sx[m] = x[i];
+			sy[m++] = y[i - 1];
+		}
+		sx[m] = x[i];
+		sy[m++] = y[i];
+	}
+	return m;
+}
+
+static void draw_lines(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const lines_ctx *c = vctx;
+	char b[512];
+	fig_title(c->title);
+	double ch = char_h();
+	double left = 0.085, right = 0.975, gap = 0.07;
+	double pw = (right - left - gap * (double)(c->np - 1)) / (double)c->np;
+	bool any_title = false;
+	for (size_t k = 0; k < c->np; k++)
+		any_title |= c->p[k].title != NULL;
+	double bottom = 0.06 + 4.5 * ch, top = 1 - 4.8 * ch - (any_title ? 1.6 * ch : 0);
+	for (size_t k = 0; k < c->np; k++) {
+		const ch_line_panel *P = &c->p[k];
+		double vx0 = left + (double)k * (pw + gap);
+		plvpor(vx0, vx0 + pw, bottom, top);
+		plwind(P->xmin, P->xmax, P->ymin, P->ymax);
+		axis_fmt af = {.y_pct = P->y_percent};
+		double xt = nice_step(P->xmax - P->xmin, 6), yt = nice_step(P->ymax - P->ymin, 6);
+		axes("", "", xt, yt, &af, true, true);
+		legend_item it[16];
+		size_t nl = 0;
+		/* bands first, then lines on top */
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t s = 0; s < P->nseries; s++) {
+				const ch_line_series *S = &P->series[s];
+				if (!S->n)
+					continue;
+				size_t cap = S->n * 2 + 2;
+				PLFLT *sx = malloc(cap * 2 * sizeof *sx), *sy = malloc(cap * 2 * sizeof *sy);
+				if (!sx || !sy) {
+					free(sx);
+					free(sy);
+					continue;
+				}
+				if (pass == 0 && S->lo && S->hi) {
+					size_t m1 = S->step ? step_points(S->x, S->lo, S->n, sx, sy) : S->n;
+					if (!S->step)
+						for (size_t i = 0; i < S->n; i++) {
+							sx[i] = S->x[i];
+							sy[i] = S->lo[i];
+						}
+					PLFLT *hx = sx + m1, *hy = sy + m1;
+					size_t m2 = S->step ? step_points(S->x, S->hi, S->n, hx, hy) : S->n;
+					if (!S->step)
+						for (size_t i = 0; i < S->n; i++) {
+							hx[i] = S->x[i];
+							hy[i] = S->hi[i];
+						}
+					/* reverse the upper edge to close the polygon */
+					for (size_t i = 0; i < m2 / 2; i++) {
+						PLFLT t = hx[i];
+						hx[i] = hx[m2 - 1 - i];
+						hx[m2 - 1 - i] = t;
+						t = hy[i];
+						hy[i] = hy[m2 - 1 - i];
+						hy[m2 - 1 - i] = t;
+					}
+					if (m1 + m2 >= 3) {
+						set_alpha_color(S->color, 0.18);
+						plfill((PLINT)(m1 + m2), sx, sy);
+					}
+				} else if (pass == 1) {
+					size_t m = S->step ? step_points(S->x, S->y, S->n, sx, sy) : S->n;
+					if (!S->step)
+						for (size_t i = 0; i < S->n; i++) {
+							sx[i] = S->x[i];
+							sy[i] = S->y[i];
+						}
+					plcol0(S->color);
+					plwidth(S->dashed ? 1.5 : 2.6);
+					pllsty(S->dashed ? 2 : 1);
+					if (m >= 2)
+						plline((PLINT)m, sx, sy);
+					pllsty(1);
+					plwidth(1);
+					if (S->label && nl < 16)
+						it[nl++] = (legend_item){S->label, S->color, false, S->dashed};
+				}
+				free(sx);
+				free(sy);
+			}
+		}
+		axes("", "", xt, yt, &af, false, false);
+		plcol0(CH_COL_FG);
+		if (P->xlabel)
+			plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, P->xlabel));
+		if (P->ylabel)
+			plmtex("l", 5.0, 0.5, 0.5, esc(b, sizeof b, P->ylabel));
+		if (P->title) {
+			plschr(0, 1.05);
+			plmtex("t", 1.0, 0.5, 0.5, esc(b, sizeof b, P->title));
+			plschr(0, 0.95);
+		}
+		plschr(0, 0.85);
+		legend(nl, it, P->legend);
+		plschr(0, 0.95);
+	}
+}
+
+churn_status ch_plot_lines(const char *path_noext, const ch_fig *fig, const char *title, size_t npanels,
+                           const ch_line_panel *panels)
+{
+	if (!npanels || npanels > 4 || !panels)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: line chart needs 1-4 panels", path_noext);
+	for (size_t k = 0; k < npanels; k++) {
+		const ch_line_panel *P = &panels[k];
+		if (!(P->xmax > P->xmin) || !(P->ymax > P->ymin) || !isfinite(P->xmax - P->xmin) ||
+		    !isfinite(P->ymax - P->ymin))
+			return ch_fail(CHURN_E_INVALID_ARG, "%s: panel %zu has an empty range", path_noext, k);
+		for (size_t s = 0; s < P->nseries; s++)
+			for (size_t i = 0; i < P->series[s].n; i++)
+				if (!isfinite(P->series[s].x[i]) || !isfinite(P->series[s].y[i]) ||
+				    (P->series[s].lo && (!isfinite(P->series[s].lo[i]) || !isfinite(P->series[s].hi[i]))))
+					return ch_fail(CHURN_E_NUMERIC, "%s: series '%s' point %zu is not finite", path_noext,
+					               P->series[s].label ? P->series[s].label : "?", i);
+	}
+	lines_ctx c = {title, npanels, panels};
+	return render(path_noext, fig, draw_lines, &c);
+}
+
+/* ---- grouped vertical bars ---- */
+
+typedef struct vbar_ctx {
+	const char *title, *xlabel, *ylabel;
+	size_t ncat;
+	const char *const *cats;
+	size_t ns;
+	const double *const *v;
+	const char *const *labels;
+	double ref;
+	const char *ref_label;
+} vbar_ctx;
+
+static void draw_vbars(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const vbar_ctx *c = vctx;
+	char b[512];
+	fig_title(c->title);
+	double ch = char_h();
+	double ymax = isfinite(c->ref) ? c->ref : 0;
+	for (size_t s = 0; s < c->ns; s++)
+		for (size_t i = 0; i < c->ncat; i++)
+			if (isfinite(c->v[s][i]) && c->v[s][i] > ymax)
+				ymax = c->v[s][i];
+	if (!(ymax > 0))
+		ymax = 1;
+	ymax *= 1.15;
+	plvpor(0.09, 0.97, 0.06 + 4.5 * ch, 1 - 5 * ch);
+	plwind(0, (double)c->ncat, 0, ymax);
+	axis_fmt af = {.x_none = true};
+	double yt = nice_step(ymax, 6);
+	plcol0(CH_COL_GRID);
+	plbox("", 0, 0, "g", yt, 0);
+	legend_item it[9];
+	size_t nl = 0;
+	for (size_t s = 0; s < c->ns; s++) {
+		int col = ch_plot_series_color(s);
+		double inner = 0.8 / (double)c->ns;
+		for (size_t i = 0; i < c->ncat; i++) {
+			double x = (double)i + 0.1 + inner * (double)s;
+			plcol0(col);
+			if (isfinite(c->v[s][i]) && c->v[s][i] > 0)
+				fill_rect(x, 0, x + inner * 0.94, c->v[s][i]);
+		}
+		if (c->labels && c->labels[s])
+			it[nl++] = (legend_item){c->labels[s], col, true, false};
+	}
+	if (isfinite(c->ref)) {
+		plcol0(CH_COL_FG);
+		plwidth(1.5);
+		pllsty(2);
+		pljoin(0, c->ref, (double)c->ncat, c->ref);
+		pllsty(1);
+		plwidth(1);
+		if (c->ref_label && nl < 9)
+			it[nl++] = (legend_item){c->ref_label, CH_COL_FG, false, true};
+	}
+	plcol0(CH_COL_FG);
+	plslabelfunc(label_fn, &af);
+	plbox("bc", 0, 0, "bcnstvo", yt, 0);
+	plslabelfunc(NULL, NULL);
+	for (size_t i = 0; i < c->ncat; i++)
+		plmtex("b", 1.3, ((double)i + 0.5) / (double)c->ncat, 0.5, esc(b, sizeof b, c->cats[i]));
+	plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, c->xlabel ? c->xlabel : ""));
+	plmtex("l", 4.8, 0.5, 0.5, esc(b, sizeof b, c->ylabel ? c->ylabel : ""));
+	plschr(0, 0.85);
+	legend(nl, it, 1);
+}
+
+churn_status ch_plot_vbars(const char *path_noext, const ch_fig *fig, const char *title, const char *xlabel,
+                           const char *ylabel, size_t ncat, const char *const *cat_labels, size_t nseries,
+                           const double *const *values, const char *const *series_labels, double ref,
+                           const char *ref_label)
+{
+	if (!ncat || !cat_labels || !nseries || nseries > 8 || !values)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: bar chart needs categories and 1-8 series", path_noext);
+	vbar_ctx c = {title, xlabel, ylabel, ncat, cat_labels, nseries, values, series_labels, ref, ref_label};
+	return render(path_noext, fig, draw_vbars, &c);
+}
+
+/* ---- confusion matrix ---- */
+
+typedef struct conf_ctx {
+	const char *title;
+	uint64_t tp, fp, tn, fn;
+} conf_ctx;
+
+static void draw_confusion(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const conf_ctx *c = vctx;
+	char b[512], num[64], pct[64];
+	PLFLT pos[2] = {0, 1};
+	PLFLT r[2] = {247 / 255.0, 8 / 255.0}, g[2] = {251 / 255.0, 81 / 255.0}, bl[2] = {255 / 255.0, 156 / 255.0};
+	plscmap1n(256);
+	plscmap1l(1, 2, pos, r, g, bl, NULL);
+	fig_title(c->title);
+	double total = (double)(c->tp + c->fp + c->tn + c->fn);
+	double cells[2][2] = {{(double)c->tn, (double)c->fp}, {(double)c->fn, (double)c->tp}};
+	const char *names[2][2] = {{"True negatives", "False positives"}, {"False negatives", "True positives"}};
+	double mx = 0;
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			if (cells[i][j] > mx)
+				mx = cells[i][j];
+	double ch = char_h();
+	plvpas(0.2, 0.8, 0.06 + 6 * ch, 1 - 6 * ch, 1.0);
+	plwind(0, 2, 0, 2);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++) {
+			double t = mx > 0 ? cells[i][j] / mx : 0;
+			plcol1(t);
+			double y = 1 - i;
+			fill_rect(j, y, j + 1, y + 1);
+			fmt_fixed(num, sizeof num, cells[i][j], 0);
+			fmt_fixed(pct, sizeof pct, total > 0 ? 100 * cells[i][j] / total : 0, 1);
+			plcol0(t > 0.55 ? COL_WHITE : CH_COL_FG);
+			plschr(0, 1.6);
+			plptex(j + 0.5, y + 0.52, 1, 0, 0.5, num);
+			plschr(0, 0.95);
+			snprintf(b, sizeof b, "%s%% of all", pct);
+			plptex(j + 0.5, y + 0.36, 1, 0, 0.5, b);
+			plptex(j + 0.5, y + 0.2, 1, 0, 0.5, names[i][j]);
+		}
+	plcol0(CH_COL_FG);
+	plbox("bc", 0, 0, "bc", 0, 0);
+	plschr(0, 1.0);
+	plmtex("b", 1.5, 0.25, 0.5, "No churn");
+	plmtex("b", 1.5, 0.75, 0.5, "Churn");
+	plmtex("b", 3.2, 0.5, 0.5, "Predicted class");
+	plmtex("lv", 1.0, 0.75, 1.0, "No churn");
+	plmtex("lv", 1.0, 0.25, 1.0, "Churn");
+	plmtex("l", 7.5, 0.5, 0.5, "Actual class");
+	/* summary line */
+	double acc = total > 0 ? (double)(c->tp + c->tn) / total : NAN;
+	double prec = c->tp + c->fp ? (double)c->tp / (double)(c->tp + c->fp) : NAN;
+	double rec = c->tp + c->fn ? (double)c->tp / (double)(c->tp + c->fn) : NAN;
+	char a1[32], a2[32], a3[32], a4[32];
+	fmt_fixed(a1, sizeof a1, acc, 3);
+	fmt_fixed(a2, sizeof a2, prec, 3);
+	fmt_fixed(a3, sizeof a3, rec, 3);
+	fmt_fixed(a4, sizeof a4, total, 0);
+	snprintf(b, sizeof b, "n = %s   accuracy %s   precision %s   recall %s", a4, a1, a2, a3);
+	plschr(0, 0.9);
+	plcol0(CH_COL_GREY);
+	plmtex("t", 1.0, 0.5, 0.5, b);
+}
+
+churn_status ch_plot_confusion2(const char *path_noext, const ch_fig *fig, const char *title, uint64_t tp,
+                                uint64_t fp, uint64_t tn, uint64_t fn)
+{
+	conf_ctx c = {title, tp, fp, tn, fn};
+	return render(path_noext, fig, draw_confusion, &c);
+}
+
+/* ---- public model figures ---- */
+
+static churn_status check_series(const char *what, size_t nseries, const char *const *labels,
+                                 const double *const *a, const double *const *b, const size_t *npts)
+{
+	if (!nseries || nseries > 8 || !labels || !a || !b || !npts)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: need 1-8 series with labels and points", what);
+	for (size_t k = 0; k < nseries; k++) {
+		if (!labels[k] || !a[k] || !b[k] || npts[k] < 2)
+			return ch_fail(CHURN_E_INVALID_ARG, "%s: series %zu needs a label and at least 2 points", what, k);
+		for (size_t i = 0; i < npts[k]; i++)
+			if (!isfinite(a[k][i]) || !isfinite(b[k][i]) || a[k][i] < -1e-9 || a[k][i] > 1 + 1e-9 ||
+			    b[k][i] < -1e-9 || b[k][i] > 1 + 1e-9)
+				return ch_fail(CHURN_E_NUMERIC, "%s: series '%s' point %zu is outside [0, 1]", what, labels[k],
+				               i);
+	}
+	return CHURN_OK;
+}
+
+static churn_status curve_figure(const char *path_noext, const char *title, size_t nseries,
+                                 const char *const *labels, const double *const *xs, const double *const *ys,
+                                 const size_t *npts, const double *score, const char *score_name,
+                                 const double *ref_x, const double *ref_y, const char *ref_label,
+                                 const char *xlabel, const char *ylabel, int legend_corner, const churn_params *p)
+{
+	churn_status st = check_series(path_noext ? path_noext : "figure", nseries, labels, xs, ys, npts);
+	if (st)
+		return st;
+	ch_fig fig;
+	ch_fig_from_params(&fig, p);
+	ch_line_series ser[9];
+	char lab[8][256];
+	for (size_t k = 0; k < nseries; k++) {
+		if (score && isfinite(score[k])) {
+			char num[32];
+			fmt_fixed(num, sizeof num, score[k], 3);
+			snprintf(lab[k], sizeof lab[k], "%s (%s %s)", labels[k], score_name, num);
+		} else {
+			snprintf(lab[k], sizeof lab[k], "%s", labels[k]);
+		}
+		ser[k] = (ch_line_series){lab[k], xs[k], ys[k], npts[k], NULL, NULL, false, false,
+		                          ch_plot_series_color(k)};
+	}
+	size_t ns = nseries;
+	if (ref_x)
+		ser[ns++] = (ch_line_series){ref_label, ref_x, ref_y, 2, NULL, NULL, false, true, CH_COL_GREY};
+	ch_line_panel panel = {NULL, xlabel, ylabel, 0, 1, 0, 1.02, false, ns, ser, legend_corner};
+	char *dir = ch_strdup(path_noext);
+	if (!dir)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		st = ch_plot_check_dir(*dir ? dir : "/");
+	}
+	free(dir);
+	if (st)
+		return st;
+	return ch_plot_lines(path_noext, &fig, title, 1, &panel);
+}
+
+churn_status churn_plot_roc(const char *path_noext, const char *title, size_t nseries, const char *const *labels,
+                            const double *const *fpr, const double *const *tpr, const size_t *npts,
+                            const double *auc, const churn_params *p)
+{
+	static const double diag[2] = {0, 1};
+	churn_status st = curve_figure(path_noext, title ? title : "ROC curves", nseries, labels, fpr, tpr, npts, auc,
+	                               "AUC", diag, diag, "Chance", "False positive rate", "True positive rate (recall)",
+	                               0, p);
+	if (!st)
+		ch_clear_error();
+	return st;
+}
+
+churn_status churn_plot_pr(const char *path_noext, const char *title, size_t nseries, const char *const *labels,
+                           const double *const *recall, const double *const *precision, const size_t *npts,
+                           const double *ap, double base_rate, const churn_params *p)
+{
+	double bx[2] = {0, 1}, by[2] = {base_rate, base_rate};
+	bool base = base_rate >= 0 && base_rate <= 1;
+	char lab[64] = "No skill";
+	if (base) {
+		char num[32];
+		fmt_fixed(num, sizeof num, base_rate, 3);
+		snprintf(lab, sizeof lab, "No skill (positive rate %s)", num);
+	}
+	churn_status st = curve_figure(path_noext, title ? title : "Precision-recall curves", nseries, labels, recall,
+	                               precision, npts, ap, "AP", base ? bx : NULL, base ? by : NULL, lab,
+	                               "Recall (share of churners found)", "Precision (share of flagged who churn)", 1,
+	                               p);
+	if (!st)
+		ch_clear_error();
+	return st;
+}
+
+churn_status churn_plot_confusion(const char *path_noext, const char *title, uint64_t tp, uint64_t fp, uint64_t tn,
+                                  uint64_t fn, const churn_params *p)
+{
+	if (!path_noext)
+		return ch_fail(CHURN_E_INVALID_ARG, "figure path is NULL");
+	ch_fig fig;
+	ch_fig_from_params(&fig, p);
+	char *dir = ch_strdup(path_noext);
+	if (!dir)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char *slash = strrchr(dir, '/');
+	churn_status st = CHURN_OK;
+	if (slash) {
+		*slash = '\0';
+		st = ch_plot_check_dir(*dir ? dir : "/");
+	}
+	free(dir);
+	if (!st)
+		st = ch_plot_confusion2(path_noext, &fig, title ? title : "Confusion matrix", tp, fp, tn, fn);
+	if (!st)
+		ch_clear_error();
+	return st;
+}
+
+churn_status churn_plot_lift(const char *path_noext, const char *title, size_t nseries, const char *const *labels,
+                             const double *const *lift, size_t ndeciles, const churn_params *p)
+{
+	if (!path_noext || !nseries || nseries > 8 || !labels || !lift || !ndeciles || ndeciles > 100)
+		return ch_fail(CHURN_E_INVALID_ARG, "lift chart: need 1-8 series and 1-100 deciles");
+	for (size_t k = 0; k < nseries; k++) {
+		if (!labels[k] || !lift[k])
+			return ch_fail(CHURN_E_INVALID_ARG, "lift chart: series %zu needs a label and values", k);
+		for (size_t d = 0; d < ndeciles; d++)
+			if (!isfinite(lift[k][d]) || lift[k][d] < 0)
+				return ch_fail(CHURN_E_NUMERIC, "lift chart: series '%s' decile %zu is not a finite lift >= 0",
+				               labels[k], d + 1);
+	}
+	ch_fig fig;
+	ch_fig_from_params(&fig, p);
+	char cats[100][8];
+	const char *cp[100];
+	for (size_t d = 0; d < ndeciles; d++) {
+		snprintf(cats[d], sizeof cats[d], "%zu", d + 1);
+		cp[d] = cats[d];
+	}
+	char *dir = ch_strdup(path_noext);
+	if (!dir)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char *slash = strrchr(dir, '/');
+	churn_status st = CHURN_OK;
+	if (slash) {
+		*slash = '\0';
+		st = ch_plot_check_dir(*dir ? dir : "/");
+	}
+	free(dir);
+	if (!st)
+		st = ch_plot_vbars(path_noext, &fig, title ? title : "Lift by decile", "Score decile (1 = highest scores)",
+		                   "Lift (churn rate / overall rate)", ndeciles, cp, nseries, lift, labels, 1.0,
+		                   "Baseline (random targeting)");
+	if (!st)
+		ch_clear_error();
+	return st;
+}
