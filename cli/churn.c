@@ -13,6 +13,7 @@ static const struct {
 	{"config", cmd_config, "print the effective configuration"},
 	{"synth", cmd_synth, "write synthetic Telco churn data as CSV"},
 	{"profile", cmd_profile, "profile a CSV: column types, missing values, statistics, target rate"},
+	{"prepare", cmd_prepare, "fit feature preparation; write data/processed and reports/summary"},
 	/* CLI_COMMANDS: one line per command, in DESIGN.md order */
 };
 
