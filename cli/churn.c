@@ -11,10 +11,14 @@ static const struct {
 } commands[] = {
 	{"version", cmd_version, "print the version of churn and libchurn"},
 	{"config", cmd_config, "print the effective configuration"},
+	{"fetch", cmd_fetch, "download or copy the source CSV into data/raw (conditional, atomic)"},
 	{"synth", cmd_synth, "write synthetic Telco churn data as CSV"},
 	{"profile", cmd_profile, "profile a CSV: column types, missing values, statistics, target rate"},
 	{"prepare", cmd_prepare, "fit feature preparation; write data/processed and reports/summary"},
 	/* CLI_COMMANDS: one line per command, in DESIGN.md order */
+	{"data", cmd_data, "data pipeline in the workdir: fetch, profile, prepare, EDA"},
+	{"ml", cmd_ml, "ML pipeline in the workdir: train and evaluate logreg + gbm"},
+	{"run", cmd_run, "the data pipeline, then the ML pipeline"},
 };
 
 static void usage(FILE *f)

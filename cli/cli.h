@@ -66,7 +66,11 @@ bool cli_progress(void *ud, const char *what, uint64_t done, uint64_t total);
 typedef int (*cli_cmd_fn)(cli_ctx *ctx, int argc, char **argv);
 int cmd_version(cli_ctx *ctx, int argc, char **argv);
 int cmd_config(cli_ctx *ctx, int argc, char **argv);
+int cmd_data(cli_ctx *ctx, int argc, char **argv);
+int cmd_ml(cli_ctx *ctx, int argc, char **argv);
+int cmd_run(cli_ctx *ctx, int argc, char **argv);
 int cmd_prepare(cli_ctx *ctx, int argc, char **argv);
+int cmd_fetch(cli_ctx *ctx, int argc, char **argv);
 int cmd_synth(cli_ctx *ctx, int argc, char **argv);
 int cmd_profile(cli_ctx *ctx, int argc, char **argv);
 

@@ -499,27 +499,96 @@ out:
 	return st;
 }
 
+/*
+ * Permutation importance: the drop in ROC AUC on @p x when one feature's
+ * column is shuffled (seeded), averaged over @p repeats. Works for any model.
+ */
+static churn_status permutation_importance(const churn_model *m, const churn_matrix *x, uint64_t seed,
+                                           size_t repeats, double *out)
+{
+	size_t n = churn_matrix_get_nrows(x), p = churn_matrix_get_ncols(x), got = 0;
+	const uint8_t *y = churn_matrix_get_labels(x);
+	churn_matrix *work = NULL;
+	double *prob = malloc((n ? n : 1) * sizeof(double));
+	size_t *perm = malloc((n ? n : 1) * sizeof(size_t));
+	double base = 0;
+	churn_status st = (prob && perm) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (st)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	if ((st = churn_matrix_subset_rows(x, perm, n, &work)))
+		goto out;
+	if ((st = churn_model_predict(m, x, prob, n, &got)) || (st = churn_metrics_roc_auc(y, prob, n, &base)))
+		goto out;
+	double *d = churn_matrix_get_data(work);
+	const double *src = churn_matrix_get_data_const(x);
+	uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
+	for (size_t j = 0; j < p; j++) {
+		double sum = 0;
+		for (size_t r = 0; r < repeats; r++) {
+			for (size_t i = n; i > 1; i--) { /* Fisher-Yates with splitmix64 */
+				uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+				z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+				z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+				z ^= z >> 31;
+				size_t k = (size_t)(z % i), t = perm[i - 1];
+				perm[i - 1] = perm[k];
+				perm[k] = t;
+			}
+			for (size_t i = 0; i < n; i++)
+				d[i * p + j] = src[perm[i] * p + j];
+			double auc = 0;
+			if ((st = churn_model_predict(m, work, prob, n, &got)) ||
+			    (st = churn_metrics_roc_auc(y, prob, n, &auc)))
+				goto out;
+			sum += base - auc;
+		}
+		out[j] = sum / (double)repeats;
+		for (size_t i = 0; i < n; i++)
+			d[i * p + j] = src[i * p + j];
+	}
+out:
+	churn_matrix_free(work);
+	free(prob);
+	free(perm);
+	return st;
+}
+
 /* Random-forest importance (impurity and permutation) for the EDA figure. */
 static churn_status eda_importance(struct run *r, struct data_state *d)
 {
-	size_t p = churn_matrix_get_ncols(d->x);
+	size_t p = churn_matrix_get_ncols(d->x), n = churn_matrix_get_nrows(d->x);
 	churn_model *forest = NULL;
+	churn_matrix *sample = NULL;
 	double *imp = malloc((p ? p : 1) * sizeof(double)), *perm = malloc((p ? p : 1) * sizeof(double));
 	const char **names = malloc((p ? p : 1) * sizeof(char *));
+	size_t *rows = NULL;
 	churn_status st = (imp && perm && names) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 	size_t n_imp = 0;
 	if (st || (st = churn_model_new(CHURN_MODEL_FOREST, &forest)) || (st = churn_model_fit(forest, d->x, r->p)))
 		goto out;
 	if ((st = churn_model_get_importance(forest, imp, p, &n_imp)))
 		goto out;
-	if ((st = churn_model_permutation_importance(forest, d->x, (uint64_t)churn_params_get_int(r->p, "split.seed"),
-	                                             perm, p)))
+	/* Permutation importance on at most 20,000 evenly spaced rows keeps large inputs fast. */
+	size_t ns = n < 20000 ? n : 20000;
+	if (!(rows = malloc((ns ? ns : 1) * sizeof(size_t)))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ns; i++)
+		rows[i] = (size_t)((double)i * (double)n / (double)ns);
+	if ((st = churn_matrix_subset_rows(d->x, rows, ns, &sample)))
+		goto out;
+	if ((st = permutation_importance(forest, sample, (uint64_t)churn_params_get_int(r->p, "split.seed"), 3, perm)))
 		goto out;
 	for (size_t j = 0; j < p; j++)
 		names[j] = churn_matrix_get_feature_name(d->x, j);
 	st = churn_eda_set_importance(d->eda, names, imp, perm, p);
 out:
 	churn_model_free(forest);
+	churn_matrix_free(sample);
+	free(rows);
 	free(imp);
 	free(perm);
 	free(names);
@@ -533,8 +602,14 @@ static churn_status step_eda(struct run *r, struct data_state *d)
 		return st;
 	if ((st = churn_eda_set_correlation(d->eda, d->x)))
 		return st;
-	if (churn_params_get_bool(r->p, "pipeline.importance") && (st = eda_importance(r, d)))
-		return st;
+	if (churn_params_get_bool(r->p, "pipeline.importance") && eda_importance(r, d) != CHURN_OK) {
+		/* Importance is one figure among many: note why it is missing and go on. */
+		char note[1200];
+		snprintf(note, sizeof(note), "feature importance skipped: %s", churn_last_error());
+		ch_log(r->p, CHURN_LOG_WARN, "%s", note);
+		if ((st = churn_eda_add_note(d->eda, note)))
+			return st;
+	}
 	/* Revenue at risk needs model scores: the ML pipeline adds it. */
 	char *path = NULL;
 	if ((st = stage(r, "reports/eda.json", &path)))

@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""churn-httpd over real loopback sockets: every endpoint of DESIGN.md and the
+OpenAPI document, errors (400/401/404/405/413/503), path traversal, headers,
+reloads after a new run, and clean shutdown.
+
+usage: test-httpd.py CHURN CHURN_HTTPD
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+CHURN, HTTPD = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+
+def check(cond, what, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok -", what)
+    else:
+        failed += 1
+        print("not ok -", what, detail)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    def __init__(self, workdir, *extra):
+        self.port = free_port()
+        self.proc = subprocess.Popen([HTTPD, "--workdir", workdir, "--listen", "127.0.0.1:%d" % self.port,
+                                      "--threads", "4", "--access-log", "off", *extra],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def req(self, method, path, body=None, headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+    def json(self, method, path, body=None, headers=None):
+        st, h, data = self.req(method, path, body, headers)
+        try:
+            return st, h, json.loads(data)
+        except ValueError:
+            return st, h, None
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return None
+
+
+def run(*args):
+    return subprocess.run([CHURN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+
+
+tmp = tempfile.mkdtemp(prefix="churn-httpd-")
+try:
+    # --- an empty workdir: 503 saying what to run -------------------------
+    empty = os.path.join(tmp, "empty")
+    os.makedirs(empty)
+    s = Server(empty)
+    st, h, body = s.json("GET", "/api/health")
+    check(st == 200 and body["status"] == "ok", "health on an empty workdir")
+    for path in ("/api/details", "/api/metrics", "/api/model-runs"):
+        st, h, body = s.json("GET", path)
+        check(st == 503 and "churn" in body.get("error", ""), "%s answers 503 with what to run" % path, (st, body))
+    st, h, body = s.json("POST", "/api/predict", b'{"tenure": 1}', {"Content-Type": "application/json"})
+    check(st == 503, "predict before any run is 503", (st, body))
+    st, h, data = s.req("GET", "/")
+    check(st == 200 and b"<html" in data and h["content-type"].startswith("text/html"), "dashboard is served")
+    check(b"http://" not in data and b"https://" not in data, "dashboard loads nothing from outside")
+    s.stop()
+
+    # --- a workdir after churn run -----------------------------------------
+    wd = os.path.join(tmp, "wd")
+    r = run("run", "--workdir", wd, "--source", "synthetic:3000?seed=11", "--quiet")
+    check(r.returncode == 0, "churn run for the server", r.stderr.decode()[-300:])
+    raw = [f for f in os.listdir(os.path.join(wd, "data/raw")) if f.endswith(".csv")][0]
+    with open(os.path.join(wd, "data/raw", raw)) as fh:
+        header = fh.readline().strip().split(",")
+        first = fh.readline().strip().split(",")
+    record = dict(zip(header, first))
+    record.pop("Churn", None)
+    for k in ("tenure", "MonthlyCharges", "SeniorCitizen"):
+        record[k] = float(record[k])
+
+    s = Server(wd)
+    st, h, body = s.json("GET", "/api/health")
+    check(st == 200 and body["version"], "health")
+    check(h.get("content-type") == "application/json; charset=utf-8", "JSON content type with charset")
+    check(h.get("x-content-type-options") == "nosniff", "nosniff header")
+    check("access-control-allow-origin" not in h, "no CORS header by default")
+
+    st, h, d = s.json("GET", "/api/details")
+    check(st == 200 and d["name"] == "libchurn" and d["dataset"]["rows"] == 3000, "details: name and rows", d)
+    for key in ("version", "dataset", "last_data_run", "last_model_run", "best_model"):
+        check(key in d, "details has %s" % key)
+    check(d["best_model"]["name"] in ("logreg", "gbm") and "roc_auc" in d["best_model"]["metrics"], "details: best model with metrics")
+    check(0.2 < d["dataset"]["churn_rate"] < 0.35, "details: churn rate")
+
+    st, h, m = s.json("GET", "/api/metrics")
+    with open(os.path.join(wd, "reports/metrics.json")) as fh:
+        check(st == 200 and m == json.load(fh), "metrics equals reports/metrics.json")
+
+    st, h, mr = s.json("GET", "/api/model-runs?limit=1")
+    check(st == 200 and len(mr["runs"]) == 1, "model-runs?limit=1 returns one run")
+    st, h, mr = s.json("GET", "/api/model-runs")
+    check(st == 200 and len(mr["runs"]) == 2, "model-runs returns both models")
+    for bad in ("abc", "-1", "0", ""):
+        st, h, body = s.json("GET", "/api/model-runs?limit=" + bad)
+        check(st == 400 and "error" in body, "model-runs?limit=%s is 400" % bad)
+
+    st, h, arts = s.json("GET", "/api/artifacts")
+    names = {a["name"]: a for a in arts}
+    check(st == 200 and {"gbm.json", "logreg.json", "metrics.json", "churn.parquet"} <= set(names), "artifacts listed", list(names))
+    check(all(set(a) == {"name", "kind", "bytes", "sha256", "modified"} for a in arts), "artifact entries have the contract keys")
+    st, h, data = s.req("GET", "/api/artifacts/gbm.json")
+    with open(os.path.join(wd, "artifacts/models/gbm.json"), "rb") as fh:
+        check(st == 200 and data == fh.read(), "artifact download is the file")
+    import hashlib
+    check(hashlib.sha256(data).hexdigest() == names["gbm.json"]["sha256"], "artifact sha256 matches the listing")
+    figs = [a["name"] for a in arts if a["kind"] == "figure" and a["name"].endswith(".png")]
+    check(len(figs) > 3, "figures listed", figs)
+    if figs:
+        st, h, data = s.req("GET", "/api/figures/" + figs[0])
+        check(st == 200 and data[:8] == b"\x89PNG\r\n\x1a\n" and h["content-type"] == "image/png", "figure served as PNG")
+    st, h, body = s.json("GET", "/api/figures/gbm.json")
+    check(st == 404, "a model is not a figure")
+
+    # traversal and symlinks
+    secret = os.path.join(tmp, "secret.png")
+    with open(secret, "w") as fh:
+        fh.write("secret")
+    os.symlink(secret, os.path.join(wd, "reports/figures/evil.png"))
+    os.symlink("/etc/passwd", os.path.join(wd, "reports/passwd.json"))
+    for path in ("/api/artifacts/../../etc/passwd", "/api/artifacts/..%2f..%2fetc%2fpasswd",
+                 "/api/artifacts/%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/api/artifacts/%2e%2e",
+                 "/api/artifacts//etc/passwd", "/api/artifacts/%2fetc%2fpasswd", "/api/figures/evil.png",
+                 "/api/artifacts/passwd.json", "/api/figures/..%2f..%2fartifacts%2fprep.json",
+                 "/api/artifacts/.churn.lock", "/api/artifacts/%252e%252e%252fetc%252fpasswd"):
+        st, h, data = s.req("GET", path)
+        check(st in (400, 404) and b"root:" not in data and b"secret" not in data, "traversal refused: %s" % path, st)
+    st, h, arts2 = s.json("GET", "/api/artifacts")
+    check("evil.png" not in {a["name"] for a in arts2}, "symlinks are not listed")
+
+    # methods and unknown paths
+    st, h, body = s.json("POST", "/api/metrics", b"{}")
+    check(st == 405 and "GET" in h.get("allow", ""), "POST /api/metrics is 405 with Allow")
+    st, h, body = s.json("GET", "/api/predict")
+    check(st == 405 and h.get("allow") == "POST", "GET /api/predict is 405")
+    st, h, body = s.json("GET", "/api/nope")
+    check(st == 404 and "error" in body, "unknown path is 404 JSON")
+
+    # predict
+    hdr = {"Content-Type": "application/json"}
+    st, h, p = s.json("POST", "/api/predict", json.dumps(record), hdr)
+    check(st == 200 and p["count"] == 1, "predict one record", (st, p))
+    if st == 200:
+        pr = p["predictions"][0]
+        check(0 <= pr["probability"] <= 1 and pr["label"] in ("Yes", "No") and len(pr["reasons"]) == 3, "prediction has probability, label, 3 reasons", pr)
+        check(pr["id"] == record["customerID"], "prediction carries the id")
+    st, h, p = s.json("POST", "/api/predict?model=logreg", json.dumps([record, record, record]), hdr)
+    check(st == 200 and p["count"] == 3 and p["model"] == "logreg", "predict an array with ?model=logreg")
+    st, h, p = s.json("POST", "/api/predict?model=bogus", json.dumps(record), hdr)
+    check(st == 400, "unknown model is 400")
+    st, h, p = s.json("POST", "/api/predict", b'{"tenure": 1,', hdr)
+    check(st == 400 and "JSON" in p["error"], "malformed JSON is 400", p)
+    st, h, p = s.json("POST", "/api/predict", json.dumps(dict(record, tenure=[1])), hdr)
+    check(st == 400 and "tenure" in p["error"], "wrong type is 400 naming the column", p)
+    st, h, p = s.json("POST", "/api/predict", json.dumps(dict(record, Bogus="x")), hdr)
+    check(st == 400 and "Bogus" in p["error"], "unknown column is 400 naming it", p)
+    st, h, p = s.json("POST", "/api/predict", b"[]", hdr)
+    check(st == 400, "empty array is 400")
+    st, h, p = s.json("POST", "/api/predict", b"x" * (1024 * 1024 + 10), hdr)
+    check(st == 413, "body over 1 MiB is 413", st)
+
+    # the OpenAPI document: every documented path answers as documented
+    st, h, doc = s.json("GET", "/api/openapi.json")
+    check(st == 200 and doc["openapi"].startswith("3."), "OpenAPI 3 document")
+    samples = {"name": None}
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            url = path.replace("{name}", "roc_curve.png" if path.startswith("/api/figures") else "metrics.json")
+            body = json.dumps(record) if method == "post" else None
+            st, h, data = s.req(method.upper(), url, body, hdr if body else None)
+            check(str(st) in op["responses"], "%s %s answers a documented status (%d)" % (method.upper(), path, st))
+            if st == 200 and "application/json" in op["responses"]["200"].get("content", {}):
+                try:
+                    json.loads(data)
+                    check(True, "%s %s returns JSON" % (method.upper(), path))
+                except ValueError:
+                    check(False, "%s %s returns JSON" % (method.upper(), path))
+
+    # reload: a new ML run is served without a restart
+    st, h, before = s.json("GET", "/api/metrics")
+    r = run("ml", "--workdir", wd, "--no-figures", "--quiet")
+    check(r.returncode == 0, "second churn ml", r.stderr.decode()[-300:])
+    st, h, after = s.json("GET", "/api/metrics")
+    check(st == 200 and after["run_id"] != before["run_id"], "metrics reloaded after a new run")
+    st, h, p = s.json("POST", "/api/predict", json.dumps(record), hdr)
+    check(st == 200, "predict after the model was replaced")
+
+    # corrupt files never crash the server
+    mpath = os.path.join(wd, "reports/metrics.json")
+    saved = open(mpath, "rb").read()
+    with open(mpath, "w") as fh:
+        fh.write('{"models": {"gbm": ')
+    st, h, body = s.json("GET", "/api/metrics")
+    check(st in (500, 503) and "error" in body, "corrupt metrics.json is an error, not a crash", st)
+    with open(mpath, "wb") as fh:
+        fh.write(saved)
+    st, h, body = s.json("GET", "/api/health")
+    check(st == 200, "server alive after corrupt files")
+    code = s.stop()
+    check(code == 0, "SIGTERM: clean shutdown (exit %s)" % code)
+
+    # token and CORS
+    s = Server(wd, "--token", "s3cret", "--cors", "http://dash.example")
+    st, h, p = s.json("POST", "/api/predict", json.dumps(record), hdr)
+    check(st == 401, "predict without the token is 401")
+    st, h, p = s.json("POST", "/api/predict", json.dumps(record), dict(hdr, Authorization="Bearer nope"))
+    check(st == 401, "predict with a wrong token is 401")
+    st, h, p = s.json("POST", "/api/predict", json.dumps(record), dict(hdr, Authorization="Bearer s3cret"))
+    check(st == 200, "predict with the token")
+    st, h, p = s.json("GET", "/api/health")
+    check(h.get("access-control-allow-origin") == "http://dash.example", "CORS header when --cors is given")
+    s.stop()
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print("# httpd: %d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
