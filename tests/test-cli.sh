@@ -1,0 +1,151 @@
+#!/bin/sh
+# CLI tests: run the built `churn` binary. usage: test-cli.sh PATH/TO/churn
+# Each case is a small function `case_<name>`; add yours and list it in CASES
+# at the bottom (or call `run <name>`). Helpers: expect_rc, json_check.
+# Output: one "ok"/"FAIL" line per case and a summary; exit 1 on any failure.
+set -u
+CHURN=${1:?usage: test-cli.sh PATH/TO/churn}
+case $CHURN in /*) ;; *) CHURN=$(pwd)/$CHURN ;; esac
+PY=/usr/bin/python3
+T=$(mktemp -d "${TMPDIR:-/tmp}/churn-cli-XXXXXX")
+trap 'rm -rf "$T"' EXIT INT TERM
+PASS=0 FAIL=0 FAILED=""
+
+# expect_rc CODE CMD...: run CMD (stdout to $T/out, stderr to $T/err), check its exit code.
+expect_rc() {
+	want=$1; shift
+	got=0
+	"$@" >"$T/out" 2>"$T/err" || got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "  expected exit $want, got $got: $*" >&2
+		sed 's/^/  stderr: /' "$T/err" | head -5 >&2
+		return 1
+	fi
+	return 0
+}
+
+# json_check FILE PYTHON-EXPR: load FILE as JSON into `j` and assert the expression.
+json_check() {
+	$PY -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+ok = eval(sys.argv[2])
+if not ok:
+    print("  JSON check failed:", sys.argv[2], file=sys.stderr); sys.exit(1)' "$1" "$2"
+}
+
+# Each case runs in a subshell with set -e (not inside an `if`, where set -e
+# would be ignored): write one check per line; avoid `! cmd` and `a && b`,
+# whose failures set -e does not catch (use `if cmd; then return 1; fi`).
+run() {
+	( set -e; "case_$1" )
+	if [ $? -eq 0 ]; then
+		PASS=$((PASS + 1)); echo "ok   $1"
+	else
+		FAIL=$((FAIL + 1)); FAILED="$FAILED $1"; echo "FAIL $1"
+	fi
+}
+
+# ---- core ---------------------------------------------------------------
+case_version() {
+	expect_rc 0 "$CHURN" version
+	grep -q '^churn [0-9]' "$T/out"
+	expect_rc 0 "$CHURN" version --json
+	json_check "$T/out" '"version" in j'
+}
+
+case_help() {
+	expect_rc 0 "$CHURN" --help
+	grep -q synth "$T/out"
+	grep -q profile "$T/out"
+	expect_rc 0 "$CHURN" synth --help
+	grep -q -- '--rows' "$T/out"
+	expect_rc 0 "$CHURN" profile --help
+	grep -q -- '--input' "$T/out"
+}
+
+case_usage_errors() {
+	expect_rc 64 "$CHURN"
+	expect_rc 64 "$CHURN" no-such-command
+	expect_rc 64 "$CHURN" synth --rows 10 --bogus
+	expect_rc 64 "$CHURN" profile --no-such-option
+	expect_rc 64 "$CHURN" synth
+	expect_rc 64 "$CHURN" synth --rows ten
+	expect_rc 64 "$CHURN" synth --rows 10 --seed -1
+	expect_rc 64 "$CHURN" profile
+	test "$(wc -l <"$T/err")" -eq 1   # errors are one line
+}
+
+# ---- synth --------------------------------------------------------------
+case_synth_deterministic() {
+	expect_rc 0 "$CHURN" synth --rows 100 --seed 1
+	cp "$T/out" "$T/a.csv"
+	expect_rc 0 "$CHURN" synth --rows 100 --seed 1
+	cmp -s "$T/out" "$T/a.csv"
+	test "$(wc -l <"$T/a.csv")" -eq 101
+	head -1 "$T/a.csv" | grep -q '^customerID,gender,SeniorCitizen,.*,TotalCharges,Churn$'
+	expect_rc 0 "$CHURN" synth --rows 100 --seed 2
+	if cmp -s "$T/out" "$T/a.csv"; then return 1; fi
+}
+
+case_synth_out_file() {
+	expect_rc 0 "$CHURN" synth --rows 500 --seed 3 --out "$T/s.csv"
+	expect_rc 0 "$CHURN" synth --rows 500 --seed 3
+	cmp -s "$T/out" "$T/s.csv"
+	expect_rc 0 "$CHURN" synth --rows 5 --out "$T/j.csv" --json
+	json_check "$T/out" 'j["rows"] == 5 and j["path"].endswith("j.csv")'
+	expect_rc 73 "$CHURN" synth --rows 5 --out "$T/no/such/dir/x.csv"
+	test -z "$(ls "$T" | grep '\.tmp\.')"   # no temp files left behind
+}
+
+# ---- profile ------------------------------------------------------------
+case_profile_json() {
+	expect_rc 0 "$CHURN" synth --rows 2000 --seed 4 --out "$T/p.csv"
+	expect_rc 0 "$CHURN" profile --input "$T/p.csv" --json
+	json_check "$T/out" 'j["rows"] == 2000 and len(j["columns"]) == 21'
+	json_check "$T/out" 'all({"name","type","missing"} <= set(c) for c in j["columns"])'
+	json_check "$T/out" 'all({"count","mean","std","min","p25","p50","p75","max"} <= set(c) for c in j["columns"] if c["type"] == "numeric")'
+	json_check "$T/out" 'all(isinstance(c["levels"], list) and {"value","count"} <= set(c["levels"][0]) for c in j["columns"] if c["type"] == "categorical")'
+	json_check "$T/out" '{c["name"]: c["type"] for c in j["columns"]}["TotalCharges"] == "numeric"'
+	json_check "$T/out" 'set(j["target"]) >= {"name","positive","positive_count","rate"} and j["target"]["positive"] == "Yes"'
+	json_check "$T/out" '0.2 < j["target"]["rate"] < 0.33'
+}
+
+case_profile_table() {
+	expect_rc 0 "$CHURN" synth --rows 300 --seed 5 --out "$T/t.csv"
+	expect_rc 0 "$CHURN" profile --input "$T/t.csv"
+	grep -q '^rows: 300' "$T/out"
+	grep -q '^tenure  *numeric' "$T/out"
+	grep -q '^target: Churn' "$T/out"
+}
+
+case_profile_other_target() {
+	printf 'id,Age,Exited\n1,30,0\n2,41,1\n3,35,0\n4,50,1\n5,28,0\n' >"$T/bank.csv"
+	expect_rc 0 "$CHURN" profile --input "$T/bank.csv" --target Exited --json
+	json_check "$T/out" 'j["target"]["name"] == "Exited" and j["target"]["positive"] == "1" and j["target"]["positive_count"] == 2'
+	expect_rc 0 "$CHURN" profile --input "$T/bank.csv" --json
+	json_check "$T/out" 'j["target"] is None and len(j["notes"]) == 1'
+}
+
+case_profile_missing_input() {
+	expect_rc 66 "$CHURN" profile --input "$T/does-not-exist.csv"
+	test "$(wc -l <"$T/err")" -eq 1
+	grep -q 'does-not-exist.csv' "$T/err"
+}
+
+case_profile_telco() {
+	if [ -z "${CHURN_TELCO_CSV:-}" ] || [ ! -r "$CHURN_TELCO_CSV" ]; then
+		echo "  skip: CHURN_TELCO_CSV not set"; return 0
+	fi
+	expect_rc 0 "$CHURN" profile --input "$CHURN_TELCO_CSV" --json
+	json_check "$T/out" 'j["rows"] == 7043 and len(j["columns"]) == 21'
+	json_check "$T/out" '[c for c in j["columns"] if c["name"] == "TotalCharges"][0]["missing"] == 11'
+	json_check "$T/out" 'j["target"]["positive"] == "Yes" and j["target"]["positive_count"] == 1869'
+}
+
+CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
+profile_other_target profile_missing_input profile_telco"
+# Other commands: add case_<name> functions above and their names here.
+
+for c in $CASES; do run "$c"; done
+echo "cli: $PASS passed, $FAIL failed${FAILED:+ (failed:$FAILED)}"
+[ "$FAIL" -eq 0 ]
