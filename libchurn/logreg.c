@@ -82,7 +82,9 @@ typedef struct pass_job {
 	double s0, s1;          /* class weights */
 	const double *w;        /* d = ncols + 1 */
 	bool want_hess;         /* else f only */
-	size_t nchunks;
+	size_t nchunks;         /* chunks visited: data chunk k * stride for k < nchunks */
+	size_t stride;          /* 1, or > 1 for the subsample warm start */
+	size_t nrows_all;
 	double *chunk_f;        /* nchunks */
 	double *chunk_g;        /* nchunks x d (when want_hess) */
 	double *chunk_h;        /* nchunks x d x d lower triangle (when want_hess) */
@@ -94,7 +96,8 @@ typedef struct pass_job {
 static void pass_chunk(const pass_job *J, size_t c, size_t *idx, double *val)
 {
 	size_t ncols = J->ncols, d = ncols + 1;
-	size_t r0 = c * CHUNK_ROWS, r1 = r0 + CHUNK_ROWS < J->nrows ? r0 + CHUNK_ROWS : J->nrows;
+	size_t dc = c * J->stride;
+	size_t r0 = dc * CHUNK_ROWS, r1 = r0 + CHUNK_ROWS < J->nrows ? r0 + CHUNK_ROWS : J->nrows;
 	const double *w = J->w;
 	double f = 0;
 	double *g = J->want_hess ? J->chunk_g + c * d : NULL;
@@ -108,12 +111,14 @@ static void pass_chunk(const pass_job *J, size_t c, size_t *idx, double *val)
 		size_t nnz = 0;
 		double z = w[ncols];
 		for (size_t j = 0; j < ncols; j++) {
-			if (x[j] != 0) {
-				idx[nnz] = j;
-				val[nnz++] = x[j];
-				z += w[j] * x[j];
-			}
+			/* branch-free gather of the non-zeros (one-hot rows are mostly zeros) */
+			double v = x[j];
+			idx[nnz] = j;
+			val[nnz] = v;
+			nnz += v != 0;
 		}
+		for (size_t a = 0; a < nnz; a++)
+			z += w[idx[a]] * val[a];
 		int yi = J->y[i] != 0;
 		double s = yi ? J->s1 : J->s0;
 		double e = exp(-fabs(z));                    /* in (0, 1] */
@@ -228,6 +233,135 @@ static double penalty(const double *w, size_t ncols, double C)
 	return s / (2 * C);
 }
 
+typedef struct newton_ctx {
+	size_t ncols;
+	double C;
+	size_t nthreads;
+	const churn_params *p;
+	double *g, *H, *delta, *wn;   /* d, d x d, d, d */
+} newton_ctx;
+
+/* Pass at w: f (with the penalty), and g/H with the penalty when want_hess. -1 on OOM. */
+static int evaluate(pass_job *J, const newton_ctx *N, const double *w, bool want_hess, double *f)
+{
+	size_t ncols = N->ncols, d = ncols + 1;
+	J->w = w;
+	J->want_hess = want_hess;
+	J->nthreads = N->nthreads;
+	if (run_pass(J))
+		return -1;
+	*f = reduce(J, want_hess ? N->g : NULL, want_hess ? N->H : NULL) + penalty(w, ncols, N->C);
+	if (want_hess)
+		for (size_t j = 0; j < ncols; j++) {
+			N->g[j] += w[j] / N->C;
+			N->H[j * d + j] += 1.0 / N->C;
+		}
+	return 0;
+}
+
+/* Solve H delta = g by Cholesky; on failure add a growing ridge and retry. */
+static int newton_solve(pass_job *J, const newton_ctx *N, const double *w)
+{
+	size_t ncols = N->ncols, d = ncols + 1;
+	int gs = GSL_EDOM;
+	double ridge = 0;
+	for (int attempt = 0; attempt < 6 && gs; attempt++) {
+		if (attempt > 0) {
+			/* the failed factorization overwrote H: rebuild it from the chunk sums */
+			reduce(J, N->g, N->H);
+			double tr = 0;
+			for (size_t j = 0; j < d; j++)
+				tr += N->H[j * d + j];
+			ridge = (ridge == 0 ? 1e-10 : ridge * 100) * (tr / (double)d + 1);
+			for (size_t j = 0; j < ncols; j++) {
+				N->g[j] += w[j] / N->C;
+				N->H[j * d + j] += 1.0 / N->C;
+			}
+			for (size_t j = 0; j < d; j++)
+				N->H[j * d + j] += ridge;
+		}
+		gsl_matrix_view Hv = gsl_matrix_view_array(N->H, d, d);
+		gsl_vector_view gv = gsl_vector_view_array(N->g, d);
+		gsl_vector_view dv = gsl_vector_view_array(N->delta, d);
+		gs = gsl_linalg_cholesky_decomp1(&Hv.matrix);
+		if (!gs)
+			gs = gsl_linalg_cholesky_solve(&Hv.matrix, &gv.vector, &dv.vector);
+	}
+	return gs;
+}
+
+/*
+ * Damped Newton from w (updated in place) on the rows J visits. The full
+ * step is tried speculatively with the next Hessian pass (it is accepted
+ * almost always); on an Armijo failure, backtrack with objective-only passes.
+ */
+static churn_status newton(pass_job *J, const newton_ctx *N, double *w, double tol, size_t max_iter, size_t *out_iter,
+                           bool *out_converged)
+{
+	size_t d = N->ncols + 1, iter = 0;
+	bool converged = false;
+	double f;
+	if (evaluate(J, N, w, true, &f))
+		return ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
+	while (iter < max_iter) {
+		if (!ch_progress(N->p, "logreg", iter, max_iter))
+			return ch_fail(CHURN_E_STATE, "logreg: cancelled");
+		if (!isfinite(f))
+			return ch_fail(CHURN_E_NUMERIC, "logreg: the objective is not finite at iteration %zu", iter);
+		int gs = newton_solve(J, N, w);
+		if (gs)
+			return ch_fail(CHURN_E_NUMERIC, "logreg: the Hessian is not positive definite at iteration %zu (%s)",
+			               iter, gsl_strerror(gs));
+		double dec = 0; /* squared Newton decrement g . H^-1 g */
+		for (size_t j = 0; j < d; j++)
+			dec += N->g[j] * N->delta[j];
+		if (!isfinite(dec))
+			return ch_fail(CHURN_E_NUMERIC, "logreg: non-finite Newton step at iteration %zu", iter);
+		ch_log(N->p, CHURN_LOG_DEBUG, "logreg: iteration %zu objective %.12g decrement %.3g", iter, f, dec / 2);
+		iter++;
+		if (dec / 2 <= tol * (1 + fabs(f))) {
+			/* within tolerance: take the full step (quadratic convergence) and stop */
+			for (size_t j = 0; j < d; j++)
+				w[j] -= N->delta[j];
+			converged = true;
+			break;
+		}
+		for (size_t j = 0; j < d; j++)
+			N->wn[j] = w[j] - N->delta[j];
+		double fn;
+		if (evaluate(J, N, N->wn, true, &fn))
+			return ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
+		if (isfinite(fn) && fn <= f - 1e-4 * dec) {
+			memcpy(w, N->wn, d * sizeof(double));
+			f = fn;
+			continue;
+		}
+		double t = 0.5;
+		bool accepted = false;
+		for (int ls = 0; ls < 40; ls++, t *= 0.5) {
+			for (size_t j = 0; j < d; j++)
+				N->wn[j] = w[j] - t * N->delta[j];
+			if (evaluate(J, N, N->wn, false, &fn))
+				return ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
+			if (isfinite(fn) && fn <= f - 1e-4 * t * dec) {
+				accepted = true;
+				break;
+			}
+		}
+		if (!accepted) {
+			/* no decrease is possible in floating point: this is the optimum */
+			converged = true;
+			break;
+		}
+		memcpy(w, N->wn, d * sizeof(double));
+		if (evaluate(J, N, w, true, &f))
+			return ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
+	}
+	*out_iter = iter;
+	*out_converged = converged;
+	return CHURN_OK;
+}
+
 static size_t default_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -260,6 +394,7 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	logreg *lr = logreg_alloc(ncols);
 	double *g = NULL, *H = NULL, *delta = NULL, *wn = NULL;
 	pass_job J = {0};
+	newton_ctx N = {0};
 	pthread_mutex_init(&J.lock, NULL);
 	if (!lr)
 		goto nomem;
@@ -276,6 +411,7 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	J.s0 = balanced ? (double)nrows / (2.0 * (double)(nrows - npos)) : 1.0;
 	J.s1 = balanced ? (double)nrows / (2.0 * (double)npos) : 1.0;
 	J.nchunks = (nrows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+	J.stride = 1;
 	size_t nthreads = nth > 0 ? (size_t)nth : default_threads();
 	if (nthreads > MAX_THREADS)
 		nthreads = MAX_THREADS;
@@ -294,16 +430,33 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	wn = calloc(d, sizeof(double));
 	if (!J.chunk_f || !J.chunk_g || !J.chunk_h || !g || !H || !delta || !wn)
 		goto nomem;
+	N.ncols = ncols;
+	N.C = C;
+	N.nthreads = nthreads;
+	N.p = p;
+	N.g = g;
+	N.H = H;
+	N.delta = delta;
+	N.wn = wn;
 
-	/* feature standard deviations (for importance) */
+	/* feature standard deviations (for importance): two row-major passes */
+	for (size_t j = 0; j < ncols; j++)
+		delta[j] = 0;
+	for (size_t i = 0; i < nrows; i++)
+		for (size_t j = 0; j < ncols; j++)
+			delta[j] += X[i * ncols + j];
 	for (size_t j = 0; j < ncols; j++) {
-		double mean = 0, m2 = 0;
-		for (size_t i = 0; i < nrows; i++) {
-			double v = X[i * ncols + j], dlt = v - mean;
-			mean += dlt / (double)(i + 1);
-			m2 += dlt * (v - mean);
+		delta[j] /= (double)nrows;
+		lr->sd[j] = 0;
+	}
+	for (size_t i = 0; i < nrows; i++)
+		for (size_t j = 0; j < ncols; j++) {
+			double dv = X[i * ncols + j] - delta[j];
+			lr->sd[j] += dv * dv;
 		}
-		lr->sd[j] = sqrt(m2 / (double)nrows);
+	for (size_t j = 0; j < ncols; j++) {
+		lr->sd[j] = sqrt(lr->sd[j] / (double)nrows);
+		delta[j] = 0;
 	}
 
 	/* start: w = 0, intercept = log-odds of the weighted positive rate */
@@ -311,108 +464,52 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	double wpos = J.s1 * (double)npos, wneg = J.s0 * (double)(nrows - npos);
 	w[ncols] = log(wpos / wneg);
 
+	/*
+	 * Warm start on a subsample (every 8th chunk, losses scaled up to the
+	 * whole) when there are many rows; then Newton on all rows from there,
+	 * which usually needs 2 or 3 steps. The result is the full-data optimum
+	 * either way; only the time changes.
+	 */
+	size_t iters = 0;
 	bool converged = false;
-	size_t iter = 0;
-	for (; iter < (size_t)max_iter; iter++) {
-		if (!ch_progress(p, "logreg", iter, (uint64_t)max_iter)) {
-			st = ch_fail(CHURN_E_STATE, "logreg: cancelled");
+	size_t nchunks_all = J.nchunks;
+	if (nchunks_all >= 64) {
+		size_t stride = 8;
+		J.stride = stride;
+		J.nchunks = (nchunks_all + stride - 1) / stride;
+		size_t sub_rows = 0;
+		for (size_t k = 0; k < J.nchunks; k++) {
+			size_t r0 = k * stride * CHUNK_ROWS;
+			sub_rows += (r0 + CHUNK_ROWS < nrows ? CHUNK_ROWS : nrows - r0);
+		}
+		double scale = (double)nrows / (double)sub_rows;
+		J.s0 *= scale;
+		J.s1 *= scale;
+		bool conv1 = false;
+		size_t it1 = 0;
+		st = newton(&J, &N, w, 1e-6, (size_t)max_iter, &it1, &conv1);
+		iters += it1;
+		J.s0 /= scale;
+		J.s1 /= scale;
+		J.stride = 1;
+		J.nchunks = nchunks_all;
+		if (st)
 			goto out;
-		}
-		J.w = w;
-		J.want_hess = true;
-		J.nthreads = nthreads;
-		if (run_pass(&J))
-			goto nomem;
-		double f = reduce(&J, g, H) + penalty(w, ncols, C);
-		for (size_t j = 0; j < ncols; j++) {
-			g[j] += w[j] / C;
-			H[j * d + j] += 1.0 / C;
-		}
-		if (!isfinite(f)) {
-			st = ch_fail(CHURN_E_NUMERIC, "logreg: the objective is not finite at iteration %zu", iter);
-			goto out;
-		}
-		/* Solve H delta = g by Cholesky; on failure add a small ridge and retry. */
-		int gs = GSL_EDOM;
-		double ridge = 0;
-		for (int attempt = 0; attempt < 6 && gs; attempt++) {
-			gsl_matrix_view Hv = gsl_matrix_view_array(H, d, d);
-			gsl_vector_view gv = gsl_vector_view_array(g, d);
-			gsl_vector_view dv = gsl_vector_view_array(delta, d);
-			if (attempt > 0) {
-				/* H was overwritten by the failed factorization: rebuild it */
-				reduce(&J, g, H);
-				double tr = 0;
-				for (size_t j = 0; j < d; j++)
-					tr += H[j * d + j];
-				ridge = (ridge == 0 ? 1e-10 : ridge * 100) * (tr / (double)d + 1);
-				for (size_t j = 0; j < ncols; j++) {
-					g[j] += w[j] / C;
-					H[j * d + j] += 1.0 / C;
-				}
-				for (size_t j = 0; j < d; j++)
-					H[j * d + j] += ridge;
-			}
-			gs = gsl_linalg_cholesky_decomp1(&Hv.matrix);
-			if (!gs)
-				gs = gsl_linalg_cholesky_solve(&Hv.matrix, &gv.vector, &dv.vector);
-		}
-		if (gs) {
-			st = ch_fail(CHURN_E_NUMERIC, "logreg: the Hessian is not positive definite at iteration %zu (%s)", iter,
-			             gsl_strerror(gs));
-			goto out;
-		}
-		double dec = 0;   /* Newton decrement squared: g . H^-1 g */
-		for (size_t j = 0; j < d; j++)
-			dec += g[j] * delta[j];
-		if (!isfinite(dec)) {
-			st = ch_fail(CHURN_E_NUMERIC, "logreg: non-finite Newton step at iteration %zu", iter);
-			goto out;
-		}
-		ch_log(p, CHURN_LOG_DEBUG, "logreg: iteration %zu objective %.10g decrement %.3g", iter, f, dec / 2);
-		if (dec / 2 <= tol * (1 + fabs(f))) {
-			/* Within tolerance: take the full step (quadratic convergence) and stop. */
-			for (size_t j = 0; j < d; j++)
-				w[j] -= delta[j];
-			converged = true;
-			iter++;
-			break;
-		}
-		/* Backtracking line search (Armijo). */
-		double t = 1;
-		bool accepted = false;
-		for (int ls = 0; ls < 40; ls++) {
-			for (size_t j = 0; j < d; j++)
-				wn[j] = w[j] - t * delta[j];
-			J.w = wn;
-			J.want_hess = false;
-			J.nthreads = nthreads;
-			if (run_pass(&J))
-				goto nomem;
-			double fn = reduce(&J, NULL, NULL) + penalty(wn, ncols, C);
-			if (isfinite(fn) && fn <= f - 1e-4 * t * dec) {
-				accepted = true;
-				break;
-			}
-			t *= 0.5;
-		}
-		if (!accepted) {
-			/* No decrease is possible in floating point: we are at the optimum. */
-			converged = true;
-			iter++;
-			break;
-		}
-		memcpy(w, wn, d * sizeof(double));
 	}
+	size_t it2 = 0;
+	st = newton(&J, &N, w, tol, (size_t)max_iter, &it2, &converged);
+	iters += it2;
+	if (st)
+		goto out;
 	for (size_t j = 0; j < d; j++)
 		if (!isfinite(w[j])) {
 			st = ch_fail(CHURN_E_NUMERIC, "logreg: coefficient %zu is not finite", j);
 			goto out;
 		}
 	if (!converged)
-		ch_log(p, CHURN_LOG_WARN, "logreg: did not converge in %zu iterations (logreg.max_iter)", iter);
+		ch_log(p, CHURN_LOG_WARN, "logreg: did not converge in %zu iterations (logreg.max_iter)", iters);
 	ch_progress(p, "logreg", (uint64_t)max_iter, (uint64_t)max_iter);
-	info->iterations = iter;
+	info->iterations = iters;
 	info->converged = converged;
 	*state = lr;
 	lr = NULL;

@@ -25,7 +25,7 @@
  */
 static const struct ch_model_ops *const registry[] = {
 	&ch_logreg_ops,
-	/* &ch_gbm_ops, */
+	&ch_gbm_ops,
 	/* &ch_forest_ops, */
 };
 
@@ -390,11 +390,13 @@ churn_status churn_model_set_threshold(churn_model *m, double threshold)
 
 static churn_status prep_copy(const churn_prep *prep, churn_prep **out)
 {
-	cJSON *o = ch_prep_to_cjson(prep);
-	if (!o)
-		return ch_fail(CHURN_E_NOMEM, "out of memory copying the prep spec");
-	churn_status st = ch_prep_from_cjson(o, out);
-	cJSON_Delete(o);
+	/* Through text: the spec's cJSON form holds raw number items that only a parse turns into numbers. */
+	char *json = NULL;
+	churn_status st = churn_prep_to_json(prep, &json);
+	if (st)
+		return st;
+	st = churn_prep_from_json(json, out);
+	churn_free(json);
 	return st;
 }
 
@@ -737,8 +739,13 @@ churn_status churn_model_from_buffer(const char *buf, size_t n, churn_model **ou
 	if (!o) {
 		size_t off = (end && end >= buf && end <= buf + n) ? (size_t)(end - buf) : 0, line, col;
 		line_col(buf, off, &line, &col);
-		if (off >= n)
-			return ch_fail(CHURN_E_PARSE, "model artifact:%zu:%zu: JSON ends early (truncated file?)", line, col);
+		size_t last = n;
+		while (last > 0 && (buf[last - 1] == ' ' || buf[last - 1] == '\n' || buf[last - 1] == '\r' ||
+		                    buf[last - 1] == '\t' || buf[last - 1] == '\0'))
+			last--;
+		if (off >= n || last == 0 || buf[last - 1] != '}')
+			return ch_fail(CHURN_E_PARSE, "model artifact:%zu:%zu: malformed JSON: the document ends early (truncated file?)",
+			               line, col);
 		return ch_fail(CHURN_E_PARSE, "model artifact:%zu:%zu: malformed JSON", line, col);
 	}
 	size_t off = end ? (size_t)(end - buf) : n;
