@@ -1,0 +1,145 @@
+/*
+ * Shared internals of the tree models (gbm.c, forest.c): feature binning,
+ * the stored tree (node arrays in original feature units), prediction,
+ * contributions (TreeSHAP and Saabas), JSON I/O with validation, a seeded
+ * RNG, a small thread helper and an exact ROC AUC.
+ */
+#ifndef CH_TREE_PRIVATE_H
+#define CH_TREE_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "churn/common.h"
+
+/* ---- RNG: splitmix64 (seeding) + xoshiro256** (streams) ---- */
+typedef struct ch_rng {
+	uint64_t s[4];
+} ch_rng;
+
+/* Seed a stream from (seed, stream): independent streams per tree/iteration. */
+void ch_rng_seed(ch_rng *r, uint64_t seed, uint64_t stream);
+uint64_t ch_rng_next(ch_rng *r);
+/* Uniform integer in [0, n), n > 0 (unbiased). */
+uint64_t ch_rng_below(ch_rng *r, uint64_t n);
+/* Uniform double in [0, 1). */
+double ch_rng_unit(ch_rng *r);
+
+/* ---- threads ---- */
+/* Number of online cores (>= 1). */
+size_t ch_ncores(void);
+/*
+ * Run fn(ctx, t) for t in [0, nthreads) on nthreads threads (t = 0 on the
+ * calling thread) and wait for all. Falls back to running the remaining
+ * indices on the caller when a thread cannot be created: results must not
+ * depend on which thread runs which index.
+ */
+void ch_parallel(size_t nthreads, void (*fn)(void *ctx, size_t t), void *ctx);
+
+/* ---- binning ---- */
+#define CH_MAX_BINS 255
+
+typedef struct ch_bins {
+	size_t nfeat;
+	uint16_t *nbins;  /* per feature, 1..CH_MAX_BINS */
+	double *cuts;     /* nfeat x (CH_MAX_BINS - 1): bin b holds cuts[b-1] < x <= cuts[b] */
+} ch_bins;
+
+/*
+ * Quantile bins from a seeded sample of at most sample_max rows of the
+ * row-major x (nrows x nfeat). Features with at most max_bins distinct
+ * values get one bin per value (cuts at midpoints). NaN/Inf fail with
+ * CHURN_E_NUMERIC (checked over all rows, not only the sample).
+ */
+churn_status ch_bins_fit(ch_bins *b, const double *x, size_t nrows, size_t nfeat, size_t max_bins,
+                         size_t sample_max, uint64_t seed, size_t nthreads);
+void ch_bins_free(ch_bins *b);
+static inline const double *ch_bins_cuts(const ch_bins *b, size_t f)
+{
+	return b->cuts + f * (CH_MAX_BINS - 1);
+}
+/* Bin of value v for feature f: the number of cuts below v. */
+uint8_t ch_bins_bin(const ch_bins *b, size_t f, double v);
+/*
+ * Bin rows rows[0..n) of row-major x (all rows in order when rows is NULL)
+ * into out (row-major n x nfeat uint8).
+ */
+void ch_bins_apply(const ch_bins *b, const double *x, const uint32_t *rows, size_t n, uint8_t *out,
+                   size_t nthreads);
+
+/* ---- trees ---- */
+/* Deepest tree grown or loaded (bounds recursion and TreeSHAP scratch). */
+#define CH_TREE_MAX_DEPTH 128
+
+typedef struct ch_node {
+	double threshold;  /* go left when x[feature] <= threshold */
+	double value;      /* leaf output; internal: cover-weighted mean of children */
+	double cover;      /* hessian sum (gbm) or weighted sample count (forest) */
+	double gain;       /* split gain / impurity decrease; 0 for leaves */
+	int32_t feature;   /* -1 for a leaf */
+	int32_t left, right;
+} ch_node;
+
+typedef struct ch_tree {
+	ch_node *nodes;
+	size_t n, cap;
+	size_t depth;      /* longest root-to-leaf edge count */
+} ch_tree;
+
+/* Append a leaf; returns its index or -1 on OOM. */
+int32_t ch_tree_add(ch_tree *t);
+void ch_tree_free(ch_tree *t);
+/*
+ * Recompute internal values/covers bottom-up from leaves (cover = sum of
+ * children covers, value = cover-weighted mean) and the depth. Requires a
+ * valid tree (children after parents).
+ */
+void ch_tree_finalize(ch_tree *t);
+
+static inline double ch_tree_predict(const ch_tree *t, const double *x)
+{
+	const ch_node *nd = t->nodes;
+	while (nd->feature >= 0) {
+		int32_t l = nd->left, r = nd->right;
+		int32_t right = !(x[nd->feature] <= nd->threshold);
+		nd = t->nodes + (l + right * (r - l)); /* branch-free: the direction is data-dependent */
+	}
+	return nd->value;
+}
+
+/* Scratch size (in ch_shap_elem units) needed by ch_tree_shap for a tree of depth d. */
+typedef struct ch_shap_elem {
+	double zero_fraction, one_fraction, pweight;
+	int32_t feature;
+} ch_shap_elem;
+size_t ch_tree_shap_scratch(size_t depth);
+/*
+ * Exact TreeSHAP (Lundberg et al. 2018, Algorithm 2): adds phi[j] for each
+ * feature j; sum(phi) = predict(x) - nodes[0].value. scratch holds
+ * ch_tree_shap_scratch(t->depth) elements.
+ */
+void ch_tree_shap(const ch_tree *t, const double *x, double *phi, ch_shap_elem *scratch);
+/* Saabas path attribution: adds value changes along x's path to phi. */
+void ch_tree_saabas(const ch_tree *t, const double *x, double *phi);
+
+/*
+ * JSON: {"feature":[...],"threshold":[...],"left":[...],"right":[...],
+ * "value":[...],"cover":[...],"gain":[...]} (parallel arrays; leaves have
+ * feature -1, left/right -1 and threshold 0).
+ */
+cJSON *ch_tree_to_cjson(const ch_tree *t);
+/*
+ * Parse and validate (every child index after its parent and in range, each
+ * node referenced once, feature < nfeat, finite numbers): CHURN_E_FORMAT with
+ * detail prefixed by where ("trees[3]") otherwise.
+ */
+churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where, ch_tree *out);
+
+/* ---- metrics ---- */
+/* Exact ROC AUC with ties (0.5 when one class is absent). NOMEM on allocation failure. */
+churn_status ch_roc_auc(const double *score, const uint8_t *y, size_t n, double *out);
+
+#endif

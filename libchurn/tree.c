@@ -1,0 +1,736 @@
+/* Shared tree-model internals: RNG, threads, binning, trees, TreeSHAP, JSON, AUC. */
+#include "tree-private.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core-private.h"
+#include "model-private.h"
+
+/* ---------------------------------------------------------------- RNG */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void ch_rng_seed(ch_rng *r, uint64_t seed, uint64_t stream)
+{
+	uint64_t x = seed;
+	uint64_t mix = splitmix64(&x) ^ (stream * 0xd1b54a32d192ed03ULL);
+	x = mix;
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t ch_rng_next(ch_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t res = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return res;
+}
+
+uint64_t ch_rng_below(ch_rng *r, uint64_t n)
+{
+	uint64_t lim = UINT64_MAX - UINT64_MAX % n;
+	uint64_t v;
+	do
+		v = ch_rng_next(r);
+	while (v >= lim);
+	return v % n;
+}
+
+double ch_rng_unit(ch_rng *r) { return (double)(ch_rng_next(r) >> 11) * 0x1.0p-53; }
+
+/* ---------------------------------------------------------------- threads */
+
+size_t ch_ncores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (size_t)n : 1;
+}
+
+struct par_arg {
+	void (*fn)(void *, size_t);
+	void *ctx;
+	size_t t;
+};
+
+static void *par_main(void *p)
+{
+	struct par_arg *a = p;
+	a->fn(a->ctx, a->t);
+	return NULL;
+}
+
+void ch_parallel(size_t nthreads, void (*fn)(void *ctx, size_t t), void *ctx)
+{
+	if (nthreads <= 1) {
+		fn(ctx, 0);
+		return;
+	}
+	enum { MAXT = 256 };
+	if (nthreads > MAXT)
+		nthreads = MAXT;
+	pthread_t th[MAXT];
+	struct par_arg args[MAXT];
+	bool started[MAXT] = {false};
+	for (size_t t = 1; t < nthreads; t++) {
+		args[t] = (struct par_arg){fn, ctx, t};
+		started[t] = pthread_create(&th[t], NULL, par_main, &args[t]) == 0;
+	}
+	fn(ctx, 0);
+	for (size_t t = 1; t < nthreads; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			fn(ctx, t);
+	}
+}
+
+/* ---------------------------------------------------------------- sorting */
+
+static void sort_doubles(double *a, size_t n)
+{
+	while (n > 16) {
+		/* median of three, 3-way partition (many ties in binned data) */
+		double x = a[0], y = a[n / 2], z = a[n - 1];
+		double p = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+		size_t lt = 0, i = 0, gt = n;
+		while (i < gt) {
+			if (a[i] < p) {
+				double t = a[lt]; a[lt] = a[i]; a[i] = t;
+				lt++, i++;
+			} else if (a[i] > p) {
+				gt--;
+				double t = a[gt]; a[gt] = a[i]; a[i] = t;
+			} else {
+				i++;
+			}
+		}
+		/* recurse on the smaller side */
+		if (lt < n - gt) {
+			sort_doubles(a, lt);
+			a += gt;
+			n -= gt;
+		} else {
+			sort_doubles(a + gt, n - gt);
+			n = lt;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		double v = a[i];
+		size_t j = i;
+		while (j > 0 && a[j - 1] > v) {
+			a[j] = a[j - 1];
+			j--;
+		}
+		a[j] = v;
+	}
+}
+
+/* ---------------------------------------------------------------- binning */
+
+void ch_bins_free(ch_bins *b)
+{
+	if (!b)
+		return;
+	free(b->nbins);
+	free(b->cuts);
+	memset(b, 0, sizeof(*b));
+}
+
+static double midpoint(double a, double b)
+{
+	double m = a + (b - a) / 2;
+	if (!(m >= a && m < b))
+		m = a;
+	return m;
+}
+
+struct binfit_ctx {
+	ch_bins *b;
+	const double *x;
+	size_t nrows, nfeat, max_bins, nthreads;
+	const uint32_t *sample; /* NULL: all rows */
+	size_t m;
+	bool nomem;
+};
+
+static uint64_t dbits(double v)
+{
+	if (v == 0)
+		v = 0; /* -0.0 and 0.0 are one value */
+	uint64_t u;
+	memcpy(&u, &v, sizeof u);
+	return u;
+}
+
+static void binfit_feature(struct binfit_ctx *c, size_t f, double *vals, double *distinct)
+{
+	const size_t HS = 1024; /* hash slots (> 2 * max distinct tracked) */
+	uint64_t keys[1024];
+	bool used[1024];
+	memset(used, 0, sizeof used);
+	size_t nd = 0;
+	bool many = false;
+	for (size_t k = 0; k < c->m; k++) {
+		size_t i = c->sample ? c->sample[k] : k;
+		double v = c->x[i * c->nfeat + f];
+		vals[k] = v;
+		if (many)
+			continue;
+		uint64_t u = dbits(v);
+		size_t h = (size_t)((u * 0x9e3779b97f4a7c15ULL) >> 54) & (HS - 1);
+		while (used[h] && keys[h] != u)
+			h = (h + 1) & (HS - 1);
+		if (!used[h]) {
+			if (nd == c->max_bins) {
+				many = true;
+				continue;
+			}
+			used[h] = true;
+			keys[h] = u;
+			distinct[nd++] = v == 0 ? 0.0 : v;
+		}
+	}
+	double *cuts = c->b->cuts + f * (CH_MAX_BINS - 1);
+	size_t nc = 0;
+	if (!many) {
+		sort_doubles(distinct, nd);
+		for (size_t k = 0; k + 1 < nd; k++)
+			cuts[nc++] = midpoint(distinct[k], distinct[k + 1]);
+	} else {
+		sort_doubles(vals, c->m);
+		size_t m = c->m, cum = 0, i = 0;
+		size_t nb = c->max_bins;
+		size_t next = 1; /* next bin boundary: cut once cum >= next * m / nb */
+		while (i < m && nc + 1 < nb) {
+			size_t j = i;
+			while (j < m && vals[j] == vals[i])
+				j++;
+			cum = j;
+			if (j >= m)
+				break;
+			if ((double)cum >= (double)next * (double)m / (double)nb) {
+				cuts[nc++] = midpoint(vals[i], vals[j]);
+				next = (size_t)((double)cum * (double)nb / (double)m) + 1;
+			}
+			i = j;
+		}
+	}
+	c->b->nbins[f] = (uint16_t)(nc + 1);
+}
+
+static void binfit_worker(void *p, size_t t)
+{
+	struct binfit_ctx *c = p;
+	double *vals = malloc((c->m ? c->m : 1) * sizeof(double));
+	double *distinct = malloc((CH_MAX_BINS + 1) * sizeof(double));
+	if (!vals || !distinct) {
+		c->nomem = true; /* benign race: every writer stores true */
+		free(vals);
+		free(distinct);
+		return;
+	}
+	for (size_t f = t; f < c->nfeat; f += c->nthreads)
+		binfit_feature(c, f, vals, distinct);
+	free(vals);
+	free(distinct);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+churn_status ch_bins_fit(ch_bins *b, const double *x, size_t nrows, size_t nfeat, size_t max_bins,
+                         size_t sample_max, uint64_t seed, size_t nthreads)
+{
+	memset(b, 0, sizeof(*b));
+	if (max_bins < 2 || max_bins > CH_MAX_BINS)
+		return ch_fail(CHURN_E_INVALID_ARG, "max_bins %zu is outside [2, %d]", max_bins, CH_MAX_BINS);
+	for (size_t i = 0; i < nrows; i++)
+		for (size_t f = 0; f < nfeat; f++)
+			if (!isfinite(x[i * nfeat + f]))
+				return ch_fail(CHURN_E_NUMERIC, "row %zu, feature %zu: value is not finite", i, f);
+	b->nfeat = nfeat;
+	b->nbins = calloc(nfeat ? nfeat : 1, sizeof(uint16_t));
+	b->cuts = calloc((nfeat ? nfeat : 1) * (CH_MAX_BINS - 1), sizeof(double));
+	uint32_t *sample = NULL;
+	if (!b->nbins || !b->cuts)
+		goto nomem;
+	size_t m = nrows;
+	if (sample_max && nrows > sample_max) {
+		sample = malloc(nrows * sizeof(uint32_t));
+		if (!sample)
+			goto nomem;
+		for (size_t i = 0; i < nrows; i++)
+			sample[i] = (uint32_t)i;
+		ch_rng r;
+		ch_rng_seed(&r, seed, 0xb1);
+		for (size_t i = 0; i < sample_max; i++) {
+			size_t j = i + (size_t)ch_rng_below(&r, nrows - i);
+			uint32_t t = sample[i];
+			sample[i] = sample[j];
+			sample[j] = t;
+		}
+		m = sample_max;
+		qsort(sample, m, sizeof(uint32_t), cmp_u32);
+	}
+	if (nthreads > nfeat)
+		nthreads = nfeat ? nfeat : 1;
+	struct binfit_ctx c = {b, x, nrows, nfeat, max_bins, nthreads ? nthreads : 1, sample, m, false};
+	ch_parallel(c.nthreads, binfit_worker, &c);
+	free(sample);
+	if (c.nomem) {
+		ch_bins_free(b);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	return CHURN_OK;
+nomem:
+	free(sample);
+	ch_bins_free(b);
+	return ch_fail(CHURN_E_NOMEM, "out of memory");
+}
+
+uint8_t ch_bins_bin(const ch_bins *b, size_t f, double v)
+{
+	const double *c = ch_bins_cuts(b, f);
+	size_t n = (size_t)b->nbins[f] - 1; /* number of cuts */
+	/* count of cuts < v (cuts are sorted ascending) */
+	size_t lo = 0;
+	while (n > 0) {
+		size_t half = n / 2;
+		if (c[lo + half] < v) {
+			lo += half + 1;
+			n -= half + 1;
+		} else {
+			n = half;
+		}
+	}
+	return (uint8_t)lo;
+}
+
+struct binapply_ctx {
+	const ch_bins *b;
+	const double *x;
+	const uint32_t *rows;
+	size_t n, nthreads;
+	uint8_t *out;
+};
+
+static void binapply_worker(void *p, size_t t)
+{
+	struct binapply_ctx *c = p;
+	size_t nf = c->b->nfeat;
+	size_t lo = c->n * t / c->nthreads, hi = c->n * (t + 1) / c->nthreads;
+	for (size_t k = lo; k < hi; k++) {
+		size_t i = c->rows ? c->rows[k] : k;
+		const double *row = c->x + i * nf;
+		uint8_t *o = c->out + k * nf;
+		for (size_t f = 0; f < nf; f++) {
+			uint16_t nb = c->b->nbins[f];
+			if (nb <= 1)
+				o[f] = 0;
+			else if (nb == 2)
+				o[f] = row[f] > ch_bins_cuts(c->b, f)[0];
+			else
+				o[f] = ch_bins_bin(c->b, f, row[f]);
+		}
+	}
+}
+
+void ch_bins_apply(const ch_bins *b, const double *x, const uint32_t *rows, size_t n, uint8_t *out,
+                   size_t nthreads)
+{
+	if (nthreads < 1 || n < 4096)
+		nthreads = 1;
+	struct binapply_ctx c = {b, x, rows, n, nthreads, out};
+	ch_parallel(nthreads, binapply_worker, &c);
+}
+
+/* ---------------------------------------------------------------- trees */
+
+int32_t ch_tree_add(ch_tree *t)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		if (cap > INT32_MAX)
+			return -1;
+		ch_node *nn = realloc(t->nodes, cap * sizeof(ch_node));
+		if (!nn)
+			return -1;
+		t->nodes = nn;
+		t->cap = cap;
+	}
+	t->nodes[t->n] = (ch_node){0, 0, 0, 0, -1, -1, -1};
+	return (int32_t)t->n++;
+}
+
+void ch_tree_free(ch_tree *t)
+{
+	if (!t)
+		return;
+	free(t->nodes);
+	memset(t, 0, sizeof(*t));
+}
+
+static void tree_depth(ch_tree *t)
+{
+	/* children come after parents: one forward pass; depth kept in a temp array */
+	size_t *d = calloc(t->n ? t->n : 1, sizeof(size_t));
+	size_t maxd = 0;
+	if (!d) {
+		/* fall back to a safe bound */
+		t->depth = t->n;
+		return;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		const ch_node *nd = &t->nodes[i];
+		if (d[i] > maxd)
+			maxd = d[i];
+		if (nd->feature >= 0) {
+			d[nd->left] = d[i] + 1;
+			d[nd->right] = d[i] + 1;
+		}
+	}
+	free(d);
+	t->depth = maxd;
+}
+
+void ch_tree_finalize(ch_tree *t)
+{
+	for (size_t k = t->n; k-- > 0;) {
+		ch_node *nd = &t->nodes[k];
+		if (nd->feature < 0)
+			continue;
+		const ch_node *l = &t->nodes[nd->left], *r = &t->nodes[nd->right];
+		nd->cover = l->cover + r->cover;
+		nd->value = nd->cover > 0 ? (l->cover * l->value + r->cover * r->value) / nd->cover
+		                          : (l->value + r->value) / 2;
+	}
+	tree_depth(t);
+}
+
+/* ---- TreeSHAP ---- */
+
+size_t ch_tree_shap_scratch(size_t depth)
+{
+	size_t d = depth + 2;
+	return d * (d + 1) / 2 + 1;
+}
+
+static void shap_extend(ch_shap_elem *p, size_t ud, double zf, double of, int32_t feat)
+{
+	p[ud].feature = feat;
+	p[ud].zero_fraction = zf;
+	p[ud].one_fraction = of;
+	p[ud].pweight = ud == 0 ? 1.0 : 0.0;
+	for (size_t i = ud; i-- > 0;) {
+		p[i + 1].pweight += of * p[i].pweight * (double)(i + 1) / (double)(ud + 1);
+		p[i].pweight = zf * p[i].pweight * (double)(ud - i) / (double)(ud + 1);
+	}
+}
+
+static void shap_unwind(ch_shap_elem *p, size_t ud, size_t pi)
+{
+	double of = p[pi].one_fraction, zf = p[pi].zero_fraction;
+	double next = p[ud].pweight;
+	for (size_t i = ud; i-- > 0;) {
+		if (of != 0) {
+			double tmp = p[i].pweight;
+			p[i].pweight = next * (double)(ud + 1) / ((double)(i + 1) * of);
+			next = tmp - p[i].pweight * zf * (double)(ud - i) / (double)(ud + 1);
+		} else {
+			p[i].pweight = p[i].pweight * (double)(ud + 1) / (zf * (double)(ud - i));
+		}
+	}
+	for (size_t i = pi; i < ud; i++) {
+		p[i].feature = p[i + 1].feature;
+		p[i].zero_fraction = p[i + 1].zero_fraction;
+		p[i].one_fraction = p[i + 1].one_fraction;
+	}
+}
+
+static double shap_unwound_sum(const ch_shap_elem *p, size_t ud, size_t pi)
+{
+	double of = p[pi].one_fraction, zf = p[pi].zero_fraction;
+	double next = p[ud].pweight, total = 0;
+	for (size_t i = ud; i-- > 0;) {
+		if (of != 0) {
+			double tmp = next * (double)(ud + 1) / ((double)(i + 1) * of);
+			total += tmp;
+			next = p[i].pweight - tmp * zf * ((double)(ud - i) / (double)(ud + 1));
+		} else {
+			total += (p[i].pweight / zf) / ((double)(ud - i) / (double)(ud + 1));
+		}
+	}
+	return total;
+}
+
+static void shap_rec(const ch_tree *t, const double *x, double *phi, size_t node, size_t ud,
+                     ch_shap_elem *parent, double pzf, double pof, int32_t pfeat)
+{
+	ch_shap_elem *p = parent + ud;
+	if (ud)
+		memcpy(p, parent, ud * sizeof(*p));
+	shap_extend(p, ud, pzf, pof, pfeat);
+	const ch_node *nd = &t->nodes[node];
+	if (nd->feature < 0) {
+		for (size_t i = 1; i <= ud; i++) {
+			double w = shap_unwound_sum(p, ud, i);
+			phi[p[i].feature] += w * (p[i].one_fraction - p[i].zero_fraction) * nd->value;
+		}
+		return;
+	}
+	size_t hot = (size_t)(x[nd->feature] <= nd->threshold ? nd->left : nd->right);
+	size_t cold = (size_t)(hot == (size_t)nd->left ? nd->right : nd->left);
+	double w = nd->cover;
+	double hzf = t->nodes[hot].cover / w, czf = t->nodes[cold].cover / w;
+	double izf = 1, iof = 1;
+	size_t pi = 0;
+	for (; pi <= ud; pi++)
+		if (p[pi].feature == nd->feature)
+			break;
+	if (pi != ud + 1) {
+		izf = p[pi].zero_fraction;
+		iof = p[pi].one_fraction;
+		shap_unwind(p, ud, pi);
+		ud -= 1;
+	}
+	shap_rec(t, x, phi, hot, ud + 1, p, hzf * izf, iof, nd->feature);
+	shap_rec(t, x, phi, cold, ud + 1, p, czf * izf, 0, nd->feature);
+}
+
+void ch_tree_shap(const ch_tree *t, const double *x, double *phi, ch_shap_elem *scratch)
+{
+	if (t->n == 0)
+		return;
+	if (t->nodes[0].feature < 0)
+		return; /* a single leaf contributes only to the bias */
+	shap_rec(t, x, phi, 0, 0, scratch, 1, 1, -1);
+}
+
+void ch_tree_saabas(const ch_tree *t, const double *x, double *phi)
+{
+	const ch_node *nd = t->nodes;
+	while (nd->feature >= 0) {
+		const ch_node *next = t->nodes + (x[nd->feature] <= nd->threshold ? nd->left : nd->right);
+		phi[nd->feature] += next->value - nd->value;
+		nd = next;
+	}
+}
+
+/* ---- JSON ---- */
+
+cJSON *ch_tree_to_cjson(const ch_tree *t)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	static const char *const dkeys[] = {"threshold", "value", "cover", "gain"};
+	static const char *const ikeys[] = {"feature", "left", "right"};
+	cJSON *da[4], *ia[3];
+	for (int k = 0; k < 3; k++)
+		if (!(ia[k] = cJSON_AddArrayToObject(o, ikeys[k])))
+			goto fail;
+	for (int k = 0; k < 4; k++)
+		if (!(da[k] = cJSON_AddArrayToObject(o, dkeys[k])))
+			goto fail;
+	for (size_t i = 0; i < t->n; i++) {
+		const ch_node *nd = &t->nodes[i];
+		int32_t iv[3] = {nd->feature, nd->feature >= 0 ? nd->left : -1, nd->feature >= 0 ? nd->right : -1};
+		double dv[4] = {nd->feature >= 0 ? nd->threshold : 0, nd->value, nd->cover, nd->gain};
+		for (int k = 0; k < 3; k++) {
+			cJSON *it = cJSON_CreateNumber(iv[k]);
+			if (!it || !cJSON_AddItemToArray(ia[k], it)) {
+				cJSON_Delete(it);
+				goto fail;
+			}
+		}
+		for (int k = 0; k < 4; k++) {
+			cJSON *it = ch_json_number(dv[k]);
+			if (!it || !cJSON_AddItemToArray(da[k], it)) {
+				cJSON_Delete(it);
+				goto fail;
+			}
+		}
+	}
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+static const cJSON *get_array(const cJSON *j, const char *key, const char *where, int *n, churn_status *st)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, key);
+	if (!cJSON_IsArray(a)) {
+		*st = ch_fail(CHURN_E_FORMAT, "%s: \"%s\" is missing or not an array", where, key);
+		return NULL;
+	}
+	int k = cJSON_GetArraySize(a);
+	if (*n >= 0 && k != *n) {
+		*st = ch_fail(CHURN_E_FORMAT, "%s: \"%s\" has %d entries, expected %d", where, key, k, *n);
+		return NULL;
+	}
+	*n = k;
+	return a;
+}
+
+churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where, ch_tree *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!where)
+		where = "tree";
+	if (!cJSON_IsObject(j))
+		return ch_fail(CHURN_E_FORMAT, "%s: not an object", where);
+	static const char *const keys[] = {"feature", "left", "right", "threshold", "value", "cover", "gain"};
+	const cJSON *arr[7];
+	int n = -1;
+	churn_status st = CHURN_OK;
+	for (int k = 0; k < 7; k++)
+		if (!(arr[k] = get_array(j, keys[k], where, &n, &st)))
+			return st;
+	if (n < 1 || n > (1 << 24))
+		return ch_fail(CHURN_E_FORMAT, "%s: %d nodes (expected 1 to %d)", where, n, 1 << 24);
+	ch_tree t = {0};
+	uint8_t *seen = calloc((size_t)n, 1);
+	t.nodes = calloc((size_t)n, sizeof(ch_node));
+	if (!seen || !t.nodes) {
+		free(seen);
+		free(t.nodes);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	t.n = t.cap = (size_t)n;
+	const cJSON *it[7];
+	for (int k = 0; k < 7; k++)
+		it[k] = arr[k]->child;
+	for (int i = 0; i < n; i++) {
+		double v[7];
+		for (int k = 0; k < 7; k++) {
+			if (!cJSON_IsNumber(it[k]) || !isfinite(it[k]->valuedouble)) {
+				st = ch_fail(CHURN_E_FORMAT, "%s: %s[%d] is not a finite number", where, keys[k], i);
+				goto fail;
+			}
+			v[k] = it[k]->valuedouble;
+			it[k] = it[k]->next;
+		}
+		ch_node *nd = &t.nodes[i];
+		if (v[0] != floor(v[0]) || v[0] < -1 || v[0] >= (double)nfeat) {
+			st = ch_fail(CHURN_E_FORMAT, "%s: feature[%d] = %.17g is not -1 or a feature index below %zu",
+			             where, i, v[0], nfeat);
+			goto fail;
+		}
+		nd->feature = (int32_t)v[0];
+		nd->threshold = v[3];
+		nd->value = v[4];
+		nd->cover = v[5];
+		nd->gain = v[6];
+		nd->left = nd->right = -1;
+		if (!(v[5] > 0)) {
+			st = ch_fail(CHURN_E_FORMAT, "%s: cover[%d] must be positive", where, i);
+			goto fail;
+		}
+		if (nd->feature >= 0) {
+			for (int k = 1; k <= 2; k++) {
+				if (v[k] != floor(v[k]) || v[k] <= i || v[k] >= n) {
+					st = ch_fail(CHURN_E_FORMAT, "%s: %s[%d] = %.17g is not a node after %d",
+					             where, keys[k], i, v[k], i);
+					goto fail;
+				}
+				size_t c = (size_t)v[k];
+				if (seen[c]) {
+					st = ch_fail(CHURN_E_FORMAT, "%s: node %zu has two parents", where, c);
+					goto fail;
+				}
+				seen[c] = 1;
+			}
+			nd->left = (int32_t)v[1];
+			nd->right = (int32_t)v[2];
+		}
+	}
+	for (int i = 1; i < n; i++)
+		if (!seen[i]) {
+			st = ch_fail(CHURN_E_FORMAT, "%s: node %d is unreachable", where, i);
+			goto fail;
+		}
+	free(seen);
+	tree_depth(&t);
+	if (t.depth > CH_TREE_MAX_DEPTH) {
+		ch_tree_free(&t);
+		return ch_fail(CHURN_E_FORMAT, "%s: depth %zu exceeds %d", where, t.depth, CH_TREE_MAX_DEPTH);
+	}
+	*out = t;
+	return CHURN_OK;
+fail:
+	free(seen);
+	ch_tree_free(&t);
+	return st;
+}
+
+/* ---------------------------------------------------------------- AUC */
+
+struct sy {
+	double s;
+	uint8_t y;
+};
+
+static int cmp_sy(const void *a, const void *b)
+{
+	double x = ((const struct sy *)a)->s, y = ((const struct sy *)b)->s;
+	return (x > y) - (x < y);
+}
+
+churn_status ch_roc_auc(const double *score, const uint8_t *y, size_t n, double *out)
+{
+	struct sy *v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	size_t npos = 0;
+	for (size_t i = 0; i < n; i++) {
+		v[i].s = score[i];
+		v[i].y = y[i] ? 1 : 0;
+		npos += v[i].y;
+	}
+	size_t nneg = n - npos;
+	if (!npos || !nneg) {
+		free(v);
+		*out = 0.5;
+		return CHURN_OK;
+	}
+	qsort(v, n, sizeof(*v), cmp_sy);
+	/* sum of (average) ranks of positives */
+	double rsum = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		size_t p = 0;
+		while (j < n && v[j].s == v[i].s) {
+			p += v[j].y;
+			j++;
+		}
+		double avg = ((double)i + 1 + (double)j) / 2; /* ranks i+1..j */
+		rsum += avg * (double)p;
+		i = j;
+	}
+	free(v);
+	*out = (rsum - (double)npos * ((double)npos + 1) / 2) / ((double)npos * (double)nneg);
+	return CHURN_OK;
+}
