@@ -1520,12 +1520,16 @@ static churn_status draw_km(const churn_eda *e, const char *dir, const ch_fig *f
 		} else {
 			snprintf(med, sizeof med, "not reached");
 		}
-		labels[s] = ch_asprintf("%s (n = %zu, median %s)", c->segment ? c->segment : "All customers", c->n, med);
+		if (s == 0)
+			labels[s] = ch_asprintf("All customers (n = %zu, median %s%s)", c->n, med,
+			                        isfinite(c->median) ? " months" : "");
+		else
+			labels[s] = ch_asprintf("%s: median %s%s", c->segment, med, isfinite(c->median) ? " months" : "");
 		if (!labels[s]) {
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
 			goto out;
 		}
-		ser[s] = (ch_line_series){labels[s], x, y, m, lo, hi, true, false,
+		ser[s] = (ch_line_series){s == 0 ? NULL : labels[s], x, y, m, lo, hi, true, false,
 		                          s == 0 ? CH_COL_BLUE : ch_plot_series_color(s - 1)};
 	}
 	double ymin = 1;
@@ -1539,7 +1543,7 @@ static churn_status draw_km(const churn_eda *e, const char *dir, const ch_fig *f
 	char xl[160], yl[] = "Share of customers retained";
 	snprintf(xl, sizeof xl, "%s (months)", e->tenure_col);
 	ch_line_panel P[2] = {
-		{"All customers", xl, yl, 0, tmax, ymin, 1.01, true, 1, ser, 2},
+		{labels[0], xl, yl, 0, tmax, ymin, 1.01, true, 1, ser, 2},
 		{NULL, xl, yl, 0, tmax, ymin, 1.01, true, ns - 1, ser + 1, 2},
 	};
 	char t2[160];

@@ -292,6 +292,7 @@ static void fmt_tick(char *buf, size_t cap, double v, bool pct)
 typedef struct axis_fmt {
 	bool x_pct, y_pct;
 	bool x_none, y_none; /* no numeric labels */
+	bool y_noticks;      /* no ticks on the y axis (category bars) */
 } axis_fmt;
 
 static void label_fn(PLINT axis, PLFLT value, char *label, PLINT length, PLPointer data)
@@ -346,7 +347,7 @@ static double text_w(const char *s)
 {
 	double w, h;
 	page_mm(&w, &h);
-	return (double)utf8_len(s) * 0.62 * char_mm() / w;
+	return (double)utf8_len(s) * 0.68 * char_mm() / w;
 }
 
 static double char_h(void)
@@ -364,10 +365,13 @@ static void fig_title(const char *title)
 	char b[512];
 	plvpor(0, 1, 0, 1);
 	plwind(0, 1, 0, 1);
-	plschr(0, 1.25);
+	plschr(0, 1.05);
+	double w = text_w(title);
+	if (w > 0.94)
+		plschr(0, 1.05 * 0.94 / w);
 	plcol0(CH_COL_FG);
 	plptex(0.5, 1 - 2.2 * char_h(), 1, 0, 0.5, esc(b, sizeof b, title));
-	plschr(0, 0.95);
+	plschr(0, 0.8);
 }
 
 /* Grid lines then the frame and ticks. xopt/yopt add "n" etc. */
@@ -383,7 +387,7 @@ static void axes(const char *xopt, const char *yopt, double xtick, double ytick,
 	plslabelfunc(label_fn, (PLPointer)af);
 	char xo[32], yo[32];
 	snprintf(xo, sizeof xo, "bcst%s%s", af->x_none ? "" : "no", xopt ? xopt : "");
-	snprintf(yo, sizeof yo, "bcstv%s%s", af->y_none ? "" : "no", yopt ? yopt : "");
+	snprintf(yo, sizeof yo, "bc%s%s%s", af->y_noticks ? "" : "stv", af->y_none ? "" : "no", yopt ? yopt : "");
 	plbox(xo, xtick, 0, yo, ytick, 0);
 	plslabelfunc(NULL, NULL);
 }
@@ -470,12 +474,12 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 	const hbar_ctx *c = vctx;
 	char b[512];
 	fig_title(c->title);
-	plschr(0, 0.95);
+	plschr(0, 0.8);
 	size_t n = c->p[0].n;
 	/* label font: shrink when bars are crowded */
-	double lab_scale = 0.95;
+	double lab_scale = 0.8;
 	if (n > 18)
-		lab_scale = 0.95 * 18.0 / (double)n;
+		lab_scale = 0.8 * 18.0 / (double)n;
 	if (lab_scale < 0.5)
 		lab_scale = 0.5;
 	plschr(0, lab_scale);
@@ -485,7 +489,7 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 		if (w > maxw)
 			maxw = w;
 	}
-	plschr(0, 0.95);
+	plschr(0, 0.8);
 	double left = 0.03 + maxw + 0.015;
 	if (left > 0.5)
 		left = 0.5;
@@ -517,23 +521,23 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 		if (!(vmax > vmin))
 			vmax = vmin + 1;
 		double xmax = vmax * 1.05;
-		plschr(0, 0.85);
+		plschr(0, 0.72);
 		for (size_t i = 0; i < n && P->annot; i++) {
 			double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
 			if (!isfinite(e))
 				continue;
-			double frac = (text_w(P->annot[i]) + 0.012) / (vx1 - vx0);
+			double frac = (text_w(P->annot[i]) * 1.1 + 0.02) / (vx1 - vx0);
 			if (frac > 0.6)
 				frac = 0.6;
 			double need = (e - vmin * frac) / (1 - frac);
 			if (need > xmax)
 				xmax = need;
 		}
-		plschr(0, 0.95);
+		plschr(0, 0.8);
 		double xmin = vmin < 0 ? vmin * 1.05 : 0;
 		plvpor(vx0, vx1, bottom, top);
 		plwind(xmin, xmax, 0, (double)n);
-		axis_fmt af = {.x_pct = P->percent, .y_none = true};
+		axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
 		axes("", "", nice_step(xmax - xmin, 6), 0, &af, true, false);
 		/* bars */
 		double bh = n > 40 ? 0.8 : 0.62;
@@ -567,14 +571,14 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 			pllsty(1);
 			plwidth(1);
 			if (P->ref_label) {
+				plschr(0, 0.68);
+				plmtex("t", 0.9, (P->ref - xmin) / (xmax - xmin), 0.5, esc(b, sizeof b, P->ref_label));
 				plschr(0, 0.8);
-				plmtex("t", 0.5, (P->ref - xmin) / (xmax - xmin), 0.5, esc(b, sizeof b, P->ref_label));
-				plschr(0, 0.95);
 			}
 		}
 		/* annotations */
 		if (P->annot) {
-			plschr(0, 0.85);
+			plschr(0, 0.72);
 			plcol0(CH_COL_GREY);
 			for (size_t i = 0; i < n; i++) {
 				double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
@@ -587,7 +591,7 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 				plptex(e + dx, yc - 0.3 * char_h() / (top - bottom) * (double)n, 1, 0, 0,
 				       esc(b, sizeof b, P->annot[i]));
 			}
-			plschr(0, 0.95);
+			plschr(0, 0.8);
 		}
 		/* labels (first panel) */
 		plcol0(CH_COL_FG);
@@ -596,14 +600,14 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 			for (size_t i = 0; i < n; i++)
 				plmtex("lv", 0.8, ((double)(n - i) - 0.5) / (double)n, 1.0,
 				       esc(b, sizeof b, P->labels[i] ? P->labels[i] : "(missing)"));
-			plschr(0, 0.95);
+			plschr(0, 0.8);
 		}
 		if (P->xlabel)
 			plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, P->xlabel));
 		if (P->title) {
-			plschr(0, 1.05);
+			plschr(0, 0.9);
 			plmtex("t", any_ref ? 2.2 : 1.0, 0.5, 0.5, esc(b, sizeof b, P->title));
-			plschr(0, 0.95);
+			plschr(0, 0.8);
 		}
 	}
 }
@@ -713,7 +717,7 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	page_mm(&pw, &ph);
 	/* label size: fit a cell */
 	double top = 1 - 5.0 * char_h();
-	double lab = 0.85;
+	double lab = 0.72;
 	plschr(0, lab);
 	double avail_h_mm = (top - 0.05) * ph * 0.7;
 	double cell_mm = avail_h_mm / (double)k;
@@ -765,7 +769,7 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	}
 	/* values in cells */
 	if (k <= 16) {
-		plschr(0, k <= 8 ? 0.85 : 0.6);
+		plschr(0, k <= 8 ? 0.75 : 0.55);
 		for (size_t i = 0; i < k; i++)
 			for (size_t j = 0; j < k; j++) {
 				double v = c->m[i * k + j];
@@ -785,7 +789,7 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 		plmtex("bv", 0.5, ((double)i + 0.5) / (double)k, 1.0, esc(b, sizeof b, c->names[i]));
 	}
 	/* colour bar */
-	plschr(0, 0.9);
+	plschr(0, 0.75);
 	double cx0 = vx1 + 0.03, cx1 = cx0 + 0.025;
 	plvpor(cx0, cx1, vy0, vy1);
 	plwind(0, 1, -1, 1);
@@ -841,7 +845,7 @@ static void draw_lines(const void *vctx, const ch_fig *fig)
 	char b[512];
 	fig_title(c->title);
 	double ch = char_h();
-	double left = 0.085, right = 0.975, gap = 0.07;
+	double left = 0.085, right = 0.975, gap = 0.1;
 	double pw = (right - left - gap * (double)(c->np - 1)) / (double)c->np;
 	bool any_title = false;
 	for (size_t k = 0; k < c->np; k++)
@@ -925,13 +929,13 @@ static void draw_lines(const void *vctx, const ch_fig *fig)
 		if (P->ylabel)
 			plmtex("l", 5.0, 0.5, 0.5, esc(b, sizeof b, P->ylabel));
 		if (P->title) {
-			plschr(0, 1.05);
+			plschr(0, 0.9);
 			plmtex("t", 1.0, 0.5, 0.5, esc(b, sizeof b, P->title));
-			plschr(0, 0.95);
+			plschr(0, 0.8);
 		}
-		plschr(0, 0.85);
+		plschr(0, 0.72);
 		legend(nl, it, P->legend);
-		plschr(0, 0.95);
+		plschr(0, 0.8);
 	}
 }
 
@@ -1022,7 +1026,7 @@ static void draw_vbars(const void *vctx, const ch_fig *fig)
 		plmtex("b", 1.3, ((double)i + 0.5) / (double)c->ncat, 0.5, esc(b, sizeof b, c->cats[i]));
 	plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, c->xlabel ? c->xlabel : ""));
 	plmtex("l", 4.8, 0.5, 0.5, esc(b, sizeof b, c->ylabel ? c->ylabel : ""));
-	plschr(0, 0.85);
+	plschr(0, 0.72);
 	legend(nl, it, 1);
 }
 
@@ -1074,16 +1078,16 @@ static void draw_confusion(const void *vctx, const ch_fig *fig)
 			fmt_fixed(num, sizeof num, cells[i][j], 0);
 			fmt_fixed(pct, sizeof pct, total > 0 ? 100 * cells[i][j] / total : 0, 1);
 			plcol0(t > 0.55 ? COL_WHITE : CH_COL_FG);
-			plschr(0, 1.6);
+			plschr(0, 1.4);
 			plptex(j + 0.5, y + 0.52, 1, 0, 0.5, num);
-			plschr(0, 0.95);
+			plschr(0, 0.8);
 			snprintf(b, sizeof b, "%s%% of all", pct);
 			plptex(j + 0.5, y + 0.36, 1, 0, 0.5, b);
 			plptex(j + 0.5, y + 0.2, 1, 0, 0.5, names[i][j]);
 		}
 	plcol0(CH_COL_FG);
 	plbox("bc", 0, 0, "bc", 0, 0);
-	plschr(0, 1.0);
+	plschr(0, 0.85);
 	plmtex("b", 1.5, 0.25, 0.5, "No churn");
 	plmtex("b", 1.5, 0.75, 0.5, "Churn");
 	plmtex("b", 3.2, 0.5, 0.5, "Predicted class");
@@ -1100,9 +1104,9 @@ static void draw_confusion(const void *vctx, const ch_fig *fig)
 	fmt_fixed(a3, sizeof a3, rec, 3);
 	fmt_fixed(a4, sizeof a4, total, 0);
 	snprintf(b, sizeof b, "n = %s   accuracy %s   precision %s   recall %s", a4, a1, a2, a3);
-	plschr(0, 0.9);
+	plschr(0, 0.75);
 	plcol0(CH_COL_GREY);
-	plmtex("t", 1.0, 0.5, 0.5, b);
+	plmtex("t", 1.4, 0.5, 0.5, b);
 }
 
 churn_status ch_plot_confusion2(const char *path_noext, const ch_fig *fig, const char *title, uint64_t tp,

@@ -481,6 +481,9 @@ START_TEST(test_plot_model_figures)
 {
 	char *dir = churn_test_tmpdir();
 	draw_model_figures(dir);
+	const char *keep = getenv("CHURN_EDA_FIG_DIR"); /* set to keep the figures for a look */
+	if (keep)
+		draw_model_figures(keep);
 	assert_png(dir, "roc_curves.png");
 	assert_png(dir, "pr_curves.png");
 	assert_png(dir, "confusion_logreg.png");
