@@ -16,6 +16,7 @@ gives a path its own request counter, so tests stay independent):
                         and closed at the end)
   /stall?s=S            headers and a few bytes, then S seconds of silence
   /html                 200 text/html page
+  /file?path=P          the local file P, ETag from its size and mtime, 304
   /redirect             302 to /ok.csv
   /hits?key=K           requests seen so far for K (text)
 """
@@ -124,6 +125,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif u.path == "/html":
             self.send_body(200, b"\n  <!DOCTYPE html>\n<html><head><title>Sign in</title></head>"
                            b"<body>Please log in, then retry.</body></html>\n", "text/html")
+        elif u.path == "/file":
+            # a local file (tests with the real data set), with validators from its size and mtime
+            import os
+            import shutil
+            path = q.get("path", "")
+            st = os.stat(path)
+            etag = '"%x-%x"' % (st.st_size, st.st_mtime_ns)
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", str(st.st_size))
+            self.send_header("ETag", etag)
+            self.end_headers()
+            with open(path, "rb") as f:
+                shutil.copyfileobj(f, self.wfile, 1 << 20)
         elif u.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "/ok.csv")

@@ -108,7 +108,7 @@ static void teardown(void)
 
 static char *url(const char *path)
 {
-	static _Thread_local char buf[8][256];
+	static _Thread_local char buf[8][1300];
 	static _Thread_local int k;
 	char *b = buf[k++ % 8];
 	snprintf(b, sizeof(buf[0]), "http://127.0.0.1:%d%s", server_port, path);
@@ -505,6 +505,37 @@ START_TEST(test_fetch_http_progress_cancel)
 }
 END_TEST
 
+START_TEST(test_fetch_http_real_telco)
+{
+	const char *telco = churn_test_telco_csv();
+	if (!telco)
+		return;
+	struct stat sb;
+	ck_assert_int_eq(stat(telco, &sb), 0);
+	char path[1200];
+	snprintf(path, sizeof(path), "/file?path=%s", telco);
+	churn_fetch_info *info = NULL;
+	ck_assert_int_eq(churn_fetch(url(path), dest, params, &info), CHURN_OK);
+	ck_assert(churn_fetch_info_is_changed(info));
+	ck_assert_uint_eq(churn_fetch_info_get_bytes(info), (uint64_t)sb.st_size);
+	char sha[65];
+	snprintf(sha, sizeof(sha), "%s", churn_fetch_info_get_sha256(info));
+	churn_fetch_info_free(info);
+	/* the same bytes as a local copy; then 304 */
+	char dest2[1100];
+	snprintf(dest2, sizeof(dest2), "%s/copy/telco.csv", tmp);
+	info = NULL;
+	ck_assert_int_eq(churn_fetch(telco, dest2, params, &info), CHURN_OK);
+	ck_assert_str_eq(churn_fetch_info_get_sha256(info), sha);
+	churn_fetch_info_free(info);
+	info = NULL;
+	ck_assert_int_eq(churn_fetch(url(path), dest, params, &info), CHURN_OK);
+	ck_assert_int_eq(churn_fetch_info_get_http_status(info), 304);
+	ck_assert_str_eq(churn_fetch_info_get_sha256(info), sha);
+	churn_fetch_info_free(info);
+}
+END_TEST
+
 /* ---- local sources ---- */
 
 START_TEST(test_fetch_path_and_file_url)
@@ -736,6 +767,7 @@ static Suite *fetch_suite(void)
 	tcase_add_test(tc, test_fetch_http_same_body_not_rewritten);
 	tcase_add_test(tc, test_fetch_http_redirect);
 	tcase_add_test(tc, test_fetch_http_credentials_redacted);
+	tcase_add_test(tc, test_fetch_http_real_telco);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
