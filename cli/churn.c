@@ -16,6 +16,8 @@ static const struct {
 	{"profile", cmd_profile, "profile a CSV: column types, missing values, statistics, target rate"},
 	{"prepare", cmd_prepare, "fit feature preparation; write data/processed and reports/summary"},
 	/* CLI_COMMANDS: one line per command, in DESIGN.md order */
+	{"train", cmd_train, "fit and evaluate models on a CSV; write artifacts and metrics"},
+	{"predict", cmd_predict, "score customers with a model artifact: probability, label, reasons"},
 	{"data", cmd_data, "data pipeline in the workdir: fetch, profile, prepare, EDA"},
 	{"ml", cmd_ml, "ML pipeline in the workdir: train and evaluate logreg + gbm"},
 	{"run", cmd_run, "the data pipeline, then the ML pipeline"},

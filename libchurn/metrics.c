@@ -310,8 +310,6 @@ churn_status churn_metrics_lift(const uint8_t *y, const double *p, size_t n, siz
 	churn_status st = check_inputs(y, p, n, fn);
 	if (st)
 		return st;
-	if (!out_lift || !out_gain)
-		return ch_fail(CHURN_E_INVALID_ARG, "%s: NULL output", fn);
 	if (nbins < 1 || nbins > n)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: %zu bins for %zu rows", fn, nbins, n);
 	size_t pos = 0;
@@ -329,8 +327,10 @@ churn_status churn_metrics_lift(const uint8_t *y, const double *p, size_t n, siz
 		for (size_t r = r0; r < r1; r++)
 			bp += y[s[r].i];
 		cum += bp;
-		out_lift[b] = r1 > r0 ? ((double)bp / (double)(r1 - r0)) / rate : 0;
-		out_gain[b] = (double)cum / (double)pos;
+		if (out_lift)
+			out_lift[b] = r1 > r0 ? ((double)bp / (double)(r1 - r0)) / rate : 0;
+		if (out_gain)
+			out_gain[b] = (double)cum / (double)pos;
 	}
 	free(s);
 	return CHURN_OK;

@@ -26,7 +26,7 @@
 static const struct ch_model_ops *const registry[] = {
 	&ch_logreg_ops,
 	&ch_gbm_ops,
-	/* &ch_forest_ops, */
+	&ch_forest_ops,
 };
 
 const struct ch_model_ops *ch_model_ops_for(churn_model_kind kind)
@@ -457,6 +457,18 @@ churn_status churn_model_set_training_info(churn_model *m, size_t rows, const ch
 	return CHURN_OK;
 }
 
+churn_status churn_model_set_training_file(churn_model *m, const char *path)
+{
+	if (!m || !path)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_set_training_file: NULL argument");
+	char hex[65];
+	churn_status st = ch_sha256_file(path, hex);
+	if (st)
+		return st;
+	memcpy(m->sha256, hex, sizeof(hex));
+	return CHURN_OK;
+}
+
 churn_status churn_model_get_coefficients(const churn_model *m, double *out, size_t out_cap, size_t *out_n)
 {
 	churn_status st;
@@ -743,7 +755,10 @@ churn_status churn_model_from_buffer(const char *buf, size_t n, churn_model **ou
 		while (last > 0 && (buf[last - 1] == ' ' || buf[last - 1] == '\n' || buf[last - 1] == '\r' ||
 		                    buf[last - 1] == '\t' || buf[last - 1] == '\0'))
 			last--;
-		if (off >= n || last == 0 || buf[last - 1] != '}')
+		size_t first = 0;
+		while (first < n && (buf[first] == ' ' || buf[first] == '\n' || buf[first] == '\r' || buf[first] == '\t'))
+			first++;
+		if (first < n && buf[first] == '{' && (off >= n || last == 0 || buf[last - 1] != '}'))
 			return ch_fail(CHURN_E_PARSE, "model artifact:%zu:%zu: malformed JSON: the document ends early (truncated file?)",
 			               line, col);
 		return ch_fail(CHURN_E_PARSE, "model artifact:%zu:%zu: malformed JSON", line, col);

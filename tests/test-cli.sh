@@ -142,9 +142,57 @@ case_profile_telco() {
 	json_check "$T/out" 'j["target"]["positive"] == "Yes" and j["target"]["positive_count"] == 1869'
 }
 
+# ---- train / predict (models) -------------------------------------------
+case_train_predict() {
+	expect_rc 0 "$CHURN" synth --rows 2000 --seed 3 --out "$T/s.csv"
+	expect_rc 0 "$CHURN" train --input "$T/s.csv" --models logreg --out "$T/w" --json
+	json_check "$T/out" 'set(j) >= {"generated_at", "run_id", "models"} and list(j["models"]) == ["logreg"]'
+	json_check "$T/out" 'all(k in j["models"]["logreg"] for k in ["accuracy","precision","recall","f1","roc_auc","pr_auc","log_loss","brier","threshold","confusion"])'
+	json_check "$T/out" 'set(j["models"]["logreg"]["confusion"]) == {"tp","fp","tn","fn"} and j["models"]["logreg"]["roc_auc"] > 0.6'
+	json_check "$T/w/reports/metrics.json" '"logreg" in j["models"]'
+	json_check "$T/w/artifacts/models/logreg.json" 'j["format"] == "churn-model" and j["kind"] == "logreg" and "prep" in j'
+	expect_rc 0 "$CHURN" predict --model "$T/w/artifacts/models/logreg.json" --input "$T/s.csv" --out "$T/p.csv"
+	head -1 "$T/p.csv" | grep -qx 'id,probability,label,reason1,reason2,reason3'
+	[ "$(wc -l <"$T/p.csv")" -eq 2001 ]
+	sed -n 2p "$T/p.csv" | grep -q ' (+'
+	# the target column is optional and extra columns are ignored
+	cut -d, -f1-20 "$T/s.csv" | sed '1s/$/,extra/; 2,$s/$/,x/' >"$T/notarget.csv"
+	expect_rc 0 "$CHURN" predict --model "$T/w/artifacts/models/logreg.json" --input "$T/notarget.csv" --json
+	json_check "$T/out" 'j["rows"] == 2000 and len(j["predictions"][0]["reasons"]) == 3 and 0 <= j["predictions"][0]["probability"] <= 1'
+}
+
+case_train_cv_threshold() {
+	expect_rc 0 "$CHURN" synth --rows 1500 --seed 4 --out "$T/s.csv"
+	expect_rc 0 "$CHURN" train --input "$T/s.csv" --models logreg --out "$T/w" --cv 3 --threshold best-f1 --json
+	json_check "$T/out" 'j["models"]["logreg"]["cv"]["k"] == 3 and "roc_auc_mean" in j["models"]["logreg"]["cv"] and "f1_std" in j["models"]["logreg"]["cv"]'
+	json_check "$T/out" 'j["models"]["logreg"]["threshold_method"] == "best-f1" and 0 < j["models"]["logreg"]["threshold"] < 1'
+	expect_rc 0 "$CHURN" train --input "$T/s.csv" --models logreg --out "$T/w" --cost-fn 10 --cost-fp 1 --json
+	json_check "$T/out" 'j["models"]["logreg"]["threshold_method"] == "cost"'
+}
+
+case_train_predict_errors() {
+	expect_rc 0 "$CHURN" synth --rows 300 --seed 5 --out "$T/s.csv"
+	expect_rc 64 "$CHURN" train
+	expect_rc 64 "$CHURN" train --input "$T/s.csv" --models svm
+	grep -q svm "$T/err"
+	expect_rc 64 "$CHURN" train --input "$T/s.csv" --threshold 2
+	expect_rc 64 "$CHURN" train --input "$T/s.csv" --cost-fn 1
+	expect_rc 64 "$CHURN" train --input "$T/s.csv" --cv 1
+	expect_rc 66 "$CHURN" train --input "$T/nope.csv"
+	expect_rc 0 "$CHURN" train --input "$T/s.csv" --models logreg --out "$T/w"
+	cut -d, -f1-5 "$T/s.csv" >"$T/few.csv"
+	expect_rc 65 "$CHURN" predict --model "$T/w/artifacts/models/logreg.json" --input "$T/few.csv"
+	grep -q 'missing column.*tenure' "$T/err"
+	echo '{"format": "churn-model", "version": 99}' >"$T/new.json"
+	expect_rc 65 "$CHURN" predict --model "$T/new.json" --input "$T/s.csv"
+	grep -q newer "$T/err"
+	expect_rc 64 "$CHURN" predict --input "$T/s.csv"
+}
+
 CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
 profile_other_target profile_missing_input profile_telco"
 # Other commands: add case_<name> functions above and their names here.
+CASES="$CASES train_predict train_cv_threshold train_predict_errors"
 
 for c in $CASES; do run "$c"; done
 echo "cli: $PASS passed, $FAIL failed${FAILED:+ (failed:$FAILED)}"

@@ -80,7 +80,8 @@ CHURN_API CHURN_NODISCARD churn_status churn_metrics_pr_curve(const uint8_t *y, 
  * descending, ties in input order; bin b holds rows [b n / nbins, (b+1) n /
  * nbins)). out_lift[b] = positive rate of bin b / overall rate;
  * out_gain[b] = share of all positives in bins 0..b. With nbins = 10,
- * out_lift[0] is the top-decile lift. Arrays hold nbins entries; nbins in
+ * out_lift[0] is the top-decile lift. Arrays hold nbins entries (either may
+ * be NULL); nbins in
  * [1, n]. Needs at least one positive. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_metrics_lift(const uint8_t *y, const double *p, size_t n, size_t nbins,

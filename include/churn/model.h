@@ -163,6 +163,11 @@ CHURN_API const char *churn_model_get_metrics_json(const churn_model *m);
  */
 CHURN_API CHURN_NODISCARD churn_status churn_model_set_training_info(churn_model *m, size_t rows,
                                                                      const char *sha256);
+/**
+ * Record the SHA-256 of the training data file @p path (read in full) as
+ * the artifact's data_sha256. CHURN_E_NOTFOUND / CHURN_E_IO. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_model_set_training_file(churn_model *m, const char *path);
 /** @since 0.1 */
 CHURN_API size_t churn_model_get_training_rows(const churn_model *m);
 /** Borrowed; "" when unknown. @since 0.1 */
