@@ -14,6 +14,8 @@
 #include <cjson/cJSON.h>
 
 #include "churn/common.h"
+#include "churn/matrix.h"
+#include "churn/model.h"
 
 /* ---- RNG: splitmix64 (seeding) + xoshiro256** (streams) ---- */
 typedef struct ch_rng {
@@ -141,5 +143,13 @@ churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where,
 /* ---- metrics ---- */
 /* Exact ROC AUC with ties (0.5 when one class is absent). NOMEM on allocation failure. */
 churn_status ch_roc_auc(const double *score, const uint8_t *y, size_t n, double *out);
+
+/*
+ * Permutation importance of any fitted model on labelled rows x: for each
+ * feature, the mean drop of ROC AUC over `repeats` seeded shuffles of that
+ * column (forest.c). out[0..ncols); cap >= ncols. Deterministic per seed.
+ */
+churn_status ch_model_permutation_importance(const churn_model *m, const churn_matrix *x, uint64_t seed,
+                                             size_t repeats, double *out, size_t cap);
 
 #endif

@@ -1,0 +1,532 @@
+/*
+ * Random forest of Gini trees (ch_forest_ops).
+ *
+ * Each tree draws a bootstrap sample (or takes every row once) and, at every
+ * node, tries features in a random order over the quantile bins of tree.c
+ * (at most forest.max_bins thresholds per feature) until forest.max_features
+ * features were tried and a valid split was found (as scikit-learn does).
+ * Counts are bootstrap multiplicities summed as integers, so a tree depends
+ * only on (seed, tree index): trees are built in parallel, each from its own
+ * RNG stream, and the forest is identical whatever forest.n_threads.
+ *
+ * P(churn) is the mean over trees of the leaf's positive fraction; the raw
+ * score is that probability (score_is_logit = false). Contributions are
+ * Saabas path attributions (value changes along the path, averaged over
+ * trees) plus the mean root value as bias: they sum to P exactly up to
+ * rounding. Importance is the mean decrease in Gini impurity, normalized
+ * per tree and then to sum 1.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "churn/model.h"
+#include "core-private.h"
+#include "model-private.h"
+#include "params-private.h"
+#include "tree-private.h"
+
+#define RF_MAX_ROWS ((size_t)INT32_MAX)
+#define RF_MAX_TREES 100000
+#define BIN_SAMPLE 200000
+
+typedef struct forest_state {
+	size_t nfeat;
+	size_t ntrees;
+	ch_tree *trees;
+} forest_state;
+
+struct rf_shared {
+	size_t n, nf, nbt;
+	const ch_bins *bins;
+	const uint8_t *xc;         /* column-major binned */
+	const uint8_t *y;
+	const uint32_t *off;
+	size_t mtry, max_depth, msl, ntrees, nthreads;
+	bool bootstrap;
+	uint64_t seed;
+	ch_tree *trees;
+	churn_status *status;      /* per thread */
+	const churn_params *p;
+};
+
+static void forest_free(void *p)
+{
+	forest_state *s = p;
+	if (!s)
+		return;
+	for (size_t t = 0; t < s->ntrees; t++)
+		ch_tree_free(&s->trees[t]);
+	free(s->trees);
+	free(s);
+}
+
+struct rf_scratch {
+	uint32_t *rows, *tmp, *w;
+	uint64_t *cnt;             /* nbt x 2 */
+	uint32_t *feats;
+	struct rf_item {
+		int32_t node;
+		uint32_t begin, end, depth;
+	} *stack;
+	size_t capstack;
+};
+
+static double gini_score(uint64_t a, uint64_t b)
+{
+	/* sum of squared class counts over the total: larger is purer */
+	double n = (double)a + (double)b;
+	return n > 0 ? ((double)a * (double)a + (double)b * (double)b) / n : 0;
+}
+
+static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *sc, size_t ti, ch_tree *t)
+{
+	ch_rng rng;
+	ch_rng_seed(&rng, sh->seed, 0x100000 + ti);
+	size_t n = sh->n, nf = sh->nf;
+	size_t nrows = 0;
+	if (sh->bootstrap) {
+		memset(sc->w, 0, n * sizeof(uint32_t));
+		for (size_t k = 0; k < n; k++)
+			sc->w[ch_rng_below(&rng, n)]++;
+		for (size_t i = 0; i < n; i++)
+			if (sc->w[i])
+				sc->rows[nrows++] = (uint32_t)i;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			sc->w[i] = 1;
+			sc->rows[nrows++] = (uint32_t)i;
+		}
+	}
+	memset(t, 0, sizeof(*t));
+	if (ch_tree_add(t) < 0)
+		goto nomem;
+	size_t sp = 0;
+	sc->stack[sp++] = (struct rf_item){0, 0, (uint32_t)nrows, 0};
+	while (sp) {
+		struct rf_item it = sc->stack[--sp];
+		uint64_t c0 = 0, c1 = 0;
+		for (size_t k = it.begin; k < it.end; k++) {
+			uint32_t r = sc->rows[k];
+			if (sh->y[r])
+				c1 += sc->w[r];
+			else
+				c0 += sc->w[r];
+		}
+		ch_node *nd = &t->nodes[it.node];
+		nd->cover = (double)(c0 + c1);
+		nd->value = c0 + c1 ? (double)c1 / (double)(c0 + c1) : 0;
+		uint64_t tot = c0 + c1;
+		if ((sh->max_depth && it.depth >= sh->max_depth) || it.depth >= CH_TREE_MAX_DEPTH || c0 == 0 ||
+		    c1 == 0 || tot < 2 * sh->msl)
+			continue;
+		double parent = gini_score(c0, c1);
+		double best = parent * (1 + 1e-12);
+		int32_t bf = -1;
+		uint8_t bb = 0;
+		for (size_t f = 0; f < nf; f++)
+			sc->feats[f] = (uint32_t)f;
+		for (size_t tried = 0; tried < nf; tried++) {
+			if (tried >= sh->mtry && bf >= 0)
+				break;
+			size_t j = tried + (size_t)ch_rng_below(&rng, nf - tried);
+			uint32_t f = sc->feats[j];
+			sc->feats[j] = sc->feats[tried];
+			sc->feats[tried] = f;
+			size_t nb = sh->bins->nbins[f];
+			if (nb < 2)
+				continue;
+			uint64_t *cnt = sc->cnt;
+			memset(cnt, 0, 2 * nb * sizeof(uint64_t));
+			const uint8_t *col = sh->xc + (size_t)f * n;
+			for (size_t k = it.begin; k < it.end; k++) {
+				uint32_t r = sc->rows[k];
+				cnt[2 * col[r] + (sh->y[r] ? 1 : 0)] += sc->w[r];
+			}
+			uint64_t l0 = 0, l1 = 0;
+			for (size_t b = 0; b + 1 < nb; b++) {
+				l0 += cnt[2 * b];
+				l1 += cnt[2 * b + 1];
+				uint64_t nl = l0 + l1;
+				if (nl < sh->msl)
+					continue;
+				if (tot - nl < sh->msl)
+					break;
+				double sc2 = gini_score(l0, l1) + gini_score(c0 - l0, c1 - l1);
+				if (sc2 > best) {
+					best = sc2;
+					bf = (int32_t)f;
+					bb = (uint8_t)b;
+				}
+			}
+		}
+		if (bf < 0)
+			continue;
+		/* stable partition */
+		const uint8_t *col = sh->xc + (size_t)bf * n;
+		size_t w = it.begin, nr = 0;
+		for (size_t k = it.begin; k < it.end; k++) {
+			uint32_t r = sc->rows[k];
+			size_t go = col[r] <= bb;
+			sc->rows[w] = r;
+			sc->tmp[nr] = r;
+			w += go;
+			nr += 1 - go;
+		}
+		memcpy(sc->rows + w, sc->tmp, nr * sizeof(uint32_t));
+		int32_t l = ch_tree_add(t), r = ch_tree_add(t);
+		if (l < 0 || r < 0)
+			goto nomem;
+		nd = &t->nodes[it.node];
+		nd->feature = bf;
+		nd->threshold = ch_bins_cuts(sh->bins, (size_t)bf)[bb];
+		nd->left = l;
+		nd->right = r;
+		nd->gain = best - parent; /* = weighted Gini decrease N*g - NL*gL - NR*gR */
+		if (sp + 2 > sc->capstack) {
+			size_t cap = sc->capstack * 2;
+			struct rf_item *ns = realloc(sc->stack, cap * sizeof(*ns));
+			if (!ns)
+				goto nomem;
+			sc->stack = ns;
+			sc->capstack = cap;
+		}
+		/* right pushed first: the left subtree is built first */
+		sc->stack[sp++] = (struct rf_item){r, (uint32_t)w, it.end, it.depth + 1};
+		sc->stack[sp++] = (struct rf_item){l, it.begin, (uint32_t)w, it.depth + 1};
+	}
+	/* node values are the leaf fractions already; internal values are cover-weighted means */
+	ch_tree_finalize(t);
+	return CHURN_OK;
+nomem:
+	ch_tree_free(t);
+	return ch_fail(CHURN_E_NOMEM, "out of memory");
+}
+
+struct rf_job {
+	struct rf_shared *sh;
+};
+
+static void rf_worker(void *p, size_t th)
+{
+	struct rf_shared *sh = ((struct rf_job *)p)->sh;
+	struct rf_scratch sc = {0};
+	size_t n = sh->n;
+	sc.rows = malloc(n * sizeof(uint32_t));
+	sc.tmp = malloc(n * sizeof(uint32_t));
+	sc.w = malloc(n * sizeof(uint32_t));
+	sc.cnt = malloc(2 * CH_MAX_BINS * sizeof(uint64_t));
+	sc.feats = malloc(sh->nf * sizeof(uint32_t));
+	sc.capstack = 256;
+	sc.stack = malloc(sc.capstack * sizeof(*sc.stack));
+	churn_status st = CHURN_OK;
+	if (!sc.rows || !sc.tmp || !sc.w || !sc.cnt || !sc.feats || !sc.stack) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	} else {
+		for (size_t t = th; t < sh->ntrees; t += sh->nthreads) {
+			if (th == 0 && !ch_progress(sh->p, "forest", t, sh->ntrees)) {
+				st = ch_fail(CHURN_E_STATE, "forest: cancelled after %zu trees", t);
+				break;
+			}
+			if ((st = grow_rf_tree(sh, &sc, t, &sh->trees[t])))
+				break;
+		}
+	}
+	sh->status[th] = st;
+	free(sc.rows);
+	free(sc.tmp);
+	free(sc.w);
+	free(sc.cnt);
+	free(sc.feats);
+	free(sc.stack);
+}
+
+static uint64_t seed_of(const churn_params *p, const char *key)
+{
+	int64_t s = churn_params_get_int(p, key);
+	return s >= 0 ? (uint64_t)s : (uint64_t)churn_params_get_int(p, "split.seed");
+}
+
+static churn_status forest_fit(void **out, const churn_matrix *Xm, const churn_params *p, ch_fit_info *info)
+{
+	churn_status st = CHURN_OK;
+	ch_bins bins = {0};
+	uint8_t *xb = NULL, *xc = NULL;
+	uint32_t *off = NULL;
+	churn_status *status = NULL;
+	forest_state *s = NULL;
+	size_t n = churn_matrix_get_nrows(Xm), nf = churn_matrix_get_ncols(Xm);
+	const double *X = churn_matrix_get_data_const(Xm);
+	const uint8_t *y = churn_matrix_get_labels(Xm);
+	if (!y)
+		return ch_fail(CHURN_E_INVALID_ARG, "forest: the training matrix has no labels");
+	if (n > RF_MAX_ROWS)
+		return ch_fail(CHURN_E_LIMIT, "forest: %zu rows (at most %zu)", n, RF_MAX_ROWS);
+	struct rf_shared sh = {0};
+	sh.n = n;
+	sh.nf = nf;
+	sh.y = y;
+	sh.ntrees = (size_t)churn_params_get_int(p, "forest.n_trees");
+	double mf = churn_params_get_double(p, "forest.max_features");
+	sh.mtry = mf > 0 ? (size_t)ceil(mf * (double)nf) : (size_t)floor(sqrt((double)nf));
+	if (sh.mtry < 1)
+		sh.mtry = 1;
+	if (sh.mtry > nf)
+		sh.mtry = nf;
+	sh.max_depth = (size_t)churn_params_get_int(p, "forest.max_depth");
+	sh.msl = (size_t)churn_params_get_int(p, "forest.min_samples_leaf");
+	sh.bootstrap = churn_params_get_bool(p, "forest.bootstrap");
+	sh.seed = seed_of(p, "forest.seed");
+	sh.p = p;
+	size_t nth = (size_t)churn_params_get_int(p, "forest.n_threads");
+	nth = nth ? nth : ch_ncores();
+	if (nth > sh.ntrees)
+		nth = sh.ntrees;
+	sh.nthreads = nth;
+	size_t max_bins = (size_t)churn_params_get_int(p, "forest.max_bins");
+	if ((st = ch_bins_fit(&bins, X, n, nf, max_bins, BIN_SAMPLE, sh.seed, nth)))
+		goto out;
+	sh.bins = &bins;
+	xb = malloc(n * nf > 0 ? n * nf : 1);
+	xc = malloc(n * nf > 0 ? n * nf : 1);
+	status = calloc(nth, sizeof(churn_status));
+	s = calloc(1, sizeof(*s));
+	if (!xb || !xc || !status || !s || !(s->trees = calloc(sh.ntrees, sizeof(ch_tree))))
+		goto nomem;
+	ch_bins_apply(&bins, X, NULL, n, xb, nth);
+	for (size_t i = 0; i < n; i++)
+		for (size_t f = 0; f < nf; f++)
+			xc[f * n + i] = xb[i * nf + f];
+	free(xb);
+	xb = NULL;
+	sh.xc = xc;
+	sh.trees = s->trees;
+	sh.status = status;
+	s->nfeat = nf;
+	s->ntrees = sh.ntrees;
+	struct rf_job job = {&sh};
+	ch_parallel(nth, rf_worker, &job);
+	for (size_t t = 0; t < nth; t++)
+		if (status[t]) {
+			/* report the first failing thread's status; its detail was set on that thread */
+			st = status[t] == CHURN_E_STATE ? ch_fail(CHURN_E_STATE, "forest: cancelled by the progress callback")
+			                                : ch_fail(status[t], "forest: building trees failed (%s)",
+			                                          churn_strerror(status[t]));
+			goto out;
+		}
+	ch_progress(p, "forest", sh.ntrees, sh.ntrees);
+	info->iterations = s->ntrees;
+	info->converged = true;
+	*out = s;
+	s = NULL;
+	goto out;
+nomem:
+	st = ch_fail(CHURN_E_NOMEM, "out of memory");
+out:
+	forest_free(s);
+	free(xb);
+	free(xc);
+	free(off);
+	free(status);
+	ch_bins_free(&bins);
+	return st;
+}
+
+/* ---------------------------------------------------------------- ops */
+
+static double forest_margin(const void *p, const double *row, size_t ncols)
+{
+	(void)ncols;
+	const forest_state *s = p;
+	double m = 0;
+	for (size_t t = 0; t < s->ntrees; t++)
+		m += ch_tree_predict(&s->trees[t], row);
+	return s->ntrees ? m / (double)s->ntrees : 0;
+}
+
+static churn_status forest_contrib(const void *p, const double *row, size_t ncols, double *out)
+{
+	const forest_state *s = p;
+	memset(out, 0, (ncols + 1) * sizeof(double));
+	double bias = 0;
+	for (size_t t = 0; t < s->ntrees; t++) {
+		ch_tree_saabas(&s->trees[t], row, out);
+		bias += s->trees[t].nodes[0].value;
+	}
+	if (s->ntrees) {
+		for (size_t j = 0; j < ncols; j++)
+			out[j] /= (double)s->ntrees;
+		bias /= (double)s->ntrees;
+	}
+	out[ncols] = bias;
+	return CHURN_OK;
+}
+
+static churn_status forest_importance(const void *p, double *out, size_t ncols)
+{
+	const forest_state *s = p;
+	double *tmp = calloc(ncols ? ncols : 1, sizeof(double));
+	if (!tmp)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	memset(out, 0, ncols * sizeof(double));
+	for (size_t t = 0; t < s->ntrees; t++) {
+		memset(tmp, 0, ncols * sizeof(double));
+		double tot = 0;
+		for (size_t k = 0; k < s->trees[t].n; k++) {
+			const ch_node *nd = &s->trees[t].nodes[k];
+			if (nd->feature >= 0 && (size_t)nd->feature < ncols && nd->gain > 0) {
+				tmp[nd->feature] += nd->gain;
+				tot += nd->gain;
+			}
+		}
+		if (tot > 0)
+			for (size_t j = 0; j < ncols; j++)
+				out[j] += tmp[j] / tot;
+	}
+	free(tmp);
+	double tot = 0;
+	for (size_t j = 0; j < ncols; j++)
+		tot += out[j];
+	if (tot > 0)
+		for (size_t j = 0; j < ncols; j++)
+			out[j] /= tot;
+	return CHURN_OK;
+}
+
+static cJSON *forest_to_cjson(const void *p, size_t ncols, const char *const *names)
+{
+	(void)ncols;
+	(void)names;
+	const forest_state *s = p;
+	cJSON *o = cJSON_CreateObject(), *arr = NULL;
+	if (!o || !(arr = cJSON_AddArrayToObject(o, "trees")))
+		goto fail;
+	for (size_t t = 0; t < s->ntrees; t++) {
+		cJSON *tj = ch_tree_to_cjson(&s->trees[t]);
+		if (!tj || !cJSON_AddItemToArray(arr, tj)) {
+			cJSON_Delete(tj);
+			goto fail;
+		}
+	}
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+static churn_status forest_from_cjson(const cJSON *part, size_t ncols, void **out)
+{
+	churn_status st;
+	if (!cJSON_IsObject(part))
+		return ch_fail(CHURN_E_FORMAT, "model artifact: forest: not an object");
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(part, "trees");
+	if (!cJSON_IsArray(arr))
+		return ch_fail(CHURN_E_FORMAT, "model artifact: forest: field 'trees' is missing or not an array");
+	int nt = cJSON_GetArraySize(arr);
+	if (nt < 1 || nt > RF_MAX_TREES)
+		return ch_fail(CHURN_E_FORMAT, "model artifact: forest: %d trees (expected 1 to %d)", nt, RF_MAX_TREES);
+	forest_state *s = calloc(1, sizeof(*s));
+	if (!s || !(s->trees = calloc((size_t)nt, sizeof(ch_tree)))) {
+		free(s);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	s->nfeat = ncols;
+	const cJSON *tj;
+	cJSON_ArrayForEach(tj, arr) {
+		char where[64];
+		snprintf(where, sizeof where, "model artifact: forest: trees[%zu]", s->ntrees);
+		if ((st = ch_tree_from_cjson(tj, ncols, where, &s->trees[s->ntrees])))
+			goto fail;
+		s->ntrees++;
+	}
+	*out = s;
+	return CHURN_OK;
+fail:
+	forest_free(s);
+	return st;
+}
+
+const struct ch_model_ops ch_forest_ops = {
+	.kind = CHURN_MODEL_FOREST,
+	.name = "forest",
+	.score_is_logit = false,
+	.fit = forest_fit,
+	.margin = forest_margin,
+	.predict = NULL,
+	.contrib = forest_contrib,
+	.importance = forest_importance,
+	.to_cjson = forest_to_cjson,
+	.from_cjson = forest_from_cjson,
+	.free = forest_free,
+};
+
+/* ---------------------------------------------------------------- permutation importance */
+
+churn_status ch_model_permutation_importance(const churn_model *m, const churn_matrix *x, uint64_t seed,
+                                             size_t repeats, double *out, size_t cap)
+{
+	churn_status st;
+	churn_matrix *work = NULL;
+	double *pred = NULL, *col = NULL;
+	if (!m || !x || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: NULL argument");
+	size_t n = churn_matrix_get_nrows(x), nf = churn_matrix_get_ncols(x);
+	const uint8_t *y = churn_matrix_get_labels(x);
+	if (!y)
+		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: the matrix has no labels");
+	if (cap < nf)
+		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: output holds %zu values, need %zu", cap, nf);
+	if (repeats < 1)
+		repeats = 1;
+	/* a full copy: subset with every row index */
+	size_t *idx = malloc((n ? n : 1) * sizeof(size_t));
+	if (!idx)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	st = churn_matrix_subset_rows(x, idx, n, &work);
+	free(idx);
+	if (st)
+		return st;
+	pred = malloc((n ? n : 1) * sizeof(double));
+	col = malloc((n ? n : 1) * sizeof(double));
+	if (!pred || !col) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	size_t got;
+	double base;
+	if ((st = churn_model_predict(m, work, pred, n, &got)) || (st = ch_roc_auc(pred, y, n, &base)))
+		goto out;
+	double *d = churn_matrix_get_data(work);
+	ch_rng rng;
+	ch_rng_seed(&rng, seed, 0x9e77);
+	for (size_t j = 0; j < nf; j++) {
+		for (size_t i = 0; i < n; i++)
+			col[i] = d[i * nf + j];
+		double drop = 0;
+		for (size_t r = 0; r < repeats; r++) {
+			/* shuffle column j in place (Fisher-Yates over the rows) */
+			for (size_t i = n; i > 1; i--) {
+				size_t k = (size_t)ch_rng_below(&rng, i);
+				double t = d[(i - 1) * nf + j];
+				d[(i - 1) * nf + j] = d[k * nf + j];
+				d[k * nf + j] = t;
+			}
+			double auc;
+			if ((st = churn_model_predict(m, work, pred, n, &got)) || (st = ch_roc_auc(pred, y, n, &auc)))
+				goto out;
+			drop += base - auc;
+		}
+		out[j] = drop / (double)repeats;
+		for (size_t i = 0; i < n; i++)
+			d[i * nf + j] = col[i];
+	}
+	ch_clear_error();
+out:
+	churn_matrix_free(work);
+	free(pred);
+	free(col);
+	return st;
+}
