@@ -52,7 +52,8 @@ struct prev_meta {
 	int http_status;
 	char *etag, *last_modified, *fetched_at;
 	bool has_source_stat;
-	int64_t source_size, source_mtime_ns;
+	int64_t source_size;
+	char source_mtime[40];
 };
 
 struct sink {
@@ -135,9 +136,10 @@ static char *redact_source(const char *src)
 	return ch_strdup(src);
 }
 
-static int64_t mtime_ns(const struct stat *sb)
+/* "seconds.nanoseconds" of the mtime: exact as text (a JSON number, a double, would round it). */
+static void format_mtime(const struct stat *sb, char buf[40])
 {
-	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + (int64_t)sb->st_mtim.tv_nsec;
+	snprintf(buf, 40, "%lld.%09ld", (long long)sb->st_mtim.tv_sec, (long)sb->st_mtim.tv_nsec);
 }
 
 static void sleep_s(double s)
@@ -236,11 +238,12 @@ static void read_prev_meta(const churn_params *p, const char *meta_path, const c
 		m->fetched_at = json_str(o, "fetched_at");
 		if (json_num(o, "http_status", &d))
 			m->http_status = (int)d;
-		double ss, sm;
-		if (json_num(o, "source_size", &ss) && json_num(o, "source_mtime_ns", &sm)) {
+		double ss;
+		const cJSON *sm = cJSON_GetObjectItemCaseSensitive(o, "source_mtime");
+		if (json_num(o, "source_size", &ss) && cJSON_IsString(sm) && strlen(sm->valuestring) < 40) {
 			m->has_source_stat = true;
 			m->source_size = (int64_t)ss;
-			m->source_mtime_ns = (int64_t)sm;
+			memcpy(m->source_mtime, sm->valuestring, strlen(sm->valuestring) + 1);
 		}
 	}
 	cJSON_Delete(o);
@@ -268,7 +271,9 @@ static churn_status write_meta(const char *meta_path, const churn_fetch_info *in
 		ok = ok && cJSON_AddItemToObject(o, "content_type", cJSON_CreateString(content_type));
 	if (src_sb) {
 		ok = ok && cJSON_AddItemToObject(o, "source_size", cJSON_CreateNumber((double)src_sb->st_size));
-		ok = ok && cJSON_AddItemToObject(o, "source_mtime_ns", cJSON_CreateNumber((double)mtime_ns(src_sb)));
+		char mt[40];
+		format_mtime(src_sb, mt);
+		ok = ok && cJSON_AddItemToObject(o, "source_mtime", cJSON_CreateString(mt));
 	}
 	char *text = ok ? cJSON_Print(o) : NULL;
 	cJSON_Delete(o);
@@ -823,6 +828,7 @@ static churn_status fetch_local(const char *path, const char *name, const char *
 {
 	uint64_t max_bytes = (uint64_t)churn_params_get_int(p, "fetch.max_bytes");
 	struct stat ssb, dsb;
+	char mt[40];
 	info->attempts = 1;
 	if (stat(path, &ssb) != 0)
 		return ch_fail(errno == ENOENT || errno == ENOTDIR ? CHURN_E_NOTFOUND : CHURN_E_IO, "%s: %s", name,
@@ -843,7 +849,7 @@ static churn_status fetch_local(const char *path, const char *name, const char *
 		return ch_fail(CHURN_E_LIMIT, "%s: %llu bytes, larger than %llu (fetch.max_bytes)", name,
 		               (unsigned long long)ssb.st_size, (unsigned long long)max_bytes);
 	if (dest_exists && prev->valid && prev->has_source_stat && prev->source_size == (int64_t)ssb.st_size &&
-	    prev->source_mtime_ns == mtime_ns(&ssb) && (uint64_t)dsb.st_size == prev->bytes) {
+	    (format_mtime(&ssb, mt), strcmp(prev->source_mtime, mt) == 0) && (uint64_t)dsb.st_size == prev->bytes) {
 		ch_log(p, CHURN_LOG_INFO, "%s: same size and mtime as recorded; %s unchanged", name, dest);
 		return fill_from_prev(info, prev);
 	}

@@ -538,6 +538,15 @@ END_TEST
 
 /* ---- local sources ---- */
 
+static char log_text[4096];
+static void capture_log(void *ud, churn_log_level level, const char *msg)
+{
+	(void)ud;
+	(void)level;
+	size_t n = strlen(log_text);
+	snprintf(log_text + n, sizeof(log_text) - n, "%s\n", msg);
+}
+
 START_TEST(test_fetch_path_and_file_url)
 {
 	char src[1024], fu[1100];
@@ -552,14 +561,18 @@ START_TEST(test_fetch_path_and_file_url)
 	churn_fetch_info_free(info);
 	char *m = meta_of(dest);
 	ck_assert_ptr_nonnull(strstr(m, "\"http_status\":\tnull"));
-	ck_assert_ptr_nonnull(strstr(m, "\"source_mtime_ns\""));
+	ck_assert_ptr_nonnull(strstr(m, "\"source_mtime\":\t\""));
 	free(m);
 	int64_t mt = mtime_ns_of(dest);
 	usleep(20000);
 
 	/* unchanged: same size and mtime, not even read */
+	log_text[0] = '\0';
+	churn_params_set_log(params, capture_log, NULL, CHURN_LOG_DEBUG);
 	info = NULL;
 	ck_assert_int_eq(churn_fetch(src, dest, params, &info), CHURN_OK);
+	ck_assert_ptr_nonnull(strstr(log_text, "same size and mtime"));
+	churn_params_set_log(params, NULL, NULL, CHURN_LOG_DEBUG);
 	ck_assert(!churn_fetch_info_is_changed(info));
 	ck_assert_str_eq(churn_fetch_info_get_sha256(info), OK_SHA);
 	churn_fetch_info_free(info);

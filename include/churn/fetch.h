@@ -18,7 +18,7 @@
  *    "http_status", ...}
  *
  * (etag, last_modified and http_status are null when not applicable; local
- * sources add "source_size" and "source_mtime_ns".) The meta file is written
+ * sources add "source_size" and "source_mtime", seconds.nanoseconds as text.) The meta file is written
  * after the data file; a reader racing a fetch may briefly see a new data
  * file with the previous meta file.
  *
