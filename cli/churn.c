@@ -15,6 +15,7 @@ static const struct {
 	{"synth", cmd_synth, "write synthetic Telco churn data as CSV"},
 	{"profile", cmd_profile, "profile a CSV: column types, missing values, statistics, target rate"},
 	{"prepare", cmd_prepare, "fit feature preparation; write data/processed and reports/summary"},
+	{"eda", cmd_eda, "EDA statistics and figures: reports/eda.json, reports/figures/"},
 	/* CLI_COMMANDS: one line per command, in DESIGN.md order */
 	{"train", cmd_train, "fit and evaluate models on a CSV; write artifacts and metrics"},
 	{"predict", cmd_predict, "score customers with a model artifact: probability, label, reasons"},

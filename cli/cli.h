@@ -70,6 +70,7 @@ int cmd_data(cli_ctx *ctx, int argc, char **argv);
 int cmd_ml(cli_ctx *ctx, int argc, char **argv);
 int cmd_run(cli_ctx *ctx, int argc, char **argv);
 int cmd_prepare(cli_ctx *ctx, int argc, char **argv);
+int cmd_eda(cli_ctx *ctx, int argc, char **argv);
 int cmd_fetch(cli_ctx *ctx, int argc, char **argv);
 int cmd_synth(cli_ctx *ctx, int argc, char **argv);
 int cmd_profile(cli_ctx *ctx, int argc, char **argv);
