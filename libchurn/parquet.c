@@ -34,6 +34,9 @@ enum { PQ_ENC_PLAIN = 0, PQ_ENC_RLE = 3, PQ_ENC_RLE_DICTIONARY = 8 };
 enum { PQ_CODEC_UNCOMPRESSED = 0, PQ_CODEC_ZSTD = 6 };
 enum { PQ_PAGE_DATA = 0, PQ_PAGE_DICTIONARY = 2 };
 
+/* Matrix columns with at most this many distinct values in a row group are dictionary-encoded. */
+#define PQ_DICT_MAX_DOUBLES 16
+
 /* Longest BYTE_ARRAY min/max kept in statistics (longer: min/max omitted). */
 #define PQ_STAT_MAX_BYTES 4096
 
@@ -41,6 +44,7 @@ enum { PQ_PAGE_DATA = 0, PQ_PAGE_DICTIONARY = 2 };
 
 typedef enum pq_src {
 	SRC_MATRIX,  /* DOUBLE REQUIRED: base[i * stride] */
+	SRC_DICTBUF, /* DOUBLE REQUIRED from w->codes (chunk-relative) into w->dvals */
 	SRC_LABELS,  /* INT32 REQUIRED from uint8 labels */
 	SRC_STRINGS, /* BYTE_ARRAY from caller strings (NULL = null) */
 	SRC_NUMERIC, /* DOUBLE OPTIONAL: base[i], NaN = null */
@@ -97,6 +101,11 @@ typedef struct pq_writer {
 	ch_tbuf pack;   /* bit-packed run being built */
 	uint32_t *lv;   /* definition levels of one page */
 	uint32_t *idx;  /* dictionary indices of one page */
+	bool dict_doubles;  /* parquet.dictionary */
+	double *colbuf;     /* one column of one row group (matrix columns) */
+	uint8_t *codes;     /* its dictionary codes */
+	double dvals[PQ_DICT_MAX_DOUBLES];
+	size_t ndvals;
 	ch_tbuf footer;
 	ch_thrift ft;
 } pq_writer;
@@ -441,6 +450,16 @@ static size_t fill_page(pq_writer *w, pq_col *c, size_t i, size_t left, pq_stats
 		w->vals.n = nv * 8;
 		return k;
 	}
+	case SRC_DICTBUF: {
+		k = left < w->max_page_rows ? left : w->max_page_rows;
+		for (size_t r = 0; r < k; r++)
+			w->idx[r] = w->codes[i + r];
+		int bw = bit_width_for(w->ndvals);
+		ch_tbuf_u8(&w->vals, (uint8_t)bw);
+		rle_hybrid(&w->vals, &w->pack, w->idx, k, bw);
+		(void)s;
+		return w->vals.oom ? 0 : k;
+	}
 	case SRC_CODES:
 		if (c->dict) {
 			k = left < w->max_page_rows ? left : w->max_page_rows;
@@ -493,14 +512,103 @@ static size_t fill_page(pq_writer *w, pq_col *c, size_t i, size_t left, pq_stats
 }
 
 /* Write the column chunk of column c for rows [r0, r1), then its metadata to the footer. */
-static churn_status write_chunk(pq_writer *w, pq_col *c, size_t r0, size_t r1, uint64_t *unc_total)
+static int dval_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	if (isnan(x) || isnan(y))
+		return isnan(x) - isnan(y);
+	if (x != y)
+		return x < y ? -1 : 1;
+	return signbit(y) - signbit(x); /* -0.0 before +0.0 */
+}
+
+/*
+ * Gather matrix column c for rows [r0, r1) into w->colbuf, finding whether
+ * it has at most PQ_DICT_MAX_DOUBLES distinct values (by bits). When it has,
+ * w->dvals holds them sorted, w->codes the code of each row, and the
+ * returned column reads from them; otherwise it reads the contiguous copy.
+ */
+static pq_col gather_matrix(pq_writer *w, const pq_col *c, size_t r0, size_t r1)
+{
+	size_t n = r1 - r0;
+	const double *src = c->base + r0 * c->stride;
+	uint64_t bits[PQ_DICT_MAX_DOUBLES];
+	size_t nd = 0;
+	bool dict = w->dict_doubles;
+	size_t i = 0;
+	for (; dict && i < n; i++, src += c->stride) {
+		double v = *src;
+		uint64_t u;
+		memcpy(&u, &v, 8);
+		w->colbuf[i] = v;
+		size_t k = 0;
+		while (k < nd && bits[k] != u)
+			k++;
+		if (k == nd) {
+			if (nd == PQ_DICT_MAX_DOUBLES) {
+				dict = false;
+				break;
+			}
+			bits[nd++] = u;
+		}
+		w->codes[i] = (uint8_t)k;
+	}
+	for (; i < n; i++, src += c->stride)
+		w->colbuf[i] = *src;
+	pq_col g = *c;
+	if (!dict || nd == 0) {
+		g.base = w->colbuf;
+		g.stride = 1;
+		return g;
+	}
+	/* sort the dictionary and remap the codes */
+	double d[PQ_DICT_MAX_DOUBLES];
+	for (size_t k = 0; k < nd; k++)
+		memcpy(&d[k], &bits[k], 8);
+	memcpy(w->dvals, d, nd * sizeof(double));
+	qsort(w->dvals, nd, sizeof(double), dval_cmp);
+	uint8_t remap[PQ_DICT_MAX_DOUBLES];
+	for (size_t k = 0; k < nd; k++)
+		for (size_t q = 0; q < nd; q++)
+			if (memcmp(&w->dvals[q], &d[k], 8) == 0)
+				remap[k] = (uint8_t)q;
+	for (size_t r = 0; r < n; r++)
+		w->codes[r] = remap[w->codes[r]];
+	w->ndvals = nd;
+	g.src = SRC_DICTBUF;
+	g.dict = true;
+	return g;
+}
+
+static churn_status write_chunk(pq_writer *w, pq_col *col, size_t r0, size_t r1, uint64_t *unc_total)
 {
 	pq_chunk ck = {.start = w->pos, .dict_off = -1, .data_off = -1};
 	pq_stats s;
 	memset(&s, 0, sizeof(s));
 	churn_status st = CHURN_OK;
+	pq_col local;
+	pq_col *c = col;
+	size_t base_row = r0;
+	if (col->src == SRC_MATRIX) {
+		local = gather_matrix(w, col, r0, r1);
+		c = &local;
+		base_row = 0; /* the gathered copy is chunk-relative */
+	}
 
-	if (c->dict) {
+	if (c->src == SRC_DICTBUF) {
+		/* dictionary page: the distinct doubles, PLAIN */
+		w->vals.n = 0;
+		if (!ch_tbuf_reserve(&w->vals, w->ndvals * 8))
+			return nomem();
+		for (size_t k = 0; k < w->ndvals; k++) {
+			put_double(w->vals.p + 8 * k, w->dvals[k]);
+			stat_double(&s, w->dvals[k]);
+		}
+		w->vals.n = w->ndvals * 8;
+		st = write_page(w, c, &ck, w->vals.p, w->vals.n, 0, 0, (int32_t)w->ndvals);
+		if (st)
+			return st;
+	} else if (c->dict) {
 		/* dictionary page: every level, PLAIN */
 		w->vals.n = 0;
 		for (size_t k = 0; k < c->dc->nlevels; k++) {
@@ -517,8 +625,8 @@ static churn_status write_chunk(pq_writer *w, pq_col *c, size_t r0, size_t r1, u
 			return st;
 	}
 
-	for (size_t i = r0; i < r1;) {
-		size_t k = fill_page(w, c, i, r1 - i, &s);
+	for (size_t i = base_row; i < base_row + (r1 - r0);) {
+		size_t k = fill_page(w, c, i, base_row + (r1 - r0) - i, &s);
 		if (k == 0)
 			return nomem();
 		const uint8_t *body = w->vals.p;
@@ -623,6 +731,7 @@ static churn_status read_options(pq_writer *w, const churn_params *p)
 	w->rg_rows = (size_t)churn_params_get_int(p, "parquet.row_group_rows");
 	w->page_bytes = (size_t)churn_params_get_int(p, "parquet.page_bytes");
 	w->max_page_rows = w->page_bytes / 8 ? w->page_bytes / 8 : 1;
+	w->dict_doubles = churn_params_get_bool(p, "parquet.dictionary");
 	return CHURN_OK;
 }
 
@@ -751,6 +860,17 @@ static churn_status write_file(const char *path, pq_col *cols, size_t ncols, siz
 		st = nomem();
 		goto out;
 	}
+	for (size_t j = 0; j < ncols; j++)
+		if (cols[j].src == SRC_MATRIX && nrows) {
+			size_t cap = nrows < w.rg_rows ? nrows : w.rg_rows;
+			w.colbuf = malloc(cap * sizeof(*w.colbuf));
+			w.codes = malloc(cap);
+			if (!w.colbuf || !w.codes) {
+				st = nomem();
+				goto out;
+			}
+			break;
+		}
 
 	/* footer head: version, schema, num_rows, row_groups list header */
 	size_t nrg = nrows ? (nrows + w.rg_rows - 1) / w.rg_rows : 0;
@@ -846,6 +966,8 @@ out:
 	ch_tbuf_free(&w.footer);
 	free(w.lv);
 	free(w.idx);
+	free(w.colbuf);
+	free(w.codes);
 	cJSON_Delete(kv);
 	churn_params_free(own);
 	if (!st)

@@ -1,12 +1,13 @@
 /*
  * churn/parquet.h: write Apache Parquet files (format 2, data pages V1,
- * PLAIN encoding, dictionary pages for categorical columns, uncompressed or
+ * PLAIN encoding, dictionary pages for low-cardinality columns, uncompressed or
  * ZSTD pages, min/max/null-count statistics) without an outside Parquet
  * library.
  *
  * Files are written atomically: a temp file in the target's directory is
  * filled row group by row group (memory use is one page buffer, not the
- * file), fsynced and renamed over @p path. A failure leaves any previous
+ * file, plus one column of one row group for matrices), fsynced and
+ * renamed over @p path. A failure leaves any previous
  * file at @p path untouched and removes the temp file.
  *
  * Options (churn_params, NULL = defaults):
@@ -14,7 +15,9 @@
  *   parquet.zstd_level      ZSTD level (default 1)
  *   parquet.row_group_rows  rows per row group (default 1048576)
  *   parquet.page_bytes      target uncompressed page size (default 1 MiB)
- *   parquet.dictionary      dictionary-encode categorical columns (default true)
+ *   parquet.dictionary      dictionary-encode categorical columns, and matrix
+ *                           columns with at most 16 distinct values in a row
+ *                           group, e.g. one-hot 0/1 (default true)
  *   parquet.kv              a JSON object of string values, written as the
  *                           file's key_value_metadata (default "": none)
  *
