@@ -1,0 +1,33 @@
+#!/bin/sh
+# Build examples/*.c like an outside user (pkg-config against the
+# uninstalled libchurn of this build tree) and run train_and_score on data.
+# usage: check-examples.sh SRCDIR BUILDDIR CC
+set -eu
+src=$1 build=$2 cc=${3:-cc}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/churn-examples-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+export PKG_CONFIG_PATH="$build/meson-uninstalled${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+if ! pkg-config --exists libchurn; then
+	echo "check-examples: libchurn-uninstalled.pc not found in $build/meson-uninstalled"
+	exit 1
+fi
+flags=$(pkg-config --cflags --libs libchurn)
+# shellcheck disable=SC2086
+$cc -std=c11 -Wall -Wextra -Werror "$src/examples/train_and_score.c" $flags -o "$tmp/train_and_score"
+export LD_LIBRARY_PATH="$build/libchurn${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Data: the real Telco CSV when given, else synthetic rows written by the CLI.
+data=${CHURN_TELCO_CSV:-}
+if [ -z "$data" ] || [ ! -r "$data" ]; then
+	data="$tmp/synth.csv"
+	"$build/cli/churn" synth --rows 3000 --seed 7 --out "$data"
+fi
+"$tmp/train_and_score" "$data" >"$tmp/out"
+cat "$tmp/out"
+grep -q '^trained on .* test ROC AUC 0\.[5-9]' "$tmp/out"
+grep -q '^first customer: P(churn) = 0\.' "$tmp/out"
+[ "$(grep -c '^  reason ' "$tmp/out")" -eq 3 ]
+# A usage error is reported, not a crash.
+if "$tmp/train_and_score" >/dev/null 2>&1; then
+	echo "check-examples: expected a usage error without arguments"; exit 1
+fi
+echo "examples: train_and_score built via pkg-config and ran"
