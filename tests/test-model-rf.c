@@ -1,0 +1,407 @@
+/* Random forest: rules, XOR, determinism, contributions, importance (impurity, permutation), artifacts, errors, Telco.
+ * White-box: links the internal library for ch_model_permutation_importance(). */
+#include <churn.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "test-common.h"
+#include "tree-private.h"
+
+static uint64_t rng_state = 1;
+static double urand(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (double)(rng_state >> 11) * 0x1.0p-53;
+}
+
+static churn_matrix *make_matrix(size_t n, size_t nf, const double *x, const uint8_t *y)
+{
+	churn_matrix *m = NULL;
+	ck_assert_int_eq(churn_matrix_new(n, nf, &m), CHURN_OK);
+	memcpy(churn_matrix_get_data(m), x, n * nf * sizeof(double));
+	if (y)
+		ck_assert_int_eq(churn_matrix_set_labels(m, y, n), CHURN_OK);
+	return m;
+}
+
+/* Random mixed data: 5 continuous, 10 binary features; labels from a known rule plus noise. */
+static churn_matrix *make_mixed(size_t n, uint64_t seed, bool noise_labels)
+{
+	const size_t nf = 15;
+	rng_state = seed * 2654435761u + 1;
+	double *x = malloc(n * nf * sizeof(double));
+	uint8_t *y = malloc(n);
+	for (size_t i = 0; i < n; i++) {
+		double *r = x + i * nf;
+		for (size_t j = 0; j < 5; j++)
+			r[j] = j == 0 ? floor(urand() * 72) : urand() * 100;
+		for (size_t j = 5; j < nf; j++)
+			r[j] = urand() < 0.3;
+		double z = -1 - 0.04 * r[0] + 0.03 * r[1] + 1.2 * r[5] + (r[6] > 0.5 && r[7] > 0.5 ? 1.5 : 0);
+		y[i] = noise_labels ? urand() < 0.3 : urand() < 1 / (1 + exp(-z));
+	}
+	churn_matrix *m = make_matrix(n, nf, x, y);
+	free(x);
+	free(y);
+	return m;
+}
+
+
+static churn_model *fit_rf(const churn_matrix *m, churn_params *p)
+{
+	churn_model *model = NULL;
+	ck_assert_int_eq(churn_model_new(CHURN_MODEL_FOREST, &model), CHURN_OK);
+	churn_status st = churn_model_fit(model, m, p);
+	if (st)
+		ck_abort_msg("fit failed: %s", churn_last_error());
+	return model;
+}
+
+static char *rf_part(const churn_model *model)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(churn_model_to_buffer(model, &buf, &n), CHURN_OK);
+	cJSON *doc = cJSON_Parse(buf);
+	churn_free(buf);
+	ck_assert_ptr_nonnull(doc);
+	char *s = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "forest"));
+	cJSON_Delete(doc);
+	return s;
+}
+
+static churn_params *small_params(int64_t trees)
+{
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_int(p, "forest.n_trees", trees), CHURN_OK);
+	return p;
+}
+
+START_TEST(test_rf_fit_threshold_rule)
+{
+	const size_t n = 400;
+	double x[400 * 2];
+	uint8_t y[400];
+	rng_state = 7;
+	for (size_t i = 0; i < n; i++) {
+		x[2 * i] = (double)(i % 100);
+		x[2 * i + 1] = urand();
+		y[i] = x[2 * i] >= 50;
+	}
+	churn_matrix *m = make_matrix(n, 2, x, y);
+	churn_params *p = small_params(20);
+	ck_assert_int_eq(churn_params_set_double(p, "forest.max_features", 1), CHURN_OK);
+	churn_model *model = fit_rf(m, p);
+	double prob[400];
+	size_t np = 0;
+	ck_assert_int_eq(churn_model_predict(model, m, prob, n, &np), CHURN_OK);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(prob[i] == (y[i] ? 1.0 : 0.0), "row %zu p=%g", i, prob[i]);
+	double imp[2];
+	size_t ni;
+	ck_assert_int_eq(churn_model_get_importance(model, imp, 2, &ni), CHURN_OK);
+	ck_assert_double_eq_tol(imp[0] + imp[1], 1, 1e-12);
+	ck_assert(imp[0] > 0.99);
+	ck_assert(!churn_model_score_is_logit(model));
+	churn_model_free(model);
+	churn_params_free(p);
+	churn_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_rf_fit_xor_depth2)
+{
+	const size_t sizes[4] = {60, 40, 50, 70};
+	size_t n = 220, i = 0;
+	double *x = malloc(n * 2 * sizeof(double));
+	uint8_t *y = malloc(n);
+	for (int q = 0; q < 4; q++)
+		for (size_t k = 0; k < sizes[q]; k++, i++) {
+			x[2 * i] = q & 1;
+			x[2 * i + 1] = (q >> 1) & 1;
+			y[i] = (uint8_t)((q & 1) ^ ((q >> 1) & 1));
+		}
+	churn_matrix *m = make_matrix(n, 2, x, y);
+	churn_params *p = small_params(50);
+	ck_assert_int_eq(churn_params_set_int(p, "forest.max_depth", 2), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_double(p, "forest.max_features", 1), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_bool(p, "forest.bootstrap", false), CHURN_OK);
+	churn_model *model = fit_rf(m, p);
+	double *prob = malloc(n * sizeof(double));
+	size_t np;
+	ck_assert_int_eq(churn_model_predict(model, m, prob, n, &np), CHURN_OK);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(prob[i] == (y[i] ? 1.0 : 0.0), "row %zu p=%g", i, prob[i]);
+	free(prob);
+	free(x);
+	free(y);
+	churn_model_free(model);
+	churn_params_free(p);
+	churn_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_rf_fit_threads_identical)
+{
+	churn_matrix *m = make_mixed(3000, 3, false);
+	char *parts[3];
+	const int threads[3] = {1, 2, 3};
+	for (int k = 0; k < 3; k++) {
+		churn_params *p = small_params(12);
+		ck_assert_int_eq(churn_params_set_int(p, "forest.n_threads", threads[k]), CHURN_OK);
+		churn_model *model = fit_rf(m, p);
+		parts[k] = rf_part(model);
+		churn_model_free(model);
+		churn_params_free(p);
+	}
+	ck_assert_str_eq(parts[0], parts[1]);
+	ck_assert_str_eq(parts[0], parts[2]);
+	churn_params *p = small_params(12);
+	ck_assert_int_eq(churn_params_set_int(p, "forest.seed", 7), CHURN_OK);
+	churn_model *model = fit_rf(m, p);
+	char *other = rf_part(model);
+	ck_assert_str_ne(parts[0], other);
+	free(other);
+	for (int k = 0; k < 3; k++)
+		free(parts[k]);
+	churn_model_free(model);
+	churn_params_free(p);
+	churn_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_rf_explain_sums_to_probability)
+{
+	churn_matrix *m = make_mixed(2000, 4, false);
+	churn_params *p = small_params(30);
+	churn_model *model = fit_rf(m, p);
+	size_t nf = churn_matrix_get_ncols(m);
+	for (size_t i = 0; i < 50; i++) {
+		const double *row = churn_matrix_get_row(m, i);
+		double c[16], pr, sum = 0;
+		ck_assert_int_eq(churn_model_explain(model, row, nf, c, 16), CHURN_OK);
+		ck_assert_int_eq(churn_model_predict_row(model, row, nf, &pr), CHURN_OK);
+		for (size_t j = 0; j <= nf; j++)
+			sum += c[j];
+		ck_assert_double_eq_tol(sum, pr, 1e-9);
+	}
+	churn_model_free(model);
+	churn_params_free(p);
+	churn_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_rf_permutation_importance)
+{
+	/* y depends on x0 and x1 only; x2, x3 are noise */
+	const size_t n = 3000, nf = 4;
+	double *x = malloc(n * nf * sizeof(double));
+	uint8_t *y = malloc(n);
+	rng_state = 21;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < nf; j++)
+			x[i * nf + j] = urand();
+		double z = 6 * (x[i * nf] - 0.5) + 3 * (x[i * nf + 1] - 0.5);
+		y[i] = urand() < 1 / (1 + exp(-z));
+	}
+	churn_matrix *train = make_matrix(n / 2, nf, x, y);
+	churn_matrix *m = make_matrix(n / 2, nf, x + n / 2 * nf, y + n / 2); /* held out */
+	churn_params *p = small_params(40);
+	ck_assert_int_eq(churn_params_set_int(p, "forest.min_samples_leaf", 10), CHURN_OK);
+	churn_model *model = fit_rf(train, p);
+	churn_matrix_free(train);
+	double imp[4], imp2[4];
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, 1, 2, imp, 4), CHURN_OK);
+	ck_assert(imp[0] > imp[1] && imp[1] > imp[2] && imp[1] > imp[3]);
+	ck_assert(imp[0] > 0.1);
+	ck_assert(fabs(imp[2]) < 0.02 && fabs(imp[3]) < 0.02);
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, 1, 2, imp2, 4), CHURN_OK);
+	ck_assert_int_eq(memcmp(imp, imp2, sizeof imp), 0);
+	/* impurity importance agrees on the ranking of the signal */
+	size_t ni;
+	ck_assert_int_eq(churn_model_get_importance(model, imp2, 4, &ni), CHURN_OK);
+	ck_assert(imp2[0] > imp2[1] && imp2[1] > imp2[2]);
+	ck_assert_double_eq_tol(imp2[0] + imp2[1] + imp2[2] + imp2[3], 1, 1e-12);
+	/* errors */
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, 1, 1, imp, 3), CHURN_E_INVALID_ARG);
+	churn_matrix *nolab = NULL;
+	ck_assert_int_eq(churn_matrix_new(5, 4, &nolab), CHURN_OK);
+	ck_assert_int_eq(ch_model_permutation_importance(model, nolab, 1, 1, imp, 4), CHURN_E_INVALID_ARG);
+	churn_matrix_free(nolab);
+	free(x);
+	free(y);
+	churn_model_free(model);
+	churn_params_free(p);
+	churn_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_rf_io_roundtrip_and_corrupt)
+{
+	churn_matrix *m = make_mixed(1500, 9, false);
+	churn_params *p = small_params(10);
+	churn_model *model = fit_rf(m, p);
+	char *buf = NULL;
+	size_t bn = 0;
+	ck_assert_int_eq(churn_model_to_buffer(model, &buf, &bn), CHURN_OK);
+	churn_model *loaded = NULL;
+	ck_assert_int_eq(churn_model_from_buffer(buf, bn, &loaded), CHURN_OK);
+	size_t n = churn_matrix_get_nrows(m), np;
+	double *a = malloc(n * sizeof(double)), *b = malloc(n * sizeof(double));
+	ck_assert_int_eq(churn_model_predict(model, m, a, n, &np), CHURN_OK);
+	ck_assert_int_eq(churn_model_predict(loaded, m, b, n, &np), CHURN_OK);
+	ck_assert_int_eq(memcmp(a, b, n * sizeof(double)), 0);
+	/* corrupt: child index out of range, cycle, bad feature, no trees */
+	const char *edits[][3] = {{"left", "0", "999999"}, {"left", "0", "0"}, {"feature", "0", "15"},
+	                          {"right", "0", "-1"}, {"feature", "0", "-2"}};
+	for (size_t e = 0; e < sizeof edits / sizeof edits[0]; e++) {
+		cJSON *doc = cJSON_Parse(buf);
+		cJSON *t = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "forest"), "trees"), 0);
+		cJSON_ReplaceItemInArray(cJSON_GetObjectItem(t, edits[e][0]), atoi(edits[e][1]),
+		                         cJSON_CreateNumber(atof(edits[e][2])));
+		char *txt = cJSON_PrintUnformatted(doc);
+		churn_model *bad = NULL;
+		ck_assert_int_eq(churn_model_from_buffer(txt, strlen(txt), &bad), CHURN_E_FORMAT);
+		ck_assert_ptr_null(bad);
+		ck_assert_str_ne(churn_last_error(), "");
+		free(txt);
+		cJSON_Delete(doc);
+	}
+	cJSON *doc = cJSON_Parse(buf);
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(doc, "forest"), "trees", cJSON_CreateArray());
+	char *txt = cJSON_PrintUnformatted(doc);
+	churn_model *bad = NULL;
+	ck_assert_int_eq(churn_model_from_buffer(txt, strlen(txt), &bad), CHURN_E_FORMAT);
+	free(txt);
+	cJSON_Delete(doc);
+	churn_free(buf);
+	free(a);
+	free(b);
+	churn_model_free(model);
+	churn_model_free(loaded);
+	churn_params_free(p);
+	churn_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_rf_errors)
+{
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_int(p, "forest.n_trees", 0), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_params_set_double(p, "forest.max_features", 1.5), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_params_set_int(p, "forest.max_depth", -1), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_params_set_int(p, "forest.min_samples_leaf", 0), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_params_set_str(p, "forest.bootstrap", "perhaps"), CHURN_E_INVALID_ARG);
+	ck_assert_str_ne(churn_last_error(), "");
+	churn_model *model = NULL;
+	ck_assert_int_eq(churn_model_new(CHURN_MODEL_FOREST, &model), CHURN_OK);
+	churn_matrix *nolab = NULL;
+	ck_assert_int_eq(churn_matrix_new(10, 2, &nolab), CHURN_OK);
+	ck_assert_int_eq(churn_model_fit(model, nolab, p), CHURN_E_INVALID_ARG);
+	ck_assert_str_ne(churn_last_error(), "");
+	churn_matrix *m = make_mixed(300, 2, false);
+	churn_matrix_get_data(m)[5] = INFINITY;
+	ck_assert_int_eq(churn_model_fit(model, m, p), CHURN_E_NUMERIC);
+	ck_assert_str_ne(churn_last_error(), "");
+	ck_assert(!churn_model_is_fitted(model));
+	churn_matrix_free(m);
+	churn_matrix_free(nolab);
+	churn_model_free(model);
+	churn_params_free(p);
+}
+END_TEST
+
+START_TEST(test_rf_telco_cv_auc)
+{
+	const char *path = churn_test_telco_csv();
+	if (!path)
+		return;
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_load_csv(path, &ds), CHURN_OK);
+	size_t n = churn_dataset_get_nrows(ds);
+	churn_prep *prep0 = NULL;
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep0), CHURN_OK);
+	uint8_t *y = NULL;
+	size_t ny = 0;
+	ck_assert_int_eq(churn_prep_get_labels(prep0, ds, &y, &ny), CHURN_OK);
+	uint32_t *fold = malloc(n * sizeof(uint32_t));
+	ck_assert_int_eq(churn_split_kfold(y, n, 5, 42, fold), CHURN_OK);
+	double sum = 0;
+	size_t *tr = malloc(n * sizeof(size_t)), *te = malloc(n * sizeof(size_t));
+	double *prob = malloc(n * sizeof(double));
+	uint8_t *yt = malloc(n);
+	for (uint32_t k = 0; k < 5; k++) {
+		size_t ntr = 0, nte = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (fold[i] == k) {
+				yt[nte] = y[i];
+				te[nte++] = i;
+			} else {
+				tr[ntr++] = i;
+			}
+		}
+		churn_prep *prep = NULL;
+		churn_matrix *mtr = NULL, *mte = NULL;
+		ck_assert_int_eq(churn_prep_fit(ds, tr, ntr, NULL, &prep), CHURN_OK);
+		ck_assert_int_eq(churn_prep_apply_rows(prep, ds, tr, ntr, &mtr), CHURN_OK);
+		ck_assert_int_eq(churn_prep_apply_rows(prep, ds, te, nte, &mte), CHURN_OK);
+		churn_model *model = fit_rf(mtr, NULL);
+		size_t np;
+		ck_assert_int_eq(churn_model_predict(model, mte, prob, n, &np), CHURN_OK);
+		double auc;
+		ck_assert_int_eq(churn_metrics_roc_auc(yt, prob, nte, &auc), CHURN_OK);
+		sum += auc;
+		churn_model_free(model);
+		churn_matrix_free(mtr);
+		churn_matrix_free(mte);
+		churn_prep_free(prep);
+	}
+	double mean = sum / 5;
+	fprintf(stderr, "# telco forest 5-fold CV ROC AUC %.4f\n", mean);
+	ck_assert_double_ge(mean, 0.82);
+	free(tr);
+	free(te);
+	free(prob);
+	free(yt);
+	free(fold);
+	churn_free(y);
+	churn_prep_free(prep0);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+static Suite *rf_suite(void)
+{
+	Suite *s = suite_create("model-rf");
+	TCase *tc = tcase_create("fit");
+	tcase_add_test(tc, test_rf_fit_threshold_rule);
+	tcase_add_test(tc, test_rf_fit_xor_depth2);
+	tcase_add_test(tc, test_rf_fit_threads_identical);
+	tcase_add_test(tc, test_rf_explain_sums_to_probability);
+	tcase_add_test(tc, test_rf_permutation_importance);
+	suite_add_tcase(s, tc);
+	TCase *ti = tcase_create("io");
+	tcase_add_test(ti, test_rf_io_roundtrip_and_corrupt);
+	suite_add_tcase(s, ti);
+	TCase *te = tcase_create("errors");
+	tcase_add_test(te, test_rf_errors);
+	suite_add_tcase(s, te);
+	TCase *tq = tcase_create("quality");
+	tcase_set_timeout(tq, 300);
+	tcase_add_test(tq, test_rf_telco_cv_auc);
+	suite_add_tcase(s, tq);
+	return s;
+}
+
+int main(void)
+{
+	return churn_test_run(rf_suite());
+}
