@@ -71,26 +71,26 @@ typedef struct dkey {
 } dkey;
 
 typedef struct ccol {
-	char *name;
+	/* what every cell touches first (one cache line) */
 	int st;
-	/* NUM */
-	double *num;
+	size_t nmiss;   /* missing cells so far (the same in every state) */
+	double *num;    /* NUM */
 	unsigned char *side;
 	size_t side_len, side_cap;
-	bool has_inf;
-	size_t inf_line;
-	char inf_tok[24];
-	/* CAT */
-	int32_t *codes;
+	int32_t *codes; /* CAT */
 	dslot *tab;
 	size_t tab_cap; /* power of two */
 	dkey *keys;     /* by code */
-	char **lev;     /* level strings by code (owned) */
-	size_t nlev, lev_cap;
-	/* TEXT */
+	uint64_t *off;  /* TEXT */
 	char *arena;
 	size_t arena_len, arena_cap;
-	uint64_t *off;
+	/* the rest */
+	char *name;
+	char **lev; /* level strings by code (owned) */
+	size_t nlev, lev_cap;
+	bool has_inf;
+	size_t inf_line;
+	char inf_tok[24];
 } ccol;
 
 typedef struct na_tok {
@@ -250,16 +250,14 @@ static inline uint64_t str_key(const char *s, size_t n, uint64_t *w0, uint64_t *
 	b = n > 8 ? low_bytes(b, n - 8) : 0;
 	*w0 = a;
 	*w1 = b;
-	uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ ((b ^ (uint64_t)n) * 0xbf58476d1ce4e5b9ull);
+	uint64_t h = (a ^ (uint64_t)n) * 0x9E3779B97F4A7C15ull + b;
 	for (size_t k = 16; k < n; k += 8) {
 		uint64_t w;
 		memcpy(&w, s + k, 8);
-		h = (h ^ low_bytes(w, n - k)) * 0x94d049bb133111ebull;
-		h ^= h >> 31;
+		h = (h ^ (h >> 31)) * 0x94d049bb133111ebull + low_bytes(w, n - k);
 	}
-	h ^= h >> 32;
-	h *= 0xd6e8feb86659fd93ull;
-	return h ^ (h >> 29);
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 32); /* low bits pick the slot, high bits are the tag */
 }
 
 static churn_status nomem(void)
@@ -340,7 +338,7 @@ static void col_free(ccol *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static bool side_put(rd *r, ccol *c, const char *s, size_t n, bool missing, size_t pos)
+static bool side_put_slow(rd *r, ccol *c, const char *s, size_t n, bool missing, size_t pos)
 {
 	size_t need = c->side_len + n + 10;
 	if (need > c->side_cap && !grow((void **)&c->side, &c->side_cap, need,
@@ -356,6 +354,24 @@ static bool side_put(rd *r, ccol *c, const char *s, size_t n, bool missing, size
 	memcpy(o, s, n);
 	c->side_len = (size_t)(o - c->side) + n;
 	return true;
+}
+
+/* Append one cell's raw text (or a missing mark) to a NUM column's side text. */
+static inline bool side_put(rd *r, ccol *c, const char *s, size_t n, bool missing, size_t pos)
+{
+	if (n < 16 && c->side_len + 17 <= c->side_cap) {
+		/* short value: one length byte and a 16-byte copy (both buffers have PAD bytes to spare) */
+		unsigned char *o = c->side + c->side_len;
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + 8, 8);
+		o[0] = missing ? 0 : (unsigned char)(n + 1);
+		memcpy(o + 1, &a, 8);
+		memcpy(o + 9, &b, 8);
+		c->side_len += missing ? 1 : n + 1;
+		return true;
+	}
+	return side_put_slow(r, c, s, n, missing, pos);
 }
 
 /* Decode one side-text entry at *at; false = missing. */
@@ -1018,11 +1034,12 @@ static churn_status commit_row(rd *r, size_t pos)
 			double v;
 			if (n == 0) {
 				c->num[row] = NAN;
+				c->nmiss++;
 				if (!side_put(r, c, s, 0, true, pos))
 					return nomem();
 				break;
 			}
-			if (parse_num(s, n, &v)) {
+			if (parse_num(s, n, &v) && isfinite(v)) {
 				c->num[row] = v;
 				if (!side_put(r, c, s, n, false, pos))
 					return nomem();
@@ -1031,7 +1048,7 @@ static churn_status commit_row(rd *r, size_t pos)
 			const char *t = s;
 			size_t tn = n;
 			trim(&t, &tn);
-			if (tn && ch_parse_double(t, tn, &v)) {
+			if (tn && ch_parse_double(t, tn, &v) && isfinite(v)) {
 				c->num[row] = v;
 				if (!side_put(r, c, s, n, false, pos))
 					return nomem();
@@ -1039,11 +1056,12 @@ static churn_status commit_row(rd *r, size_t pos)
 			}
 			if (is_missing(r, s, n)) {
 				c->num[row] = NAN;
+				c->nmiss++;
 				if (!side_put(r, c, s, 0, true, pos))
 					return nomem();
 				break;
 			}
-			if (is_nonfinite(t, tn)) {
+			if (is_nonfinite(t, tn) || (tn && ch_parse_double(t, tn, &v))) { /* inf, nan, or out of range */
 				if (!c->has_inf) {
 					c->has_inf = true;
 					c->inf_line = r->line;
@@ -1063,11 +1081,13 @@ static churn_status commit_row(rd *r, size_t pos)
 		case ST_CAT: {
 			if (n == 0) {
 				c->codes[row] = -1;
+				c->nmiss++;
 				break;
 			}
 			int32_t code = cat_code(r, c, s, n);
 			if (code >= -1) {
 				c->codes[row] = code;
+				c->nmiss += code < 0;
 				break;
 			}
 			if (code == -3)
@@ -1081,6 +1101,7 @@ static churn_status commit_row(rd *r, size_t pos)
 			if (n == 0 || (n <= r->na_max || is_ws((unsigned char)s[0]) || is_ws((unsigned char)s[n - 1]))) {
 				if (is_missing(r, s, n)) {
 					c->off[row] = CH_TEXT_MISSING;
+					c->nmiss++;
 					break;
 				}
 			}
@@ -1171,8 +1192,6 @@ static churn_status finish(rd *r, churn_dataset **out)
 			double *v = realloc(c->num, nb * sizeof(double));
 			col.num = v ? v : c->num;
 			c->num = NULL;
-			for (size_t i = 0; i < nrows; i++)
-				col.n_missing += isnan(col.num[i]);
 			free(c->side);
 			c->side = NULL;
 		} else if (c->st == ST_CAT) {
@@ -1180,8 +1199,6 @@ static churn_status finish(rd *r, churn_dataset **out)
 			int32_t *v = realloc(c->codes, nb * sizeof(int32_t));
 			col.codes = v ? v : c->codes;
 			c->codes = NULL;
-			for (size_t i = 0; i < nrows; i++)
-				col.n_missing += col.codes[i] < 0;
 			col.levels = c->lev ? c->lev : malloc(sizeof(char *));
 			if (!col.levels) {
 				free(col.codes);
@@ -1200,8 +1217,6 @@ static churn_status finish(rd *r, churn_dataset **out)
 			uint64_t *v = realloc(c->off, nb * sizeof(uint64_t));
 			col.off = v ? v : c->off;
 			c->off = NULL;
-			for (size_t i = 0; i < nrows; i++)
-				col.n_missing += col.off[i] == CH_TEXT_MISSING;
 			char *a = c->arena ? realloc(c->arena, c->arena_len ? c->arena_len : 1) : malloc(1);
 			col.arena = a ? a : c->arena;
 			col.arena_len = c->arena_len;
@@ -1212,6 +1227,7 @@ static churn_status finish(rd *r, churn_dataset **out)
 				goto fail;
 			}
 		}
+		col.n_missing = c->nmiss;
 		col.name = c->name;
 		c->name = NULL;
 		if (col.type == CHURN_COL_CATEGORICAL && (st = ch_column_sort_levels(&col, nrows))) {
@@ -1398,10 +1414,12 @@ static inline void w_ch(wr *w, char c)
 	w->buf[w->n++] = c;
 }
 
-static void w_field(wr *w, const char *s)
+static void w_field(wr *w, const char *s, bool first)
 {
 	size_t n = strlen(s);
 	bool q = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
+	if (first && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		q = true; /* else the reader would take it for a byte order mark */
 	if (!q)
 		q = strpbrk(s, ",\"\r\n") != NULL;
 	if (!q) {
@@ -1451,7 +1469,7 @@ churn_status churn_csv_write(const churn_dataset *ds, churn_write_fn fn, void *u
 	for (size_t j = 0; j < ds->ncols; j++) {
 		if (j)
 			w_ch(w, ',');
-		w_field(w, ds->cols[j].name);
+		w_field(w, ds->cols[j].name, j == 0);
 	}
 	w_ch(w, '\n');
 	for (size_t i = 0; i < ds->nrows && !w->failed; i++) {
@@ -1470,13 +1488,13 @@ churn_status churn_csv_write(const churn_dataset *ds, churn_write_fn fn, void *u
 				break;
 			case CHURN_COL_CATEGORICAL:
 				if (c->codes[i] >= 0)
-					w_field(w, c->levels[c->codes[i]]);
+					w_field(w, c->levels[c->codes[i]], false);
 				else if (ds->ncols == 1)
 					w_put(w, "\"\"", 2);
 				break;
 			case CHURN_COL_TEXT:
 				if (c->off[i] != CH_TEXT_MISSING)
-					w_field(w, c->arena + c->off[i]);
+					w_field(w, c->arena + c->off[i], false);
 				else if (ds->ncols == 1)
 					w_put(w, "\"\"", 2);
 				break;
