@@ -767,6 +767,100 @@ START_TEST(test_fetch_bad_args)
 }
 END_TEST
 
+/* ---- the churn fetch command (CHURN_CLI: path of the built churn, set by meson) ---- */
+
+/* Run churn with argv (NULL-terminated, argv[0] ignored); stdout into out. Returns the exit status. */
+static int run_cli(char **argv, char *out, size_t cap)
+{
+	const char *cli = getenv("CHURN_CLI");
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		char errpath[1100];
+		snprintf(errpath, sizeof(errpath), "%s/stderr.txt", tmp);
+		FILE *e = freopen(errpath, "w", stderr);
+		(void)e;
+		argv[0] = (char *)cli;
+		execv(cli, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t n = 0;
+	ssize_t r;
+	while (n < cap - 1 && (r = read(fds[0], out + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static char *cli_stderr(void)
+{
+	char errpath[1100];
+	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", tmp);
+	return slurp(errpath);
+}
+
+START_TEST(test_fetch_cli)
+{
+	if (!getenv("CHURN_CLI"))
+		return;
+	char out[4096], wd[1100], expect[1200];
+	snprintf(wd, sizeof(wd), "%s/wd", tmp);
+	char *ok[] = {"churn", "fetch", "--workdir", wd, "--source", url("/ok.csv?key=cli"), "--json", NULL};
+	ck_assert_int_eq(run_cli(ok, out, sizeof(out)), 0);
+	snprintf(expect, sizeof(expect), "{\"path\":\"%s/data/raw/ok.csv\",", wd);
+	ck_assert_msg(strncmp(out, expect, strlen(expect)) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"changed\":true"));
+	ck_assert_ptr_nonnull(strstr(out, OK_SHA));
+	ck_assert_ptr_nonnull(strstr(out, "\"http_status\":200"));
+	ck_assert_int_eq(run_cli(ok, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"changed\":false"));
+	ck_assert_ptr_nonnull(strstr(out, "\"http_status\":304"));
+
+	/* one line without --json */
+	char *line[] = {"churn", "fetch", "--workdir", wd, "--source", url("/ok.csv?key=cli"), NULL};
+	ck_assert_int_eq(run_cli(line, out, sizeof(out)), 0);
+	ck_assert_ptr_nonnull(strstr(out, "ok.csv  63 bytes  sha256 d0ea9487"));
+	ck_assert_ptr_nonnull(strstr(out, "unchanged\n"));
+
+	/* exit codes of DESIGN.md; nothing on stdout, one line on stderr */
+	static const struct { const char *path; int code; const char *msg; } cases[] = {
+		{"/missing?key=cli", 69, "HTTP 404 Not Found"},
+		{"/html?key=cli", 65, "looks like HTML"},
+		{"/big?n=5000000&key=cli", 65, "fetch.max_bytes"},
+	};
+	char cfg[1200];
+	snprintf(cfg, sizeof(cfg), "%s/churn.json", wd);
+	ck_assert(churn_test_write_file(cfg, "{\"fetch\": {\"max_bytes\": 100000}}"));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *bad[] = {"churn", "fetch", "--workdir", wd, "--source", url(cases[i].path), "--out", dest, NULL};
+		ck_assert_int_eq(run_cli(bad, out, sizeof(out)), cases[i].code);
+		ck_assert_str_eq(out, "");
+		char *err = cli_stderr();
+		ck_assert_msg(strstr(err, cases[i].msg) && strstr(err, url(cases[i].path)), "%s", err);
+		ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
+		free(err);
+	}
+	char missing[1200];
+	snprintf(missing, sizeof(missing), "%s/nope.csv", tmp);
+	char *nf[] = {"churn", "fetch", "--workdir", wd, "--source", missing, NULL};
+	ck_assert_int_eq(run_cli(nf, out, sizeof(out)), 66);
+	char *cant[] = {"churn", "fetch", "--workdir", wd, "--source", url("/ok.csv"), "--out", cfg, NULL};
+	snprintf(cfg + strlen(cfg), sizeof(cfg) - strlen(cfg), "/x.csv"); /* under a regular file */
+	ck_assert_int_eq(run_cli(cant, out, sizeof(out)), 73);
+	char *usage[] = {"churn", "fetch", "--nope", NULL};
+	ck_assert_int_eq(run_cli(usage, out, sizeof(out)), 64);
+}
+END_TEST
+
 static Suite *fetch_suite(void)
 {
 	Suite *s = suite_create("fetch");
@@ -809,6 +903,13 @@ static Suite *fetch_suite(void)
 	tcase_add_test(tc, test_fetch_synthetic);
 	tcase_add_test(tc, test_fetch_default_name);
 	tcase_add_test(tc, test_fetch_bad_args);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cli");
+	tcase_add_unchecked_fixture(tc, server_start, server_stop);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_fetch_cli);
 	suite_add_tcase(s, tc);
 	return s;
 }
