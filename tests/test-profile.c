@@ -319,6 +319,40 @@ START_TEST(test_profile_synth_large)
 }
 END_TEST
 
+START_TEST(test_profile_csv_other_churn_file)
+{
+	/* spaces and punctuation in names, a numeric ID, a True/False target named Churned */
+	char *path = churn_test_data_path("profile-other.csv");
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
+	free(path);
+	churn_profile *pr = profile_of(ds, "Churned", NULL);
+	ck_assert_uint_eq(churn_profile_get_nrows(pr), 6);
+	ck_assert_str_eq(churn_profile_get_col_name(pr, 1), "Monthly Fee ($)");
+	ck_assert_int_eq(churn_profile_get_col_type(pr, 0), CHURN_COL_NUMERIC);
+	ck_assert_int_eq(churn_profile_get_col_type(pr, 1), CHURN_COL_NUMERIC);
+	ck_assert_uint_eq(churn_profile_get_col_missing(pr, 1), 1);
+	/* 9.99 19.5 29.5 49.99 49.99: p25 19.5, p50 29.5, p75 49.99 */
+	ck_assert_double_eq(churn_profile_get_col_stat(pr, 1, "p25"), 19.5);
+	ck_assert_double_eq(churn_profile_get_col_stat(pr, 1, "p50"), 29.5);
+	ck_assert_double_eq(churn_profile_get_col_stat(pr, 1, "p75"), 49.99);
+	size_t c = 0;
+	ck_assert_str_eq(churn_profile_get_col_level(pr, 2, 0, &c), "basic");
+	ck_assert_uint_eq(c, 3);
+	ck_assert_str_eq(churn_profile_get_col_level(pr, 2, 1, &c), "pro, annual");
+	/* "False" and "FALSE" are distinct levels: three classes, so --positive is needed */
+	ck_assert(!churn_profile_has_target(pr));
+	ck_assert_ptr_nonnull(strstr(churn_profile_get_note(pr, 0), "3 classes"));
+	churn_profile_free(pr);
+	pr = profile_of(ds, "Churned", "true");
+	ck_assert_str_eq(churn_profile_get_positive(pr), "True");
+	ck_assert_uint_eq(churn_profile_get_positive_count(pr), 2);
+	ck_assert_double_eq_tol(churn_profile_get_target_rate(pr), 2.0 / 6.0, 1e-15);
+	churn_profile_free(pr);
+	churn_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(test_profile_telco_real)
 {
 	const char *path = churn_test_telco_csv();
@@ -367,6 +401,7 @@ static Suite *profile_suite(void)
 	tcase_add_test(tc, test_profile_errors);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("real");
+	tcase_add_test(tc, test_profile_csv_other_churn_file);
 	tcase_add_test(tc, test_profile_telco_real);
 	suite_add_tcase(s, tc);
 	return s;

@@ -38,7 +38,7 @@
  * Churn model (coefficients of a logistic regression fitted on the real
  * data; intercept re-tuned so that about 26.5% of rows churn):
  *
- *   z = -1.19 - 0.69 [One year] - 1.64 [Two year] - 0.66 ln(1 + tenure)
+ *   z = -1.00 - 0.69 [One year] - 1.64 [Two year] - 0.66 ln(1 + tenure)
  *       + 0.76 [DSL] + 1.23 [Fiber optic] + 0.38 [Electronic check]
  *       + 0.138 MonthlyCharges / 10 + 0.39 [PaperlessBilling]
  *       + 0.29 [SeniorCitizen] - 0.36 [TechSupport] - 0.44 [OnlineSecurity]
@@ -46,14 +46,17 @@
  *   Churn = Yes with probability 1 / (1 + exp(-z)).
  *
  * Measured on a 100,000-row file (seed 1) with /usr/bin/python3 + scikit-learn
- * 1.2 (one-hot features, 70/30 stratified split): churn rate 26.5%,
- * LogisticRegression ROC AUC 0.847, HistGradientBoostingClassifier 0.845
- * (the real data: 0.84-0.85).
+ * 1.2.1 (one-hot features, TotalCharges blank as 0, 70/30 stratified split,
+ * random_state 42): churn rate 26.4%, 0.20% blank TotalCharges,
+ * LogisticRegression (standardised) ROC AUC 0.843, HistGradientBoosting-
+ * Classifier 0.845. The same kind of model on the real data: about 0.85.
+ * Churn by contract 42% / 12% / 3% (real: 43% / 11% / 3%), by internet
+ * service DSL 18% / fiber 41% / none 7% (real: 19% / 42% / 7%).
  *
  * Output is deterministic per seed (own xoshiro256** generator seeded by
  * splitmix64, locale-independent number formatting) and the same on every
- * platform. Writing is fast (about 1M rows, 140 MB, in well under a second of
- * CPU on one core).
+ * platform. Writing is fast: 1M rows (138 MB) take about 0.5 s of CPU on
+ * one core (numbers formatted by hand into one 1 MiB buffer).
  *
  * Thread safety: every call is independent (no shared state).
  */
