@@ -163,10 +163,12 @@ static int handler(struct mg_connection *conn, void *cbdata)
 	bool head = !strcmp(rq.method, "HEAD");
 	if (!rc && !head) {
 		if (f) {
-			char buf[65536];
+			/* Worker stacks are small (CivetWeb's default): stream through a heap buffer. */
+			char *buf = malloc(65536);
 			size_t r;
-			while (!rc && (r = fread(buf, 1, sizeof(buf), f)) > 0)
+			while (buf && !rc && (r = fread(buf, 1, 65536, f)) > 0)
 				rc = write_all(conn, buf, r);
+			free(buf);
 		} else if (rs.blob) {
 			rc = write_all(conn, rs.blob->data, rs.blob->len);
 		} else if (rs.body) {
@@ -303,6 +305,8 @@ int main(int argc, char **argv)
 		"keep_alive_timeout_ms", "5000",
 		"request_timeout_ms", "10000",
 		"tcp_nodelay", "1",
+		"listen_backlog", "1024",
+		"connection_queue", "1024",
 		NULL};
 	struct mg_callbacks cb = {0};
 	cb.log_message = log_message;
