@@ -359,42 +359,6 @@ static const char **collect_ids(const churn_prep *prep, const churn_dataset *ds,
 	return ids;
 }
 
-/*
- * The processed data set as CSV: the ID column (when the spec has one), every
- * feature, then the target as 0/1. Numbers round-trip exactly.
- */
-static churn_status write_processed_csv(const char *path, const churn_matrix *x, const char *target,
-                                        const char *id_name, const char *const *ids)
-{
-	size_t n = churn_matrix_get_nrows(x), p = churn_matrix_get_ncols(x);
-	churn_dataset *ds = NULL;
-	double *col = malloc((n ? n : 1) * sizeof(double));
-	churn_status st = col ? churn_dataset_new(&ds) : ch_fail(CHURN_E_NOMEM, "out of memory");
-	if (st)
-		goto out;
-	if (id_name && ids && (st = churn_dataset_add_text(ds, id_name, ids, n)))
-		goto out;
-	const double *data = churn_matrix_get_data_const(x);
-	for (size_t j = 0; j < p; j++) {
-		for (size_t i = 0; i < n; i++)
-			col[i] = data[i * p + j];
-		if ((st = churn_dataset_add_numeric(ds, churn_matrix_get_feature_name(x, j), col, n)))
-			goto out;
-	}
-	const uint8_t *y = churn_matrix_get_labels(x);
-	if (y && target) {
-		for (size_t i = 0; i < n; i++)
-			col[i] = y[i];
-		if ((st = churn_dataset_add_numeric(ds, target, col, n)))
-			goto out;
-	}
-	st = churn_csv_write_file(ds, path);
-out:
-	free(col);
-	churn_dataset_free(ds);
-	return st;
-}
-
 static churn_status save_string(const char *path, const char *s)
 {
 	return ch_write_file_atomic(path, s, strlen(s));
@@ -486,7 +450,7 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
 	const char *target = churn_prep_get_target(d->prep);
 	if ((st = churn_parquet_write_matrix(pq, d->x, target, id_name, ids, r->p)))
 		goto out;
-	if ((st = write_processed_csv(csv, d->x, target, id_name, ids)))
+	if ((st = churn_prep_write_csv(d->prep, d->x, id_name, ids, csv)))
 		goto out;
 	if ((st = churn_prep_to_json(d->prep, &spec)) || (st = save_string(spec_path, spec)))
 		goto out;
