@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -536,6 +537,46 @@ START_TEST(test_fetch_http_real_telco)
 }
 END_TEST
 
+/* Distinct destinations from several threads at once (the first call initialises libcurl once). */
+struct thread_job {
+	char dest[1100];
+	const char *url;
+	churn_status st;
+	char sha[65];
+};
+
+static void *fetch_thread(void *arg)
+{
+	struct thread_job *j = arg;
+	churn_fetch_info *info = NULL;
+	j->st = churn_fetch(j->url, j->dest, params, &info);
+	if (!j->st)
+		snprintf(j->sha, sizeof(j->sha), "%s", churn_fetch_info_get_sha256(info));
+	churn_fetch_info_free(info);
+	return NULL;
+}
+
+START_TEST(test_fetch_http_threads)
+{
+	enum { N = 8 };
+	struct thread_job jobs[N];
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(jobs[i].dest, sizeof(jobs[i].dest), "%s/t%d/data.csv", tmp, i);
+		jobs[i].url = i % 2 ? url("/ok.csv?key=threads") : url("/noetag.csv?key=threads");
+		jobs[i].st = CHURN_E_INTERNAL;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, fetch_thread, &jobs[i]), 0);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(jobs[i].st, CHURN_OK);
+		ck_assert_str_eq(jobs[i].sha, OK_SHA);
+	}
+	ck_assert_int_eq(hits("threads"), N);
+}
+END_TEST
+
 /* ---- local sources ---- */
 
 static char log_text[4096];
@@ -875,6 +916,7 @@ static Suite *fetch_suite(void)
 	tcase_add_test(tc, test_fetch_http_redirect);
 	tcase_add_test(tc, test_fetch_http_credentials_redacted);
 	tcase_add_test(tc, test_fetch_http_real_telco);
+	tcase_add_test(tc, test_fetch_http_threads);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
