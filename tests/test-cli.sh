@@ -189,11 +189,63 @@ case_train_predict_errors() {
 	expect_rc 64 "$CHURN" predict --input "$T/s.csv"
 }
 
+# ---- prepare ------------------------------------------------------------
+case_prepare_outputs() {
+	expect_rc 0 "$CHURN" synth --rows 400 --seed 3 --out "$T/p.csv"
+	expect_rc 0 "$CHURN" prepare --input "$T/p.csv" --out "$T/pw" --json
+	json_check "$T/out" 'j["rows"] == 400 and j["features"] == 41 and j["dropped"][0]["column"] == "customerID"'
+	for f in data/processed/churn.parquet data/processed/churn.csv artifacts/prep.json reports/summary.json reports/summary.csv; do
+		test -s "$T/pw/$f"
+	done
+	head -c 4 "$T/pw/data/processed/churn.parquet" | grep -q PAR1
+	head -1 "$T/pw/data/processed/churn.csv" | grep -q '^customerID,gender=Female,.*Contract=Month-to-month,.*,Churn$'
+	test "$(wc -l <"$T/pw/data/processed/churn.csv")" -eq 401
+	json_check "$T/pw/artifacts/prep.json" 'j["format"] == "churn-prep" and j["version"] == 1'
+	json_check "$T/pw/reports/summary.json" 'j["rows"] == 400 and j["prep"]["features"] == 41 and any(c["name"] == "customerID" and c["role"] == "id" for c in j["columns"]) and any(c["name"] == "tenure" and "after" in c["prep"] for c in j["columns"])'
+	grep -q '^tenure,numeric,feature,' "$T/pw/reports/summary.csv"
+	# Plain output, the workdir as default output.
+	expect_rc 0 "$CHURN" prepare --input "$T/p.csv" --workdir "$T/pw2"
+	grep -q 'prepared 400 rows x 41 features' "$T/out"
+	test -s "$T/pw2/data/processed/churn.parquet"
+}
+
+case_prepare_errors() {
+	expect_rc 0 "$CHURN" synth --rows 200 --seed 4 --out "$T/e.csv"
+	expect_rc 64 "$CHURN" prepare
+	expect_rc 66 "$CHURN" prepare --input "$T/nope.csv"
+	expect_rc 66 "$CHURN" prepare --input "$T/e.csv" --target Exited --out "$T/ew"
+	grep -q 'Exited.*customerID' "$T/err"
+	echo '{"prep": {"scale": "robust"}}' >"$T/bad.json"
+	expect_rc 64 "$CHURN" prepare --input "$T/e.csv" --config "$T/bad.json" --out "$T/ew"
+	grep -q 'prep.scale' "$T/err"
+	# A failing run leaves the earlier outputs as they were.
+	expect_rc 0 "$CHURN" prepare --input "$T/e.csv" --out "$T/ew"
+	sum1=$(cat "$T/ew/data/processed/churn.csv" "$T/ew/artifacts/prep.json" | cksum)
+	expect_rc 65 "$CHURN" prepare --input "$T/e.csv" --target gender --out "$T/ew"
+	grep -q 'positive' "$T/err"
+	sum2=$(cat "$T/ew/data/processed/churn.csv" "$T/ew/artifacts/prep.json" | cksum)
+	test "$sum1" = "$sum2"
+	# Options through the config file reach the spec.
+	echo '{"prep": {"scale": "minmax", "missing_indicator": true}}' >"$T/ok.json"
+	expect_rc 0 "$CHURN" prepare --input "$T/e.csv" --config "$T/ok.json" --out "$T/ew"
+	json_check "$T/ew/artifacts/prep.json" 'j["params"]["scale"] == "minmax" and j["params"]["missing_indicator"]'
+}
+
+case_prepare_telco() {
+	if [ -z "${CHURN_TELCO_CSV:-}" ] || [ ! -r "$CHURN_TELCO_CSV" ]; then
+		echo "  skip: CHURN_TELCO_CSV not set"; return 0
+	fi
+	expect_rc 0 "$CHURN" prepare --input "$CHURN_TELCO_CSV" --out "$T/tw" --json
+	json_check "$T/out" 'j["rows"] == 7043 and j["features"] == 41 and j["imputed_cells"] == 11'
+	json_check "$T/tw/reports/summary.json" 'j["target"]["positive_count"] == 1869'
+}
+
 CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
 profile_other_target profile_missing_input profile_telco"
 # Other commands: add case_<name> functions above and their names here.
 CASES="$CASES train_predict train_cv_threshold train_predict_errors"
 
+CASES="$CASES prepare_outputs prepare_errors prepare_telco"
 for c in $CASES; do run "$c"; done
 echo "cli: $PASS passed, $FAIL failed${FAILED:+ (failed:$FAILED)}"
 [ "$FAIL" -eq 0 ]
