@@ -53,13 +53,14 @@ static const unsigned char stop_q[256] = {[0] = 1, ['\n'] = 1, ['"'] = 1};
 
 typedef struct span {
 	char *s;
-	size_t len;
-	unsigned flags;
+	uint32_t len; /* <= csv.max_field_bytes <= 2^30 */
+	uint32_t flags;
 } span;
 
-/* Dictionary slot: 8 bytes, so a column's table stays in L1. */
+/* Dictionary slot: the first 8 bytes and the length, so most lookups end in the slot. */
 typedef struct dslot {
-	uint32_t tag; /* high hash bits | 1; 0 = empty */
+	uint64_t w0, w1; /* first 16 bytes, zero-padded */
+	uint32_t len1;   /* length + 1; 0 = empty */
 	int32_t code;
 } dslot;
 
@@ -116,12 +117,13 @@ typedef struct rd {
 	char *buf;
 	size_t cap, len;
 	bool eof;
-	size_t blk;        /* block (64 bytes of buf) whose mask is cached */
-	uint64_t blk_mask;
+	/* unquoted-field scanner: stops of the 64-byte block at bb not yet consumed, valid when a field starts at expect */
+	char *bb, *expect;
+	uint64_t bm;
 	/* parser */
 	size_t line;       /* line on which the next record starts */
 	span *sp;
-	size_t sp_cap, sp_max, nf, rec_nl;
+	size_t sp_max, nf, rec_nl; /* sp holds sp_max (the header's limit) spans */
 	/* columns */
 	size_t ncols;
 	ccol *cols;
@@ -241,13 +243,26 @@ static inline uint64_t low_bytes(uint64_t w, size_t n)
  * the whole. Reads 16 bytes past short strings: every buffer we hash from has
  * PAD readable bytes after its data.
  */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LB(k) ((k) >= 8 ? ~0ull : (k) <= 0 ? 0ull : ~0ull << (64 - 8 * (k)))
+#else
+#define LB(k) ((k) >= 8 ? ~0ull : (k) <= 0 ? 0ull : ~0ull >> (64 - 8 * (k)))
+#endif
+#define LB2(n) {LB(n), LB((n) - 8)}
+/* Masks keeping the first n (0..16) bytes of two little words. */
+static const uint64_t keep16[17][2] = {LB2(0), LB2(1), LB2(2), LB2(3), LB2(4), LB2(5), LB2(6), LB2(7), LB2(8),
+                                       LB2(9), LB2(10), LB2(11), LB2(12), LB2(13), LB2(14), LB2(15), LB2(16)};
+#undef LB2
+#undef LB
+
 static inline uint64_t str_key(const char *s, size_t n, uint64_t *w0, uint64_t *w1)
 {
 	uint64_t a, b;
 	memcpy(&a, s, 8);
 	memcpy(&b, s + 8, 8);
-	a = low_bytes(a, n);
-	b = n > 8 ? low_bytes(b, n - 8) : 0;
+	const uint64_t *k16 = keep16[n < 16 ? n : 16];
+	a &= k16[0];
+	b &= k16[1];
 	*w0 = a;
 	*w1 = b;
 	uint64_t h = (a ^ (uint64_t)n) * 0x9E3779B97F4A7C15ull + b;
@@ -406,24 +421,32 @@ static bool text_put(rd *r, ccol *c, size_t row, const char *s, size_t n, size_t
 	return true;
 }
 
+/* Bytes 16..n of a level (stored with 16 zero bytes after it) and of a field (PAD after it) are equal. */
+static inline bool tail_eq(const char *lev, const char *s, size_t n)
+{
+	for (size_t k = 16; k < n; k += 8) {
+		uint64_t a, b;
+		memcpy(&a, lev + k, 8);
+		memcpy(&b, s + k, 8);
+		if (low_bytes(a ^ b, n - k))
+			return false;
+	}
+	return true;
+}
+
 /* Find a value: its code, or -4 with *at the empty slot where it would go. */
 static inline __attribute__((always_inline)) int32_t cat_find(const ccol *c, const char *s, size_t n, uint64_t h, uint64_t w0, uint64_t w1,
                                size_t *at)
 {
-	const uint32_t tag = (uint32_t)(h >> 32) | 1;
 	const size_t mask = c->tab_cap - 1;
 	size_t i = (size_t)h & mask;
 	for (;;) {
-		dslot e = c->tab[i];
-		if (!e.tag) {
+		const dslot *e = &c->tab[i];
+		if (e->w0 == w0 && e->w1 == w1 && e->len1 == n + 1 && (n <= 16 || tail_eq(c->lev[e->code], s, n)))
+			return e->code;
+		if (!e->len1) {
 			*at = i;
 			return -4;
-		}
-		if (e.tag == tag) {
-			const dkey *k = &c->keys[e.code];
-			if (k->w0 == w0 && k->w1 == w1 && k->len == n &&
-			    (n <= 16 || memcmp(c->lev[e.code] + 16, s + 16, n - 16) == 0))
-				return e.code;
 		}
 		i = (i + 1) & mask;
 	}
@@ -449,16 +472,15 @@ static __attribute__((noinline)) int32_t cat_add(const rd *r, ccol *c, const cha
 		c->keys = nk;
 		c->lev_cap = nc;
 	}
-	char *copy = malloc(n + 1);
+	char *copy = calloc(1, n + 17);
 	if (!copy)
 		return -3;
 	memcpy(copy, s, n);
-	copy[n] = '\0';
 	int32_t code = (int32_t)c->nlev;
 	c->lev[c->nlev] = copy;
 	c->keys[c->nlev] = (dkey){h, w0, w1, n};
 	c->nlev++;
-	c->tab[at] = (dslot){(uint32_t)(h >> 32) | 1, code};
+	c->tab[at] = (dslot){w0, w1, (uint32_t)n + 1, code};
 	if (c->nlev * 2 > c->tab_cap) {
 		size_t ncap = c->tab_cap * 2;
 		dslot *nt = calloc(ncap, sizeof(*nt));
@@ -466,9 +488,9 @@ static __attribute__((noinline)) int32_t cat_add(const rd *r, ccol *c, const cha
 			return -3;
 		for (size_t k = 0; k < c->nlev; k++) {
 			size_t j = (size_t)c->keys[k].h & (ncap - 1);
-			while (nt[j].tag)
+			while (nt[j].len1)
 				j = (j + 1) & (ncap - 1);
-			nt[j] = (dslot){(uint32_t)(c->keys[k].h >> 32) | 1, (int32_t)k};
+			nt[j] = (dslot){c->keys[k].w0, c->keys[k].w1, (uint32_t)c->keys[k].len + 1, (int32_t)k};
 		}
 		free(c->tab);
 		c->tab = nt;
@@ -651,7 +673,7 @@ static churn_status refill(rd *r, size_t keep_from)
 		got += (size_t)n;
 	}
 	memset(r->buf + r->len, 0, PAD);
-	r->blk = SIZE_MAX;
+	r->expect = NULL;
 	return CHURN_OK;
 }
 
@@ -685,23 +707,6 @@ static inline uint64_t block_mask(const char *b)
 #endif
 }
 
-/* First byte at or after q that is ',', LF, CR, '"' or NUL (the data ends with NULs). */
-static inline char *scan_unquoted(rd *r, char *q)
-{
-	size_t off = (size_t)(q - r->buf), blk = off >> 6;
-	if (blk != r->blk) {
-		r->blk = blk;
-		r->blk_mask = block_mask(r->buf + (blk << 6));
-	}
-	uint64_t m = r->blk_mask & (~0ull << (off & 63));
-	while (!m) {
-		blk++;
-		r->blk = blk;
-		m = r->blk_mask = block_mask(r->buf + (blk << 6));
-	}
-	return r->buf + (blk << 6) + __builtin_ctzll(m);
-}
-
 static churn_status fail_at(const rd *r, churn_status st, size_t col, const char *what)
 {
 	return ch_fail(st, "%s:%zu:%zu: %s", r->name, r->line, col, what);
@@ -718,6 +723,8 @@ static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
 	char *p = r->buf + start;
 	size_t nf = 0, nl = 0;
 	char *fs;
+	char *bb = r->bb, *expect = r->expect;
+	uint64_t bm = r->bm;
 	for (;;) {
 		fs = p;
 		char *content;
@@ -773,16 +780,23 @@ static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
 				}
 			}
 		} else {
-			char *q = p;
+			char *q;
+			if (p != expect) {
+				bb = r->buf + ((size_t)(p - r->buf) & ~(size_t)63);
+				bm = block_mask(bb) & (~0ull << (p - bb));
+			}
 			for (;;) {
-				q = scan_unquoted(r, q);
+				while (!bm) {
+					bb += 64;
+					bm = block_mask(bb);
+				}
+				q = bb + __builtin_ctzll(bm);
+				bm &= bm - 1;
 				unsigned char c = (unsigned char)*q;
 				if (c == ',' || c == '\n')
 					break;
-				if (c == '"') {
-					q++;
+				if (c == '"')
 					continue;
-				}
 				if (c == '\r') {
 					if (q + 1 == end) {
 						if (!r->eof)
@@ -791,7 +805,6 @@ static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
 					}
 					if (q[1] == '\n')
 						break;
-					q++;
 					continue;
 				}
 				if (q == end) {
@@ -802,6 +815,7 @@ static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
 				*st = fail_at(r, CHURN_E_PARSE, nf + 1, "NUL byte");
 				return R_FAIL;
 			}
+			expect = q + 1;
 			content = p;
 			flen = (size_t)(q - p);
 			p = q;
@@ -813,21 +827,8 @@ static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
 			*st = fail_at(r, CHURN_E_LIMIT, nf + 1, msg);
 			return R_FAIL;
 		}
-		if (nf < r->sp_max) {
-			if (nf == r->sp_cap) {
-				size_t nc = r->sp_cap ? r->sp_cap * 2 : 64;
-				if (nc > r->sp_max)
-					nc = r->sp_max;
-				span *ns = realloc(r->sp, nc * sizeof(*ns));
-				if (!ns) {
-					*st = nomem();
-					return R_FAIL;
-				}
-				r->sp = ns;
-				r->sp_cap = nc;
-			}
-			r->sp[nf] = (span){content, flen, flags};
-		}
+		if (nf < r->sp_max)
+			r->sp[nf] = (span){content, (uint32_t)flen, flags};
 		nf++;
 		if (p < end && *p == ',') {
 			p++;
@@ -847,11 +848,15 @@ static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
 		*st = fail_at(r, CHURN_E_LIMIT, 1, msg);
 		return R_FAIL;
 	}
+	r->bb = bb;
+	r->bm = bm;
+	r->expect = expect;
 	r->nf = nf;
 	r->rec_nl = nl;
 	*next = (size_t)(p - r->buf);
 	return R_DONE;
 need_more:
+	r->expect = NULL;
 	if ((size_t)(end - (r->buf + start)) > r->max_line + 2) {
 		char msg[160];
 		snprintf(msg, sizeof msg, "record longer than csv.max_line_bytes (%zu)%s", r->max_line,
@@ -1023,7 +1028,7 @@ static churn_status commit_row(rd *r, size_t pos)
 			if (f->len > r->max_field) {
 				char msg[96];
 				snprintf(msg, sizeof msg, "field of %zu bytes is longer than csv.max_field_bytes (%zu)",
-				         f->len, r->max_field);
+				         (size_t)f->len, r->max_field);
 				return fail_at(r, CHURN_E_LIMIT, j + 1, msg);
 			}
 		}
@@ -1253,6 +1258,9 @@ static churn_status run(rd *r, churn_dataset **out)
 	bool header = false, bom_checked = false;
 	r->line = 1;
 	r->sp_max = r->max_cols + 1;
+	r->sp = malloc(r->sp_max * sizeof(span)); /* pages past the widest record are never touched */
+	if (!r->sp)
+		return nomem();
 	for (;;) {
 		if ((st = refill(r, pos)))
 			return st;

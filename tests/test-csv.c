@@ -210,6 +210,8 @@ END_TEST
 START_TEST(test_csv_types_nonfinite)
 {
 	expect_fail("a,b\n1,x\n2,y\n-Infinity,z\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:4:1:", "non-finite number");
+	/* out of the range of a double */
+	expect_fail("a\n1\n1e400\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:3:1:", "non-finite number '1e400'");
 	/* in a column that is not numeric anyway, inf is just a word */
 	churn_dataset *ds = read_str("a\ninf\nhello\n", NULL);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_CATEGORICAL);
