@@ -721,8 +721,8 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	plschr(0, lab);
 	double avail_h_mm = (top - 0.05) * ph * 0.7;
 	double cell_mm = avail_h_mm / (double)k;
-	if (char_mm() > cell_mm * 0.8) {
-		lab *= cell_mm * 0.8 / char_mm();
+	if (char_mm() > cell_mm * 0.6) {
+		lab *= cell_mm * 0.6 / char_mm();
 		if (lab < 0.35)
 			lab = 0.35;
 		plschr(0, lab);
@@ -734,7 +734,7 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 			maxw = w;
 	}
 	double maxw_y = maxw * pw / ph; /* rotated labels: same length in y units */
-	double left = 0.02 + maxw + 0.01, bottom = 0.03 + maxw_y + 0.01;
+	double left = 0.02 + maxw * 1.1 + 0.01, bottom = 0.03 + maxw_y * 1.1 + 0.01;
 	if (left > 0.4)
 		left = 0.4;
 	if (bottom > 0.45)
