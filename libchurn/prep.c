@@ -1293,6 +1293,30 @@ static churn_status apply_core(const churn_prep *prep, const churn_dataset *ds, 
 				}
 			} else {
 				bool binary = pc->encoding == ENC_BINARY;
+				const ch_column *dc = s->c;
+				if (dc && dc->type == CHURN_COL_CATEGORICAL && !pc->missing_feature) {
+					/* Fast path: source codes through the level map. */
+					const int32_t *codes = dc->codes, *map = s->lvl_map;
+					int32_t fill = pc->fill_level;
+					for (size_t i = b0; i < b1; i++) {
+						int32_t code = codes[rows[i]];
+						int32_t k;
+						if (code < 0) {
+							imputed++;
+							k = fill;
+						} else if ((k = map[code]) < 0) {
+							unseen++;
+							continue;
+						}
+						if (k < 0)
+							continue;
+						if (binary)
+							col[i * nf] = k == pc->yes ? 1 : 0;
+						else
+							col[i * nf + (size_t)k] = 1;
+					}
+					continue;
+				}
 				for (size_t i = b0; i < b1; i++) {
 					int32_t k = src_cat(s, rows[i]);
 					if (k == -2) {
@@ -2068,8 +2092,7 @@ static churn_status report_column(const churn_prep *prep, const ch_column *dc, c
 		}
 	}
 	src_clear(&s);
-	if (!add_item(jc, "missing", cJSON_CreateNumber((double)imputed)) ||
-	    !add_item(jc, "imputed", cJSON_CreateNumber((double)imputed)) ||
+	if (!add_item(jc, "imputed", cJSON_CreateNumber((double)imputed)) ||
 	    !add_item(jc, "unseen", cJSON_CreateNumber((double)unseen)))
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	return CHURN_OK;

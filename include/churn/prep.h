@@ -145,7 +145,7 @@ CHURN_API CHURN_NODISCARD churn_status churn_prep_get_labels(const churn_prep *p
  * Per-column report of fitting/applying @p prep to rows[0..nrows) of @p ds
  * (@p rows NULL: all rows) as JSON: {"rows", "features", "columns": [{"name",
  * "role": "feature"|"target"|"id"|"dropped", "reason", "type" (as fitted),
- * "missing", "imputed", "fill", "unseen", "after": numeric {"count", "mean",
+ * "imputed", "fill", "unseen", "after": numeric {"count", "mean",
  * "std", "min", "max"} or categorical {"levels": [{"value", "count"}]}}],
  * "dropped": [{"column", "reason"}]}. Statistics "after" are of the imputed
  * values before scaling. Free *out_json with churn_free(). @since 0.1
