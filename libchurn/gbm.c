@@ -556,11 +556,20 @@ nomem:
 
 /* ---------------------------------------------------------------- boosting */
 
+struct leafseg {
+	uint32_t begin, end;
+	double value;
+};
+
 struct upd_job {
 	struct trainer *tr;
 	const ch_tree *t;
 	const uint8_t *is_train;
 	size_t nthreads;
+	const struct leafseg *segs;   /* leaves of t over rows[0..nrows), by begin */
+	size_t nsegs, nrows;
+	const uint32_t *others;       /* rows not in this tree's sample (NULL: every row, no sample) */
+	size_t nothers;
 };
 
 static double tree_value_binned(const struct trainer *tr, const ch_tree *t, const uint8_t *xr)
@@ -575,21 +584,46 @@ static double tree_value_binned(const struct trainer *tr, const ch_tree *t, cons
 	return nd->value;
 }
 
-static v2i grad_of(double s, uint8_t y)
+/* Round to nearest (ties away from zero), inline: llrint() is a libm call. */
+static inline int64_t quantize(double v)
 {
-	double p = ch_sigmoid(s);
-	int64_t g = llrint((p - (y ? 1.0 : 0.0)) * GSCALE);
-	int64_t h = llrint(p * (1 - p) * GSCALE);
+	return (int64_t)(v + (v >= 0 ? 0.5 : -0.5));
+}
+
+static inline v2i grad_of(double s, uint8_t y)
+{
+	double e = exp(-fabs(s));
+	double p = s >= 0 ? 1 / (1 + e) : e / (1 + e);
+	int64_t g = quantize((p - (y ? 1.0 : 0.0)) * GSCALE);
+	int64_t h = quantize(p * (1 - p) * GSCALE);
 	return (v2i){g, ((int64_t)1 << HSHIFT) | h};
 }
 
-/* Add the tree (t may be NULL: gradients only) to every row's score and refresh training gradients. */
+/*
+ * Add the new tree to every row's score and refresh training gradients.
+ * Rows of the tree's sample take their leaf from the partition (no
+ * traversal); the other rows (not sampled, validation) walk the binned tree.
+ */
 static void upd_worker(void *p, size_t th)
 {
 	struct upd_job *j = p;
 	struct trainer *tr = j->tr;
-	size_t lo = tr->n * th / j->nthreads, hi = tr->n * (th + 1) / j->nthreads;
-	for (size_t i = lo; i < hi; i++) {
+	size_t lo = j->nrows * th / j->nthreads, hi = j->nrows * (th + 1) / j->nthreads;
+	for (size_t sgi = 0; sgi < j->nsegs; sgi++) {
+		const struct leafseg *sg = &j->segs[sgi];
+		size_t b = sg->begin > lo ? sg->begin : lo, e = sg->end < hi ? sg->end : hi;
+		for (size_t k = b; k < e; k++) {
+			uint32_t r = tr->rows[k];
+			double sc = tr->score[r] + sg->value;
+			tr->score[r] = sc;
+			tr->gp[r] = grad_of(sc, tr->y[r]);
+		}
+	}
+	size_t no = j->others ? j->nothers : tr->n;
+	lo = no * th / j->nthreads;
+	hi = no * (th + 1) / j->nthreads;
+	for (size_t k = lo; k < hi; k++) {
+		size_t i = j->others ? j->others[k] : k;
 		if (j->t)
 			tr->score[i] += tree_value_binned(tr, j->t, tr->xb + i * tr->nf);
 		if (j->is_train[i])
@@ -597,11 +631,35 @@ static void upd_worker(void *p, size_t th)
 	}
 }
 
-static void update_scores(struct trainer *tr, const ch_tree *t, const uint8_t *is_train)
+static int cmp_seg(const void *a, const void *b)
 {
-	size_t nth = tr->n < 16384 ? 1 : tr->nthreads;
-	struct upd_job j = {tr, t, is_train, nth};
+	uint32_t x = ((const struct leafseg *)a)->begin, y = ((const struct leafseg *)b)->begin;
+	return (x > y) - (x < y);
+}
+
+/* t NULL: gradients of every training row from the current scores. */
+static churn_status update_scores(struct trainer *tr, const ch_tree *t, const uint8_t *is_train, size_t nrows,
+                                  const uint32_t *others, size_t nothers)
+{
+	struct leafseg *segs = NULL;
+	size_t nsegs = 0;
+	if (t) {
+		segs = malloc((tr->ncand ? tr->ncand : 1) * sizeof(*segs));
+		if (!segs)
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		for (size_t i = 0; i < tr->ncand; i++) {
+			const struct cand *c = &tr->cands[i];
+			if (t->nodes[c->node].feature < 0 && c->end > c->begin)
+				segs[nsegs++] = (struct leafseg){c->begin, c->end, t->nodes[c->node].value};
+		}
+		qsort(segs, nsegs, sizeof(*segs), cmp_seg);
+	}
+	size_t work = t ? nrows + nothers : tr->n;
+	size_t nth = work < 16384 ? 1 : tr->nthreads;
+	struct upd_job j = {tr, t, is_train, nth, segs, nsegs, t ? nrows : 0, t ? others : NULL, nothers};
 	ch_parallel(nth, upd_worker, &j);
+	free(segs);
+	return CHURN_OK;
 }
 
 static double val_loss(const struct trainer *tr, const uint32_t *val, size_t nval)
@@ -645,7 +703,7 @@ static churn_status gbm_fit(void **out, const churn_matrix *Xm, const churn_para
 	struct trainer tr = {0};
 	ch_bins bins = {0};
 	uint8_t *xb = NULL, *is_train = NULL;
-	uint32_t *train = NULL, *val = NULL;
+	uint32_t *train = NULL, *val = NULL, *others = NULL;
 	gbm_state *s = NULL;
 	size_t n = churn_matrix_get_nrows(Xm), nf = churn_matrix_get_ncols(Xm);
 	const double *X = churn_matrix_get_data_const(Xm);
@@ -690,7 +748,8 @@ static churn_status gbm_fit(void **out, const churn_matrix *Xm, const churn_para
 	tr.tmp = malloc(n * sizeof(uint32_t));
 	is_train = malloc(n);
 	train = malloc(n * sizeof(uint32_t));
-	if (!xb || !tr.off || !tr.gp || !tr.score || !tr.rows || !tr.tmp || !is_train || !train)
+	others = malloc(n * sizeof(uint32_t));
+	if (!others || !xb || !tr.off || !tr.gp || !tr.score || !tr.rows || !tr.tmp || !is_train || !train)
 		goto nomem;
 	ch_bins_apply(&bins, X, NULL, n, xb, tr.nthreads);
 	tr.xb = xb;
@@ -750,7 +809,8 @@ static churn_status gbm_fit(void **out, const churn_matrix *Xm, const churn_para
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		tr.score[i] = s->init;
-	update_scores(&tr, NULL, is_train);
+	if ((st = update_scores(&tr, NULL, is_train, 0, NULL, 0)))
+		goto out;
 
 	size_t nsub = tr.subsample < 1 ? (size_t)llround(tr.subsample * (double)ntrain) : ntrain;
 	if (nsub < 1)
@@ -762,27 +822,34 @@ static churn_status gbm_fit(void **out, const churn_matrix *Xm, const churn_para
 			st = ch_fail(CHURN_E_STATE, "gbm: cancelled after %zu trees", it);
 			goto out;
 		}
-		size_t nrows = ntrain;
+		size_t nrows = ntrain, nothers = 0;
 		if (nsub < ntrain) {
 			/* selection sampling (Knuth's algorithm S): exactly nsub rows, in order */
 			ch_rng r;
 			ch_rng_seed(&r, tr.seed, 0x5b5 + it);
 			size_t need = nsub, left = ntrain;
 			nrows = 0;
-			for (size_t k = 0; k < ntrain && need; k++, left--)
-				if (ch_rng_below(&r, left) < need) {
+			for (size_t k = 0; k < ntrain; k++, left--) {
+				if (need && ch_rng_below(&r, left) < need) {
 					tr.rows[nrows++] = train[k];
 					need--;
+				} else {
+					others[nothers++] = train[k];
 				}
+			}
 		} else {
 			memcpy(tr.rows, train, ntrain * sizeof(uint32_t));
 		}
+		if (nval)
+			memcpy(others + nothers, val, nval * sizeof(uint32_t));
+		nothers += nval;
 		if ((st = grow_tree(&tr, nrows, &s->trees[it])))
 			goto out;
 		s->ntrees = it + 1;
 		if (s->trees[it].depth > s->max_depth)
 			s->max_depth = s->trees[it].depth;
-		update_scores(&tr, &s->trees[it], is_train);
+		if ((st = update_scores(&tr, &s->trees[it], is_train, nrows, others, nothers)))
+			goto out;
 		if (tr.early) {
 			double loss = val_loss(&tr, val, nval);
 			if (!isfinite(loss)) {
@@ -839,6 +906,7 @@ out:
 	free(is_train);
 	free(train);
 	free(val);
+	free(others);
 	ch_bins_free(&bins);
 	return st;
 }
