@@ -277,8 +277,11 @@ static churn_status write_meta(const char *meta_path, const churn_fetch_info *in
 	}
 	char *text = ok ? cJSON_Print(o) : NULL;
 	cJSON_Delete(o);
-	if (!text)
+	if (!text) {
+		if (info->changed)
+			unlink(meta_path);
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
 	size_t n = strlen(text);
 	char *withnl = realloc(text, n + 2);
 	if (!withnl) {
@@ -289,6 +292,8 @@ static churn_status write_meta(const char *meta_path, const churn_fetch_info *in
 	withnl[n + 1] = '\0';
 	churn_status st = ch_write_file_atomic(meta_path, withnl, n + 1);
 	free(withnl);
+	if (st && info->changed)
+		unlink(meta_path); /* best effort: the old meta no longer describes the new file */
 	return st;
 }
 
@@ -510,10 +515,21 @@ static const char *reason_or_default(const struct http_hdr *h)
 {
 	if (h->reason[0])
 		return h->reason;
+	/* HTTP/2 and HTTP/3 have no reason phrase: name the common ones */
 	switch (h->status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
 	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 410: return "Gone";
+	case 429: return "Too Many Requests";
+	case 451: return "Unavailable For Legal Reasons";
 	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	default: return "";
 	}
 }
@@ -684,7 +700,8 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 		} else if (code >= 200 && code < 300) {
 			r = ATTEMPT_OK;
 		} else {
-			st = ch_fail(CHURN_E_NETWORK, "%s: HTTP %ld %s", name, code, reason_or_default(&c.hdr));
+			const char *reason = reason_or_default(&c.hdr);
+			st = ch_fail(CHURN_E_NETWORK, "%s: HTTP %ld%s%s", name, code, reason[0] ? " " : "", reason);
 			r = (code >= 500 || code == 408 || code == 429) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
 		}
 		if (r == ATTEMPT_OK) {
