@@ -30,9 +30,10 @@
  *
  * Options (churn_params): fetch.timeout_s (whole transfer, per attempt),
  * fetch.connect_timeout_s, fetch.retries, fetch.retry_delay_s (doubles on
- * each retry), fetch.max_bytes. Retried: HTTP 5xx, 408 and 429, timeouts,
- * refused connections, truncated bodies and other transport failures. Not
- * retried: other 4xx, unresolvable hosts, TLS errors, limits.
+ * each retry, at most 60 s), fetch.max_bytes. Retried: HTTP 5xx, 408 and
+ * 429, timeouts, refused connections, truncated bodies, send/receive errors
+ * and empty replies. Not retried: other 4xx, unresolvable hosts, TLS errors,
+ * limits, bodies that are not CSV.
  *
  * Progress: churn_params progress callback with what = "download" (bytes
  * received of Content-Length, total 0 when unknown) or "copy"; returning
