@@ -1447,6 +1447,7 @@ churn_status churn_prep_apply_json(const churn_prep *prep, const char *json, chu
 	char **names = NULL;
 	const char **cells = NULL;
 	char *strs = NULL; /* number text, 40 bytes per cell */
+	const cJSON **recs = NULL;
 	size_t nnames = 0;
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithOpts(json, &end, true);
@@ -1465,9 +1466,20 @@ churn_status churn_prep_apply_json(const churn_prep *prep, const char *json, chu
 		st = ch_fail(CHURN_E_PARSE, "records: empty array");
 		goto out;
 	}
+	/* Records in order (cJSON arrays are linked lists: index them once). */
+	recs = malloc(nrec * sizeof(*recs));
+	if (!recs)
+		goto nomem;
+	if (cJSON_IsArray(root)) {
+		size_t r = 0;
+		for (const cJSON *e = root->child; e && r < nrec; e = e->next)
+			recs[r++] = e;
+	} else {
+		recs[0] = root;
+	}
 	/* Column names: union of keys, in order of first appearance. */
 	for (size_t r = 0; r < nrec; r++) {
-		const cJSON *rec = cJSON_IsArray(root) ? cJSON_GetArrayItem(root, (int)r) : root;
+		const cJSON *rec = recs[r];
 		if (!cJSON_IsObject(rec)) {
 			st = ch_fail(CHURN_E_PARSE, "records: record %zu is not an object", r + 1);
 			goto out;
@@ -1494,7 +1506,7 @@ churn_status churn_prep_apply_json(const churn_prep *prep, const char *json, chu
 		goto nomem;
 	for (size_t k = 0; k < nnames; k++) {
 		for (size_t r = 0; r < nrec; r++) {
-			const cJSON *rec = cJSON_IsArray(root) ? cJSON_GetArrayItem(root, (int)r) : root;
+			const cJSON *rec = recs[r];
 			const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, names[k]);
 			cells[r] = NULL;
 			if (!v || cJSON_IsNull(v))
@@ -1535,6 +1547,7 @@ out:
 	free(names);
 	free(cells);
 	free(strs);
+	free(recs);
 	cJSON_Delete(root);
 	churn_dataset_free(ds);
 	return st;

@@ -624,6 +624,71 @@ START_TEST(test_prep_csv_files)
 }
 END_TEST
 
+START_TEST(test_prep_write_csv_numbers_exact)
+{
+	/* Every double the CSV writer prints reads back bit-identical. */
+	enum { N = 20000 };
+	double *x = malloc(N * sizeof(double)), *z = malloc(N * sizeof(double));
+	const char **t = malloc(N * sizeof(char *));
+	uint64_t s = 12345;
+	for (size_t i = 0; i < N; i++) {
+		s = s * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t bits = s;
+		double v;
+		if (i % 4 == 0) { /* any finite bit pattern */
+			memcpy(&v, &bits, sizeof v);
+			if (!isfinite(v))
+				v = 1.5;
+		} else if (i % 4 == 1) { /* scaled-like values */
+			v = ((double)(bits >> 11) / 9007199254740992.0 - 0.5) * 6;
+		} else if (i % 4 == 2) { /* money */
+			v = (double)(bits % 1000000) / 100;
+		} else {
+			v = ldexp((double)(bits >> 11), (int)(bits % 200) - 150);
+		}
+		x[i] = v;
+		z[i] = (double)(i % 3);
+		t[i] = i % 2 ? "Yes" : "No";
+	}
+	x[0] = 5e-324;
+	x[1] = 1.7976931348623157e308;
+	x[2] = -0.1;
+	x[3] = 1e22;
+	x[4] = 123456789012345678.0;
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "x", x, N), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "z", z, N), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Churn", t, N), CHURN_OK);
+	churn_params *p = params();
+	ck_assert_int_eq(churn_params_set_str(p, "prep.scale", "none"), CHURN_OK);
+	churn_prep *prep = NULL;
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
+	churn_matrix *m = NULL;
+	ck_assert_int_eq(churn_prep_apply(prep, ds, &m), CHURN_OK);
+	char *dir = churn_test_tmpdir(), path[512];
+	snprintf(path, sizeof path, "%s/n.csv", dir);
+	ck_assert_int_eq(churn_prep_write_csv(prep, m, NULL, NULL, path), CHURN_OK);
+	churn_dataset *back = NULL;
+	ck_assert_int_eq(churn_csv_read_file(path, NULL, &back, NULL), CHURN_OK);
+	const double *bx = churn_dataset_get_numeric(back, 0);
+	ck_assert_ptr_nonnull(bx);
+	for (size_t i = 0; i < N; i++)
+		ck_assert_msg(memcmp(&bx[i], &x[i], sizeof(double)) == 0, "row %zu: %.17g read back as %.17g", i, x[i],
+		              bx[i]);
+	churn_dataset_free(back);
+	churn_test_rmdir(dir);
+	free(dir);
+	churn_matrix_free(m);
+	churn_prep_free(prep);
+	churn_params_free(p);
+	churn_dataset_free(ds);
+	free(x);
+	free(z);
+	free(t);
+}
+END_TEST
+
 /* ---- JSON ---- */
 
 START_TEST(test_prep_json_round_trip)
@@ -972,6 +1037,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("io");
 	tcase_add_test(tc, test_prep_json_round_trip);
+	tcase_add_test(tc, test_prep_write_csv_numbers_exact);
 	tcase_add_test(tc, test_prep_json_errors);
 	tcase_add_test(tc, test_prep_single_record);
 	suite_add_tcase(s, tc);
