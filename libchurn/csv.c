@@ -1170,6 +1170,47 @@ static churn_status read_params(rd *r, const churn_params *p)
 	return CHURN_OK;
 }
 
+static int cmp_level(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Sort a categorical column's levels by strcmp and remap its codes, as
+ * ch_column_sort_levels() does, with a branch-free remap (map[code + 1],
+ * map[0] = -1) and no pass at all when the levels are already in order.
+ */
+static churn_status sort_levels(ch_column *c, size_t nrows)
+{
+	size_t k = c->nlevels;
+	bool sorted = true;
+	for (size_t a = 1; a < k && sorted; a++)
+		sorted = strcmp(c->levels[a - 1], c->levels[a]) < 0;
+	if (sorted)
+		return CHURN_OK;
+	char **order = malloc(k * sizeof(*order));
+	int32_t *map = malloc((k + 1) * sizeof(*map));
+	if (!order || !map) {
+		free(order);
+		free(map);
+		return nomem();
+	}
+	memcpy(order, c->levels, k * sizeof(*order));
+	qsort(order, k, sizeof(*order), cmp_level);
+	map[0] = -1;
+	for (size_t a = 0; a < k; a++) {
+		char **hit = bsearch(&c->levels[a], order, k, sizeof(*order), cmp_level);
+		map[a + 1] = (int32_t)(hit - order);
+	}
+	int32_t *codes = c->codes;
+	for (size_t i = 0; i < nrows; i++)
+		codes[i] = map[codes[i] + 1];
+	free(c->levels);
+	c->levels = order;
+	free(map);
+	return CHURN_OK;
+}
+
 static churn_status finish(rd *r, churn_dataset **out)
 {
 	churn_dataset *ds = NULL;
@@ -1235,7 +1276,7 @@ static churn_status finish(rd *r, churn_dataset **out)
 		col.n_missing = c->nmiss;
 		col.name = c->name;
 		c->name = NULL;
-		if (col.type == CHURN_COL_CATEGORICAL && (st = ch_column_sort_levels(&col, nrows))) {
+		if (col.type == CHURN_COL_CATEGORICAL && (st = sort_levels(&col, nrows))) {
 			ch_column_clear(&col);
 			goto fail;
 		}
