@@ -119,21 +119,24 @@ static inline double key_dbl(uint64_t k)
 	return d;
 }
 
-/* Sort keys a[0..n) using scratch b; the result ends in *a_out (a or b). */
-static uint64_t *radix_sort(uint64_t *a, uint64_t *b, size_t n)
+/*
+ * LSD radix sort of a[0..n) on bytes [d_lo, d_hi) (byte 0 least significant)
+ * using scratch b; passes where every key has the same byte are skipped.
+ * Returns a or b, whichever holds the result. hist: (d_hi - d_lo) x 256 zeros.
+ */
+static uint64_t *lsd_sort(uint64_t *a, uint64_t *b, size_t n, int d_lo, int d_hi, size_t (*hist)[256])
 {
-	size_t (*hist)[256] = calloc(8, sizeof(*hist));
-	if (!hist)
-		return NULL;
+	int nd = d_hi - d_lo;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t k = a[i];
-		for (int d = 0; d < 8; d++)
+		uint64_t k = a[i] >> (8 * d_lo);
+		for (int d = 0; d < nd; d++)
 			hist[d][(k >> (8 * d)) & 0xff]++;
 	}
-	for (int d = 0; d < 8; d++) {
+	for (int d = 0; d < nd; d++) {
 		size_t *h = hist[d];
-		if (h[(a[0] >> (8 * d)) & 0xff] == n)
-			continue; /* every key has the same digit: nothing to do */
+		int sh = 8 * (d_lo + d);
+		if (h[(a[0] >> sh) & 0xff] == n)
+			continue; /* every key has the same byte: nothing to do */
 		size_t sum = 0;
 		for (int v = 0; v < 256; v++) {
 			size_t c = h[v];
@@ -142,62 +145,101 @@ static uint64_t *radix_sort(uint64_t *a, uint64_t *b, size_t n)
 		}
 		for (size_t i = 0; i < n; i++) {
 			uint64_t k = a[i];
-			b[h[(k >> (8 * d)) & 0xff]++] = k;
+			b[h[(k >> sh) & 0xff]++] = k;
 		}
 		uint64_t *t = a;
 		a = b;
 		b = t;
 	}
-	free(hist);
 	return a;
 }
 
 /*
- * Mean (sum plus one correction pass) and sum of squared deviations about
- * it, with four accumulators. The same quantities as gsl_stats_mean and
- * gsl_stats_sd_m (sample SD, n - 1), but vectorizable: GSL's running-mean
- * recurrence divides once per element and took 5x longer on 1M rows.
+ * Sort keys a[0..n) using scratch b (same size); returns a or b. Three LSD
+ * passes on the top 24 bits (for doubles: sign, exponent and 12 mantissa
+ * bits), then each run of equal top bits is finished on its own: skipped
+ * when all equal (integers and other repeated values), insertion sort when
+ * short, LSD on the low 5 bytes otherwise. About 3-4 passes over the data
+ * instead of 8.
  */
-static double mean_of(const double *d, size_t m)
+static uint64_t *radix_sort(uint64_t *a, uint64_t *b, size_t n)
 {
-	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-	size_t i = 0;
-	for (; i + 4 <= m; i += 4) {
-		s0 += d[i];
-		s1 += d[i + 1];
-		s2 += d[i + 2];
-		s3 += d[i + 3];
+	size_t (*hist)[256] = calloc(5, sizeof(*hist));
+	if (!hist)
+		return NULL;
+	uint64_t *s = lsd_sort(a, b, n, 5, 8, hist);
+	uint64_t *other = s == a ? b : a;
+	for (size_t i = 0; i < n;) {
+		uint64_t top = s[i] >> 40;
+		size_t j = i + 1;
+		bool same = true;
+		while (j < n && (s[j] >> 40) == top) {
+			same = same && s[j] == s[i];
+			j++;
+		}
+		size_t len = j - i;
+		if (len > 1 && !same) {
+			uint64_t *g = s + i;
+			if (len <= 48) {
+				for (size_t x = 1; x < len; x++) {
+					uint64_t k = g[x];
+					size_t y = x;
+					for (; y > 0 && g[y - 1] > k; y--)
+						g[y] = g[y - 1];
+					g[y] = k;
+				}
+			} else {
+				memset(hist, 0, 5 * sizeof(*hist));
+				uint64_t *r = lsd_sort(g, other + i, len, 0, 5, hist);
+				if (r != g)
+					memcpy(g, r, len * sizeof(*g));
+			}
+		}
+		i = j;
 	}
-	for (; i < m; i++)
-		s0 += d[i];
-	double mean = ((s0 + s1) + (s2 + s3)) / (double)m;
-	/* one correction pass (as GSL's long-double-free two-pass methods) */
-	double c0 = 0, c1 = 0;
-	for (i = 0; i + 2 <= m; i += 2) {
-		c0 += d[i] - mean;
-		c1 += d[i + 1] - mean;
-	}
-	for (; i < m; i++)
-		c0 += d[i] - mean;
-	return mean + (c0 + c1) / (double)m;
+	free(hist);
+	return s;
 }
 
-static double sum_sq_dev(const double *d, size_t m, double mean)
+/*
+ * Sum of d[i] (sq false) or of (d[i] - c)^2 (sq true): blocks of 256 with four
+ * accumulators, block sums added with Kahan compensation (the error stays a
+ * few ulps per block instead of growing with n). Vectorizable, unlike GSL's
+ * running-mean recurrence (one division per element, 5x slower on 1M rows);
+ * the results are the quantities of gsl_stats_mean and gsl_stats_sd_m.
+ */
+static double block_sum(const double *d, size_t m, double c, bool sq)
 {
-	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-	size_t i = 0;
-	for (; i + 4 <= m; i += 4) {
-		double a = d[i] - mean, b = d[i + 1] - mean, c = d[i + 2] - mean, e = d[i + 3] - mean;
-		s0 += a * a;
-		s1 += b * b;
-		s2 += c * c;
-		s3 += e * e;
+	double total = 0, comp = 0; /* Kahan over the block sums */
+	for (size_t b0 = 0; b0 < m; b0 += 256) {
+		size_t b1 = b0 + 256 < m ? b0 + 256 : m, i = b0;
+		double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+		if (sq) {
+			for (; i + 4 <= b1; i += 4) {
+				double x0 = d[i] - c, x1 = d[i + 1] - c, x2 = d[i + 2] - c, x3 = d[i + 3] - c;
+				s0 += x0 * x0;
+				s1 += x1 * x1;
+				s2 += x2 * x2;
+				s3 += x3 * x3;
+			}
+			for (; i < b1; i++)
+				s0 += (d[i] - c) * (d[i] - c);
+		} else {
+			for (; i + 4 <= b1; i += 4) {
+				s0 += d[i];
+				s1 += d[i + 1];
+				s2 += d[i + 2];
+				s3 += d[i + 3];
+			}
+			for (; i < b1; i++)
+				s0 += d[i];
+		}
+		double y = ((s0 + s1) + (s2 + s3)) - comp;
+		double t = total + y;
+		comp = (t - total) - y;
+		total = t;
 	}
-	for (; i < m; i++) {
-		double a = d[i] - mean;
-		s0 += a * a;
-	}
-	return (s0 + s1) + (s2 + s3);
+	return total;
 }
 
 /* buf/scratch hold at least n (the row count) elements. */
@@ -220,8 +262,8 @@ static churn_status profile_numeric(prof_col *c, const double *v, size_t n, uint
 		memcpy(&sorted[i], &x, sizeof x);
 	}
 	const double *d = (const double *)(void *)sorted;
-	c->mean = mean_of(d, m);
-	c->std = m >= 2 ? sqrt(sum_sq_dev(d, m, c->mean) / (double)(m - 1)) : NAN;
+	c->mean = block_sum(d, m, 0, false) / (double)m;
+	c->std = m >= 2 ? sqrt(block_sum(d, m, c->mean, true) / (double)(m - 1)) : NAN;
 	c->min = d[0];
 	c->max = d[m - 1];
 	c->p25 = gsl_stats_quantile_from_sorted_data(d, 1, m, 0.25);
