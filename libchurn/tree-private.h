@@ -85,10 +85,18 @@ typedef struct ch_node {
 	int32_t left, right;
 } ch_node;
 
+/* Prediction layout: 16 bytes a node, the right child right after the left one. */
+typedef struct ch_cnode {
+	double v;          /* threshold, or the value of a leaf */
+	int32_t feature;   /* -1 for a leaf */
+	int32_t left;      /* right child is left + 1 */
+} ch_cnode;
+
 typedef struct ch_tree {
 	ch_node *nodes;
 	size_t n, cap;
 	size_t depth;      /* longest root-to-leaf edge count */
+	ch_cnode *cn;      /* compact copy for prediction (ch_tree_compact), or NULL */
 } ch_tree;
 
 /* Append a leaf; returns its index or -1 on OOM. */
@@ -101,8 +109,17 @@ void ch_tree_free(ch_tree *t);
  */
 void ch_tree_finalize(ch_tree *t);
 
+/* Build t->cn from the nodes (after finalize or load); false on OOM (prediction then uses the nodes). */
+bool ch_tree_compact(ch_tree *t);
+
 static inline double ch_tree_predict(const ch_tree *t, const double *x)
 {
+	if (t->cn) {
+		const ch_cnode *c = t->cn;
+		while (c->feature >= 0)
+			c = t->cn + c->left + !(x[c->feature] <= c->v);
+		return c->v;
+	}
 	const ch_node *nd = t->nodes;
 	while (nd->feature >= 0) {
 		int32_t l = nd->left, r = nd->right;

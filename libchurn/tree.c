@@ -388,6 +388,7 @@ void ch_tree_free(ch_tree *t)
 {
 	if (!t)
 		return;
+	free(t->cn);
 	free(t->nodes);
 	memset(t, 0, sizeof(*t));
 }
@@ -415,6 +416,41 @@ static void tree_depth(ch_tree *t)
 	t->depth = maxd;
 }
 
+bool ch_tree_compact(ch_tree *t)
+{
+	free(t->cn);
+	t->cn = NULL;
+	if (!t->n)
+		return true;
+	ch_cnode *cn = malloc(t->n * sizeof(*cn));
+	uint32_t *queue = malloc(t->n * sizeof(uint32_t)); /* BFS order: queue[k] = node placed at k */
+	if (!cn || !queue) {
+		free(cn);
+		free(queue);
+		return false;
+	}
+	size_t head = 0, tail = 1;
+	queue[0] = 0;
+	while (head < tail) {
+		size_t k = head;
+		const ch_node *nd = &t->nodes[queue[head++]];
+		cn[k].feature = nd->feature;
+		if (nd->feature < 0 || tail + 2 > t->n) {
+			cn[k].feature = -1;
+			cn[k].v = nd->value;
+			cn[k].left = -1;
+			continue;
+		}
+		cn[k].v = nd->threshold;
+		cn[k].left = (int32_t)tail;
+		queue[tail++] = (uint32_t)nd->left;
+		queue[tail++] = (uint32_t)nd->right;
+	}
+	free(queue);
+	t->cn = cn;
+	return true;
+}
+
 void ch_tree_finalize(ch_tree *t)
 {
 	for (size_t k = t->n; k-- > 0;) {
@@ -427,6 +463,7 @@ void ch_tree_finalize(ch_tree *t)
 		                          : (l->value + r->value) / 2;
 	}
 	tree_depth(t);
+	ch_tree_compact(t);
 }
 
 /* ---- TreeSHAP ---- */
@@ -678,6 +715,7 @@ churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where,
 		ch_tree_free(&t);
 		return ch_fail(CHURN_E_FORMAT, "%s: depth %zu exceeds %d", where, t.depth, CH_TREE_MAX_DEPTH);
 	}
+	ch_tree_compact(&t);
 	*out = t;
 	return CHURN_OK;
 fail:
