@@ -519,40 +519,58 @@ out:
 	return st;
 }
 
-/* Random-forest importance (impurity and permutation) for the EDA figure. */
+/* Evenly spaced rows of @p x, at most @p cap of them (all rows when fewer). */
+static churn_status sample_rows(const churn_matrix *x, size_t cap, churn_matrix **out)
+{
+	size_t n = churn_matrix_get_nrows(x), ns = n < cap ? n : cap;
+	size_t *rows = malloc((ns ? ns : 1) * sizeof(size_t));
+	if (!rows)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < ns; i++)
+		rows[i] = (size_t)((double)i * (double)n / (double)ns);
+	churn_status st = churn_matrix_subset_rows(x, rows, ns, out);
+	free(rows);
+	return st;
+}
+
+/*
+ * Random-forest importance (impurity and permutation) for the EDA figure.
+ * Importance ranks features; it does not need every row or a deep forest:
+ * unless the configuration says otherwise, 100 trees of depth 8 are fitted on
+ * at most 50,000 rows and permutations are scored once on at most 2,000.
+ */
 static churn_status eda_importance(struct run *r, struct data_state *d)
 {
-	size_t p = churn_matrix_get_ncols(d->x), n = churn_matrix_get_nrows(d->x);
+	size_t p = churn_matrix_get_ncols(d->x);
 	churn_model *forest = NULL;
-	churn_matrix *sample = NULL;
+	churn_matrix *fit = NULL, *sample = NULL;
+	churn_params *fp = NULL;
 	double *imp = malloc((p ? p : 1) * sizeof(double)), *perm = malloc((p ? p : 1) * sizeof(double));
 	const char **names = malloc((p ? p : 1) * sizeof(char *));
-	size_t *rows = NULL;
-	churn_status st = (imp && perm && names) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = (imp && perm && names) ? churn_params_copy(r->p, &fp) : ch_fail(CHURN_E_NOMEM, "out of memory");
 	size_t n_imp = 0;
-	if (st || (st = churn_model_new(CHURN_MODEL_FOREST, &forest)) || (st = churn_model_fit(forest, d->x, r->p)))
+	if (st)
+		goto out;
+	if (!churn_params_is_set(fp, "forest.n_trees") && (st = churn_params_set_int(fp, "forest.n_trees", 100)))
+		goto out;
+	if (!churn_params_is_set(fp, "forest.max_depth") && (st = churn_params_set_int(fp, "forest.max_depth", 8)))
+		goto out;
+	if ((st = sample_rows(d->x, 50000, &fit)) || (st = sample_rows(d->x, 2000, &sample)))
+		goto out;
+	if ((st = churn_model_new(CHURN_MODEL_FOREST, &forest)) || (st = churn_model_fit(forest, fit, fp)))
 		goto out;
 	if ((st = churn_model_get_importance(forest, imp, p, &n_imp)))
 		goto out;
-	/* Permutation importance on at most 20,000 evenly spaced rows keeps large inputs fast. */
-	size_t ns = n < 20000 ? n : 20000;
-	if (!(rows = malloc((ns ? ns : 1) * sizeof(size_t)))) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < ns; i++)
-		rows[i] = (size_t)((double)i * (double)n / (double)ns);
-	if ((st = churn_matrix_subset_rows(d->x, rows, ns, &sample)))
-		goto out;
-	if ((st = permutation_importance(forest, sample, (uint64_t)churn_params_get_int(r->p, "split.seed"), 3, perm)))
+	if ((st = permutation_importance(forest, sample, (uint64_t)churn_params_get_int(r->p, "split.seed"), 1, perm)))
 		goto out;
 	for (size_t j = 0; j < p; j++)
 		names[j] = churn_matrix_get_feature_name(d->x, j);
 	st = churn_eda_set_importance(d->eda, names, imp, perm, p);
 out:
 	churn_model_free(forest);
+	churn_matrix_free(fit);
 	churn_matrix_free(sample);
-	free(rows);
+	churn_params_free(fp);
 	free(imp);
 	free(perm);
 	free(names);
