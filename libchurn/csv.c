@@ -192,8 +192,13 @@ static bool is_nonfinite(const char *s, size_t n)
 static const double pow10_tab[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* Fast path for [-]digits[.digits] with at most 15 significant digits; else ch_parse_double. */
-static inline bool parse_num(const char *s, size_t n, double *out)
+/*
+ * Fast path for [-]digits[.digits] with at most 15 digits; else
+ * ch_parse_double. *canon tells that the text is exactly what
+ * ch_format_double_short() prints for the value (no '+', no leading or
+ * trailing zeros, not below 1e-4), so it need not be kept.
+ */
+static inline bool parse_num(const char *s, size_t n, double *out, bool *canon)
 {
 	const char *p = s, *end = s + n;
 	bool neg = false;
@@ -220,8 +225,20 @@ static inline bool parse_num(const char *s, size_t n, double *out)
 	if (p == end && nd > 0 && nd <= 15) {
 		double v = (double)m / pow10_tab[nfrac];
 		*out = neg ? -v : v;
+		const char *d = s + neg; /* first digit */
+		size_t nint = nd - nfrac;
+		bool dot = (size_t)(end - d) > nint;
+		bool ok = nint > 0 && (!dot || (nfrac > 0 && end[-1] != '0')) && (nint == 1 || d[0] != '0');
+		if (ok && nint == 1 && d[0] == '0' && nfrac > 0) {
+			size_t z = 0; /* zeros after "0." */
+			while (z < nfrac && d[2 + z] == '0')
+				z++;
+			ok = z < 4;
+		}
+		*canon = ok;
 		return true;
 	}
+	*canon = false;
 	return ch_parse_double(s, n, out);
 }
 
@@ -243,17 +260,46 @@ static inline uint64_t low_bytes(uint64_t w, size_t n)
  * the whole. Reads 16 bytes past short strings: every buffer we hash from has
  * PAD readable bytes after its data.
  */
+/* Masks keeping the first n (0..16) bytes of two words loaded from memory. */
+static const uint64_t keep16[17][2] = {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define LB(k) ((k) >= 8 ? ~0ull : (k) <= 0 ? 0ull : ~0ull << (64 - 8 * (k)))
+	{0x0000000000000000ull, 0x0000000000000000ull},
+	{0xff00000000000000ull, 0x0000000000000000ull},
+	{0xffff000000000000ull, 0x0000000000000000ull},
+	{0xffffff0000000000ull, 0x0000000000000000ull},
+	{0xffffffff00000000ull, 0x0000000000000000ull},
+	{0xffffffffff000000ull, 0x0000000000000000ull},
+	{0xffffffffffff0000ull, 0x0000000000000000ull},
+	{0xffffffffffffff00ull, 0x0000000000000000ull},
+	{0xffffffffffffffffull, 0x0000000000000000ull},
+	{0xffffffffffffffffull, 0xff00000000000000ull},
+	{0xffffffffffffffffull, 0xffff000000000000ull},
+	{0xffffffffffffffffull, 0xffffff0000000000ull},
+	{0xffffffffffffffffull, 0xffffffff00000000ull},
+	{0xffffffffffffffffull, 0xffffffffff000000ull},
+	{0xffffffffffffffffull, 0xffffffffffff0000ull},
+	{0xffffffffffffffffull, 0xffffffffffffff00ull},
+	{0xffffffffffffffffull, 0xffffffffffffffffull}
 #else
-#define LB(k) ((k) >= 8 ? ~0ull : (k) <= 0 ? 0ull : ~0ull >> (64 - 8 * (k)))
+	{0x0000000000000000ull, 0x0000000000000000ull},
+	{0x00000000000000ffull, 0x0000000000000000ull},
+	{0x000000000000ffffull, 0x0000000000000000ull},
+	{0x0000000000ffffffull, 0x0000000000000000ull},
+	{0x00000000ffffffffull, 0x0000000000000000ull},
+	{0x000000ffffffffffull, 0x0000000000000000ull},
+	{0x0000ffffffffffffull, 0x0000000000000000ull},
+	{0x00ffffffffffffffull, 0x0000000000000000ull},
+	{0xffffffffffffffffull, 0x0000000000000000ull},
+	{0xffffffffffffffffull, 0x00000000000000ffull},
+	{0xffffffffffffffffull, 0x000000000000ffffull},
+	{0xffffffffffffffffull, 0x0000000000ffffffull},
+	{0xffffffffffffffffull, 0x00000000ffffffffull},
+	{0xffffffffffffffffull, 0x000000ffffffffffull},
+	{0xffffffffffffffffull, 0x0000ffffffffffffull},
+	{0xffffffffffffffffull, 0x00ffffffffffffffull},
+	{0xffffffffffffffffull, 0xffffffffffffffffull}
 #endif
-#define LB2(n) {LB(n), LB((n) - 8)}
-/* Masks keeping the first n (0..16) bytes of two little words. */
-static const uint64_t keep16[17][2] = {LB2(0), LB2(1), LB2(2), LB2(3), LB2(4), LB2(5), LB2(6), LB2(7), LB2(8),
-                                       LB2(9), LB2(10), LB2(11), LB2(12), LB2(13), LB2(14), LB2(15), LB2(16)};
-#undef LB2
-#undef LB
+};
 
 static inline uint64_t str_key(const char *s, size_t n, uint64_t *w0, uint64_t *w1)
 {
@@ -353,14 +399,18 @@ static void col_free(ccol *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static bool side_put_slow(rd *r, ccol *c, const char *s, size_t n, bool missing, size_t pos)
+enum { SIDE_MISSING = 0, SIDE_CANON = 1, SIDE_RAW = 2 };
+
+static bool side_put_slow(rd *r, ccol *c, const char *s, size_t n, int kind, size_t pos)
 {
 	size_t need = c->side_len + n + 10;
 	if (need > c->side_cap && !grow((void **)&c->side, &c->side_cap, need,
 	                                estimate(r, c->side_len, pos), 1))
 		return false;
 	unsigned char *o = c->side + c->side_len;
-	uint64_t v = missing ? 0 : (uint64_t)n + 1;
+	uint64_t v = kind == SIDE_RAW ? (uint64_t)n + 2 : (uint64_t)kind;
+	if (kind != SIDE_RAW)
+		n = 0;
 	while (v >= 0x80) {
 		*o++ = (unsigned char)(v | 0x80);
 		v >>= 7;
@@ -371,26 +421,39 @@ static bool side_put_slow(rd *r, ccol *c, const char *s, size_t n, bool missing,
 	return true;
 }
 
-/* Append one cell's raw text (or a missing mark) to a NUM column's side text. */
-static inline bool side_put(rd *r, ccol *c, const char *s, size_t n, bool missing, size_t pos)
+/*
+ * Record one cell of a NUM column in its side text: missing, canonical (the
+ * text is rebuilt from the double if ever needed), or raw bytes.
+ */
+static inline bool side_put(rd *r, ccol *c, const char *s, size_t n, int kind, size_t pos)
 {
-	if (n < 16 && c->side_len + 17 <= c->side_cap) {
-		/* short value: one length byte and a 16-byte copy (both buffers have PAD bytes to spare) */
+	if (c->side_len + 17 <= c->side_cap) {
 		unsigned char *o = c->side + c->side_len;
-		uint64_t a, b;
-		memcpy(&a, s, 8);
-		memcpy(&b, s + 8, 8);
-		o[0] = missing ? 0 : (unsigned char)(n + 1);
-		memcpy(o + 1, &a, 8);
-		memcpy(o + 9, &b, 8);
-		c->side_len += missing ? 1 : n + 1;
-		return true;
+		if (kind != SIDE_RAW) {
+			o[0] = (unsigned char)kind;
+			c->side_len++;
+			return true;
+		}
+		if (n < 16) {
+			/* one length byte and a 16-byte copy (both buffers have PAD bytes to spare) */
+			uint64_t a, b;
+			memcpy(&a, s, 8);
+			memcpy(&b, s + 8, 8);
+			o[0] = (unsigned char)(n + 2);
+			memcpy(o + 1, &a, 8);
+			memcpy(o + 9, &b, 8);
+			c->side_len += n + 1;
+			return true;
+		}
 	}
-	return side_put_slow(r, c, s, n, missing, pos);
+	return side_put_slow(r, c, s, n, kind, pos);
 }
 
-/* Decode one side-text entry at *at; false = missing. */
-static bool side_get(const ccol *c, size_t *at, const char **s, size_t *n)
+/*
+ * Decode the side-text entry of row i at *at; false = missing. A canonical
+ * entry is printed from the double into buf (64 bytes, zeroed by the caller).
+ */
+static bool side_get(const ccol *c, size_t *at, size_t i, char *buf, const char **s, size_t *n)
 {
 	uint64_t v = 0;
 	unsigned sh = 0;
@@ -401,10 +464,16 @@ static bool side_get(const ccol *c, size_t *at, const char **s, size_t *n)
 	}
 	v |= (uint64_t)*p++ << sh;
 	*at = (size_t)(p - c->side);
-	if (v == 0)
+	if (v == SIDE_MISSING)
 		return false;
+	if (v == SIDE_CANON) {
+		ch_format_double_short(buf, 40, c->num[i]);
+		*s = buf;
+		*n = strlen(buf);
+		return true;
+	}
 	*s = (const char *)p;
-	*n = (size_t)v - 1;
+	*n = (size_t)v - 2;
 	*at += *n;
 	return true;
 }
@@ -554,10 +623,11 @@ static churn_status num_to_cat(rd *r, ccol *c, size_t nrows, size_t pos)
 		return nomem();
 	c->st = ST_CAT;
 	size_t at = 0, i;
+	char buf[64] = {0};
 	for (i = 0; i < nrows; i++) {
 		const char *s;
 		size_t n;
-		if (!side_get(c, &at, &s, &n)) {
+		if (!side_get(c, &at, i, buf, &s, &n)) {
 			c->codes[i] = -1;
 			continue;
 		}
@@ -589,7 +659,7 @@ static churn_status num_to_cat(rd *r, ccol *c, size_t nrows, size_t pos)
 		for (i = 0; i < nrows; i++) {
 			const char *s;
 			size_t n;
-			if (!side_get(c, &at, &s, &n))
+			if (!side_get(c, &at, i, buf, &s, &n))
 				c->off[i] = CH_TEXT_MISSING;
 			else if (!text_put(r, c, i, s, n, pos))
 				return nomem();
@@ -1040,13 +1110,14 @@ static churn_status commit_row(rd *r, size_t pos)
 			if (n == 0) {
 				c->num[row] = NAN;
 				c->nmiss++;
-				if (!side_put(r, c, s, 0, true, pos))
+				if (!side_put(r, c, s, 0, SIDE_MISSING, pos))
 					return nomem();
 				break;
 			}
-			if (parse_num(s, n, &v) && isfinite(v)) {
+			bool canon;
+			if (parse_num(s, n, &v, &canon) && isfinite(v)) {
 				c->num[row] = v;
-				if (!side_put(r, c, s, n, false, pos))
+				if (!side_put(r, c, s, n, canon ? SIDE_CANON : SIDE_RAW, pos))
 					return nomem();
 				break;
 			}
@@ -1055,14 +1126,14 @@ static churn_status commit_row(rd *r, size_t pos)
 			trim(&t, &tn);
 			if (tn && ch_parse_double(t, tn, &v) && isfinite(v)) {
 				c->num[row] = v;
-				if (!side_put(r, c, s, n, false, pos))
+				if (!side_put(r, c, s, n, SIDE_RAW, pos))
 					return nomem();
 				break;
 			}
 			if (is_missing(r, s, n)) {
 				c->num[row] = NAN;
 				c->nmiss++;
-				if (!side_put(r, c, s, 0, true, pos))
+				if (!side_put(r, c, s, 0, SIDE_MISSING, pos))
 					return nomem();
 				break;
 			}
@@ -1073,7 +1144,7 @@ static churn_status commit_row(rd *r, size_t pos)
 					snprintf(c->inf_tok, sizeof c->inf_tok, "%.*s", (int)tn, t);
 				}
 				c->num[row] = NAN;
-				if (!side_put(r, c, s, n, false, pos))
+				if (!side_put(r, c, s, n, SIDE_RAW, pos))
 					return nomem();
 				break;
 			}

@@ -207,6 +207,29 @@ START_TEST(test_csv_types_late_change)
 }
 END_TEST
 
+/* A column that turns out not numeric keeps each value's exact text. */
+START_TEST(test_csv_types_late_change_keeps_text)
+{
+	static const char *vals[] = {"29.85", "0.0001", "-0", "100", "123456789012345", "1.50", "05", "0.00001",
+	                             "5.", ".5", "+3", "1e5", "-12.25", "0", "1234567890123456789", " 7 "};
+	const size_t nv = sizeof vals / sizeof vals[0];
+	char csv[1024];
+	size_t n = (size_t)snprintf(csv, sizeof csv, "v\n");
+	for (size_t i = 0; i < nv; i++)
+		n += (size_t)snprintf(csv + n, sizeof csv - n, "%s\n", vals[i]);
+	snprintf(csv + n, sizeof csv - n, "x\n");
+	for (int cats = 0; cats < 2; cats++) {
+		churn_params *p = params("csv.max_categories", cats ? "64" : "4"); /* categorical, then text */
+		churn_dataset *ds = read_str(csv, p);
+		ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), cats ? CHURN_COL_CATEGORICAL : CHURN_COL_TEXT);
+		for (size_t i = 0; i < nv; i++)
+			ck_assert_str_eq(churn_dataset_get_cell_text(ds, 0, i, NULL, 0), vals[i]);
+		churn_dataset_free(ds);
+		churn_params_free(p);
+	}
+}
+END_TEST
+
 START_TEST(test_csv_types_nonfinite)
 {
 	expect_fail("a,b\n1,x\n2,y\n-Infinity,z\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:4:1:", "non-finite number");
@@ -517,6 +540,7 @@ static Suite *csv_suite(void)
 	tc = tcase_create("types");
 	tcase_add_test(tc, test_csv_types_inference);
 	tcase_add_test(tc, test_csv_types_late_change);
+	tcase_add_test(tc, test_csv_types_late_change_keeps_text);
 	tcase_add_test(tc, test_csv_types_nonfinite);
 	tcase_add_test(tc, test_csv_types_custom_na_tokens);
 	suite_add_tcase(s, tc);
