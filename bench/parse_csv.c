@@ -3,6 +3,7 @@
  * "rows cols seconds" (wall time of the read only). Used by bench/parse.sh
  * when `churn profile` is not built, and to separate parse from profile time.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <churn.h>
 #include <stdio.h>
 #include <time.h>
