@@ -57,6 +57,16 @@ churn_status ch_atomic_commit(ch_atomic *a);
 void ch_atomic_abort(ch_atomic *a);
 churn_status ch_write_file_atomic(const char *path, const void *data, size_t n);
 
+/*
+ * Batch durability for a caller that writes many files and then makes them
+ * durable at once (the pipeline's staging area): while deferred on this
+ * thread, ch_atomic_commit() renames without fsync; the caller then calls
+ * ch_sync_dir_tree() once. Atomicity for readers is unchanged (rename).
+ */
+void ch_set_defer_fsync(bool on);
+/* syncfs() of the file system holding @p dir (falls back to sync()). */
+void ch_sync_fs_of(const char *dir);
+
 /* mkdir -p (0755). */
 churn_status ch_mkdir_p(const char *path);
 /* Read a whole file (NUL-terminated, *out_n excludes the NUL); CHURN_E_LIMIT past max bytes. */

@@ -20,6 +20,7 @@
 #include "core-private.h"
 
 static _Thread_local char last_error[1024];
+static _Thread_local bool defer_fsync;
 
 const char *churn_strerror(churn_status st)
 {
@@ -362,7 +363,7 @@ churn_status ch_atomic_commit(ch_atomic *a)
 	int err = 0;
 	if (fflush(a->fp) != 0 || ferror(a->fp))
 		err = errno ? errno : EIO;
-	if (!err && fsync(fileno(a->fp)) != 0)
+	if (!err && !defer_fsync && fsync(fileno(a->fp)) != 0)
 		err = errno;
 	if (fclose(a->fp) != 0 && !err)
 		err = errno;
@@ -377,11 +378,26 @@ churn_status ch_atomic_commit(ch_atomic *a)
 		ch_atomic_abort(a);
 		return st;
 	}
-	fsync_dir_of(a->path);
+	if (!defer_fsync)
+		fsync_dir_of(a->path);
 	free(a->tmp);
 	free(a->path);
 	a->tmp = a->path = NULL;
 	return CHURN_OK;
+}
+
+void ch_set_defer_fsync(bool on)
+{
+	defer_fsync = on;
+}
+
+void ch_sync_fs_of(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || syncfs(fd) != 0)
+		sync();
+	if (fd >= 0)
+		close(fd);
 }
 
 void ch_atomic_abort(ch_atomic *a)

@@ -195,6 +195,7 @@ static churn_status run_begin(struct run *r, churn_workdir *w, const churn_param
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	if ((st = ch_mkdir_p(r->staging)))
 		return st;
+	ch_set_defer_fsync(true);
 	char line[256];
 	snprintf(line, sizeof(line), "pipeline=%s status=started", pipeline);
 	churn_workdir_log(w, CHURN_LOG_INFO, line);
@@ -227,13 +228,18 @@ static churn_status run_end(struct run *r, churn_status st, char **out_record)
 {
 	char error[1024];
 	snprintf(error, sizeof(error), "%s", st ? churn_last_error() : "");
+	ch_set_defer_fsync(false);
 	if (!st) {
 		double t0 = now_s();
+		/* Everything staged reaches the disk with one syncfs, before anything is moved. */
+		ch_sync_fs_of(r->staging);
 		/* First make every destination directory, so a failure moves nothing. */
 		for (size_t i = 0; i < r->nstaged && !st; i++)
 			st = make_parent(r, r->staged[i]);
 		for (size_t i = 0; i < r->nstaged && !st; i++)
 			st = commit_one(r, r->staged[i]);
+		if (!st)
+			ch_sync_fs_of(churn_workdir_get_path(r->w)); /* the renames */
 		cJSON *mr;
 		cJSON_ArrayForEach(mr, r->model_records)
 		{
