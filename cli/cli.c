@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -50,8 +51,13 @@ int cli_fail(const cli_ctx *ctx, churn_status st, const char *what)
 void cli_log_stderr(void *ud, churn_log_level level, const char *msg)
 {
 	(void)ud;
-	static const char *names[] = {"error", "warn", "info", "debug"};
-	fprintf(stderr, "[%s] %s\n", names[level <= CHURN_LOG_DEBUG ? level : CHURN_LOG_DEBUG], msg);
+	static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s %s %s\n", stamp, names[level <= CHURN_LOG_DEBUG ? level : CHURN_LOG_DEBUG], msg);
 }
 
 bool cli_progress(void *ud, const char *what, uint64_t done, uint64_t total)

@@ -13,4 +13,7 @@ void ch_log(const churn_params *p, churn_log_level level, const char *fmt, ...)
 /* Report progress; returns false when the caller asked to cancel. p may be NULL. */
 bool ch_progress(const churn_params *p, const char *what, uint64_t done, uint64_t total);
 
+/* The log callback installed on p (fn NULL when none). */
+void ch_params_get_log(const churn_params *p, churn_log_fn *fn, void **userdata, churn_log_level *max_level);
+
 #endif

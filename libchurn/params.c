@@ -364,6 +364,13 @@ void churn_params_set_progress(churn_params *p, churn_progress_fn fn, void *user
 	p->progress_ud = userdata;
 }
 
+void ch_params_get_log(const churn_params *p, churn_log_fn *fn, void **userdata, churn_log_level *max_level)
+{
+	*fn = p ? p->log_fn : NULL;
+	*userdata = p ? p->log_ud : NULL;
+	*max_level = p ? p->log_max : CHURN_LOG_ERROR;
+}
+
 void ch_log(const churn_params *p, churn_log_level level, const char *fmt, ...)
 {
 	if (!p || !p->log_fn || level > p->log_max)

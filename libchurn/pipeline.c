@@ -52,7 +52,23 @@ struct run {
 	size_t nsteps;
 	cJSON *fields;         /* source, sha256, rows, columns, churn_rate, ... */
 	cJSON *model_records;  /* borrowed: appended to model_run_metadata.json after commit */
+	/* The caller's log callback: lines go to pipeline.log and to it. */
+	churn_log_fn caller_log;
+	void *caller_ud;
+	churn_log_level caller_max;
 };
+
+/* Log callback of a run: the workdir log, then the caller's own callback. */
+static void run_log(void *ud, churn_log_level level, const char *msg)
+{
+	struct run *r = ud;
+	churn_workdir_log_fn(r->w, level, msg);
+	if (r->caller_log && level <= r->caller_max) {
+		char line[1200];
+		snprintf(line, sizeof(line), "run=%s %s", r->run_id, msg);
+		r->caller_log(r->caller_ud, level, line);
+	}
+}
 
 static double now_s(void)
 {
@@ -180,7 +196,8 @@ static churn_status run_begin(struct run *r, churn_workdir *w, const churn_param
 	churn_status st = churn_params_copy(p, &r->p);
 	if (st)
 		return st;
-	churn_params_set_log(r->p, churn_workdir_log_fn, w, CHURN_LOG_INFO);
+	ch_params_get_log(p, &r->caller_log, &r->caller_ud, &r->caller_max);
+	churn_params_set_log(r->p, run_log, r, CHURN_LOG_INFO);
 	snprintf(r->run_id, sizeof(r->run_id), "%s", churn_workdir_new_run_id(w));
 	if (!(r->fields = cJSON_CreateObject()))
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -198,7 +215,7 @@ static churn_status run_begin(struct run *r, churn_workdir *w, const churn_param
 	ch_set_defer_fsync(true);
 	char line[256];
 	snprintf(line, sizeof(line), "pipeline=%s status=started", pipeline);
-	churn_workdir_log(w, CHURN_LOG_INFO, line);
+	run_log(r, CHURN_LOG_INFO, line);
 	return CHURN_OK;
 }
 
@@ -219,7 +236,7 @@ static void step_done(struct run *r, const char *name, double t0, churn_status s
 		snprintf(line, sizeof(line), "pipeline=%s step=%s duration_s=%.3f status=succeeded", r->pipeline, name, d);
 	char saved[1024];
 	snprintf(saved, sizeof(saved), "%s", churn_last_error());
-	churn_workdir_log(r->w, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
+	run_log(r, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
 	ch_fail(st, "%s", saved);
 }
 
@@ -310,7 +327,7 @@ static churn_status run_end(struct run *r, churn_status st, char **out_record)
 	char line[1400];
 	snprintf(line, sizeof(line), "pipeline=%s status=%s duration_s=%.3f%s%s%s", r->pipeline,
 	         st ? "failed" : "succeeded", now_s() - r->t0, st ? " error=\"" : "", st ? error : "", st ? "\"" : "");
-	churn_workdir_log(r->w, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
+	run_log(r, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
 	if (out_record)
 		*out_record = text;
 	else
