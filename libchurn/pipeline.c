@@ -64,8 +64,8 @@ static void run_log(void *ud, churn_log_level level, const char *msg)
 	struct run *r = ud;
 	churn_workdir_log_fn(r->w, level, msg);
 	if (r->caller_log && level <= r->caller_max) {
-		char line[1200];
-		snprintf(line, sizeof(line), "run=%s %s", r->run_id, msg);
+		char line[1600];
+		snprintf(line, sizeof(line), "run=%s %.1500s", r->run_id, msg);
 		r->caller_log(r->caller_ud, level, line);
 	}
 }
