@@ -149,6 +149,11 @@ static churn_status build_artifacts(const char *wd, char **out)
 	return churn_report_artifacts_json(wd, out);
 }
 
+static churn_status build_best_model(const char *wd, char **out)
+{
+	return churn_report_best_model(wd, out);
+}
+
 /*
  * The cached document @p key, rebuilt when any of the files @p rels changed.
  * On success *out holds a reference (released by api_response_clear).
@@ -404,16 +409,20 @@ static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs
 		return;
 	}
 	char name[32];
-	char *best = NULL;
+	api_blob *best = NULL;
 	if (!query_param(rq->query, "model", name, sizeof(name))) {
-		if (churn_report_best_model(ctx->workdir, &best) != CHURN_OK) {
+		/* The best model's name, cached until reports/metrics.json changes. */
+		static const char *const rels[] = {"reports/metrics.json"};
+		if (cached(ctx, "best_model", rels, 1, build_best_model, &best) != CHURN_OK) {
 			char msg[600];
 			snprintf(msg, sizeof(msg), "no trained model yet: run `churn run --workdir %s`", ctx->workdir);
 			respond_error(rs, 503, msg);
 			return;
 		}
-		snprintf(name, sizeof(name), "%s", best);
-		churn_free(best);
+		snprintf(name, sizeof(name), "%s", best->data);
+		pthread_mutex_lock(&ctx->lock);
+		blob_release_locked(best);
+		pthread_mutex_unlock(&ctx->lock);
 	}
 	int i = model_index(name);
 	if (i < 0) {

@@ -25,6 +25,11 @@ typedef struct churn_scorer churn_scorer;
  * CHURN_E_STATE when the model has no prep spec. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_scorer_load(const char *model_path, churn_scorer **out);
+/**
+ * As churn_scorer_load() from an artifact in memory (@p n bytes, copied).
+ * @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_scorer_from_buffer(const char *buf, size_t n, churn_scorer **out);
 /** NULL is a no-op. @since 0.1 */
 CHURN_API void churn_scorer_free(churn_scorer *s);
 /** The scorer's model (borrowed, lives as long as the scorer). @since 0.1 */
@@ -47,6 +52,21 @@ CHURN_API const churn_model *churn_scorer_get_model(const churn_scorer *s);
  */
 CHURN_API CHURN_NODISCARD churn_status churn_scorer_score_json(const churn_scorer *s, const char *request, size_t len,
                                                                size_t top_k, size_t max_records, char **out_json);
+
+/**
+ * The design-matrix row of one raw record (a JSON object of @p len bytes), as
+ * the model sees it: out_row[0..nfeatures), *out_n = nfeatures (also when
+ * @p out_cap is too small: then CHURN_E_INVALID_ARG). With @p reference the
+ * prep spec is applied through churn_prep_apply_json(); without, through the
+ * scorer's compiled encoder, which answers CHURN_E_UNSUPPORTED for records it
+ * leaves to the reference path (values that need conversion: numbers as
+ * text, levels that differ in case, unseen levels, a target value). Both
+ * give identical rows; churn_scorer_score_json() uses the compiled encoder
+ * when it can. Errors as churn_scorer_score_json(). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_scorer_encode_json(const churn_scorer *s, const char *record, size_t len,
+                                                                bool reference, double *out_row, size_t out_cap,
+                                                                size_t *out_n);
 
 #ifdef __cplusplus
 }

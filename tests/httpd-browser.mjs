@@ -1,0 +1,219 @@
+// The churn-httpd dashboard in a real browser: headless Chromium (Debian's
+// /usr/bin/chromium) driven by npm playwright-core, against a churn-httpd on
+// a temp workdir filled by `churn run --source synthetic:3000`.
+// Checks: the page loads (body[data-loaded]) with nothing from outside and no
+// script errors; the KPI cards equal /api/details; the models table, history
+// chart and figures are present; the predict form's answer equals POST
+// /api/predict for the same record; the page refreshes itself after another
+// `churn ml`; a full-page screenshot is saved.
+//
+// usage: node httpd-browser.mjs CHURN CHURN_HTTPD SCREENSHOT.png
+// exit 77 (skip) when chromium or playwright-core is absent.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const [CHURN, HTTPD, SHOT] = process.argv.slice(2);
+if (!CHURN || !HTTPD || !SHOT) {
+  console.error("usage: node httpd-browser.mjs CHURN CHURN_HTTPD SCREENSHOT.png");
+  process.exit(64);
+}
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+if (!existsSync(CHROMIUM)) {
+  console.log(`# SKIP ${CHROMIUM} not found (apt-get install chromium)`);
+  process.exit(77);
+}
+let chromium;
+try {
+  const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), "..", "package.json"));
+  ({ chromium } = require("playwright-core"));
+} catch (e) {
+  console.log("# SKIP playwright-core not installed (npm install in the source root): " + e.message);
+  process.exit(77);
+}
+
+let passed = 0, failed = 0;
+function check(cond, what, detail) {
+  if (cond) { passed++; console.log("ok - " + what); }
+  else { failed++; console.log("not ok - " + what + (detail === undefined ? "" : " " + JSON.stringify(detail))); }
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const tmp = mkdtempSync(join(tmpdir(), "churn-browser-"));
+const wd = join(tmp, "wd");
+let server = null, context = null;
+
+function churn(...args) {
+  const r = spawnSync(CHURN, args, { encoding: "utf8", timeout: 900_000 });
+  return { code: r.status, err: (r.stderr || "") + (r.error ? String(r.error) : "") };
+}
+
+// Model set: logreg,gbm unless this library lacks gbm.
+let models = "logreg,gbm";
+function runPipeline(...extra) {
+  let r = churn(...extra, "--workdir", wd, "--quiet", "--models", models);
+  if (r.code !== 0 && /is not built/.test(r.err)) {
+    models = "logreg";
+    console.log("# gbm is not built: using --models logreg");
+    r = churn(...extra, "--workdir", wd, "--quiet", "--models", models);
+  }
+  return r;
+}
+
+async function startServer() {
+  const proc = spawn(HTTPD, ["--workdir", wd, "--listen", "127.0.0.1:0", "--threads", "4", "--access-log", "off"],
+    { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  const port = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("churn-httpd did not start: " + err)), 10_000);
+    proc.stderr.on("data", (d) => {
+      err += d;
+      const m = /\(port (\d+)/.exec(err);
+      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+    });
+    proc.on("exit", (c) => { clearTimeout(t); reject(new Error("churn-httpd exited " + c + ": " + err)); });
+  });
+  return { proc, base: `http://127.0.0.1:${port}` };
+}
+
+async function getJSON(url, init) {
+  const r = await fetch(url, init);
+  return { status: r.status, body: await r.json() };
+}
+
+try {
+  const t0 = Date.now();
+  const run = runPipeline("run", "--source", "synthetic:3000?seed=7");
+  check(run.code === 0, `churn run --source synthetic:3000 (${((Date.now() - t0) / 1000).toFixed(1)} s)`, run.err.slice(-400));
+  if (run.code !== 0) throw new Error("no workdir to serve");
+  server = await startServer();
+  const base = server.base;
+
+  context = await chromium.launchPersistentContext(join(tmp, "profile"), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-quic", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = context.pages()[0] || await context.newPage();
+  const outside = [], errors = [];
+  page.on("request", (rq) => { if (!rq.url().startsWith(base + "/")) outside.push(rq.url()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("response", (r) => { if (r.status() >= 500) errors.push(`${r.status()} ${r.url()}`); });
+
+  await page.goto(base + "/", { waitUntil: "load" });
+  await page.waitForFunction(() => document.body.dataset.loaded, null, { timeout: 20_000 });
+  check(true, "dashboard loaded (body[data-loaded])");
+
+  // KPIs against /api/details
+  const { body: d } = await getJSON(base + "/api/details");
+  const kpi = await page.evaluate(() => Object.fromEntries(
+    ["customers", "churn-rate", "last-run", "status", "best-model"].map((k) => [k, document.getElementById("kpi-" + k)?.dataset.value])));
+  const last = d.last_model_run && d.last_model_run.finished_at >= (d.last_data_run || {}).finished_at ? d.last_model_run : d.last_data_run;
+  check(Number(kpi.customers) === d.dataset.rows, "KPI customers = details.dataset.rows", [kpi.customers, d.dataset.rows]);
+  check(Math.abs(Number(kpi["churn-rate"]) - d.dataset.churn_rate) < 1e-12, "KPI churn rate = details.dataset.churn_rate", [kpi["churn-rate"], d.dataset.churn_rate]);
+  check(kpi["last-run"] === last.finished_at, "KPI last run = the latest run's finished_at", [kpi["last-run"], last.finished_at]);
+  check(kpi.status === last.status, "KPI status = the latest run's status", [kpi.status, last.status]);
+  check(kpi["best-model"] === d.best_model.name, "KPI best model = details.best_model.name", [kpi["best-model"], d.best_model.name]);
+  const shown = await page.evaluate(() => ({
+    customers: document.getElementById("kpi-customers").textContent,
+    rate: document.getElementById("kpi-churn-rate").textContent,
+  }));
+  check(shown.customers.replace(/,/g, "") === String(d.dataset.rows), "KPI customers text", shown.customers);
+  check(shown.rate === (d.dataset.churn_rate * 100).toFixed(1) + "%", "KPI churn rate text", shown.rate);
+
+  // Models table, history, figures, summary
+  const { body: metrics } = await getJSON(base + "/api/metrics");
+  const names = Object.keys(metrics.models);
+  const table = await page.evaluate(() => {
+    const t = document.getElementById("models-table");
+    return { head: [...t.tHead.rows[0].cells].map((c) => c.textContent.trim()), rows: t.tBodies[0].rows.length,
+      auc: [...t.tBodies[0].rows].find((r) => r.cells[0].textContent.startsWith("ROC AUC"))?.cells.length };
+  });
+  check(names.every((n) => table.head.includes(n)), "models table has a column per model", table.head);
+  check(table.rows >= 9 && table.auc === names.length + 1, "models table rows (metrics incl. ROC AUC)", table);
+  const hist = await page.evaluate(() => ({
+    lines: document.querySelectorAll("#history polyline").length,
+    points: document.querySelectorAll("#history circle").length }));
+  const { body: runs } = await getJSON(base + "/api/model-runs?limit=40");
+  check(hist.lines >= 1 && hist.points === runs.runs.length, "history chart: a line per model, a point per run", [hist, runs.runs.length]);
+  const { body: arts } = await getJSON(base + "/api/artifacts");
+  const figs = arts.filter((a) => a.kind === "figure" && a.name.endsWith(".png")).length;
+  await page.evaluate(async () => {
+    for (const img of document.querySelectorAll("#figures img"))
+      if (!img.complete) await new Promise((r) => { img.onload = img.onerror = r; });
+  });
+  const imgs = await page.evaluate(() => [...document.querySelectorAll("#figures img")].map((i) => i.naturalWidth));
+  check(figs > 3 && imgs.length === figs, "every listed figure is on the page", [imgs.length, figs]);
+  check(imgs.every((w) => w > 0), "every figure image decoded", imgs);
+  const sumRows = await page.evaluate(() => document.querySelectorAll("#summary-table tbody tr").length);
+  check(sumRows > 10, "data summary table rows", sumRows);
+
+  // Predict form: change two fields, submit, compare with POST /api/predict
+  await page.fill('#predict-form input[name="tenure"]', "3");
+  await page.selectOption('#predict-form select[name="Contract"]', "Month-to-month");
+  await page.click("#predict-submit");
+  await page.waitForSelector("#predict-probability, #predict-error", { timeout: 10_000 });
+  const pred = await page.evaluate(() => ({
+    p: document.getElementById("predict-probability")?.dataset.value,
+    label: document.getElementById("predict-label")?.dataset.value,
+    reasons: document.querySelectorAll("#predict-reasons li").length,
+    request: document.getElementById("predict-result").dataset.request,
+    error: document.getElementById("predict-error")?.textContent }));
+  check(pred.p !== undefined && !pred.error, "predict form answered", pred);
+  const rec = JSON.parse(pred.request || "{}");
+  check(rec.tenure === 3 && rec.Contract === "Month-to-month", "the form sent the values entered", rec);
+  const { status, body: api } = await getJSON(base + "/api/predict", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: pred.request });
+  check(status === 200 && Number(pred.p) === api.predictions[0].probability,
+    "#predict-probability = POST /api/predict probability", [pred.p, api.predictions?.[0]?.probability]);
+  check(pred.label === api.predictions[0].label && pred.reasons === api.predictions[0].reasons.length,
+    "label and reasons as the API", [pred.label, pred.reasons]);
+
+  // Screenshot (before the refresh check: the page as first loaded + a prediction)
+  await page.screenshot({ path: SHOT, fullPage: true });
+  check(existsSync(SHOT), "screenshot saved: " + SHOT);
+
+  // Auto-refresh after another ML run
+  const before = kpi["last-run"];
+  await sleep(1100); // run times have one-second resolution
+  const ml = runPipeline("ml", "--no-figures");
+  check(ml.code === 0, "second churn ml", ml.err.slice(-300));
+  const t1 = Date.now();
+  let after = before;
+  while (Date.now() - t1 < 12_000 && after === before) {
+    await sleep(250);
+    after = await page.evaluate(() => document.getElementById("kpi-last-run").dataset.value);
+  }
+  const { body: d2 } = await getJSON(base + "/api/details");
+  check(after !== before && after === d2.last_model_run.finished_at,
+    `KPI last run refreshed by itself (${((Date.now() - t1) / 1000).toFixed(1)} s)`, [before, after]);
+  const hist2 = await page.evaluate(() => document.querySelectorAll("#history circle").length);
+  check(hist2 === hist.points + names.length, "history chart gained the new runs", [hist.points, hist2]);
+
+  // At 1280 px nothing overflows horizontally.
+  const overflow = await page.evaluate(() => {
+    const w = document.documentElement.clientWidth, bad = [];
+    for (const el of document.querySelectorAll("main *")) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > w + 1 && !el.closest(".scroll")) bad.push(el.tagName + "#" + el.id + "." + el.className);
+    }
+    return { scroll: document.documentElement.scrollWidth > w, bad: bad.slice(0, 5) };
+  });
+  check(!overflow.scroll && overflow.bad.length === 0, "no horizontal overflow at 1280 px", overflow);
+  check(outside.length === 0, "no request leaves the server", outside.slice(0, 5));
+  check(errors.length === 0, "no script errors or 5xx", errors.slice(0, 5));
+} catch (e) {
+  check(false, "browser test ran", String(e && e.stack || e));
+} finally {
+  if (context) await context.close().catch(() => {});
+  if (server) server.proc.kill("SIGTERM");
+  rmSync(tmp, { recursive: true, force: true });
+}
+console.log(`# httpd-browser: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
