@@ -478,13 +478,23 @@ static bool side_get(const ccol *c, size_t *at, size_t i, char *buf, const char 
 	return true;
 }
 
-static bool text_put(rd *r, ccol *c, size_t row, const char *s, size_t n, size_t pos)
+static inline bool text_put(rd *r, ccol *c, size_t row, const char *s, size_t n, size_t pos)
 {
 	if (c->arena_len + n + 1 > c->arena_cap &&
 	    !grow((void **)&c->arena, &c->arena_cap, c->arena_len + n + 1, estimate(r, c->arena_len, pos), 1))
 		return false;
-	memcpy(c->arena + c->arena_len, s, n);
-	c->arena[c->arena_len + n] = '\0';
+	char *o = c->arena + c->arena_len;
+	if (n < 16) {
+		/* 16-byte copy: s has PAD readable bytes after it, the arena PAD spare bytes */
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + 8, 8);
+		memcpy(o, &a, 8);
+		memcpy(o + 8, &b, 8);
+	} else {
+		memcpy(o, s, n);
+	}
+	o[n] = '\0';
 	c->off[row] = c->arena_len;
 	c->arena_len += n + 1;
 	return true;
