@@ -1,9 +1,11 @@
 #!/bin/sh
 # Build examples/*.c like an outside user (pkg-config against the
 # uninstalled libchurn of this build tree) and run train_and_score on data.
-# usage: check-examples.sh SRCDIR BUILDDIR CC
+# usage: check-examples.sh SRCDIR BUILDDIR CC [SANITIZERS]
+# (SANITIZERS is meson's b_sanitize: an instrumented library needs an
+# instrumented program, exactly as for an outside user.)
 set -eu
-src=$1 build=$2 cc=${3:-cc}
+src=$1 build=$2 cc=${3:-cc} san=${4:-none}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/churn-examples-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 export PKG_CONFIG_PATH="$build/meson-uninstalled${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
@@ -12,6 +14,7 @@ if ! pkg-config --exists libchurn; then
 	exit 1
 fi
 flags=$(pkg-config --cflags --libs libchurn)
+if [ "$san" != none ] && [ -n "$san" ]; then flags="$flags -fsanitize=$san"; fi
 # shellcheck disable=SC2086
 $cc -std=c11 -Wall -Wextra -Werror "$src/examples/train_and_score.c" $flags -o "$tmp/train_and_score"
 export LD_LIBRARY_PATH="$build/libchurn${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
