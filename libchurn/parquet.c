@@ -43,10 +43,7 @@ enum { PQ_PAGE_DATA = 0, PQ_PAGE_DICTIONARY = 2 };
 #define PQ_CREATED_BY "libchurn version " CHURN_VERSION_STRING " (build " CHURN_VERSION_STRING ")"
 
 typedef enum pq_src {
-	SRC_MATRIX,  /* DOUBLE REQUIRED: base[i * stride] */
-	SRC_DICTBUF, /* DOUBLE REQUIRED from w->codes (chunk-relative) into w->dvals */
-	SRC_LABELS,  /* INT32 REQUIRED from uint8 labels */
-	SRC_STRINGS, /* BYTE_ARRAY from caller strings (NULL = null) */
+	SRC_NONE,    /* matrix columns of the streaming writer (not read through pq_col) */
 	SRC_NUMERIC, /* DOUBLE OPTIONAL: base[i], NaN = null */
 	SRC_CODES,   /* BYTE_ARRAY OPTIONAL from categorical codes and levels */
 	SRC_TEXT     /* BYTE_ARRAY OPTIONAL from a text column */
@@ -60,9 +57,6 @@ typedef struct pq_col {
 	bool dict; /* SRC_CODES written with a dictionary page */
 	pq_src src;
 	const double *base;
-	size_t stride;
-	const uint8_t *labels;
-	const char *const *strs;
 	const ch_column *dc; /* dataset column (SRC_CODES, SRC_TEXT) */
 } pq_col;
 
@@ -102,10 +96,6 @@ typedef struct pq_writer {
 	uint32_t *lv;   /* definition levels of one page */
 	uint32_t *idx;  /* dictionary indices of one page */
 	bool dict_doubles;  /* parquet.dictionary */
-	double *colbuf;     /* one column of one row group (matrix columns) */
-	uint8_t *codes;     /* its dictionary codes */
-	double dvals[PQ_DICT_MAX_DOUBLES];
-	size_t ndvals;
 	ch_tbuf footer;
 	ch_thrift ft;
 } pq_writer;
@@ -260,16 +250,19 @@ static churn_status nomem(void)
 }
 
 /*
- * Write one page: body (uncompressed) -> compress -> header + data.
- * dict_n >= 0 makes it a dictionary page of dict_n entries; otherwise a data
- * page of num_values values with the given value encoding.
+ * Build one page: body (uncompressed) -> compress -> header. Afterwards
+ * w->hdr holds the page header and *out_data / *out_n the page data (the
+ * body itself or w->comp). dict_n >= 0 makes it a dictionary page of dict_n
+ * entries; otherwise a data page of num_values values with the given value
+ * encoding.
  */
-static churn_status write_page(pq_writer *w, pq_col *c, pq_chunk *ck, const uint8_t *body, size_t body_n,
-                               int32_t num_values, int encoding, int32_t dict_n)
+static churn_status make_page(pq_writer *w, const char *name, const uint8_t *body, size_t body_n,
+                              int32_t num_values, int encoding, int32_t dict_n, const uint8_t **out_data,
+                              size_t *out_n)
 {
 	if (body_n > INT32_MAX)
 		return ch_fail(CHURN_E_LIMIT, "%s: column \"%s\": a page of %zu bytes exceeds the Parquet limit of 2 GiB",
-		               w->path, c->name, body_n);
+		               w->path, name, body_n);
 	const uint8_t *data = body;
 	size_t data_n = body_n;
 	if (w->codec == PQ_CODEC_ZSTD) {
@@ -279,12 +272,12 @@ static churn_status write_page(pq_writer *w, pq_col *c, pq_chunk *ck, const uint
 			return nomem();
 		size_t r = ZSTD_compressCCtx(w->zc, w->comp.p, bound, body, body_n, w->level);
 		if (ZSTD_isError(r))
-			return ch_fail(CHURN_E_INTERNAL, "%s: column \"%s\": zstd: %s", w->path, c->name, ZSTD_getErrorName(r));
+			return ch_fail(CHURN_E_INTERNAL, "%s: column \"%s\": zstd: %s", w->path, name, ZSTD_getErrorName(r));
 		data = w->comp.p;
 		data_n = r;
 	}
 	if (data_n > INT32_MAX)
-		return ch_fail(CHURN_E_LIMIT, "%s: column \"%s\": a page exceeds 2 GiB", w->path, c->name);
+		return ch_fail(CHURN_E_LIMIT, "%s: column \"%s\": a page exceeds 2 GiB", w->path, name);
 
 	w->hdr.n = 0;
 	ch_thrift t;
@@ -308,12 +301,25 @@ static churn_status write_page(pq_writer *w, pq_col *c, pq_chunk *ck, const uint
 	ch_thrift_struct_end(&t);
 	if (w->hdr.oom)
 		return nomem();
+	*out_data = data;
+	*out_n = data_n;
+	return CHURN_OK;
+}
 
+/* Build one page (see make_page()) and write it to the file. */
+static churn_status write_page(pq_writer *w, pq_col *c, pq_chunk *ck, const uint8_t *body, size_t body_n,
+                               int32_t num_values, int encoding, int32_t dict_n)
+{
+	const uint8_t *data = NULL;
+	size_t data_n = 0;
+	churn_status st = make_page(w, c->name, body, body_n, num_values, encoding, dict_n, &data, &data_n);
+	if (st)
+		return st;
 	if (dict_n >= 0)
 		ck->dict_off = (int64_t)w->pos;
 	else if (ck->data_off < 0)
 		ck->data_off = (int64_t)w->pos;
-	churn_status st = w_write(w, w->hdr.p, w->hdr.n);
+	st = w_write(w, w->hdr.p, w->hdr.n);
 	if (!st)
 		st = w_write(w, data, data_n);
 	ck->unc += w->hdr.n + body_n;
@@ -359,9 +365,6 @@ static const char *cell_bytes(const pq_col *c, size_t i, size_t *n)
 {
 	const char *s = NULL;
 	switch (c->src) {
-	case SRC_STRINGS:
-		s = c->strs[i];
-		break;
 	case SRC_CODES:
 		if (c->dc->codes[i] >= 0)
 			s = c->dc->levels[c->dc->codes[i]];
@@ -387,49 +390,6 @@ static size_t fill_page(pq_writer *w, pq_col *c, size_t i, size_t left, pq_stats
 	w->vals.n = 0;
 	size_t k = 0;
 	switch (c->src) {
-	case SRC_MATRIX: {
-		k = left < w->page_bytes / 8 ? left : w->page_bytes / 8;
-		if (k == 0)
-			k = 1;
-		if (!ch_tbuf_reserve(&w->vals, k * 8))
-			return 0;
-		uint8_t *d = w->vals.p;
-		const double *src = c->base + i * c->stride;
-		double mn = INFINITY, mx = -INFINITY;
-		uint64_t nv = 0;
-		for (size_t r = 0; r < k; r++, src += c->stride) {
-			double v = *src;
-			put_double(d + 8 * r, v);
-			nv += !isnan(v);
-			mn = v < mn ? v : mn;
-			mx = v > mx ? v : mx;
-		}
-		if (nv) {
-			stat_double(s, mn);
-			stat_double(s, mx);
-		}
-		w->vals.n = k * 8;
-		return k;
-	}
-	case SRC_LABELS: {
-		k = left < w->page_bytes / 4 ? left : w->page_bytes / 4;
-		if (k == 0)
-			k = 1;
-		if (!ch_tbuf_reserve(&w->vals, k * 4))
-			return 0;
-		for (size_t r = 0; r < k; r++) {
-			int32_t v = c->labels[i + r];
-			put_le32(w->vals.p + 4 * r, (uint32_t)v);
-			if (!s->nvals++) {
-				s->imin = s->imax = v;
-			} else {
-				s->imin = v < s->imin ? v : s->imin;
-				s->imax = v > s->imax ? v : s->imax;
-			}
-		}
-		w->vals.n = k * 4;
-		return k;
-	}
 	case SRC_NUMERIC: {
 		k = left < w->max_page_rows ? left : w->max_page_rows;
 		if (!ch_tbuf_reserve(&w->vals, k * 8))
@@ -449,16 +409,6 @@ static size_t fill_page(pq_writer *w, pq_col *c, size_t i, size_t left, pq_stats
 		}
 		w->vals.n = nv * 8;
 		return k;
-	}
-	case SRC_DICTBUF: {
-		k = left < w->max_page_rows ? left : w->max_page_rows;
-		for (size_t r = 0; r < k; r++)
-			w->idx[r] = w->codes[i + r];
-		int bw = bit_width_for(w->ndvals);
-		ch_tbuf_u8(&w->vals, (uint8_t)bw);
-		rle_hybrid(&w->vals, &w->pack, w->idx, k, bw);
-		(void)s;
-		return w->vals.oom ? 0 : k;
 	}
 	case SRC_CODES:
 		if (c->dict) {
@@ -484,7 +434,6 @@ static size_t fill_page(pq_writer *w, pq_col *c, size_t i, size_t left, pq_stats
 		}
 		/* fall through: PLAIN strings */
 		/* FALLTHROUGH */
-	case SRC_STRINGS:
 	case SRC_TEXT:
 		while (k < left && k < w->max_page_rows && (k == 0 || w->vals.n < w->page_bytes)) {
 			size_t n = 0;
@@ -507,6 +456,8 @@ static size_t fill_page(pq_writer *w, pq_col *c, size_t i, size_t left, pq_stats
 			k++;
 		}
 		return w->vals.oom ? 0 : k;
+	case SRC_NONE:
+		break;
 	}
 	return 0;
 }
@@ -522,62 +473,69 @@ static int dval_cmp(const void *a, const void *b)
 	return signbit(y) - signbit(x); /* -0.0 before +0.0 */
 }
 
-/*
- * Gather matrix column c for rows [r0, r1) into w->colbuf, finding whether
- * it has at most PQ_DICT_MAX_DOUBLES distinct values (by bits). When it has,
- * w->dvals holds them sorted, w->codes the code of each row, and the
- * returned column reads from them; otherwise it reads the contiguous copy.
- */
-static pq_col gather_matrix(pq_writer *w, const pq_col *c, size_t r0, size_t r1)
+
+/* The ColumnChunk metadata of a written column chunk of @p nvalues rows, as an element of a list. */
+static void chunk_meta(ch_thrift *t, const pq_col *c, int codec, const pq_chunk *ck, const pq_stats *s,
+                       size_t nvalues)
 {
-	size_t n = r1 - r0;
-	const double *src = c->base + r0 * c->stride;
-	uint64_t bits[PQ_DICT_MAX_DOUBLES];
-	size_t nd = 0;
-	bool dict = w->dict_doubles;
-	size_t i = 0;
-	for (; dict && i < n; i++, src += c->stride) {
-		double v = *src;
-		uint64_t u;
-		memcpy(&u, &v, 8);
-		w->colbuf[i] = v;
-		size_t k = 0;
-		while (k < nd && bits[k] != u)
-			k++;
-		if (k == nd) {
-			if (nd == PQ_DICT_MAX_DOUBLES) {
-				dict = false;
-				break;
-			}
-			bits[nd++] = u;
+	ch_thrift_elem_struct_begin(t);
+	ch_thrift_field_i64(t, 2, (int64_t)ck->start);
+	ch_thrift_field_struct_begin(t, 3); /* ColumnMetaData */
+	ch_thrift_field_i32(t, 1, c->phys);
+	size_t nenc = 1 + (c->optional ? 1 : 0) + (c->dict ? 1 : 0);
+	ch_thrift_field_list_begin(t, 2, CH_TT_I32, nenc);
+	ch_thrift_elem_i32(t, PQ_ENC_PLAIN);
+	if (c->optional)
+		ch_thrift_elem_i32(t, PQ_ENC_RLE);
+	if (c->dict)
+		ch_thrift_elem_i32(t, PQ_ENC_RLE_DICTIONARY);
+	ch_thrift_field_list_begin(t, 3, CH_TT_BINARY, 1);
+	ch_thrift_elem_string(t, c->name);
+	ch_thrift_field_i32(t, 4, codec);
+	ch_thrift_field_i64(t, 5, (int64_t)nvalues);
+	ch_thrift_field_i64(t, 6, (int64_t)ck->unc);
+	ch_thrift_field_i64(t, 7, (int64_t)ck->comp);
+	ch_thrift_field_i64(t, 9, ck->data_off >= 0 ? ck->data_off : (int64_t)ck->start);
+	if (ck->dict_off >= 0)
+		ch_thrift_field_i64(t, 11, ck->dict_off);
+	ch_thrift_field_struct_begin(t, 12); /* Statistics */
+	uint8_t mn[8], mx[8];
+	const void *pmin = NULL, *pmax = NULL;
+	size_t nmin = 0, nmax = 0;
+	if (s->nvals) {
+		if (c->phys == PQ_T_DOUBLE) {
+			/* zero: min is written -0.0, max +0.0 (parquet.thrift ColumnOrder notes) */
+			put_double(mn, s->dmin == 0 ? -0.0 : s->dmin);
+			put_double(mx, s->dmax == 0 ? 0.0 : s->dmax);
+			pmin = mn;
+			pmax = mx;
+			nmin = nmax = 8;
+		} else if (c->phys == PQ_T_INT32) {
+			put_le32(mn, (uint32_t)s->imin);
+			put_le32(mx, (uint32_t)s->imax);
+			pmin = mn;
+			pmax = mx;
+			nmin = nmax = 4;
+		} else if (s->bmin_n <= PQ_STAT_MAX_BYTES && s->bmax_n <= PQ_STAT_MAX_BYTES) {
+			pmin = s->bmin;
+			pmax = s->bmax;
+			nmin = s->bmin_n;
+			nmax = s->bmax_n;
 		}
-		w->codes[i] = (uint8_t)k;
 	}
-	for (; i < n; i++, src += c->stride)
-		w->colbuf[i] = *src;
-	pq_col g = *c;
-	if (!dict || nd == 0) {
-		g.base = w->colbuf;
-		g.stride = 1;
-		return g;
+	/* legacy min/max (signed order) only for numeric types */
+	if (pmin && c->phys != PQ_T_BYTE_ARRAY) {
+		ch_thrift_field_binary(t, 1, pmax, nmax);
+		ch_thrift_field_binary(t, 2, pmin, nmin);
 	}
-	/* sort the dictionary and remap the codes */
-	double d[PQ_DICT_MAX_DOUBLES];
-	for (size_t k = 0; k < nd; k++)
-		memcpy(&d[k], &bits[k], 8);
-	memcpy(w->dvals, d, nd * sizeof(double));
-	qsort(w->dvals, nd, sizeof(double), dval_cmp);
-	uint8_t remap[PQ_DICT_MAX_DOUBLES];
-	for (size_t k = 0; k < nd; k++)
-		for (size_t q = 0; q < nd; q++)
-			if (memcmp(&w->dvals[q], &d[k], 8) == 0)
-				remap[k] = (uint8_t)q;
-	for (size_t r = 0; r < n; r++)
-		w->codes[r] = remap[w->codes[r]];
-	w->ndvals = nd;
-	g.src = SRC_DICTBUF;
-	g.dict = true;
-	return g;
+	ch_thrift_field_i64(t, 3, (int64_t)s->nulls);
+	if (pmin) {
+		ch_thrift_field_binary(t, 5, pmax, nmax);
+		ch_thrift_field_binary(t, 6, pmin, nmin);
+	}
+	ch_thrift_struct_end(t); /* Statistics */
+	ch_thrift_struct_end(t); /* ColumnMetaData */
+	ch_thrift_struct_end(t); /* ColumnChunk */
 }
 
 static churn_status write_chunk(pq_writer *w, pq_col *col, size_t r0, size_t r1, uint64_t *unc_total)
@@ -586,29 +544,10 @@ static churn_status write_chunk(pq_writer *w, pq_col *col, size_t r0, size_t r1,
 	pq_stats s;
 	memset(&s, 0, sizeof(s));
 	churn_status st = CHURN_OK;
-	pq_col local;
 	pq_col *c = col;
 	size_t base_row = r0;
-	if (col->src == SRC_MATRIX) {
-		local = gather_matrix(w, col, r0, r1);
-		c = &local;
-		base_row = 0; /* the gathered copy is chunk-relative */
-	}
 
-	if (c->src == SRC_DICTBUF) {
-		/* dictionary page: the distinct doubles, PLAIN */
-		w->vals.n = 0;
-		if (!ch_tbuf_reserve(&w->vals, w->ndvals * 8))
-			return nomem();
-		for (size_t k = 0; k < w->ndvals; k++) {
-			put_double(w->vals.p + 8 * k, w->dvals[k]);
-			stat_double(&s, w->dvals[k]);
-		}
-		w->vals.n = w->ndvals * 8;
-		st = write_page(w, c, &ck, w->vals.p, w->vals.n, 0, 0, (int32_t)w->ndvals);
-		if (st)
-			return st;
-	} else if (c->dict) {
+	if (c->dict) {
 		/* dictionary page: every level, PLAIN */
 		w->vals.n = 0;
 		for (size_t k = 0; k < c->dc->nlevels; k++) {
@@ -650,66 +589,7 @@ static churn_status write_chunk(pq_writer *w, pq_col *col, size_t r0, size_t r1,
 		i += k;
 	}
 
-	/* ColumnChunk */
-	ch_thrift *t = &w->ft;
-	ch_thrift_elem_struct_begin(t);
-	ch_thrift_field_i64(t, 2, (int64_t)ck.start);
-	ch_thrift_field_struct_begin(t, 3); /* ColumnMetaData */
-	ch_thrift_field_i32(t, 1, c->phys);
-	size_t nenc = 1 + (c->optional ? 1 : 0) + (c->dict ? 1 : 0);
-	ch_thrift_field_list_begin(t, 2, CH_TT_I32, nenc);
-	ch_thrift_elem_i32(t, PQ_ENC_PLAIN);
-	if (c->optional)
-		ch_thrift_elem_i32(t, PQ_ENC_RLE);
-	if (c->dict)
-		ch_thrift_elem_i32(t, PQ_ENC_RLE_DICTIONARY);
-	ch_thrift_field_list_begin(t, 3, CH_TT_BINARY, 1);
-	ch_thrift_elem_string(t, c->name);
-	ch_thrift_field_i32(t, 4, w->codec);
-	ch_thrift_field_i64(t, 5, (int64_t)(r1 - r0));
-	ch_thrift_field_i64(t, 6, (int64_t)ck.unc);
-	ch_thrift_field_i64(t, 7, (int64_t)ck.comp);
-	ch_thrift_field_i64(t, 9, ck.data_off >= 0 ? ck.data_off : (int64_t)ck.start);
-	if (ck.dict_off >= 0)
-		ch_thrift_field_i64(t, 11, ck.dict_off);
-	ch_thrift_field_struct_begin(t, 12); /* Statistics */
-	uint8_t mn[8], mx[8];
-	const void *pmin = NULL, *pmax = NULL;
-	size_t nmin = 0, nmax = 0;
-	if (s.nvals) {
-		if (c->phys == PQ_T_DOUBLE) {
-			/* zero: min is written -0.0, max +0.0 (parquet.thrift ColumnOrder notes) */
-			put_double(mn, s.dmin == 0 ? -0.0 : s.dmin);
-			put_double(mx, s.dmax == 0 ? 0.0 : s.dmax);
-			pmin = mn;
-			pmax = mx;
-			nmin = nmax = 8;
-		} else if (c->phys == PQ_T_INT32) {
-			put_le32(mn, (uint32_t)s.imin);
-			put_le32(mx, (uint32_t)s.imax);
-			pmin = mn;
-			pmax = mx;
-			nmin = nmax = 4;
-		} else if (s.bmin_n <= PQ_STAT_MAX_BYTES && s.bmax_n <= PQ_STAT_MAX_BYTES) {
-			pmin = s.bmin;
-			pmax = s.bmax;
-			nmin = s.bmin_n;
-			nmax = s.bmax_n;
-		}
-	}
-	/* legacy min/max (signed order) only for numeric types */
-	if (pmin && c->phys != PQ_T_BYTE_ARRAY) {
-		ch_thrift_field_binary(t, 1, pmax, nmax);
-		ch_thrift_field_binary(t, 2, pmin, nmin);
-	}
-	ch_thrift_field_i64(t, 3, (int64_t)s.nulls);
-	if (pmin) {
-		ch_thrift_field_binary(t, 5, pmax, nmax);
-		ch_thrift_field_binary(t, 6, pmin, nmin);
-	}
-	ch_thrift_struct_end(t); /* Statistics */
-	ch_thrift_struct_end(t); /* ColumnMetaData */
-	ch_thrift_struct_end(t); /* ColumnChunk */
+	chunk_meta(&w->ft, c, w->codec, &ck, &s, r1 - r0);
 	if (w->footer.oom)
 		return nomem();
 	*unc_total += ck.unc;
@@ -795,7 +675,7 @@ static churn_status check_strings(const pq_col *cols, size_t ncols, size_t nrows
 {
 	for (size_t j = 0; j < ncols; j++) {
 		const pq_col *c = &cols[j];
-		if (c->src == SRC_STRINGS || c->src == SRC_TEXT) {
+		if (c->src == SRC_TEXT) {
 			for (size_t i = 0; i < nrows; i++) {
 				size_t n = 0;
 				const char *b = cell_bytes(c, i, &n);
@@ -860,17 +740,6 @@ static churn_status write_file(const char *path, pq_col *cols, size_t ncols, siz
 		st = nomem();
 		goto out;
 	}
-	for (size_t j = 0; j < ncols; j++)
-		if (cols[j].src == SRC_MATRIX && nrows) {
-			size_t cap = nrows < w.rg_rows ? nrows : w.rg_rows;
-			w.colbuf = malloc(cap * sizeof(*w.colbuf));
-			w.codes = malloc(cap);
-			if (!w.colbuf || !w.codes) {
-				st = nomem();
-				goto out;
-			}
-			break;
-		}
 
 	/* footer head: version, schema, num_rows, row_groups list header */
 	size_t nrg = nrows ? (nrows + w.rg_rows - 1) / w.rg_rows : 0;
@@ -966,13 +835,654 @@ out:
 	ch_tbuf_free(&w.footer);
 	free(w.lv);
 	free(w.idx);
-	free(w.colbuf);
-	free(w.codes);
 	cJSON_Delete(kv);
 	churn_params_free(own);
 	if (!st)
 		ch_clear_error();
 	return st;
+}
+
+/* ------------------------------------------------------ streaming writer */
+
+/*
+ * The matrix writer streams: rows arrive in chunks of any size and the file
+ * is the same, byte for byte, whatever the chunking. Within the current row
+ * group each column keeps only:
+ *   - features still at most PQ_DICT_MAX_DOUBLES distinct values: one code
+ *     byte per row (the dictionary and the page split need the whole group);
+ *   - other features and the ID column: their finished pages, encoded and
+ *     compressed, plus the page being filled;
+ *   - labels: one byte per row.
+ * A full row group is written out column chunk by column chunk.
+ */
+
+enum { SW_ID, SW_FEAT, SW_LABEL };
+
+typedef struct sw_col {
+	pq_col c;          /* name (owned by the writer), phys, optional, utf8, dict */
+	int role;
+	pq_chunk ck;       /* offsets relative to enc while the group is open */
+	pq_stats s;
+	ch_tbuf enc;       /* finished pages (header + data) of this row group */
+	ch_tbuf page;      /* PLAIN values of the page being filled */
+	size_t page_rows;
+	bool dict;         /* SW_FEAT: still a dictionary candidate */
+	uint64_t bits[PQ_DICT_MAX_DOUBLES];
+	size_t nd;
+	uint8_t *codes;    /* SW_FEAT codes / SW_LABEL labels, per row of the group */
+	size_t codes_cap;
+	char *smin, *smax; /* SW_ID: owned copies of the statistics */
+	size_t smin_cap, smax_cap;
+} sw_col;
+
+struct churn_parquet_writer {
+	pq_writer pw;
+	char *path;
+	churn_params *own;
+	cJSON *kv;
+	sw_col *cols;
+	size_t ncols, nfeat;
+	bool has_id, has_target;
+	uint32_t *id_lv;   /* definition levels of the ID page being filled */
+	size_t rg_fill;    /* rows in the open row group */
+	uint64_t nrows, nrows_hint, nrg;
+	ch_tbuf rgs;       /* RowGroup elements of the footer */
+	size_t *ord_at;    /* offset in rgs of each row group's ordinal field (first INT16_MAX + 1) */
+	churn_status failed;
+	bool closed;
+};
+
+static churn_status sw_fail(churn_parquet_writer *w, churn_status st)
+{
+	w->failed = st;
+	return st;
+}
+
+/* Encode the pending page of an enc-buffered column (ID or PLAIN feature) into its enc buffer. */
+static churn_status sw_flush_page(churn_parquet_writer *w, sw_col *sc)
+{
+	pq_writer *pw = &w->pw;
+	if (!sc->page_rows)
+		return CHURN_OK;
+	if (sc->page.oom)
+		return nomem();
+	const uint8_t *body = sc->page.p;
+	size_t body_n = sc->page.n;
+	if (sc->c.optional) {
+		pw->body.n = 0;
+		ch_tbuf_u32le(&pw->body, 0);
+		rle_hybrid(&pw->body, &pw->pack, w->id_lv, sc->page_rows, 1);
+		if (pw->body.oom)
+			return nomem();
+		put_le32(pw->body.p, (uint32_t)(pw->body.n - 4));
+		ch_tbuf_append(&pw->body, sc->page.p, sc->page.n);
+		if (pw->body.oom)
+			return nomem();
+		body = pw->body.p;
+		body_n = pw->body.n;
+	}
+	const uint8_t *data = NULL;
+	size_t data_n = 0;
+	churn_status st = make_page(pw, sc->c.name, body, body_n, (int32_t)sc->page_rows, PQ_ENC_PLAIN, -1, &data,
+	                            &data_n);
+	if (st)
+		return st;
+	if (sc->ck.data_off < 0)
+		sc->ck.data_off = (int64_t)sc->enc.n;
+	ch_tbuf_append(&sc->enc, pw->hdr.p, pw->hdr.n);
+	ch_tbuf_append(&sc->enc, data, data_n);
+	if (sc->enc.oom)
+		return nomem();
+	sc->ck.unc += pw->hdr.n + body_n;
+	sc->ck.comp += pw->hdr.n + data_n;
+	sc->page.n = 0;
+	sc->page_rows = 0;
+	return CHURN_OK;
+}
+
+/* Append one PLAIN double to a feature's pending page. */
+static churn_status sw_plain_double(churn_parquet_writer *w, sw_col *sc, double v)
+{
+	if (sc->page_rows == w->pw.max_page_rows) {
+		churn_status st = sw_flush_page(w, sc);
+		if (st)
+			return st;
+	}
+	if (!ch_tbuf_reserve(&sc->page, 8))
+		return nomem();
+	put_double(sc->page.p + sc->page.n, v);
+	sc->page.n += 8;
+	sc->page_rows++;
+	stat_double(&sc->s, v);
+	return CHURN_OK;
+}
+
+static bool sw_reserve_codes(sw_col *sc, size_t need, size_t cap_max)
+{
+	if (need <= sc->codes_cap)
+		return true;
+	size_t cap = sc->codes_cap ? sc->codes_cap : 4096;
+	while (cap < need)
+		cap *= 2;
+	if (cap > cap_max)
+		cap = cap_max < need ? need : cap_max;
+	uint8_t *p = realloc(sc->codes, cap);
+	if (!p)
+		return false;
+	sc->codes = p;
+	sc->codes_cap = cap;
+	return true;
+}
+
+/* Feature column: rows [0, n) of the chunk (column j of X with stride) into the open row group. */
+static churn_status sw_feature(churn_parquet_writer *w, sw_col *sc, const double *x, size_t stride, size_t n)
+{
+	size_t r0 = w->rg_fill;
+	size_t i = 0;
+	if (sc->dict) {
+		if (!sw_reserve_codes(sc, r0 + n, w->pw.rg_rows))
+			return nomem();
+		uint8_t *codes = sc->codes + r0;
+		size_t nd = sc->nd;
+		for (; i < n; i++) {
+			uint64_t u;
+			memcpy(&u, &x[i * stride], 8);
+			size_t k = 0;
+			while (k < nd && sc->bits[k] != u)
+				k++;
+			if (k == nd) {
+				if (nd == PQ_DICT_MAX_DOUBLES)
+					break;
+				sc->bits[nd++] = u;
+			}
+			codes[i] = (uint8_t)k;
+		}
+		sc->nd = nd;
+		if (i == n)
+			return CHURN_OK;
+		/* A 17th distinct value: replay the group so far as PLAIN pages. */
+		sc->dict = false;
+		for (size_t r = 0; r < r0 + i; r++) {
+			double v;
+			memcpy(&v, &sc->bits[sc->codes[r]], 8);
+			churn_status st = sw_plain_double(w, sc, v);
+			if (st)
+				return st;
+		}
+	}
+	for (; i < n; i++) {
+		churn_status st = sw_plain_double(w, sc, x[i * stride]);
+		if (st)
+			return st;
+	}
+	return CHURN_OK;
+}
+
+static bool keep_copy(char **dst, size_t *cap, const char *s, size_t n)
+{
+	if (n + 1 > *cap) {
+		char *p = realloc(*dst, n + 1);
+		if (!p)
+			return false;
+		*dst = p;
+		*cap = n + 1;
+	}
+	memcpy(*dst, s, n);
+	(*dst)[n] = 0;
+	return true;
+}
+
+/* ID column: ids[0..n) into the open row group. */
+static churn_status sw_ids(churn_parquet_writer *w, sw_col *sc, const char *const *ids, size_t n)
+{
+	pq_writer *pw = &w->pw;
+	for (size_t i = 0; i < n; i++) {
+		if (sc->page_rows == pw->max_page_rows || (sc->page_rows && sc->page.n >= pw->page_bytes)) {
+			churn_status st = sw_flush_page(w, sc);
+			if (st)
+				return st;
+		}
+		const char *b = ids ? ids[i] : NULL;
+		if (!b) {
+			if (!sc->c.optional)
+				return ch_fail(CHURN_E_INVALID_ARG,
+				               "%s: id column \"%s\", row %llu: NULL id (open the writer with "
+				               "CHURN_PARQUET_ID_NULLABLE)", w->path, sc->c.name,
+				               (unsigned long long)(w->nrows + i + 1));
+			w->id_lv[sc->page_rows++] = 0;
+			sc->s.nulls++;
+			continue;
+		}
+		size_t len = strlen(b);
+		long at = utf8_invalid_at(b, len);
+		if (at >= 0)
+			return ch_fail(CHURN_E_INVALID_ARG, "parquet: column \"%s\", row %llu, byte %ld: invalid UTF-8",
+			               sc->c.name, (unsigned long long)(w->nrows + i + 1), at + 1);
+		if (len > UINT32_MAX)
+			return ch_fail(CHURN_E_LIMIT, "parquet: column \"%s\": a value over 4 GiB", sc->c.name);
+		if (sc->c.optional)
+			w->id_lv[sc->page_rows] = 1;
+		sc->page_rows++;
+		ch_tbuf_u32le(&sc->page, (uint32_t)len);
+		ch_tbuf_append(&sc->page, b, len);
+		if (sc->page.oom)
+			return nomem();
+		pq_stats *s = &sc->s;
+		bool first = !s->nvals++;
+		if (first || bytes_cmp(b, len, s->bmin, s->bmin_n) < 0) {
+			if (!keep_copy(&sc->smin, &sc->smin_cap, b, len))
+				return nomem();
+			s->bmin = sc->smin;
+			s->bmin_n = len;
+		}
+		if (first || bytes_cmp(b, len, s->bmax, s->bmax_n) > 0) {
+			if (!keep_copy(&sc->smax, &sc->smax_cap, b, len))
+				return nomem();
+			s->bmax = sc->smax;
+			s->bmax_n = len;
+		}
+	}
+	return CHURN_OK;
+}
+
+/* Write the column chunk of a dictionary feature or the labels from its per-row bytes. */
+static churn_status sw_write_coded(churn_parquet_writer *w, sw_col *sc, size_t n)
+{
+	pq_writer *pw = &w->pw;
+	pq_col c = sc->c;
+	churn_status st;
+	if (sc->role == SW_LABEL) {
+		size_t per = pw->page_bytes / 4 ? pw->page_bytes / 4 : 1;
+		for (size_t i = 0; i < n;) {
+			size_t k = n - i < per ? n - i : per;
+			pw->vals.n = 0;
+			if (!ch_tbuf_reserve(&pw->vals, k * 4))
+				return nomem();
+			for (size_t r = 0; r < k; r++) {
+				int32_t v = sc->codes[i + r];
+				put_le32(pw->vals.p + 4 * r, (uint32_t)v);
+				if (!sc->s.nvals++) {
+					sc->s.imin = sc->s.imax = v;
+				} else {
+					sc->s.imin = v < sc->s.imin ? v : sc->s.imin;
+					sc->s.imax = v > sc->s.imax ? v : sc->s.imax;
+				}
+			}
+			pw->vals.n = k * 4;
+			if ((st = write_page(pw, &c, &sc->ck, pw->vals.p, pw->vals.n, (int32_t)k, PQ_ENC_PLAIN, -1)))
+				return st;
+			i += k;
+		}
+		chunk_meta(&pw->ft, &c, pw->codec, &sc->ck, &sc->s, n);
+		return CHURN_OK;
+	}
+	/* the dictionary sorted, codes remapped */
+	double d[PQ_DICT_MAX_DOUBLES], dv[PQ_DICT_MAX_DOUBLES];
+	size_t nd = sc->nd;
+	for (size_t k = 0; k < nd; k++)
+		memcpy(&d[k], &sc->bits[k], 8);
+	memcpy(dv, d, nd * sizeof(double));
+	qsort(dv, nd, sizeof(double), dval_cmp);
+	uint8_t remap[PQ_DICT_MAX_DOUBLES];
+	for (size_t k = 0; k < nd; k++)
+		for (size_t q = 0; q < nd; q++)
+			if (memcmp(&dv[q], &d[k], 8) == 0)
+				remap[k] = (uint8_t)q;
+	pw->vals.n = 0;
+	if (!ch_tbuf_reserve(&pw->vals, nd * 8))
+		return nomem();
+	for (size_t k = 0; k < nd; k++) {
+		put_double(pw->vals.p + 8 * k, dv[k]);
+		stat_double(&sc->s, dv[k]);
+	}
+	pw->vals.n = nd * 8;
+	c.dict = true;
+	if ((st = write_page(pw, &c, &sc->ck, pw->vals.p, pw->vals.n, 0, 0, (int32_t)nd)))
+		return st;
+	int bw = bit_width_for(nd);
+	for (size_t i = 0; i < n;) {
+		size_t k = n - i < pw->max_page_rows ? n - i : pw->max_page_rows;
+		for (size_t r = 0; r < k; r++)
+			pw->idx[r] = remap[sc->codes[i + r]];
+		pw->vals.n = 0;
+		ch_tbuf_u8(&pw->vals, (uint8_t)bw);
+		rle_hybrid(&pw->vals, &pw->pack, pw->idx, k, bw);
+		if (pw->vals.oom)
+			return nomem();
+		if ((st = write_page(pw, &c, &sc->ck, pw->vals.p, pw->vals.n, (int32_t)k, PQ_ENC_RLE_DICTIONARY, -1)))
+			return st;
+		i += k;
+	}
+	chunk_meta(&pw->ft, &c, pw->codec, &sc->ck, &sc->s, n);
+	return CHURN_OK;
+}
+
+/* Write the open row group and start the next one. */
+static churn_status sw_flush_group(churn_parquet_writer *w)
+{
+	pq_writer *pw = &w->pw;
+	size_t n = w->rg_fill;
+	if (!n)
+		return CHURN_OK;
+	churn_status st;
+	uint64_t rg_start = pw->pos, total_unc = 0;
+	ch_thrift *t = &pw->ft;
+	ch_thrift_init(t, &w->rgs);
+	ch_thrift_elem_struct_begin(t); /* RowGroup */
+	ch_thrift_field_list_begin(t, 1, CH_TT_STRUCT, w->ncols);
+	for (size_t j = 0; j < w->ncols; j++) {
+		sw_col *sc = &w->cols[j];
+		sc->ck.start = pw->pos;
+		if (sc->role == SW_LABEL || (sc->role == SW_FEAT && sc->dict)) {
+			if ((st = sw_write_coded(w, sc, n)))
+				return st;
+		} else {
+			if ((st = sw_flush_page(w, sc)))
+				return st;
+			if (sc->ck.data_off >= 0)
+				sc->ck.data_off += (int64_t)pw->pos;
+			if ((st = w_write(pw, sc->enc.p, sc->enc.n)))
+				return st;
+			chunk_meta(t, &sc->c, pw->codec, &sc->ck, &sc->s, n);
+		}
+		total_unc += sc->ck.unc;
+		/* reset for the next group */
+		sc->ck = (pq_chunk){.dict_off = -1, .data_off = -1};
+		memset(&sc->s, 0, sizeof(sc->s));
+		sc->enc.n = 0;
+		sc->page.n = 0;
+		sc->page_rows = 0;
+		sc->nd = 0;
+		sc->dict = sc->role == SW_FEAT && pw->dict_doubles;
+	}
+	ch_thrift_field_i64(t, 2, (int64_t)total_unc);
+	ch_thrift_field_i64(t, 3, (int64_t)n);
+	ch_thrift_field_i64(t, 5, (int64_t)rg_start);
+	ch_thrift_field_i64(t, 6, (int64_t)(pw->pos - rg_start));
+	if (w->nrg <= INT16_MAX) {
+		/* dropped again at close when the file has more than INT16_MAX + 1 groups */
+		w->ord_at[w->nrg] = w->rgs.n;
+		ch_thrift_field_i16(t, 7, (int16_t)w->nrg);
+	}
+	ch_thrift_struct_end(t);
+	if (w->rgs.oom)
+		return nomem();
+	w->nrg++;
+	w->rg_fill = 0;
+	if (!ch_progress(pw->p, "parquet", w->nrows, w->nrows_hint > w->nrows ? w->nrows_hint : w->nrows))
+		return ch_fail(CHURN_E_STATE, "%s: cancelled", w->path);
+	return CHURN_OK;
+}
+
+void churn_parquet_writer_free(churn_parquet_writer *w)
+{
+	if (!w)
+		return;
+	if (w->pw.open)
+		ch_atomic_abort(&w->pw.a);
+	pq_writer *pw = &w->pw;
+	ZSTD_freeCCtx(pw->zc);
+	ch_tbuf_free(&pw->vals);
+	ch_tbuf_free(&pw->body);
+	ch_tbuf_free(&pw->comp);
+	ch_tbuf_free(&pw->hdr);
+	ch_tbuf_free(&pw->pack);
+	ch_tbuf_free(&pw->footer);
+	free(pw->lv);
+	free(pw->idx);
+	for (size_t j = 0; w->cols && j < w->ncols; j++) {
+		sw_col *sc = &w->cols[j];
+		free((char *)sc->c.name);
+		ch_tbuf_free(&sc->enc);
+		ch_tbuf_free(&sc->page);
+		free(sc->codes);
+		free(sc->smin);
+		free(sc->smax);
+	}
+	free(w->cols);
+	free(w->id_lv);
+	free(w->ord_at);
+	ch_tbuf_free(&w->rgs);
+	free(w->path);
+	cJSON_Delete(w->kv);
+	churn_params_free(w->own);
+	free(w);
+}
+
+churn_status churn_parquet_writer_open(const char *path, const char *const *feature_names, size_t nfeatures,
+                                       const char *target_name, const char *id_name, unsigned flags,
+                                       uint64_t nrows_hint, const churn_params *p, churn_parquet_writer **out)
+{
+	if (!path || !*path || !out || (nfeatures && !feature_names))
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_writer_open: NULL argument");
+	if (flags & ~(unsigned)CHURN_PARQUET_ID_NULLABLE)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_writer_open: unknown flags 0x%x", flags);
+	size_t ncols = nfeatures + (id_name ? 1 : 0) + (target_name ? 1 : 0);
+	if (!ncols)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: nothing to write (no features, id or target)", path);
+	churn_status st = CHURN_OK;
+	churn_parquet_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return nomem();
+	pq_writer *pw = &w->pw;
+	w->nrows_hint = nrows_hint;
+	w->has_id = id_name != NULL;
+	w->has_target = target_name != NULL;
+	w->nfeat = nfeatures;
+	if (!(w->path = ch_strdup(path)) || !(w->cols = calloc(ncols, sizeof(*w->cols))) ||
+	    !(w->ord_at = malloc(((size_t)INT16_MAX + 1) * sizeof(size_t))))
+		goto nomem;
+	pw->path = w->path;
+	if (!p) {
+		if ((st = churn_params_new(&w->own)))
+			goto fail;
+		p = w->own;
+	}
+	/* p is only read during this call (options, kv) and by progress/log: keep a copy. */
+	if (!w->own) {
+		if ((st = churn_params_copy(p, &w->own)))
+			goto fail;
+	}
+	pw->p = w->own;
+	if ((st = read_options(pw, w->own)))
+		goto fail;
+	const char *kvs = churn_params_get_str(w->own, "parquet.kv");
+	if (kvs && *kvs) {
+		w->kv = cJSON_Parse(kvs);
+		if (!w->kv || !cJSON_IsObject(w->kv)) {
+			st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: not a JSON object");
+			goto fail;
+		}
+		for (const cJSON *it = w->kv->child; it; it = it->next)
+			if (!cJSON_IsString(it)) {
+				st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: value of \"%s\" is not a string", it->string);
+				goto fail;
+			}
+	}
+	w->ncols = ncols;
+	size_t j = 0;
+	if (id_name) {
+		w->cols[j].c = (pq_col){.name = ch_strdup(id_name), .phys = PQ_T_BYTE_ARRAY,
+		                        .optional = (flags & CHURN_PARQUET_ID_NULLABLE) != 0, .utf8 = true};
+		w->cols[j].role = SW_ID;
+		if (!w->cols[j++].c.name)
+			goto nomem;
+	}
+	for (size_t f = 0; f < nfeatures; f++, j++) {
+		const char *nm = feature_names[f] ? feature_names[f] : "";
+		w->cols[j].c = (pq_col){.name = ch_strdup(nm), .phys = PQ_T_DOUBLE};
+		w->cols[j].role = SW_FEAT;
+		w->cols[j].dict = pw->dict_doubles;
+		if (!w->cols[j].c.name)
+			goto nomem;
+	}
+	if (target_name) {
+		w->cols[j].c = (pq_col){.name = ch_strdup(target_name), .phys = PQ_T_INT32};
+		w->cols[j].role = SW_LABEL;
+		if (!w->cols[j++].c.name)
+			goto nomem;
+	}
+	for (j = 0; j < ncols; j++)
+		w->cols[j].ck = (pq_chunk){.dict_off = -1, .data_off = -1};
+	{
+		pq_col *tmp = malloc(ncols * sizeof(*tmp));
+		if (!tmp)
+			goto nomem;
+		for (j = 0; j < ncols; j++)
+			tmp[j] = w->cols[j].c;
+		st = check_names(tmp, ncols);
+		free(tmp);
+		if (st)
+			goto fail;
+	}
+	if (pw->codec == PQ_CODEC_ZSTD && !(pw->zc = ZSTD_createCCtx()))
+		goto nomem;
+	pw->idx = malloc(pw->max_page_rows * sizeof(*pw->idx));
+	if (!pw->idx || (id_name && !(w->id_lv = malloc(pw->max_page_rows * sizeof(*w->id_lv)))))
+		goto nomem;
+	if ((st = ch_atomic_open(&pw->a, path)))
+		goto fail;
+	pw->open = true;
+	if ((st = w_write(pw, "PAR1", 4)))
+		goto fail;
+	*out = w;
+	ch_clear_error();
+	return CHURN_OK;
+nomem:
+	st = nomem();
+fail:
+	churn_parquet_writer_free(w);
+	return st;
+}
+
+churn_status churn_parquet_writer_append(churn_parquet_writer *w, const churn_matrix *chunk,
+                                         const char *const *ids)
+{
+	if (!w || !chunk)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_writer_append: NULL argument");
+	if (w->failed || w->closed)
+		return ch_fail(CHURN_E_STATE, "%s: the Parquet writer %s", w->path,
+		               w->closed ? "is closed" : "failed earlier");
+	size_t n = churn_matrix_get_nrows(chunk), nf = churn_matrix_get_ncols(chunk);
+	if (nf != w->nfeat)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: chunk has %zu columns, the writer %zu features", w->path, nf,
+		               w->nfeat);
+	const uint8_t *labels = churn_matrix_get_labels(chunk);
+	if (w->has_target && !labels && n)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: target column \"%s\" but the chunk has no labels", w->path,
+		               w->cols[w->ncols - 1].c.name);
+	if (w->has_id && !ids && n)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: id column \"%s\" but no ids given", w->path, w->cols[0].c.name);
+	const double *X = churn_matrix_get_data_const(chunk);
+	size_t done = 0;
+	churn_status st = CHURN_OK;
+	while (done < n) {
+		size_t k = w->pw.rg_rows - w->rg_fill;
+		if (k > n - done)
+			k = n - done;
+		for (size_t j = 0; j < w->ncols && !st; j++) {
+			sw_col *sc = &w->cols[j];
+			switch (sc->role) {
+			case SW_ID:
+				st = sw_ids(w, sc, ids + done, k);
+				break;
+			case SW_FEAT: {
+				size_t f = j - (w->has_id ? 1 : 0);
+				st = sw_feature(w, sc, X + done * nf + f, nf, k);
+				break;
+			}
+			default:
+				if (!sw_reserve_codes(sc, w->rg_fill + k, w->pw.rg_rows))
+					st = nomem();
+				else
+					memcpy(sc->codes + w->rg_fill, labels + done, k);
+				break;
+			}
+		}
+		if (st)
+			return sw_fail(w, st);
+		w->rg_fill += k;
+		w->nrows += k;
+		done += k;
+		if (w->rg_fill == w->pw.rg_rows && (st = sw_flush_group(w)))
+			return sw_fail(w, st);
+	}
+	return CHURN_OK;
+}
+
+churn_status churn_parquet_writer_close(churn_parquet_writer *w)
+{
+	if (!w)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_writer_close: NULL argument");
+	if (w->failed || w->closed)
+		return ch_fail(CHURN_E_STATE, "%s: the Parquet writer %s", w->path,
+		               w->closed ? "is closed" : "failed earlier");
+	pq_writer *pw = &w->pw;
+	churn_status st = sw_flush_group(w);
+	if (st)
+		return sw_fail(w, st);
+	if (w->nrg > (uint64_t)INT16_MAX + 1) {
+		/* too many groups for the i16 ordinal: drop it from those that have one */
+		size_t out = w->ord_at[0];
+		for (uint64_t g = 0; g <= INT16_MAX; g++) {
+			size_t from = w->ord_at[g];
+			size_t ord_n = 1; /* field header, then the zigzag varint */
+			uint32_t z = (uint32_t)g << 1;
+			do {
+				ord_n++;
+				z >>= 7;
+			} while (z);
+			size_t end = g < INT16_MAX ? w->ord_at[g + 1] : w->rgs.n;
+			memmove(w->rgs.p + out, w->rgs.p + from + ord_n, end - from - ord_n);
+			out += end - from - ord_n;
+		}
+		w->rgs.n = out;
+	}
+	/* footer: version, schema, num_rows, row groups, kv, created_by, column orders */
+	ch_thrift *t = &pw->ft;
+	ch_thrift_init(t, &pw->footer);
+	ch_thrift_field_i32(t, 1, 2);
+	ch_thrift_field_list_begin(t, 2, CH_TT_STRUCT, w->ncols + 1);
+	ch_thrift_elem_struct_begin(t);
+	ch_thrift_field_string(t, 4, "schema");
+	ch_thrift_field_i32(t, 5, (int32_t)w->ncols);
+	ch_thrift_struct_end(t);
+	for (size_t j = 0; j < w->ncols; j++) {
+		const pq_col *c = &w->cols[j].c;
+		ch_thrift_elem_struct_begin(t);
+		ch_thrift_field_i32(t, 1, c->phys);
+		ch_thrift_field_i32(t, 3, c->optional ? PQ_OPTIONAL : PQ_REQUIRED);
+		ch_thrift_field_string(t, 4, c->name);
+		if (c->utf8) {
+			ch_thrift_field_i32(t, 6, PQ_CONVERTED_UTF8);
+			ch_thrift_field_struct_begin(t, 10); /* LogicalType */
+			ch_thrift_field_struct_begin(t, 1);  /* STRING: StringType {} */
+			ch_thrift_struct_end(t);
+			ch_thrift_struct_end(t);
+		}
+		ch_thrift_struct_end(t);
+	}
+	ch_thrift_field_i64(t, 3, (int64_t)w->nrows);
+	ch_thrift_field_list_begin(t, 4, CH_TT_STRUCT, w->nrg);
+	ch_tbuf_append(&pw->footer, w->rgs.p, w->rgs.n);
+	write_kv_and_tail(pw, w->kv, w->ncols);
+	if (pw->footer.oom)
+		return sw_fail(w, nomem());
+	if (pw->footer.n > UINT32_MAX)
+		return sw_fail(w, ch_fail(CHURN_E_LIMIT, "%s: footer too large", w->path));
+	uint8_t tail[8];
+	put_le32(tail, (uint32_t)pw->footer.n);
+	memcpy(tail + 4, "PAR1", 4);
+	if ((st = w_write(pw, pw->footer.p, pw->footer.n)) || (st = w_write(pw, tail, 8)))
+		return sw_fail(w, st);
+	pw->open = false;
+	if ((st = ch_atomic_commit(&pw->a)))
+		return sw_fail(w, st);
+	w->closed = true;
+	ch_log(pw->p, CHURN_LOG_INFO, "wrote %s: %llu rows, %zu columns, %llu row groups, %llu bytes", w->path,
+	       (unsigned long long)w->nrows, w->ncols, (unsigned long long)w->nrg, (unsigned long long)pw->pos);
+	ch_clear_error();
+	return CHURN_OK;
 }
 
 churn_status churn_parquet_write_matrix(const char *path, const churn_matrix *m, const char *target_name,
@@ -981,34 +1491,28 @@ churn_status churn_parquet_write_matrix(const char *path, const churn_matrix *m,
 	if (!path || !*path || !m)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_write_matrix: path or matrix is NULL");
 	size_t nrows = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m);
-	const uint8_t *labels = churn_matrix_get_labels(m);
-	if (target_name && !labels)
+	if (target_name && !churn_matrix_get_labels(m))
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: target column \"%s\" requested but the matrix has no labels", path,
 		               target_name);
 	if (id_name && !ids && nrows)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: id column \"%s\" requested without ids", path, id_name);
-	size_t ncols = nf + (id_name ? 1 : 0) + (target_name ? 1 : 0);
-	if (!ncols)
-		return ch_fail(CHURN_E_INVALID_ARG, "%s: nothing to write (no features, id or target)", path);
-	pq_col *cols = calloc(ncols, sizeof(*cols));
-	if (!cols)
+	unsigned flags = 0;
+	for (size_t i = 0; id_name && i < nrows && !flags; i++)
+		if (!ids[i])
+			flags = CHURN_PARQUET_ID_NULLABLE;
+	const char **names = malloc((nf ? nf : 1) * sizeof(*names));
+	if (!names)
 		return nomem();
-	size_t j = 0;
-	if (id_name) {
-		bool any_null = false;
-		for (size_t i = 0; i < nrows && !any_null; i++)
-			any_null = !ids[i];
-		cols[j++] = (pq_col){.name = id_name, .phys = PQ_T_BYTE_ARRAY, .optional = any_null, .utf8 = true,
-		                     .src = SRC_STRINGS, .strs = ids};
-	}
-	const double *data = churn_matrix_get_data_const(m);
 	for (size_t f = 0; f < nf; f++)
-		cols[j++] = (pq_col){.name = churn_matrix_get_feature_name(m, f), .phys = PQ_T_DOUBLE,
-		                     .src = SRC_MATRIX, .base = data + f, .stride = nf};
-	if (target_name)
-		cols[j++] = (pq_col){.name = target_name, .phys = PQ_T_INT32, .src = SRC_LABELS, .labels = labels};
-	churn_status st = write_file(path, cols, ncols, nrows, p);
-	free(cols);
+		names[f] = churn_matrix_get_feature_name(m, f);
+	churn_parquet_writer *w = NULL;
+	churn_status st = churn_parquet_writer_open(path, names, nf, target_name, id_name, flags, nrows, p, &w);
+	free(names);
+	if (!st && !(st = churn_parquet_writer_append(w, m, ids)))
+		st = churn_parquet_writer_close(w);
+	churn_parquet_writer_free(w);
+	if (!st)
+		ch_clear_error();
 	return st;
 }
 
