@@ -29,6 +29,7 @@
 #include "churn/workdir.h"
 #include "core-private.h"
 #include "params-private.h"
+#include "tree-private.h"
 
 #define MAX_STEPS 16
 #define MAX_STAGED 64
@@ -486,62 +487,6 @@ out:
 	return st;
 }
 
-/*
- * Permutation importance: the drop in ROC AUC on @p x when one feature's
- * column is shuffled (seeded), averaged over @p repeats. Works for any model.
- */
-static churn_status permutation_importance(const churn_model *m, const churn_matrix *x, uint64_t seed,
-                                           size_t repeats, double *out)
-{
-	size_t n = churn_matrix_get_nrows(x), p = churn_matrix_get_ncols(x), got = 0;
-	const uint8_t *y = churn_matrix_get_labels(x);
-	churn_matrix *work = NULL;
-	double *prob = malloc((n ? n : 1) * sizeof(double));
-	size_t *perm = malloc((n ? n : 1) * sizeof(size_t));
-	double base = 0;
-	churn_status st = (prob && perm) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
-	if (st)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		perm[i] = i;
-	if ((st = churn_matrix_subset_rows(x, perm, n, &work)))
-		goto out;
-	if ((st = churn_model_predict(m, x, prob, n, &got)) || (st = churn_metrics_roc_auc(y, prob, n, &base)))
-		goto out;
-	double *d = churn_matrix_get_data(work);
-	const double *src = churn_matrix_get_data_const(x);
-	uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
-	for (size_t j = 0; j < p; j++) {
-		double sum = 0;
-		for (size_t r = 0; r < repeats; r++) {
-			for (size_t i = n; i > 1; i--) { /* Fisher-Yates with splitmix64 */
-				uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-				z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-				z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-				z ^= z >> 31;
-				size_t k = (size_t)(z % i), t = perm[i - 1];
-				perm[i - 1] = perm[k];
-				perm[k] = t;
-			}
-			for (size_t i = 0; i < n; i++)
-				d[i * p + j] = src[perm[i] * p + j];
-			double auc = 0;
-			if ((st = churn_model_predict(m, work, prob, n, &got)) ||
-			    (st = churn_metrics_roc_auc(y, prob, n, &auc)))
-				goto out;
-			sum += base - auc;
-		}
-		out[j] = sum / (double)repeats;
-		for (size_t i = 0; i < n; i++)
-			d[i * p + j] = src[i * p + j];
-	}
-out:
-	churn_matrix_free(work);
-	free(prob);
-	free(perm);
-	return st;
-}
-
 /* Evenly spaced rows of @p x, at most @p cap of them (all rows when fewer). */
 static churn_status sample_rows(const churn_matrix *x, size_t cap, churn_matrix **out)
 {
@@ -584,7 +529,8 @@ static churn_status eda_importance(struct run *r, struct data_state *d)
 		goto out;
 	if ((st = churn_model_get_importance(forest, imp, p, &n_imp)))
 		goto out;
-	if ((st = permutation_importance(forest, sample, (uint64_t)churn_params_get_int(r->p, "split.seed"), 1, perm)))
+	if ((st = ch_model_permutation_importance(forest, sample, (uint64_t)churn_params_get_int(r->p, "split.seed"), 1,
+	                                           perm, p)))
 		goto out;
 	for (size_t j = 0; j < p; j++)
 		names[j] = churn_matrix_get_feature_name(d->x, j);

@@ -60,7 +60,7 @@ check "model_run_metadata has one record per model" json_check "$wd/reports/mode
 check "eda.json has revenue at risk from the best model" json_check "$wd/reports/eda.json" \
 	"d.get('revenue_at_risk') and d['revenue_at_risk']['monthly_revenue_at_risk'] > 0"
 check "pipeline.log has one line per step with run id, duration, status" \
-	grep -E '^20[0-9-]+T[0-9:]+Z INFO run=[0-9TZ-]+ pipeline=data step=fetch duration_s=[0-9.]+ status=succeeded' "$wd/logs/pipeline.log"
+	grep -E '^20[0-9-]+T[0-9:]+Z INFO run=[0-9TZa-f-]+ pipeline=data step=fetch duration_s=[0-9.]+ status=succeeded' "$wd/logs/pipeline.log"
 check "no staging left behind" test ! -e "$wd/.staging"
 
 # --- unchanged source is not downloaded again ------------------------------
