@@ -95,7 +95,8 @@ CHURN_API CHURN_NODISCARD churn_status churn_model_predict_row(const churn_model
  * features and out_contrib[ncols] for the bias, summing to the model's raw
  * score (churn_model_score_is_logit(): the log-odds for logreg and gbm; the
  * probability for forest). Logistic regression: coefficient x value, bias =
- * intercept. Trees: path-based attribution (Saabas). out_cap >= ncols + 1
+ * intercept. Gradient boosting: exact TreeSHAP; random forest: path-based
+ * attribution (Saabas), far cheaper on deep trees. out_cap >= ncols + 1
  * (else CHURN_E_INVALID_ARG). @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_model_explain(const churn_model *m, const double *row, size_t ncols,
