@@ -110,23 +110,23 @@ rps = float(re.search(r"Requests/sec:\s*([\d.]+)", t).group(1))
 m = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", t)
 p99 = float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
 bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", t)
-errs = re.search(r"Socket errors:.*", t)
-print("%.0f %.2f %s %s" % (rps, p99, bad.group(1) if bad else 0, "errors" if errs else "ok"))
+errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+print("%.0f %.2f %s %d" % (rps, p99, bad.group(1) if bad else 0, sum(map(int, errs.groups())) if errs else 0))
 EOF
 }
 
 echo "http: wrk -t$wthreads -c$conns -d${secs}s, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "http: metrics.json $(wc -c <"$wd/reports/metrics.json") bytes; record $(wc -c <"$tmp/record.json") bytes"
-set -- $(run c-metrics "$cport" /api/metrics); cm_rps=$1 cm_p99=$2 cm_bad=$3
-set -- $(run f-metrics "$fport" /api/metrics); fm_rps=$1 fm_p99=$2 fm_bad=$3
-set -- $(run c-predict "$cport" /api/predict "$tmp/post.lua"); cp_rps=$1 cp_p99=$2 cp_bad=$3
-set -- $(run f-predict "$fport" /api/predict "$tmp/post.lua"); fp_rps=$1 fp_p99=$2 fp_bad=$3
+set -- $(run c-metrics "$cport" /api/metrics); cm_rps=$1 cm_p99=$2 cm_bad=$3 cm_err=$4
+set -- $(run f-metrics "$fport" /api/metrics); fm_rps=$1 fm_p99=$2 fm_bad=$3 fm_err=$4
+set -- $(run c-predict "$cport" /api/predict "$tmp/post.lua"); cp_rps=$1 cp_p99=$2 cp_bad=$3 cp_err=$4
+set -- $(run f-predict "$fport" /api/predict "$tmp/post.lua"); fp_rps=$1 fp_p99=$2 fp_bad=$3 fp_err=$4
 
-printf '%-24s %12s %10s %8s\n' "" "req/s" "p99 ms" "non-2xx"
-printf '%-24s %12s %10s %8s\n' "churn-httpd /api/metrics" "$cm_rps" "$cm_p99" "$cm_bad"
-printf '%-24s %12s %10s %8s\n' "FastAPI     /api/metrics" "$fm_rps" "$fm_p99" "$fm_bad"
-printf '%-24s %12s %10s %8s\n' "churn-httpd /api/predict" "$cp_rps" "$cp_p99" "$cp_bad"
-printf '%-24s %12s %10s %8s\n' "FastAPI     /api/predict" "$fp_rps" "$fp_p99" "$fp_bad"
+printf '%-24s %12s %10s %8s %14s\n' "" "req/s" "p99 ms" "non-2xx" "socket errors"
+printf '%-24s %12s %10s %8s %14s\n' "churn-httpd /api/metrics" "$cm_rps" "$cm_p99" "$cm_bad" "$cm_err"
+printf '%-24s %12s %10s %8s %14s\n' "FastAPI     /api/metrics" "$fm_rps" "$fm_p99" "$fm_bad" "$fm_err"
+printf '%-24s %12s %10s %8s %14s\n' "churn-httpd /api/predict" "$cp_rps" "$cp_p99" "$cp_bad" "$cp_err"
+printf '%-24s %12s %10s %8s %14s\n' "FastAPI     /api/predict" "$fp_rps" "$fp_p99" "$fp_bad" "$fp_err"
 /usr/bin/python3 - "$cm_rps" "$fm_rps" "$cm_p99" "$cp_rps" "$fp_rps" <<'EOF'
 import sys
 cm, fm, cm99, cp, fp = map(float, sys.argv[1:])

@@ -47,8 +47,10 @@ void api_ctx_destroy(api_ctx *ctx)
 	for (size_t i = 0; i < API_NCACHE; i++)
 		blob_release_locked(ctx->cache[i].blob);
 	for (size_t i = 0; i < API_NMODELS; i++) {
-		churn_scorer_free(ctx->models[i].scorer);
-		churn_scorer_free(ctx->models[i].retired);
+		if (ctx->models[i].current) {
+			churn_scorer_free(ctx->models[i].current->scorer);
+			free(ctx->models[i].current);
+		}
 	}
 	pthread_mutex_destroy(&ctx->lock);
 }
@@ -243,8 +245,20 @@ static int model_index(const char *name)
 	return -1;
 }
 
-/* The current scorer of model @p i (reloaded when its file changed); NULL with st set when unavailable. */
-static churn_scorer *model_acquire(api_ctx *ctx, int i, const char *name, churn_status *st)
+/* Drop one reference to @p r (lock held); the last user of a replaced model frees it. */
+static void model_unref_locked(api_model_slot *s, api_model_ref *r)
+{
+	if (--r->refs == 0 && r != s->current) {
+		churn_scorer_free(r->scorer);
+		free(r);
+	}
+}
+
+/*
+ * The current model @p i with a reference held (release with model_release),
+ * reloaded first when its file changed; NULL with *st set when unavailable.
+ */
+static api_model_ref *model_acquire(api_ctx *ctx, int i, const char *name, churn_status *st)
 {
 	char rel[64];
 	snprintf(rel, sizeof(rel), "artifacts/models/%s.json", name);
@@ -252,56 +266,50 @@ static churn_scorer *model_acquire(api_ctx *ctx, int i, const char *name, churn_
 	stamp_of(ctx->workdir, rel, &now);
 	api_model_slot *s = &ctx->models[i];
 	pthread_mutex_lock(&ctx->lock);
-	bool fresh = s->scorer && stamps_equal(&s->stamp, &now, 1);
+	bool fresh = s->current && stamps_equal(&s->stamp, &now, 1);
 	if (!fresh && now.exists && !s->loading) {
 		/* This request reloads; concurrent ones keep using the previous model meanwhile. */
 		s->loading = true;
 		pthread_mutex_unlock(&ctx->lock);
-		char path[4096];
-		snprintf(path, sizeof(path), "%s/%s", ctx->workdir, rel);
+		char *path = malloc(strlen(ctx->workdir) + sizeof(rel) + 2);
 		churn_scorer *nsc = NULL;
-		churn_status lst = churn_scorer_load(path, &nsc);
-		if (lst)
-			fprintf(stderr, "churn-httpd: cannot load %s: %s\n", path, churn_last_error());
+		churn_status lst = CHURN_E_NOMEM;
+		api_model_ref *nr = malloc(sizeof(*nr));
+		if (path && nr) {
+			sprintf(path, "%s/%s", ctx->workdir, rel);
+			if ((lst = churn_scorer_load(path, &nsc)))
+				fprintf(stderr, "churn-httpd: cannot load %s: %s\n", path, churn_last_error());
+		}
+		free(path);
 		pthread_mutex_lock(&ctx->lock);
 		s->loading = false;
 		if (!lst) {
-			if (s->scorer) {
-				if (s->refs == 0) {
-					churn_scorer_free(s->scorer);
-				} else {
-					/* Still in use: retire it; the last user frees it. */
-					churn_scorer_free(s->retired_refs == 0 ? s->retired : NULL);
-					s->retired = s->scorer;
-					s->retired_refs = s->refs;
-				}
-			}
-			s->scorer = nsc;
-			s->refs = 0;
+			nr->scorer = nsc;
+			nr->refs = 1; /* the slot's own reference */
+			api_model_ref *old = s->current;
+			s->current = nr;
 			s->stamp = now;
-		} else if (!s->scorer) {
-			*st = lst;
+			if (old)
+				model_unref_locked(s, old);
+		} else {
+			free(nr);
+			if (!s->current)
+				*st = lst;
 		}
 	}
-	churn_scorer *sc = s->scorer;
-	if (sc)
-		s->refs++;
+	api_model_ref *r = s->current;
+	if (r)
+		r->refs++;
 	else if (!*st)
 		*st = CHURN_E_NOTFOUND;
 	pthread_mutex_unlock(&ctx->lock);
-	return sc;
+	return r;
 }
 
-static void model_release(api_ctx *ctx, int i, churn_scorer *sc)
+static void model_release(api_ctx *ctx, int i, api_model_ref *r)
 {
-	api_model_slot *s = &ctx->models[i];
 	pthread_mutex_lock(&ctx->lock);
-	if (sc == s->scorer) {
-		s->refs--;
-	} else if (sc == s->retired && --s->retired_refs == 0) {
-		churn_scorer_free(s->retired);
-		s->retired = NULL;
-	}
+	model_unref_locked(&ctx->models[i], r);
 	pthread_mutex_unlock(&ctx->lock);
 }
 
@@ -434,7 +442,7 @@ static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs
 		return;
 	}
 	churn_status st = CHURN_OK;
-	churn_scorer *sc = model_acquire(ctx, i, name, &st);
+	api_model_ref *sc = model_acquire(ctx, i, name, &st);
 	if (!sc) {
 		char msg[700];
 		if (st == CHURN_E_NOTFOUND)
@@ -445,7 +453,7 @@ static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs
 		return;
 	}
 	char *json = NULL;
-	st = churn_scorer_score_json(sc, rq->body, rq->body_len, 3, ctx->max_records, &json);
+	st = churn_scorer_score_json(sc->scorer, rq->body, rq->body_len, 3, ctx->max_records, &json);
 	char detail[1024];
 	snprintf(detail, sizeof(detail), "%s", churn_last_error());
 	model_release(ctx, i, sc);

@@ -54,12 +54,15 @@ typedef struct api_stamp {
 #define API_NCACHE 8
 #define API_NMODELS 3
 
+/* A loaded model and the number of requests using it (guarded by the ctx lock). */
+typedef struct api_model_ref {
+	churn_scorer *scorer;
+	int refs;
+} api_model_ref;
+
 typedef struct api_model_slot {
 	api_stamp stamp;
-	churn_scorer *scorer; /* current model, or NULL */
-	int refs;             /* requests using scorer */
-	churn_scorer *retired;/* previous one, freed when its users finish */
-	int retired_refs;
+	api_model_ref *current; /* the latest model, or NULL; a replaced one is freed by its last user */
 	bool loading;
 } api_model_slot;
 

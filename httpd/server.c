@@ -209,7 +209,8 @@ static void usage(FILE *f)
 	        "  Serves the HTTP API and dashboard of a libchurn workdir.\n"
 	        "  --workdir DIR      workdir (default $CHURN_WORKDIR, else .)\n"
 	        "  --listen ADDR:PORT address to bind (default 127.0.0.1:8080; port 0 picks one)\n"
-	        "  --threads N        worker threads (default 16)\n"
+	        "  --threads N        worker threads = most connections served at once (default 128;\n"
+	        "                     a keep-alive connection holds its worker until it closes)\n"
 	        "  --token T          require 'Authorization: Bearer T' on POST /api/predict\n"
 	        "  --cors ORIGIN      send Access-Control-Allow-Origin: ORIGIN (default: no CORS)\n"
 	        "  --max-body BYTES   largest request body (default 1048576)\n"
@@ -220,7 +221,7 @@ int main(int argc, char **argv)
 {
 	const char *wd = getenv("CHURN_WORKDIR");
 	const char *workdir = (wd && *wd) ? wd : ".";
-	const char *listen = "127.0.0.1:8080", *threads = "16", *token = NULL, *logfile = "-";
+	const char *listen = "127.0.0.1:8080", *threads = "128", *token = NULL, *logfile = "-";
 	size_t max_body = 1u << 20;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
