@@ -16,6 +16,7 @@
 typedef struct ch_fig {
 	int width, height; /* pixels */
 	bool svg;          /* also write .svg */
+	const churn_params *p; /* for log lines (may be NULL) */
 } ch_fig;
 
 /* Width/height/svg from "eda.fig_width", "eda.fig_height", "eda.svg" (p may be NULL). */

@@ -25,12 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <plplot.h>
 
 #include "churn/eda.h"
 #include "core-private.h"
+#include "params-private.h"
+#include "png-private.h"
 
 /* ---- process-wide plplot guard ---- */
 
@@ -102,8 +105,13 @@ static bool have_device(const char *name)
 	return false;
 }
 
-/* Draw one figure to file with device dev; 0 on success. Caller holds plot_lock. */
-static int draw_guarded(const char *dev, const char *file, const ch_fig *fig, draw_fn fn, const void *ctx)
+/*
+ * Draw one figure with device dev, into file (svgcairo) or into the RGB
+ * buffer mem (memcairo: fig->width x fig->height x 3 bytes, filled with the
+ * background beforehand); 0 on success. Caller holds plot_lock.
+ */
+static int draw_guarded(const char *dev, const char *file, unsigned char *mem, const ch_fig *fig, draw_fn fn,
+                        const void *ctx)
 {
 	jmp_buf jb;
 	volatile int stage = 0;
@@ -131,7 +139,10 @@ static int draw_guarded(const char *dev, const char *file, const ch_fig *fig, dr
 	}
 	stage = 1;
 	plsdev(dev);
-	plsfnam(file);
+	if (mem)
+		plsmem(fig->width, fig->height, mem);
+	else
+		plsfnam(file);
 	plspage(0, 0, fig->width, fig->height, 0, 0);
 	plscmap0n(16);
 	for (int i = 0; i < 16; i++)
@@ -147,7 +158,7 @@ static int draw_guarded(const char *dev, const char *file, const ch_fig *fig, dr
 	return tl_aborted ? -1 : 0;
 }
 
-static churn_status render_one(const char *path, const char *dev, const ch_fig *fig, draw_fn fn, const void *ctx)
+static churn_status render_svg(const char *path, const ch_fig *fig, draw_fn fn, const void *ctx)
 {
 	ch_atomic a;
 	churn_status st = ch_atomic_open(&a, path);
@@ -155,9 +166,9 @@ static churn_status render_one(const char *path, const char *dev, const ch_fig *
 		return st;
 	fclose(a.fp);
 	a.fp = NULL;
-	if (draw_guarded(dev, a.tmp, fig, fn, ctx) != 0) {
+	if (draw_guarded("svgcairo", a.tmp, NULL, fig, fn, ctx) != 0) {
 		ch_atomic_abort(&a);
-		return ch_fail(CHURN_E_INTERNAL, "%s: plplot (%s) failed: %s", path, dev, tl_msg);
+		return ch_fail(CHURN_E_INTERNAL, "%s: plplot (svgcairo) failed: %s", path, tl_msg);
 	}
 	struct stat sb;
 	if (stat(a.tmp, &sb) != 0 || sb.st_size < 64) {
@@ -173,27 +184,53 @@ static churn_status render_one(const char *path, const char *dev, const ch_fig *
 	return ch_atomic_commit(&a);
 }
 
+static double cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * One figure: drawn by plplot's memcairo device into our RGB buffer under
+ * plot_lock, then encoded (ch_png_encode_rgb) and written atomically outside
+ * the lock; SVG (fig->svg) through svgcairo.
+ */
 static churn_status render(const char *path_noext, const ch_fig *fig, draw_fn fn, const void *ctx)
 {
 	if (!path_noext || !*path_noext)
 		return ch_fail(CHURN_E_INVALID_ARG, "figure path is empty");
+	double t0 = cpu_ms();
 	churn_status st = CHURN_OK;
+	size_t w = (size_t)fig->width, h = (size_t)fig->height;
 	char *png = ch_asprintf("%s.png", path_noext);
 	char *svg = ch_asprintf("%s.svg", path_noext);
-	if (!png || !svg) {
+	unsigned char *rgb = malloc(w * h * 3 + 8);
+	uint8_t *file = NULL;
+	size_t nfile = 0;
+	if (!png || !svg || !rgb) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
+	memset(rgb, 255, w * h * 3); /* memcairo draws over what is there: a white page */
 	pthread_mutex_lock(&plot_lock);
-	if (!have_device("pngcairo") || (fig->svg && !have_device("svgcairo"))) {
+	if (!have_device("memcairo") || (fig->svg && !have_device("svgcairo"))) {
 		st = ch_fail(CHURN_E_UNSUPPORTED, "%s: plplot has no cairo driver (install plplot-driver-cairo)", png);
-	} else {
-		st = render_one(png, "pngcairo", fig, fn, ctx);
-		if (!st && fig->svg)
-			st = render_one(svg, "svgcairo", fig, fn, ctx);
+	} else if (draw_guarded("memcairo", NULL, rgb, fig, fn, ctx) != 0) {
+		st = ch_fail(CHURN_E_INTERNAL, "%s: plplot (memcairo) failed: %s", png, tl_msg);
+	} else if (fig->svg) {
+		st = render_svg(svg, fig, fn, ctx);
 	}
 	pthread_mutex_unlock(&plot_lock);
+	double t1 = cpu_ms();
+	if (!st && !(st = ch_png_encode_rgb(rgb, w, h, 3 * w, &file, &nfile)))
+		st = ch_write_file_atomic(png, file, nfile);
+	if (!st && fig->p)
+		ch_log(fig->p, CHURN_LOG_DEBUG, "figure %s: %zux%zu, %zu bytes, cpu %.1f ms (draw %.1f, encode+write %.1f)",
+		       png, w, h, nfile, cpu_ms() - t0, t1 - t0, cpu_ms() - t1);
 out:
+	free(file);
+	free(rgb);
 	free(png);
 	free(svg);
 	return st;
@@ -206,6 +243,7 @@ void ch_fig_from_params(ch_fig *f, const churn_params *p)
 	f->width = 1200;
 	f->height = 800;
 	f->svg = false;
+	f->p = p;
 	if (p) {
 		f->width = (int)churn_params_get_int(p, "eda.fig_width");
 		f->height = (int)churn_params_get_int(p, "eda.fig_height");
