@@ -78,13 +78,14 @@ echo "best of $repeat runs, whole process, wall time (/usr/bin/time)"
 awk -F'|' -v bytes="$bytes" '
 	{ label[NR] = $1; t[NR] = $2; rss[NR] = $3; cpu[NR] = $4 }
 	END {
-		printf "%-28s %7s %7s %7s %8s %8s %8s %9s\n", "reader", "wall s", "MB/s", "CPU s", "CPU MB/s", "peak MB", "RSS/file", "churn is"
+		printf "%-28s %7s %7s %7s %8s %8s %8s %9s\n", "reader", "wall s", "MB/s", "CPU s", "CPU MB/s", "peak MB", "RSS/file", "speedup"
 		for (i = 1; i <= NR; i++) {
 			mbs = t[i] > 0 ? bytes / 1e6 / t[i] : 0
 			cmbs = cpu[i] > 0 ? bytes / 1e6 / cpu[i] : 0
 			if (i == 1) base = mbs
 			printf "%-28s %7.2f %7.1f %7.2f %8.1f %8.1f %8.2f %8.2fx\n", label[i], t[i], mbs, cpu[i], cmbs, rss[i] / 1024, rss[i] * 1024 / bytes, base / (mbs > 0 ? mbs : 1)
 		}
+		print "speedup: MB/s of churn profile divided by the reader'"'"'s (wall); RSS/file: peak RSS over file size"
 		mbs = bytes / 1e6 / t[1]
 		printf "target (churn profile): >= 300 MB/s: %s (%.0f MB/s); peak RSS < 1.5x file: %s (%.2fx)\n",
 			(mbs >= 300 ? "met" : "NOT met"), mbs, (rss[1] * 1024 < 1.5 * bytes ? "met" : "NOT met"), rss[1] * 1024 / bytes
