@@ -2333,43 +2333,73 @@ slow:
 	return strlen(buf);
 }
 
-churn_status churn_prep_write_csv(const churn_prep *prep, const churn_matrix *m, const char *id_name,
-                                  const char *const *ids, const char *path)
-{
-	if (!prep || !m || !path || (ids && !id_name))
-		return ch_fail(CHURN_E_INVALID_ARG, "churn_prep_write_csv: NULL argument");
-	size_t nr = churn_matrix_get_nrows(m), nc = churn_matrix_get_ncols(m);
-	const double *X = churn_matrix_get_data_const(m);
-	const uint8_t *y = churn_matrix_get_labels(m);
+struct ch_prep_csv {
 	ch_atomic a;
-	churn_status st = ch_atomic_open(&a, path);
-	if (st)
+	char *path;
+	char *line;
+	size_t nc;
+	bool ids, y;
+};
+
+void ch_prep_csv_free(ch_prep_csv *w)
+{
+	if (!w)
+		return;
+	ch_atomic_abort(&w->a); /* no-op after a commit */
+	free(w->line);
+	free(w->path);
+	free(w);
+}
+
+churn_status ch_prep_csv_open(const char *path, const char *const *names, size_t nc, const char *id_name,
+                              const char *target, ch_prep_csv **out)
+{
+	ch_prep_csv *w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = ch_strdup(path)) || !(w->line = malloc((nc + 2) * 41 + 8))) {
+		ch_prep_csv_free(w);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	w->nc = nc;
+	w->ids = id_name != NULL;
+	w->y = target != NULL;
+	churn_status st = ch_atomic_open(&w->a, path);
+	if (st) {
+		ch_prep_csv_free(w);
 		return st;
-	FILE *f = a.fp;
+	}
+	FILE *f = w->a.fp;
 	setvbuf(f, NULL, _IOFBF, 1 << 20);
 	bool first = true;
-	if (ids) {
+	if (id_name) {
 		csv_field(f, id_name);
 		first = false;
 	}
 	for (size_t j = 0; j < nc; j++) {
 		if (!first)
 			fputc(',', f);
-		csv_field(f, churn_matrix_get_feature_name(m, j));
+		csv_field(f, names[j]);
 		first = false;
 	}
-	if (y) {
+	if (target) {
 		fputc(',', f);
-		csv_field(f, prep->target);
+		csv_field(f, target);
 	}
 	fputc('\n', f);
-	char *line = malloc((nc + 2) * 41 + 8);
-	if (!line) {
-		ch_atomic_abort(&a);
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	}
+	*out = w;
+	return CHURN_OK;
+}
+
+churn_status ch_prep_csv_append(ch_prep_csv *w, const churn_matrix *m, const char *const *ids)
+{
+	size_t nr = churn_matrix_get_nrows(m), nc = w->nc;
+	if (churn_matrix_get_ncols(m) != nc || (w->y && nr && !churn_matrix_get_labels(m)) || (w->ids && nr && !ids))
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: rows do not match the CSV columns", w->path);
+	const double *X = churn_matrix_get_data_const(m);
+	const uint8_t *y = w->y ? churn_matrix_get_labels(m) : NULL;
+	FILE *f = w->a.fp;
+	char *line = w->line;
 	for (size_t i = 0; i < nr; i++) {
-		if (ids) {
+		if (w->ids) {
 			csv_field(f, ids[i] ? ids[i] : "");
 			if (nc || y)
 				fputc(',', f);
@@ -2395,12 +2425,45 @@ churn_status churn_prep_write_csv(const churn_prep *prep, const churn_matrix *m,
 		if (fwrite(line, 1, len, f) != len)
 			break;
 	}
-	free(line);
-	if (ferror(f)) {
-		ch_atomic_abort(&a);
-		return ch_fail(CHURN_E_IO, "%s: write failed", path);
+	if (ferror(f))
+		return ch_fail(CHURN_E_IO, "%s: write failed", w->path);
+	return CHURN_OK;
+}
+
+churn_status ch_prep_csv_close(ch_prep_csv *w)
+{
+	churn_status st;
+	if (ferror(w->a.fp)) {
+		st = ch_fail(CHURN_E_IO, "%s: write failed", w->path);
+	} else {
+		st = ch_atomic_commit(&w->a);
 	}
-	st = ch_atomic_commit(&a);
+	ch_prep_csv_free(w);
+	return st;
+}
+
+churn_status churn_prep_write_csv(const churn_prep *prep, const churn_matrix *m, const char *id_name,
+                                  const char *const *ids, const char *path)
+{
+	if (!prep || !m || !path || (ids && !id_name))
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_prep_write_csv: NULL argument");
+	size_t nc = churn_matrix_get_ncols(m);
+	const char **names = malloc((nc ? nc : 1) * sizeof(*names));
+	if (!names)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t j = 0; j < nc; j++)
+		names[j] = churn_matrix_get_feature_name(m, j);
+	ch_prep_csv *w = NULL;
+	churn_status st = ch_prep_csv_open(path, names, nc, ids ? id_name : NULL,
+	                                   churn_matrix_get_labels(m) ? prep->target : NULL, &w);
+	free(names);
+	if (st)
+		return st;
+	if ((st = ch_prep_csv_append(w, m, ids))) {
+		ch_prep_csv_free(w);
+		return st;
+	}
+	st = ch_prep_csv_close(w);
 	if (!st)
 		ch_clear_error();
 	return st;

@@ -35,6 +35,7 @@
 #include "churn/params.h"
 #include "churn/dataset.h"
 #include "churn/matrix.h"
+#include "churn/profile.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -163,6 +164,55 @@ CHURN_API CHURN_NODISCARD churn_status churn_prep_report_json(const churn_prep *
 CHURN_API CHURN_NODISCARD churn_status churn_prep_write_csv(const churn_prep *prep, const churn_matrix *m,
                                                             const char *id_name, const char *const *ids,
                                                             const char *path);
+
+/**
+ * Relative path, inside a workdir, of prepared output @p k of
+ * churn_prep_write_outputs(): 0 "data/processed/churn.parquet", 1
+ * "data/processed/churn.csv", 2 "artifacts/prep.json", 3
+ * "reports/summary.json", 4 "reports/summary.csv"; NULL past the last (more
+ * may be added at the end). Static string. @since 0.1
+ */
+CHURN_API const char *churn_prep_output_name(size_t k);
+
+/**
+ * Write the prepared outputs of @p prep fitted on @p ds, as `churn prepare`
+ * and the data pipeline do; output k goes to @p paths[k] (k <
+ * @p npaths; a NULL path or k >= npaths: not written), see
+ * churn_prep_output_name():
+ *  0, 1: the processed data set (features + target, the spec's first ID
+ *     column first when it is in @p ds) as Parquet (churn_parquet_write_matrix()
+ *     layout, parquet.* params) and CSV (churn_prep_write_csv() format), of
+ *     the rows of @p ds with a target (all rows unless the spec was fitted
+ *     with prep.drop_missing_target);
+ *  2: the spec (churn_prep_to_json());
+ *  3: the summary JSON: the profile (@p prof, or computed from @p ds when
+ *     NULL) with per column "role", "reason" and "prep" (the
+ *     churn_prep_report_json() entry: fitted type, encoding, fill,
+ *     imputed/unseen, "after", features), and a top-level "prep" object
+ *     {"rows", "features", "feature_names", "dropped",
+ *     "dropped_target_rows", "skipped_rows" (@p skipped_rows, e.g. from
+ *     churn_csv_read_file()), "imputed_cells", "unseen_cells", "spec"};
+ *  4: the summary as CSV, one row per column.
+ * The data set is produced in chunks of prep.chunk_rows rows (apply, then
+ * append to both writers), so memory beyond @p ds stays small; when @p x is
+ * non-NULL it must be churn_prep_apply(prep, ds) and its rows are written
+ * instead (same bytes). Each file is replaced atomically; the reports are
+ * computed before any file is written, the files written in the order
+ * above, and a failure leaves the files not yet written as they were.
+ * *out_rows, *out_imputed, *out_unseen (each may be NULL): rows written,
+ * cells imputed, categorical cells with a level unseen at fit time.
+ * @return CHURN_OK; CHURN_E_INVALID_ARG (NULL prep/ds, npaths > 5, @p x of
+ *         another row count, bad params); CHURN_E_PARSE as
+ *         churn_prep_apply(); CHURN_E_CREATE, CHURN_E_IO (writing);
+ *         CHURN_E_STATE (cancelled by the progress callback); CHURN_E_NOMEM.
+ * @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_prep_write_outputs(const churn_prep *prep, const churn_dataset *ds,
+                                                                const churn_profile *prof, size_t skipped_rows,
+                                                                const churn_matrix *x, const char *const *paths,
+                                                                size_t npaths, const churn_params *p,
+                                                                size_t *out_rows, size_t *out_imputed,
+                                                                size_t *out_unseen);
 
 /** NULL is a no-op. @since 0.1 */
 CHURN_API void churn_prep_free(churn_prep *prep);
