@@ -81,7 +81,7 @@ churn_status ch_fail_prefix(churn_status st, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	snprintf(last_error, sizeof(last_error), "%s: %s", prefix, old);
+	snprintf(last_error, sizeof(last_error), "%.500s: %.500s", prefix, old);
 	return st;
 }
 

@@ -1871,11 +1871,11 @@ churn_status ch_prep_from_cjson(const cJSON *o, churn_prep **out)
 	get_bool(pa, "missing_indicator", &prep->missing_indicator);
 	get_bool(pa, "drop_missing_target", &prep->drop_missing_target);
 	get_num(pa, "max_unique_ratio", &prep->max_unique_ratio);
-	if (get_num(pa, "max_levels", &d))
+	if (get_num(pa, "max_levels", &d) && d >= 0 && d < 9e15)
 		prep->max_levels = (int64_t)d;
-	if (get_num(o, "fit_rows", &d) && d >= 0)
+	if (get_num(o, "fit_rows", &d) && d >= 0 && d < 9e15)
 		prep->fit_rows = (size_t)d;
-	if (get_num(o, "dropped_target_rows", &d) && d >= 0)
+	if (get_num(o, "dropped_target_rows", &d) && d >= 0 && d < 9e15)
 		prep->dropped_target_rows = (size_t)d;
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(o, "columns");
 	if (!cJSON_IsArray(cols))
@@ -1890,7 +1890,7 @@ churn_status ch_prep_from_cjson(const cJSON *o, churn_prep **out)
 			BAD("columns[].name");
 		prep->ncols++;
 		s = get_str(c, "type");
-		if (get_num(c, "fit_missing", &d) && d >= 0)
+		if (get_num(c, "fit_missing", &d) && d >= 0 && d < 9e15)
 			pc->fit_missing = (size_t)d;
 		if (s && strcmp(s, "numeric") == 0) {
 			pc->kind = PC_NUMERIC;
