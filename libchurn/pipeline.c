@@ -355,34 +355,6 @@ static churn_status run_end(struct run *r, churn_status st, char **out_record)
 /* ------------------------------------------------------------------ */
 /* Shared pieces                                                        */
 
-/* Row ids of the first ID column the prep spec names (NULL when none). */
-static const char **collect_ids(const churn_prep *prep, const churn_dataset *ds, const char **out_name)
-{
-	*out_name = NULL;
-	if (churn_prep_get_id_count(prep) == 0)
-		return NULL;
-	const char *name = churn_prep_get_id(prep, 0);
-	size_t j;
-	if (churn_dataset_find_col(ds, name, &j) != CHURN_OK)
-		return NULL;
-	size_t n = churn_dataset_get_nrows(ds);
-	const char **ids = malloc((n ? n : 1) * sizeof(*ids));
-	if (!ids)
-		return NULL;
-	char buf[64];
-	for (size_t i = 0; i < n; i++) {
-		const char *s = churn_dataset_get_text(ds, j, i);
-		if (!s && churn_dataset_get_col_type(ds, j) == CHURN_COL_CATEGORICAL) {
-			const int32_t *codes = churn_dataset_get_codes(ds, j);
-			s = codes[i] < 0 ? NULL : churn_dataset_get_level(ds, j, (size_t)codes[i]);
-		}
-		(void)buf;
-		ids[i] = s;
-	}
-	*out_name = name;
-	return ids;
-}
-
 static churn_status save_string(const char *path, const char *s)
 {
 	return ch_write_file_atomic(path, s, strlen(s));
@@ -409,6 +381,8 @@ struct data_state {
 	churn_prep *prep;
 	churn_matrix *x;
 	churn_eda *eda;
+	churn_profile *prof; /* from step_profile, written (and freed) by step_prepare */
+	size_t skipped;      /* rows the CSV reader skipped */
 };
 
 static churn_status step_fetch(struct run *r, struct data_state *d)
@@ -441,49 +415,34 @@ static churn_status step_profile(struct run *r, struct data_state *d)
 	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_ncols(d->ds));
 	if (skipped)
 		cJSON_AddNumberToObject(r->fields, "skipped_rows", (double)skipped);
-	churn_profile *prof = NULL;
-	char *json_path = NULL, *csv_path = NULL;
-	if ((st = churn_profile_compute(d->ds, r->p, &prof)))
-		goto out;
-	if ((st = stage(r, "reports/summary.json", &json_path)) || (st = stage(r, "reports/summary.csv", &csv_path)))
-		goto out;
-	if ((st = churn_profile_save_json(prof, json_path)) || (st = churn_profile_save_csv(prof, csv_path)))
-		goto out;
-out:
-	free(json_path);
-	free(csv_path);
-	churn_profile_free(prof);
-	return st;
+	d->skipped = skipped;
+	/* reports/summary.json|csv hold the profile and the prep report: step_prepare writes them. */
+	return churn_profile_compute(d->ds, r->p, &d->prof);
 }
 
 static churn_status step_prepare(struct run *r, struct data_state *d)
 {
 	churn_status st = churn_prep_fit(d->ds, NULL, 0, r->p, &d->prep);
-	if (st)
+	if (!st)
+		st = churn_prep_apply(d->prep, d->ds, &d->x);
+	if (st) {
+		churn_profile_free(d->prof);
+		d->prof = NULL;
 		return st;
-	if ((st = churn_prep_apply(d->prep, d->ds, &d->x)))
-		return st;
+	}
 	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(d->x));
 	cJSON_AddNumberToObject(r->fields, "features", (double)churn_matrix_get_ncols(d->x));
-	const char *id_name = NULL;
-	const char **ids = collect_ids(d->prep, d->ds, &id_name);
-	char *pq = NULL, *csv = NULL, *spec_path = NULL, *spec = NULL;
-	if ((st = stage(r, "data/processed/churn.parquet", &pq)) || (st = stage(r, "data/processed/churn.csv", &csv)) ||
-	    (st = stage(r, "artifacts/prep.json", &spec_path)))
-		goto out;
-	const char *target = churn_prep_get_target(d->prep);
-	if ((st = churn_parquet_write_matrix(pq, d->x, target, id_name, ids, r->p)))
-		goto out;
-	if ((st = churn_prep_write_csv(d->prep, d->x, id_name, ids, csv)))
-		goto out;
-	if ((st = churn_prep_to_json(d->prep, &spec)) || (st = save_string(spec_path, spec)))
-		goto out;
-out:
-	free(ids);
-	free(pq);
-	free(csv);
-	free(spec_path);
-	churn_free(spec);
+	/* The same five files as `churn prepare`, from the matrix applied above. */
+	char *paths[5] = {0};
+	for (size_t k = 0; k < 5 && !st; k++)
+		st = stage(r, churn_prep_output_name(k), &paths[k]);
+	if (!st)
+		st = churn_prep_write_outputs(d->prep, d->ds, d->prof, d->skipped, d->x, (const char *const *)paths, 5, r->p,
+		                              NULL, NULL, NULL);
+	for (size_t k = 0; k < 5; k++)
+		free(paths[k]);
+	churn_profile_free(d->prof);
+	d->prof = NULL;
 	return st;
 }
 
