@@ -290,6 +290,7 @@ static void fmt_fixed(char *buf, size_t cap, double v, int dec)
 		snprintf(buf, cap, "n/a");
 		return;
 	}
+	dec = dec < 0 ? 0 : (dec > 9 ? 9 : dec);
 	long long scale = 1;
 	for (int i = 0; i < dec; i++)
 		scale *= 10;
