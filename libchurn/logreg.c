@@ -31,6 +31,7 @@
 
 #define CHUNK_ROWS 4096
 #define MAX_THREADS 64
+#define CSR_MAX_CELLS ((size_t)1 << 22) /* rows x features up to which non-zeros are gathered once (<= 48 MiB) */
 
 typedef struct logreg {
 	size_t ncols;
@@ -88,17 +89,63 @@ typedef struct pass_job {
 	double *chunk_f;        /* nchunks */
 	double *chunk_g;        /* nchunks x d (when want_hess) */
 	double *chunk_h;        /* nchunks x d x d lower triangle (when want_hess) */
+	size_t *rp;             /* nrows + 1 offsets into ci/cv (NULL: gather each pass) */
+	uint32_t *ci;           /* column of each non-zero, ascending per row */
+	double *cv;             /* its value */
 	size_t nthreads;
 	size_t tid_next;
 	pthread_mutex_t lock;
 } pass_job;
 
-static void pass_chunk(const pass_job *J, size_t c, size_t *idx, double *val)
+/*
+ * One row's terms: the objective, and with g the gradient and the lower
+ * triangle of the Hessian from its non-zeros (idx ascending, val).
+ */
+static inline double row_terms(const pass_job *J, const uint32_t *restrict idx, const double *restrict val,
+                               size_t nnz, size_t i, double *restrict g, double *restrict H)
+{
+	size_t ncols = J->ncols, d = ncols + 1;
+	const double *restrict w = J->w;
+	double z = w[ncols];
+	for (size_t a = 0; a < nnz; a++)
+		z += w[idx[a]] * val[a];
+	int yi = J->y[i] != 0;
+	double s = yi ? J->s1 : J->s0;
+	double e = exp(-fabs(z));                    /* in (0, 1] */
+	double p = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+	double f = s * (log1p(e) + (z > 0 ? z : 0) - (yi ? z : 0));
+	if (!g)
+		return f;
+	double r = s * (p - yi);
+	double h = s * p * (1 - p);
+	double *restrict Hi = H + ncols * d;         /* intercept row */
+	for (size_t a = 0; a < nnz; a++) {
+		uint32_t ja = idx[a];
+		double va = val[a];
+		g[ja] += r * va;
+		double t = h * va;
+		double *restrict Hrow = H + (size_t)ja * d;
+		size_t b = 0;
+		for (; b + 1 <= a; b += 2) {
+			uint32_t i0 = idx[b], i1 = idx[b + 1];
+			double p0 = t * val[b], p1 = t * val[b + 1];
+			Hrow[i0] += p0;
+			Hrow[i1] += p1;
+		}
+		if (b <= a)
+			Hrow[idx[b]] += t * val[b];
+		Hi[ja] += t;
+	}
+	g[ncols] += r;
+	Hi[ncols] += h;
+	return f;
+}
+
+static void pass_chunk(const pass_job *J, size_t c, uint32_t *idx, double *val)
 {
 	size_t ncols = J->ncols, d = ncols + 1;
 	size_t dc = c * J->stride;
 	size_t r0 = dc * CHUNK_ROWS, r1 = r0 + CHUNK_ROWS < J->nrows ? r0 + CHUNK_ROWS : J->nrows;
-	const double *w = J->w;
 	double f = 0;
 	double *g = J->want_hess ? J->chunk_g + c * d : NULL;
 	double *H = J->want_hess ? J->chunk_h + c * d * d : NULL;
@@ -106,40 +153,25 @@ static void pass_chunk(const pass_job *J, size_t c, size_t *idx, double *val)
 		memset(g, 0, d * sizeof(double));
 		memset(H, 0, d * d * sizeof(double));
 	}
-	for (size_t i = r0; i < r1; i++) {
-		const double *x = J->X + i * ncols;
-		size_t nnz = 0;
-		double z = w[ncols];
-		for (size_t j = 0; j < ncols; j++) {
-			/* branch-free gather of the non-zeros (one-hot rows are mostly zeros) */
-			double v = x[j];
-			idx[nnz] = j;
-			val[nnz] = v;
-			nnz += v != 0;
+	if (J->rp) {
+		/* non-zeros gathered once per fit */
+		for (size_t i = r0; i < r1; i++) {
+			size_t q = J->rp[i];
+			f += row_terms(J, J->ci + q, J->cv + q, J->rp[i + 1] - q, i, g, H);
 		}
-		for (size_t a = 0; a < nnz; a++)
-			z += w[idx[a]] * val[a];
-		int yi = J->y[i] != 0;
-		double s = yi ? J->s1 : J->s0;
-		double e = exp(-fabs(z));                    /* in (0, 1] */
-		double p = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-		f += s * (log1p(e) + (z > 0 ? z : 0) - (yi ? z : 0));
-		if (!g)
-			continue;
-		double r = s * (p - yi);
-		double h = s * p * (1 - p);
-		for (size_t a = 0; a < nnz; a++) {
-			size_t ja = idx[a];
-			double va = val[a];
-			g[ja] += r * va;
-			double t = h * va;
-			double *Hrow = H + ja * d;
-			for (size_t b = 0; b <= a; b++)
-				Hrow[idx[b]] += t * val[b];
-			H[ncols * d + ja] += t;              /* intercept row */
+	} else {
+		for (size_t i = r0; i < r1; i++) {
+			const double *x = J->X + i * ncols;
+			size_t nnz = 0;
+			for (size_t j = 0; j < ncols; j++) {
+				/* branch-free gather of the non-zeros (one-hot rows are mostly zeros) */
+				double v = x[j];
+				idx[nnz] = (uint32_t)j;
+				val[nnz] = v;
+				nnz += v != 0;
+			}
+			f += row_terms(J, idx, val, nnz, i, g, H);
 		}
-		g[ncols] += r;
-		H[ncols * d + ncols] += h;
 	}
 	J->chunk_f[c] = f;
 }
@@ -150,7 +182,7 @@ static void *pass_thread(void *arg)
 	pthread_mutex_lock(&J->lock);
 	size_t tid = J->tid_next++;
 	pthread_mutex_unlock(&J->lock);
-	size_t *idx = malloc((J->ncols + 1) * sizeof(size_t));
+	uint32_t *idx = malloc((J->ncols + 1) * sizeof(uint32_t));
 	double *val = malloc((J->ncols + 1) * sizeof(double));
 	if (!idx || !val) {
 		free(idx);
@@ -430,6 +462,29 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	wn = calloc(d, sizeof(double));
 	if (!J.chunk_f || !J.chunk_g || !J.chunk_h || !g || !H || !delta || !wn)
 		goto nomem;
+	if (nrows * ncols <= CSR_MAX_CELLS) {
+		/* small enough: gather the non-zeros once instead of on every pass */
+		size_t nnz = 0;
+		for (size_t k = 0; k < nrows * ncols; k++)
+			nnz += X[k] != 0;
+		J.rp = malloc((nrows + 1) * sizeof(size_t));
+		J.ci = malloc((nnz ? nnz : 1) * sizeof(uint32_t));
+		J.cv = malloc((nnz ? nnz : 1) * sizeof(double));
+		if (!J.rp || !J.ci || !J.cv)
+			goto nomem;
+		size_t q = 0;
+		for (size_t i = 0; i < nrows; i++) {
+			J.rp[i] = q;
+			for (size_t j = 0; j < ncols; j++) {
+				double v = X[i * ncols + j];
+				if (v != 0) {
+					J.ci[q] = (uint32_t)j;
+					J.cv[q++] = v;
+				}
+			}
+		}
+		J.rp[nrows] = q;
+	}
 	N.ncols = ncols;
 	N.C = C;
 	N.nthreads = nthreads;
@@ -521,6 +576,9 @@ out:
 	free(J.chunk_f);
 	free(J.chunk_g);
 	free(J.chunk_h);
+	free(J.rp);
+	free(J.ci);
+	free(J.cv);
 	free(g);
 	free(H);
 	free(delta);

@@ -296,6 +296,8 @@ churn_status ch_bins_fit(ch_bins *b, const double *x, size_t nrows, size_t nfeat
 	}
 	if (nthreads > nfeat)
 		nthreads = nfeat ? nfeat : 1;
+	if (m * nfeat < ((size_t)1 << 20))
+		nthreads = 1; /* small: a thread costs more than it saves, and waits for a core on a busy machine */
 	struct binfit_ctx c = {b, x, nrows, nfeat, max_bins, nthreads ? nthreads : 1, sample, m, false};
 	ch_parallel(c.nthreads, binfit_worker, &c);
 	free(sample);
@@ -360,7 +362,7 @@ static void binapply_worker(void *p, size_t t)
 void ch_bins_apply(const ch_bins *b, const double *x, const uint32_t *rows, size_t n, uint8_t *out,
                    size_t nthreads)
 {
-	if (nthreads < 1 || n < 4096)
+	if (nthreads < 1 || n * b->nfeat < ((size_t)1 << 19))
 		nthreads = 1;
 	struct binapply_ctx c = {b, x, rows, n, nthreads, out};
 	ch_parallel(nthreads, binapply_worker, &c);
