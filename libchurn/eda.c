@@ -1428,6 +1428,139 @@ out:
 	return st;
 }
 
+/* Bars of one categorical, levels sorted by churn rate (highest first). */
+typedef struct cat_bars {
+	const char **labels, **annot;
+	double *v, *lo, *hi;
+	char (*abuf)[48];
+	char *title;
+} cat_bars;
+
+static void cat_bars_free(cat_bars *cb)
+{
+	free(cb->labels);
+	free(cb->annot);
+	free(cb->v);
+	free(cb->lo);
+	free(cb->hi);
+	free(cb->abuf);
+	free(cb->title);
+}
+
+static churn_status cat_bars_fill(const eda_cat *c, double overall, cat_bars *cb, ch_hbar_panel *P)
+{
+	size_t n = c->nlevels;
+	rank_item *rk = malloc(n * sizeof *rk);
+	cb->labels = malloc(n * sizeof *cb->labels);
+	cb->annot = malloc(n * sizeof *cb->annot);
+	cb->v = malloc(n * sizeof *cb->v);
+	cb->lo = malloc(n * sizeof *cb->lo);
+	cb->hi = malloc(n * sizeof *cb->hi);
+	cb->abuf = malloc(n * sizeof *cb->abuf);
+	char pv[32], cv[32];
+	pvalue_text(pv, sizeof pv, c->p_value);
+	fixed2(cv, sizeof cv, c->cramers_v);
+	cb->title = ch_asprintf("%s   (V %s, p %s%s)", c->name, cv, pv[0] == '<' ? "" : "= ", pv);
+	if (!rk || !cb->labels || !cb->annot || !cb->v || !cb->lo || !cb->hi || !cb->abuf || !cb->title) {
+		free(rk);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	for (size_t k = 0; k < n; k++)
+		rk[k] = (rank_item){k, c->levels[k].rate};
+	qsort(rk, n, sizeof *rk, cmp_rank_desc);
+	for (size_t r = 0; r < n; r++) {
+		const eda_level *L = &c->levels[rk[r].i];
+		cb->labels[r] = L->value ? L->value : "(missing)";
+		cb->v[r] = L->rate;
+		cb->lo[r] = L->lo;
+		cb->hi[r] = L->hi;
+		char pc[32];
+		pct1(pc, sizeof pc, L->rate);
+		snprintf(cb->abuf[r], sizeof cb->abuf[r], "%s  n=%zu", pc, L->count);
+		cb->annot[r] = cb->abuf[r];
+	}
+	free(rk);
+	*P = (ch_hbar_panel){cb->title, NULL,  n,       cb->labels, cb->v, cb->lo, cb->hi, cb->annot,
+	                     overall,   NULL, true, CH_COL_VERMILLION};
+	return CHURN_OK;
+}
+
+static int cmp_v_desc(const void *a, const void *b)
+{
+	const eda_cat *x = *(const eda_cat *const *)a, *y = *(const eda_cat *const *)b;
+	double u = isfinite(x->cramers_v) ? x->cramers_v : -1, v = isfinite(y->cramers_v) ? y->cramers_v : -1;
+	if (u != v)
+		return u > v ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Categoricals with at most GRID_MAX_LEVELS levels share one figure of small multiples. */
+#define GRID_MAX_LEVELS 12
+
+static churn_status draw_categorical_grid(const churn_eda *e, const char *dir, const ch_fig *fig)
+{
+	size_t np = 0;
+	for (size_t i = 0; i < e->ncat; i++)
+		np += e->cats[i].nlevels >= 1 && e->cats[i].nlevels <= GRID_MAX_LEVELS;
+	if (!np)
+		return CHURN_OK;
+	churn_status st = CHURN_OK;
+	const eda_cat **order = malloc(np * sizeof *order);
+	cat_bars *cb = calloc(np, sizeof *cb);
+	ch_hbar_panel *P = calloc(np, sizeof *P);
+	char *path = fig_path(dir, "churn_rate_categories", NULL);
+	char *sub = NULL;
+	if (!order || !cb || !P || !path) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < e->ncat; i++)
+		if (e->cats[i].nlevels >= 1 && e->cats[i].nlevels <= GRID_MAX_LEVELS)
+			order[k++] = &e->cats[i];
+	qsort(order, np, sizeof *order, cmp_v_desc); /* strongest association first */
+	double overall = (double)e->positives / (double)e->labelled;
+	for (k = 0; k < np; k++)
+		if ((st = cat_bars_fill(order[k], overall, &cb[k], &P[k])))
+			goto out;
+	char ov[32];
+	pct1(ov, sizeof ov, overall);
+	sub = ch_asprintf("Churn rate per level (%% of customers, 95%% Wilson interval, n customers); dashed: overall "
+	                  "%s; panels by Cramér's V",
+	                  ov);
+	if (!sub) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	size_t ncols = np >= 5 ? 3 : np >= 2 ? 2 : 1, nrows = (np + ncols - 1) / ncols;
+	ch_fig f = *fig;
+	f.width = fig->width * (int)(ncols == 3 ? 3 : 5) / (ncols == 3 ? 2 : 4);
+	if (ncols == 1)
+		f.width = fig->width;
+	/* about 36 px per bar, 80 px per row for its title and tick labels, 100 px for the titles */
+	int h = 100;
+	for (size_t r = 0; r < nrows; r++) {
+		size_t m = 0;
+		for (size_t j = 0; j < ncols && r * ncols + j < np; j++)
+			if (P[r * ncols + j].n > m)
+				m = P[r * ncols + j].n;
+		h += 80 + 36 * (int)m;
+	}
+	f.height = h < 400 ? 400 : h > 8000 ? 8000 : h;
+	char title[160];
+	snprintf(title, sizeof title, "Churn rate by level of %zu categorical columns (n = %zu)", np, e->labelled);
+	st = ch_plot_hbar_grid(path, &f, title, sub, np, ncols, P);
+out:
+	for (size_t i = 0; cb && i < np; i++)
+		cat_bars_free(&cb[i]);
+	free(cb);
+	free(P);
+	free(order);
+	free(path);
+	free(sub);
+	return st;
+}
+
 static churn_status draw_importance(const churn_eda *e, const char *dir, const ch_fig *fig)
 {
 	size_t n = e->nimp, top = n < 20 ? n : 20;
@@ -1619,7 +1752,11 @@ churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const c
 		if (!ch_progress(p, "figures", ++done, total))
 			return ch_fail(CHURN_E_STATE, "eda figures: cancelled");
 	}
+	if ((st = draw_categorical_grid(e, dir, &fig)))
+		return st;
 	for (size_t i = 0; i < e->ncat; i++) {
+		if (e->cats[i].nlevels <= GRID_MAX_LEVELS)
+			continue; /* in the grid */
 		if ((st = draw_categorical(e, &e->cats[i], dir, &fig)))
 			return st;
 		if (!ch_progress(p, "figures", ++done, total))

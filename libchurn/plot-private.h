@@ -61,6 +61,14 @@ typedef struct ch_hbar_panel {
 churn_status ch_plot_hbars(const char *path_noext, const ch_fig *fig, const char *title, size_t npanels,
                            const ch_hbar_panel *panels);
 
+/*
+ * Small multiples: one panel of horizontal bars per categorical (each with its
+ * own labels and title), ncols panels per row, one shared value scale, the
+ * subtitle (may be NULL) under the title. Row heights follow the bar counts.
+ */
+churn_status ch_plot_hbar_grid(const char *path_noext, const ch_fig *fig, const char *title, const char *subtitle,
+                               size_t npanels, size_t ncols, const ch_hbar_panel *panels);
+
 /* Histogram: nseries count vectors over shared bins edges[0..nbins], grouped bars. */
 churn_status ch_plot_hist(const char *path_noext, const ch_fig *fig, const char *title, const char *xlabel,
                           const char *ylabel, size_t nbins, const double *edges, size_t nseries,

@@ -41,6 +41,13 @@ static pthread_mutex_t plot_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local jmp_buf *tl_jmp;
 static _Thread_local char tl_msg[256];
 static _Thread_local bool tl_aborted;
+static _Thread_local double tl_text = 1; /* text scale of the figure being drawn */
+
+/* Character height: scale times the size plplot uses on a 1200 x 800 page. */
+static void sch(double scale)
+{
+	plschr(0, scale * tl_text);
+}
 
 static int on_plexit(PLCHAR_VECTOR msg)
 {
@@ -143,13 +150,17 @@ static int draw_guarded(const char *dev, const char *file, unsigned char *mem, c
 		plsmem(fig->width, fig->height, mem);
 	else
 		plsfnam(file);
-	plspage(0, 0, fig->width, fig->height, 0, 0);
+	plspage(90, 90, fig->width, fig->height, 0, 0);
 	plscmap0n(16);
 	for (int i = 0; i < 16; i++)
 		plscol0(i, palette[i][0], palette[i][1], palette[i][2]);
 	plscolbg(255, 255, 255);
 	plinit();
 	pladv(0);
+	/* plplot's default character height grows with the page (W + H) / 100 px: keep text at the size it has on
+	 * a 1200 x 800 page whatever the figure size */
+	tl_text = 2000.0 / (double)(fig->width + fig->height);
+	sch(0.8);
 	plcol0(CH_COL_FG);
 	fn(ctx, fig);
 	plend1();
@@ -404,13 +415,13 @@ static void fig_title(const char *title)
 	char b[512];
 	plvpor(0, 1, 0, 1);
 	plwind(0, 1, 0, 1);
-	plschr(0, 1.05);
+	sch(1.05);
 	double w = text_w(title);
 	if (w > 0.94)
-		plschr(0, 1.05 * 0.94 / w);
+		sch(1.05 * 0.94 / w);
 	plcol0(CH_COL_FG);
 	plptex(0.5, 1 - 2.2 * char_h(), 1, 0, 0.5, esc(b, sizeof b, title));
-	plschr(0, 0.8);
+	sch(0.8);
 }
 
 /* Grid lines then the frame and ticks. xopt/yopt add "n" etc. */
@@ -513,7 +524,7 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 	const hbar_ctx *c = vctx;
 	char b[512];
 	fig_title(c->title);
-	plschr(0, 0.8);
+	sch(0.8);
 	size_t n = c->p[0].n;
 	/* label font: shrink when bars are crowded */
 	double lab_scale = 0.8;
@@ -521,14 +532,14 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 		lab_scale = 0.8 * 18.0 / (double)n;
 	if (lab_scale < 0.5)
 		lab_scale = 0.5;
-	plschr(0, lab_scale);
+	sch(lab_scale);
 	double maxw = 0;
 	for (size_t i = 0; i < n; i++) {
 		double w = text_w(c->p[0].labels ? c->p[0].labels[i] : "");
 		if (w > maxw)
 			maxw = w;
 	}
-	plschr(0, 0.8);
+	sch(0.8);
 	double left = 0.03 + maxw + 0.015;
 	if (left > 0.5)
 		left = 0.5;
@@ -560,7 +571,7 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 		if (!(vmax > vmin))
 			vmax = vmin + 1;
 		double xmax = vmax * 1.05;
-		plschr(0, 0.72);
+		sch(0.72);
 		for (size_t i = 0; i < n && P->annot; i++) {
 			double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
 			if (!isfinite(e))
@@ -572,7 +583,7 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 			if (need > xmax)
 				xmax = need;
 		}
-		plschr(0, 0.8);
+		sch(0.8);
 		double xmin = vmin < 0 ? vmin * 1.05 : 0;
 		plvpor(vx0, vx1, bottom, top);
 		plwind(xmin, xmax, 0, (double)n);
@@ -610,14 +621,14 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 			pllsty(1);
 			plwidth(1);
 			if (P->ref_label) {
-				plschr(0, 0.68);
+				sch(0.68);
 				plmtex("t", 0.9, (P->ref - xmin) / (xmax - xmin), 0.5, esc(b, sizeof b, P->ref_label));
-				plschr(0, 0.8);
+				sch(0.8);
 			}
 		}
 		/* annotations */
 		if (P->annot) {
-			plschr(0, 0.72);
+			sch(0.72);
 			plcol0(CH_COL_GREY);
 			for (size_t i = 0; i < n; i++) {
 				double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
@@ -630,23 +641,23 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 				plptex(e + dx, yc - 0.3 * char_h() / (top - bottom) * (double)n, 1, 0, 0,
 				       esc(b, sizeof b, P->annot[i]));
 			}
-			plschr(0, 0.8);
+			sch(0.8);
 		}
 		/* labels (first panel) */
 		plcol0(CH_COL_FG);
 		if (k == 0 && P->labels) {
-			plschr(0, lab_scale);
+			sch(lab_scale);
 			for (size_t i = 0; i < n; i++)
 				plmtex("lv", 0.8, ((double)(n - i) - 0.5) / (double)n, 1.0,
 				       esc(b, sizeof b, P->labels[i] ? P->labels[i] : "(missing)"));
-			plschr(0, 0.8);
+			sch(0.8);
 		}
 		if (P->xlabel)
 			plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, P->xlabel));
 		if (P->title) {
-			plschr(0, 0.9);
+			sch(0.9);
 			plmtex("t", any_ref ? 2.2 : 1.0, 0.5, 0.5, esc(b, sizeof b, P->title));
-			plschr(0, 0.8);
+			sch(0.8);
 		}
 	}
 }
@@ -661,6 +672,181 @@ churn_status ch_plot_hbars(const char *path_noext, const ch_fig *fig, const char
 			return ch_fail(CHURN_E_INVALID_ARG, "%s: bar chart panels differ in length", path_noext);
 	hbar_ctx c = {title, npanels, panels};
 	return render(path_noext, fig, draw_hbars, &c);
+}
+
+/* ---- small multiples of horizontal bars ---- */
+
+typedef struct hgrid_ctx {
+	const char *title, *subtitle;
+	size_t np, ncols;
+	const ch_hbar_panel *p;
+} hgrid_ctx;
+
+/* How many x ticks fit a value axis width (NDC) without the labels touching. */
+static int tick_count(double width, bool pct)
+{
+	double lw = text_w(pct ? "100%" : "0.000");
+	int n = lw > 0 ? (int)(width / (lw * 2.0)) : 6;
+	return n < 2 ? 2 : n > 8 ? 8 : n;
+}
+
+static double bar_end(const ch_hbar_panel *P, size_t i)
+{
+	double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
+	return isfinite(e) ? e : NAN;
+}
+
+static void draw_hbar_grid(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const hgrid_ctx *c = vctx;
+	char b[512];
+	fig_title(c->title);
+	double ch = char_h(); /* at scale 0.8 */
+	double top = 1 - 4.4 * ch;
+	if (c->subtitle) {
+		sch(0.72);
+		double w = text_w(c->subtitle) * 1.15;
+		if (w > 0.96)
+			sch(0.72 * 0.96 / w);
+		plcol0(CH_COL_GREY);
+		plptex(0.5, 1 - 5.2 * ch, 1, 0, 0.5, esc(b, sizeof b, c->subtitle));
+		plcol0(CH_COL_FG);
+		top = 1 - 6.6 * ch;
+	}
+	size_t ncols = c->ncols ? c->ncols : 1, nrows = (c->np + ncols - 1) / ncols;
+	const double lab = 0.72, x0 = 0.015, x1 = 0.985, bottom = 0.01;
+	double cw = (x1 - x0) / (double)ncols;
+	/* label column width per grid column */
+	double labw[8] = {0};
+	sch(lab);
+	for (size_t k = 0; k < c->np; k++) {
+		const ch_hbar_panel *P = &c->p[k];
+		for (size_t i = 0; i < P->n && P->labels; i++) {
+			double w = text_w(P->labels[i] ? P->labels[i] : "(missing)");
+			if (w > labw[k % ncols])
+				labw[k % ncols] = w;
+		}
+	}
+	for (size_t j = 0; j < ncols; j++) {
+		labw[j] += 0.012;
+		if (labw[j] > cw * 0.55)
+			labw[j] = cw * 0.55;
+	}
+	/* one value scale for every panel: bars, whiskers and the annotation right of them fit */
+	double xmax = 0;
+	for (size_t k = 0; k < c->np; k++) {
+		const ch_hbar_panel *P = &c->p[k];
+		double bw = cw - labw[k % ncols] - 0.03;
+		if (isfinite(P->ref) && P->ref > xmax)
+			xmax = P->ref;
+		for (size_t i = 0; i < P->n; i++) {
+			double e = bar_end(P, i);
+			if (!(e > 0))
+				continue;
+			sch(0.66);
+			double frac = P->annot && P->annot[i] ? (text_w(P->annot[i]) * 1.3 + 0.008) / bw : 0.05;
+			sch(lab);
+			if (frac > 0.6)
+				frac = 0.6;
+			if (e / (1 - frac) > xmax)
+				xmax = e / (1 - frac);
+		}
+	}
+	if (!(xmax > 0))
+		xmax = 1;
+	/* row heights: fixed room for the panel title and tick labels, the rest by bars */
+	size_t nbars_total = 0, rowmax[64] = {0};
+	for (size_t k = 0; k < c->np && k / ncols < 64; k++)
+		if (c->p[k].n > rowmax[k / ncols])
+			rowmax[k / ncols] = c->p[k].n;
+	for (size_t r = 0; r < nrows && r < 64; r++)
+		nbars_total += rowmax[r];
+	sch(0.8);
+	double over = 4.6 * ch;
+	double per_bar = (top - bottom - over * (double)nrows) / (double)(nbars_total ? nbars_total : 1);
+	double ytop = top;
+	for (size_t r = 0; r < nrows && r < 64; r++) {
+		double py1 = ytop - 1.7 * ch, py0 = py1 - per_bar * (double)rowmax[r];
+		for (size_t j = 0; j < ncols && r * ncols + j < c->np; j++) {
+			const ch_hbar_panel *P = &c->p[r * ncols + j];
+			size_t n = P->n;
+			double cx0 = x0 + (double)j * cw, bx0 = cx0 + labw[j], bx1 = cx0 + cw - 0.03;
+			/* a panel with fewer bars than its row keeps the bar height of the row, top-aligned */
+			double h = per_bar * (double)n;
+			plvpor(bx0, bx1, py1 - h, py1);
+			plwind(0, xmax, 0, (double)n);
+			sch(lab);
+			axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
+			axes("", "", nice_step(xmax, tick_count(bx1 - bx0, P->percent)), 0, &af, true, false);
+			double bh = 0.62;
+			for (size_t i = 0; i < n; i++) {
+				double yc = (double)(n - i) - 0.5, v = P->value[i];
+				if (!isfinite(v))
+					continue;
+				plcol0(P->color);
+				fill_rect(v < 0 ? v : 0, yc - bh / 2, v < 0 ? 0 : v, yc + bh / 2);
+			}
+			if (P->lo && P->hi) {
+				plcol0(CH_COL_FG);
+				plwidth(1.3);
+				for (size_t i = 0; i < n; i++) {
+					double yc = (double)(n - i) - 0.5;
+					if (!isfinite(P->lo[i]) || !isfinite(P->hi[i]))
+						continue;
+					pljoin(P->lo[i], yc, P->hi[i], yc);
+					pljoin(P->lo[i], yc - bh / 4, P->lo[i], yc + bh / 4);
+					pljoin(P->hi[i], yc - bh / 4, P->hi[i], yc + bh / 4);
+				}
+				plwidth(1);
+			}
+			if (isfinite(P->ref)) {
+				plcol0(CH_COL_FG);
+				plwidth(1.3);
+				pllsty(2);
+				pljoin(P->ref, 0, P->ref, (double)n);
+				pllsty(1);
+				plwidth(1);
+			}
+			if (P->annot) {
+				sch(0.66);
+				plcol0(CH_COL_GREY);
+				double dy = 0.3 * char_h() / h * (double)n, dx = 0.006 / (bx1 - bx0) * xmax;
+				for (size_t i = 0; i < n; i++) {
+					double e = bar_end(P, i);
+					if (!isfinite(e) || !P->annot[i])
+						continue;
+					plptex((e < 0 ? 0 : e) + dx, (double)(n - i) - 0.5 - dy, 1, 0, 0, esc(b, sizeof b, P->annot[i]));
+				}
+			}
+			plcol0(CH_COL_FG);
+			sch(lab);
+			for (size_t i = 0; i < n && P->labels; i++)
+				plmtex("lv", 0.6, ((double)(n - i) - 0.5) / (double)n, 1.0,
+				       esc(b, sizeof b, P->labels[i] ? P->labels[i] : "(missing)"));
+			if (P->title) {
+				sch(0.8);
+				double w = text_w(P->title) * 1.15;
+				if (w > cw - 0.02)
+					sch(0.8 * (cw - 0.02) / w);
+				plmtex("t", 0.7, -(labw[j] - 0.004) / (bx1 - bx0), 0.0, esc(b, sizeof b, P->title));
+			}
+		}
+		ytop = py0 - (over - 1.7 * ch);
+	}
+	sch(0.8);
+}
+
+churn_status ch_plot_hbar_grid(const char *path_noext, const ch_fig *fig, const char *title, const char *subtitle,
+                               size_t npanels, size_t ncols, const ch_hbar_panel *panels)
+{
+	if (!npanels || !panels || !ncols || ncols > 8 || (npanels + ncols - 1) / ncols > 64)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: grid needs 1-512 panels in 1-8 columns", path_noext);
+	for (size_t k = 0; k < npanels; k++)
+		if (!panels[k].n || !panels[k].value)
+			return ch_fail(CHURN_E_INVALID_ARG, "%s: grid panel %zu has no bars", path_noext, k);
+	hgrid_ctx c = {title, subtitle, npanels, ncols, panels};
+	return render(path_noext, fig, draw_hbar_grid, &c);
 }
 
 /* ---- histogram ---- */
@@ -757,14 +943,14 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	/* label size: fit a cell */
 	double top = 1 - 5.0 * char_h();
 	double lab = 0.72;
-	plschr(0, lab);
+	sch(lab);
 	double avail_h_mm = (top - 0.05) * ph * 0.7;
 	double cell_mm = avail_h_mm / (double)k;
 	if (char_mm() > cell_mm * 0.6) {
 		lab *= cell_mm * 0.6 / char_mm();
 		if (lab < 0.35)
 			lab = 0.35;
-		plschr(0, lab);
+		sch(lab);
 	}
 	double maxw = 0;
 	for (size_t i = 0; i < k; i++) {
@@ -808,7 +994,7 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	}
 	/* values in cells */
 	if (k <= 16) {
-		plschr(0, k <= 8 ? 0.75 : 0.55);
+		sch(k <= 8 ? 0.75 : 0.55);
 		for (size_t i = 0; i < k; i++)
 			for (size_t j = 0; j < k; j++) {
 				double v = c->m[i * k + j];
@@ -821,14 +1007,14 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	}
 	plcol0(CH_COL_FG);
 	plbox("bc", 0, 0, "bc", 0, 0);
-	plschr(0, lab);
+	sch(lab);
 	for (size_t i = 0; i < k; i++) {
 		double pos_y = ((double)(k - i) - 0.5) / (double)k;
 		plmtex("lv", 0.5, pos_y, 1.0, esc(b, sizeof b, c->names[i]));
 		plmtex("bv", 0.5, ((double)i + 0.5) / (double)k, 1.0, esc(b, sizeof b, c->names[i]));
 	}
 	/* colour bar */
-	plschr(0, 0.75);
+	sch(0.75);
 	double cx0 = vx1 + 0.03, cx1 = cx0 + 0.025;
 	plvpor(cx0, cx1, vy0, vy1);
 	plwind(0, 1, -1, 1);
@@ -968,13 +1154,13 @@ static void draw_lines(const void *vctx, const ch_fig *fig)
 		if (P->ylabel)
 			plmtex("l", 5.0, 0.5, 0.5, esc(b, sizeof b, P->ylabel));
 		if (P->title) {
-			plschr(0, 0.9);
+			sch(0.9);
 			plmtex("t", 1.0, 0.5, 0.5, esc(b, sizeof b, P->title));
-			plschr(0, 0.8);
+			sch(0.8);
 		}
-		plschr(0, 0.72);
+		sch(0.72);
 		legend(nl, it, P->legend);
-		plschr(0, 0.8);
+		sch(0.8);
 	}
 }
 
@@ -1065,7 +1251,7 @@ static void draw_vbars(const void *vctx, const ch_fig *fig)
 		plmtex("b", 1.3, ((double)i + 0.5) / (double)c->ncat, 0.5, esc(b, sizeof b, c->cats[i]));
 	plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, c->xlabel ? c->xlabel : ""));
 	plmtex("l", 4.8, 0.5, 0.5, esc(b, sizeof b, c->ylabel ? c->ylabel : ""));
-	plschr(0, 0.72);
+	sch(0.72);
 	legend(nl, it, 1);
 }
 
@@ -1117,16 +1303,16 @@ static void draw_confusion(const void *vctx, const ch_fig *fig)
 			fmt_fixed(num, sizeof num, cells[i][j], 0);
 			fmt_fixed(pct, sizeof pct, total > 0 ? 100 * cells[i][j] / total : 0, 1);
 			plcol0(t > 0.55 ? COL_WHITE : CH_COL_FG);
-			plschr(0, 1.4);
+			sch(1.4);
 			plptex(j + 0.5, y + 0.52, 1, 0, 0.5, num);
-			plschr(0, 0.8);
+			sch(0.8);
 			snprintf(b, sizeof b, "%s%% of all", pct);
 			plptex(j + 0.5, y + 0.36, 1, 0, 0.5, b);
 			plptex(j + 0.5, y + 0.2, 1, 0, 0.5, names[i][j]);
 		}
 	plcol0(CH_COL_FG);
 	plbox("bc", 0, 0, "bc", 0, 0);
-	plschr(0, 0.85);
+	sch(0.85);
 	plmtex("b", 1.5, 0.25, 0.5, "No churn");
 	plmtex("b", 1.5, 0.75, 0.5, "Churn");
 	plmtex("b", 3.2, 0.5, 0.5, "Predicted class");
@@ -1143,7 +1329,7 @@ static void draw_confusion(const void *vctx, const ch_fig *fig)
 	fmt_fixed(a3, sizeof a3, rec, 3);
 	fmt_fixed(a4, sizeof a4, total, 0);
 	snprintf(b, sizeof b, "n = %s   accuracy %s   precision %s   recall %s", a4, a1, a2, a3);
-	plschr(0, 0.75);
+	sch(0.75);
 	plcol0(CH_COL_GREY);
 	plmtex("t", 1.4, 0.5, 0.5, b);
 }
