@@ -871,6 +871,228 @@ START_TEST(test_parquet_write_cancel_keeps_previous)
 }
 END_TEST
 
+/* ------------------------------------------------------ streaming writer */
+
+/* Whole file contents (NULL when unreadable); *n its size. */
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc(sz > 0 ? (size_t)sz : 1);
+	*n = fread(buf, 1, (size_t)(sz > 0 ? sz : 0), f);
+	fclose(f);
+	return buf;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	size_t na = 0, nb = 0;
+	char *x = slurp(a, &na), *y = slurp(b, &nb);
+	bool same = x && y && na == nb && memcmp(x, y, na) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+/* Stream rows of m to path in chunks of `chunk` rows. */
+static churn_status stream_matrix(const char *path, const churn_matrix *m, const char *target, const char *id_name,
+                                  const char *const *ids, unsigned flags, const churn_params *p, size_t chunk)
+{
+	size_t n = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m);
+	const char **names = malloc((nf ? nf : 1) * sizeof(*names));
+	for (size_t j = 0; j < nf; j++)
+		names[j] = churn_matrix_get_feature_name(m, j);
+	churn_parquet_writer *w = NULL;
+	churn_status st = churn_parquet_writer_open(path, names, nf, target, id_name, flags, 0, p, &w);
+	free(names);
+	size_t *idx = malloc((chunk ? chunk : 1) * sizeof(size_t));
+	for (size_t r0 = 0; !st && r0 < n; r0 += chunk) {
+		size_t k = n - r0 < chunk ? n - r0 : chunk;
+		for (size_t i = 0; i < k; i++)
+			idx[i] = r0 + i;
+		churn_matrix *c = NULL;
+		ck_assert_int_eq(churn_matrix_subset_rows(m, idx, k, &c), CHURN_OK);
+		st = churn_parquet_writer_append(w, c, ids ? ids + r0 : NULL);
+		churn_matrix_free(c);
+	}
+	if (!st)
+		st = churn_parquet_writer_close(w);
+	churn_parquet_writer_free(w);
+	free(idx);
+	return st;
+}
+
+/*
+ * Columns that keep, lose early, and lose late (in a later row group) the
+ * dictionary; ids with NULLs: the streamed file equals the whole-matrix file
+ * byte for byte whatever the chunking, and reads back.
+ */
+START_TEST(test_parquet_writer_chunks_same_bytes)
+{
+	const size_t n = 2500, nf = 5;
+	churn_matrix *m = NULL;
+	ck_assert_int_eq(churn_matrix_new(n, nf, &m), CHURN_OK);
+	double *d = churn_matrix_get_data(m);
+	uint8_t *y = malloc(n);
+	char **ids = malloc(n * sizeof(*ids));
+	uint64_t s = 7;
+	for (size_t i = 0; i < n; i++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		double r = ((double)(s >> 11) / 9007199254740992.0 - 0.5) * 1e3;
+		d[i * nf + 0] = r;
+		d[i * nf + 1] = (double)(i % 17);
+		d[i * nf + 2] = (s >> 20) & 1 ? 1.0 : (i % 5 ? 0.0 : -0.0);
+		d[i * nf + 3] = i < 1700 ? (double)(i % 3) - 1 : r;
+		d[i * nf + 4] = i % 997 == 5 ? 1e300 : 0.25;
+		y[i] = (uint8_t)((s >> 7) & 1);
+		ids[i] = NULL;
+		if (i % 11) {
+			ids[i] = malloc(24);
+			snprintf(ids[i], 24, "C%06zu-%c", (i * 7919) % n, (char)('A' + (int)(s % 26)));
+		}
+	}
+	ck_assert_int_eq(churn_matrix_set_labels(m, y, n), CHURN_OK);
+	static const char *const fn[] = {"r", "mod17", "onehot", "late", "rare"};
+	for (size_t j = 0; j < nf; j++)
+		ck_assert_int_eq(churn_matrix_set_feature_name(m, j, fn[j]), CHURN_OK);
+	char *whole = tmp_path("whole.parquet"), *streamed = tmp_path("streamed.parquet");
+	const char *const *cids = (const char *const *)ids;
+	static const char *const opts[][6] = {
+		{"parquet.row_group_rows", "1000", "parquet.page_bytes", "1000", NULL, NULL},
+		{"parquet.row_group_rows", "700", "parquet.page_bytes", "64", "parquet.compression", "none"},
+		{"parquet.row_group_rows", "1048576", "parquet.dictionary", "false", NULL, NULL},
+		{"parquet.row_group_rows", "3", "parquet.page_bytes", "8", NULL, NULL},
+	};
+	static const size_t chunks[] = {1, 7, 999, 1000, 1001, 2500, 4000};
+	for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++) {
+		churn_params *p = params_with(opts[o][0], opts[o][1], opts[o][2], opts[o][3]);
+		if (opts[o][4])
+			ck_assert_int_eq(churn_params_set_str(p, opts[o][4], opts[o][5]), CHURN_OK);
+		ck_assert_int_eq(churn_parquet_write_matrix(whole, m, "Churn", "id", cids, p), CHURN_OK);
+		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			ck_assert_int_eq(stream_matrix(streamed, m, "Churn", "id", cids, CHURN_PARQUET_ID_NULLABLE, p, chunks[c]),
+			                 CHURN_OK);
+			if (!same_file(whole, streamed))
+				ck_abort_msg("options %zu, chunks of %zu rows: the streamed file differs", o, chunks[c]);
+		}
+		if (o == 0) {
+			tcol cols[8];
+			size_t nc = matrix_cols(cols, m, "id", cids, "Churn");
+			check_file(streamed, cols, nc, n, 1000, "ZSTD");
+		}
+		churn_params_free(p);
+	}
+	/* no id, no target */
+	ck_assert_int_eq(churn_parquet_write_matrix(whole, m, NULL, NULL, NULL, NULL), CHURN_OK);
+	ck_assert_int_eq(stream_matrix(streamed, m, NULL, NULL, NULL, 0, NULL, 333), CHURN_OK);
+	ck_assert(same_file(whole, streamed));
+	ck_assert_int_eq(stray_files("streamed.parquet") - 1, 0); /* whole + streamed only */
+	free(whole);
+	free(streamed);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	free(y);
+	churn_matrix_free(m);
+}
+END_TEST
+
+/* More row groups than an i16 ordinal holds: the ordinals are left out, as the format wants. */
+START_TEST(test_parquet_writer_many_row_groups)
+{
+	const size_t n = 32770;
+	churn_matrix *m = NULL;
+	ck_assert_int_eq(churn_matrix_new(n, 1, &m), CHURN_OK);
+	double *d = churn_matrix_get_data(m);
+	uint8_t *y = malloc(n);
+	for (size_t i = 0; i < n; i++) {
+		d[i] = (double)i * 0.5;
+		y[i] = (uint8_t)(i & 1);
+	}
+	ck_assert_int_eq(churn_matrix_set_labels(m, y, n), CHURN_OK);
+	char *path = tmp_path("many.parquet");
+	churn_params *p = params_with("parquet.row_group_rows", "1", "parquet.compression", "none");
+	ck_assert_int_eq(stream_matrix(path, m, "y", NULL, NULL, 0, p, 4096), CHURN_OK);
+	tcol cols[2];
+	size_t nc = matrix_cols(cols, m, NULL, NULL, "y");
+	check_file(path, cols, nc, n, 1, "UNCOMPRESSED");
+	churn_params_free(p);
+	free(path);
+	free(y);
+	churn_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_parquet_writer_errors)
+{
+	churn_matrix *m = small_matrix();
+	const char *names[NF];
+	for (size_t j = 0; j < NF; j++)
+		names[j] = feature_names[j];
+	char *path = tmp_path("w.parquet");
+	churn_parquet_writer *w = NULL;
+	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "Churn", "id", 4, 0, NULL, &w), CHURN_E_INVALID_ARG);
+	ck_assert_ptr_null(w);
+	ck_assert_str_ne(churn_last_error(), "");
+	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "tenure", NULL, 0, 0, NULL, &w), CHURN_E_INVALID_ARG);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "duplicate"));
+	ck_assert_int_eq(churn_parquet_writer_open(path, NULL, 0, NULL, NULL, 0, 0, NULL, &w), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_parquet_writer_open(NULL, names, NF, NULL, NULL, 0, 0, NULL, &w), CHURN_E_INVALID_ARG);
+	ck_assert_ptr_null(w);
+	ck_assert_int_eq(stray_files(NULL), 0);
+
+	/* a previous file stays while the writer is open and after a failure */
+	ck_assert(churn_test_write_file(path, "previous"));
+	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "Churn", "id", 0, 0, NULL, &w), CHURN_OK);
+	ck_assert(file_equals(path, "previous"));
+	churn_matrix *narrow = NULL;
+	ck_assert_int_eq(churn_matrix_new(2, NF - 1, &narrow), CHURN_OK);
+	ck_assert_int_eq(churn_parquet_writer_append(w, narrow, full_ids), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_parquet_writer_append(w, m, NULL), CHURN_E_INVALID_ARG); /* ids missing */
+	ck_assert_int_eq(churn_parquet_writer_append(w, m, full_ids), CHURN_OK);
+	/* NULL id of a non-nullable column */
+	ck_assert_int_eq(churn_parquet_writer_append(w, m, small_ids), CHURN_E_INVALID_ARG);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "NULL id"));
+	ck_assert_int_eq(churn_parquet_writer_append(w, m, full_ids), CHURN_E_STATE);
+	ck_assert_int_eq(churn_parquet_writer_close(w), CHURN_E_STATE);
+	churn_parquet_writer_free(w);
+	w = NULL;
+	ck_assert(file_equals(path, "previous"));
+	ck_assert_int_eq(stray_files("w.parquet"), 0);
+
+	/* free without close: no file, no temp */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "Churn", NULL, 0, 0, NULL, &w), CHURN_OK);
+	ck_assert_int_eq(churn_parquet_writer_append(w, m, NULL), CHURN_OK);
+	churn_parquet_writer_free(w);
+	w = NULL;
+	ck_assert_int_eq(stray_files(NULL), 0);
+
+	/* chunk without labels for a target; append after close */
+	churn_matrix *nolab = NULL;
+	ck_assert_int_eq(churn_matrix_new(2, NF, &nolab), CHURN_OK);
+	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "Churn", NULL, 0, 0, NULL, &w), CHURN_OK);
+	ck_assert_int_eq(churn_parquet_writer_append(w, nolab, NULL), CHURN_E_INVALID_ARG);
+	churn_parquet_writer_free(w);
+	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "Churn", NULL, 0, 0, NULL, &w), CHURN_OK);
+	ck_assert_int_eq(churn_parquet_writer_append(w, m, NULL), CHURN_OK);
+	ck_assert_int_eq(churn_parquet_writer_close(w), CHURN_OK);
+	ck_assert_int_eq(churn_parquet_writer_append(w, m, NULL), CHURN_E_STATE);
+	ck_assert_int_eq(churn_parquet_writer_close(w), CHURN_E_STATE);
+	churn_parquet_writer_free(w);
+	ck_assert_int_eq(stray_files("w.parquet"), 0);
+	churn_parquet_writer_free(NULL);
+	churn_matrix_free(nolab);
+	churn_matrix_free(narrow);
+	free(path);
+	churn_matrix_free(m);
+}
+END_TEST
+
 static Suite *parquet_suite(void)
 {
 	Suite *s = suite_create("parquet");
@@ -884,6 +1106,8 @@ static Suite *parquet_suite(void)
 	tcase_add_test(io, test_parquet_write_dataset);
 	tcase_add_test(io, test_parquet_write_dataset_telco);
 	tcase_add_test(io, test_parquet_write_kv_metadata);
+	tcase_add_test(io, test_parquet_writer_chunks_same_bytes);
+	tcase_add_test(io, test_parquet_writer_many_row_groups);
 	suite_add_tcase(s, io);
 	TCase *err = tcase_create("errors");
 	tcase_add_checked_fixture(err, setup, teardown);
@@ -891,6 +1115,7 @@ static Suite *parquet_suite(void)
 	tcase_add_test(err, test_parquet_write_unwritable);
 	tcase_add_test(err, test_parquet_write_disk_full);
 	tcase_add_test(err, test_parquet_write_cancel_keeps_previous);
+	tcase_add_test(err, test_parquet_writer_errors);
 	suite_add_tcase(s, err);
 	return s;
 }

@@ -1,9 +1,11 @@
 /* Prep: fit/apply, options, bad input, JSON round trip, single records, splits. */
 #include <churn.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "test-common.h"
 
@@ -1019,6 +1021,249 @@ START_TEST(test_prep_telco)
 }
 END_TEST
 
+/* ---- churn_prep_write_outputs ---- */
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long sz = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc(sz > 0 ? (size_t)sz + 1 : 1);
+	*n = fread(buf, 1, (size_t)(sz > 0 ? sz : 0), f);
+	buf[*n] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* Output k of two directories holds the same bytes. */
+static void assert_same_outputs(const char *a, const char *b, const char *what)
+{
+	for (size_t k = 0; churn_prep_output_name(k); k++) {
+		char pa[600], pb[600];
+		snprintf(pa, sizeof pa, "%s/%s", a, churn_prep_output_name(k));
+		snprintf(pb, sizeof pb, "%s/%s", b, churn_prep_output_name(k));
+		size_t na = 0, nb = 0;
+		char *x = slurp(pa, &na), *y = slurp(pb, &nb);
+		ck_assert_msg(x && y, "%s: %s missing", what, churn_prep_output_name(k));
+		ck_assert_msg(na == nb && memcmp(x, y, na) == 0, "%s: %s differs", what, churn_prep_output_name(k));
+		free(x);
+		free(y);
+	}
+}
+
+/* The five outputs of prep/ds into dir (created with its subdirectories). */
+static churn_status write_into(const char *dir, const churn_prep *prep, const churn_dataset *ds,
+                               const churn_matrix *x, const churn_params *p, size_t *rows, size_t *imputed)
+{
+	char *paths[5];
+	char sub[600];
+	static const char *const dirs[] = {"data", "data/processed", "artifacts", "reports"};
+	mkdir(dir, 0755);
+	for (size_t k = 0; k < 4; k++) {
+		snprintf(sub, sizeof sub, "%s/%s", dir, dirs[k]);
+		mkdir(sub, 0755);
+	}
+	for (size_t k = 0; k < 5; k++) {
+		paths[k] = malloc(600);
+		snprintf(paths[k], 600, "%s/%s", dir, churn_prep_output_name(k));
+	}
+	churn_status st = churn_prep_write_outputs(prep, ds, NULL, 0, x, (const char *const *)paths, 5, p, rows, imputed,
+	                                           NULL);
+	for (size_t k = 0; k < 5; k++)
+		free(paths[k]);
+	return st;
+}
+
+/*
+ * One chunk, chunks of 7 rows, a pre-applied matrix and the data pipeline
+ * all write the same five files, byte for byte.
+ */
+START_TEST(test_prep_write_outputs_same_files)
+{
+	char *tmp = churn_test_tmpdir();
+	char csv[512], dir[900];
+	snprintf(csv, sizeof csv, "%s/in.csv", tmp);
+	ck_assert_int_eq(churn_synth_write_file(3000, 5, csv), CHURN_OK);
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_csv_read_file(csv, NULL, &ds, NULL), CHURN_OK);
+	churn_params *p = params();
+	ck_assert_int_eq(churn_params_set_int(p, "parquet.row_group_rows", 500), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_int(p, "parquet.page_bytes", 2048), CHURN_OK);
+	churn_prep *prep = NULL;
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
+
+	char a[600];
+	snprintf(a, sizeof a, "%s/one", tmp);
+	size_t rows = 0, imputed = 0;
+	ck_assert_int_eq(write_into(a, prep, ds, NULL, p, &rows, &imputed), CHURN_OK);
+	ck_assert_uint_eq(rows, 3000);
+	churn_matrix *x = NULL;
+	size_t imputed_apply = 0;
+	ck_assert_int_eq(churn_prep_apply_rows_count(prep, ds, NULL, 0, &x, NULL, &imputed_apply), CHURN_OK);
+	ck_assert_uint_eq(imputed, imputed_apply);
+
+	/* the summary: profile + prep report */
+	snprintf(dir, sizeof dir, "%s/reports/summary.json", a);
+	size_t n = 0;
+	char *js = slurp(dir, &n);
+	ck_assert_ptr_nonnull(strstr(js, "\"prep\":"));
+	ck_assert_ptr_nonnull(strstr(js, "\"imputed_cells\":"));
+	ck_assert_ptr_nonnull(strstr(js, "\"role\":\t\"id\""));
+	free(js);
+
+	snprintf(dir, sizeof dir, "%s/chunks", tmp);
+	ck_assert_int_eq(churn_params_set_int(p, "prep.chunk_rows", 7), CHURN_OK);
+	ck_assert_int_eq(write_into(dir, prep, ds, NULL, p, NULL, NULL), CHURN_OK);
+	assert_same_outputs(a, dir, "chunks of 7");
+	snprintf(dir, sizeof dir, "%s/matrix", tmp);
+	ck_assert_int_eq(write_into(dir, prep, ds, x, p, NULL, NULL), CHURN_OK);
+	assert_same_outputs(a, dir, "pre-applied matrix");
+
+	/* the data pipeline on the same CSV */
+	snprintf(dir, sizeof dir, "%s/wd", tmp);
+	ck_assert_int_eq(churn_params_set_str(p, "data.source", csv), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_bool(p, "pipeline.figures", false), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_bool(p, "pipeline.importance", false), CHURN_OK);
+	ck_assert_int_eq(churn_pipeline_data(dir, p, NULL), CHURN_OK);
+	assert_same_outputs(a, dir, "churn_pipeline_data");
+
+	churn_matrix_free(x);
+	churn_prep_free(prep);
+	churn_params_free(p);
+	churn_dataset_free(ds);
+	churn_test_rmdir(tmp);
+	free(tmp);
+}
+END_TEST
+
+/* Dropped target rows and missing ids: the streamed and the whole-matrix outputs agree. */
+START_TEST(test_prep_write_outputs_dropped_rows)
+{
+	char *tmp = churn_test_tmpdir();
+	/* a missing target in row 3, a missing id in row 5 */
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
+	const char *id[N8] = {"C1", "C2", "C3", "C4", NULL, "C6", "C7", "C8"};
+	double tenure[N8] = {1, 34, 2, 45, 2, NAN, 10, 28};
+	const char *contract[N8] = {"Month-to-month", "One year", "Month-to-month", "One year",
+	                            "Month-to-month", "Two year", NULL, "Month-to-month"};
+	const char *churn[N8] = {"No", "No", NULL, "No", "Yes", "No", "Yes", "Yes"};
+	ck_assert_int_eq(churn_dataset_add_text(ds, "customerID", id, N8), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "tenure", tenure, N8), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Contract", contract, N8), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Churn", churn, N8), CHURN_OK);
+	churn_params *p = params();
+	ck_assert_int_eq(churn_params_set_bool(p, "prep.drop_missing_target", true), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_int(p, "prep.chunk_rows", 3), CHURN_OK);
+	churn_prep *prep = NULL;
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
+	char a[600], b[600];
+	snprintf(a, sizeof a, "%s/a", tmp);
+	snprintf(b, sizeof b, "%s/b", tmp);
+	size_t rows = 0, imputed = 0;
+	ck_assert_int_eq(write_into(a, prep, ds, NULL, p, &rows, &imputed), CHURN_OK);
+	ck_assert_uint_eq(rows, 7);
+	ck_assert_uint_eq(imputed, 2);
+	churn_matrix *x = NULL;
+	ck_assert_int_eq(churn_prep_apply(prep, ds, &x), CHURN_OK);
+	ck_assert_uint_eq(churn_matrix_get_nrows(x), 7);
+	ck_assert_int_eq(write_into(b, prep, ds, x, p, NULL, NULL), CHURN_OK);
+	assert_same_outputs(a, b, "dropped rows");
+	char path[900];
+	snprintf(path, sizeof path, "%s/data/processed/churn.csv", a);
+	size_t n = 0;
+	char *text = slurp(path, &n);
+	ck_assert_ptr_nonnull(strstr(text, "\n,")); /* the missing id: an empty first cell */
+	ck_assert_ptr_null(strstr(text, "C3,"));    /* the row without a target is left out */
+	free(text);
+	churn_matrix_free(x);
+	churn_prep_free(prep);
+	churn_params_free(p);
+	churn_dataset_free(ds);
+	churn_test_rmdir(tmp);
+	free(tmp);
+}
+END_TEST
+
+static bool cancel_now(void *ud, const char *what, uint64_t done, uint64_t total)
+{
+	(void)ud;
+	(void)done;
+	(void)total;
+	return strcmp(what, "prepare") != 0;
+}
+
+START_TEST(test_prep_write_outputs_errors)
+{
+	char *tmp = churn_test_tmpdir();
+	churn_dataset *ds = make_small();
+	churn_prep *prep = NULL;
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
+	const char *six[6] = {0};
+	ck_assert_int_eq(churn_prep_write_outputs(prep, ds, NULL, 0, NULL, six, 6, NULL, NULL, NULL, NULL),
+	                 CHURN_E_INVALID_ARG);
+	ck_assert_str_ne(churn_last_error(), "");
+	ck_assert_int_eq(churn_prep_write_outputs(NULL, ds, NULL, 0, NULL, six, 5, NULL, NULL, NULL, NULL),
+	                 CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_prep_write_outputs(prep, ds, NULL, 0, NULL, NULL, 1, NULL, NULL, NULL, NULL),
+	                 CHURN_E_INVALID_ARG);
+	ck_assert_ptr_null(churn_prep_output_name(5));
+	ck_assert_str_eq(churn_prep_output_name(0), "data/processed/churn.parquet");
+
+	/* a matrix of other rows */
+	churn_matrix *x = NULL;
+	size_t first3[3] = {0, 1, 2};
+	ck_assert_int_eq(churn_prep_apply_rows(prep, ds, first3, 3, &x), CHURN_OK);
+	ck_assert_int_eq(churn_prep_write_outputs(prep, ds, NULL, 0, x, six, 5, NULL, NULL, NULL, NULL),
+	                 CHURN_E_INVALID_ARG);
+	churn_matrix_free(x);
+
+	/* the Parquet file cannot be created: the spec written after it keeps its previous text */
+	char blocker[600], pq[700], spec[600];
+	snprintf(blocker, sizeof blocker, "%s/plain", tmp);
+	ck_assert(churn_test_write_file(blocker, "x"));
+	snprintf(pq, sizeof pq, "%s/out.parquet", blocker);
+	snprintf(spec, sizeof spec, "%s/prep.json", tmp);
+	ck_assert(churn_test_write_file(spec, "previous"));
+	const char *paths[3] = {pq, NULL, spec};
+	ck_assert_int_eq(churn_prep_write_outputs(prep, ds, NULL, 0, NULL, paths, 3, NULL, NULL, NULL, NULL),
+	                 CHURN_E_CREATE);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "out.parquet"));
+	size_t n = 0;
+	char *text = slurp(spec, &n);
+	ck_assert_str_eq(text, "previous");
+	free(text);
+
+	/* cancelled through the progress callback: nothing replaced, no temp files left */
+	char pq2[600];
+	snprintf(pq2, sizeof pq2, "%s/out.parquet", tmp);
+	paths[0] = pq2;
+	churn_params *p = params();
+	churn_params_set_progress(p, cancel_now, NULL);
+	ck_assert_int_eq(churn_prep_write_outputs(prep, ds, NULL, 0, NULL, paths, 3, p, NULL, NULL, NULL),
+	                 CHURN_E_STATE);
+	text = slurp(spec, &n);
+	ck_assert_str_eq(text, "previous");
+	free(text);
+	ck_assert_ptr_null(fopen(pq2, "rb"));
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	size_t entries = 0;
+	while ((e = readdir(d)))
+		entries += e->d_name[0] != '.';
+	closedir(d);
+	ck_assert_uint_eq(entries, 2); /* plain, prep.json */
+	churn_params_free(p);
+	churn_prep_free(prep);
+	churn_dataset_free(ds);
+	churn_test_rmdir(tmp);
+	free(tmp);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("prep");
@@ -1040,6 +1285,10 @@ int main(void)
 	tcase_add_test(tc, test_prep_write_csv_numbers_exact);
 	tcase_add_test(tc, test_prep_json_errors);
 	tcase_add_test(tc, test_prep_single_record);
+	tcase_add_test(tc, test_prep_write_outputs_same_files);
+	tcase_add_test(tc, test_prep_write_outputs_dropped_rows);
+	tcase_add_test(tc, test_prep_write_outputs_errors);
+	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("split");
 	tcase_add_test(tc, test_split_stratified);
