@@ -1724,32 +1724,44 @@ churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const c
 			return st;
 	}
 	ch_progress(p, "figures", ++done, total);
-	/* histograms */
-	for (size_t i = 0; i < e->nhist; i++) {
-		const eda_hist *h = &e->hists[i];
-		char *path = fig_path(dir, "histogram_", h->name);
-		char *xl = strcmp(h->name, e->tenure_col) == 0    ? ch_asprintf("%s (months)", h->name)
-		           : strcmp(h->name, e->charges_col) == 0 ? ch_asprintf("%s (currency units per month)", h->name)
-		                                                  : ch_strdup(h->name);
-		char *title = ch_asprintf("Distribution of %s by churn", h->name);
-		if (!path || !xl || !title) {
-			free(path);
-			free(xl);
-			free(title);
-			return ch_fail(CHURN_E_NOMEM, "out of memory");
+	/* histograms: one figure of small multiples */
+	if (e->nhist) {
+		ch_hist_panel *P = calloc(e->nhist, sizeof *P);
+		char **xl = calloc(e->nhist, sizeof *xl);
+		char *path = fig_path(dir, "histogram_numeric_columns", NULL);
+		st = P && xl && path ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+		for (size_t i = 0; !st && i < e->nhist; i++) {
+			const eda_hist *h = &e->hists[i];
+			xl[i] = strcmp(h->name, e->tenure_col) == 0    ? ch_asprintf("%s (months)", h->name)
+			        : strcmp(h->name, e->charges_col) == 0 ? ch_asprintf("%s (currency units per month)", h->name)
+			        : strstr(h->name, "Charges")           ? ch_asprintf("%s (currency units)", h->name)
+			                                               : ch_strdup(h->name);
+			if (!xl[i])
+				st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			P[i] = (ch_hist_panel){NULL, xl[i], "Customers (count)", h->nbins, h->edges, {h->retained, h->churned}};
 		}
-		char lab0[64], lab1[64];
-		snprintf(lab0, sizeof lab0, "Retained");
-		snprintf(lab1, sizeof lab1, "Churned");
-		const double *counts[2] = {h->retained, h->churned};
-		const char *labels[2] = {lab0, lab1};
-		st = ch_plot_hist(path, &fig, title, xl, "Customers (count)", h->nbins, h->edges, 2, counts, labels);
-		free(path);
+		if (!st) {
+			static const char *const labels[2] = {"Retained", "Churned"};
+			size_t ncols = e->nhist >= 2 ? 2 : 1, nrows = (e->nhist + ncols - 1) / ncols;
+			ch_fig f = fig;
+			f.width = ncols == 2 ? fig.width * 3 / 2 : fig.width;
+			f.height = 70 + (int)nrows * (fig.height * 9 / 16);
+			if (f.height > 8000)
+				f.height = 8000;
+			char title[160];
+			snprintf(title, sizeof title, "Distribution of %zu numeric column%s by churn", e->nhist,
+			         e->nhist == 1 ? "" : "s");
+			st = ch_plot_hist_grid(path, &f, title, e->nhist, ncols, P, labels);
+		}
+		for (size_t i = 0; xl && i < e->nhist; i++)
+			free(xl[i]);
 		free(xl);
-		free(title);
+		free(P);
+		free(path);
 		if (st)
 			return st;
-		if (!ch_progress(p, "figures", ++done, total))
+		done += e->nhist;
+		if (!ch_progress(p, "figures", done, total))
 			return ch_fail(CHURN_E_STATE, "eda figures: cancelled");
 	}
 	if ((st = draw_categorical_grid(e, dir, &fig)))

@@ -74,6 +74,16 @@ churn_status ch_plot_hist(const char *path_noext, const ch_fig *fig, const char 
                           const char *ylabel, size_t nbins, const double *edges, size_t nseries,
                           const double *const *counts, const char *const *series_labels);
 
+/* Histograms of several columns, two series each (e.g. retained, churned), ncols panels per row. */
+typedef struct ch_hist_panel {
+	const char *title, *xlabel, *ylabel;
+	size_t nbins;
+	const double *edges;     /* nbins + 1 */
+	const double *counts[2];
+} ch_hist_panel;
+churn_status ch_plot_hist_grid(const char *path_noext, const ch_fig *fig, const char *title, size_t npanels,
+                               size_t ncols, const ch_hist_panel *panels, const char *const *series_labels);
+
 /* Correlation heatmap of a k x k row-major matrix in [-1, 1] (NaN drawn grey). */
 churn_status ch_plot_heatmap(const char *path_noext, const ch_fig *fig, const char *title, size_t k,
                              const char *const *names, const double *m);

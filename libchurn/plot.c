@@ -860,13 +860,11 @@ typedef struct hist_ctx {
 	const char *const *labels;
 } hist_ctx;
 
-static void draw_hist(const void *vctx, const ch_fig *fig)
+/* One histogram panel in viewport (vx0..vx1, vy0..vy1); legend when with_legend. */
+static void hist_panel(const hist_ctx *c, double vx0, double vx1, double vy0, double vy1, const char *ptitle,
+                       bool with_legend)
 {
-	(void)fig;
-	const hist_ctx *c = vctx;
 	char b[512];
-	fig_title(c->title);
-	double ch = char_h();
 	double ymax = 0;
 	for (size_t s = 0; s < c->ns; s++)
 		for (size_t i = 0; i < c->nb; i++)
@@ -877,10 +875,14 @@ static void draw_hist(const void *vctx, const ch_fig *fig)
 	ymax *= 1.12;
 	double x0 = c->edges[0], x1 = c->edges[c->nb];
 	double pad = (x1 - x0) * 0.01;
-	plvpor(0.09, 0.97, 0.06 + 4.5 * ch, 1 - 5 * ch);
+	plvpor(vx0, vx1, vy0, vy1);
 	plwind(x0 - pad, x1 + pad, 0, ymax);
 	axis_fmt af = {0};
-	axes("", "", nice_step(x1 - x0, 8), nice_step(ymax, 6), &af, false, true);
+	double xt = nice_step(x1 - x0, tick_count(vx1 - vx0, false) + 1), yt = nice_step(ymax, vy1 - vy0 < 0.4 ? 4 : 6);
+	double bw0 = c->edges[1] - c->edges[0];
+	if (bw0 >= 1 && fabs(bw0 - round(bw0)) < 1e-9 && xt < 1)
+		xt = 1; /* integer-width bins (counts, flags): integer ticks */
+	axes("", "", xt, yt, &af, false, true);
 	legend_item it[8];
 	size_t nl = 0;
 	for (size_t s = 0; s < c->ns; s++) {
@@ -896,10 +898,70 @@ static void draw_hist(const void *vctx, const ch_fig *fig)
 			it[nl++] = (legend_item){c->labels[s], col, true, false};
 	}
 	plcol0(CH_COL_FG);
-	axes("", "", nice_step(x1 - x0, 8), nice_step(ymax, 6), &af, false, false);
+	axes("", "", xt, yt, &af, false, false);
 	plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, c->xlabel ? c->xlabel : ""));
 	plmtex("l", 4.8, 0.5, 0.5, esc(b, sizeof b, c->ylabel ? c->ylabel : ""));
-	legend(nl, it, 1);
+	if (ptitle) {
+		sch(0.85);
+		plmtex("t", 0.8, 0.5, 0.5, esc(b, sizeof b, ptitle));
+		sch(0.8);
+	}
+	if (with_legend) {
+		sch(0.72);
+		legend(nl, it, 1);
+		sch(0.8);
+	}
+}
+
+static void draw_hist(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const hist_ctx *c = vctx;
+	fig_title(c->title);
+	double ch = char_h();
+	hist_panel(c, 0.09, 0.97, 0.06 + 4.5 * ch, 1 - 5 * ch, NULL, true);
+}
+
+typedef struct hist_grid_ctx {
+	const char *title;
+	size_t np, ncols;
+	const ch_hist_panel *p;
+	const char *const *labels;
+} hist_grid_ctx;
+
+static void draw_hist_grid(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const hist_grid_ctx *g = vctx;
+	fig_title(g->title);
+	double ch = char_h();
+	size_t ncols = g->ncols, nrows = (g->np + ncols - 1) / ncols;
+	double top = 1 - 4.2 * ch, bottom = 0.0, left = 0.0, right = 0.99;
+	double cw = (right - left) / (double)ncols, rh = (top - bottom) / (double)nrows;
+	for (size_t k = 0; k < g->np; k++) {
+		const ch_hist_panel *P = &g->p[k];
+		size_t r = k / ncols, j = k % ncols;
+		double cx0 = left + (double)j * cw, cy1 = top - (double)r * rh;
+		hist_ctx c = {NULL, P->xlabel, P->ylabel, P->nbins, P->edges, 2, P->counts, g->labels};
+		hist_panel(&c, cx0 + 0.075, cx0 + cw - 0.015, cy1 - rh + 4.6 * ch, cy1 - 1.8 * ch, P->title, k == 0);
+	}
+}
+
+churn_status ch_plot_hist_grid(const char *path_noext, const ch_fig *fig, const char *title, size_t npanels,
+                               size_t ncols, const ch_hist_panel *panels, const char *const *series_labels)
+{
+	if (!npanels || !panels || !ncols || ncols > 8)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: histogram grid needs panels and 1-8 columns", path_noext);
+	for (size_t k = 0; k < npanels; k++) {
+		const ch_hist_panel *P = &panels[k];
+		if (!P->nbins || !P->edges || !P->counts[0] || !P->counts[1])
+			return ch_fail(CHURN_E_INVALID_ARG, "%s: histogram panel %zu has no bins", path_noext, k);
+		for (size_t i = 0; i <= P->nbins; i++)
+			if (!isfinite(P->edges[i]) || (i && !(P->edges[i] > P->edges[i - 1])))
+				return ch_fail(CHURN_E_NUMERIC, "%s: histogram edges must be finite and increasing", path_noext);
+	}
+	hist_grid_ctx c = {title, npanels, ncols, panels, series_labels};
+	return render(path_noext, fig, draw_hist_grid, &c);
 }
 
 churn_status ch_plot_hist(const char *path_noext, const ch_fig *fig, const char *title, const char *xlabel,
