@@ -1696,6 +1696,112 @@ out:
 	return st;
 }
 
+/* Locale-free integer with thousands separators ("1,234,567"). */
+static void thousands(char *buf, size_t cap, double v)
+{
+	if (!isfinite(v)) {
+		snprintf(buf, cap, "n/a");
+		return;
+	}
+	char digits[32];
+	long long iv = llround(fabs(v));
+	snprintf(digits, sizeof digits, "%lld", iv);
+	size_t nd = strlen(digits), o = 0;
+	if (v < 0 && iv && o + 1 < cap)
+		buf[o++] = '-';
+	for (size_t i = 0; i < nd && o + 2 < cap; i++) {
+		if (i && (nd - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+}
+
+static churn_status draw_revenue(const churn_eda *e, const char *dir, const ch_fig *fig)
+{
+	size_t n = e->rev_nseg ? e->rev_nseg : 1;
+	churn_status st = CHURN_OK;
+	const char **labels = malloc(n * sizeof *labels), **a1 = malloc(n * sizeof *a1), **a2 = malloc(n * sizeof *a2);
+	double *rev = malloc(n * sizeof *rev), *cust = malloc(n * sizeof *cust);
+	char(*b1)[112] = malloc(n * sizeof *b1), (*b2)[112] = malloc(n * sizeof *b2);
+	char *path = fig_path(dir, "revenue_at_risk", NULL), *title = NULL, *t1 = NULL, *t2 = NULL;
+	if (!labels || !a1 || !a2 || !rev || !cust || !b1 || !b2 || !path) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const rev_seg *s = e->rev_nseg ? &e->rev_segs[k] : NULL;
+		size_t c = s ? s->customers : e->rev_customers, r = s ? s->at_risk : e->rev_at_risk;
+		double tot = s ? s->revenue : e->rev_total, rr = s ? s->revenue_at_risk : e->rev_at_risk_sum;
+		labels[k] = s ? (s->segment ? s->segment : "(missing)") : "All customers";
+		rev[k] = rr;
+		cust[k] = (double)r;
+		char x[32], y[32], pc[32];
+		thousands(x, sizeof x, rr);
+		thousands(y, sizeof y, tot);
+		pct1(pc, sizeof pc, tot > 0 ? rr / tot : NAN);
+		snprintf(b1[k], sizeof b1[k], "%s of %s (%s)", x, y, pc);
+		thousands(x, sizeof x, (double)r);
+		thousands(y, sizeof y, (double)c);
+		pct1(pc, sizeof pc, c ? (double)r / (double)c : NAN);
+		snprintf(b2[k], sizeof b2[k], "%s of %s (%s)", x, y, pc);
+		a1[k] = b1[k];
+		a2[k] = b2[k];
+	}
+	char x[32], y[32], pc[32], th[32], el[32];
+	thousands(x, sizeof x, e->rev_at_risk_sum);
+	thousands(y, sizeof y, e->rev_total);
+	pct1(pc, sizeof pc, e->rev_total > 0 ? e->rev_at_risk_sum / e->rev_total : NAN);
+	fixed2(th, sizeof th, e->rev_threshold);
+	thousands(el, sizeof el, e->rev_expected);
+	title = ch_asprintf("Monthly revenue at risk (score above %s): %s of %s (%s); expected loss %s", th, x, y,
+	                    pc, el);
+	t1 = ch_asprintf("Revenue at risk by %s", e->rev_nseg ? e->segment_col : "customer");
+	t2 = ch_asprintf("Customers at risk by %s", e->rev_nseg ? e->segment_col : "customer");
+	if (!title || !t1 || !t2) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	char xl[200];
+	snprintf(xl, sizeof xl, "Currency units per month (sum of %s)", e->charges_col);
+	ch_hbar_panel P[2] = {
+		{t1, xl, n, labels, rev, NULL, NULL, a1, NAN, NULL, false, CH_COL_VERMILLION},
+		{t2, "Customers scored above the threshold", n, labels, cust, NULL, NULL, a2, NAN, NULL, false,
+		 CH_COL_BLUE},
+	};
+	st = ch_plot_hbars(path, fig, title, 2, P);
+out:
+	free(labels);
+	free(a1);
+	free(a2);
+	free(rev);
+	free(cust);
+	free(b1);
+	free(b2);
+	free(path);
+	free(title);
+	free(t1);
+	free(t2);
+	return st;
+}
+
+churn_status churn_eda_draw_revenue(const churn_eda *e, const char *dir, const churn_params *p)
+{
+	if (!e || !dir)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_draw_revenue: NULL argument");
+	if (!e->has_rev || (p && !churn_params_get_bool(p, "eda.figures")))
+		return CHURN_OK;
+	churn_status st = ch_plot_check_dir(dir);
+	if (st)
+		return st;
+	ch_fig fig;
+	ch_fig_from_params(&fig, p);
+	if ((st = draw_revenue(e, dir, &fig)))
+		return st;
+	ch_clear_error();
+	return CHURN_OK;
+}
+
 churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const churn_params *p)
 {
 	if (!e || !dir)
@@ -1778,6 +1884,8 @@ churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const c
 		return st;
 	ch_progress(p, "figures", ++done, total);
 	if (e->has_km && (st = draw_km(e, dir, &fig)))
+		return st;
+	if (e->has_rev && (st = draw_revenue(e, dir, &fig)))
 		return st;
 	ch_progress(p, "figures", total, total);
 	ch_clear_error();

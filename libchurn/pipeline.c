@@ -581,6 +581,7 @@ struct ml_state {
 	churn_model *best;     /* borrowed from models[] */
 	churn_model *models[3];
 	size_t nmodels;
+	churn_eda *rev_eda;    /* revenue at risk of the best model (step_report), for its figure */
 };
 
 /* The raw CSV of the last successful data run, from its record in the workdir. */
@@ -733,6 +734,8 @@ static churn_status model_figures(struct run *r, struct ml_state *m)
 	if (!(path = ch_asprintf("%s/lift_chart", dir)) ||
 	    (st = churn_plot_lift(path, "Lift by decile (test set)", k, labels, lift, 10, r->p)))
 		goto out_nomem;
+	if (m->rev_eda)
+		st = churn_eda_draw_revenue(m->rev_eda, dir, r->p);
 	goto out;
 out_nomem:
 	if (!st)
@@ -880,6 +883,8 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 	}
 	if ((st = stage(r, "reports/eda.json", &path)) || (st = save_string(path, text)))
 		goto out;
+	m->rev_eda = eda; /* drawn with the model figures */
+	eda = NULL;
 out:
 	cJSON_Delete(doc);
 	cJSON_Delete(eda_doc);
@@ -943,6 +948,7 @@ out:
 	churn_free(m.te);
 	for (size_t i = 0; i < m.nmodels; i++)
 		churn_model_free(m.models[i]);
+	churn_eda_free(m.rev_eda);
 	cJSON_Delete(m.metrics);
 	cJSON_Delete(m.records);
 	return st;

@@ -335,6 +335,20 @@ static void fmt_tick(char *buf, size_t cap, double v, bool pct)
 		if (e == dot)
 			*e = '\0';
 	}
+	if (!pct && fabs(v) >= 10000 && !strchr(buf, '.') && strlen(buf) < 24 && cap >= 32) {
+		/* 250000 -> 250,000 */
+		char d[32];
+		snprintf(d, sizeof d, "%s", buf);
+		size_t neg = d[0] == '-', nd = strlen(d) - neg, o = 0;
+		if (neg)
+			buf[o++] = '-';
+		for (size_t i = 0; i < nd; i++) {
+			if (i && (nd - i) % 3 == 0)
+				buf[o++] = ',';
+			buf[o++] = d[neg + i];
+		}
+		buf[o] = '\0';
+	}
 	if (pct && strlen(buf) + 2 <= cap)
 		strcat(buf, "%");
 }
@@ -510,6 +524,19 @@ static void legend(size_t n, const legend_item *it, int corner)
 	plwind(wx0, wx1, wy0, wy1);
 }
 
+/* How many x ticks fit a value axis width (NDC) without the labels touching. */
+static int tick_count(double width, bool pct, double vmax)
+{
+	char lab[64] = "0.000";
+	if (pct)
+		snprintf(lab, sizeof lab, "100%%");
+	else if (fabs(vmax) >= 100)
+		fmt_tick(lab, sizeof lab, vmax, false);
+	double lw = text_w(lab);
+	int n = lw > 0 ? (int)(width / (lw * 2.0)) : 6;
+	return n < 2 ? 2 : n > 8 ? 8 : n;
+}
+
 /* ---- horizontal bars ---- */
 
 typedef struct hbar_ctx {
@@ -576,7 +603,7 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 			double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
 			if (!isfinite(e))
 				continue;
-			double frac = (text_w(P->annot[i]) * 1.1 + 0.02) / (vx1 - vx0);
+			double frac = (text_w(P->annot[i]) * 1.45 + 0.02) / (vx1 - vx0);
 			if (frac > 0.6)
 				frac = 0.6;
 			double need = (e - vmin * frac) / (1 - frac);
@@ -588,7 +615,7 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 		plvpor(vx0, vx1, bottom, top);
 		plwind(xmin, xmax, 0, (double)n);
 		axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
-		axes("", "", nice_step(xmax - xmin, 6), 0, &af, true, false);
+		axes("", "", nice_step(xmax - xmin, tick_count(vx1 - vx0, P->percent, xmax)), 0, &af, true, false);
 		/* bars */
 		double bh = n > 40 ? 0.8 : 0.62;
 		for (size_t i = 0; i < n; i++) {
@@ -652,8 +679,13 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 				       esc(b, sizeof b, P->labels[i] ? P->labels[i] : "(missing)"));
 			sch(0.8);
 		}
-		if (P->xlabel)
+		if (P->xlabel) {
+			double w = text_w(P->xlabel) * 1.15;
+			if (w > vx1 - vx0 + gap * 0.8)
+				sch(0.8 * (vx1 - vx0 + gap * 0.8) / w);
 			plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, P->xlabel));
+			sch(0.8);
+		}
 		if (P->title) {
 			sch(0.9);
 			plmtex("t", any_ref ? 2.2 : 1.0, 0.5, 0.5, esc(b, sizeof b, P->title));
@@ -681,14 +713,6 @@ typedef struct hgrid_ctx {
 	size_t np, ncols;
 	const ch_hbar_panel *p;
 } hgrid_ctx;
-
-/* How many x ticks fit a value axis width (NDC) without the labels touching. */
-static int tick_count(double width, bool pct)
-{
-	double lw = text_w(pct ? "100%" : "0.000");
-	int n = lw > 0 ? (int)(width / (lw * 2.0)) : 6;
-	return n < 2 ? 2 : n > 8 ? 8 : n;
-}
 
 static double bar_end(const ch_hbar_panel *P, size_t i)
 {
@@ -778,7 +802,7 @@ static void draw_hbar_grid(const void *vctx, const ch_fig *fig)
 			plwind(0, xmax, 0, (double)n);
 			sch(lab);
 			axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
-			axes("", "", nice_step(xmax, tick_count(bx1 - bx0, P->percent)), 0, &af, true, false);
+			axes("", "", nice_step(xmax, tick_count(bx1 - bx0, P->percent, xmax)), 0, &af, true, false);
 			double bh = 0.62;
 			for (size_t i = 0; i < n; i++) {
 				double yc = (double)(n - i) - 0.5, v = P->value[i];
@@ -878,7 +902,7 @@ static void hist_panel(const hist_ctx *c, double vx0, double vx1, double vy0, do
 	plvpor(vx0, vx1, vy0, vy1);
 	plwind(x0 - pad, x1 + pad, 0, ymax);
 	axis_fmt af = {0};
-	double xt = nice_step(x1 - x0, tick_count(vx1 - vx0, false) + 1), yt = nice_step(ymax, vy1 - vy0 < 0.4 ? 4 : 6);
+	double xt = nice_step(x1 - x0, tick_count(vx1 - vx0, false, x1) + 1), yt = nice_step(ymax, vy1 - vy0 < 0.4 ? 4 : 6);
 	double bw0 = c->edges[1] - c->edges[0];
 	if (bw0 >= 1 && fabs(bw0 - round(bw0)) < 1e-9 && xt < 1)
 		xt = 1; /* integer-width bins (counts, flags): integer ticks */

@@ -451,6 +451,51 @@ START_TEST(test_eda_figures_written)
 }
 END_TEST
 
+START_TEST(test_eda_draw_revenue)
+{
+	churn_dataset *ds = make_contract();
+	churn_eda *e = NULL;
+	ck_assert_int_eq(churn_eda_compute(ds, NULL, &e), CHURN_OK);
+	char *dir = churn_test_tmpdir();
+	char sub[1024], png[1100];
+	snprintf(sub, sizeof sub, "%s/figs", dir);
+	snprintf(png, sizeof png, "%s/revenue_at_risk.png", sub);
+	struct stat sb;
+	/* nothing set yet: OK, no file */
+	ck_assert_int_eq(churn_eda_draw_revenue(e, sub, NULL), CHURN_OK);
+	ck_assert_int_ne(stat(png, &sb), 0);
+	double pr[30];
+	for (size_t i = 0; i < 30; i++)
+		pr[i] = (double)(i % 10) / 10.0;
+	ck_assert_int_eq(churn_eda_set_revenue_at_risk(e, ds, pr, 0.5), CHURN_OK);
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_bool(p, "eda.figures", false), CHURN_OK);
+	ck_assert_int_eq(churn_eda_draw_revenue(e, sub, p), CHURN_OK); /* figures off: nothing */
+	ck_assert_int_ne(stat(png, &sb), 0);
+	ck_assert_int_eq(churn_eda_draw_revenue(e, sub, NULL), CHURN_OK);
+	assert_png(sub, "revenue_at_risk.png");
+	const char *keep = getenv("CHURN_EDA_FIG_DIR");
+	if (keep)
+		ck_assert_int_eq(churn_eda_draw_revenue(e, keep, NULL), CHURN_OK);
+	/* churn_eda_draw_figures draws it too */
+	char all[1024];
+	snprintf(all, sizeof all, "%s/all", dir);
+	ck_assert_int_eq(churn_eda_draw_figures(e, all, NULL), CHURN_OK);
+	assert_png(all, "revenue_at_risk.png");
+	ck_assert_int_eq(churn_eda_draw_revenue(NULL, sub, NULL), CHURN_E_INVALID_ARG);
+	ck_assert_str_ne(churn_last_error(), "");
+	char bad[1100];
+	snprintf(bad, sizeof bad, "%s/revenue_at_risk.png/x", sub);
+	ck_assert_int_eq(churn_eda_draw_revenue(e, bad, NULL), CHURN_E_CREATE);
+	churn_params_free(p);
+	churn_test_rmdir(dir);
+	free(dir);
+	churn_eda_free(e);
+	churn_dataset_free(ds);
+}
+END_TEST
+
 /* model figures from made-up curves */
 static void draw_model_figures(const char *dir)
 {
@@ -584,6 +629,7 @@ int main(void)
 	tc = tcase_create("figures");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_eda_figures_written);
+	tcase_add_test(tc, test_eda_draw_revenue);
 	tcase_add_test(tc, test_plot_model_figures);
 	tcase_add_test(tc, test_plot_concurrent);
 	suite_add_tcase(s, tc);

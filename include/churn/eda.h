@@ -134,15 +134,28 @@ CHURN_API CHURN_NODISCARD churn_status churn_eda_save_json(const churn_eda *eda,
 /**
  * Draw the EDA figures into directory @p dir (created if needed), PNG and,
  * with "eda.svg", SVG:
- *   correlation_heatmap, histogram_<col> (each numeric column),
- *   churn_rate_<col> (each categorical column), feature_importance (when
- *   set; top 20), km_retention (when computed).
+ *   correlation_heatmap, histogram_numeric_columns (every numeric column,
+ *   small multiples), churn_rate_categories (every categorical with at most
+ *   12 levels, small multiples ordered by Cramer's V), churn_rate_<col>
+ *   (each categorical with more levels), feature_importance (when set; top
+ *   20), km_retention (when computed), revenue_at_risk (when set).
  * Names are sanitised ([A-Za-z0-9_-], others '_'). Nothing is drawn when
  * "eda.figures" is false. CHURN_E_CREATE when @p dir cannot be created or
  * written; CHURN_E_UNSUPPORTED when plplot lacks the cairo driver;
  * CHURN_E_INTERNAL for a plplot failure. Serialized (see above). @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_draw_figures(const churn_eda *eda, const char *dir,
+                                                              const churn_params *p);
+
+/**
+ * Draw revenue_at_risk.png (and .svg with "eda.svg") into @p dir: monthly
+ * revenue at risk and customers at risk per segment, as set by
+ * churn_eda_set_revenue_at_risk(). CHURN_OK without drawing when no revenue
+ * at risk was set (a note explains why) or "eda.figures" is false.
+ * churn_eda_draw_figures() draws it too when it is set. Errors as
+ * churn_eda_draw_figures(). Serialized (see above). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_draw_revenue(const churn_eda *eda, const char *dir,
                                                               const churn_params *p);
 
 /** NULL is a no-op. @since 0.1 */
