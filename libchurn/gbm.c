@@ -127,7 +127,8 @@ static void hist_rows(const struct trainer *tr, const uint32_t *rows, size_t lo,
 	size_t nf = tr->nf, nbt = tr->nbt;
 	const uint32_t *off = tr->off;
 	const v2i *gp = tr->gp;
-	memset(h, 0, nbt * sizeof(hbin));
+	if (lo >= hi)
+		memset(h, 0, nbt * sizeof(hbin));
 	for (size_t c0 = lo; c0 < hi; c0 += CHUNK) {
 		size_t c1 = hi - c0 > CHUNK ? c0 + CHUNK : hi;
 		memset(pk, 0, nbt * sizeof(v2i));
@@ -158,10 +159,15 @@ static void hist_rows(const struct trainer *tr, const uint32_t *rows, size_t lo,
 					pk[off[f] + xr[f]] += v;
 			}
 		}
-		for (size_t b = 0; b < nbt; b++) {
-			h[b].g += pk[b][0];
-			h[b].h += pk[b][1] & HMASK;
-			h[b].c += pk[b][1] >> HSHIFT;
+		if (c0 == lo) {
+			for (size_t b = 0; b < nbt; b++)
+				h[b] = (hbin){pk[b][0], pk[b][1] & HMASK, pk[b][1] >> HSHIFT};
+		} else {
+			for (size_t b = 0; b < nbt; b++) {
+				h[b].g += pk[b][0];
+				h[b].h += pk[b][1] & HMASK;
+				h[b].c += pk[b][1] >> HSHIFT;
+			}
 		}
 	}
 }
