@@ -1740,7 +1740,7 @@ static churn_status draw_revenue(const churn_eda *e, const char *dir, const ch_f
 		thousands(x, sizeof x, rr);
 		thousands(y, sizeof y, tot);
 		pct1(pc, sizeof pc, tot > 0 ? rr / tot : NAN);
-		snprintf(b1[k], sizeof b1[k], "%s of %s (%s)", x, y, pc);
+		snprintf(b1[k], sizeof b1[k], "%s (%s)", x, pc);
 		thousands(x, sizeof x, (double)r);
 		thousands(y, sizeof y, (double)c);
 		pct1(pc, sizeof pc, c ? (double)r / (double)c : NAN);
@@ -1754,9 +1754,9 @@ static churn_status draw_revenue(const churn_eda *e, const char *dir, const ch_f
 	pct1(pc, sizeof pc, e->rev_total > 0 ? e->rev_at_risk_sum / e->rev_total : NAN);
 	fixed2(th, sizeof th, e->rev_threshold);
 	thousands(el, sizeof el, e->rev_expected);
-	title = ch_asprintf("Monthly revenue at risk (score above %s): %s of %s (%s); expected loss %s", th, x, y,
-	                    pc, el);
-	t1 = ch_asprintf("Revenue at risk by %s", e->rev_nseg ? e->segment_col : "customer");
+	title = ch_asprintf("Revenue at risk: %s of %s a month (%s) scored above %s", x, y, pc, th);
+	(void)el;
+	t1 = ch_asprintf("Monthly revenue at risk by %s (share)", e->rev_nseg ? e->segment_col : "customer");
 	t2 = ch_asprintf("Customers at risk by %s", e->rev_nseg ? e->segment_col : "customer");
 	if (!title || !t1 || !t2) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
