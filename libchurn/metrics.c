@@ -58,6 +58,66 @@ static int cmp_desc(const void *a, const void *b)
 	return (x->i > y->i) - (x->i < y->i);
 }
 
+/*
+ * The same order as cmp_desc, by a stable LSD radix sort (8-bit digits) of
+ * the inverted order-preserving bit pattern of each score (-0.0 as 0.0):
+ * descending scores, equal scores in input order. Bytes equal in every key
+ * are skipped. false when out of memory (the caller falls back to qsort).
+ */
+static bool radix_desc(scored *s, size_t n)
+{
+	uint64_t *key = malloc(n * sizeof(uint64_t)), *key2 = malloc(n * sizeof(uint64_t));
+	scored *s2 = malloc(n * sizeof(scored));
+	if (!key || !key2 || !s2) {
+		free(key);
+		free(key2);
+		free(s2);
+		return false;
+	}
+	uint64_t all_and = ~(uint64_t)0, all_or = 0;
+	for (size_t i = 0; i < n; i++) {
+		double v = s[i].p == 0 ? 0.0 : s[i].p;
+		uint64_t u;
+		memcpy(&u, &v, sizeof u);
+		u = (u >> 63) ? ~u : (u | ((uint64_t)1 << 63)); /* ascending as unsigned */
+		key[i] = ~u;                                    /* descending */
+		all_and &= key[i];
+		all_or |= key[i];
+	}
+	scored *src = s, *dst = s2;
+	uint64_t *ksrc = key, *kdst = key2;
+	for (int shift = 0; shift < 64; shift += 8) {
+		if ((((all_and ^ all_or) >> shift) & 0xff) == 0)
+			continue; /* this byte is the same in every key */
+		size_t cnt[256] = {0};
+		for (size_t i = 0; i < n; i++)
+			cnt[(ksrc[i] >> shift) & 0xff]++;
+		size_t sum = 0;
+		for (size_t b = 0; b < 256; b++) {
+			size_t c = cnt[b];
+			cnt[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t d = cnt[(ksrc[i] >> shift) & 0xff]++;
+			dst[d] = src[i];
+			kdst[d] = ksrc[i];
+		}
+		scored *ts = src;
+		src = dst;
+		dst = ts;
+		uint64_t *tk = ksrc;
+		ksrc = kdst;
+		kdst = tk;
+	}
+	if (src != s)
+		memcpy(s, src, n * sizeof(scored));
+	free(key);
+	free(key2);
+	free(s2);
+	return true;
+}
+
 static churn_status sort_desc(const double *p, size_t n, scored **out)
 {
 	scored *s = malloc(n * sizeof(*s));
@@ -66,6 +126,10 @@ static churn_status sort_desc(const double *p, size_t n, scored **out)
 	for (size_t i = 0; i < n; i++) {
 		s[i].p = p[i];
 		s[i].i = i;
+	}
+	if (n >= 256 && radix_desc(s, n)) {
+		*out = s;
+		return CHURN_OK;
 	}
 	qsort(s, n, sizeof(*s), cmp_desc);
 	*out = s;
