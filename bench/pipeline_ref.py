@@ -240,8 +240,8 @@ if FIGURES:
         fig, ax = plt.subplots(figsize=(W, H))
         ax.barh(lv[c].astype(str), lv["rate"] * 100, xerr=[(lv["rate"] - lv["lo"]) * 100, (lv["hi"] - lv["rate"]) * 100],
                 color=sns.color_palette()[0])
-        for i, (r, n) in enumerate(zip(lv["rate"], lv["n"])):
-            ax.text(r * 100 + 1, i, f"{r * 100:.1f}% (n={n})", va="center")
+        for i, (r, hi, n) in enumerate(zip(lv["rate"], lv["hi"], lv["n"])):
+            ax.text(hi * 100 + 1, i, f"{r * 100:.1f}% (n={n})", va="center")
         ax.set_xlabel("Churn rate (%)")
         ax.set_title(f"Churn rate by {c} (95% interval)")
         fig.tight_layout()
