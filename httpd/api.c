@@ -2,6 +2,9 @@
 #include "api.h"
 
 #include <errno.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,8 +269,9 @@ static api_model_ref *model_acquire(api_ctx *ctx, int i, const char *name, churn
 	stamp_of(ctx->workdir, rel, &now);
 	api_model_slot *s = &ctx->models[i];
 	pthread_mutex_lock(&ctx->lock);
-	bool fresh = s->current && stamps_equal(&s->stamp, &now, 1);
+	bool fresh = s->current && stamps_equal(&s->stamp, &now, 1), reloaded = false;
 	if (!fresh && now.exists && !s->loading) {
+		reloaded = true;
 		/* This request reloads; concurrent ones keep using the previous model meanwhile. */
 		s->loading = true;
 		pthread_mutex_unlock(&ctx->lock);
@@ -303,6 +307,15 @@ static api_model_ref *model_acquire(api_ctx *ctx, int i, const char *name, churn
 	else if (!*st)
 		*st = CHURN_E_NOTFOUND;
 	pthread_mutex_unlock(&ctx->lock);
+#if defined(__GLIBC__)
+	/*
+	 * A model load spreads allocations over the worker's malloc arena; with
+	 * many workers, the freed models' pages stay in their arenas and the RSS
+	 * creeps up with every reload. Reloads are rare: give the pages back.
+	 */
+	if (reloaded)
+		malloc_trim(0);
+#endif
 	return r;
 }
 
@@ -530,8 +543,9 @@ void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 		static const char *const rels[] = {"reports/metrics.json"};
 		respond_cached(ctx, rs, "metrics", rels, 1, build_metrics);
 	} else if (!strcmp(p, "/api/details")) {
-		static const char *const rels[] = {"reports/run_metadata.json", "reports/metrics.json"};
-		respond_cached(ctx, rs, "details", rels, 2, build_details);
+		static const char *const rels[] = {"reports/run_metadata.json", "reports/metrics.json",
+		                                   "reports/summary.json"};
+		respond_cached(ctx, rs, "details", rels, 3, build_details);
 	} else if (!strcmp(p, "/api/model-runs")) {
 		handle_model_runs(ctx, rq, rs);
 	} else if (!strcmp(p, "/api/artifacts")) {

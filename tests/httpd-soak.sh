@@ -103,6 +103,15 @@ echo "# RSS after the first requests: $(rss) kB"
 ) &
 pids="$pids $!"
 
+# RSS every 5 s, for the record.
+(
+	while [ ! -f "$tmp/stop" ] && kill -0 "$hpid" 2>/dev/null; do
+		sleep 5
+		rss >>"$tmp/rss.log" 2>/dev/null || true
+	done
+) &
+pids="$pids $!"
+
 # The checker: sample bodies of every endpoint, validate status and JSON.
 $py - "$base" "$tmp/record.json" "$tmp/stop" "$tmp/checker.out" <<'EOF' &
 import http.client, json, sys, time, urllib.parse
@@ -204,6 +213,7 @@ else
 	echo "not ok - server alive after the soak"
 	fail=1
 fi
+echo "# RSS every 5 s (kB): $(tr '\n' ' ' <"$tmp/rss.log" 2>/dev/null)"
 echo "# RSS after the soak: ${rss1} kB (after warm-up ${rss0} kB, margin ${margin} kB)"
 if [ "$rss1" -gt 0 ] && [ "$rss1" -le $((rss0 + margin)) ]; then
 	echo "ok - RSS flat"
