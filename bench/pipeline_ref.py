@@ -230,25 +230,37 @@ if FIGURES:
     ax.set_title("Correlation of encoded features")
     fig.tight_layout()
     savefig(fig, "correlation_heatmap")
-    for c in num_cols:
-        fig, ax = plt.subplots(figsize=(W, H))
+    # The same grids `churn run` draws: one figure of histograms, one of churn rates.
+    ncol = 2
+    nrow = (len(num_cols) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(W * 1.5, H * 1.2), squeeze=False)
+    for ax, c in zip(axes.flat, num_cols):
         e = hists[c]["edges"]
         sns.histplot(data=pd.DataFrame({c: df[c], "Churn": np.where(y_all == 1, "Churned", "Retained")}), x=c,
                      hue="Churn", bins=e, multiple="dodge", shrink=0.9, ax=ax)
-        ax.set_title(f"Distribution of {c} by churn")
+        ax.set_title(f"{c} by churn")
         ax.set_ylabel("Customers (count)")
-        savefig(fig, f"histogram_{c}")
-    for c in cat_cols:
+    for ax in list(axes.flat)[len(num_cols):]:
+        ax.axis("off")
+    fig.tight_layout()
+    savefig(fig, "histogram_numeric_columns")
+    ncol = 3
+    nrow = (len(cat_cols) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(W * 1.5, H * 1.3), squeeze=False)
+    for ax, c in zip(axes.flat, cat_cols):
         lv = pd.DataFrame(assoc[c]["levels"]).sort_values("rate")
-        fig, ax = plt.subplots(figsize=(W, H))
         ax.barh(lv[c].astype(str), lv["rate"] * 100, xerr=[(lv["rate"] - lv["lo"]) * 100, (lv["hi"] - lv["rate"]) * 100],
                 color=sns.color_palette()[0])
         for i, (r, hi, n) in enumerate(zip(lv["rate"], lv["hi"], lv["n"])):
-            ax.text(hi * 100 + 1, i, f"{r * 100:.1f}% (n={n})", va="center")
-        ax.set_xlabel("Churn rate (%)")
-        ax.set_title(f"Churn rate by {c} (95% interval)")
-        fig.tight_layout()
-        savefig(fig, f"churn_rate_{c}")
+            ax.text(hi * 100 + 1, i, f"{r * 100:.1f}% n={n}", va="center", fontsize=7)
+        ax.set_xlim(0, 100)
+        ax.set_title(c, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(cat_cols):]:
+        ax.axis("off")
+    fig.suptitle("Churn rate by level (%, 95% interval)")
+    fig.tight_layout()
+    savefig(fig, "churn_rate_categories")
     if imp is not None:
         top = imp.head(20)[::-1]
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(W, H), sharey=True)
@@ -303,6 +315,16 @@ for k, m in models.items():
                        "artifact": {"path": art, "bytes": os.path.getsize(art)},
                        "train_rows": len(ytr), "test_rows": len(yte)})
 joblib.dump(pre, path("artifacts", "prep.joblib"))
+# Monthly revenue at risk: every customer scored by the best model (as churn ml does).
+best = max(metrics, key=lambda k: metrics[k]["roc_auc"])
+p_all = models[best].predict_proba(proc[names].to_numpy())[:, 1]
+risk = pd.DataFrame({"seg": df["Contract"], "charges": df["MonthlyCharges"], "at_risk": p_all >= 0.5})
+rev = risk.assign(r=risk.charges * risk.at_risk).groupby("seg").agg(revenue=("charges", "sum"),
+                                                                     at_risk=("r", "sum"),
+                                                                     customers=("at_risk", "sum"))
+eda["revenue_at_risk"] = {"model": best, "monthly_revenue_at_risk": float(rev.at_risk.sum()),
+                          "by_segment": rev.reset_index().to_dict(orient="records")}
+dump_json(eda, "reports", "eda.json")
 dump_json({"models": metrics}, "reports", "metrics.json")
 dump_json({"runs": model_runs}, "reports", "model_run_metadata.json")
 lap("metrics")
@@ -341,6 +363,13 @@ if FIGURES:
     ax.set(xlabel="Customers targeted, highest scores first (%)", ylabel="Lift", title="Cumulative lift")
     ax.legend()
     savefig(fig, "lift_chart")
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(W, H), sharey=True)
+    a1.barh(rev.index.astype(str), rev.at_risk, color=sns.color_palette()[1])
+    a1.set(xlabel="Monthly revenue at risk", title="Revenue at risk by Contract")
+    a2.barh(rev.index.astype(str), rev.customers, color=sns.color_palette()[0])
+    a2.set(xlabel="Customers scored above 0.5", title="Customers at risk by Contract")
+    fig.tight_layout()
+    savefig(fig, "revenue_at_risk")
     lap("figures")
 
 dump_json({"runs": [{"pipeline": "python-reference", "status": "succeeded", "rows": len(df),
