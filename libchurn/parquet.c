@@ -216,13 +216,22 @@ static void rle_hybrid(ch_tbuf *out, ch_tbuf *pack, const uint32_t *v, size_t n,
 		if (!ch_tbuf_reserve(pack, (size_t)w))
 			return;
 		uint8_t *d = pack->p + pack->n;
-		memset(d, 0, (size_t)w);
-		size_t bit = 0;
-		for (size_t k = 0; k < 8; k++, bit += (size_t)w) {
-			uint64_t x = i + k < n ? v[i + k] : 0;
+		if (w <= 8) {
+			/* the 8 values fit one 64-bit word */
+			uint64_t acc = 0;
+			for (size_t k = 0; k < 8; k++)
+				acc |= (uint64_t)(i + k < n ? v[i + k] & ((1u << w) - 1) : 0) << (k * (size_t)w);
 			for (int b = 0; b < w; b++)
-				if (x >> b & 1)
-					d[(bit + (size_t)b) >> 3] |= (uint8_t)(1u << ((bit + (size_t)b) & 7));
+				d[b] = (uint8_t)(acc >> (8 * b));
+		} else {
+			memset(d, 0, (size_t)w);
+			size_t bit = 0;
+			for (size_t k = 0; k < 8; k++, bit += (size_t)w) {
+				uint64_t x = i + k < n ? v[i + k] : 0;
+				for (int b = 0; b < w; b++)
+					if (x >> b & 1)
+						d[(bit + (size_t)b) >> 3] |= (uint8_t)(1u << ((bit + (size_t)b) & 7));
+			}
 		}
 		pack->n += (size_t)w;
 		groups++;
@@ -858,6 +867,9 @@ out:
 
 enum { SW_ID, SW_FEAT, SW_LABEL };
 
+/* Rows of a chunk taken column by column at a time (a block of a few hundred KB stays in cache). */
+#define SW_BLOCK_ROWS 512
+
 typedef struct sw_col {
 	pq_col c;          /* name (owned by the writer), phys, optional, utf8, dict */
 	int role;
@@ -940,20 +952,38 @@ static churn_status sw_flush_page(churn_parquet_writer *w, sw_col *sc)
 	return CHURN_OK;
 }
 
-/* Append one PLAIN double to a feature's pending page. */
-static churn_status sw_plain_double(churn_parquet_writer *w, sw_col *sc, double v)
+/* Append n PLAIN doubles x[i * stride] to a feature's pages. */
+static churn_status sw_plain(churn_parquet_writer *w, sw_col *sc, const double *x, size_t stride, size_t n)
 {
-	if (sc->page_rows == w->pw.max_page_rows) {
-		churn_status st = sw_flush_page(w, sc);
-		if (st)
-			return st;
+	while (n) {
+		if (sc->page_rows == w->pw.max_page_rows) {
+			churn_status st = sw_flush_page(w, sc);
+			if (st)
+				return st;
+		}
+		size_t k = w->pw.max_page_rows - sc->page_rows;
+		if (k > n)
+			k = n;
+		if (!ch_tbuf_reserve(&sc->page, k * 8))
+			return nomem();
+		uint8_t *d = sc->page.p + sc->page.n;
+		double mn = INFINITY, mx = -INFINITY;
+		uint64_t nv = 0;
+		for (size_t r = 0; r < k; r++, x += stride) {
+			double v = *x;
+			put_double(d + 8 * r, v);
+			nv += !isnan(v);
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
+		}
+		if (nv) {
+			stat_double(&sc->s, mn);
+			stat_double(&sc->s, mx);
+		}
+		sc->page.n += k * 8;
+		sc->page_rows += k;
+		n -= k;
 	}
-	if (!ch_tbuf_reserve(&sc->page, 8))
-		return nomem();
-	put_double(sc->page.p + sc->page.n, v);
-	sc->page.n += 8;
-	sc->page_rows++;
-	stat_double(&sc->s, v);
 	return CHURN_OK;
 }
 
@@ -974,22 +1004,24 @@ static bool sw_reserve_codes(sw_col *sc, size_t need, size_t cap_max)
 	return true;
 }
 
-/* Feature column: rows [0, n) of the chunk (column j of X with stride) into the open row group. */
-static churn_status sw_feature(churn_parquet_writer *w, sw_col *sc, const double *x, size_t stride, size_t n)
+/* Feature column: n values x[i * stride] as rows r0.. of the open row group. */
+static churn_status sw_feature(churn_parquet_writer *w, sw_col *sc, const double *x, size_t stride, size_t n,
+                               size_t r0)
 {
-	size_t r0 = w->rg_fill;
 	size_t i = 0;
 	if (sc->dict) {
 		if (!sw_reserve_codes(sc, r0 + n, w->pw.rg_rows))
 			return nomem();
 		uint8_t *codes = sc->codes + r0;
-		size_t nd = sc->nd;
+		size_t nd = sc->nd, last = 0;
 		for (; i < n; i++) {
 			uint64_t u;
 			memcpy(&u, &x[i * stride], 8);
-			size_t k = 0;
-			while (k < nd && sc->bits[k] != u)
-				k++;
+			size_t k = last;
+			if (k >= nd || sc->bits[k] != u)
+				for (k = 0; k < nd && sc->bits[k] != u;)
+					k++;
+			last = k;
 			if (k == nd) {
 				if (nd == PQ_DICT_MAX_DOUBLES)
 					break;
@@ -1005,17 +1037,12 @@ static churn_status sw_feature(churn_parquet_writer *w, sw_col *sc, const double
 		for (size_t r = 0; r < r0 + i; r++) {
 			double v;
 			memcpy(&v, &sc->bits[sc->codes[r]], 8);
-			churn_status st = sw_plain_double(w, sc, v);
+			churn_status st = sw_plain(w, sc, &v, 1, 1);
 			if (st)
 				return st;
 		}
 	}
-	for (; i < n; i++) {
-		churn_status st = sw_plain_double(w, sc, x[i * stride]);
-		if (st)
-			return st;
-	}
-	return CHURN_OK;
+	return sw_plain(w, sc, x + i * stride, stride, n - i);
 }
 
 static bool keep_copy(char **dst, size_t *cap, const char *s, size_t n)
@@ -1032,8 +1059,8 @@ static bool keep_copy(char **dst, size_t *cap, const char *s, size_t n)
 	return true;
 }
 
-/* ID column: ids[0..n) into the open row group. */
-static churn_status sw_ids(churn_parquet_writer *w, sw_col *sc, const char *const *ids, size_t n)
+/* ID column: ids[0..n) into the open row group; row numbers (for messages) from base + 1. */
+static churn_status sw_ids(churn_parquet_writer *w, sw_col *sc, const char *const *ids, size_t n, uint64_t base)
 {
 	pq_writer *pw = &w->pw;
 	for (size_t i = 0; i < n; i++) {
@@ -1048,7 +1075,7 @@ static churn_status sw_ids(churn_parquet_writer *w, sw_col *sc, const char *cons
 				return ch_fail(CHURN_E_INVALID_ARG,
 				               "%s: id column \"%s\", row %llu: NULL id (open the writer with "
 				               "CHURN_PARQUET_ID_NULLABLE)", w->path, sc->c.name,
-				               (unsigned long long)(w->nrows + i + 1));
+				               (unsigned long long)(base + i + 1));
 			w->id_lv[sc->page_rows++] = 0;
 			sc->s.nulls++;
 			continue;
@@ -1057,7 +1084,7 @@ static churn_status sw_ids(churn_parquet_writer *w, sw_col *sc, const char *cons
 		long at = utf8_invalid_at(b, len);
 		if (at >= 0)
 			return ch_fail(CHURN_E_INVALID_ARG, "parquet: column \"%s\", row %llu, byte %ld: invalid UTF-8",
-			               sc->c.name, (unsigned long long)(w->nrows + i + 1), at + 1);
+			               sc->c.name, (unsigned long long)(base + i + 1), at + 1);
 		if (len > UINT32_MAX)
 			return ch_fail(CHURN_E_LIMIT, "parquet: column \"%s\": a value over 4 GiB", sc->c.name);
 		if (sc->c.optional)
@@ -1380,23 +1407,28 @@ churn_status churn_parquet_writer_append(churn_parquet_writer *w, const churn_ma
 		size_t k = w->pw.rg_rows - w->rg_fill;
 		if (k > n - done)
 			k = n - done;
-		for (size_t j = 0; j < w->ncols && !st; j++) {
-			sw_col *sc = &w->cols[j];
-			switch (sc->role) {
-			case SW_ID:
-				st = sw_ids(w, sc, ids + done, k);
-				break;
-			case SW_FEAT: {
-				size_t f = j - (w->has_id ? 1 : 0);
-				st = sw_feature(w, sc, X + done * nf + f, nf, k);
-				break;
-			}
-			default:
-				if (!sw_reserve_codes(sc, w->rg_fill + k, w->pw.rg_rows))
-					st = nomem();
-				else
-					memcpy(sc->codes + w->rg_fill, labels + done, k);
-				break;
+		/* blocks of rows, all columns of a block while its rows are in cache */
+		for (size_t b = 0; b < k && !st; b += SW_BLOCK_ROWS) {
+			size_t bn = k - b < SW_BLOCK_ROWS ? k - b : SW_BLOCK_ROWS;
+			size_t at = done + b, r0 = w->rg_fill + b;
+			for (size_t j = 0; j < w->ncols && !st; j++) {
+				sw_col *sc = &w->cols[j];
+				switch (sc->role) {
+				case SW_ID:
+					st = sw_ids(w, sc, ids + at, bn, w->nrows + b);
+					break;
+				case SW_FEAT: {
+					size_t f = j - (w->has_id ? 1 : 0);
+					st = sw_feature(w, sc, X + at * nf + f, nf, bn, r0);
+					break;
+				}
+				default:
+					if (!sw_reserve_codes(sc, r0 + bn, w->pw.rg_rows))
+						st = nomem();
+					else
+						memcpy(sc->codes + r0, labels + at, bn);
+					break;
+				}
 			}
 		}
 		if (st)

@@ -7,8 +7,11 @@
  */
 #include "churn/prep.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -247,6 +250,7 @@ typedef struct chunker {
 	size_t id_col;
 	const char **ids;      /* one chunk of ids */
 	char *id_buf;          /* 32 bytes per row for numeric ids */
+	bool threads;          /* write the CSV on a second thread */
 } chunker;
 
 /* Rows [r0, r0 + n) of the output as a matrix (*out) and their ids. */
@@ -264,6 +268,24 @@ static churn_status chunk_rows(chunker *c, size_t r0, size_t n, churn_matrix **o
 		return churn_matrix_subset_rows(c->x, c->idx, n, out);
 	}
 	return churn_prep_apply_rows(c->prep, c->ds, c->idx, n, out);
+}
+
+/* The CSV half of one chunk, on a second thread while the Parquet half runs. */
+typedef struct csv_job {
+	ch_prep_csv *cw;
+	const churn_matrix *m;
+	const char *const *ids;
+	churn_status st;
+	char err[1024]; /* error detail is thread-local: carried back */
+} csv_job;
+
+static void *csv_job_run(void *arg)
+{
+	csv_job *j = arg;
+	j->st = ch_prep_csv_append(j->cw, j->m, j->ids);
+	if (j->st)
+		snprintf(j->err, sizeof j->err, "%s", churn_last_error());
+	return NULL;
 }
 
 static churn_status write_data(chunker *c, const char *pq_path, const char *csv_path, const churn_params *p)
@@ -295,9 +317,20 @@ static churn_status write_data(chunker *c, const char *pq_path, const char *csv_
 			if (csv_path && (st = ch_prep_csv_open(csv_path, names, nf, id_name, target, &cw)))
 				break;
 		}
-		if (pw && (st = churn_parquet_writer_append(pw, m, c->ids)))
-			break;
-		if (cw && (st = ch_prep_csv_append(cw, m, c->ids)))
+		/* both writers read the chunk: the CSV on a second thread when there is a second CPU */
+		csv_job job = {.cw = cw, .m = m, .ids = c->ids};
+		pthread_t th;
+		bool threaded = pw && cw && c->threads && pthread_create(&th, NULL, csv_job_run, &job) == 0;
+		if (pw)
+			st = churn_parquet_writer_append(pw, m, c->ids);
+		if (threaded) {
+			pthread_join(th, NULL);
+			if (!st && job.st)
+				st = ch_fail(job.st, "%s", job.err);
+		} else if (!st && cw) {
+			st = ch_prep_csv_append(cw, m, c->ids);
+		}
+		if (st)
 			break;
 		churn_matrix_free(m);
 		m = NULL;
@@ -401,6 +434,7 @@ churn_status churn_prep_write_outputs(const churn_prep *prep, const churn_datase
 		int64_t chunk = churn_params_get_int(p, "prep.chunk_rows");
 		c.rows = rows;
 		c.nrows = nrows;
+		c.threads = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 		c.chunk = chunk > 0 ? (size_t)chunk : 65536;
 		if (c.chunk > nrows && nrows)
 			c.chunk = nrows;
