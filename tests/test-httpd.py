@@ -70,10 +70,16 @@ class Server:
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout=10)
+            _, err = self.proc.communicate(timeout=30)
+            code = self.proc.returncode
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            return None
+            _, err = self.proc.communicate()
+            code = None
+        err = err.decode(errors="replace")
+        check("Sanitizer" not in err and "runtime error" not in err, "no sanitizer reports from the server",
+              err[-2000:])
+        return code
 
 
 def run(*args):
