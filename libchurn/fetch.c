@@ -952,7 +952,7 @@ static churn_status synth_generate(uint64_t rows, uint64_t seed, struct sink *s)
 static churn_status fetch_synthetic(const char *src, const char *dest, const char *meta_path, const churn_params *p,
                                     const struct prev_meta *prev, churn_fetch_info *info)
 {
-	uint64_t rows, seed;
+	uint64_t rows = 0, seed = 0;
 	churn_status st = parse_synthetic(src, &rows, &seed);
 	if (st)
 		return st;
@@ -1080,7 +1080,7 @@ churn_status churn_fetch_default_name(const char *source, char **out_name)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_fetch_default_name: NULL argument");
 	char *name;
 	if (starts_with_ci(source, "synthetic:")) {
-		uint64_t rows, seed;
+		uint64_t rows = 0, seed = 0;
 		churn_status st = parse_synthetic(source, &rows, &seed);
 		if (st)
 			return st;

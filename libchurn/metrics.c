@@ -568,7 +568,7 @@ churn_status ch_json_get_double(const cJSON *obj, const char *key, const char *w
 
 churn_status ch_json_get_size(const cJSON *obj, const char *key, const char *where, size_t max, size_t *out)
 {
-	double v;
+	double v = 0;
 	churn_status st = ch_json_get_double(obj, key, where, &v);
 	if (st)
 		return st;
