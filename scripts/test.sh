@@ -28,6 +28,12 @@ echo "== normal build (gcc, -Werror) =="
 setup build-test --buildtype=debugoptimized
 meson test -C build-test --print-errorlogs --num-processes 2 || rc=1
 
+echo "== clang build (-Wall -Wextra -Werror; compile only) =="
+if [ ! -f build-clang/build.ninja ]; then
+	CC=clang meson setup build-clang -Dwerror=true --buildtype=debugoptimized >/dev/null
+fi
+ninja -C build-clang >/dev/null || rc=1
+
 echo "== sanitizer build (address,undefined) =="
 setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 # fontconfig (under cairo, under plplot) keeps caches it never frees: suppressed, nothing else.
