@@ -52,9 +52,10 @@ if ninja -C build-clang >/dev/null; then clang_ok=yes; else clang_ok=no; rc=1; f
 echo "== sanitizer build (address,undefined) =="
 setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 # fontconfig (under cairo, under plplot) keeps caches it never frees: suppressed, nothing else.
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	LSAN_OPTIONS=suppressions=$root/tests/data/eda-lsan.supp:print_suppressions=0 \
-	run_suite asan -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 4
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS=suppressions=$root/tests/data/eda-lsan.supp:print_suppressions=0
+run_suite asan -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 4
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 fuzz_ok=skipped
 if [ -x "$root/scripts/fuzz.sh" ]; then
