@@ -159,9 +159,25 @@ static int handler(struct mg_connection *conn, void *cbdata)
 	                 cors_origin ? "Access-Control-Allow-Origin: " : "", cors_origin ? cors_origin : "",
 	                 cors_origin ? "\r\nVary: Origin\r\n" : "",
 	                 too_big ? "Connection: close\r\n" : (rs.no_store ? "Cache-Control: no-store\r\n" : ""));
-	int rc = write_all(conn, hdr, (size_t)h);
-	bool head = !strcmp(rq.method, "HEAD");
-	if (!rc && !head) {
+	bool head = !strcmp(rq.method, "HEAD"), body_sent = false;
+	const char *mem = rs.blob ? rs.blob->data : rs.body;
+	int rc;
+	if (!head && !f && mem && len <= (256u << 10) && (size_t)h < sizeof(hdr)) {
+		/* Header and body in one send: one syscall and one segment train fewer per request. */
+		char *one = malloc((size_t)h + len);
+		if (one) {
+			memcpy(one, hdr, (size_t)h);
+			memcpy(one + h, mem, len);
+			rc = write_all(conn, one, (size_t)h + len);
+			free(one);
+			body_sent = true;
+		} else {
+			rc = write_all(conn, hdr, (size_t)h);
+		}
+	} else {
+		rc = write_all(conn, hdr, (size_t)h);
+	}
+	if (!rc && !head && !body_sent) {
 		if (f) {
 			/* Worker stacks are small (CivetWeb's default): stream through a heap buffer. */
 			char *buf = malloc(65536);
