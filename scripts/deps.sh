@@ -6,7 +6,7 @@ set -eu
 what=${1:-test}
 build_pkgs="meson ninja-build pkg-config gcc libcurl4-openssl-dev libgsl-dev libcjson-dev
 libplplot-dev plplot-driver-cairo libcivetweb-dev libzstd-dev libssl-dev check"
-test_pkgs="clang libclang-rt-14-dev python3 nodejs npm chromium wrk"
+test_pkgs="clang libclang-rt-14-dev zstd chromium wrk"
 bench_pkgs="python3-pandas python3-sklearn python3-xgboost python3-matplotlib python3-seaborn
 python3-fastapi python3-uvicorn time hyperfine"
 case $what in
@@ -15,6 +15,13 @@ test) pkgs="$build_pkgs $test_pkgs" ;;
 bench) pkgs="$build_pkgs $test_pkgs $bench_pkgs" ;;
 *) echo "usage: $0 [build|test|bench]" >&2; exit 64 ;;
 esac
+# Node.js and npm (independent Parquet readers, the browser driver) may come
+# from elsewhere than Debian: ask for Debian's only when the commands are absent.
+if [ "$what" != build ]; then
+	command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+	command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+	[ -x /usr/bin/python3 ] || pkgs="$pkgs python3"
+fi
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
