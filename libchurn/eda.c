@@ -1590,10 +1590,10 @@ static churn_status draw_importance(const churn_eda *e, const char *dir, const c
 		P[np++] = (ch_hbar_panel){"Impurity (mean decrease in Gini)", "Share of total impurity decrease", top,
 		                          labels, a, NULL, NULL, NULL, NAN, NULL, false, CH_COL_BLUE};
 	if (e->imp_perm)
-		P[np++] = (ch_hbar_panel){"Permutation (held-out rows)", "Drop in ROC AUC when the feature is shuffled",
+		P[np++] = (ch_hbar_panel){"Permutation", "Drop in ROC AUC when the column is shuffled",
 		                          top, labels, b, NULL, NULL, NULL, NAN, NULL, false, CH_COL_ORANGE};
 	char title[128];
-	snprintf(title, sizeof title, "Random-forest feature importance (top %zu of %zu, sorted by %s)", top, n,
+	snprintf(title, sizeof title, "Random-forest importance (top %zu of %zu, sorted by %s)", top, n,
 	         e->imp_perm ? "permutation" : "impurity");
 	st = ch_plot_hbars(path, fig, title, np, P);
 out:
