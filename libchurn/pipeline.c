@@ -421,6 +421,35 @@ static churn_status step_profile(struct run *r, struct data_state *d)
 	return churn_profile_compute(d->ds, r->p, &d->prof);
 }
 
+/*
+ * data/processed/source.json: which raw file (and which bytes of it, by
+ * sha256) the processed data came from; the ML pipeline reads the data it
+ * scores from there. Committed with the processed data, so it never points
+ * at a file a later failed run left behind.
+ */
+static churn_status stage_source_record(struct run *r, struct data_state *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *path = NULL, *text = NULL;
+	churn_status st = o ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (st)
+		return st;
+	cJSON_AddStringToObject(o, "run_id", r->run_id);
+	cJSON_AddStringToObject(o, "source", churn_params_get_str(r->p, "data.source"));
+	cJSON_AddStringToObject(o, "raw_path", d->raw_path + strlen(churn_workdir_get_path(r->w)) + 1);
+	cJSON_AddStringToObject(o, "sha256", churn_fetch_info_get_sha256(d->info));
+	cJSON_AddNumberToObject(o, "rows", (double)churn_dataset_get_nrows(d->ds));
+	cJSON_AddNumberToObject(o, "columns", (double)churn_dataset_get_ncols(d->ds));
+	if (!(text = cJSON_Print(o)))
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	else if (!(st = stage(r, "data/processed/source.json", &path)))
+		st = save_string(path, text);
+	cJSON_Delete(o);
+	free(text);
+	free(path);
+	return st;
+}
+
 static churn_status step_prepare(struct run *r, struct data_state *d)
 {
 	churn_status st = churn_prep_fit(d->ds, NULL, 0, r->p, &d->prep);
@@ -444,6 +473,8 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
 		free(paths[k]);
 	churn_profile_free(d->prof);
 	d->prof = NULL;
+	if (!st)
+		st = stage_source_record(r, d);
 	return st;
 }
 
@@ -683,43 +714,34 @@ struct ml_state {
 	churn_eda *rev_eda;    /* revenue at risk of the best model (step_report), for its figure */
 };
 
-/* The raw CSV of the last successful data run, from its record in the workdir. */
-static churn_status find_raw_input(struct run *r, char **out_path)
+/* The raw CSV of the last successful data run and its sha256, from data/processed/source.json. */
+static churn_status find_raw_input(struct run *r, char **out_path, char sha256[65])
 {
+	const char *wd = churn_workdir_get_path(r->w);
 	char *json = NULL;
-	churn_status st = churn_workdir_read_json(churn_workdir_get_path(r->w), "reports/run_metadata.json", &json, NULL);
+	churn_status st = churn_workdir_read_json(wd, "data/processed/source.json", &json, NULL);
 	if (st == CHURN_E_NOTFOUND)
-		return ch_fail(CHURN_E_NOTFOUND, "%s: no completed data run yet; run `churn data` first",
-		               churn_workdir_get_path(r->w));
+		return ch_fail(CHURN_E_NOTFOUND, "%s: no completed data run yet; run `churn data` first", wd);
 	if (st)
 		return st;
 	cJSON *doc = cJSON_Parse(json);
 	churn_free(json);
-	cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
-	const char *raw = NULL;
-	for (int i = cJSON_GetArraySize(runs) - 1; i >= 0 && !raw; i--) {
-		cJSON *e = cJSON_GetArrayItem(runs, i);
-		cJSON *pl = cJSON_GetObjectItemCaseSensitive(e, "pipeline");
-		cJSON *stt = cJSON_GetObjectItemCaseSensitive(e, "status");
-		cJSON *rp = cJSON_GetObjectItemCaseSensitive(e, "raw_path");
-		if (cJSON_IsString(pl) && !strcmp(pl->valuestring, "data") && cJSON_IsString(stt) &&
-		    !strcmp(stt->valuestring, "succeeded") && cJSON_IsString(rp))
-			raw = rp->valuestring;
-	}
-	if (!raw) {
+	const char *raw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "raw_path"));
+	const char *sha = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "sha256"));
+	if (!raw || !sha || strlen(sha) != 64 || strstr(raw, "..")) {
 		cJSON_Delete(doc);
-		return ch_fail(CHURN_E_NOTFOUND, "%s: no completed data run yet; run `churn data` first",
-		               churn_workdir_get_path(r->w));
+		return ch_fail(CHURN_E_PARSE, "%s/data/processed/source.json: no raw_path and sha256; run `churn data`", wd);
 	}
-	*out_path = ch_asprintf("%s/%s", churn_workdir_get_path(r->w), raw);
+	memcpy(sha256, sha, 65);
+	*out_path = ch_asprintf("%s/%s", wd, raw);
 	cJSON_Delete(doc);
 	return *out_path ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 }
 
 static churn_status step_load(struct run *r, struct ml_state *m)
 {
-	char *raw = NULL, *spec = NULL, *spec_path = NULL;
-	churn_status st = find_raw_input(r, &raw);
+	char *raw = NULL, *spec = NULL, *spec_path = NULL, want[65];
+	churn_status st = find_raw_input(r, &raw, want);
 	if (st)
 		return st;
 	if ((st = churn_workdir_join(r->w, "artifacts/prep.json", &spec_path)))
@@ -728,9 +750,17 @@ static churn_status step_load(struct run *r, struct ml_state *m)
 		goto out;
 	if ((st = churn_prep_from_json(spec, &m->prep)))
 		goto out;
-	if ((st = churn_csv_read_file(raw, r->p, &m->ds, NULL)))
-		goto out;
+	/* Hash first: a raw file replaced by a later, failed data run is not the processed data's. */
 	if ((st = ch_sha256_file(raw, m->sha256)))
+		goto out;
+	if (strcmp(m->sha256, want) != 0) {
+		st = ch_fail(CHURN_E_NOTFOUND,
+		             "%s changed since the last successful data run (sha256 %.12s..., expected %.12s...); "
+		             "run `churn data` again",
+		             raw, m->sha256, want);
+		goto out;
+	}
+	if ((st = churn_csv_read_file(raw, r->p, &m->ds, NULL)))
 		goto out;
 	if ((st = churn_prep_apply(m->prep, m->ds, &m->x)))
 		goto out;

@@ -67,6 +67,17 @@ check "no staging left behind" test ! -e "$wd/.staging"
 check "second data run" "$churn" data --workdir "$wd" --source "synthetic:3000?seed=7" --no-figures --quiet
 check "second run saw the source unchanged" json_check "$wd/reports/run_metadata.json" "d['runs'][-1]['source_changed'] is False"
 
+# --- ml keeps working after the data run has left the capped run records ------
+cw=$tmp/capped
+mkdir -p "$cw"
+printf '{"workdir": {"max_records": 2}}\n' >"$cw/churn.json"
+check "data run with records capped to 2" "$churn" data --workdir "$cw" --source "synthetic:1500?seed=5" --no-figures --quiet
+for k in 1 2 3; do
+	check "ml run $k after the data run left the records" "$churn" ml --workdir "$cw" --no-figures --quiet
+done
+check "only the last 2 records are kept" json_check "$cw/reports/run_metadata.json" \
+	"len(d['runs']) == 2 and all(r['pipeline'] == 'ml' for r in d['runs'])"
+
 # --- failures keep the previous good outputs --------------------------------
 snapshot "$wd" >"$tmp/before"
 expect_rc "download failure exits 69" 69 "$churn" data --workdir "$wd" --source http://127.0.0.1:9/none.csv
