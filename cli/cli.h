@@ -51,6 +51,9 @@ typedef struct cli_opt {
  */
 int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_opt *opts, const char *summary);
 
+/* Write @p s as a JSON string literal (quoted, escaped) to @p f; NULL writes "". */
+void cli_json_string(FILE *f, const char *s);
+
 /* Exit code for a libchurn status. */
 int cli_exit_code(churn_status st);
 /* Print "churn <cmd>: <what>: <churn_last_error()>" and return the exit code. */

@@ -4,25 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void print_json_str(const char *s)
-{
-	if (!s) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 /* What to do, after the library's "what failed, where". */
 static const char *hint_for(churn_status st)
 {
@@ -94,9 +75,9 @@ int cmd_fetch(cli_ctx *ctx, int argc, char **argv)
 	bool changed = churn_fetch_info_is_changed(info);
 	if (ctx->json) {
 		fputs("{\"path\":", stdout);
-		print_json_str(churn_fetch_info_get_path(info));
+		cli_json_string(stdout, churn_fetch_info_get_path(info));
 		fputs(",\"source\":", stdout);
-		print_json_str(churn_fetch_info_get_url(info));
+		cli_json_string(stdout, churn_fetch_info_get_url(info));
 		printf(",\"bytes\":%llu,\"sha256\":\"%s\",\"changed\":%s,\"http_status\":",
 		       (unsigned long long)churn_fetch_info_get_bytes(info), churn_fetch_info_get_sha256(info),
 		       changed ? "true" : "false");
@@ -106,11 +87,11 @@ int cmd_fetch(cli_ctx *ctx, int argc, char **argv)
 		else
 			fputs("null", stdout);
 		fputs(",\"etag\":", stdout);
-		print_json_str(churn_fetch_info_get_etag(info));
+		cli_json_string(stdout, churn_fetch_info_get_etag(info));
 		fputs(",\"last_modified\":", stdout);
-		print_json_str(churn_fetch_info_get_last_modified(info));
+		cli_json_string(stdout, churn_fetch_info_get_last_modified(info));
 		fputs(",\"fetched_at\":", stdout);
-		print_json_str(churn_fetch_info_get_fetched_at(info));
+		cli_json_string(stdout, churn_fetch_info_get_fetched_at(info));
 		printf(",\"attempts\":%u}\n", churn_fetch_info_get_attempts(info));
 	} else {
 		printf("%s  %llu bytes  sha256 %s  %s\n", churn_fetch_info_get_path(info),

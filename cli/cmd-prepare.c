@@ -11,27 +11,6 @@
 
 #define NOUT 5
 
-/* A JSON string (the C locale is in effect in the CLI). */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p == '\r')
-			fputs("\\r", f);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 int cmd_prepare(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *input = NULL, *outdir = NULL;
@@ -78,17 +57,17 @@ int cmd_prepare(cli_ctx *ctx, int argc, char **argv)
 	size_t nf = churn_prep_get_nfeatures(prep), nd = churn_prep_get_dropped_count(prep);
 	if (ctx->json) {
 		printf("{\"input\":");
-		json_str(stdout, input);
+		cli_json_string(stdout, input);
 		printf(",\"rows\":%zu,\"features\":%zu,\"target\":", nrows, nf);
-		json_str(stdout, churn_prep_get_target(prep));
+		cli_json_string(stdout, churn_prep_get_target(prep));
 		printf(",\"positive\":");
-		json_str(stdout, churn_prep_get_positive(prep));
+		cli_json_string(stdout, churn_prep_get_positive(prep));
 		printf(",\"dropped\":[");
 		for (size_t k = 0; k < nd; k++) {
 			printf("%s{\"column\":", k ? "," : "");
-			json_str(stdout, churn_prep_get_dropped_column(prep, k));
+			cli_json_string(stdout, churn_prep_get_dropped_column(prep, k));
 			printf(",\"reason\":");
-			json_str(stdout, churn_prep_get_dropped_reason(prep, k));
+			cli_json_string(stdout, churn_prep_get_dropped_reason(prep, k));
 			printf("}");
 		}
 		printf("],\"dropped_target_rows\":%zu,\"skipped_rows\":%zu,\"imputed_cells\":%zu,\"outputs\":{",
@@ -96,7 +75,7 @@ int cmd_prepare(cli_ctx *ctx, int argc, char **argv)
 		static const char *const keys[NOUT] = {"parquet", "csv", "prep", "summary_json", "summary_csv"};
 		for (size_t k = 0; k < NOUT; k++) {
 			printf("%s\"%s\":", k ? "," : "", keys[k]);
-			json_str(stdout, paths[k]);
+			cli_json_string(stdout, paths[k]);
 		}
 		printf("}}\n");
 	} else if (!ctx->quiet) {

@@ -22,21 +22,6 @@ static bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
-static void print_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static size_t write_stdout(void *ud, const void *buf, size_t n)
 {
 	(void)ud;
@@ -80,7 +65,7 @@ int cmd_synth(cli_ctx *ctx, int argc, char **argv)
 			return cli_fail(ctx, st, "synth");
 		if (ctx->json) {
 			printf("{\"path\":");
-			print_json_str(out);
+			cli_json_string(stdout, out);
 			printf(",\"rows\":%llu,\"seed\":%llu}\n", (unsigned long long)rows, (unsigned long long)seed);
 		} else if (!ctx->quiet)
 			fprintf(stderr, "churn synth: wrote %llu rows to %s (seed %llu)\n", (unsigned long long)rows, out,
