@@ -70,7 +70,9 @@ int cli_fail(const cli_ctx *ctx, churn_status st, const char *what)
 
 void cli_log_stderr(void *ud, churn_log_level level, const char *msg)
 {
-	(void)ud;
+	/* Without --verbose, errors are left to the command's own one-line message. */
+	if (!ud && level == CHURN_LOG_ERROR)
+		return;
 	static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 	char stamp[32];
 	time_t t = time(NULL);
@@ -254,7 +256,7 @@ int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_opt *opts, const ch
 			return cli_fail(ctx, st, data_opts[k].flag);
 	}
 	if (ctx->verbose)
-		churn_params_set_log(ctx->params, cli_log_stderr, NULL, CHURN_LOG_DEBUG);
+		churn_params_set_log(ctx->params, cli_log_stderr, (void *)1, CHURN_LOG_DEBUG);
 	else if (!ctx->quiet)
 		churn_params_set_log(ctx->params, cli_log_stderr, NULL, CHURN_LOG_WARN);
 	churn_params_set_progress(ctx->params, cli_progress, NULL);

@@ -60,7 +60,7 @@ int cli_exit_code(churn_status st);
 int cli_fail(const cli_ctx *ctx, churn_status st, const char *what);
 /* Print "churn <cmd>: <message>" (one line) to stderr. */
 void cli_error(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Log callback for churn_params_set_log: "[level] msg" on stderr. */
+/* Log callback for churn_params_set_log: "<UTC time> LEVEL msg" on stderr; userdata non-NULL (--verbose) also shows ERROR lines. */
 void cli_log_stderr(void *ud, churn_log_level level, const char *msg);
 /* Progress callback drawing a bar on stderr when it is a terminal. */
 bool cli_progress(void *ud, const char *what, uint64_t done, uint64_t total);

@@ -266,7 +266,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 	if ((rc = parse_models(ctx, models ? models : churn_params_get_str(p, "pipeline.models"), kinds, &nk)))
 		return rc;
 	if (ctx->verbose)
-		churn_params_set_log(p, cli_log_stderr, NULL, CHURN_LOG_DEBUG);
+		churn_params_set_log(p, cli_log_stderr, (void *)1, CHURN_LOG_DEBUG);
 	if (!ctx->quiet && !ctx->json)
 		churn_params_set_progress(p, cli_progress, NULL);
 
