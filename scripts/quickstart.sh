@@ -11,10 +11,13 @@ churn="$root/build/cli/churn"
 workdir=${CHURN_WORKDIR:-$root/work}
 mkdir -p "$workdir"
 echo "quickstart: main job (churn run) in $workdir"
+err=$(mktemp "${TMPDIR:-/tmp}/churn-quickstart-XXXXXX")
+trap 'rm -f "$err"' EXIT
 set +e
-"$churn" run --workdir "$workdir"
+"$churn" run --workdir "$workdir" 2>"$err"
 rc=$?
 set -e
+[ $rc -eq 69 ] || cat "$err" >&2
 if [ $rc -eq 69 ]; then
 	echo "quickstart: the default source cannot be reached (no network); running on synthetic:7043 instead"
 	"$churn" run --workdir "$workdir" --source synthetic:7043
