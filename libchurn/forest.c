@@ -485,70 +485,79 @@ const struct ch_model_ops ch_forest_ops = {
 
 /* ---------------------------------------------------------------- permutation importance */
 
-churn_status ch_model_permutation_importance(const churn_model *m, const churn_matrix *x, uint64_t seed,
-                                             size_t repeats, double *out, size_t cap)
+churn_status ch_model_permutation_importance(const churn_model *m, const churn_matrix *x, const size_t *group,
+                                             size_t ngroups, uint64_t seed, size_t repeats, double *out, size_t cap)
 {
 	churn_status st;
 	churn_matrix *work = NULL;
-	double *pred = NULL, *col = NULL;
+	double *pred = NULL;
+	size_t *perm = NULL;
 	if (!m || !x || !out)
 		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: NULL argument");
 	size_t n = churn_matrix_get_nrows(x), nf = churn_matrix_get_ncols(x);
 	const uint8_t *y = churn_matrix_get_labels(x);
 	if (!y)
 		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: the matrix has no labels");
-	if (cap < nf)
-		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: output holds %zu values, need %zu", cap, nf);
+	if (!group)
+		ngroups = nf; /* one group per feature */
+	for (size_t j = 0; group && j < nf; j++)
+		if (group[j] >= ngroups)
+			return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: feature %zu in group %zu of %zu", j,
+			               group[j], ngroups);
+	if (cap < ngroups)
+		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: output holds %zu values, need %zu", cap,
+		               ngroups);
 	if (repeats < 1)
 		repeats = 1;
 	/* a full copy: subset with every row index */
-	size_t *idx = malloc((n ? n : 1) * sizeof(size_t));
-	if (!idx)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		idx[i] = i;
-	st = churn_matrix_subset_rows(x, idx, n, &work);
-	free(idx);
-	if (st)
-		return st;
+	perm = malloc((n ? n : 1) * sizeof(size_t));
 	pred = malloc((n ? n : 1) * sizeof(double));
-	col = malloc((n ? n : 1) * sizeof(double));
-	if (!pred || !col) {
+	if (!perm || !pred) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	if ((st = churn_matrix_subset_rows(x, perm, n, &work)))
+		goto out;
 	size_t got;
 	double base;
 	if ((st = churn_model_predict(m, work, pred, n, &got)) || (st = ch_roc_auc(pred, y, n, &base)))
 		goto out;
 	double *d = churn_matrix_get_data(work);
+	const double *src = churn_matrix_get_data_const(x);
 	ch_rng rng;
 	ch_rng_seed(&rng, seed, 0x9e77);
-	for (size_t j = 0; j < nf; j++) {
-		for (size_t i = 0; i < n; i++)
-			col[i] = d[i * nf + j];
+	for (size_t g = 0; g < ngroups; g++) {
 		double drop = 0;
 		for (size_t r = 0; r < repeats; r++) {
-			/* shuffle column j in place (Fisher-Yates over the rows) */
+			/* one permutation of the rows for every feature of the group (Fisher-Yates) */
+			for (size_t i = 0; i < n; i++)
+				perm[i] = i;
 			for (size_t i = n; i > 1; i--) {
-				size_t k = (size_t)ch_rng_below(&rng, i);
-				double t = d[(i - 1) * nf + j];
-				d[(i - 1) * nf + j] = d[k * nf + j];
-				d[k * nf + j] = t;
+				size_t k = (size_t)ch_rng_below(&rng, i), t = perm[i - 1];
+				perm[i - 1] = perm[k];
+				perm[k] = t;
 			}
+			for (size_t j = 0; j < nf; j++)
+				if (group ? group[j] == g : j == g)
+					for (size_t i = 0; i < n; i++)
+						d[i * nf + j] = src[perm[i] * nf + j];
 			double auc;
 			if ((st = churn_model_predict(m, work, pred, n, &got)) || (st = ch_roc_auc(pred, y, n, &auc)))
 				goto out;
 			drop += base - auc;
 		}
-		out[j] = drop / (double)repeats;
-		for (size_t i = 0; i < n; i++)
-			d[i * nf + j] = col[i];
+		out[g] = drop / (double)repeats;
+		for (size_t j = 0; j < nf; j++)
+			if (group ? group[j] == g : j == g)
+				for (size_t i = 0; i < n; i++)
+					d[i * nf + j] = src[i * nf + j];
 	}
 	ch_clear_error();
 out:
 	churn_matrix_free(work);
 	free(pred);
-	free(col);
+	free(perm);
 	return st;
 }

@@ -528,60 +528,6 @@ static churn_status feature_groups(const churn_prep *prep, const churn_matrix *x
 }
 
 /*
- * Permutation importance per group of features: the drop in ROC AUC when the
- * rows of a whole group (all one-hot levels of a column together, so no
- * impossible rows appear) are shuffled with one seeded permutation.
- */
-static churn_status group_permutation_importance(const churn_model *m, const churn_matrix *x, const size_t *group,
-                                                 size_t ngroups, uint64_t seed, double *out)
-{
-	size_t n = churn_matrix_get_nrows(x), p = churn_matrix_get_ncols(x), got = 0;
-	const uint8_t *y = churn_matrix_get_labels(x);
-	const double *src = churn_matrix_get_data_const(x);
-	churn_matrix *work = NULL;
-	double *prob = malloc((n ? n : 1) * sizeof(double)), base = 0;
-	size_t *perm = malloc((n ? n : 1) * sizeof(size_t)), *rows = malloc((n ? n : 1) * sizeof(size_t));
-	churn_status st = (prob && perm && rows) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
-	if (st)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		rows[i] = i;
-	if ((st = churn_matrix_subset_rows(x, rows, n, &work)) || (st = churn_model_predict(m, x, prob, n, &got)) ||
-	    (st = churn_metrics_roc_auc(y, prob, n, &base)))
-		goto out;
-	double *d = churn_matrix_get_data(work);
-	ch_rng rng;
-	ch_rng_seed(&rng, seed, 0x5045524d); /* "PERM" */
-	for (size_t g = 0; g < ngroups; g++) {
-		for (size_t i = 0; i < n; i++)
-			perm[i] = i;
-		for (size_t i = n; i > 1; i--) {
-			size_t k = (size_t)ch_rng_below(&rng, i), t = perm[i - 1];
-			perm[i - 1] = perm[k];
-			perm[k] = t;
-		}
-		for (size_t j = 0; j < p; j++)
-			if (group[j] == g)
-				for (size_t i = 0; i < n; i++)
-					d[i * p + j] = src[perm[i] * p + j];
-		double auc = 0;
-		if ((st = churn_model_predict(m, work, prob, n, &got)) || (st = churn_metrics_roc_auc(y, prob, n, &auc)))
-			goto out;
-		out[g] = base - auc;
-		for (size_t j = 0; j < p; j++)
-			if (group[j] == g)
-				for (size_t i = 0; i < n; i++)
-					d[i * p + j] = src[i * p + j];
-	}
-out:
-	churn_matrix_free(work);
-	free(prob);
-	free(perm);
-	free(rows);
-	return st;
-}
-
-/*
  * Random-forest importance (impurity and permutation) for the EDA figure, per
  * raw column (the impurity of a column's one-hot levels is summed). Importance
  * ranks columns; it needs neither every row nor a deep forest: unless the
@@ -617,8 +563,8 @@ static churn_status eda_importance(struct run *r, struct data_state *d)
 		goto out;
 	for (size_t j = 0; j < p; j++)
 		gimp[group[j]] += imp[j];
-	if ((st = group_permutation_importance(forest, sample, group, ng,
-	                                       (uint64_t)churn_params_get_int(r->p, "split.seed"), perm)))
+	if ((st = ch_model_permutation_importance(forest, sample, group, ng,
+	                                          (uint64_t)churn_params_get_int(r->p, "split.seed"), 1, perm, p)))
 		goto out;
 	st = churn_eda_set_importance(d->eda, names, gimp, perm, ng);
 out:

@@ -162,11 +162,14 @@ churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where,
 churn_status ch_roc_auc(const double *score, const uint8_t *y, size_t n, double *out);
 
 /*
- * Permutation importance of any fitted model on labelled rows x: for each
- * feature, the mean drop of ROC AUC over `repeats` seeded shuffles of that
- * column (forest.c). out[0..ncols); cap >= ncols. Deterministic per seed.
+ * Permutation importance of any fitted model on labelled rows x: the mean drop
+ * of ROC AUC over `repeats` seeded shuffles of the rows of each group of
+ * features (group[j] in [0, ngroups) for each feature; NULL: one group per
+ * feature). Features of a group, such as the one-hot levels of a column, are
+ * shuffled together, so no impossible rows appear. out[0..ngroups);
+ * cap >= ngroups. Deterministic per seed (forest.c).
  */
-churn_status ch_model_permutation_importance(const churn_model *m, const churn_matrix *x, uint64_t seed,
-                                             size_t repeats, double *out, size_t cap);
+churn_status ch_model_permutation_importance(const churn_model *m, const churn_matrix *x, const size_t *group,
+                                             size_t ngroups, uint64_t seed, size_t repeats, double *out, size_t cap);
 
 #endif

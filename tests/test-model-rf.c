@@ -218,22 +218,30 @@ START_TEST(test_rf_permutation_importance)
 	churn_model *model = fit_rf(train, p);
 	churn_matrix_free(train);
 	double imp[4], imp2[4];
-	ck_assert_int_eq(ch_model_permutation_importance(model, m, 1, 2, imp, 4), CHURN_OK);
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, NULL, 0, 1, 2, imp, 4), CHURN_OK);
 	ck_assert(imp[0] > imp[1] && imp[1] > imp[2] && imp[1] > imp[3]);
 	ck_assert(imp[0] > 0.1);
 	ck_assert(fabs(imp[2]) < 0.02 && fabs(imp[3]) < 0.02);
-	ck_assert_int_eq(ch_model_permutation_importance(model, m, 1, 2, imp2, 4), CHURN_OK);
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, NULL, 0, 1, 2, imp2, 4), CHURN_OK);
 	ck_assert_int_eq(memcmp(imp, imp2, sizeof imp), 0);
+	/* groups: the two signal features shuffled together cost more than either alone */
+	size_t grp[4] = {0, 0, 1, 2}, bad[4] = {0, 0, 5, 1};
+	double gi[3];
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, grp, 3, 1, 2, gi, 3), CHURN_OK);
+	ck_assert(gi[0] > imp[0] && gi[0] > imp[1]);
+	ck_assert(fabs(gi[1]) < 0.02 && fabs(gi[2]) < 0.02);
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, bad, 3, 1, 1, gi, 3), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, grp, 3, 1, 1, gi, 2), CHURN_E_INVALID_ARG);
 	/* impurity importance agrees on the ranking of the signal */
 	size_t ni;
 	ck_assert_int_eq(churn_model_get_importance(model, imp2, 4, &ni), CHURN_OK);
 	ck_assert(imp2[0] > imp2[1] && imp2[1] > imp2[2]);
 	ck_assert_double_eq_tol(imp2[0] + imp2[1] + imp2[2] + imp2[3], 1, 1e-12);
 	/* errors */
-	ck_assert_int_eq(ch_model_permutation_importance(model, m, 1, 1, imp, 3), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, NULL, 0, 1, 1, imp, 3), CHURN_E_INVALID_ARG);
 	churn_matrix *nolab = NULL;
 	ck_assert_int_eq(churn_matrix_new(5, 4, &nolab), CHURN_OK);
-	ck_assert_int_eq(ch_model_permutation_importance(model, nolab, 1, 1, imp, 4), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(ch_model_permutation_importance(model, nolab, NULL, 0, 1, 1, imp, 4), CHURN_E_INVALID_ARG);
 	churn_matrix_free(nolab);
 	free(x);
 	free(y);
