@@ -493,12 +493,33 @@ static void sb_str(sbuf *b, const char *s)
 	b->n = (size_t)(o - b->p);
 }
 
+/* Parse exactly one JSON document from [text, text+len): trailing bytes other than white space are an error. */
+static cJSON *parse_whole(const char *text, size_t len)
+{
+	/* cJSON skips control bytes, NUL included, as white space: a NUL byte is never valid here. */
+	if (len && text[len - 1] == '\0')
+		len--;
+	if (memchr(text, '\0', len))
+		return NULL;
+	const char *end = NULL;
+	cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (!o)
+		return NULL;
+	for (const char *p = end; p && p < text + len; p++) {
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
 churn_status churn_scorer_score_json(const churn_scorer *s, const char *request, size_t len, size_t top_k,
                                      size_t max_records, char **out_json)
 {
 	if (!s || !request || !out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_score_json: NULL argument");
-	cJSON *req = cJSON_ParseWithLength(request, len);
+	cJSON *req = parse_whole(request, len);
 	churn_matrix *x = NULL;
 	double *rows = NULL, *contrib = NULL;
 	size_t *idx = NULL;
@@ -572,8 +593,11 @@ churn_status churn_scorer_score_json(const churn_scorer *s, const char *request,
 			fast = false;
 	}
 	if (!fast) {
-		/* The reference path: the prep spec applied to the records as a data set. */
-		char *text = cJSON_PrintUnformatted(req);
+		/*
+		 * The reference path: the prep spec applied to the records as a data set,
+		 * from the request's own text (cJSON's printer would round numbers).
+		 */
+		char *text = ch_strndup(request, len);
 		if (!text) {
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
 			goto out;
@@ -657,7 +681,7 @@ churn_status churn_scorer_encode_json(const churn_scorer *s, const char *record,
 	if (out_cap < s->nfeatures)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_encode_json: room for %zu values, %zu needed", out_cap,
 		               s->nfeatures);
-	cJSON *req = cJSON_ParseWithLength(record, len);
+	cJSON *req = parse_whole(record, len);
 	churn_matrix *x = NULL;
 	unsigned char *state = NULL;
 	churn_status st = CHURN_OK;
@@ -685,7 +709,7 @@ churn_status churn_scorer_encode_json(const churn_scorer *s, const char *record,
 		st = ch_fail(CHURN_E_UNSUPPORTED, "the record needs the reference encoder");
 		goto out;
 	}
-	char *text = cJSON_PrintUnformatted(req);
+	char *text = ch_strndup(record, len); /* the record's own text: cJSON's printer would round numbers */
 	if (!text) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
