@@ -421,20 +421,12 @@ static cJSON *forest_to_cjson(const void *p, size_t ncols, const char *const *na
 	(void)ncols;
 	(void)names;
 	const forest_state *s = p;
-	cJSON *o = cJSON_CreateObject(), *arr = NULL;
-	if (!o || !(arr = cJSON_AddArrayToObject(o, "trees")))
-		goto fail;
-	for (size_t t = 0; t < s->ntrees; t++) {
-		cJSON *tj = ch_tree_to_cjson(&s->trees[t]);
-		if (!tj || !cJSON_AddItemToArray(arr, tj)) {
-			cJSON_Delete(tj);
-			goto fail;
-		}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !ch_trees_add_cjson(o, s->trees, s->ntrees)) {
+		cJSON_Delete(o);
+		return NULL;
 	}
 	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
 }
 
 static churn_status forest_from_cjson(const cJSON *part, size_t ncols, void **out)

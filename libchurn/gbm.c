@@ -979,20 +979,12 @@ static cJSON *gbm_to_cjson(const void *p, size_t ncols, const char *const *names
 	(void)ncols;
 	(void)names;
 	const gbm_state *s = p;
-	cJSON *o = cJSON_CreateObject(), *arr = NULL;
-	if (!o || !ch_json_add_number(o, "init", s->init) || !(arr = cJSON_AddArrayToObject(o, "trees")))
-		goto fail;
-	for (size_t t = 0; t < s->ntrees; t++) {
-		cJSON *tj = ch_tree_to_cjson(&s->trees[t]);
-		if (!tj || !cJSON_AddItemToArray(arr, tj)) {
-			cJSON_Delete(tj);
-			goto fail;
-		}
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !ch_json_add_number(o, "init", s->init) || !ch_trees_add_cjson(o, s->trees, s->ntrees)) {
+		cJSON_Delete(o);
+		return NULL;
 	}
 	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
 }
 
 static churn_status gbm_from_cjson(const cJSON *part, size_t ncols, void **out)

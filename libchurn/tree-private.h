@@ -150,6 +150,8 @@ void ch_tree_saabas(const ch_tree *t, const double *x, double *phi);
  * feature -1, left/right -1 and threshold 0).
  */
 cJSON *ch_tree_to_cjson(const ch_tree *t);
+/* Add "trees": [...] (ch_tree_to_cjson of each) to object o; false on OOM. */
+bool ch_trees_add_cjson(cJSON *o, const ch_tree *trees, size_t n);
 /*
  * Parse and validate (every child index after its parent and in range, each
  * node referenced once, feature < nfeat, finite numbers): CHURN_E_FORMAT with

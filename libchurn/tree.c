@@ -774,3 +774,18 @@ churn_status ch_roc_auc(const double *score, const uint8_t *y, size_t n, double 
 	*out = (rsum - (double)npos * ((double)npos + 1) / 2) / ((double)npos * (double)nneg);
 	return CHURN_OK;
 }
+
+bool ch_trees_add_cjson(cJSON *o, const ch_tree *trees, size_t n)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "trees");
+	if (!arr)
+		return false;
+	for (size_t t = 0; t < n; t++) {
+		cJSON *tj = ch_tree_to_cjson(&trees[t]);
+		if (!tj || !cJSON_AddItemToArray(arr, tj)) {
+			cJSON_Delete(tj);
+			return false;
+		}
+	}
+	return true;
+}
