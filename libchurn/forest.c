@@ -138,11 +138,26 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 			if (nb < 2)
 				continue;
 			uint64_t *cnt = sc->cnt;
-			memset(cnt, 0, 2 * nb * sizeof(uint64_t));
 			const uint8_t *col = sh->xc + (size_t)f * n;
-			for (size_t k = it.begin; k < it.end; k++) {
-				uint32_t r = sc->rows[k];
-				cnt[2 * col[r] + (sh->y[r] ? 1 : 0)] += sc->w[r];
+			if (nb == 2) {
+				/* most features are one-hot levels: sums in registers, no store-to-load chain */
+				uint64_t a = 0, b = 0;
+				for (size_t k = it.begin; k < it.end; k++) {
+					uint32_t r = sc->rows[k];
+					uint64_t wc = (uint64_t)sc->w[r] * col[r];
+					a += wc;
+					b += sh->y[r] ? wc : 0;
+				}
+				cnt[0] = c0 - (a - b);
+				cnt[1] = c1 - b;
+				cnt[2] = a - b;
+				cnt[3] = b;
+			} else {
+				memset(cnt, 0, 2 * nb * sizeof(uint64_t));
+				for (size_t k = it.begin; k < it.end; k++) {
+					uint32_t r = sc->rows[k];
+					cnt[2 * col[r] + (sh->y[r] ? 1 : 0)] += sc->w[r];
+				}
 			}
 			uint64_t l0 = 0, l1 = 0;
 			for (size_t b = 0; b + 1 < nb; b++) {
@@ -358,8 +373,7 @@ static void forest_predict(const void *p, const double *X, size_t nrows, size_t 
 		size_t n = nrows - i0 < BLOCK ? nrows - i0 : BLOCK;
 		double acc[BLOCK] = {0};
 		for (size_t t = 0; t < s->ntrees; t++)
-			for (size_t i = 0; i < n; i++)
-				acc[i] += ch_tree_predict(&s->trees[t], X + (i0 + i) * ncols);
+			ch_tree_predict_add(&s->trees[t], X + i0 * ncols, ncols, n, acc);
 		for (size_t i = 0; i < n; i++) {
 			double m = s->ntrees ? acc[i] / (double)s->ntrees : 0;
 			out[i0 + i] = m < 0 ? 0 : (m > 1 ? 1 : m);
@@ -461,6 +475,13 @@ fail:
 	return st;
 }
 
+static bool forest_ensemble(const void *p, ch_ensemble *out)
+{
+	const forest_state *s = p;
+	*out = (ch_ensemble){s->trees, s->ntrees, 0, true};
+	return true;
+}
+
 const struct ch_model_ops ch_forest_ops = {
 	.kind = CHURN_MODEL_FOREST,
 	.name = "forest",
@@ -473,83 +494,5 @@ const struct ch_model_ops ch_forest_ops = {
 	.to_cjson = forest_to_cjson,
 	.from_cjson = forest_from_cjson,
 	.free = forest_free,
+	.ensemble = forest_ensemble,
 };
-
-/* ---------------------------------------------------------------- permutation importance */
-
-churn_status ch_model_permutation_importance(const churn_model *m, const churn_matrix *x, const size_t *group,
-                                             size_t ngroups, uint64_t seed, size_t repeats, double *out, size_t cap)
-{
-	churn_status st;
-	churn_matrix *work = NULL;
-	double *pred = NULL;
-	size_t *perm = NULL;
-	if (!m || !x || !out)
-		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: NULL argument");
-	size_t n = churn_matrix_get_nrows(x), nf = churn_matrix_get_ncols(x);
-	const uint8_t *y = churn_matrix_get_labels(x);
-	if (!y)
-		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: the matrix has no labels");
-	if (!group)
-		ngroups = nf; /* one group per feature */
-	for (size_t j = 0; group && j < nf; j++)
-		if (group[j] >= ngroups)
-			return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: feature %zu in group %zu of %zu", j,
-			               group[j], ngroups);
-	if (cap < ngroups)
-		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: output holds %zu values, need %zu", cap,
-		               ngroups);
-	if (repeats < 1)
-		repeats = 1;
-	/* a full copy: subset with every row index */
-	perm = malloc((n ? n : 1) * sizeof(size_t));
-	pred = malloc((n ? n : 1) * sizeof(double));
-	if (!perm || !pred) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		perm[i] = i;
-	if ((st = churn_matrix_subset_rows(x, perm, n, &work)))
-		goto out;
-	size_t got;
-	double base;
-	if ((st = churn_model_predict(m, work, pred, n, &got)) || (st = ch_roc_auc(pred, y, n, &base)))
-		goto out;
-	double *d = churn_matrix_get_data(work);
-	const double *src = churn_matrix_get_data_const(x);
-	ch_rng rng;
-	ch_rng_seed(&rng, seed, 0x9e77);
-	for (size_t g = 0; g < ngroups; g++) {
-		double drop = 0;
-		for (size_t r = 0; r < repeats; r++) {
-			/* one permutation of the rows for every feature of the group (Fisher-Yates) */
-			for (size_t i = 0; i < n; i++)
-				perm[i] = i;
-			for (size_t i = n; i > 1; i--) {
-				size_t k = (size_t)ch_rng_below(&rng, i), t = perm[i - 1];
-				perm[i - 1] = perm[k];
-				perm[k] = t;
-			}
-			for (size_t j = 0; j < nf; j++)
-				if (group ? group[j] == g : j == g)
-					for (size_t i = 0; i < n; i++)
-						d[i * nf + j] = src[perm[i] * nf + j];
-			double auc;
-			if ((st = churn_model_predict(m, work, pred, n, &got)) || (st = ch_roc_auc(pred, y, n, &auc)))
-				goto out;
-			drop += base - auc;
-		}
-		out[g] = drop / (double)repeats;
-		for (size_t j = 0; j < nf; j++)
-			if (group ? group[j] == g : j == g)
-				for (size_t i = 0; i < n; i++)
-					d[i * nf + j] = src[i * nf + j];
-	}
-	ch_clear_error();
-out:
-	churn_matrix_free(work);
-	free(pred);
-	free(perm);
-	return st;
-}

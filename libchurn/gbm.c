@@ -1029,6 +1029,13 @@ fail:
 	return st;
 }
 
+static bool gbm_ensemble(const void *p, ch_ensemble *out)
+{
+	const gbm_state *s = p;
+	*out = (ch_ensemble){s->trees, s->ntrees, s->init, false};
+	return true;
+}
+
 const struct ch_model_ops ch_gbm_ops = {
 	.kind = CHURN_MODEL_GBM,
 	.name = "gbm",
@@ -1041,4 +1048,5 @@ const struct ch_model_ops ch_gbm_ops = {
 	.to_cjson = gbm_to_cjson,
 	.from_cjson = gbm_from_cjson,
 	.free = gbm_free,
+	.ensemble = gbm_ensemble,
 };

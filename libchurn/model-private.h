@@ -30,6 +30,18 @@ typedef struct ch_fit_info {
 	bool converged;      /* trees: true */
 } ch_fit_info;
 
+/*
+ * A tree ensemble's prediction, with each row's sum taken over the trees in
+ * order: P = clamp(sum / ntrees, 0, 1) when mean (a forest), else
+ * P = sigmoid(base + sum) (boosting). Gives the bits of the model's predict.
+ */
+typedef struct ch_ensemble {
+	const struct ch_tree *trees;
+	size_t ntrees;
+	double base;
+	bool mean;
+} ch_ensemble;
+
 struct ch_model_ops {
 	churn_model_kind kind;
 	const char *name;     /* "logreg": also the key of the algorithm's part in the artifact */
@@ -76,12 +88,18 @@ struct ch_model_ops {
 	churn_status (*from_cjson)(const cJSON *part, size_t ncols, void **state);
 
 	void (*free)(void *state);
+
+	/* Optional: the model as a tree ensemble (permutation.c predicts from it); false if it is none. */
+	bool (*ensemble)(const void *state, ch_ensemble *out);
 };
 
 extern const struct ch_model_ops ch_logreg_ops;
 /* Defined by gbm.c / forest.c when those are built (see the registry in model.c). */
 extern const struct ch_model_ops ch_gbm_ops;
 extern const struct ch_model_ops ch_forest_ops;
+
+/* The ops and (possibly NULL) state of a model. */
+const struct ch_model_ops *ch_model_get_ops(const churn_model *m, const void **state);
 
 /* The ops of a kind, or NULL when not built in. */
 const struct ch_model_ops *ch_model_ops_for(churn_model_kind kind);

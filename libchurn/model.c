@@ -245,6 +245,12 @@ bool churn_model_is_fitted(const churn_model *m)
 	return m && m->state;
 }
 
+const struct ch_model_ops *ch_model_get_ops(const churn_model *m, const void **state)
+{
+	*state = m->state;
+	return m->ops;
+}
+
 /* ---- predict, explain ---- */
 
 static churn_status need_fitted(const churn_model *m, const char *fn)

@@ -129,6 +129,17 @@ static inline double ch_tree_predict(const ch_tree *t, const double *x)
 	return nd->value;
 }
 
+/*
+ * Batch form of ch_tree_predict: acc[i] += leaf value of row i (at
+ * X + i * ncols) for i < n. Rows are walked several at a time for exactly
+ * the tree's depth steps, a leaf stepping to itself, so the walks overlap
+ * and no branch depends on the data; the sums are those of the loop.
+ */
+void ch_tree_predict_add(const ch_tree *t, const double *X, size_t ncols, size_t n, double *acc);
+/* out[k] = leaf value of row rows[k] of X, for k < n (the same walk). */
+void ch_tree_predict_rows(const ch_tree *t, const double *X, size_t ncols, const uint32_t *rows, size_t n,
+                          double *out);
+
 /* Scratch size (in ch_shap_elem units) needed by ch_tree_shap for a tree of depth d. */
 typedef struct ch_shap_elem {
 	double zero_fraction, one_fraction, pweight;

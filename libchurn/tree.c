@@ -453,6 +453,50 @@ bool ch_tree_compact(ch_tree *t)
 	return true;
 }
 
+/* out[k] = (or +=) the leaf value of row rows[k] (rows NULL: row k); see ch_tree_predict_add. */
+static inline void predict_batch(const ch_tree *t, const double *X, size_t ncols, const uint32_t *rows, size_t n,
+                                 double *out, bool add)
+{
+	enum { LANES = 8 };
+	const ch_cnode *cn = t->cn;
+	size_t k = 0;
+	if (cn) {
+		/* the compact tree is never deeper than t->depth (ch_tree_compact only cuts) */
+		for (; k + LANES <= n; k += LANES) {
+			const double *x[LANES];
+			uint32_t at[LANES];
+			for (size_t l = 0; l < LANES; l++) {
+				x[l] = X + (rows ? rows[k + l] : k + l) * ncols;
+				at[l] = 0;
+			}
+			for (size_t d = 0; d < t->depth; d++)
+				for (size_t l = 0; l < LANES; l++) {
+					const ch_cnode *c = cn + at[l];
+					int32_t f = c->feature;
+					uint32_t next = (uint32_t)c->left + !(x[l][f < 0 ? 0 : f] <= c->v);
+					at[l] = f < 0 ? at[l] : next;
+				}
+			for (size_t l = 0; l < LANES; l++)
+				out[k + l] = add ? out[k + l] + cn[at[l]].v : cn[at[l]].v;
+		}
+	}
+	for (; k < n; k++) {
+		double v = ch_tree_predict(t, X + (rows ? rows[k] : k) * ncols);
+		out[k] = add ? out[k] + v : v;
+	}
+}
+
+void ch_tree_predict_add(const ch_tree *t, const double *X, size_t ncols, size_t n, double *acc)
+{
+	predict_batch(t, X, ncols, NULL, n, acc, true);
+}
+
+void ch_tree_predict_rows(const ch_tree *t, const double *X, size_t ncols, const uint32_t *rows, size_t n,
+                          double *out)
+{
+	predict_batch(t, X, ncols, rows, n, out, false);
+}
+
 void ch_tree_finalize(ch_tree *t)
 {
 	for (size_t k = t->n; k-- > 0;) {

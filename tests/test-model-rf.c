@@ -198,6 +198,72 @@ START_TEST(test_rf_explain_sums_to_probability)
 }
 END_TEST
 
+/* The definition, by the public API: shuffle group g with stream (seed, 0x9e77 << 32 | g), predict, AUC drop. */
+static void reference_importance(const churn_model *model, const churn_matrix *m, const size_t *group, size_t ng,
+                                 uint64_t seed, size_t repeats, double *out)
+{
+	size_t n = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m), got;
+	const uint8_t *y = churn_matrix_get_labels(m);
+	const double *src = churn_matrix_get_data_const(m);
+	churn_matrix *w = make_matrix(n, nf, src, y);
+	double *d = churn_matrix_get_data(w), *pred = malloc(n * sizeof(double)), base;
+	size_t *perm = malloc(n * sizeof(size_t));
+	ck_assert_int_eq(churn_model_predict(model, m, pred, n, &got), CHURN_OK);
+	ck_assert_int_eq(ch_roc_auc(pred, y, n, &base), CHURN_OK);
+	for (size_t g = 0; g < ng; g++) {
+		ch_rng rng;
+		ch_rng_seed(&rng, seed, ((uint64_t)0x9e77 << 32) + g);
+		double drop = 0;
+		for (size_t r = 0; r < repeats; r++) {
+			for (size_t i = 0; i < n; i++)
+				perm[i] = i;
+			for (size_t i = n; i > 1; i--) {
+				size_t k = (size_t)ch_rng_below(&rng, i), t = perm[i - 1];
+				perm[i - 1] = perm[k];
+				perm[k] = t;
+			}
+			memcpy(d, src, n * nf * sizeof(double));
+			for (size_t j = 0; j < nf; j++)
+				if (group[j] == g)
+					for (size_t i = 0; i < n; i++)
+						d[i * nf + j] = src[perm[i] * nf + j];
+			double auc;
+			ck_assert_int_eq(churn_model_predict(model, w, pred, n, &got), CHURN_OK);
+			ck_assert_int_eq(ch_roc_auc(pred, y, n, &auc), CHURN_OK);
+			drop += base - auc;
+		}
+		out[g] = drop / (double)repeats;
+	}
+	free(perm);
+	free(pred);
+	churn_matrix_free(w);
+}
+
+START_TEST(test_permutation_fast_path_is_the_definition)
+{
+	/* tree ensembles skip the walks a shuffle cannot change: same bits as predicting everything */
+	churn_matrix *train = make_mixed(1500, 3, false), *hold = make_mixed(701, 4, false);
+	size_t group[15] = {0, 1, 2, 3, 4, 5, 5, 5, 6, 6, 7, 8, 9, 9, 9}, ng = 10;
+	churn_params *p = small_params(30);
+	ck_assert_int_eq(churn_params_set_int(p, "forest.max_depth", 9), CHURN_OK);
+	for (int kind = 0; kind < 2; kind++) {
+		churn_model *model = NULL;
+		ck_assert_int_eq(churn_model_new(kind ? CHURN_MODEL_GBM : CHURN_MODEL_FOREST, &model), CHURN_OK);
+		ck_assert_int_eq(churn_model_fit(model, train, p), CHURN_OK);
+		double got[10], want[10];
+		ck_assert_int_eq(ch_model_permutation_importance(model, hold, group, ng, 7, 3, got, 10), CHURN_OK);
+		reference_importance(model, hold, group, ng, 7, 3, want);
+		for (size_t g = 0; g < ng; g++)
+			ck_assert_msg(got[g] == want[g], "kind %d group %zu: %.17g != %.17g", kind, g, got[g], want[g]);
+		ck_assert(got[0] > 0.01); /* tenure-like x0 carries signal */
+		churn_model_free(model);
+	}
+	churn_params_free(p);
+	churn_matrix_free(train);
+	churn_matrix_free(hold);
+}
+END_TEST
+
 START_TEST(test_rf_permutation_importance)
 {
 	/* y depends on x0 and x1 only; x2, x3 are noise */
@@ -395,6 +461,7 @@ static Suite *rf_suite(void)
 	tcase_add_test(tc, test_rf_fit_threads_identical);
 	tcase_add_test(tc, test_rf_explain_sums_to_probability);
 	tcase_add_test(tc, test_rf_permutation_importance);
+	tcase_add_test(tc, test_permutation_fast_path_is_the_definition);
 	suite_add_tcase(s, tc);
 	TCase *ti = tcase_create("io");
 	tcase_add_test(ti, test_rf_io_roundtrip_and_corrupt);
