@@ -37,6 +37,12 @@ bool ch_parse_int64(const char *s, int64_t *out);
 void ch_format_double(char *buf, size_t cap, double v);
 /* Shortest text that reads back to the same double (tries %.15g..%.17g). */
 void ch_format_double_short(char *buf, size_t cap, double v);
+/* The same text without printf for most doubles; false (buf unspecified) when it cannot tell (dtoa.c). cap >= 32. */
+bool ch_dtoa_short(double v, char *buf, size_t cap);
+/* JSON text of item as cJSON_Print (formatted) or cJSON_PrintUnformatted would lay it out, numbers
+ * printed faster (json-print.c); malloc'd, NULL on OOM or an unprintable item. */
+struct cJSON;
+char *ch_json_print(const struct cJSON *item, bool formatted);
 
 /* ISO 8601 UTC time "2026-11-26T12:00:00Z" of t (seconds since epoch); buf >= 21. */
 void ch_format_time_utc(char *buf, size_t cap, int64_t t);

@@ -259,6 +259,8 @@ void ch_format_double_short(char *buf, size_t cap, double v)
 		snprintf(buf, cap, isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"));
 		return;
 	}
+	if (ch_dtoa_short(v, buf, cap))
+		return;
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(buf, cap, "%.*g", prec, v);
 		fix_decimal_point(buf);

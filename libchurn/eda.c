@@ -1271,7 +1271,7 @@ churn_status churn_eda_to_json(const churn_eda *e, char **out_json)
 	}
 	cJSON_AddItemToObject(root, "notes", sarr(e->notes, e->nnotes));
 
-	char *s = cJSON_PrintUnformatted(root);
+	char *s = ch_json_print(root, false);
 	cJSON_Delete(root);
 	if (!s)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");

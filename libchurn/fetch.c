@@ -275,7 +275,7 @@ static churn_status write_meta(const char *meta_path, const churn_fetch_info *in
 		format_mtime(src_sb, mt);
 		ok = ok && cJSON_AddItemToObject(o, "source_mtime", cJSON_CreateString(mt));
 	}
-	char *text = ok ? cJSON_Print(o) : NULL;
+	char *text = ok ? ch_json_print(o, true) : NULL;
 	cJSON_Delete(o);
 	if (!text) {
 		if (info->changed)

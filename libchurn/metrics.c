@@ -731,7 +731,7 @@ churn_status churn_metrics_compute_json(const uint8_t *y, const double *p, size_
 	if (!add_curve(o, "pr_curve", "precision", "recall", a, b, t, np))
 		goto nomem;
 
-	char *s = cJSON_PrintUnformatted(o);
+	char *s = ch_json_print(o, false);
 	if (!s)
 		goto nomem;
 	*out_json = s;

@@ -376,7 +376,7 @@ churn_status churn_model_get_params_json(const churn_model *m, char **out_json)
 {
 	if (!m || !out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_get_params_json: NULL argument");
-	char *s = m->params ? cJSON_PrintUnformatted(m->params) : ch_strdup("{}");
+	char *s = m->params ? ch_json_print(m->params, false) : ch_strdup("{}");
 	if (!s)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	/* cJSON allocates with malloc, as churn_free() releases. */
@@ -430,7 +430,7 @@ churn_status churn_model_set_metrics_json(churn_model *m, const char *json)
 		cJSON *o = cJSON_Parse(json);
 		bool ok = cJSON_IsObject(o);
 		if (ok)
-			copy = cJSON_PrintUnformatted(o);
+			copy = ch_json_print(o, false);
 		cJSON_Delete(o);
 		if (!ok)
 			return ch_fail(CHURN_E_PARSE, "churn_model_set_metrics_json: not a JSON object");
@@ -563,7 +563,7 @@ churn_status churn_model_to_buffer(const churn_model *m, char **out, size_t *out
 	cJSON *o = model_to_cjson(m);
 	if (!o)
 		return CHURN_E_NOMEM;
-	char *s = cJSON_Print(o);
+	char *s = ch_json_print(o, true);
 	cJSON_Delete(o);
 	if (!s)
 		return ch_fail(CHURN_E_NOMEM, "out of memory writing the model artifact");
@@ -714,7 +714,7 @@ static churn_status model_from_cjson(const cJSON *o, churn_model **out)
 			st = ch_fail(CHURN_E_FORMAT, "%s: 'metrics' is not an object", w);
 			goto fail;
 		}
-		if (!(m->metrics = cJSON_PrintUnformatted(it))) {
+		if (!(m->metrics = ch_json_print(it, false))) {
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
 			goto fail;
 		}

@@ -296,7 +296,7 @@ churn_status churn_params_to_json(const churn_params *p, char **out_json)
 			return ch_fail(CHURN_E_NOMEM, "out of memory");
 		}
 	}
-	char *s = cJSON_Print(o);
+	char *s = ch_json_print(o, true);
 	cJSON_Delete(o);
 	if (!s)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");

@@ -262,7 +262,7 @@ static churn_status run_end(struct run *r, churn_status st, char **out_record)
 		cJSON *mr;
 		cJSON_ArrayForEach(mr, r->model_records)
 		{
-			char *text = st ? NULL : cJSON_PrintUnformatted(mr);
+			char *text = st ? NULL : ch_json_print(mr, false);
 			if (text)
 				st = churn_workdir_append_record(r->w, "reports/model_run_metadata.json", text);
 			free(text);
@@ -319,7 +319,7 @@ static churn_status run_end(struct run *r, churn_status st, char **out_record)
 		steps = NULL;
 	}
 	cJSON_Delete(steps);
-	char *text = rec ? cJSON_Print(rec) : NULL;
+	char *text = rec ? ch_json_print(rec, true) : NULL;
 	cJSON_Delete(rec);
 	if (text) {
 		churn_status rst = churn_workdir_append_record(r->w, "reports/run_metadata.json", text);
@@ -440,7 +440,7 @@ static churn_status stage_source_record(struct run *r, struct data_state *d)
 	cJSON_AddStringToObject(o, "sha256", churn_fetch_info_get_sha256(d->info));
 	cJSON_AddNumberToObject(o, "rows", (double)churn_dataset_get_nrows(d->ds));
 	cJSON_AddNumberToObject(o, "columns", (double)churn_dataset_get_ncols(d->ds));
-	if (!(text = cJSON_Print(o)))
+	if (!(text = ch_json_print(o, true)))
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	else if (!(st = stage(r, "data/processed/source.json", &path)))
 		st = save_string(path, text);
@@ -921,7 +921,7 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 	cJSON_AddItemToObject(doc, "models", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m->metrics, "models"), 1));
 	if (m->best)
 		cJSON_AddStringToObject(doc, "best_model", churn_model_kind_name(churn_model_get_kind(m->best)));
-	if (!(text = cJSON_Print(doc))) {
+	if (!(text = ch_json_print(doc, true))) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -952,7 +952,7 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 	free(text);
 	free(path);
 	path = NULL;
-	if (!(text = cJSON_Print(eda_doc))) {
+	if (!(text = ch_json_print(eda_doc, true))) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}

@@ -418,7 +418,7 @@ churn_status churn_prep_write_outputs(const churn_prep *prep, const churn_datase
 	profile_json = report_json = NULL;
 	churn_profile_free(own_prof);
 	own_prof = NULL;
-	if (path[OUT_SUMMARY_JSON] && !(sum_text = cJSON_Print(summary))) {
+	if (path[OUT_SUMMARY_JSON] && !(sum_text = ch_json_print(summary, true))) {
 		st = nomem();
 		goto out;
 	}
@@ -471,7 +471,7 @@ out:
 	churn_free(profile_json);
 	churn_free(report_json);
 	churn_free(spec);
-	cJSON_free(sum_text);
+	free(sum_text);
 	free(sum_csv);
 	cJSON_Delete(summary);
 	churn_profile_free(own_prof);

@@ -1750,13 +1750,13 @@ churn_status churn_prep_to_json(const churn_prep *prep, char **out_json)
 	cJSON *o = ch_prep_to_cjson(prep);
 	if (!o)
 		return CHURN_E_NOMEM;
-	char *s = cJSON_Print(o);
+	char *s = ch_json_print(o, true);
 	cJSON_Delete(o);
 	if (!s)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	/* Hand out memory from our allocator (churn_free is free()). */
 	char *r = ch_strdup(s);
-	cJSON_free(s);
+	free(s);
 	if (!r)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	*out_json = r;
@@ -2156,11 +2156,11 @@ churn_status churn_prep_report_json(const churn_prep *prep, const churn_dataset 
 		    !add_item(d, "reason", cJSON_CreateString(prep->dropped[k].reason)))
 			goto nomem;
 	}
-	char *s = cJSON_PrintUnformatted(o);
+	char *s = ch_json_print(o, false);
 	if (!s)
 		goto nomem;
 	*out_json = ch_strdup(s);
-	cJSON_free(s);
+	free(s);
 	if (!*out_json)
 		goto nomem;
 	ch_clear_error();

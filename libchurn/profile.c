@@ -831,7 +831,7 @@ churn_status churn_profile_to_json(const churn_profile *pr, char **out_json)
 		if (s)
 			cJSON_AddItemToArray(notes, s);
 	}
-	char *txt = ok ? cJSON_PrintUnformatted(root) : NULL;
+	char *txt = ok ? ch_json_print(root, false) : NULL;
 	cJSON_Delete(root);
 	if (!txt)
 		return ch_fail(CHURN_E_NOMEM, "churn_profile_to_json: out of memory");

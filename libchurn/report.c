@@ -153,7 +153,7 @@ churn_status churn_report_artifacts_json(const char *workdir, char **out_json)
 		free(names);
 		free(dir);
 	}
-	char *s = cJSON_PrintUnformatted(arr);
+	char *s = ch_json_print(arr, false);
 	cJSON_Delete(arr);
 	if (!s)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -179,7 +179,7 @@ churn_status churn_report_records_json(const char *workdir, const char *rel, siz
 	}
 	while (limit && (size_t)cJSON_GetArraySize(runs) > limit)
 		cJSON_DeleteItemFromArray(runs, 0);
-	char *s = cJSON_PrintUnformatted(doc);
+	char *s = ch_json_print(doc, false);
 	cJSON_Delete(doc);
 	if (!s)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -303,7 +303,7 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 	} else {
 		cJSON_AddNullToObject(out, "best_model");
 	}
-	char *s = cJSON_PrintUnformatted(out);
+	char *s = ch_json_print(out, false);
 	if (!s) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;

@@ -323,7 +323,7 @@ churn_status churn_workdir_append_record(churn_workdir *w, const char *rel, cons
 	int64_t cap = churn_params_get_int(w->p, "workdir.max_records");
 	while (cJSON_GetArraySize(runs) > cap)
 		cJSON_DeleteItemFromArray(runs, 0);
-	text = cJSON_Print(doc);
+	text = ch_json_print(doc, true);
 	if (!text) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
