@@ -64,6 +64,7 @@ static void forest_free(void *p)
 
 struct rf_scratch {
 	uint32_t *rows, *tmp, *w;
+	uint32_t *wy, *tmpwy;      /* per position of rows[]: weight << 1 | label, moved with the rows */
 	uint64_t *cnt;             /* nbt x 2 */
 	uint32_t *feats;
 	struct rf_item {
@@ -91,11 +92,13 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 		for (size_t k = 0; k < n; k++)
 			sc->w[ch_rng_below(&rng, n)]++;
 		for (size_t i = 0; i < n; i++)
-			if (sc->w[i])
+			if (sc->w[i]) {
+				sc->wy[nrows] = sc->w[i] << 1 | (sh->y[i] != 0);
 				sc->rows[nrows++] = (uint32_t)i;
+			}
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			sc->w[i] = 1;
+			sc->wy[nrows] = 2u | (sh->y[i] != 0);
 			sc->rows[nrows++] = (uint32_t)i;
 		}
 	}
@@ -108,11 +111,9 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 		struct rf_item it = sc->stack[--sp];
 		uint64_t c0 = 0, c1 = 0;
 		for (size_t k = it.begin; k < it.end; k++) {
-			uint32_t r = sc->rows[k];
-			if (sh->y[r])
-				c1 += sc->w[r];
-			else
-				c0 += sc->w[r];
+			uint32_t wy = sc->wy[k];
+			c1 += wy & 1 ? wy >> 1 : 0;
+			c0 += wy & 1 ? 0 : wy >> 1;
 		}
 		ch_node *nd = &t->nodes[it.node];
 		nd->cover = (double)(c0 + c1);
@@ -143,10 +144,10 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 				/* most features are one-hot levels: sums in registers, no store-to-load chain */
 				uint64_t a = 0, b = 0;
 				for (size_t k = it.begin; k < it.end; k++) {
-					uint32_t r = sc->rows[k];
-					uint64_t wc = (uint64_t)sc->w[r] * col[r];
+					uint32_t wy = sc->wy[k];
+					uint64_t wc = (uint64_t)(wy >> 1) * col[sc->rows[k]];
 					a += wc;
-					b += sh->y[r] ? wc : 0;
+					b += wy & 1 ? wc : 0;
 				}
 				cnt[0] = c0 - (a - b);
 				cnt[1] = c1 - b;
@@ -155,8 +156,8 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 			} else {
 				memset(cnt, 0, 2 * nb * sizeof(uint64_t));
 				for (size_t k = it.begin; k < it.end; k++) {
-					uint32_t r = sc->rows[k];
-					cnt[2 * col[r] + (sh->y[r] ? 1 : 0)] += sc->w[r];
+					uint32_t wy = sc->wy[k];
+					cnt[2 * col[sc->rows[k]] + (wy & 1)] += wy >> 1;
 				}
 			}
 			uint64_t l0 = 0, l1 = 0;
@@ -182,14 +183,17 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 		const uint8_t *col = sh->xc + (size_t)bf * n;
 		size_t w = it.begin, nr = 0;
 		for (size_t k = it.begin; k < it.end; k++) {
-			uint32_t r = sc->rows[k];
+			uint32_t r = sc->rows[k], wy = sc->wy[k];
 			size_t go = col[r] <= bb;
 			sc->rows[w] = r;
+			sc->wy[w] = wy;
 			sc->tmp[nr] = r;
+			sc->tmpwy[nr] = wy;
 			w += go;
 			nr += 1 - go;
 		}
 		memcpy(sc->rows + w, sc->tmp, nr * sizeof(uint32_t));
+		memcpy(sc->wy + w, sc->tmpwy, nr * sizeof(uint32_t));
 		int32_t l = ch_tree_add(t), r = ch_tree_add(t);
 		if (l < 0 || r < 0)
 			goto nomem;
@@ -231,12 +235,14 @@ static void rf_worker(void *p, size_t th)
 	sc.rows = malloc(n * sizeof(uint32_t));
 	sc.tmp = malloc(n * sizeof(uint32_t));
 	sc.w = malloc(n * sizeof(uint32_t));
+	sc.wy = malloc(n * sizeof(uint32_t));
+	sc.tmpwy = malloc(n * sizeof(uint32_t));
 	sc.cnt = malloc(2 * CH_MAX_BINS * sizeof(uint64_t));
 	sc.feats = malloc(sh->nf * sizeof(uint32_t));
 	sc.capstack = 256;
 	sc.stack = malloc(sc.capstack * sizeof(*sc.stack));
 	churn_status st = CHURN_OK;
-	if (!sc.rows || !sc.tmp || !sc.w || !sc.cnt || !sc.feats || !sc.stack) {
+	if (!sc.rows || !sc.tmp || !sc.w || !sc.wy || !sc.tmpwy || !sc.cnt || !sc.feats || !sc.stack) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	} else {
 		for (size_t t = th; t < sh->ntrees; t += sh->nthreads) {
@@ -252,6 +258,8 @@ static void rf_worker(void *p, size_t th)
 	free(sc.rows);
 	free(sc.tmp);
 	free(sc.w);
+	free(sc.wy);
+	free(sc.tmpwy);
 	free(sc.cnt);
 	free(sc.feats);
 	free(sc.stack);
