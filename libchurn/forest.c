@@ -4,7 +4,9 @@
  * Each tree draws a bootstrap sample (or takes every row once) and, at every
  * node, tries features in a random order over the quantile bins of tree.c
  * (at most forest.max_bins thresholds per feature) until forest.max_features
- * features were tried and a valid split was found (as scikit-learn does).
+ * features that are not constant in the node were tried and a valid split
+ * was found (as scikit-learn does). A feature found constant in a node is
+ * never drawn again below it.
  * Counts are bootstrap multiplicities summed as integers, so a tree depends
  * only on (seed, tree index): trees are built in parallel, each from its own
  * RNG stream, and the forest is identical whatever forest.n_threads.
@@ -67,6 +69,8 @@ struct rf_scratch {
 	uint32_t *wy, *tmpwy;      /* per position of rows[]: weight << 1 | label, moved with the rows */
 	uint64_t *cnt;             /* nbt x 2 */
 	uint32_t *feats;
+	size_t cw;                 /* 64-bit words of a feature set */
+	uint64_t *cpool, *cur;     /* features known constant: per stack slot (capstack x cw), the node's */
 	struct rf_item {
 		int32_t node;
 		uint32_t begin, end, depth;
@@ -105,10 +109,12 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 	memset(t, 0, sizeof(*t));
 	if (ch_tree_add(t) < 0)
 		goto nomem;
-	size_t sp = 0;
+	size_t sp = 0, cw = sc->cw;
 	sc->stack[sp++] = (struct rf_item){0, 0, (uint32_t)nrows, 0};
+	memset(sc->cpool, 0, cw * sizeof(uint64_t));
 	while (sp) {
 		struct rf_item it = sc->stack[--sp];
+		memcpy(sc->cur, sc->cpool + sp * cw, cw * sizeof(uint64_t));
 		uint64_t c0 = 0, c1 = 0;
 		for (size_t k = it.begin; k < it.end; k++) {
 			uint32_t wy = sc->wy[k];
@@ -126,18 +132,27 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 		double best = parent * (1 + 1e-12);
 		int32_t bf = -1;
 		uint8_t bb = 0;
+		/*
+		 * Draw features not known to be constant here (a feature constant in
+		 * a node is constant below it, as scikit-learn tracks): until mtry
+		 * non-constant ones were tried and a valid split was found.
+		 */
+		size_t nfc = 0, tried = 0;
 		for (size_t f = 0; f < nf; f++)
-			sc->feats[f] = (uint32_t)f;
-		for (size_t tried = 0; tried < nf; tried++) {
+			if (!(sc->cur[f / 64] >> (f % 64) & 1))
+				sc->feats[nfc++] = (uint32_t)f;
+		for (size_t drawn = 0; drawn < nfc; drawn++) {
 			if (tried >= sh->mtry && bf >= 0)
 				break;
-			size_t j = tried + (size_t)ch_rng_below(&rng, nf - tried);
+			size_t j = drawn + (size_t)ch_rng_below(&rng, nfc - drawn);
 			uint32_t f = sc->feats[j];
-			sc->feats[j] = sc->feats[tried];
-			sc->feats[tried] = f;
+			sc->feats[j] = sc->feats[drawn];
+			sc->feats[drawn] = f;
 			size_t nb = sh->bins->nbins[f];
-			if (nb < 2)
+			if (nb < 2) {
+				sc->cur[f / 64] |= (uint64_t)1 << (f % 64);
 				continue;
+			}
 			uint64_t *cnt = sc->cnt;
 			const uint8_t *col = sh->xc + (size_t)f * n;
 			if (nb == 2) {
@@ -149,6 +164,10 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 					a += wc;
 					b += wy & 1 ? wc : 0;
 				}
+				if (a == 0 || a == tot) {
+					sc->cur[f / 64] |= (uint64_t)1 << (f % 64);
+					continue;
+				}
 				cnt[0] = c0 - (a - b);
 				cnt[1] = c1 - b;
 				cnt[2] = a - b;
@@ -159,7 +178,15 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 					uint32_t wy = sc->wy[k];
 					cnt[2 * col[sc->rows[k]] + (wy & 1)] += wy >> 1;
 				}
+				size_t used = 0;
+				for (size_t b = 0; b < nb && used < 2; b++)
+					used += cnt[2 * b] + cnt[2 * b + 1] > 0;
+				if (used < 2) {
+					sc->cur[f / 64] |= (uint64_t)1 << (f % 64);
+					continue;
+				}
 			}
+			tried++;
 			uint64_t l0 = 0, l1 = 0;
 			for (size_t b = 0; b + 1 < nb; b++) {
 				l0 += cnt[2 * b];
@@ -209,8 +236,14 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 			if (!ns)
 				goto nomem;
 			sc->stack = ns;
+			uint64_t *np = realloc(sc->cpool, cap * cw * sizeof(uint64_t));
+			if (!np)
+				goto nomem;
+			sc->cpool = np;
 			sc->capstack = cap;
 		}
+		memcpy(sc->cpool + sp * cw, sc->cur, cw * sizeof(uint64_t));
+		memcpy(sc->cpool + (sp + 1) * cw, sc->cur, cw * sizeof(uint64_t));
 		/* right pushed first: the left subtree is built first */
 		sc->stack[sp++] = (struct rf_item){r, (uint32_t)w, it.end, it.depth + 1};
 		sc->stack[sp++] = (struct rf_item){l, it.begin, (uint32_t)w, it.depth + 1};
@@ -241,8 +274,11 @@ static void rf_worker(void *p, size_t th)
 	sc.feats = malloc(sh->nf * sizeof(uint32_t));
 	sc.capstack = 256;
 	sc.stack = malloc(sc.capstack * sizeof(*sc.stack));
+	sc.cw = (sh->nf + 63) / 64 ? (sh->nf + 63) / 64 : 1;
+	sc.cpool = malloc(sc.capstack * sc.cw * sizeof(uint64_t));
+	sc.cur = malloc(sc.cw * sizeof(uint64_t));
 	churn_status st = CHURN_OK;
-	if (!sc.rows || !sc.tmp || !sc.w || !sc.wy || !sc.tmpwy || !sc.cnt || !sc.feats || !sc.stack) {
+	if (!sc.rows || !sc.tmp || !sc.w || !sc.wy || !sc.tmpwy || !sc.cnt || !sc.feats || !sc.stack || !sc.cpool || !sc.cur) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	} else {
 		for (size_t t = th; t < sh->ntrees; t += sh->nthreads) {
@@ -263,6 +299,8 @@ static void rf_worker(void *p, size_t th)
 	free(sc.cnt);
 	free(sc.feats);
 	free(sc.stack);
+	free(sc.cpool);
+	free(sc.cur);
 }
 
 static uint64_t seed_of(const churn_params *p, const char *key)

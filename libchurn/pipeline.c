@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -384,7 +385,10 @@ struct data_state {
 	churn_eda *eda;
 	churn_profile *prof; /* from step_profile, written (and freed) by step_prepare */
 	size_t skipped;      /* rows the CSV reader skipped */
+	struct importance *imp; /* started by step_prepare, collected by step_eda */
 };
+
+static churn_status importance_start(struct run *r, struct data_state *d);
 
 static churn_status step_fetch(struct run *r, struct data_state *d)
 {
@@ -462,6 +466,8 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
 	}
 	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(d->x));
 	cJSON_AddNumberToObject(r->fields, "features", (double)churn_matrix_get_ncols(d->x));
+	if ((st = importance_start(r, d)))
+		return st;
 	/* The same five files as `churn prepare`, from the matrix applied above. */
 	char *paths[5] = {0};
 	for (size_t k = 0; k < 5 && !st; k++)
@@ -533,52 +539,119 @@ static churn_status feature_groups(const churn_prep *prep, const churn_matrix *x
  * ranks columns; it needs neither every row nor a deep forest: unless the
  * configuration says otherwise, 50 trees of depth 8 are fitted on at most
  * 50,000 rows and permutations are scored on at most 2,000.
+ *
+ * It needs only the prepared matrix, so step_prepare starts it on a thread of
+ * its own and step_eda collects it: the forest grows while the processed files
+ * are written and the statistics computed. The job reads the spec and the
+ * matrix (which nothing changes until it is joined) and a copy of the
+ * parameters without the progress callback (never called from that thread).
  */
-static churn_status eda_importance(struct run *r, struct data_state *d)
+struct importance {
+	pthread_t thread;
+	bool started, joined;
+	churn_params *p;
+	const churn_prep *prep;
+	const churn_matrix *x;
+	churn_status st;
+	char error[1024];
+	size_t ng;
+	const char **names; /* borrowed from spec */
+	cJSON *spec;
+	double *gimp, *perm;
+};
+
+static churn_status importance_compute(struct importance *j)
 {
-	size_t p = churn_matrix_get_ncols(d->x), ng = 0, n_imp = 0;
+	size_t p = churn_matrix_get_ncols(j->x), n_imp = 0;
 	churn_model *forest = NULL;
 	churn_matrix *fit = NULL, *sample = NULL;
-	churn_params *fp = NULL;
-	cJSON *spec = NULL;
-	double *imp = malloc((p ? p : 1) * sizeof(double)), *gimp = calloc(p ? p : 1, sizeof(double));
-	double *perm = malloc((p ? p : 1) * sizeof(double));
 	size_t *group = malloc((p ? p : 1) * sizeof(size_t));
-	const char **names = malloc((p ? p : 1) * sizeof(char *));
-	churn_status st = (imp && gimp && perm && group && names) ? churn_params_copy(r->p, &fp)
-	                                                          : ch_fail(CHURN_E_NOMEM, "out of memory");
+	double *imp = malloc((p ? p : 1) * sizeof(double));
+	j->gimp = calloc(p ? p : 1, sizeof(double));
+	j->perm = malloc((p ? p : 1) * sizeof(double));
+	j->names = malloc((p ? p : 1) * sizeof(char *));
+	churn_status st = (imp && j->gimp && j->perm && group && j->names) ? CHURN_OK
+	                                                                    : ch_fail(CHURN_E_NOMEM, "out of memory");
 	if (st)
 		goto out;
-	if (!churn_params_is_set(fp, "forest.n_trees") && (st = churn_params_set_int(fp, "forest.n_trees", 50)))
+	if (!churn_params_is_set(j->p, "forest.n_trees") && (st = churn_params_set_int(j->p, "forest.n_trees", 50)))
 		goto out;
-	if (!churn_params_is_set(fp, "forest.max_depth") && (st = churn_params_set_int(fp, "forest.max_depth", 8)))
+	if (!churn_params_is_set(j->p, "forest.max_depth") && (st = churn_params_set_int(j->p, "forest.max_depth", 8)))
 		goto out;
-	if ((st = feature_groups(d->prep, d->x, group, names, &ng, &spec)))
+	if ((st = feature_groups(j->prep, j->x, group, j->names, &j->ng, &j->spec)))
 		goto out;
-	if ((st = sample_rows(d->x, 50000, &fit)) || (st = sample_rows(d->x, 2000, &sample)))
+	if ((st = sample_rows(j->x, 50000, &fit)) || (st = sample_rows(j->x, 2000, &sample)))
 		goto out;
-	if ((st = churn_model_new(CHURN_MODEL_FOREST, &forest)) || (st = churn_model_fit(forest, fit, fp)))
+	if ((st = churn_model_new(CHURN_MODEL_FOREST, &forest)) || (st = churn_model_fit(forest, fit, j->p)))
 		goto out;
 	if ((st = churn_model_get_importance(forest, imp, p, &n_imp)))
 		goto out;
-	for (size_t j = 0; j < p; j++)
-		gimp[group[j]] += imp[j];
-	if ((st = ch_model_permutation_importance(forest, sample, group, ng,
-	                                          (uint64_t)churn_params_get_int(r->p, "split.seed"), 1, perm, p)))
-		goto out;
-	st = churn_eda_set_importance(d->eda, names, gimp, perm, ng);
+	for (size_t k = 0; k < p; k++)
+		j->gimp[group[k]] += imp[k];
+	st = ch_model_permutation_importance(forest, sample, group, j->ng,
+	                                     (uint64_t)churn_params_get_int(j->p, "split.seed"), 1, j->perm, p);
 out:
+	if (st)
+		snprintf(j->error, sizeof j->error, "%s", churn_last_error());
 	churn_model_free(forest);
 	churn_matrix_free(fit);
 	churn_matrix_free(sample);
-	churn_params_free(fp);
-	cJSON_Delete(spec);
 	free(imp);
-	free(gimp);
-	free(perm);
 	free(group);
-	free(names);
 	return st;
+}
+
+static void *importance_main(void *arg)
+{
+	struct importance *j = arg;
+	j->st = importance_compute(j);
+	return NULL;
+}
+
+/* Start the job (on the calling thread when no thread can be made); NULL job when importance is off. */
+static churn_status importance_start(struct run *r, struct data_state *d)
+{
+	if (!churn_params_get_bool(r->p, "pipeline.importance"))
+		return CHURN_OK;
+	struct importance *j = calloc(1, sizeof(*j));
+	if (!j)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = churn_params_copy(r->p, &j->p);
+	if (st) {
+		free(j);
+		return st;
+	}
+	churn_params_set_progress(j->p, NULL, NULL);
+	j->prep = d->prep;
+	j->x = d->x;
+	d->imp = j;
+	j->started = pthread_create(&j->thread, NULL, importance_main, j) == 0;
+	if (!j->started)
+		importance_main(j);
+	return CHURN_OK;
+}
+
+/* Wait for the job; its status (detail in j->error). Safe to call twice. */
+static churn_status importance_join(struct importance *j)
+{
+	if (j && j->started && !j->joined)
+		pthread_join(j->thread, NULL);
+	if (j)
+		j->joined = true;
+	return j ? j->st : CHURN_OK;
+}
+
+static void importance_free(struct importance *j)
+{
+	if (!j)
+		return;
+	importance_join(j);
+	churn_params_free(j->p);
+	cJSON_Delete(j->spec);
+	free(j->names);
+	free(j->gimp);
+	free(j->perm);
+	free(j);
 }
 
 static churn_status step_eda(struct run *r, struct data_state *d)
@@ -588,13 +661,16 @@ static churn_status step_eda(struct run *r, struct data_state *d)
 		return st;
 	if ((st = churn_eda_set_correlation(d->eda, d->x)))
 		return st;
-	if (churn_params_get_bool(r->p, "pipeline.importance") && eda_importance(r, d) != CHURN_OK) {
+	if (d->imp && importance_join(d->imp) != CHURN_OK) {
 		/* Importance is one figure among many: note why it is missing and go on. */
 		char note[1200];
-		snprintf(note, sizeof(note), "feature importance skipped: %s", churn_last_error());
+		snprintf(note, sizeof(note), "feature importance skipped: %s", d->imp->error);
 		ch_log(r->p, CHURN_LOG_WARN, "%s", note);
 		if ((st = churn_eda_add_note(d->eda, note)))
 			return st;
+	} else if (d->imp &&
+	           (st = churn_eda_set_importance(d->eda, d->imp->names, d->imp->gimp, d->imp->perm, d->imp->ng))) {
+		return st;
 	}
 	/* Revenue at risk needs model scores: the ML pipeline adds it. */
 	char *path = NULL;
@@ -630,6 +706,7 @@ static churn_status data_locked(churn_workdir *w, const churn_params *p, char **
 	if (churn_params_get_bool(r.p, "pipeline.figures"))
 		STEP(&r, "figures", step_figures(&r, &d));
 out:
+	importance_free(d.imp);
 	st = run_end(&r, st, out_record);
 	free(d.raw_path);
 	churn_fetch_info_free(d.info);
@@ -823,17 +900,79 @@ out:
 	return st;
 }
 
-static churn_status train_one(struct run *r, struct ml_state *m, churn_model_kind kind)
+/*
+ * The models are fitted at once, each on a thread (the last one on the
+ * calling thread, with the caller's progress callback; the others with a
+ * copy of the parameters without it), then evaluated and saved in order.
+ */
+struct fit_job {
+	pthread_t thread;
+	bool started;
+	churn_model_kind kind;
+	const churn_matrix *train;
+	churn_params *own;        /* the copy without callback, or NULL */
+	const churn_params *p;
+	churn_model *model;       /* fitted, or NULL */
+	churn_status st;
+	char error[1024];
+	double seconds;
+};
+
+static void *fit_main(void *arg)
 {
+	struct fit_job *j = arg;
+	double t0 = now_s();
+	j->st = churn_model_new(j->kind, &j->model);
+	if (!j->st)
+		j->st = churn_model_fit(j->model, j->train, j->p);
+	if (j->st) {
+		snprintf(j->error, sizeof j->error, "%s", churn_last_error());
+		churn_model_free(j->model);
+		j->model = NULL;
+	}
+	j->seconds = now_s() - t0;
+	return NULL;
+}
+
+/* Fit jobs[0..n) concurrently; each job's status and error are its own. */
+static void fit_all(struct run *r, struct ml_state *m, struct fit_job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct fit_job *j = &jobs[i];
+		j->train = m->train;
+		j->p = r->p;
+		if (i + 1 < n) {
+			if ((j->st = churn_params_copy(r->p, &j->own))) {
+				snprintf(j->error, sizeof j->error, "%s", churn_last_error());
+				continue;
+			}
+			churn_params_set_progress(j->own, NULL, NULL);
+			j->p = j->own;
+			j->started = pthread_create(&j->thread, NULL, fit_main, j) == 0;
+			if (!j->started)
+				fit_main(j);
+		} else {
+			fit_main(j);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+}
+
+/* Evaluate and save the model of a fit job (taking it). */
+static churn_status train_one(struct run *r, struct ml_state *m, struct fit_job *job)
+{
+	churn_model_kind kind = job->kind;
 	const char *name = churn_model_kind_name(kind);
-	churn_model *model = NULL;
+	churn_model *model = job->model;
+	job->model = NULL;
 	double *prob = malloc((m->nte ? m->nte : 1) * sizeof(double));
 	char *metrics = NULL, *params = NULL, *art = NULL, *rel = NULL, *buf = NULL;
 	char trained_at[32];
-	churn_status st = prob ? churn_model_new(kind, &model) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = job->st ? ch_fail(job->st, "%s", job->error)
+	                          : (prob ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory"));
 	if (st)
-		goto out;
-	if ((st = churn_model_fit(model, m->train, r->p)))
 		goto out;
 	ch_format_time_utc(trained_at, sizeof(trained_at), (int64_t)time(NULL));
 	double threshold = churn_params_get_double(r->p, "pipeline.threshold");
@@ -977,6 +1116,7 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 {
 	struct run r;
 	struct ml_state m = {0};
+	struct fit_job jobs[3] = {0};
 	churn_status st = run_begin(&r, w, p, "ml");
 	if (st)
 		goto out;
@@ -989,21 +1129,28 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 	r.model_records = m.records;
 	STEP(&r, "load", step_load(&r, &m));
 	STEP(&r, "split", step_split(&r, &m));
-	/* models: a comma-separated list of kinds */
+	/* models: a comma-separated list of kinds, at most 3 */
 	char list[128];
 	snprintf(list, sizeof(list), "%s", churn_params_get_str(r.p, "pipeline.models"));
 	char *save = NULL;
-	for (char *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		churn_model_kind kind;
+	size_t njobs = 0;
+	for (char *tok = strtok_r(list, ", ", &save); tok && njobs < 3; tok = strtok_r(NULL, ", ", &save)) {
 		double t0 = now_s();
-		if ((st = churn_model_kind_from_name(tok, &kind))) {
+		if ((st = churn_model_kind_from_name(tok, &jobs[njobs].kind))) {
 			step_done(&r, "models", t0, st);
 			goto out;
 		}
-		if (m.nmodels == 3)
-			break;
+		njobs++;
+	}
+	fit_all(&r, &m, jobs, njobs);
+	for (size_t i = 0; i < njobs; i++) {
 		static const char *const step_names[] = {"train_logreg", "train_gbm", "train_forest"};
-		STEP(&r, step_names[kind], train_one(&r, &m, kind));
+		/* a step's time is its model's fit (concurrent with the others) and then its evaluation */
+		double t0 = now_s() - jobs[i].seconds;
+		st = train_one(&r, &m, &jobs[i]);
+		step_done(&r, step_names[jobs[i].kind], t0, st);
+		if (st)
+			goto out;
 	}
 	if (!m.nmodels) {
 		st = ch_fail(CHURN_E_INVALID_ARG, "pipeline.models names no model");
@@ -1023,6 +1170,10 @@ out:
 	churn_free(m.te);
 	for (size_t i = 0; i < m.nmodels; i++)
 		churn_model_free(m.models[i]);
+	for (size_t i = 0; i < 3; i++) {
+		churn_model_free(jobs[i].model);
+		churn_params_free(jobs[i].own);
+	}
 	churn_eda_free(m.rev_eda);
 	cJSON_Delete(m.metrics);
 	cJSON_Delete(m.records);

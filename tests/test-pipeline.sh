@@ -121,9 +121,14 @@ fi
 lw=$tmp/lock
 mkdir -p "$lw"
 printf '{"workdir": {"lock_wait_s": 0.5}}\n' >"$lw/churn.json"
-"$churn" run --workdir "$lw" --source "synthetic:60000?seed=1" --quiet >/dev/null 2>&1 &
+# the first run is long (seconds); the second starts once the first has logged its start (lock held)
+"$churn" run --workdir "$lw" --source "synthetic:250000?seed=1" --quiet >/dev/null 2>&1 &
 first=$!
-sleep 0.5
+i=0
+while [ $i -lt 200 ] && ! grep -q 'pipeline=data status=started' "$lw/logs/pipeline.log" 2>/dev/null; do
+	sleep 0.05
+	i=$((i + 1))
+done
 expect_rc "a second run while the first holds the lock exits 75" 75 "$churn" data --workdir "$lw" --source "synthetic:100" --no-figures
 grep -q 'lock' "$tmp/err" && ok "busy message mentions the lock" || no "busy message mentions the lock"
 wait $first && ok "the first run completed" || no "the first run completed"
