@@ -74,6 +74,7 @@ struct rf_scratch {
 	struct rf_item {
 		int32_t node;
 		uint32_t begin, end, depth;
+		uint64_t c0, c1;       /* weighted class counts of the rows, from the parent's split */
 	} *stack;
 	size_t capstack;
 };
@@ -110,17 +111,18 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 	if (ch_tree_add(t) < 0)
 		goto nomem;
 	size_t sp = 0, cw = sc->cw;
-	sc->stack[sp++] = (struct rf_item){0, 0, (uint32_t)nrows, 0};
+	uint64_t r0 = 0, r1 = 0;
+	for (size_t k = 0; k < nrows; k++) {
+		uint32_t wy = sc->wy[k];
+		r1 += wy & 1 ? wy >> 1 : 0;
+		r0 += wy & 1 ? 0 : wy >> 1;
+	}
+	sc->stack[sp++] = (struct rf_item){0, 0, (uint32_t)nrows, 0, r0, r1};
 	memset(sc->cpool, 0, cw * sizeof(uint64_t));
 	while (sp) {
 		struct rf_item it = sc->stack[--sp];
 		memcpy(sc->cur, sc->cpool + sp * cw, cw * sizeof(uint64_t));
-		uint64_t c0 = 0, c1 = 0;
-		for (size_t k = it.begin; k < it.end; k++) {
-			uint32_t wy = sc->wy[k];
-			c1 += wy & 1 ? wy >> 1 : 0;
-			c0 += wy & 1 ? 0 : wy >> 1;
-		}
+		uint64_t c0 = it.c0, c1 = it.c1;
 		ch_node *nd = &t->nodes[it.node];
 		nd->cover = (double)(c0 + c1);
 		nd->value = c0 + c1 ? (double)c1 / (double)(c0 + c1) : 0;
@@ -132,6 +134,7 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 		double best = parent * (1 + 1e-12);
 		int32_t bf = -1;
 		uint8_t bb = 0;
+		uint64_t bl0 = 0, bl1 = 0; /* class counts left of the best split */
 		/*
 		 * Draw features not known to be constant here (a feature constant in
 		 * a node is constant below it, as scikit-learn tracks): until mtry
@@ -201,6 +204,8 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 					best = sc2;
 					bf = (int32_t)f;
 					bb = (uint8_t)b;
+					bl0 = l0;
+					bl1 = l1;
 				}
 			}
 		}
@@ -245,8 +250,8 @@ static churn_status grow_rf_tree(const struct rf_shared *sh, struct rf_scratch *
 		memcpy(sc->cpool + sp * cw, sc->cur, cw * sizeof(uint64_t));
 		memcpy(sc->cpool + (sp + 1) * cw, sc->cur, cw * sizeof(uint64_t));
 		/* right pushed first: the left subtree is built first */
-		sc->stack[sp++] = (struct rf_item){r, (uint32_t)w, it.end, it.depth + 1};
-		sc->stack[sp++] = (struct rf_item){l, it.begin, (uint32_t)w, it.depth + 1};
+		sc->stack[sp++] = (struct rf_item){r, (uint32_t)w, it.end, it.depth + 1, c0 - bl0, c1 - bl1};
+		sc->stack[sp++] = (struct rf_item){l, it.begin, (uint32_t)w, it.depth + 1, bl0, bl1};
 	}
 	/* node values are the leaf fractions already; internal values are cover-weighted means */
 	ch_tree_finalize(t);
