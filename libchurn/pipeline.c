@@ -692,7 +692,29 @@ static churn_status step_figures(struct run *r, struct data_state *d)
 	return st;
 }
 
-static churn_status data_locked(churn_workdir *w, const churn_params *p, char **out_record)
+/*
+ * What `churn run` hands from its data run to its ML run: the rows, spec and
+ * matrix just committed, so the ML run need not read, hash and prepare the
+ * raw file again (the same bytes: the workdir stays locked in between).
+ */
+struct handoff {
+	char *raw_path;
+	char sha256[65];
+	churn_dataset *ds;
+	churn_prep *prep;
+	churn_matrix *x;
+};
+
+static void handoff_clear(struct handoff *h)
+{
+	free(h->raw_path);
+	churn_dataset_free(h->ds);
+	churn_prep_free(h->prep);
+	churn_matrix_free(h->x);
+	memset(h, 0, sizeof(*h));
+}
+
+static churn_status data_locked(churn_workdir *w, const churn_params *p, char **out_record, struct handoff *keep)
 {
 	struct run r;
 	struct data_state d = {0};
@@ -708,6 +730,17 @@ static churn_status data_locked(churn_workdir *w, const churn_params *p, char **
 out:
 	importance_free(d.imp);
 	st = run_end(&r, st, out_record);
+	if (!st && keep) {
+		keep->raw_path = d.raw_path;
+		snprintf(keep->sha256, sizeof keep->sha256, "%s", churn_fetch_info_get_sha256(d.info));
+		keep->ds = d.ds;
+		keep->prep = d.prep;
+		keep->x = d.x;
+		d.raw_path = NULL;
+		d.ds = NULL;
+		d.prep = NULL;
+		d.x = NULL;
+	}
 	free(d.raw_path);
 	churn_fetch_info_free(d.info);
 	churn_dataset_free(d.ds);
@@ -761,11 +794,21 @@ static churn_status find_raw_input(struct run *r, char **out_path, char sha256[6
 	return *out_path ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 }
 
-static churn_status step_load(struct run *r, struct ml_state *m)
+static churn_status step_load(struct run *r, struct ml_state *m, struct handoff *in)
 {
 	char *raw = NULL, *spec = NULL, *spec_path = NULL, want[65];
-	churn_status st = find_raw_input(r, &raw, want);
-	if (st)
+	churn_status st;
+	if (in && in->x) {
+		/* `churn run`: the data run's own rows, spec and matrix */
+		raw = in->raw_path;
+		snprintf(m->sha256, sizeof m->sha256, "%s", in->sha256);
+		m->ds = in->ds;
+		m->prep = in->prep;
+		m->x = in->x;
+		memset(in, 0, sizeof(*in));
+		goto fields;
+	}
+	if ((st = find_raw_input(r, &raw, want)))
 		return st;
 	if ((st = churn_workdir_join(r->w, "artifacts/prep.json", &spec_path)))
 		goto out;
@@ -787,10 +830,12 @@ static churn_status step_load(struct run *r, struct ml_state *m)
 		goto out;
 	if ((st = churn_prep_apply(m->prep, m->ds, &m->x)))
 		goto out;
+fields:
 	if (!churn_matrix_get_labels(m->x)) {
 		st = ch_fail(CHURN_E_PARSE, "%s: no target column '%s'", raw, churn_prep_get_target(m->prep));
 		goto out;
 	}
+	st = CHURN_OK;
 	cJSON_AddStringToObject(r->fields, "source", raw + strlen(churn_workdir_get_path(r->w)) + 1);
 	cJSON_AddStringToObject(r->fields, "sha256", m->sha256);
 	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_matrix_get_nrows(m->x));
@@ -1112,7 +1157,7 @@ out:
 	return st;
 }
 
-static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **out_record)
+static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **out_record, struct handoff *in)
 {
 	struct run r;
 	struct ml_state m = {0};
@@ -1127,7 +1172,7 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 		goto out;
 	}
 	r.model_records = m.records;
-	STEP(&r, "load", step_load(&r, &m));
+	STEP(&r, "load", step_load(&r, &m, in));
 	STEP(&r, "split", step_split(&r, &m));
 	/* models: a comma-separated list of kinds, at most 3 */
 	char list[128];
@@ -1206,7 +1251,7 @@ churn_status churn_pipeline_data(const char *workdir, const churn_params *p, cha
 	churn_params *def = NULL;
 	churn_status st = p ? CHURN_OK : churn_params_new(&def);
 	if (!st && !(st = open_locked(workdir, p ? p : def, &w)))
-		st = data_locked(w, p ? p : def, out_record);
+		st = data_locked(w, p ? p : def, out_record, NULL);
 	churn_workdir_free(w);
 	churn_params_free(def);
 	return st;
@@ -1218,7 +1263,7 @@ churn_status churn_pipeline_ml(const char *workdir, const churn_params *p, char 
 	churn_params *def = NULL;
 	churn_status st = p ? CHURN_OK : churn_params_new(&def);
 	if (!st && !(st = open_locked(workdir, p ? p : def, &w)))
-		st = ml_locked(w, p ? p : def, out_record);
+		st = ml_locked(w, p ? p : def, out_record, NULL);
 	churn_workdir_free(w);
 	churn_params_free(def);
 	return st;
@@ -1229,12 +1274,14 @@ churn_status churn_pipeline_run(const char *workdir, const churn_params *p, char
 	churn_workdir *w = NULL;
 	churn_params *def = NULL;
 	char *data_rec = NULL, *ml_rec = NULL;
+	struct handoff h = {0};
 	churn_status st = p ? CHURN_OK : churn_params_new(&def);
 	if (!st && !(st = open_locked(workdir, p ? p : def, &w))) {
-		st = data_locked(w, p ? p : def, &data_rec);
+		st = data_locked(w, p ? p : def, &data_rec, &h);
 		if (!st)
-			st = ml_locked(w, p ? p : def, &ml_rec);
+			st = ml_locked(w, p ? p : def, &ml_rec, &h);
 	}
+	handoff_clear(&h);
 	if (out_record) {
 		char saved[1024];
 		snprintf(saved, sizeof(saved), "%s", churn_last_error());
