@@ -16,6 +16,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "core-private.h"
+#include "eda-private.h"
 #include "params-private.h"
 #include "plot-private.h"
 
@@ -1143,6 +1144,31 @@ static cJSON *rev_seg_json(const char *name, size_t cust, size_t risk, double re
 	return o;
 }
 
+/* The revenue_at_risk member of eda.json (null when not computed). */
+static cJSON *rev_json(const churn_eda *e)
+{
+	if (e->has_rev) {
+		cJSON *o = rev_seg_json(NULL, e->rev_customers, e->rev_at_risk, e->rev_total, e->rev_at_risk_sum,
+		                        e->rev_expected);
+		cJSON_AddItemToObject(o, "threshold", num(e->rev_threshold));
+		cJSON_AddStringToObject(o, "charges_col", e->charges_col);
+		if (e->rev_segs) {
+			cJSON *b = cJSON_AddObjectToObject(o, "by_segment");
+			cJSON_AddStringToObject(b, "column", e->segment_col);
+			cJSON *sv = cJSON_AddArrayToObject(b, "segments");
+			for (size_t k = 0; k < e->rev_nseg; k++) {
+				const rev_seg *s = &e->rev_segs[k];
+				cJSON_AddItemToArray(sv, rev_seg_json(s->segment, s->customers, s->at_risk, s->revenue,
+				                                      s->revenue_at_risk, s->expected_loss));
+			}
+		} else {
+			cJSON_AddNullToObject(o, "by_segment");
+		}
+		return o;
+	}
+	return cJSON_CreateNull();
+}
+
 churn_status churn_eda_to_json(const churn_eda *e, char **out_json)
 {
 	if (!e || !out_json)
@@ -1248,27 +1274,7 @@ churn_status churn_eda_to_json(const churn_eda *e, char **out_json)
 		cJSON_AddNullToObject(root, "survival");
 	}
 
-	if (e->has_rev) {
-		cJSON *o = rev_seg_json(NULL, e->rev_customers, e->rev_at_risk, e->rev_total, e->rev_at_risk_sum,
-		                        e->rev_expected);
-		cJSON_AddItemToObject(o, "threshold", num(e->rev_threshold));
-		cJSON_AddStringToObject(o, "charges_col", e->charges_col);
-		if (e->rev_segs) {
-			cJSON *b = cJSON_AddObjectToObject(o, "by_segment");
-			cJSON_AddStringToObject(b, "column", e->segment_col);
-			cJSON *sv = cJSON_AddArrayToObject(b, "segments");
-			for (size_t k = 0; k < e->rev_nseg; k++) {
-				const rev_seg *s = &e->rev_segs[k];
-				cJSON_AddItemToArray(sv, rev_seg_json(s->segment, s->customers, s->at_risk, s->revenue,
-				                                      s->revenue_at_risk, s->expected_loss));
-			}
-		} else {
-			cJSON_AddNullToObject(o, "by_segment");
-		}
-		cJSON_AddItemToObject(root, "revenue_at_risk", o);
-	} else {
-		cJSON_AddNullToObject(root, "revenue_at_risk");
-	}
+	cJSON_AddItemToObject(root, "revenue_at_risk", rev_json(e));
 	cJSON_AddItemToObject(root, "notes", sarr(e->notes, e->nnotes));
 
 	char *s = ch_json_print(root, false);
@@ -1889,5 +1895,30 @@ churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const c
 		return st;
 	ch_progress(p, "figures", total, total);
 	ch_clear_error();
+	return CHURN_OK;
+}
+
+churn_status ch_eda_revenue(const churn_dataset *ds, const churn_params *p, const double *proba, double threshold,
+                            churn_eda **out, cJSON **out_json)
+{
+	churn_eda *e = calloc(1, sizeof *e);
+	if (!e)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	e->tenure_col = ch_strdup(p ? churn_params_get_str(p, "eda.tenure_col") : "tenure");
+	e->charges_col = ch_strdup(p ? churn_params_get_str(p, "eda.charges_col") : "MonthlyCharges");
+	e->segment_col = ch_strdup(p ? churn_params_get_str(p, "eda.segment_col") : "Contract");
+	e->band = ch_strdup("loglog");
+	churn_status st = e->tenure_col && e->charges_col && e->segment_col && e->band
+	                      ? churn_eda_set_revenue_at_risk(e, ds, proba, threshold)
+	                      : ch_fail(CHURN_E_NOMEM, "out of memory");
+	cJSON *j = st ? NULL : rev_json(e);
+	if (!st && !j)
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (st) {
+		churn_eda_free(e);
+		return st;
+	}
+	*out = e;
+	*out_json = j;
 	return CHURN_OK;
 }

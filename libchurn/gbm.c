@@ -938,6 +938,23 @@ static double gbm_margin(const void *p, const double *row, size_t ncols)
 	return m;
 }
 
+/* Batch prediction: tree by tree over blocks of rows; each row's sum in gbm_margin()'s order (same bits). */
+static void gbm_predict(const void *p, const double *X, size_t nrows, size_t ncols, double *out)
+{
+	const gbm_state *s = p;
+	enum { BLOCK = 256 };
+	for (size_t i0 = 0; i0 < nrows; i0 += BLOCK) {
+		size_t n = nrows - i0 < BLOCK ? nrows - i0 : BLOCK;
+		double acc[BLOCK];
+		for (size_t i = 0; i < n; i++)
+			acc[i] = s->init;
+		for (size_t t = 0; t < s->ntrees; t++)
+			ch_tree_predict_add(&s->trees[t], X + i0 * ncols, ncols, n, acc);
+		for (size_t i = 0; i < n; i++)
+			out[i0 + i] = ch_sigmoid(acc[i]);
+	}
+}
+
 static churn_status gbm_contrib(const void *p, const double *row, size_t ncols, double *out)
 {
 	const gbm_state *s = p;
@@ -1042,7 +1059,7 @@ const struct ch_model_ops ch_gbm_ops = {
 	.score_is_logit = true,
 	.fit = gbm_fit,
 	.margin = gbm_margin,
-	.predict = NULL,
+	.predict = gbm_predict,
 	.contrib = gbm_contrib,
 	.importance = gbm_importance,
 	.to_cjson = gbm_to_cjson,

@@ -29,6 +29,7 @@
 #include "churn/profile.h"
 #include "churn/workdir.h"
 #include "core-private.h"
+#include "eda-private.h"
 #include "params-private.h"
 #include "prep-private.h"
 #include "tree-private.h"
@@ -1095,7 +1096,7 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 	ch_format_time_utc(stamp, sizeof(stamp), (int64_t)time(NULL));
 	cJSON *doc = cJSON_CreateObject();
 	churn_status st = doc ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
-	cJSON *eda_doc = NULL, *rev_doc = NULL;
+	cJSON *eda_doc = NULL;
 	churn_eda *eda = NULL;
 	double *prob = NULL;
 	if (st)
@@ -1117,20 +1118,31 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 		goto out;
 	if ((st = churn_model_predict(m->best, m->x, prob, n, &got)))
 		goto out;
-	if ((st = churn_eda_compute(m->ds, r->p, &eda)) ||
-	    (st = churn_eda_set_revenue_at_risk(eda, m->ds, prob, churn_model_get_threshold(m->best))) ||
-	    (st = churn_eda_to_json(eda, &eda_json)))
+	cJSON *rev = NULL;
+	if ((st = ch_eda_revenue(m->ds, r->p, prob, churn_model_get_threshold(m->best), &eda, &rev)))
 		goto out;
-	rev_doc = cJSON_Parse(eda_json);
-	cJSON *rev = rev_doc ? cJSON_DetachItemFromObjectCaseSensitive(rev_doc, "revenue_at_risk") : NULL;
-	if (!rev)
-		goto out;
-	cJSON_AddStringToObject(rev, "model", churn_model_kind_name(churn_model_get_kind(m->best)));
-	cJSON_AddStringToObject(rev, "run_id", r->run_id);
+	if (cJSON_IsObject(rev)) {
+		cJSON_AddStringToObject(rev, "model", churn_model_kind_name(churn_model_get_kind(m->best)));
+		cJSON_AddStringToObject(rev, "run_id", r->run_id);
+	}
 	if (churn_workdir_read_json(churn_workdir_get_path(r->w), "reports/eda.json", &old, NULL) == CHURN_OK)
 		eda_doc = cJSON_Parse(old);
-	if (!eda_doc)
-		eda_doc = rev_doc, rev_doc = NULL; /* no EDA yet: keep the freshly computed one */
+	if (!eda_doc) {
+		/* no EDA yet (the data run's eda.json is gone): the statistics of these rows */
+		churn_eda *full = NULL;
+		if ((st = churn_eda_compute(m->ds, r->p, &full)) || (st = churn_eda_to_json(full, &eda_json))) {
+			churn_eda_free(full);
+			cJSON_Delete(rev);
+			goto out;
+		}
+		churn_eda_free(full);
+		eda_doc = cJSON_Parse(eda_json);
+		if (!eda_doc) {
+			cJSON_Delete(rev);
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
 	cJSON_DeleteItemFromObjectCaseSensitive(eda_doc, "revenue_at_risk");
 	cJSON_AddItemToObject(eda_doc, "revenue_at_risk", rev);
 	free(text);
@@ -1147,7 +1159,6 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 out:
 	cJSON_Delete(doc);
 	cJSON_Delete(eda_doc);
-	cJSON_Delete(rev_doc);
 	churn_eda_free(eda);
 	churn_free(eda_json);
 	free(old);

@@ -348,6 +348,12 @@ START_TEST(test_gbm_io_roundtrip_bit_identical)
 	ck_assert_int_eq(churn_model_predict(model, m, a, n, &np), CHURN_OK);
 	ck_assert_int_eq(churn_model_predict(loaded, m, b, n, &np), CHURN_OK);
 	ck_assert_int_eq(memcmp(a, b, n * sizeof(double)), 0);
+	/* the batch walk (8 rows at a time, blocks of 256) gives each row's own bits */
+	for (size_t i = 0; i < n; i++) {
+		double one;
+		ck_assert_int_eq(churn_model_predict_row(model, churn_matrix_get_row(m, i), nf, &one), CHURN_OK);
+		ck_assert_msg(one == a[i], "row %zu: batch %.17g, alone %.17g", i, a[i], one);
+	}
 	double ca[16], cb[16];
 	ck_assert_int_eq(churn_model_explain(model, churn_matrix_get_row(m, 3), nf, ca, 16), CHURN_OK);
 	ck_assert_int_eq(churn_model_explain(loaded, churn_matrix_get_row(m, 3), nf, cb, 16), CHURN_OK);
