@@ -13,6 +13,7 @@
  * walks again only the (tree, row) pairs whose mask holds g. Each row's sum
  * still runs over the trees in order, so P is the model's own prediction.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,20 +51,25 @@ static void ensemble_predict(const struct perm *c, const double *X, size_t g, do
 {
 	const ch_ensemble *e = c->ens;
 	size_t n = c->n;
-	uint64_t bit = (uint64_t)1 << g;
 	for (size_t i = 0; i < n; i++)
 		pred[i] = e->base;
 	for (size_t t = 0; t < e->ntrees; t++) {
 		const double *lv = c->leaf + t * n;
 		const uint64_t *mk = c->mask + t * n;
+		/* branch-free: which rows a shuffle reaches is data, not a pattern the CPU can guess */
 		size_t k = 0;
-		for (size_t i = 0; i < n; i++)
-			if (mk[i] & bit)
-				idx[k++] = (uint32_t)i;
+		for (size_t i = 0; i < n; i++) {
+			idx[k] = (uint32_t)i;
+			k += (size_t)(mk[i] >> g & 1);
+		}
 		ch_tree_predict_rows(&e->trees[t], X, c->nf, idx, k, vals);
 		k = 0;
-		for (size_t i = 0; i < n; i++)
-			pred[i] += (mk[i] & bit) ? vals[k++] : lv[i];
+		for (size_t i = 0; i < n; i++) {
+			size_t hit = (size_t)(mk[i] >> g & 1);
+			double v = vals[k < n ? k : n - 1];
+			pred[i] += hit ? v : lv[i];
+			k += hit;
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (e->mean) {
@@ -142,7 +148,42 @@ static void perm_worker(void *p, size_t th)
 	free(idx);
 }
 
-/* Record each (tree, row)'s leaf value and path groups; false when the model is no (compact) ensemble. */
+struct record_job {
+	const struct perm *c;
+	const ch_ensemble *e;
+	const uint64_t *fbit;
+	double *leaf;
+	uint64_t *mask;
+	size_t nthreads;
+};
+
+/* Trees th, th + nthreads, ...: each (tree, row)'s leaf value and the groups on its path. */
+static void record_worker(void *p, size_t th)
+{
+	const struct record_job *j = p;
+	size_t n = j->c->n, nf = j->c->nf;
+	const double *X = churn_matrix_get_data_const(j->c->x);
+	for (size_t t = th; t < j->e->ntrees; t += j->nthreads) {
+		const ch_cnode *cn = j->e->trees[t].cn;
+		for (size_t i = 0; i < n; i++) {
+			const double *row = X + i * nf;
+			const ch_cnode *nd = cn;
+			uint64_t mk = 0;
+			while (nd->feature >= 0) {
+				mk |= j->fbit[nd->feature];
+				nd = cn + nd->left + !(row[nd->feature] <= nd->v);
+			}
+			j->leaf[t * n + i] = nd->v;
+			j->mask[t * n + i] = mk;
+		}
+	}
+}
+
+/*
+ * Record each (tree, row)'s leaf value and path groups and set c->ens, or
+ * leave c->ens NULL (the generic road) when the model is no compact
+ * ensemble, has more than 64 groups or the records would be too large.
+ */
 static churn_status record_paths(struct perm *c, ch_ensemble *e, double **leaf, uint64_t **mask)
 {
 	size_t n = c->n, nf = c->nf;
@@ -170,25 +211,35 @@ static churn_status record_paths(struct perm *c, ch_ensemble *e, double **leaf, 
 	}
 	for (size_t j = 0; j < nf; j++)
 		fbit[j] = (uint64_t)1 << (c->group ? c->group[j] : j);
-	const double *X = churn_matrix_get_data_const(c->x);
-	for (size_t t = 0; t < e->ntrees; t++) {
-		const ch_cnode *cn = e->trees[t].cn;
-		for (size_t i = 0; i < n; i++) {
-			const double *row = X + i * nf;
-			const ch_cnode *nd = cn;
-			uint64_t mk = 0;
-			while (nd->feature >= 0) {
-				mk |= fbit[nd->feature];
-				nd = cn + nd->left + !(row[nd->feature] <= nd->v);
-			}
-			(*leaf)[t * n + i] = nd->v;
-			(*mask)[t * n + i] = mk;
-		}
-	}
+	struct record_job job = {c, e, fbit, *leaf, *mask, c->nthreads < e->ntrees ? c->nthreads : 1};
+	ch_parallel(job.nthreads, record_worker, &job);
 	free(fbit);
 	c->ens = e;
 	c->leaf = *leaf;
 	c->mask = *mask;
+	return CHURN_OK;
+}
+
+/* P(churn) of the unshuffled rows: the model's predict, or the sums of the recorded leaves (the same bits). */
+static churn_status base_predict(const struct perm *c, double *pred)
+{
+	size_t got, n = c->n;
+	const ch_ensemble *e = c->ens;
+	if (!e)
+		return churn_model_predict(c->m, c->x, pred, n, &got);
+	for (size_t i = 0; i < n; i++)
+		pred[i] = e->base;
+	for (size_t t = 0; t < e->ntrees; t++)
+		for (size_t i = 0; i < n; i++)
+			pred[i] += c->leaf[t * n + i];
+	for (size_t i = 0; i < n; i++) {
+		if (e->mean) {
+			double m = e->ntrees ? pred[i] / (double)e->ntrees : 0;
+			pred[i] = m < 0 ? 0 : (m > 1 ? 1 : m);
+		} else {
+			pred[i] = ch_sigmoid(pred[i]);
+		}
+	}
 	return CHURN_OK;
 }
 
@@ -218,7 +269,7 @@ churn_status ch_model_permutation_importance(const churn_model *m, const churn_m
 	                 .repeats = repeats < 1 ? 1 : repeats, .seed = seed, .out = out};
 	double *pred = malloc((n ? n : 1) * sizeof(double)), *leaf = NULL;
 	uint64_t *mask = NULL;
-	size_t got, nth = ch_ncores();
+	size_t nth = ch_ncores();
 	nth = nth > ngroups ? ngroups : nth;
 	nth = nth ? nth : 1;
 	c.nthreads = nth;
@@ -226,8 +277,17 @@ churn_status ch_model_permutation_importance(const churn_model *m, const churn_m
 	c.msg = calloc(nth, sizeof(*c.msg));
 	ch_ensemble e;
 	churn_status st = (pred && c.status && c.msg) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
-	if (!st && !(st = churn_model_predict(m, x, pred, n, &got)) && !(st = ch_roc_auc(pred, y, n, &c.base)))
-		st = record_paths(&c, &e, &leaf, &mask);
+	/* the rows must suit the model (as churn_model_predict checks) whichever road is taken */
+	if (!st && churn_model_get_nfeatures(m) != nf)
+		st = ch_fail(CHURN_E_INVALID_ARG, "permutation importance: the matrix has %zu columns, the model expects %zu",
+		             nf, churn_model_get_nfeatures(m));
+	const double *X = churn_matrix_get_data_const(x);
+	for (size_t k = 0; !st && k < n * nf; k++)
+		if (!isfinite(X[k]))
+			st = ch_fail(CHURN_E_INVALID_ARG, "permutation importance: row %zu, column %zu is not finite", k / nf,
+			             k % nf);
+	if (!st && !(st = record_paths(&c, &e, &leaf, &mask)) && !(st = base_predict(&c, pred)))
+		st = ch_roc_auc(pred, y, n, &c.base);
 	if (!st) {
 		ch_parallel(nth, perm_worker, &c);
 		for (size_t t = 0; t < nth && !st; t++)

@@ -298,6 +298,13 @@ START_TEST(test_rf_permutation_importance)
 	ck_assert(fabs(gi[1]) < 0.02 && fabs(gi[2]) < 0.02);
 	ck_assert_int_eq(ch_model_permutation_importance(model, m, bad, 3, 1, 1, gi, 3), CHURN_E_INVALID_ARG);
 	ck_assert_int_eq(ch_model_permutation_importance(model, m, grp, 3, 1, 1, gi, 2), CHURN_E_INVALID_ARG);
+	/* rows that do not suit the model: wrong width, a value that is not finite */
+	churn_matrix *narrow = make_matrix(n / 2, nf - 1, x, y);
+	ck_assert_int_eq(ch_model_permutation_importance(model, narrow, NULL, 0, 1, 1, imp2, 4), CHURN_E_INVALID_ARG);
+	churn_matrix_free(narrow);
+	churn_matrix_get_data(m)[5 * nf + 2] = NAN;
+	ck_assert_int_eq(ch_model_permutation_importance(model, m, NULL, 0, 1, 1, imp2, 4), CHURN_E_INVALID_ARG);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "row 5, column 2"));
 	/* impurity importance agrees on the ranking of the signal */
 	size_t ni;
 	ck_assert_int_eq(churn_model_get_importance(model, imp2, 4, &ni), CHURN_OK);
