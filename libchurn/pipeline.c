@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -698,16 +699,22 @@ static churn_status step_figures(struct run *r, struct data_state *d)
  * matrix just committed, so the ML run need not read, hash and prepare the
  * raw file again (the same bytes: the workdir stays locked in between).
  */
+struct prefit;
+static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x);
+static void prefit_free(struct prefit *f);
+
 struct handoff {
 	char *raw_path;
 	char sha256[65];
 	churn_dataset *ds;
 	churn_prep *prep;
 	churn_matrix *x;
+	struct prefit *pre;    /* the ML run's split and fits, started after prepare */
 };
 
 static void handoff_clear(struct handoff *h)
 {
+	prefit_free(h->pre); /* before the matrix it reads */
 	free(h->raw_path);
 	churn_dataset_free(h->ds);
 	churn_prep_free(h->prep);
@@ -719,12 +726,15 @@ static churn_status data_locked(churn_workdir *w, const churn_params *p, char **
 {
 	struct run r;
 	struct data_state d = {0};
+	struct prefit *pre = NULL;
 	churn_status st = run_begin(&r, w, p, "data");
 	if (st)
 		goto out;
 	STEP(&r, "fetch", step_fetch(&r, &d));
 	STEP(&r, "profile", step_profile(&r, &d));
 	STEP(&r, "prepare", step_prepare(&r, &d));
+	if (keep)
+		pre = prefit_start(r.p, d.x);
 	STEP(&r, "eda", step_eda(&r, &d));
 	if (churn_params_get_bool(r.p, "pipeline.figures"))
 		STEP(&r, "figures", step_figures(&r, &d));
@@ -737,11 +747,14 @@ out:
 		keep->ds = d.ds;
 		keep->prep = d.prep;
 		keep->x = d.x;
+		keep->pre = pre;
+		pre = NULL;
 		d.raw_path = NULL;
 		d.ds = NULL;
 		d.prep = NULL;
 		d.x = NULL;
 	}
+	prefit_free(pre); /* the data run failed: its matrix goes */
 	free(d.raw_path);
 	churn_fetch_info_free(d.info);
 	churn_dataset_free(d.ds);
@@ -849,18 +862,26 @@ out:
 	return st;
 }
 
+/* The stratified train/test split of x (the ML run's, and the early fits'). */
+static churn_status split_rows(const churn_params *p, const churn_matrix *x, size_t **tr, size_t *ntr, size_t **te,
+                               size_t *nte, churn_matrix **train, churn_matrix **test)
+{
+	const uint8_t *y = churn_matrix_get_labels(x);
+	size_t n = churn_matrix_get_nrows(x);
+	churn_status st = churn_split_stratified(y, n, churn_params_get_double(p, "split.test_size"),
+	                                         (uint64_t)churn_params_get_int(p, "split.seed"), tr, ntr, te, nte);
+	if (!st)
+		st = churn_matrix_subset_rows(x, *tr, *ntr, train);
+	if (!st)
+		st = churn_matrix_subset_rows(x, *te, *nte, test);
+	return st;
+}
+
 static churn_status step_split(struct run *r, struct ml_state *m)
 {
-	const uint8_t *y = churn_matrix_get_labels(m->x);
-	size_t n = churn_matrix_get_nrows(m->x);
-	churn_status st = churn_split_stratified(y, n, churn_params_get_double(r->p, "split.test_size"),
-	                                         (uint64_t)churn_params_get_int(r->p, "split.seed"), &m->tr, &m->ntr,
-	                                         &m->te, &m->nte);
-	if (st)
+	churn_status st = CHURN_OK;
+	if (!m->train && (st = split_rows(r->p, m->x, &m->tr, &m->ntr, &m->te, &m->nte, &m->train, &m->test)))
 		return st;
-	if ((st = churn_matrix_subset_rows(m->x, m->tr, m->ntr, &m->train)))
-		return st;
-	st = churn_matrix_subset_rows(m->x, m->te, m->nte, &m->test);
 	cJSON_AddNumberToObject(r->fields, "train_rows", (double)m->ntr);
 	cJSON_AddNumberToObject(r->fields, "test_rows", (double)m->nte);
 	return st;
@@ -980,20 +1001,27 @@ static void *fit_main(void *arg)
 	return NULL;
 }
 
-/* Fit jobs[0..n) concurrently; each job's status and error are its own. */
-static void fit_all(struct run *r, struct ml_state *m, struct fit_job *jobs, size_t n)
+/*
+ * Fit jobs[0..n) on train concurrently; each job's status and error are its
+ * own. The helpers' parameters are a copy of p without its progress callback
+ * unless shared_progress (a callback made to be called from any thread).
+ */
+static void fit_all(const churn_params *p, bool shared_progress, const churn_matrix *train, struct fit_job *jobs,
+                    size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct fit_job *j = &jobs[i];
-		j->train = m->train;
-		j->p = r->p;
+		j->train = train;
+		j->p = p;
 		if (i + 1 < n) {
-			if ((j->st = churn_params_copy(r->p, &j->own))) {
-				snprintf(j->error, sizeof j->error, "%s", churn_last_error());
-				continue;
+			if (!shared_progress) {
+				if ((j->st = churn_params_copy(p, &j->own))) {
+					snprintf(j->error, sizeof j->error, "%s", churn_last_error());
+					continue;
+				}
+				churn_params_set_progress(j->own, NULL, NULL);
+				j->p = j->own;
 			}
-			churn_params_set_progress(j->own, NULL, NULL);
-			j->p = j->own;
 			j->started = pthread_create(&j->thread, NULL, fit_main, j) == 0;
 			if (!j->started)
 				fit_main(j);
@@ -1004,6 +1032,95 @@ static void fit_all(struct run *r, struct ml_state *m, struct fit_job *jobs, siz
 	for (size_t i = 0; i < n; i++)
 		if (jobs[i].started)
 			pthread_join(jobs[i].thread, NULL);
+}
+
+/*
+ * Early fits: `churn run` starts its ML run's split and model fits as soon as
+ * the data run has its matrix, so they overlap the data run's EDA; the ML run
+ * takes them (the same split and fits it would make: same rows, parameters
+ * and seeds). They run with a copy of the parameters whose progress callback
+ * only reads a cancel flag (set when the data run fails), so the caller's
+ * callback is not called for them.
+ */
+struct prefit {
+	pthread_t thread;
+	bool started, joined;
+	churn_params *p;
+	atomic_bool cancel;
+	size_t *tr, *te;
+	size_t ntr, nte;
+	churn_matrix *train, *test;
+	struct fit_job jobs[3];
+	size_t njobs;
+};
+
+static bool prefit_progress(void *ud, const char *what, uint64_t done, uint64_t total)
+{
+	(void)what, (void)done, (void)total;
+	return !atomic_load((atomic_bool *)ud);
+}
+
+static void *prefit_main(void *arg)
+{
+	struct prefit *f = arg;
+	fit_all(f->p, true, f->train, f->jobs, f->njobs);
+	return NULL;
+}
+
+static void prefit_join(struct prefit *f)
+{
+	if (f && f->started && !f->joined)
+		pthread_join(f->thread, NULL);
+	if (f)
+		f->joined = true;
+}
+
+static void prefit_free(struct prefit *f)
+{
+	if (!f)
+		return;
+	atomic_store(&f->cancel, true);
+	prefit_join(f);
+	for (size_t i = 0; i < 3; i++) {
+		churn_model_free(f->jobs[i].model);
+		churn_params_free(f->jobs[i].own);
+	}
+	churn_free(f->tr);
+	churn_free(f->te);
+	churn_matrix_free(f->train);
+	churn_matrix_free(f->test);
+	churn_params_free(f->p);
+	free(f);
+}
+
+/* Start the early fits on x; NULL when there are none (the ML run then does it all, and reports errors). */
+static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x)
+{
+	struct prefit *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	atomic_init(&f->cancel, false);
+	char list[128];
+	snprintf(list, sizeof(list), "%s", churn_params_get_str(p, "pipeline.models"));
+	char *save = NULL;
+	for (char *tok = strtok_r(list, ", ", &save); tok && f->njobs < 3; tok = strtok_r(NULL, ", ", &save))
+		if (churn_model_kind_from_name(tok, &f->jobs[f->njobs++].kind)) {
+			f->njobs = 0;
+			break;
+		}
+	if (!f->njobs || churn_params_copy(p, &f->p) ||
+	    split_rows(p, x, &f->tr, &f->ntr, &f->te, &f->nte, &f->train, &f->test)) {
+		prefit_free(f);
+		ch_clear_error();
+		return NULL;
+	}
+	churn_params_set_progress(f->p, prefit_progress, &f->cancel);
+	f->started = pthread_create(&f->thread, NULL, prefit_main, f) == 0;
+	if (!f->started) {
+		prefit_free(f);
+		return NULL;
+	}
+	return f;
 }
 
 /* Evaluate and save the model of a fit job (taking it). */
@@ -1173,6 +1290,9 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 	struct run r;
 	struct ml_state m = {0};
 	struct fit_job jobs[3] = {0};
+	struct prefit *pre = in ? in->pre : NULL;
+	if (in)
+		in->pre = NULL;
 	churn_status st = run_begin(&r, w, p, "ml");
 	if (st)
 		goto out;
@@ -1184,6 +1304,13 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 	}
 	r.model_records = m.records;
 	STEP(&r, "load", step_load(&r, &m, in));
+	if (pre && pre->train) {
+		/* the split the early fits used */
+		m.tr = pre->tr, m.ntr = pre->ntr, m.te = pre->te, m.nte = pre->nte;
+		m.train = pre->train, m.test = pre->test;
+		pre->tr = pre->te = NULL;
+		pre->train = pre->test = NULL;
+	}
 	STEP(&r, "split", step_split(&r, &m));
 	/* models: a comma-separated list of kinds, at most 3 */
 	char list[128];
@@ -1198,7 +1325,17 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 		}
 		njobs++;
 	}
-	fit_all(&r, &m, jobs, njobs);
+	if (pre && pre->njobs == njobs) {
+		/* fitted while the data run finished */
+		prefit_join(pre);
+		for (size_t i = 0; i < njobs; i++) {
+			jobs[i] = pre->jobs[i];
+			pre->jobs[i].model = NULL;
+			pre->jobs[i].own = NULL;
+		}
+	} else {
+		fit_all(r.p, false, m.train, jobs, njobs);
+	}
 	for (size_t i = 0; i < njobs; i++) {
 		static const char *const step_names[] = {"train_logreg", "train_gbm", "train_forest"};
 		/* a step's time is its model's fit (concurrent with the others) and then its evaluation */
@@ -1230,6 +1367,7 @@ out:
 		churn_model_free(jobs[i].model);
 		churn_params_free(jobs[i].own);
 	}
+	prefit_free(pre);
 	churn_eda_free(m.rev_eda);
 	cJSON_Delete(m.metrics);
 	cJSON_Delete(m.records);

@@ -63,6 +63,26 @@ check "pipeline.log has one line per step with run id, duration, status" \
 	grep -E '^20[0-9-]+T[0-9:]+Z INFO run=[0-9TZa-f-]+ pipeline=data step=fetch duration_s=[0-9.]+ status=succeeded' "$wd/logs/pipeline.log"
 check "no staging left behind" test ! -e "$wd/.staging"
 
+# --- churn run (data handed to ml, models fitted during the EDA) = churn data then churn ml ---
+sw=$tmp/separate
+check "churn data then churn ml on the same source" sh -c "'$churn' data --workdir '$sw' --source 'synthetic:3000?seed=7' --no-figures --quiet && '$churn' ml --workdir '$sw' --no-figures --quiet"
+$py - "$wd" "$sw" >"$tmp/same.out" 2>&1 <<'PYEOF'
+import json, sys
+a, b = sys.argv[1], sys.argv[2]
+def load(w, f):
+    return json.load(open(f"{w}/{f}"))
+ma, mb = load(a, "reports/metrics.json")["models"], load(b, "reports/metrics.json")["models"]
+assert ma == mb, "metrics differ"
+for m in ("logreg", "gbm"):
+    pa, pb = load(a, f"artifacts/models/{m}.json"), load(b, f"artifacts/models/{m}.json")
+    assert pa[m] == pb[m], f"{m} model differs"
+ra, rb = load(a, "reports/eda.json")["revenue_at_risk"], load(b, "reports/eda.json")["revenue_at_risk"]
+ra.pop("run_id"); rb.pop("run_id")
+assert ra == rb, "revenue at risk differs"
+print("same")
+PYEOF
+if grep -q '^same$' "$tmp/same.out"; then ok "churn run gives the models, metrics and revenue at risk of data + ml"; else no "churn run differs from data + ml"; sed 's/^/#   /' "$tmp/same.out"; fi
+
 # --- unchanged source is not downloaded again ------------------------------
 check "second data run" "$churn" data --workdir "$wd" --source "synthetic:3000?seed=7" --no-figures --quiet
 check "second run saw the source unchanged" json_check "$wd/reports/run_metadata.json" "d['runs'][-1]['source_changed'] is False"
