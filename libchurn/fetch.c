@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include "churn/synth.h"
 #include "churn/version.h"
@@ -404,13 +405,56 @@ static churn_status sink_finish(const churn_params *p, struct sink *s, const cha
 
 /* ---- http(s) ---- */
 
+/*
+ * libcurl is loaded when the first URL is fetched (dlopen), not when the
+ * library is: it brings some thirty shared libraries (TLS, Kerberos, LDAP,
+ * ...) that a run on a local file or synthetic data never needs, and loading
+ * them is most of a short process's start-up. Its functions are called
+ * through this table.
+ */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	void (*easy_cleanup)(CURL *h);
+	const char *(*easy_strerror)(CURLcode rc);
+	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+	void (*slist_free_all)(struct curl_slist *list);
+} cu;
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
+static char curl_load_error[256];
 
-/* libcurl's global init is not thread-safe before 7.84: do it exactly once. Never cleaned up. */
+/* Load libcurl and run its global init (not thread-safe before 7.84) exactly once. Never unloaded. */
 static void curl_init_once(void)
 {
-	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *lib = dlopen(CHURN_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(curl_load_error, sizeof curl_load_error, "cannot load %s: %s", CHURN_LIBCURL_SONAME, dlerror());
+		return;
+	}
+	struct {
+		void **slot;
+		const char *name;
+	} syms[] = {
+		{(void **)&cu.global_init, "curl_global_init"},     {(void **)&cu.easy_init, "curl_easy_init"},
+		{(void **)&cu.easy_setopt, "curl_easy_setopt"},     {(void **)&cu.easy_perform, "curl_easy_perform"},
+		{(void **)&cu.easy_getinfo, "curl_easy_getinfo"},   {(void **)&cu.easy_cleanup, "curl_easy_cleanup"},
+		{(void **)&cu.easy_strerror, "curl_easy_strerror"}, {(void **)&cu.slist_append, "curl_slist_append"},
+		{(void **)&cu.slist_free_all, "curl_slist_free_all"},
+	};
+	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
+		if (!(*syms[i].slot = dlsym(lib, syms[i].name))) {
+			snprintf(curl_load_error, sizeof curl_load_error, "%s has no %s", CHURN_LIBCURL_SONAME, syms[i].name);
+			return;
+		}
+	curl_init_result = cu.global_init(CURL_GLOBAL_DEFAULT);
+	if (curl_init_result != CURLE_OK)
+		snprintf(curl_load_error, sizeof curl_load_error, "initialisation failed: %s",
+		         cu.easy_strerror(curl_init_result));
 }
 
 struct http_hdr {
@@ -539,7 +583,7 @@ enum attempt_result { ATTEMPT_OK, ATTEMPT_UNCHANGED, ATTEMPT_RETRY, ATTEMPT_FAIL
 static enum attempt_result classify_curl(CURLcode rc, const struct http_ctx *c, const char *name,
                                          const char *errbuf, double timeout_s, churn_status *st)
 {
-	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	const char *why = errbuf[0] ? errbuf : cu.easy_strerror(rc);
 	switch (rc) {
 	case CURLE_ABORTED_BY_CALLBACK:
 		*st = ch_fail(CHURN_E_STATE, "%s: download cancelled", name);
@@ -592,7 +636,7 @@ static churn_status set_opts(CURL *h, const char *url, struct http_ctx *c, char 
 	CURLcode rc = CURLE_OK;
 #define SET(opt, val) \
 	if (rc == CURLE_OK) \
-		rc = curl_easy_setopt(h, opt, val)
+		rc = cu.easy_setopt(h, opt, val)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_NOSIGNAL, 1L);
@@ -620,7 +664,7 @@ static churn_status set_opts(CURL *h, const char *url, struct http_ctx *c, char 
 	SET(CURLOPT_HTTPHEADER, headers);
 #undef SET
 	if (rc != CURLE_OK)
-		return ch_fail(CHURN_E_INTERNAL, "%s: libcurl setup failed: %s", url, curl_easy_strerror(rc));
+		return ch_fail(CHURN_E_INTERNAL, "%s: libcurl setup failed: %s", url, cu.easy_strerror(rc));
 	return CHURN_OK;
 }
 
@@ -629,7 +673,7 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 {
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_init_result != CURLE_OK)
-		return ch_fail(CHURN_E_INTERNAL, "libcurl initialisation failed: %s", curl_easy_strerror(curl_init_result));
+		return ch_fail(CHURN_E_INTERNAL, "libcurl: %s", curl_load_error);
 
 	double timeout_s = churn_params_get_double(p, "fetch.timeout_s");
 	double connect_s = churn_params_get_double(p, "fetch.connect_timeout_s");
@@ -643,7 +687,7 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 	memset(&sink, 0, sizeof(sink));
 	struct http_ctx c = {.p = p, .sink = &sink};
 	char errbuf[CURL_ERROR_SIZE];
-	CURL *h = curl_easy_init();
+	CURL *h = cu.easy_init();
 	if (!h)
 		return ch_fail(CHURN_E_NOMEM, "%s: cannot create a libcurl handle", name);
 
@@ -655,7 +699,7 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 		char *line;
 		struct curl_slist *nh;
 		if (prev->etag) {
-			if (!(line = ch_asprintf("If-None-Match: %s", prev->etag)) || !(nh = curl_slist_append(headers, line))) {
+			if (!(line = ch_asprintf("If-None-Match: %s", prev->etag)) || !(nh = cu.slist_append(headers, line))) {
 				free(line);
 				st = ch_fail(CHURN_E_NOMEM, "out of memory");
 				goto out;
@@ -665,7 +709,7 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 		}
 		if (prev->last_modified) {
 			if (!(line = ch_asprintf("If-Modified-Since: %s", prev->last_modified)) ||
-			    !(nh = curl_slist_append(headers, line))) {
+			    !(nh = cu.slist_append(headers, line))) {
 				free(line);
 				st = ch_fail(CHURN_E_NOMEM, "out of memory");
 				goto out;
@@ -685,9 +729,9 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 		if ((st = sink_open(&sink, dest, name, max_bytes)))
 			goto out;
 		ch_log(p, CHURN_LOG_DEBUG, "GET %s%s (attempt %u)", name, conditional ? " (conditional)" : "", attempt);
-		CURLcode rc = curl_easy_perform(h);
+		CURLcode rc = cu.easy_perform(h);
 		long code = 0;
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 		if (code > 0)
 			c.hdr.status = code;
 		enum attempt_result r;
@@ -766,8 +810,8 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 out:
 	sink_abort(&sink);
 	http_hdr_clear(&c.hdr);
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(h);
+	cu.slist_free_all(headers);
+	cu.easy_cleanup(h);
 	return st;
 }
 
