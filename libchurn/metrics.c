@@ -9,6 +9,7 @@
 
 #include "core-private.h"
 #include "model-private.h"
+#include "tree-private.h"
 
 #define LOGLOSS_EPS 1e-15
 #define CURVE_POINTS 101
@@ -133,6 +134,37 @@ static churn_status sort_desc(const double *p, size_t n, scored **out)
 	}
 	qsort(s, n, sizeof(*s), cmp_desc);
 	*out = s;
+	return CHURN_OK;
+}
+
+/* Exact ROC AUC by ranks, ties averaged (tree-private.h): scores sorted as sort_desc() does. */
+churn_status ch_roc_auc(const double *score, const uint8_t *y, size_t n, double *out)
+{
+	size_t npos = 0;
+	for (size_t i = 0; i < n; i++)
+		npos += y[i] ? 1 : 0;
+	size_t nneg = n - npos;
+	if (!npos || !nneg) {
+		*out = 0.5;
+		return CHURN_OK;
+	}
+	scored *s = NULL;
+	churn_status st = sort_desc(score, n, &s);
+	if (st)
+		return st;
+	/* sum of the (average) ascending ranks of the positives: ascending position k is s[n - 1 - k] */
+	double rsum = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i, p = 0;
+		while (j < n && s[n - 1 - j].p == s[n - 1 - i].p) {
+			p += y[s[n - 1 - j].i] ? 1 : 0;
+			j++;
+		}
+		rsum += ((double)i + 1 + (double)j) / 2 * (double)p; /* ranks i+1..j */
+		i = j;
+	}
+	free(s);
+	*out = (rsum - (double)npos * ((double)npos + 1) / 2) / ((double)npos * (double)nneg);
 	return CHURN_OK;
 }
 

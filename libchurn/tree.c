@@ -770,54 +770,6 @@ fail:
 	return st;
 }
 
-/* ---------------------------------------------------------------- AUC */
-
-struct sy {
-	double s;
-	uint8_t y;
-};
-
-static int cmp_sy(const void *a, const void *b)
-{
-	double x = ((const struct sy *)a)->s, y = ((const struct sy *)b)->s;
-	return (x > y) - (x < y);
-}
-
-churn_status ch_roc_auc(const double *score, const uint8_t *y, size_t n, double *out)
-{
-	struct sy *v = malloc((n ? n : 1) * sizeof(*v));
-	if (!v)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	size_t npos = 0;
-	for (size_t i = 0; i < n; i++) {
-		v[i].s = score[i];
-		v[i].y = y[i] ? 1 : 0;
-		npos += v[i].y;
-	}
-	size_t nneg = n - npos;
-	if (!npos || !nneg) {
-		free(v);
-		*out = 0.5;
-		return CHURN_OK;
-	}
-	qsort(v, n, sizeof(*v), cmp_sy);
-	/* sum of (average) ranks of positives */
-	double rsum = 0;
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		size_t p = 0;
-		while (j < n && v[j].s == v[i].s) {
-			p += v[j].y;
-			j++;
-		}
-		double avg = ((double)i + 1 + (double)j) / 2; /* ranks i+1..j */
-		rsum += avg * (double)p;
-		i = j;
-	}
-	free(v);
-	*out = (rsum - (double)npos * ((double)npos + 1) / 2) / ((double)npos * (double)nneg);
-	return CHURN_OK;
-}
 
 bool ch_trees_add_cjson(cJSON *o, const ch_tree *trees, size_t n)
 {

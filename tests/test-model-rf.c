@@ -239,6 +239,31 @@ static void reference_importance(const churn_model *model, const churn_matrix *m
 	churn_matrix_free(w);
 }
 
+START_TEST(test_roc_auc_by_ranks)
+{
+	/* ch_roc_auc (ranks, radix-sorted scores) agrees with the public sweep, ties included */
+	const size_t n = 3001;
+	double *p = malloc(n * sizeof(double));
+	uint8_t *y = malloc(n);
+	rng_state = 99;
+	for (size_t i = 0; i < n; i++) {
+		p[i] = floor(urand() * 40) / 40; /* many ties */
+		y[i] = urand() < 0.2 + 0.6 * p[i];
+	}
+	double a, b;
+	ck_assert_int_eq(ch_roc_auc(p, y, n, &a), CHURN_OK);
+	ck_assert_int_eq(churn_metrics_roc_auc(y, p, n, &b), CHURN_OK);
+	ck_assert_double_eq_tol(a, b, 1e-12);
+	ck_assert(a > 0.6 && a < 0.9);
+	for (size_t i = 0; i < n; i++)
+		y[i] = 1;
+	ck_assert_int_eq(ch_roc_auc(p, y, n, &a), CHURN_OK);
+	ck_assert(a == 0.5); /* one class: no ranking */
+	free(p);
+	free(y);
+}
+END_TEST
+
 START_TEST(test_permutation_fast_path_is_the_definition)
 {
 	/* tree ensembles skip the walks a shuffle cannot change: same bits as predicting everything */
@@ -469,6 +494,7 @@ static Suite *rf_suite(void)
 	tcase_add_test(tc, test_rf_explain_sums_to_probability);
 	tcase_add_test(tc, test_rf_permutation_importance);
 	tcase_add_test(tc, test_permutation_fast_path_is_the_definition);
+	tcase_add_test(tc, test_roc_auc_by_ranks);
 	suite_add_tcase(s, tc);
 	TCase *ti = tcase_create("io");
 	tcase_add_test(ti, test_rf_io_roundtrip_and_corrupt);
