@@ -367,6 +367,11 @@ churn_status ch_atomic_commit(ch_atomic *a)
 		err = errno ? errno : EIO;
 	if (!err && !defer_fsync && fsync(fileno(a->fp)) != 0)
 		err = errno;
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* deferred: start the writeback now, so the one syncfs at commit has less to wait for */
+	if (!err && defer_fsync)
+		sync_file_range(fileno(a->fp), 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
 	if (fclose(a->fp) != 0 && !err)
 		err = errno;
 	a->fp = NULL;

@@ -262,12 +262,11 @@ static churn_status run_end(struct run *r, churn_status st, char **out_record)
 			st = commit_one(r, r->staged[i]);
 		if (!st)
 			ch_sync_fs_of(churn_workdir_get_path(r->w)); /* the renames */
-		cJSON *mr;
-		cJSON_ArrayForEach(mr, r->model_records)
-		{
-			char *text = st ? NULL : ch_json_print(mr, false);
-			if (text)
-				st = churn_workdir_append_record(r->w, "reports/model_run_metadata.json", text);
+		if (!st && cJSON_GetArraySize(r->model_records) > 0) {
+			/* every model of the run in one write */
+			char *text = ch_json_print(r->model_records, false);
+			st = text ? churn_workdir_append_record(r->w, "reports/model_run_metadata.json", text)
+			          : ch_fail(CHURN_E_NOMEM, "out of memory");
 			free(text);
 		}
 		step_done(r, "commit", t0, st);

@@ -275,10 +275,13 @@ churn_status churn_workdir_append_record(churn_workdir *w, const char *rel, cons
 {
 	if (!w || !rel || !entry_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_workdir_append_record: NULL argument");
-	cJSON *entry = cJSON_Parse(entry_json);
-	if (!entry || !cJSON_IsObject(entry)) {
+	cJSON *entry = cJSON_Parse(entry_json), *e;
+	bool ok = entry && (cJSON_IsObject(entry) || (cJSON_IsArray(entry) && cJSON_GetArraySize(entry) > 0));
+	if (ok && cJSON_IsArray(entry))
+		cJSON_ArrayForEach(e, entry) ok = ok && cJSON_IsObject(e);
+	if (!ok) {
 		cJSON_Delete(entry);
-		return ch_fail(CHURN_E_INVALID_ARG, "run record entry is not a JSON object");
+		return ch_fail(CHURN_E_INVALID_ARG, "run record entry is not a JSON object or a non-empty array of them");
 	}
 	churn_status st = CHURN_OK;
 	char *path = ch_asprintf("%s/%s", w->dir, rel);
@@ -318,8 +321,13 @@ churn_status churn_workdir_append_record(churn_workdir *w, const char *rel, cons
 		}
 	}
 	cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
-	cJSON_AddItemToArray(runs, entry);
-	entry = NULL;
+	if (cJSON_IsArray(entry)) {
+		while (entry->child)
+			cJSON_AddItemToArray(runs, cJSON_DetachItemViaPointer(entry, entry->child));
+	} else {
+		cJSON_AddItemToArray(runs, entry);
+		entry = NULL;
+	}
 	int64_t cap = churn_params_get_int(w->p, "workdir.max_records");
 	while (cJSON_GetArraySize(runs) > cap)
 		cJSON_DeleteItemFromArray(runs, 0);

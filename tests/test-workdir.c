@@ -147,6 +147,18 @@ START_TEST(test_workdir_records_capped)
 	ck_assert(strstr(json, "\"r5\"") < strstr(json, "\"r24\"")); /* oldest first */
 	churn_free(json);
 	ck_assert_int_eq(churn_workdir_append_record(w, "reports/run_metadata.json", "[1]"), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_workdir_append_record(w, "reports/run_metadata.json", "[]"), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_workdir_append_record(w, "reports/run_metadata.json", "[{\"run_id\": \"x\"}, 2]"),
+	                 CHURN_E_INVALID_ARG);
+	/* an array appends its objects in order, still capped */
+	ck_assert_int_eq(churn_workdir_append_record(w, "reports/run_metadata.json",
+	                                             "[{\"run_id\": \"a1\"}, {\"run_id\": \"a2\"}]"),
+	                 CHURN_OK);
+	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/run_metadata.json", &json, &n), CHURN_OK);
+	ck_assert_ptr_null(strstr(json, "\"r6\""));
+	ck_assert_ptr_nonnull(strstr(json, "\"r7\""));
+	ck_assert(strstr(json, "\"r24\"") < strstr(json, "\"a1\"") && strstr(json, "\"a1\"") < strstr(json, "\"a2\""));
+	churn_free(json);
 	churn_workdir_free(w);
 	churn_params_free(p);
 }

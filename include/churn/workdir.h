@@ -69,7 +69,8 @@ CHURN_API churn_status churn_workdir_log(churn_workdir *w, churn_log_level level
 CHURN_API void churn_workdir_log_fn(void *userdata, churn_log_level level, const char *msg);
 
 /**
- * Append @p entry_json (one JSON object) to the "runs" array of the record
+ * Append @p entry_json (one JSON object, or an array of them appended in
+ * order with one write) to the "runs" array of the record
  * file @p rel (e.g. "reports/run_metadata.json"), keeping the last
  * workdir.max_records entries, oldest first. A missing file starts a new
  * record; a corrupt one is kept aside as <file>.corrupt and a new one begun.
