@@ -699,7 +699,8 @@ static churn_status step_figures(struct run *r, struct data_state *d)
  * raw file again (the same bytes: the workdir stays locked in between).
  */
 struct prefit;
-static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x);
+static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x, const churn_prep *prep,
+                                   const char *sha256);
 static void prefit_free(struct prefit *f);
 
 struct handoff {
@@ -733,7 +734,7 @@ static churn_status data_locked(churn_workdir *w, const churn_params *p, char **
 	STEP(&r, "profile", step_profile(&r, &d));
 	STEP(&r, "prepare", step_prepare(&r, &d));
 	if (keep)
-		pre = prefit_start(r.p, d.x);
+		pre = prefit_start(r.p, d.x, d.prep, churn_fetch_info_get_sha256(d.info));
 	STEP(&r, "eda", step_eda(&r, &d));
 	if (churn_params_get_bool(r.p, "pipeline.figures"))
 		STEP(&r, "figures", step_figures(&r, &d));
@@ -975,14 +976,57 @@ struct fit_job {
 	pthread_t thread;
 	bool started;
 	churn_model_kind kind;
-	const churn_matrix *train;
+	const churn_matrix *train, *test;
+	const churn_prep *prep;   /* recorded in the artifact */
+	const char *sha256;       /* of the raw data, recorded in the artifact */
 	churn_params *own;        /* the copy without callback, or NULL */
 	const churn_params *p;
-	churn_model *model;       /* fitted, or NULL */
 	churn_status st;
 	char error[1024];
 	double seconds;
+	/* fitted and evaluated: */
+	churn_model *model;
+	char trained_at[32];
+	char *metrics, *params;   /* JSON texts */
+	char *artifact;           /* the artifact's bytes */
+	size_t artifact_bytes;
+	char artifact_sha256[65];
 };
+
+/* Threshold, test-set metrics and the artifact's bytes of a fitted model. */
+static churn_status evaluate(struct fit_job *j)
+{
+	churn_model *model = j->model;
+	size_t nte = churn_matrix_get_nrows(j->test), got = 0;
+	double *prob = malloc((nte ? nte : 1) * sizeof(double));
+	if (!prob)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	ch_format_time_utc(j->trained_at, sizeof(j->trained_at), (int64_t)time(NULL));
+	double threshold = churn_params_get_double(j->p, "pipeline.threshold");
+	churn_status st;
+	if (!(st = churn_model_set_threshold(model, threshold)) &&
+	    !(st = churn_model_predict(model, j->test, prob, nte, &got)) &&
+	    !(st = churn_metrics_compute_json(churn_matrix_get_labels(j->test), prob, nte, threshold, &j->metrics)) &&
+	    !(st = churn_model_set_prep(model, j->prep)) && !(st = churn_model_set_metrics_json(model, j->metrics)) &&
+	    !(st = churn_model_set_training_info(model, churn_matrix_get_nrows(j->train), j->sha256)) &&
+	    !(st = churn_model_to_buffer(model, &j->artifact, &j->artifact_bytes)) &&
+	    !(st = churn_model_get_params_json(model, &j->params)))
+		ch_sha256_buf(j->artifact, j->artifact_bytes, j->artifact_sha256);
+	free(prob);
+	return st;
+}
+
+static void fit_job_clear(struct fit_job *j)
+{
+	churn_model_free(j->model);
+	churn_params_free(j->own);
+	churn_free(j->metrics);
+	churn_free(j->params);
+	churn_free(j->artifact);
+	j->model = NULL;
+	j->own = NULL;
+	j->metrics = j->params = j->artifact = NULL;
+}
 
 static void *fit_main(void *arg)
 {
@@ -991,6 +1035,8 @@ static void *fit_main(void *arg)
 	j->st = churn_model_new(j->kind, &j->model);
 	if (!j->st)
 		j->st = churn_model_fit(j->model, j->train, j->p);
+	if (!j->st)
+		j->st = evaluate(j);
 	if (j->st) {
 		snprintf(j->error, sizeof j->error, "%s", churn_last_error());
 		churn_model_free(j->model);
@@ -1001,16 +1047,19 @@ static void *fit_main(void *arg)
 }
 
 /*
- * Fit jobs[0..n) on train concurrently; each job's status and error are its
- * own. The helpers' parameters are a copy of p without its progress callback
+ * Fit jobs[0..n) on train and evaluate them on test concurrently; each job's
+ * status and error are its own. The helpers' parameters are a copy of p without its progress callback
  * unless shared_progress (a callback made to be called from any thread).
  */
-static void fit_all(const churn_params *p, bool shared_progress, const churn_matrix *train, struct fit_job *jobs,
-                    size_t n)
+static void fit_all(const churn_params *p, bool shared_progress, const churn_matrix *train, const churn_matrix *test,
+                    const churn_prep *prep, const char *sha256, struct fit_job *jobs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct fit_job *j = &jobs[i];
 		j->train = train;
+		j->test = test;
+		j->prep = prep;
+		j->sha256 = sha256;
 		j->p = p;
 		if (i + 1 < n) {
 			if (!shared_progress) {
@@ -1049,6 +1098,8 @@ struct prefit {
 	size_t *tr, *te;
 	size_t ntr, nte;
 	churn_matrix *train, *test;
+	const churn_prep *prep;
+	char sha256[65];
 	struct fit_job jobs[3];
 	size_t njobs;
 };
@@ -1062,7 +1113,7 @@ static bool prefit_progress(void *ud, const char *what, uint64_t done, uint64_t 
 static void *prefit_main(void *arg)
 {
 	struct prefit *f = arg;
-	fit_all(f->p, true, f->train, f->jobs, f->njobs);
+	fit_all(f->p, true, f->train, f->test, f->prep, f->sha256, f->jobs, f->njobs);
 	return NULL;
 }
 
@@ -1080,10 +1131,8 @@ static void prefit_free(struct prefit *f)
 		return;
 	atomic_store(&f->cancel, true);
 	prefit_join(f);
-	for (size_t i = 0; i < 3; i++) {
-		churn_model_free(f->jobs[i].model);
-		churn_params_free(f->jobs[i].own);
-	}
+	for (size_t i = 0; i < 3; i++)
+		fit_job_clear(&f->jobs[i]);
 	churn_free(f->tr);
 	churn_free(f->te);
 	churn_matrix_free(f->train);
@@ -1093,11 +1142,14 @@ static void prefit_free(struct prefit *f)
 }
 
 /* Start the early fits on x; NULL when there are none (the ML run then does it all, and reports errors). */
-static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x)
+static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x, const churn_prep *prep,
+                                   const char *sha256)
 {
 	struct prefit *f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
+	f->prep = prep;
+	snprintf(f->sha256, sizeof f->sha256, "%s", sha256);
 	atomic_init(&f->cancel, false);
 	char list[128];
 	snprintf(list, sizeof(list), "%s", churn_params_get_str(p, "pipeline.models"));
@@ -1122,44 +1174,22 @@ static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x)
 	return f;
 }
 
-/* Evaluate and save the model of a fit job (taking it). */
+/* Save the model of a fit job (taking it): its artifact, metrics.json entry and run record. */
 static churn_status train_one(struct run *r, struct ml_state *m, struct fit_job *job)
 {
-	churn_model_kind kind = job->kind;
-	const char *name = churn_model_kind_name(kind);
-	churn_model *model = job->model;
-	job->model = NULL;
-	double *prob = malloc((m->nte ? m->nte : 1) * sizeof(double));
-	char *metrics = NULL, *params = NULL, *art = NULL, *rel = NULL, *buf = NULL;
-	char trained_at[32];
-	churn_status st = job->st ? ch_fail(job->st, "%s", job->error)
-	                          : (prob ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory"));
+	const char *name = churn_model_kind_name(job->kind);
+	char *art = NULL, *rel = NULL;
+	churn_status st = job->st ? ch_fail(job->st, "%s", job->error) : CHURN_OK;
 	if (st)
-		goto out;
-	ch_format_time_utc(trained_at, sizeof(trained_at), (int64_t)time(NULL));
-	double threshold = churn_params_get_double(r->p, "pipeline.threshold");
-	size_t got = 0;
-	if ((st = churn_model_set_threshold(model, threshold)) ||
-	    (st = churn_model_predict(model, m->test, prob, m->nte, &got)))
-		goto out;
-	const uint8_t *y = churn_matrix_get_labels(m->test);
-	if ((st = churn_metrics_compute_json(y, prob, m->nte, threshold, &metrics)))
-		goto out;
-	if ((st = churn_model_set_prep(model, m->prep)) || (st = churn_model_set_metrics_json(model, metrics)) ||
-	    (st = churn_model_set_training_info(model, m->ntr, m->sha256)))
-		goto out;
+		return st;
 	if (!(rel = ch_asprintf("artifacts/models/%s.json", name))) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	size_t nbytes = 0;
-	if ((st = stage(r, rel, &art)) || (st = churn_model_to_buffer(model, &buf, &nbytes)) ||
-	    (st = ch_write_file_atomic(art, buf, nbytes)))
-		goto out;
-	if ((st = churn_model_get_params_json(model, &params)))
+	if ((st = stage(r, rel, &art)) || (st = ch_write_file_atomic(art, job->artifact, job->artifact_bytes)))
 		goto out;
 	/* metrics.json entry and the model run record */
-	cJSON *mj = cJSON_Parse(metrics), *pj = cJSON_Parse(params);
+	cJSON *mj = cJSON_Parse(job->metrics), *pj = cJSON_Parse(job->params);
 	cJSON *models = cJSON_GetObjectItemCaseSensitive(m->metrics, "models");
 	cJSON *rec = cJSON_CreateObject(), *a = cJSON_CreateObject();
 	if (!mj || !pj || !rec || !a) {
@@ -1171,16 +1201,15 @@ static churn_status train_one(struct run *r, struct ml_state *m, struct fit_job 
 		goto out;
 	}
 	cJSON_AddItemToObject(models, name, cJSON_Duplicate(mj, 1));
-	char hex[65];
-	ch_sha256_buf(buf, nbytes, hex);
+	churn_model *model = job->model;
 	cJSON_AddStringToObject(rec, "run_id", r->run_id);
 	cJSON_AddStringToObject(rec, "model", name);
-	cJSON_AddStringToObject(rec, "trained_at", trained_at);
+	cJSON_AddStringToObject(rec, "trained_at", job->trained_at);
 	cJSON_AddItemToObject(rec, "params", pj);
 	cJSON_AddItemToObject(rec, "metrics", mj);
 	cJSON_AddStringToObject(a, "path", rel);
-	cJSON_AddStringToObject(a, "sha256", hex);
-	cJSON_AddNumberToObject(a, "bytes", (double)nbytes);
+	cJSON_AddStringToObject(a, "sha256", job->artifact_sha256);
+	cJSON_AddNumberToObject(a, "bytes", (double)job->artifact_bytes);
 	cJSON_AddItemToObject(rec, "artifact", a);
 	cJSON_AddNumberToObject(rec, "train_rows", (double)m->ntr);
 	cJSON_AddNumberToObject(rec, "test_rows", (double)m->nte);
@@ -1189,17 +1218,12 @@ static churn_status train_one(struct run *r, struct ml_state *m, struct fit_job 
 	cJSON_AddItemToArray(m->records, rec);
 	double auc = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(models, name), "roc_auc"));
 	m->models[m->nmodels++] = model;
+	job->model = NULL;
 	if (!m->best || auc > m->best_auc) {
 		m->best = model;
 		m->best_auc = auc;
 	}
-	model = NULL;
 out:
-	churn_model_free(model);
-	free(prob);
-	churn_free(metrics);
-	churn_free(params);
-	churn_free(buf);
 	free(art);
 	free(rel);
 	return st;
@@ -1329,11 +1353,10 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 		prefit_join(pre);
 		for (size_t i = 0; i < njobs; i++) {
 			jobs[i] = pre->jobs[i];
-			pre->jobs[i].model = NULL;
-			pre->jobs[i].own = NULL;
+			memset(&pre->jobs[i], 0, sizeof(pre->jobs[i]));
 		}
 	} else {
-		fit_all(r.p, false, m.train, jobs, njobs);
+		fit_all(r.p, false, m.train, m.test, m.prep, m.sha256, jobs, njobs);
 	}
 	for (size_t i = 0; i < njobs; i++) {
 		static const char *const step_names[] = {"train_logreg", "train_gbm", "train_forest"};
@@ -1362,10 +1385,8 @@ out:
 	churn_free(m.te);
 	for (size_t i = 0; i < m.nmodels; i++)
 		churn_model_free(m.models[i]);
-	for (size_t i = 0; i < 3; i++) {
-		churn_model_free(jobs[i].model);
-		churn_params_free(jobs[i].own);
-	}
+	for (size_t i = 0; i < 3; i++)
+		fit_job_clear(&jobs[i]);
 	prefit_free(pre);
 	churn_eda_free(m.rev_eda);
 	cJSON_Delete(m.metrics);
