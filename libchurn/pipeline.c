@@ -780,6 +780,7 @@ struct ml_state {
 	double best_auc;
 	churn_model *best;     /* borrowed from models[] */
 	churn_model *models[3];
+	double *all_prob[3];   /* each model's P(churn) of every row of x */
 	size_t nmodels;
 	churn_eda *rev_eda;    /* revenue at risk of the best model (step_report), for its figure */
 };
@@ -977,6 +978,7 @@ struct fit_job {
 	bool started;
 	churn_model_kind kind;
 	const churn_matrix *train, *test;
+	const churn_matrix *all;  /* every row, scored for revenue at risk */
 	const churn_prep *prep;   /* recorded in the artifact */
 	const char *sha256;       /* of the raw data, recorded in the artifact */
 	churn_params *own;        /* the copy without callback, or NULL */
@@ -991,6 +993,7 @@ struct fit_job {
 	char *artifact;           /* the artifact's bytes */
 	size_t artifact_bytes;
 	char artifact_sha256[65];
+	double *all_prob;         /* P(churn) of every row of all */
 };
 
 /* Threshold, test-set metrics and the artifact's bytes of a fitted model. */
@@ -1010,8 +1013,14 @@ static churn_status evaluate(struct fit_job *j)
 	    !(st = churn_model_set_prep(model, j->prep)) && !(st = churn_model_set_metrics_json(model, j->metrics)) &&
 	    !(st = churn_model_set_training_info(model, churn_matrix_get_nrows(j->train), j->sha256)) &&
 	    !(st = churn_model_to_buffer(model, &j->artifact, &j->artifact_bytes)) &&
-	    !(st = churn_model_get_params_json(model, &j->params)))
+	    !(st = churn_model_get_params_json(model, &j->params))) {
 		ch_sha256_buf(j->artifact, j->artifact_bytes, j->artifact_sha256);
+		size_t n = churn_matrix_get_nrows(j->all);
+		if (!(j->all_prob = malloc((n ? n : 1) * sizeof(double))))
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		else
+			st = churn_model_predict(model, j->all, j->all_prob, n, &got);
+	}
 	free(prob);
 	return st;
 }
@@ -1023,6 +1032,8 @@ static void fit_job_clear(struct fit_job *j)
 	churn_free(j->metrics);
 	churn_free(j->params);
 	churn_free(j->artifact);
+	free(j->all_prob);
+	j->all_prob = NULL;
 	j->model = NULL;
 	j->own = NULL;
 	j->metrics = j->params = j->artifact = NULL;
@@ -1052,12 +1063,14 @@ static void *fit_main(void *arg)
  * unless shared_progress (a callback made to be called from any thread).
  */
 static void fit_all(const churn_params *p, bool shared_progress, const churn_matrix *train, const churn_matrix *test,
-                    const churn_prep *prep, const char *sha256, struct fit_job *jobs, size_t n)
+                    const churn_matrix *all, const churn_prep *prep, const char *sha256, struct fit_job *jobs,
+                    size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct fit_job *j = &jobs[i];
 		j->train = train;
 		j->test = test;
+		j->all = all;
 		j->prep = prep;
 		j->sha256 = sha256;
 		j->p = p;
@@ -1098,6 +1111,7 @@ struct prefit {
 	size_t *tr, *te;
 	size_t ntr, nte;
 	churn_matrix *train, *test;
+	const churn_matrix *x;    /* the data run's, alive until this is freed */
 	const churn_prep *prep;
 	char sha256[65];
 	struct fit_job jobs[3];
@@ -1113,7 +1127,7 @@ static bool prefit_progress(void *ud, const char *what, uint64_t done, uint64_t 
 static void *prefit_main(void *arg)
 {
 	struct prefit *f = arg;
-	fit_all(f->p, true, f->train, f->test, f->prep, f->sha256, f->jobs, f->njobs);
+	fit_all(f->p, true, f->train, f->test, f->x, f->prep, f->sha256, f->jobs, f->njobs);
 	return NULL;
 }
 
@@ -1148,6 +1162,7 @@ static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x,
 	struct prefit *f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
+	f->x = x;
 	f->prep = prep;
 	snprintf(f->sha256, sizeof f->sha256, "%s", sha256);
 	atomic_init(&f->cancel, false);
@@ -1217,6 +1232,8 @@ static churn_status train_one(struct run *r, struct ml_state *m, struct fit_job 
 	cJSON_AddBoolToObject(rec, "converged", churn_model_is_converged(model));
 	cJSON_AddItemToArray(m->records, rec);
 	double auc = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(models, name), "roc_auc"));
+	m->all_prob[m->nmodels] = job->all_prob;
+	job->all_prob = NULL;
 	m->models[m->nmodels++] = model;
 	job->model = NULL;
 	if (!m->best || auc > m->best_auc) {
@@ -1238,7 +1255,7 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 	churn_status st = doc ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 	cJSON *eda_doc = NULL;
 	churn_eda *eda = NULL;
-	double *prob = NULL;
+	const double *prob = NULL;
 	if (st)
 		goto out;
 	cJSON_AddStringToObject(doc, "generated_at", stamp);
@@ -1253,11 +1270,11 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 	if ((st = stage(r, "reports/metrics.json", &path)) || (st = save_string(path, text)))
 		goto out;
 	/* Revenue at risk: every customer scored by the best model. */
-	size_t n = churn_matrix_get_nrows(m->x), got = 0;
-	if (!m->best || !(prob = malloc((n ? n : 1) * sizeof(double))))
+	if (!m->best)
 		goto out;
-	if ((st = churn_model_predict(m->best, m->x, prob, n, &got)))
-		goto out;
+	for (size_t i = 0; i < m->nmodels; i++)
+		if (m->models[i] == m->best)
+			prob = m->all_prob[i]; /* borrowed */
 	cJSON *rev = NULL;
 	if ((st = ch_eda_revenue(m->ds, r->p, prob, churn_model_get_threshold(m->best), &eda, &rev)))
 		goto out;
@@ -1302,7 +1319,6 @@ out:
 	churn_eda_free(eda);
 	churn_free(eda_json);
 	free(old);
-	free(prob);
 	free(text);
 	free(path);
 	return st;
@@ -1356,7 +1372,7 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 			memset(&pre->jobs[i], 0, sizeof(pre->jobs[i]));
 		}
 	} else {
-		fit_all(r.p, false, m.train, m.test, m.prep, m.sha256, jobs, njobs);
+		fit_all(r.p, false, m.train, m.test, m.x, m.prep, m.sha256, jobs, njobs);
 	}
 	for (size_t i = 0; i < njobs; i++) {
 		static const char *const step_names[] = {"train_logreg", "train_gbm", "train_forest"};
@@ -1384,7 +1400,7 @@ out:
 	churn_free(m.tr);
 	churn_free(m.te);
 	for (size_t i = 0; i < m.nmodels; i++)
-		churn_model_free(m.models[i]);
+		churn_model_free(m.models[i]), free(m.all_prob[i]);
 	for (size_t i = 0; i < 3; i++)
 		fit_job_clear(&jobs[i]);
 	prefit_free(pre);
