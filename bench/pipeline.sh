@@ -51,7 +51,7 @@ new_workdir() { # -> path of a fresh workdir
 timed() { # KIND VARIANT REP EXTRA -- command...: run under /usr/bin/time, append a result line
 	kind=$1 variant=$2 rep=$3 extra=$4
 	shift 5
-	if /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$@" >"$tmp/out" 2>"$tmp/err"; then
+	if "$root/bench/timed.py" "$tmp/time" -- "$@" >"$tmp/out" 2>"$tmp/err"; then
 		read -r e u s m <"$tmp/time"
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$variant" "$rep" "$e" "$u" "$s" "$m" "$extra" >>"$res"
 	else
