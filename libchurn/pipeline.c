@@ -377,6 +377,11 @@ static double positive_rate(const churn_matrix *x)
 /* ------------------------------------------------------------------ */
 /* Data pipeline: fetch -> profile -> prepare -> eda                    */
 
+struct prefit;
+static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x, const churn_prep *prep,
+                                   const char *sha256);
+static void prefit_free(struct prefit *f);
+
 struct data_state {
 	char *raw_path;
 	churn_fetch_info *info;
@@ -387,6 +392,8 @@ struct data_state {
 	churn_profile *prof; /* from step_profile, written (and freed) by step_prepare */
 	size_t skipped;      /* rows the CSV reader skipped */
 	struct importance *imp; /* started by step_prepare, collected by step_eda */
+	bool want_prefit;       /* churn run: start the ML run's fits once the matrix exists */
+	struct prefit *pre;     /* those fits (handed to the ML run on success) */
 };
 
 static churn_status importance_start(struct run *r, struct data_state *d);
@@ -467,6 +474,9 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
 	}
 	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(d->x));
 	cJSON_AddNumberToObject(r->fields, "features", (double)churn_matrix_get_ncols(d->x));
+	/* churn run: the ML run's split and fits start now, on their own threads (see prefit_start) */
+	if (d->want_prefit)
+		d->pre = prefit_start(r->p, d->x, d->prep, churn_fetch_info_get_sha256(d->info));
 	if ((st = importance_start(r, d)))
 		return st;
 	/* The same five files as `churn prepare`, from the matrix applied above. */
@@ -698,10 +708,6 @@ static churn_status step_figures(struct run *r, struct data_state *d)
  * matrix just committed, so the ML run need not read, hash and prepare the
  * raw file again (the same bytes: the workdir stays locked in between).
  */
-struct prefit;
-static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x, const churn_prep *prep,
-                                   const char *sha256);
-static void prefit_free(struct prefit *f);
 
 struct handoff {
 	char *raw_path;
@@ -725,16 +731,13 @@ static void handoff_clear(struct handoff *h)
 static churn_status data_locked(churn_workdir *w, const churn_params *p, char **out_record, struct handoff *keep)
 {
 	struct run r;
-	struct data_state d = {0};
-	struct prefit *pre = NULL;
+	struct data_state d = {.want_prefit = keep != NULL};
 	churn_status st = run_begin(&r, w, p, "data");
 	if (st)
 		goto out;
 	STEP(&r, "fetch", step_fetch(&r, &d));
 	STEP(&r, "profile", step_profile(&r, &d));
 	STEP(&r, "prepare", step_prepare(&r, &d));
-	if (keep)
-		pre = prefit_start(r.p, d.x, d.prep, churn_fetch_info_get_sha256(d.info));
 	STEP(&r, "eda", step_eda(&r, &d));
 	if (churn_params_get_bool(r.p, "pipeline.figures"))
 		STEP(&r, "figures", step_figures(&r, &d));
@@ -747,14 +750,14 @@ out:
 		keep->ds = d.ds;
 		keep->prep = d.prep;
 		keep->x = d.x;
-		keep->pre = pre;
-		pre = NULL;
+		keep->pre = d.pre;
+		d.pre = NULL;
 		d.raw_path = NULL;
 		d.ds = NULL;
 		d.prep = NULL;
 		d.x = NULL;
 	}
-	prefit_free(pre); /* the data run failed: its matrix goes */
+	prefit_free(d.pre); /* the data run failed: its matrix goes */
 	free(d.raw_path);
 	churn_fetch_info_free(d.info);
 	churn_dataset_free(d.ds);
