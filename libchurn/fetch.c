@@ -424,6 +424,10 @@ static struct {
 	void (*slist_free_all)(struct curl_slist *list);
 } cu;
 
+#ifndef CHURN_LIBCURL_SONAME
+#define CHURN_LIBCURL_SONAME "libcurl.so.4" /* Debian's libcurl4 (libcurl4-openssl-dev builds against it) */
+#endif
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT;
 static char curl_load_error[256];
