@@ -830,6 +830,18 @@ out:
 
 /* ---- compute ---- */
 
+/* The tenure, charges and segment column names and the band kind, from p's eda.* keys. */
+static churn_status set_columns(churn_eda *e, const churn_params *p)
+{
+	e->tenure_col = ch_strdup(p ? churn_params_get_str(p, "eda.tenure_col") : "tenure");
+	e->charges_col = ch_strdup(p ? churn_params_get_str(p, "eda.charges_col") : "MonthlyCharges");
+	e->segment_col = ch_strdup(p ? churn_params_get_str(p, "eda.segment_col") : "Contract");
+	e->band = ch_strdup(p ? churn_params_get_str(p, "eda.km_band") : "loglog");
+	if (!e->tenure_col || !e->charges_col || !e->segment_col || !e->band)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	return CHURN_OK;
+}
+
 churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, churn_eda **out)
 {
 	if (!ds || !out)
@@ -845,14 +857,8 @@ churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, c
 	size_t tj = 0;
 	if ((st = target_labels(ds, p, &tj, &y, &e->target, &e->positive)))
 		goto out;
-	e->tenure_col = ch_strdup(p ? churn_params_get_str(p, "eda.tenure_col") : "tenure");
-	e->charges_col = ch_strdup(p ? churn_params_get_str(p, "eda.charges_col") : "MonthlyCharges");
-	e->segment_col = ch_strdup(p ? churn_params_get_str(p, "eda.segment_col") : "Contract");
-	e->band = ch_strdup(p ? churn_params_get_str(p, "eda.km_band") : "loglog");
-	if (!e->tenure_col || !e->charges_col || !e->segment_col || !e->band) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = set_columns(e, p)))
 		goto out;
-	}
 	if (strcmp(e->band, "loglog") != 0 && strcmp(e->band, "plain") != 0) {
 		st = ch_fail(CHURN_E_INVALID_ARG, "eda.km_band: '%s' is not loglog or plain", e->band);
 		goto out;
@@ -1918,13 +1924,9 @@ churn_status ch_eda_revenue(const churn_dataset *ds, const churn_params *p, cons
 	churn_eda *e = calloc(1, sizeof *e);
 	if (!e)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	e->tenure_col = ch_strdup(p ? churn_params_get_str(p, "eda.tenure_col") : "tenure");
-	e->charges_col = ch_strdup(p ? churn_params_get_str(p, "eda.charges_col") : "MonthlyCharges");
-	e->segment_col = ch_strdup(p ? churn_params_get_str(p, "eda.segment_col") : "Contract");
-	e->band = ch_strdup("loglog");
-	churn_status st = e->tenure_col && e->charges_col && e->segment_col && e->band
-	                      ? churn_eda_set_revenue_at_risk(e, ds, proba, threshold)
-	                      : ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = set_columns(e, p);
+	if (!st)
+		st = churn_eda_set_revenue_at_risk(e, ds, proba, threshold);
 	cJSON *j = st ? NULL : rev_json(e);
 	if (!st && !j)
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");

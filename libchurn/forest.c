@@ -411,25 +411,19 @@ static double forest_margin(const void *p, const double *row, size_t ncols)
 	return s->ntrees ? m / (double)s->ntrees : 0;
 }
 
-/*
- * Batch prediction: tree by tree over blocks of rows, so one tree's nodes stay
- * in cache while a block walks it. Each row's sum runs over the trees in the
- * same order as forest_margin(), so the bits are the same.
- */
-static void forest_predict(const void *p, const double *X, size_t nrows, size_t ncols, double *out)
+static bool forest_ensemble(const void *p, ch_ensemble *out)
 {
 	const forest_state *s = p;
-	enum { BLOCK = 256 };
-	for (size_t i0 = 0; i0 < nrows; i0 += BLOCK) {
-		size_t n = nrows - i0 < BLOCK ? nrows - i0 : BLOCK;
-		double acc[BLOCK] = {0};
-		for (size_t t = 0; t < s->ntrees; t++)
-			ch_tree_predict_add(&s->trees[t], X + i0 * ncols, ncols, n, acc);
-		for (size_t i = 0; i < n; i++) {
-			double m = s->ntrees ? acc[i] / (double)s->ntrees : 0;
-			out[i0 + i] = m < 0 ? 0 : (m > 1 ? 1 : m);
-		}
-	}
+	*out = (ch_ensemble){s->trees, s->ntrees, 0, true};
+	return true;
+}
+
+/* Batch prediction: the same bits as forest_margin() row by row (sums in tree order). */
+static void forest_predict(const void *p, const double *X, size_t nrows, size_t ncols, double *out)
+{
+	ch_ensemble e;
+	forest_ensemble(p, &e);
+	ch_ensemble_predict(&e, X, nrows, ncols, out);
 }
 
 static churn_status forest_contrib(const void *p, const double *row, size_t ncols, double *out)
@@ -524,13 +518,6 @@ static churn_status forest_from_cjson(const cJSON *part, size_t ncols, void **ou
 fail:
 	forest_free(s);
 	return st;
-}
-
-static bool forest_ensemble(const void *p, ch_ensemble *out)
-{
-	const forest_state *s = p;
-	*out = (ch_ensemble){s->trees, s->ntrees, 0, true};
-	return true;
 }
 
 const struct ch_model_ops ch_forest_ops = {

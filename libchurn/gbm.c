@@ -938,21 +938,19 @@ static double gbm_margin(const void *p, const double *row, size_t ncols)
 	return m;
 }
 
-/* Batch prediction: tree by tree over blocks of rows; each row's sum in gbm_margin()'s order (same bits). */
-static void gbm_predict(const void *p, const double *X, size_t nrows, size_t ncols, double *out)
+static bool gbm_ensemble(const void *p, ch_ensemble *out)
 {
 	const gbm_state *s = p;
-	enum { BLOCK = 256 };
-	for (size_t i0 = 0; i0 < nrows; i0 += BLOCK) {
-		size_t n = nrows - i0 < BLOCK ? nrows - i0 : BLOCK;
-		double acc[BLOCK];
-		for (size_t i = 0; i < n; i++)
-			acc[i] = s->init;
-		for (size_t t = 0; t < s->ntrees; t++)
-			ch_tree_predict_add(&s->trees[t], X + i0 * ncols, ncols, n, acc);
-		for (size_t i = 0; i < n; i++)
-			out[i0 + i] = ch_sigmoid(acc[i]);
-	}
+	*out = (ch_ensemble){s->trees, s->ntrees, s->init, false};
+	return true;
+}
+
+/* Batch prediction: the same bits as gbm_margin() row by row (sums in tree order). */
+static void gbm_predict(const void *p, const double *X, size_t nrows, size_t ncols, double *out)
+{
+	ch_ensemble e;
+	gbm_ensemble(p, &e);
+	ch_ensemble_predict(&e, X, nrows, ncols, out);
 }
 
 static churn_status gbm_contrib(const void *p, const double *row, size_t ncols, double *out)
@@ -1044,13 +1042,6 @@ static churn_status gbm_from_cjson(const cJSON *part, size_t ncols, void **out)
 fail:
 	gbm_free(s);
 	return st;
-}
-
-static bool gbm_ensemble(const void *p, ch_ensemble *out)
-{
-	const gbm_state *s = p;
-	*out = (ch_ensemble){s->trees, s->ntrees, s->init, false};
-	return true;
 }
 
 const struct ch_model_ops ch_gbm_ops = {

@@ -42,6 +42,11 @@ typedef struct ch_ensemble {
 	bool mean;
 } ch_ensemble;
 
+/* P(churn) from base + the trees' sum (tree.c). */
+double ch_ensemble_prob(const ch_ensemble *e, double sum);
+/* P(churn) of nrows rows (row-major), tree by tree over blocks of rows (tree.c). */
+void ch_ensemble_predict(const ch_ensemble *e, const double *X, size_t nrows, size_t ncols, double *out);
+
 struct ch_model_ops {
 	churn_model_kind kind;
 	const char *name;     /* "logreg": also the key of the algorithm's part in the artifact */

@@ -120,14 +120,8 @@ static void ensemble_predict(const struct perm *c, const uint8_t *X, size_t g, d
 			k += hit;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (e->mean) {
-			double m = e->ntrees ? pred[i] / (double)e->ntrees : 0;
-			pred[i] = m < 0 ? 0 : (m > 1 ? 1 : m);
-		} else {
-			pred[i] = ch_sigmoid(pred[i]);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		pred[i] = ch_ensemble_prob(e, pred[i]);
 }
 
 /* One permutation of 0..n-1 (Fisher-Yates) from rng. */
@@ -426,14 +420,8 @@ static churn_status base_predict(const struct perm *c, double *pred)
 	for (size_t t = 0; t < e->ntrees; t++)
 		for (size_t i = 0; i < n; i++)
 			pred[i] += c->leaf[t * n + i];
-	for (size_t i = 0; i < n; i++) {
-		if (e->mean) {
-			double m = e->ntrees ? pred[i] / (double)e->ntrees : 0;
-			pred[i] = m < 0 ? 0 : (m > 1 ? 1 : m);
-		} else {
-			pred[i] = ch_sigmoid(pred[i]);
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		pred[i] = ch_ensemble_prob(e, pred[i]);
 	return CHURN_OK;
 }
 

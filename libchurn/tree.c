@@ -497,6 +497,30 @@ void ch_tree_predict_rows(const ch_tree *t, const double *X, size_t ncols, const
 	predict_batch(t, X, ncols, rows, n, out, false);
 }
 
+double ch_ensemble_prob(const ch_ensemble *e, double sum)
+{
+	if (!e->mean)
+		return ch_sigmoid(sum);
+	double m = e->ntrees ? sum / (double)e->ntrees : 0;
+	return m < 0 ? 0 : (m > 1 ? 1 : m);
+}
+
+void ch_ensemble_predict(const ch_ensemble *e, const double *X, size_t nrows, size_t ncols, double *out)
+{
+	/* one tree's nodes stay in cache while a block of rows walks it; each row sums in tree order */
+	enum { BLOCK = 256 };
+	for (size_t i0 = 0; i0 < nrows; i0 += BLOCK) {
+		size_t n = nrows - i0 < BLOCK ? nrows - i0 : BLOCK;
+		double acc[BLOCK];
+		for (size_t i = 0; i < n; i++)
+			acc[i] = e->base;
+		for (size_t t = 0; t < e->ntrees; t++)
+			ch_tree_predict_add(&e->trees[t], X + i0 * ncols, ncols, n, acc);
+		for (size_t i = 0; i < n; i++)
+			out[i0 + i] = ch_ensemble_prob(e, acc[i]);
+	}
+}
+
 void ch_tree_finalize(ch_tree *t)
 {
 	for (size_t k = t->n; k-- > 0;) {
