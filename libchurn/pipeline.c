@@ -82,6 +82,29 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* A job on a thread of its own (the importance, a model fit, the early fits). */
+struct bg_thread {
+	pthread_t thread;
+	bool started, joined;
+};
+
+/* Run fn(arg) on a new thread, or on this one when no thread can be made. */
+static void bg_start(struct bg_thread *b, void *(*fn)(void *), void *arg)
+{
+	b->started = pthread_create(&b->thread, NULL, fn, arg) == 0;
+	b->joined = false;
+	if (!b->started)
+		fn(arg);
+}
+
+/* Wait for the job (once; later calls return at once). */
+static void bg_join(struct bg_thread *b)
+{
+	if (b->started && !b->joined)
+		pthread_join(b->thread, NULL);
+	b->joined = true;
+}
+
 /* rm -rf of a directory we own (staging), without spawning a shell. */
 static void remove_tree(const char *path)
 {
@@ -558,8 +581,7 @@ static churn_status feature_groups(const churn_prep *prep, const churn_matrix *x
  * parameters without the progress callback (never called from that thread).
  */
 struct importance {
-	pthread_t thread;
-	bool started, joined;
+	struct bg_thread bg;
 	churn_params *p;
 	const churn_prep *prep;
 	const churn_matrix *x;
@@ -636,20 +658,17 @@ static churn_status importance_start(struct run *r, struct data_state *d)
 	j->prep = d->prep;
 	j->x = d->x;
 	d->imp = j;
-	j->started = pthread_create(&j->thread, NULL, importance_main, j) == 0;
-	if (!j->started)
-		importance_main(j);
+	bg_start(&j->bg, importance_main, j);
 	return CHURN_OK;
 }
 
 /* Wait for the job; its status (detail in j->error). Safe to call twice. */
 static churn_status importance_join(struct importance *j)
 {
-	if (j && j->started && !j->joined)
-		pthread_join(j->thread, NULL);
-	if (j)
-		j->joined = true;
-	return j ? j->st : CHURN_OK;
+	if (!j)
+		return CHURN_OK;
+	bg_join(&j->bg);
+	return j->st;
 }
 
 static void importance_free(struct importance *j)
@@ -977,11 +996,11 @@ out:
  * copy of the parameters without it), then evaluated and saved in order.
  */
 struct fit_job {
-	pthread_t thread;
-	bool started;
+	struct bg_thread bg;
 	churn_model_kind kind;
 	const churn_matrix *train, *test;
 	const churn_matrix *all;  /* every row, scored for revenue at risk */
+	const size_t *te;         /* test row k is row te[k] of all */
 	const churn_prep *prep;   /* recorded in the artifact */
 	const char *sha256;       /* of the raw data, recorded in the artifact */
 	churn_params *own;        /* the copy without callback, or NULL */
@@ -1003,26 +1022,28 @@ struct fit_job {
 static churn_status evaluate(struct fit_job *j)
 {
 	churn_model *model = j->model;
-	size_t nte = churn_matrix_get_nrows(j->test), got = 0;
+	size_t n = churn_matrix_get_nrows(j->all), nte = churn_matrix_get_nrows(j->test), got = 0;
 	double *prob = malloc((nte ? nte : 1) * sizeof(double));
-	if (!prob)
+	j->all_prob = malloc((n ? n : 1) * sizeof(double));
+	if (!prob || !j->all_prob) {
+		free(prob);
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
 	ch_format_time_utc(j->trained_at, sizeof(j->trained_at), (int64_t)time(NULL));
 	double threshold = churn_params_get_double(j->p, "pipeline.threshold");
 	churn_status st;
 	if (!(st = churn_model_set_threshold(model, threshold)) &&
-	    !(st = churn_model_predict(model, j->test, prob, nte, &got)) &&
-	    !(st = churn_metrics_compute_json(churn_matrix_get_labels(j->test), prob, nte, threshold, &j->metrics)) &&
-	    !(st = churn_model_set_prep(model, j->prep)) && !(st = churn_model_set_metrics_json(model, j->metrics)) &&
-	    !(st = churn_model_set_training_info(model, churn_matrix_get_nrows(j->train), j->sha256)) &&
-	    !(st = churn_model_to_buffer(model, &j->artifact, &j->artifact_bytes)) &&
-	    !(st = churn_model_get_params_json(model, &j->params))) {
-		ch_sha256_buf(j->artifact, j->artifact_bytes, j->artifact_sha256);
-		size_t n = churn_matrix_get_nrows(j->all);
-		if (!(j->all_prob = malloc((n ? n : 1) * sizeof(double))))
-			st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		else
-			st = churn_model_predict(model, j->all, j->all_prob, n, &got);
+	    !(st = churn_model_predict(model, j->all, j->all_prob, n, &got))) {
+		/* the test rows' scores are among every row's: te[k] is test row k's row of all */
+		for (size_t k = 0; k < nte; k++)
+			prob[k] = j->all_prob[j->te[k]];
+		if (!(st = churn_metrics_compute_json(churn_matrix_get_labels(j->test), prob, nte, threshold,
+		                                      &j->metrics)) &&
+		    !(st = churn_model_set_prep(model, j->prep)) && !(st = churn_model_set_metrics_json(model, j->metrics)) &&
+		    !(st = churn_model_set_training_info(model, churn_matrix_get_nrows(j->train), j->sha256)) &&
+		    !(st = churn_model_to_buffer(model, &j->artifact, &j->artifact_bytes)) &&
+		    !(st = churn_model_get_params_json(model, &j->params)))
+			ch_sha256_buf(j->artifact, j->artifact_bytes, j->artifact_sha256);
 	}
 	free(prob);
 	return st;
@@ -1066,14 +1087,15 @@ static void *fit_main(void *arg)
  * unless shared_progress (a callback made to be called from any thread).
  */
 static void fit_all(const churn_params *p, bool shared_progress, const churn_matrix *train, const churn_matrix *test,
-                    const churn_matrix *all, const churn_prep *prep, const char *sha256, struct fit_job *jobs,
-                    size_t n)
+                    const churn_matrix *all, const size_t *te, const churn_prep *prep, const char *sha256,
+                    struct fit_job *jobs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct fit_job *j = &jobs[i];
 		j->train = train;
 		j->test = test;
 		j->all = all;
+		j->te = te;
 		j->prep = prep;
 		j->sha256 = sha256;
 		j->p = p;
@@ -1086,16 +1108,13 @@ static void fit_all(const churn_params *p, bool shared_progress, const churn_mat
 				churn_params_set_progress(j->own, NULL, NULL);
 				j->p = j->own;
 			}
-			j->started = pthread_create(&j->thread, NULL, fit_main, j) == 0;
-			if (!j->started)
-				fit_main(j);
+			bg_start(&j->bg, fit_main, j);
 		} else {
 			fit_main(j);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (jobs[i].started)
-			pthread_join(jobs[i].thread, NULL);
+		bg_join(&jobs[i].bg);
 }
 
 /*
@@ -1107,8 +1126,7 @@ static void fit_all(const churn_params *p, bool shared_progress, const churn_mat
  * callback is not called for them.
  */
 struct prefit {
-	pthread_t thread;
-	bool started, joined;
+	struct bg_thread bg;
 	churn_params *p;
 	atomic_bool cancel;
 	size_t *tr, *te;
@@ -1130,16 +1148,14 @@ static bool prefit_progress(void *ud, const char *what, uint64_t done, uint64_t 
 static void *prefit_main(void *arg)
 {
 	struct prefit *f = arg;
-	fit_all(f->p, true, f->train, f->test, f->x, f->prep, f->sha256, f->jobs, f->njobs);
+	fit_all(f->p, true, f->train, f->test, f->x, f->te, f->prep, f->sha256, f->jobs, f->njobs);
 	return NULL;
 }
 
 static void prefit_join(struct prefit *f)
 {
-	if (f && f->started && !f->joined)
-		pthread_join(f->thread, NULL);
 	if (f)
-		f->joined = true;
+		bg_join(&f->bg);
 }
 
 static void prefit_free(struct prefit *f)
@@ -1184,11 +1200,7 @@ static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x,
 		return NULL;
 	}
 	churn_params_set_progress(f->p, prefit_progress, &f->cancel);
-	f->started = pthread_create(&f->thread, NULL, prefit_main, f) == 0;
-	if (!f->started) {
-		prefit_free(f);
-		return NULL;
-	}
+	bg_start(&f->bg, prefit_main, f);
 	return f;
 }
 
@@ -1375,7 +1387,7 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 			memset(&pre->jobs[i], 0, sizeof(pre->jobs[i]));
 		}
 	} else {
-		fit_all(r.p, false, m.train, m.test, m.x, m.prep, m.sha256, jobs, njobs);
+		fit_all(r.p, false, m.train, m.test, m.x, m.te, m.prep, m.sha256, jobs, njobs);
 	}
 	for (size_t i = 0; i < njobs; i++) {
 		static const char *const step_names[] = {"train_logreg", "train_gbm", "train_forest"};
@@ -1395,6 +1407,7 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 		STEP(&r, "figures", model_figures(&r, &m));
 out:
 	st = run_end(&r, st, out_record);
+	prefit_free(pre); /* cancel and join the early fits before the rows and split they read go */
 	churn_dataset_free(m.ds);
 	churn_prep_free(m.prep);
 	churn_matrix_free(m.x);
@@ -1406,7 +1419,6 @@ out:
 		churn_model_free(m.models[i]), free(m.all_prob[i]);
 	for (size_t i = 0; i < 3; i++)
 		fit_job_clear(&jobs[i]);
-	prefit_free(pre);
 	churn_eda_free(m.rev_eda);
 	cJSON_Delete(m.metrics);
 	cJSON_Delete(m.records);
