@@ -44,6 +44,26 @@ bool ch_dtoa_short(double v, char *buf, size_t cap);
 struct cJSON;
 char *ch_json_print(const struct cJSON *item, bool formatted);
 
+/*
+ * Reading JSON (json-read.c). Every document the library reads goes through
+ * ch_json_scan() before cJSON's recursive parser: nesting deeper than
+ * lim->max_depth, invalid UTF-8 and NUL bytes are CHURN_E_PARSE ("WHAT: byte
+ * N: ..."); with lim->max_elements, a top-level array of more elements is
+ * CHURN_E_LIMIT, found while counting (nothing is built). *out_top_count
+ * (optional) is the number of elements of a top-level array, 1 otherwise.
+ */
+#define CH_JSON_MAX_DEPTH 64 /* documents the library writes nest 6 levels at most */
+typedef struct ch_json_limits {
+	int max_depth;
+	size_t max_elements; /* 0: no limit */
+} ch_json_limits;
+churn_status ch_json_scan(const char *text, size_t len, const ch_json_limits *lim, const char *what,
+                          size_t *out_top_count);
+/* cJSON_ParseWithLength after ch_json_scan with CH_JSON_MAX_DEPTH; NULL with the detail set (and *out_st). */
+struct cJSON *ch_json_parse(const char *text, size_t len, const char *what, churn_status *out_st);
+/* As ch_json_parse of a NUL-terminated text; NULL text gives NULL. */
+struct cJSON *ch_json_parse_str(const char *text, const char *what);
+
 /* ISO 8601 UTC time "2026-11-26T12:00:00Z" of t (seconds since epoch); buf >= 21. */
 void ch_format_time_utc(char *buf, size_t cap, int64_t t);
 

@@ -219,7 +219,7 @@ static void read_prev_meta(const churn_params *p, const char *meta_path, const c
 		ch_clear_error();
 		return;
 	}
-	cJSON *o = cJSON_Parse(text);
+	cJSON *o = ch_json_parse_str(text, meta_path);
 	free(text);
 	if (!cJSON_IsObject(o)) {
 		ch_log(p, CHURN_LOG_WARN, "%s: not a JSON object; ignored", meta_path);

@@ -152,7 +152,7 @@ static churn_status params_subset(const churn_model *m, const churn_params *p, c
 	churn_status st = churn_params_to_json(p, &json);
 	if (st)
 		return st;
-	cJSON *all = cJSON_Parse(json);
+	cJSON *all = ch_json_parse_str(json, "parameters");
 	churn_free(json);
 	cJSON *res = cJSON_CreateObject();
 	if (!all || !res) {
@@ -427,7 +427,7 @@ churn_status churn_model_set_metrics_json(churn_model *m, const char *json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_set_metrics_json: model is NULL");
 	char *copy = NULL;
 	if (json) {
-		cJSON *o = cJSON_Parse(json);
+		cJSON *o = ch_json_parse_str(json, "metrics");
 		bool ok = cJSON_IsObject(o);
 		if (ok)
 			copy = ch_json_print(o, false);
@@ -528,7 +528,7 @@ static cJSON *model_to_cjson(const churn_model *m)
 	    !cJSON_AddBoolToObject(x, "converged", m->info.converged))
 		goto nomem;
 	if (m->metrics) {
-		x = cJSON_Parse(m->metrics);
+		x = ch_json_parse_str(m->metrics, "metrics");
 		if (!x || !cJSON_AddItemToObject(o, "metrics", x)) {
 			cJSON_Delete(x);
 			goto nomem;
@@ -752,6 +752,10 @@ churn_status churn_model_from_buffer(const char *buf, size_t n, churn_model **ou
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_from_buffer: NULL argument");
 	if (n > CH_MODEL_MAX_FILE)
 		return ch_fail(CHURN_E_LIMIT, "model artifact of %zu bytes is over the 1 GiB limit", n);
+	static const ch_json_limits lim = {CH_JSON_MAX_DEPTH, 0};
+	churn_status sst = ch_json_scan(buf, n, &lim, "model artifact", NULL);
+	if (sst)
+		return sst;
 	const char *end = NULL;
 	cJSON *o = cJSON_ParseWithLengthOpts(buf, n, &end, false);
 	if (!o) {

@@ -337,7 +337,10 @@ churn_status churn_params_apply_json(churn_params *p, const char *json)
 {
 	if (!p || !json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_params_apply_json: NULL argument");
-	cJSON *o = cJSON_Parse(json);
+	churn_status sst = CHURN_OK;
+	cJSON *o = ch_json_parse(json, strlen(json), "configuration", &sst);
+	if (sst)
+		return sst;
 	if (!o || !cJSON_IsObject(o)) {
 		cJSON_Delete(o);
 		return ch_fail(CHURN_E_PARSE, "configuration is not a JSON object");

@@ -725,7 +725,7 @@ static churn_status write_file(const char *path, pq_col *cols, size_t ncols, siz
 		goto out;
 	const char *kvs = churn_params_get_str(p, "parquet.kv");
 	if (kvs && *kvs) {
-		kv = cJSON_Parse(kvs);
+		kv = ch_json_parse_str(kvs, "parquet.kv");
 		if (!kv || !cJSON_IsObject(kv)) {
 			st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: not a JSON object");
 			goto out;
@@ -1315,7 +1315,7 @@ churn_status churn_parquet_writer_open(const char *path, const char *const *feat
 		goto fail;
 	const char *kvs = churn_params_get_str(w->own, "parquet.kv");
 	if (kvs && *kvs) {
-		w->kv = cJSON_Parse(kvs);
+		w->kv = ch_json_parse_str(kvs, "parquet.kv");
 		if (!w->kv || !cJSON_IsObject(w->kv)) {
 			st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: not a JSON object");
 			goto fail;

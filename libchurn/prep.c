@@ -1449,6 +1449,10 @@ churn_status churn_prep_apply_json(const churn_prep *prep, const char *json, chu
 	char *strs = NULL; /* number text, 40 bytes per cell */
 	const cJSON **recs = NULL;
 	size_t nnames = 0;
+	static const ch_json_limits lim = {CH_JSON_MAX_DEPTH, 0};
+	churn_status sst = ch_json_scan(json, strlen(json), &lim, "records", NULL);
+	if (sst)
+		return sst;
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithOpts(json, &end, true);
 	if (!root)
@@ -1975,6 +1979,10 @@ churn_status churn_prep_from_json(const char *json, churn_prep **out)
 {
 	if (!json || !out)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_prep_from_json: NULL argument");
+	static const ch_json_limits lim = {CH_JSON_MAX_DEPTH, 0};
+	churn_status sst = ch_json_scan(json, strlen(json), &lim, "prep spec", NULL);
+	if (sst)
+		return sst;
 	const char *end = NULL;
 	cJSON *o = cJSON_ParseWithOpts(json, &end, true);
 	if (!o)

@@ -943,7 +943,9 @@ churn_status churn_profile_from_json(const char *json, churn_profile **out)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_profile_from_json: NULL argument");
 	churn_status st = CHURN_OK;
 	churn_profile *pr = NULL;
-	cJSON *root = cJSON_Parse(json);
+	cJSON *root = ch_json_parse(json, strlen(json), "profile JSON", &st);
+	if (st)
+		goto out;
 	if (!root || !cJSON_IsObject(root)) {
 		st = ch_fail(CHURN_E_PARSE, "profile JSON: not a JSON object");
 		goto out;

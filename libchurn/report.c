@@ -170,7 +170,7 @@ churn_status churn_report_records_json(const char *workdir, const char *rel, siz
 	churn_status st = churn_workdir_read_json(workdir, rel, &text, NULL);
 	if (st)
 		return st;
-	cJSON *doc = cJSON_Parse(text);
+	cJSON *doc = ch_json_parse_str(text, rel);
 	churn_free(text);
 	cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
 	if (!cJSON_IsArray(runs)) {
@@ -217,7 +217,7 @@ static cJSON *summary_as_run(const char *workdir, cJSON **out_doc)
 	char *text = NULL;
 	if (churn_workdir_read_json(workdir, "reports/summary.json", &text, NULL) != CHURN_OK)
 		return NULL;
-	cJSON *sum = cJSON_Parse(text);
+	cJSON *sum = ch_json_parse_str(text, "reports/summary.json");
 	churn_free(text);
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(sum, "rows");
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(sum, "columns");
@@ -243,7 +243,7 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 	cJSON *runs_doc = NULL, *metrics_doc = NULL, *summary_doc = NULL, *out = NULL;
 	churn_status st = churn_workdir_read_json(workdir, "reports/run_metadata.json", &runs_text, NULL);
 	if (st == CHURN_OK)
-		runs_doc = cJSON_Parse(runs_text);
+		runs_doc = ch_json_parse_str(runs_text, "reports/run_metadata.json");
 	cJSON *runs = cJSON_GetObjectItemCaseSensitive(runs_doc, "runs");
 	cJSON *data_ok = last_run(runs, "data", true);
 	if (!data_ok) {
@@ -259,7 +259,7 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 	}
 	st = CHURN_OK;
 	if (churn_workdir_read_json(workdir, "reports/metrics.json", &metrics_text, NULL) == CHURN_OK)
-		metrics_doc = cJSON_Parse(metrics_text);
+		metrics_doc = ch_json_parse_str(metrics_text, "reports/metrics.json");
 	if (!(out = cJSON_CreateObject())) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
@@ -329,7 +329,7 @@ churn_status churn_report_best_model(const char *workdir, char **out_name)
 		return st == CHURN_E_NOTFOUND ? ch_fail(st, "no model evaluated in %s yet: run `churn ml --workdir %s`",
 		                                        workdir, workdir)
 		                              : st;
-	cJSON *doc = cJSON_Parse(text);
+	cJSON *doc = ch_json_parse_str(text, "reports/metrics.json");
 	churn_free(text);
 	const char *best = NULL;
 	double best_auc = -1;

@@ -493,24 +493,33 @@ static void sb_str(sbuf *b, const char *s)
 	b->n = (size_t)(o - b->p);
 }
 
+/*
+ * A request holds records (objects of scalars), alone or in one array: three
+ * levels at most. Deeper nesting, invalid UTF-8, NUL bytes and more than
+ * max_records records are refused by one pass over the text, before any
+ * parsing (ch_json_scan): nothing is built from an oversized request.
+ */
+#define REQUEST_MAX_DEPTH 3
+
 /* Parse exactly one JSON document from [text, text+len): trailing bytes other than white space are an error. */
-static cJSON *parse_whole(const char *text, size_t len)
+static cJSON *parse_whole(const char *text, size_t len, size_t max_records, churn_status *st)
 {
-	/* cJSON skips control bytes, NUL included, as white space: a NUL byte is never valid here. */
+	/* A C string's terminator is not part of the request. */
 	if (len && text[len - 1] == '\0')
 		len--;
-	if (memchr(text, '\0', len))
+	const ch_json_limits lim = {REQUEST_MAX_DEPTH, max_records};
+	if ((*st = ch_json_scan(text, len, &lim, "request", NULL)))
 		return NULL;
 	const char *end = NULL;
 	cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (!o)
-		return NULL;
-	for (const char *p = end; p && p < text + len; p++) {
+	for (const char *p = end; o && p && p < text + len; p++) {
 		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
 			cJSON_Delete(o);
-			return NULL;
+			o = NULL;
 		}
 	}
+	if (!o)
+		*st = ch_fail(CHURN_E_PARSE, "request body is not valid JSON");
 	return o;
 }
 
@@ -519,18 +528,16 @@ churn_status churn_scorer_score_json(const churn_scorer *s, const char *request,
 {
 	if (!s || !request || !out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_score_json: NULL argument");
-	cJSON *req = parse_whole(request, len);
+	churn_status st = CHURN_OK;
+	cJSON *req = parse_whole(request, len, max_records, &st);
 	churn_matrix *x = NULL;
 	double *rows = NULL, *contrib = NULL;
 	size_t *idx = NULL;
 	const cJSON **recs = NULL;
 	unsigned char *state = NULL;
 	sbuf b = {0};
-	churn_status st = CHURN_OK;
-	if (!req) {
-		st = ch_fail(CHURN_E_PARSE, "request body is not valid JSON");
+	if (!req)
 		goto out;
-	}
 	if (!cJSON_IsArray(req) && !cJSON_IsObject(req)) {
 		st = ch_fail(CHURN_E_INVALID_ARG, "request must be a JSON object (one customer) or an array of them");
 		goto out;
@@ -681,10 +688,12 @@ churn_status churn_scorer_encode_json(const churn_scorer *s, const char *record,
 	if (out_cap < s->nfeatures)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_encode_json: room for %zu values, %zu needed", out_cap,
 		               s->nfeatures);
-	cJSON *req = parse_whole(record, len);
+	churn_status st = CHURN_OK;
+	cJSON *req = parse_whole(record, len, 0, &st);
 	churn_matrix *x = NULL;
 	unsigned char *state = NULL;
-	churn_status st = CHURN_OK;
+	if (!req)
+		goto out;
 	if (!cJSON_IsObject(req)) {
 		st = ch_fail(CHURN_E_PARSE, "the record is not a JSON object");
 		goto out;

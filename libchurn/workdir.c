@@ -256,9 +256,10 @@ churn_status churn_workdir_read_json(const char *dir, const char *rel, char **ou
 	churn_status st = ch_read_file(path, 64u << 20, &buf, &n);
 	if (st)
 		goto out;
-	cJSON *o = cJSON_ParseWithLength(buf, n);
+	cJSON *o = ch_json_parse(buf, n, path, &st);
 	if (!o) {
-		st = ch_fail(CHURN_E_PARSE, "%s: not valid JSON", path);
+		if (!st)
+			st = ch_fail(CHURN_E_PARSE, "%s: not valid JSON", path);
 		free(buf);
 		goto out;
 	}
@@ -275,7 +276,7 @@ churn_status churn_workdir_append_record(churn_workdir *w, const char *rel, cons
 {
 	if (!w || !rel || !entry_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_workdir_append_record: NULL argument");
-	cJSON *entry = cJSON_Parse(entry_json), *e;
+	cJSON *entry = ch_json_parse_str(entry_json, "run record entry"), *e;
 	bool ok = entry && (cJSON_IsObject(entry) || (cJSON_IsArray(entry) && cJSON_GetArraySize(entry) > 0));
 	if (ok && cJSON_IsArray(entry))
 		cJSON_ArrayForEach(e, entry) ok = ok && cJSON_IsObject(e);
@@ -295,7 +296,7 @@ churn_status churn_workdir_append_record(churn_workdir *w, const char *rel, cons
 	size_t n = 0;
 	churn_status rst = ch_read_file(path, (size_t)churn_params_get_int(w->p, "workdir.max_report_bytes"), &old, &n);
 	if (rst == CHURN_OK) {
-		doc = cJSON_ParseWithLength(old, n);
+		doc = ch_json_parse(old, n, path, NULL);
 		free(old);
 		cJSON *runs = doc ? cJSON_GetObjectItemCaseSensitive(doc, "runs") : NULL;
 		if (!runs || !cJSON_IsArray(runs)) {

@@ -46,9 +46,12 @@ CHURN_API const churn_model *churn_scorer_get_model(const churn_scorer *s);
  * with the @p top_k features of largest absolute contribution (to the
  * log-odds, or to the probability for forests), largest first.
  * Errors (the detail names the record and column): CHURN_E_PARSE for
- * malformed JSON or a value of the wrong type, CHURN_E_INVALID_ARG for an
+ * malformed JSON, invalid UTF-8, a NUL byte, nesting deeper than three
+ * levels or a value of the wrong type, CHURN_E_INVALID_ARG for an
  * unknown column, an empty array or a request that is not an object/array,
- * CHURN_E_LIMIT for more than @p max_records records. @since 0.1
+ * CHURN_E_LIMIT for more than @p max_records records. Nesting, encoding and
+ * the record count are checked in one pass over the text before anything is
+ * parsed: an oversized or hostile request costs no memory. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_scorer_score_json(const churn_scorer *s, const char *request, size_t len,
                                                                size_t top_k, size_t max_records, char **out_json);
