@@ -118,23 +118,65 @@ static bool memmem_ci(const char *hay, size_t n, const char *needle)
 	return false;
 }
 
-/* The source as shown in messages and recorded in the meta: URL userinfo replaced by "***". */
+/*
+ * The source as shown in messages and recorded in the meta: in a URL, the
+ * userinfo and every query value are replaced by "***" (a token in the query
+ * string is as secret as a password); names of query parameters stay.
+ */
 static char *redact_source(const char *src)
 {
 	const char *sep = strstr(src, "://");
-	if (sep) {
-		const char *host = sep + 3;
-		size_t auth_len = strcspn(host, "/?#");
-		const char *at = memchr(host, '@', auth_len);
-		if (at) {
-			/* keep the last '@' of the authority: userinfo may not contain '/' but may contain '@' */
-			const char *last = at;
-			while ((at = memchr(last + 1, '@', auth_len - (size_t)(last + 1 - host))))
-				last = at;
-			return ch_asprintf("%.*s***%s", (int)(host - src), src, last);
+	if (!sep)
+		return ch_strdup(src);
+	size_t n = strlen(src);
+	char *out = malloc(n + 4 * (n + 1) + 1); /* each part may grow to "***" */
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	const char *host = sep + 3;
+	size_t auth_len = strcspn(host, "/?#");
+	memcpy(out, src, (size_t)(host - src));
+	o = (size_t)(host - src);
+	const char *p = host, *at = memchr(host, '@', auth_len), *last = NULL;
+	/* keep the last '@' of the authority: userinfo may not contain '/' but may contain '@' */
+	while (at) {
+		last = at;
+		at = memchr(last + 1, '@', auth_len - (size_t)(last + 1 - host));
+	}
+	if (last) {
+		memcpy(out + o, "***", 3);
+		o += 3;
+		p = last;
+	}
+	const char *q = strchr(p, '?'), *frag = strchr(p, '#');
+	if (frag && q && frag < q)
+		q = NULL;
+	size_t head = q ? (size_t)(q - p) + 1 : strlen(p);
+	memcpy(out + o, p, head);
+	o += head;
+	if (q) {
+		/* name=value pairs up to the fragment: values become "***" */
+		for (p = q + 1; *p && *p != '#';) {
+			size_t len = strcspn(p, "&#");
+			const char *eq = memchr(p, '=', len);
+			size_t keep = eq ? (size_t)(eq - p) + 1 : len;
+			memcpy(out + o, p, keep);
+			o += keep;
+			if (eq && len > keep) {
+				memcpy(out + o, "***", 3);
+				o += 3;
+			}
+			p += len;
+			if (*p == '&')
+				out[o++] = *p++;
+		}
+		if (*p == '#') {
+			memcpy(out + o, "#***", 4);
+			o += 4;
 		}
 	}
-	return ch_strdup(src);
+	out[o] = '\0';
+	return out;
 }
 
 /* "seconds.nanoseconds" of the mtime: exact as text (a JSON number, a double, would round it). */
