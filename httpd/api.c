@@ -1,6 +1,7 @@
 /* churn-httpd request handlers: routing, caches, model reloads, errors. */
 #include "api.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -32,6 +34,14 @@ int api_ctx_init(api_ctx *ctx, const char *workdir)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->workdir = workdir;
+	const char *slash = strrchr(workdir, '/');
+	while (slash && slash[1] == '\0' && slash > workdir) { /* "dir/" */
+		const char *p = slash - 1;
+		while (p > workdir && *p != '/')
+			p--;
+		slash = *p == '/' ? p : NULL;
+	}
+	ctx->workdir_name = slash ? slash + 1 : workdir;
 	ctx->max_body = 1u << 20;
 	ctx->max_records = 10000;
 	return pthread_mutex_init(&ctx->lock, NULL);
@@ -62,6 +72,7 @@ void api_response_clear(api_ctx *ctx, api_response *rs)
 {
 	free(rs->body);
 	free(rs->file_path);
+	free(rs->set_cookie);
 	if (rs->blob) {
 		pthread_mutex_lock(&ctx->lock);
 		blob_release_locked(rs->blob);
@@ -221,8 +232,7 @@ static void respond_cached(api_ctx *ctx, api_response *rs, const char *key, cons
 	churn_status st = cached(ctx, key, rels, nrels, build, &b);
 	if (st == CHURN_E_NOTFOUND) {
 		char msg[1100];
-		snprintf(msg, sizeof(msg), "no completed run yet: run `churn run --workdir %s` (%s)", ctx->workdir,
-		         churn_last_error());
+		snprintf(msg, sizeof(msg), "no completed run yet: run `churn run` in the workdir %s", ctx->workdir_name);
 		respond_error(rs, 503, msg);
 		return;
 	}
@@ -347,19 +357,175 @@ static bool query_param(const char *query, const char *name, char *buf, size_t c
 	return false;
 }
 
-static bool token_ok(const api_ctx *ctx, const char *auth)
+bool api_secret_equal(const char *secret, const char *given, size_t given_len)
+{
+	/* Every byte of the given value is compared with the secret repeated: the time never depends on the secret. */
+	size_t n = strlen(secret);
+	if (n == 0)
+		return false;
+	unsigned diff = given_len != n;
+	for (size_t i = 0; i < given_len; i++)
+		diff |= (unsigned char)given[i] ^ (unsigned char)secret[i % n];
+	return diff == 0;
+}
+
+/* The value of cookie @p name in a Cookie header (not NUL-terminated: *len), or NULL. */
+static const char *cookie_value(const char *cookies, const char *name, size_t *len)
+{
+	size_t n = strlen(name);
+	for (const char *c = cookies; c && *c;) {
+		while (*c == ' ' || *c == ';')
+			c++;
+		size_t l = strcspn(c, ";");
+		if (l > n && !strncmp(c, name, n) && c[n] == '=') {
+			*len = l - n - 1;
+			return c + n + 1;
+		}
+		c += l;
+	}
+	return NULL;
+}
+
+#define TOKEN_COOKIE "churn_token"
+
+static bool token_ok(const api_ctx *ctx, const api_request *rq)
 {
 	if (!ctx->token)
 		return true;
 	static const char prefix[] = "Bearer ";
-	if (!auth || strncmp(auth, prefix, sizeof(prefix) - 1) != 0)
+	const char *auth = rq->authorization;
+	if (auth && !strncasecmp(auth, prefix, sizeof(prefix) - 1)) {
+		const char *given = auth + sizeof(prefix) - 1;
+		return api_secret_equal(ctx->token, given, strlen(given));
+	}
+	size_t len = 0;
+	const char *c = cookie_value(rq->cookie, TOKEN_COOKIE, &len);
+	return c && api_secret_equal(ctx->token, c, len);
+}
+
+bool api_host_allowed(const api_ctx *ctx, const char *host)
+{
+	if (!host)
+		return true; /* HTTP/1.0 without Host: not a browser, nothing to rebind */
+	char name[256];
+	size_t n;
+	if (host[0] == '[') {
+		const char *end = strchr(host, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return false;
+		n = (size_t)(end - host - 1);
+		host++;
+	} else {
+		const char *colon = strchr(host, ':');
+		n = colon ? (size_t)(colon - host) : strlen(host);
+		if (colon && strchr(colon + 1, ':'))
+			return false;
+	}
+	if (n == 0 || n >= sizeof(name))
 		return false;
-	const char *given = auth + sizeof(prefix) - 1;
-	size_t a = strlen(given), b = strlen(ctx->token);
-	unsigned diff = (unsigned)(a ^ b);
-	for (size_t i = 0; i < a && i < b; i++)
-		diff |= (unsigned)(given[i] ^ ctx->token[i]);
-	return diff == 0;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (n > 1 && name[n - 1] == '.') /* "localhost." */
+		name[--n] = '\0';
+	if (!strcasecmp(name, "localhost"))
+		return true;
+	unsigned char addr[16];
+	bool literal = inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
+	if (literal) {
+		/*
+		 * A page can only be at an IP literal by being at that address: a
+		 * rebinding attack needs a name. Bound to one address, only that one.
+		 */
+		return !ctx->listen_host || !strcasecmp(name, ctx->listen_host);
+	}
+	for (size_t i = 0; i < ctx->nallowed_hosts; i++)
+		if (!strcasecmp(name, ctx->allowed_hosts[i]))
+			return true;
+	return false;
+}
+
+static const char *allowed_origin(const api_ctx *ctx, const char *origin)
+{
+	for (size_t i = 0; origin && i < ctx->ncors_origins; i++)
+		if (!strcmp(origin, ctx->cors_origins[i]))
+			return ctx->cors_origins[i];
+	return NULL;
+}
+
+/* ---- the login page (a token is set and the browser has no cookie yet) ---- */
+
+static const char LOGIN_PAGE[] =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<title>libchurn: sign in</title><style>"
+    "body{font:16px system-ui,sans-serif;background:#f4f6f8;color:#1d2733;display:flex;justify-content:center;"
+    "align-items:center;min-height:90vh;margin:0}"
+    "form{background:#fff;padding:2rem 2.5rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12);min-width:18rem}"
+    "h1{font-size:1.2rem;margin:0 0 1rem}label{display:block;margin-bottom:.4rem}"
+    "input{width:100%%;box-sizing:border-box;padding:.5rem;font:inherit;margin-bottom:1rem}"
+    "button{padding:.5rem 1.2rem;font:inherit;background:#1f5f99;color:#fff;border:0;border-radius:4px}"
+    ".err{color:#a12622;margin:0 0 1rem}</style></head><body>"
+    "<form method=\"post\" action=\"/login\"><h1>libchurn dashboard</h1>%s"
+    "<label for=\"token\">Access token</label>"
+    "<input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"current-password\" autofocus required>"
+    "<button type=\"submit\">Sign in</button></form></body></html>\n";
+
+static void respond_login(api_response *rs, bool wrong)
+{
+	const char *msg = wrong ? "<p class=\"err\" id=\"login-error\">That token is not right.</p>" : "";
+	size_t cap = sizeof(LOGIN_PAGE) + strlen(msg);
+	char *body = malloc(cap);
+	if (body)
+		snprintf(body, cap, LOGIN_PAGE, msg);
+	respond_owned(rs, 401, "text/html; charset=utf-8", body);
+	rs->www_authenticate = "Bearer realm=\"churn-httpd\"";
+}
+
+/* Decode one application/x-www-form-urlencoded value in place; false on a bad escape. */
+static bool form_decode(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (*s == '+') {
+			*o++ = ' ';
+		} else if (*s == '%') {
+			int v = 0;
+			for (int k = 1; k <= 2; k++) {
+				char c = s[k];
+				int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+				        : (c >= 'A' && c <= 'F')                ? c - 'A' + 10 : -1;
+				if (d < 0)
+					return false;
+				v = v * 16 + d;
+			}
+			if (v == 0)
+				return false;
+			*o++ = (char)v;
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return true;
+}
+
+/* A token offered by the login form or a ?token= link: the cookie and a redirect to the dashboard, or the form again. */
+static void handle_login(api_ctx *ctx, const char *given, api_response *rs)
+{
+	if (!ctx->token || !api_secret_equal(ctx->token, given, strlen(given))) {
+		respond_login(rs, true);
+		return;
+	}
+	rs->status = 303;
+	rs->content_type = "application/json; charset=utf-8";
+	rs->body = strdup("{\"status\": \"signed in\"}");
+	rs->body_len = rs->body ? strlen(rs->body) : 0;
+	rs->location = "/";
+	rs->no_store = true;
+	rs->set_cookie = malloc(strlen(ctx->token) + 64);
+	if (rs->set_cookie)
+		sprintf(rs->set_cookie, TOKEN_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", ctx->token);
 }
 
 static void handle_health(api_ctx *ctx, api_response *rs)
@@ -389,7 +555,7 @@ static void handle_model_runs(api_ctx *ctx, const api_request *rq, api_response 
 	churn_status st = churn_report_records_json(ctx->workdir, "reports/model_run_metadata.json", limit, &json);
 	if (st == CHURN_E_NOTFOUND) {
 		char msg[600];
-		snprintf(msg, sizeof(msg), "no model run yet: run `churn ml --workdir %s`", ctx->workdir);
+		snprintf(msg, sizeof(msg), "no model run yet: run `churn ml` in the workdir %s", ctx->workdir_name);
 		respond_error(rs, 503, msg);
 		return;
 	}
@@ -419,10 +585,6 @@ static void handle_file(api_ctx *ctx, const char *name, const char *kind, api_re
 
 static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs)
 {
-	if (!token_ok(ctx, rq->authorization)) {
-		respond_error(rs, 401, "missing or wrong bearer token");
-		return;
-	}
 	if (rq->body_len > ctx->max_body || (rq->content_length > 0 && (size_t)rq->content_length > ctx->max_body)) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "request body over the limit of %zu bytes", ctx->max_body);
@@ -436,7 +598,7 @@ static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs
 		static const char *const rels[] = {"reports/metrics.json"};
 		if (cached(ctx, "best_model", rels, 1, build_best_model, &best) != CHURN_OK) {
 			char msg[600];
-			snprintf(msg, sizeof(msg), "no trained model yet: run `churn run --workdir %s`", ctx->workdir);
+			snprintf(msg, sizeof(msg), "no trained model yet: run `churn run` in the workdir %s", ctx->workdir_name);
 			respond_error(rs, 503, msg);
 			return;
 		}
@@ -459,7 +621,7 @@ static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs
 	if (!sc) {
 		char msg[700];
 		if (st == CHURN_E_NOTFOUND)
-			snprintf(msg, sizeof(msg), "no %s model yet: run `churn ml --workdir %s`", name, ctx->workdir);
+			snprintf(msg, sizeof(msg), "no %s model yet: run `churn ml` in the workdir %s", name, ctx->workdir_name);
 		else
 			snprintf(msg, sizeof(msg), "the %s model cannot be loaded; see the server log", name);
 		respond_error(rs, st == CHURN_E_NOTFOUND ? 503 : 500, msg);
@@ -488,11 +650,64 @@ static bool method_is(const api_request *rq, const char *m)
 	return rq->method && !strcmp(rq->method, m);
 }
 
+/* Host, CORS and token: true when the request may go on to its endpoint. */
+static bool admit(api_ctx *ctx, const api_request *rq, const char *p, api_response *rs)
+{
+	if (!api_host_allowed(ctx, rq->host)) {
+		respond_error(rs, 421, "this server does not answer to that Host name (see churn-httpd --allowed-host)");
+		rs->close = true;
+		return false;
+	}
+	rs->cors_origin = allowed_origin(ctx, rq->origin);
+	if (method_is(rq, "OPTIONS")) {
+		/* A CORS preflight carries no credentials: answered for allowed origins, GET and POST only. */
+		respond_owned(rs, 204, JSON_TYPE, NULL);
+		rs->allow = "GET, HEAD, POST, OPTIONS";
+		rs->preflight = rs->cors_origin && rq->acr_method &&
+		                (!strcmp(rq->acr_method, "GET") || !strcmp(rq->acr_method, "POST"));
+		if (!rs->preflight)
+			rs->cors_origin = NULL;
+		return false;
+	}
+	if (!ctx->token || !strcmp(p, "/api/health") || token_ok(ctx, rq))
+		return true;
+	bool page = !strcmp(p, "/") || !strcmp(p, "/index.html");
+	char given[512];
+	if (page && (method_is(rq, "GET") || method_is(rq, "HEAD")) &&
+	    query_param(rq->query, "token", given, sizeof(given))) {
+		if (!form_decode(given))
+			given[0] = '\0';
+		handle_login(ctx, given, rs);
+	} else if (!strcmp(p, "/login") && method_is(rq, "POST")) {
+		char *form = rq->body ? strndup(rq->body, rq->body_len) : NULL;
+		if (form && query_param(form, "token", given, sizeof(given)) && form_decode(given))
+			handle_login(ctx, given, rs);
+		else
+			respond_login(rs, true);
+		free(form);
+	} else if (page) {
+		respond_login(rs, false);
+	} else {
+		respond_error(rs, 401, "this server needs its token: send 'Authorization: Bearer TOKEN'");
+		rs->www_authenticate = "Bearer realm=\"churn-httpd\"";
+	}
+	return false;
+}
+
 void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 {
 	memset(rs, 0, sizeof(*rs));
 	const char *p = rq->path ? rq->path : "";
 	bool get = method_is(rq, "GET") || method_is(rq, "HEAD");
+	if (!admit(ctx, rq, p, rs))
+		return;
+	if (!strcmp(p, "/login")) {
+		/* no token to sign in with: the dashboard is open */
+		rs->status = 303;
+		rs->location = "/";
+		rs->content_type = JSON_TYPE;
+		return;
+	}
 
 	if (!strcmp(p, "/api/predict")) {
 		if (!method_is(rq, "POST")) {

@@ -22,6 +22,10 @@ typedef struct api_request {
 	size_t body_len;
 	long long content_length;  /* -1 when absent */
 	const char *authorization; /* Authorization header or NULL */
+	const char *cookie;        /* Cookie header or NULL */
+	const char *host;          /* Host header or NULL */
+	const char *origin;        /* Origin header or NULL */
+	const char *acr_method;    /* Access-Control-Request-Method (a CORS preflight) or NULL */
 } api_request;
 
 /* A shared, immutable response body with a reference count. */
@@ -38,8 +42,14 @@ typedef struct api_response {
 	size_t body_len;
 	api_blob *blob;        /* shared cached body (release with api_response_clear) */
 	char *file_path;       /* stream this file as the body, when set */
-	const char *allow;     /* Allow header for 405 */
+	const char *allow;     /* Allow header for 405 and OPTIONS */
 	bool no_store;         /* Cache-Control: no-store */
+	bool close;            /* Connection: close, and the connection is closed after the answer */
+	bool preflight;        /* a CORS preflight answer: the Access-Control-Allow-Methods/-Headers too */
+	const char *cors_origin; /* Access-Control-Allow-Origin (an allowed origin of the request) or NULL */
+	const char *www_authenticate; /* WWW-Authenticate for 401 */
+	char *set_cookie;      /* Set-Cookie value (owned) or NULL */
+	const char *location;  /* Location for 303 */
 } api_response;
 
 /* A file's identity for change detection: a rewrite replaces the inode. */
@@ -68,7 +78,13 @@ typedef struct api_model_slot {
 
 typedef struct api_ctx {
 	const char *workdir;
-	const char *token;     /* bearer token for predict, or NULL */
+	const char *workdir_name; /* its base name: what clients are told */
+	const char *token;     /* every request but /api/health needs it (bearer or cookie), or NULL */
+	const char *const *allowed_hosts; /* Host names accepted besides localhost and IP literals */
+	size_t nallowed_hosts;
+	const char *listen_host; /* the bound address as text ("127.0.0.1", "::1"); NULL: every address */
+	const char *const *cors_origins; /* origins that get CORS headers (exact match) */
+	size_t ncors_origins;
 	size_t max_body;       /* bytes; larger bodies get 413 */
 	size_t max_records;    /* records per predict request */
 	pthread_mutex_t lock;  /* guards caches and model slots */
@@ -89,6 +105,12 @@ void api_ctx_destroy(api_ctx *ctx);
 
 void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs);
 void api_response_clear(api_ctx *ctx, api_response *rs);
+
+/* Constant-time comparison of a secret with a given value: the time depends on the given length only. */
+bool api_secret_equal(const char *secret, const char *given, size_t given_len);
+
+/* Is @p host (a Host header: name or IP literal, optional port) one this server answers to? */
+bool api_host_allowed(const api_ctx *ctx, const char *host);
 
 /* HTTP status for a libchurn status (STYLE.md's one table). */
 int api_http_status(churn_status st);

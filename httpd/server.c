@@ -1,14 +1,25 @@
 /*
  * churn-httpd: the HTTP API and dashboard of a libchurn workdir, on CivetWeb.
- * This file is the socket side: options, CivetWeb setup, reading requests,
- * writing responses, the access log and signals. Routing is api.c.
+ * This file is the socket side: options, CivetWeb setup, the per-client
+ * connection gate, reading requests under a deadline, writing responses, the
+ * access log and signals. Routing and policy (host, token, CORS) are api.c.
  */
+/* RTLD_NEXT: meson defines _GNU_SOURCE */
+#include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,7 +31,152 @@
 static volatile sig_atomic_t stop_requested;
 static FILE *access_log;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static const char *cors_origin;
+static double request_timeout_ms = 10000; /* headers, then the body, each within this */
+
+/*
+ * ---- The connection gate ----
+ * CivetWeb gives every connection a worker thread from the moment it is
+ * accepted until it closes, headers not yet read included: a few hundred
+ * sockets that send a header line a second (slowloris) would hold every
+ * worker. The gate counts open connections per client address and closes a
+ * connection over the limit as soon as it is accepted, before it reaches a
+ * worker; the limit is below the number of workers, so one address can never
+ * take them all and the rest stay in reserve for other clients. The count
+ * rises in accept() (interposed below: CivetWeb's master thread calls it) and
+ * falls in the connection_close callback.
+ */
+#define GATE_BUCKETS 1024
+typedef struct gate_entry {
+	unsigned char addr[16]; /* IPv6, or IPv4 mapped (::ffff:a.b.c.d) */
+	unsigned count;
+	struct gate_entry *next;
+} gate_entry;
+static struct {
+	pthread_mutex_t lock;
+	gate_entry *bucket[GATE_BUCKETS];
+	unsigned limit; /* 0 until the server starts: accept() passes everything */
+	unsigned long refused;
+} gate = {PTHREAD_MUTEX_INITIALIZER, {0}, 0, 0};
+
+static bool addr_key(const struct sockaddr *sa, unsigned char key[16])
+{
+	if (sa->sa_family == AF_INET) {
+		static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		memcpy(key, mapped, 12);
+		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
+static unsigned gate_hash(const unsigned char k[16])
+{
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h % GATE_BUCKETS;
+}
+
+/* One more connection from @p key: false (nothing counted) when the address is at its limit. */
+static bool gate_enter(const unsigned char key[16])
+{
+	bool ok = true;
+	pthread_mutex_lock(&gate.lock);
+	gate_entry **b = &gate.bucket[gate_hash(key)], *e = *b;
+	while (e && memcmp(e->addr, key, 16))
+		e = e->next;
+	if (!e && (e = calloc(1, sizeof(*e)))) {
+		memcpy(e->addr, key, 16);
+		e->next = *b;
+		*b = e;
+	}
+	if (e && e->count >= gate.limit) {
+		ok = false;
+		gate.refused++;
+	} else if (e) {
+		e->count++;
+	}
+	pthread_mutex_unlock(&gate.lock);
+	return ok;
+}
+
+static void gate_leave(const unsigned char key[16])
+{
+	pthread_mutex_lock(&gate.lock);
+	gate_entry **p = &gate.bucket[gate_hash(key)];
+	while (*p && memcmp((*p)->addr, key, 16))
+		p = &(*p)->next;
+	if (*p && --(*p)->count == 0) {
+		gate_entry *e = *p;
+		*p = e->next;
+		free(e);
+	}
+	pthread_mutex_unlock(&gate.lock);
+}
+
+static void gate_free(void)
+{
+	for (size_t i = 0; i < GATE_BUCKETS; i++) {
+		while (gate.bucket[i]) {
+			gate_entry *e = gate.bucket[i];
+			gate.bucket[i] = e->next;
+			free(e);
+		}
+	}
+}
+
+/* CivetWeb's accept(): a connection over its address's limit is answered 503 and closed here. */
+int accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+	if (!real_accept)
+		*(void **)&real_accept = dlsym(RTLD_NEXT, "accept");
+	if (!real_accept) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct sockaddr_storage own;
+	socklen_t own_len = sizeof(own);
+	struct sockaddr *where = sa ? sa : (struct sockaddr *)&own;
+	socklen_t *where_len = sa ? len : &own_len;
+	int c = real_accept(fd, where, where_len);
+	unsigned char key[16];
+	if (c < 0 || !gate.limit || !addr_key(where, key) || gate_enter(key))
+		return c;
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+	                           "Content-Length: 64\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+	                           "{\"error\": \"too many connections from your address; retry later\"}";
+	_Static_assert(sizeof("{\"error\": \"too many connections from your address; retry later\"}") - 1 == 64,
+	               "Content-Length of the busy answer");
+	(void)!send(c, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(c);
+	errno = EAGAIN; /* CivetWeb's master loop goes back to poll() */
+	return -1;
+}
+
+static void on_connection_close(const struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	unsigned char key[16];
+	struct sockaddr_in6 a6 = {0};
+	struct sockaddr_in a4 = {0};
+	if (!gate.limit || !ri)
+		return;
+	if (inet_pton(AF_INET, ri->remote_addr, &a4.sin_addr) == 1) {
+		a4.sin_family = AF_INET;
+		addr_key((struct sockaddr *)&a4, key);
+	} else if (inet_pton(AF_INET6, ri->remote_addr, &a6.sin6_addr) == 1) {
+		a6.sin6_family = AF_INET6;
+		addr_key((struct sockaddr *)&a6, key);
+	} else {
+		return;
+	}
+	gate_leave(key);
+}
 
 static void on_signal(int sig)
 {
@@ -39,8 +195,16 @@ static const char *reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 204: return "No Content";
+	case 303: return "See Other";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 408: return "Request Timeout";
+	case 411: return "Length Required";
+	case 421: return "Misdirected Request";
+	case 431: return "Request Header Fields Too Large";
+	case 505: return "HTTP Version Not Supported";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
@@ -52,9 +216,13 @@ static const char *reason(int status)
 	}
 }
 
-/* Read the request body, up to max + 1 bytes (so an overlong one is noticed). */
-static char *read_body(struct mg_connection *conn, size_t max, size_t *out_len)
+/*
+ * Read the request body, up to max + 1 bytes (so an overlong one is noticed),
+ * within request_timeout_ms: *late is set when the client was too slow.
+ */
+static char *read_body(struct mg_connection *conn, size_t max, size_t *out_len, bool *late)
 {
+	double deadline = now_ms() + request_timeout_ms;
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
 	if (!buf)
@@ -77,6 +245,10 @@ static char *read_body(struct mg_connection *conn, size_t max, size_t *out_len)
 		n += (size_t)r;
 		if (n > max)
 			break;
+		if (now_ms() > deadline) {
+			*late = true;
+			break;
+		}
 	}
 	buf[n] = '\0';
 	*out_len = n;
@@ -95,6 +267,51 @@ static int write_all(struct mg_connection *conn, const char *data, size_t n)
 	return 0;
 }
 
+/*
+ * One access-log field: bytes below 0x20, 0x7f, '\\' and '"' as \xNN (a
+ * forged line or a terminal escape cannot get through), and the value of a
+ * token= query parameter as "***".
+ */
+static void log_field(FILE *f, const char *s, bool query)
+{
+	for (const char *p = s; p && *p; p++) {
+		if (query && (p == s || p[-1] == '&') && !strncmp(p, "token=", 6)) {
+			fputs("token=***", f);
+			p += 6 + strcspn(p + 6, "&");
+			if (!*p)
+				break;
+		}
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 || c == 0x7f || c == '\\' || c == '"')
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void log_access(const struct mg_request_info *ri, const char *method, const char *path, const char *query,
+                       int status, size_t bytes, double t0)
+{
+	if (!access_log)
+		return;
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	pthread_mutex_lock(&log_lock);
+	fprintf(access_log, "%s %s ", stamp, ri && ri->remote_addr[0] ? ri->remote_addr : "-");
+	log_field(access_log, method && *method ? method : "-", false);
+	fputc(' ', access_log);
+	log_field(access_log, path && *path ? path : "-", false);
+	if (query) {
+		fputc('?', access_log);
+		log_field(access_log, query, true);
+	}
+	fprintf(access_log, " %d %zu %.2fms\n", status, bytes, now_ms() - t0);
+	pthread_mutex_unlock(&log_lock);
+}
+
 static int handler(struct mg_connection *conn, void *cbdata)
 {
 	api_ctx *ctx = cbdata;
@@ -106,23 +323,42 @@ static int handler(struct mg_connection *conn, void *cbdata)
 	rq.query = ri->query_string;
 	rq.content_length = ri->content_length;
 	rq.authorization = mg_get_header(conn, "Authorization");
+	rq.cookie = mg_get_header(conn, "Cookie");
+	rq.host = mg_get_header(conn, "Host");
+	rq.origin = mg_get_header(conn, "Origin");
+	rq.acr_method = mg_get_header(conn, "Access-Control-Request-Method");
 	char *body = NULL;
-	bool too_big = false;
+	bool too_big = false, late = false;
+	api_response rs;
+	memset(&rs, 0, sizeof(rs));
 	if (!strcmp(rq.method, "POST") || !strcmp(rq.method, "PUT")) {
 		if (ri->content_length > 0 && (size_t)ri->content_length > ctx->max_body) {
-			too_big = true; /* do not read it; the connection is closed after the answer */
+			too_big = true; /* not read: the connection is closed after the answer */
 		} else {
-			body = read_body(conn, ctx->max_body, &rq.body_len);
+			body = read_body(conn, ctx->max_body, &rq.body_len, &late);
 			rq.body = body;
 			too_big = rq.body_len > ctx->max_body;
 		}
 	}
-	api_response rs;
-	if (too_big) {
-		memset(&rs, 0, sizeof(rs));
-		rq.body_len = ctx->max_body + 1;
+	if (late) {
+		rs.status = 408;
+		rs.content_type = "application/json; charset=utf-8";
+		rs.body = strdup("{\"error\": \"the request body did not arrive in time\"}");
+		rs.body_len = rs.body ? strlen(rs.body) : 0;
+		rs.close = true;
+	} else if (too_big) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "{\"error\": \"request body over the limit of %zu bytes\"}", ctx->max_body);
+		rs.status = 413;
+		rs.content_type = "application/json; charset=utf-8";
+		rs.body = strdup(msg);
+		rs.body_len = rs.body ? strlen(rs.body) : 0;
+		rs.close = true;
+	} else {
+		api_handle(ctx, &rq, &rs);
 	}
-	api_handle(ctx, &rq, &rs);
+	if (rs.close)
+		mg_disable_connection_keep_alive(conn); /* CivetWeb then closes instead of draining the body */
 
 	/* Headers */
 	FILE *f = NULL;
@@ -144,7 +380,7 @@ static int handler(struct mg_connection *conn, void *cbdata)
 			rewind(f);
 		}
 	}
-	char hdr[1024];
+	char hdr[1536];
 	int h = snprintf(hdr, sizeof(hdr),
 	                 "HTTP/1.1 %d %s\r\n"
 	                 "Content-Type: %s\r\n"
@@ -153,16 +389,41 @@ static int handler(struct mg_connection *conn, void *cbdata)
 	                 "%s%s%s"
 	                 "%s%s%s"
 	                 "%s"
+	                 "%s%s%s"
+	                 "%s%s%s"
+	                 "%s%s%s"
+	                 "%s"
 	                 "\r\n",
 	                 rs.status, reason(rs.status), rs.content_type ? rs.content_type : "application/octet-stream", len,
 	                 rs.allow ? "Allow: " : "", rs.allow ? rs.allow : "", rs.allow ? "\r\n" : "",
-	                 cors_origin ? "Access-Control-Allow-Origin: " : "", cors_origin ? cors_origin : "",
-	                 cors_origin ? "\r\nVary: Origin\r\n" : "",
-	                 too_big ? "Connection: close\r\n" : (rs.no_store ? "Cache-Control: no-store\r\n" : ""));
-	bool head = !strcmp(rq.method, "HEAD"), body_sent = false;
+	                 rs.cors_origin ? "Access-Control-Allow-Origin: " : "", rs.cors_origin ? rs.cors_origin : "",
+	                 rs.cors_origin ? "\r\nVary: Origin\r\n" : "",
+	                 rs.preflight ? "Access-Control-Allow-Methods: GET, POST\r\n"
+	                                "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+	                                "Access-Control-Max-Age: 600\r\n"
+	                              : "",
+	                 rs.www_authenticate ? "WWW-Authenticate: " : "", rs.www_authenticate ? rs.www_authenticate : "",
+	                 rs.www_authenticate ? "\r\n" : "",
+	                 rs.set_cookie ? "Set-Cookie: " : "", rs.set_cookie ? rs.set_cookie : "",
+	                 rs.set_cookie ? "\r\n" : "",
+	                 rs.location ? "Location: " : "", rs.location ? rs.location : "", rs.location ? "\r\n" : "",
+	                 rs.close ? "Connection: close\r\n" : (rs.no_store ? "Cache-Control: no-store\r\n" : ""));
+	if (h < 0 || (size_t)h >= sizeof(hdr)) {
+		/* only a Set-Cookie of an absurd token could get here; the token is checked at start */
+		h = snprintf(hdr, sizeof(hdr), "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
+		                               "Connection: close\r\n\r\n");
+		mg_disable_connection_keep_alive(conn);
+		len = 0;
+		if (f)
+			fclose(f);
+		f = NULL;
+		api_response_clear(ctx, &rs);
+		rs.status = 500;
+	}
+	bool head = !strcmp(rq.method, "HEAD") || rs.status == 204, body_sent = false;
 	const char *mem = rs.blob ? rs.blob->data : rs.body;
 	int rc;
-	if (!head && !f && mem && len <= (256u << 10) && (size_t)h < sizeof(hdr)) {
+	if (!head && !f && mem && len <= (256u << 10)) {
 		/* Header and body in one send: one syscall and one segment train fewer per request. */
 		char *one = malloc((size_t)h + len);
 		if (one) {
@@ -193,21 +454,48 @@ static int handler(struct mg_connection *conn, void *cbdata)
 	}
 	if (f)
 		fclose(f);
-	if (access_log) {
-		char stamp[32];
-		time_t t = time(NULL);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		pthread_mutex_lock(&log_lock);
-		fprintf(access_log, "%s %s %s %s%s%s %d %zu %.2fms\n", stamp, ri->remote_addr, rq.method, rq.path,
-		        rq.query ? "?" : "", rq.query ? rq.query : "", rs.status, head ? 0 : len, now_ms() - t0);
-		pthread_mutex_unlock(&log_lock);
-	}
+	log_access(ri, rq.method, rq.path, rq.query, rs.status, head ? 0 : len, t0);
 	api_response_clear(ctx, &rs);
+	if (body && rq.body_len > (1u << 20)) {
+#if defined(__GLIBC__)
+		free(body);
+		body = NULL;
+		malloc_trim(0); /* a big body's pages go back to the system at once */
+#endif
+	}
 	free(body);
 	/* Returning the status tells CivetWeb the request was handled (keep-alive continues). */
 	return rs.status ? rs.status : 200;
+}
+
+/*
+ * CivetWeb's own errors (a malformed request line, a missing length, an
+ * unsupported version, headers over the limit): the JSON error of the
+ * contract, with our words (the request's own text is never echoed), and the
+ * connection closed.
+ */
+static int on_http_error(struct mg_connection *conn, int status, const char *msg)
+{
+	(void)msg;
+	const char *what;
+	switch (status) {
+	case 400: what = "malformed request"; break;
+	case 411: what = "a request body needs a Content-Length"; break;
+	case 413: what = "request headers too large"; status = 431; break;
+	case 505: what = "only HTTP/1.0 and HTTP/1.1 are served"; break;
+	default: what = "the request could not be served"; break;
+	}
+	char out[512];
+	char body[160];
+	int bn = snprintf(body, sizeof(body), "{\"error\": \"%s\"}", what);
+	int n = snprintf(out, sizeof(out),
+	                 "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\n"
+	                 "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n%s",
+	                 status, reason(status), bn, body);
+	mg_disable_connection_keep_alive(conn);
+	write_all(conn, out, (size_t)n);
+	log_access(mg_get_request_info(conn), NULL, NULL, NULL, status, (size_t)bn, now_ms());
+	return 0; /* handled */
 }
 
 static int log_message(const struct mg_connection *conn, const char *message)
@@ -220,24 +508,138 @@ static int log_message(const struct mg_connection *conn, const char *message)
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: churn-httpd [--workdir DIR] [--listen ADDR:PORT] [--threads N] [--token T]\n"
-	        "                   [--cors ORIGIN] [--max-body BYTES] [--access-log FILE|-|off]\n"
+	        "usage: churn-httpd [--workdir DIR] [--listen ADDR:PORT] [--threads N] [--token T | --token-file FILE]\n"
+	        "                   [--allowed-host NAME]... [--cors ORIGIN]... [--max-body BYTES]\n"
+	        "                   [--max-per-client N] [--request-timeout MS] [--access-log FILE|-|off]\n"
+	        "                   [--public-without-token]\n"
 	        "  Serves the HTTP API and dashboard of a libchurn workdir.\n"
-	        "  --workdir DIR      workdir (default $CHURN_WORKDIR, else .)\n"
-	        "  --listen ADDR:PORT address to bind (default 127.0.0.1:8080; port 0 picks one)\n"
-	        "  --threads N        worker threads = most connections served at once (default 128;\n"
-	        "                     a keep-alive connection holds its worker until it closes)\n"
-	        "  --token T          require 'Authorization: Bearer T' on POST /api/predict\n"
-	        "  --cors ORIGIN      send Access-Control-Allow-Origin: ORIGIN (default: no CORS)\n"
-	        "  --max-body BYTES   largest request body (default 1048576)\n"
-	        "  --access-log FILE  access log lines to FILE, '-' for stdout (default), 'off'\n");
+	        "  --workdir DIR        workdir (default $CHURN_WORKDIR, else .)\n"
+	        "  --listen ADDR:PORT   address to bind (default 127.0.0.1:8080; a bare PORT binds 127.0.0.1;\n"
+	        "                       [::1]:PORT for IPv6; port 0 picks one)\n"
+	        "  --threads N          worker threads = most connections served at once (default 256)\n"
+	        "  --token T            every request but /api/health needs 'Authorization: Bearer T' or the\n"
+	        "                       dashboard's cookie (sign in at /); also from --token-file FILE (first\n"
+	        "                       line) or $CHURN_HTTPD_TOKEN, which keep it out of `ps`\n"
+	        "  --allowed-host NAME  a Host name to answer besides localhost and IP literals (repeatable)\n"
+	        "  --cors ORIGIN        send CORS headers to this exact origin, GET and POST only (repeatable)\n"
+	        "  --max-body BYTES     largest request body (default 1048576)\n"
+	        "  --max-per-client N   open connections per client address (default: half the threads)\n"
+	        "  --request-timeout MS time for a request's headers, and again for its body (default 10000)\n"
+	        "  --access-log FILE    access log lines to FILE, '-' for stdout (default), 'off'\n"
+	        "  --public-without-token  allow a non-loopback address without a token\n");
 }
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "churn-httpd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	exit(64);
+}
+
+/* A positive decimal number from 1 to max, or exit 64 naming the option. */
+static unsigned long long parse_count(const char *opt, const char *v, unsigned long long max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = (v[0] >= '0' && v[0] <= '9') ? strtoull(v, &end, 10) : 0;
+	if (v[0] < '0' || v[0] > '9' || *end || errno || n == 0 || n > max) {
+		fprintf(stderr, "churn-httpd: %s: '%s' is not a number from 1 to %llu\n", opt, v, max);
+		exit(64);
+	}
+	return n;
+}
+
+/* The token from a file's first line (mode checked: not readable by others). */
+static char *read_token_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "churn-httpd: --token-file %s: %s\n", path, strerror(errno));
+		exit(66);
+	}
+	struct stat sb;
+	if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 0004))
+		fprintf(stderr, "churn-httpd: warning: token file %s is readable by every user (chmod 600)\n", path);
+	char line[1024];
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	return strdup(line);
+}
+
+/* The token goes into a cookie and a header: printable ASCII without separators, 16 to 512 bytes. */
+static void check_token(const char *t)
+{
+	size_t n = strlen(t);
+	if (n < 16 || n > 512) {
+		fprintf(stderr, "churn-httpd: the token must be 16 to 512 characters long (it is %zu); "
+		                "e.g. `head -c 24 /dev/urandom | base64`\n", n);
+		exit(64);
+	}
+	for (const char *p = t; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || c == ';' || c == ',' || c == '"' || c == '\\') {
+			fprintf(stderr, "churn-httpd: the token may hold printable ASCII characters only, without spaces, "
+			                "';', ',', '\"' or '\\'\n");
+			exit(64);
+		}
+	}
+}
+
+/*
+ * --listen into CivetWeb's listening_ports and the bound host: a bare port
+ * binds 127.0.0.1; "[v6]:port" and "v4:port" as given. *loopback tells
+ * whether only this machine can connect.
+ */
+static void parse_listen(const char *v, char *ports, size_t cap, char *host, size_t hcap, bool *loopback)
+{
+	const char *port;
+	if (v[0] == '[') {
+		const char *end = strchr(v, ']');
+		if (!end || end[1] != ':')
+			die_usage("--listen: '%s' is not [IPV6]:PORT", v);
+		snprintf(host, hcap, "%.*s", (int)(end - v - 1), v + 1);
+		port = end + 2;
+	} else if (strchr(v, ':')) {
+		const char *colon = strrchr(v, ':');
+		snprintf(host, hcap, "%.*s", (int)(colon - v), v);
+		port = colon + 1;
+	} else {
+		snprintf(host, hcap, "127.0.0.1");
+		port = v;
+	}
+	char *end;
+	long pn = strtol(port, &end, 10);
+	if (!*port || *end || pn < 0 || pn > 65535 || port[0] == '-' || port[0] == '+')
+		die_usage("--listen: '%s' has no port from 0 to 65535", v);
+	unsigned char a[16];
+	bool v6 = inet_pton(AF_INET6, host, a) == 1;
+	if (!v6 && inet_pton(AF_INET, host, a) != 1)
+		die_usage("--listen: '%s' is not an IP address (name resolution is not done here)", host);
+	*loopback = v6 ? (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0) : a[0] == 127;
+	if (v6)
+		snprintf(ports, cap, "[%s]:%ld", host, pn);
+	else
+		snprintf(ports, cap, "%s:%ld", host, pn);
+	/* the wildcard addresses: every Host that is an IP literal is this server */
+	if (!strcmp(host, "0.0.0.0") || !strcmp(host, "::"))
+		host[0] = '\0';
+}
+
+#define MAX_LIST 32
 
 int main(int argc, char **argv)
 {
 	const char *wd = getenv("CHURN_WORKDIR");
 	const char *workdir = (wd && *wd) ? wd : ".";
-	const char *listen = "127.0.0.1:8080", *threads = "128", *token = NULL, *logfile = "-";
+	const char *listen = "127.0.0.1:8080", *threads = "256", *token = NULL, *logfile = "-";
+	const char *token_file = NULL;
+	const char *hosts[MAX_LIST], *origins[MAX_LIST];
+	size_t nhosts = 0, norigins = 0;
+	unsigned long long per_client = 0;
+	bool public_ok = false;
 	size_t max_body = 1u << 20;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -257,28 +659,55 @@ int main(int argc, char **argv)
 			threads = v;
 		} else if (OPT("--token")) {
 			token = v;
+		} else if (OPT("--token-file")) {
+			token_file = v;
+		} else if (OPT("--allowed-host")) {
+			if (nhosts == MAX_LIST)
+				die_usage("--allowed-host: at most %s names", "32");
+			hosts[nhosts++] = v;
 		} else if (OPT("--cors")) {
-			cors_origin = v;
+			if (norigins == MAX_LIST)
+				die_usage("--cors: at most %s origins", "32");
+			if (!strcmp(v, "*") || !strncmp(v, "null", 4) || !strstr(v, "://") || strchr(strstr(v, "://") + 3, '/'))
+				die_usage("--cors: '%s' is not an origin like https://app.example.com ('*' is not accepted)", v);
+			origins[norigins++] = v;
 		} else if (OPT("--access-log")) {
 			logfile = v;
 		} else if (OPT("--max-body")) {
-			char *end;
-			unsigned long long b = strtoull(v, &end, 10);
-			if (*end || b == 0) {
-				fprintf(stderr, "churn-httpd: --max-body: '%s' is not a positive number of bytes\n", v);
-				return 64;
-			}
-			max_body = (size_t)b;
+			max_body = (size_t)parse_count("--max-body", v, 1ull << 32);
+		} else if (OPT("--max-per-client")) {
+			per_client = parse_count("--max-per-client", v, 1024);
+		} else if (OPT("--request-timeout")) {
+			request_timeout_ms = (double)parse_count("--request-timeout", v, 600000);
+		} else if (!strcmp(a, "--public-without-token")) {
+			public_ok = true;
 		} else {
 			fprintf(stderr, "churn-httpd: unknown option '%s' (see --help)\n", a);
 			return 64;
 		}
 #undef OPT
 	}
-	char *end;
-	long nthreads = strtol(threads, &end, 10);
-	if (*end || nthreads < 1 || nthreads > 1024) {
-		fprintf(stderr, "churn-httpd: --threads: '%s' is not a number from 1 to 1024\n", threads);
+	long nthreads = (long)parse_count("--threads", threads, 1024);
+	if (!per_client)
+		per_client = nthreads > 1 ? (unsigned long long)nthreads / 2 : 1;
+	if (per_client > (unsigned long long)nthreads)
+		per_client = (unsigned long long)nthreads;
+	char *owned_token = NULL;
+	if (token && token_file)
+		die_usage("%s: give --token or --token-file, not both", "--token-file");
+	if (token_file)
+		token = owned_token = read_token_file(token_file);
+	else if (!token && getenv("CHURN_HTTPD_TOKEN") && *getenv("CHURN_HTTPD_TOKEN"))
+		token = getenv("CHURN_HTTPD_TOKEN");
+	if (token)
+		check_token(token);
+	char ports[128], host[64];
+	bool loopback = false;
+	parse_listen(listen, ports, sizeof(ports), host, sizeof(host), &loopback);
+	if (!loopback && !token && !public_ok) {
+		fprintf(stderr, "churn-httpd: --listen %s reaches beyond this machine and no token is set: give --token-file "
+		                "FILE (or $CHURN_HTTPD_TOKEN), or --public-without-token if everyone who can reach it may "
+		                "read the customer data\n", listen);
 		return 64;
 	}
 	if (access(workdir, R_OK | X_OK) != 0) {
@@ -293,6 +722,14 @@ int main(int argc, char **argv)
 	}
 	if (access_log)
 		setvbuf(access_log, NULL, _IOLBF, 0);
+#if defined(__GLIBC__)
+	/*
+	 * Request bodies up to --max-body come and go: a fixed mmap threshold
+	 * keeps glibc from raising it after the first big one, so their memory
+	 * goes back to the system when they are freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
+#endif
 
 	api_ctx ctx;
 	if (api_ctx_init(&ctx, workdir) != 0) {
@@ -301,6 +738,11 @@ int main(int argc, char **argv)
 	}
 	ctx.token = token;
 	ctx.max_body = max_body;
+	ctx.allowed_hosts = hosts;
+	ctx.nallowed_hosts = nhosts;
+	ctx.listen_host = host[0] ? host : NULL;
+	ctx.cors_origins = origins;
+	ctx.ncors_origins = norigins;
 	ctx.dashboard = asset_dashboard_html;
 	ctx.dashboard_len = asset_dashboard_html_len;
 	ctx.openapi = asset_openapi_json;
@@ -313,39 +755,54 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	mg_init_library(0);
-	char nthreads_s[16];
+	char nthreads_s[16], timeout_s[32];
 	snprintf(nthreads_s, sizeof(nthreads_s), "%ld", nthreads);
+	snprintf(timeout_s, sizeof(timeout_s), "%.0f", request_timeout_ms);
 	const char *options[] = {
-		"listening_ports", listen,
+		"listening_ports", ports,
 		"num_threads", nthreads_s,
 		"enable_keep_alive", "yes",
 		"keep_alive_timeout_ms", "5000",
-		"request_timeout_ms", "10000",
+		"request_timeout_ms", timeout_s, /* CivetWeb: the whole header, from its first byte */
 		"tcp_nodelay", "1",
 		"listen_backlog", "1024",
 		"connection_queue", "1024",
+		/* CivetWeb answers CORS preflights itself with '*' unless this is empty: api.c answers them */
+		"access_control_allow_methods", "",
+		"access_control_allow_origin", "",
+		"access_control_allow_headers", "",
 		NULL};
 	struct mg_callbacks cb = {0};
 	cb.log_message = log_message;
+	cb.http_error = on_http_error;
+	cb.connection_close = on_connection_close;
+	gate.limit = (unsigned)per_client;
 	struct mg_context *mg = mg_start(&cb, &ctx, options);
 	if (!mg) {
-		fprintf(stderr, "churn-httpd: cannot listen on %s (address in use or not allowed)\n", listen);
+		fprintf(stderr, "churn-httpd: cannot listen on %s (address in use, not on this machine, or IPv6 off)\n",
+		        listen);
 		api_ctx_destroy(&ctx);
+		free(owned_token);
 		return 69;
 	}
 	mg_set_request_handler(mg, "/", handler, &ctx);
-	struct mg_server_port ports[4];
-	int np = mg_get_server_ports(mg, 4, ports);
+	struct mg_server_port sp[4];
+	int np = mg_get_server_ports(mg, 4, sp);
 	for (int i = 0; i < np; i++)
-		fprintf(stderr, "churn-httpd %s: serving %s, listening on %s (port %d, %ld threads)\n", churn_version(),
-		        workdir, listen, ports[i].port, nthreads);
+		fprintf(stderr,
+		        "churn-httpd %s: serving %s, listening on %s (port %d, %ld threads, %llu per client%s%s)\n",
+		        churn_version(), workdir, ports, sp[i].port, nthreads, per_client, token ? ", token required" : "",
+		        loopback ? "" : ", reachable from other machines");
 	fflush(stderr);
 	while (!stop_requested)
 		pause();
 	fprintf(stderr, "churn-httpd: shutting down\n");
 	mg_stop(mg);
+	gate.limit = 0;
 	mg_exit_library();
 	api_ctx_destroy(&ctx);
+	gate_free();
+	free(owned_token);
 	if (access_log && access_log != stdout)
 		fclose(access_log);
 	return 0;

@@ -64,7 +64,7 @@ function runPipeline(...extra) {
 }
 
 async function startServer() {
-  const proc = spawn(HTTPD, ["--workdir", wd, "--listen", "127.0.0.1:0", "--threads", "4", "--access-log", "off"],
+  const proc = spawn(HTTPD, ["--workdir", wd, "--listen", "127.0.0.1:0", "--threads", "16", "--access-log", "off"],
     { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   const port = await new Promise((resolve, reject) => {
