@@ -217,6 +217,84 @@ static const char *reason(int status)
 }
 
 /*
+ * ---- Body deadlines ----
+ * mg_read() waits for the bytes it was asked for as long as each one comes
+ * within the request timeout: a body sent a byte a second would hold its
+ * worker for as many seconds as it has bytes. A worker reading a body is
+ * registered here with its deadline; past it, a watchdog thread interrupts
+ * the worker's poll() with a signal (no SA_RESTART: poll returns EINTR,
+ * CivetWeb's read gives up), and read_body answers 408.
+ */
+typedef struct body_watch {
+	pthread_t thread;
+	double deadline; /* now_ms() clock */
+	struct body_watch *next;
+} body_watch;
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	body_watch *list;
+	bool stop;
+	pthread_t thread;
+	bool started;
+} watchdog = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, false, 0, false};
+
+#define WATCH_SIGNAL SIGUSR2
+
+static void on_watch_signal(int sig)
+{
+	(void)sig; /* only to interrupt a blocking call */
+}
+
+static void *watchdog_run(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&watchdog.lock);
+	while (!watchdog.stop) {
+		if (!watchdog.list) {
+			pthread_cond_wait(&watchdog.wake, &watchdog.lock);
+			continue;
+		}
+		double now = now_ms();
+		for (body_watch *w = watchdog.list; w; w = w->next)
+			if (now > w->deadline)
+				pthread_kill(w->thread, WATCH_SIGNAL); /* again each tick until the reader leaves */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&watchdog.wake, &watchdog.lock, &ts);
+	}
+	pthread_mutex_unlock(&watchdog.lock);
+	return NULL;
+}
+
+static void watch_add(body_watch *w)
+{
+	pthread_mutex_lock(&watchdog.lock);
+	w->next = watchdog.list;
+	bool was_empty = !watchdog.list;
+	watchdog.list = w;
+	if (was_empty)
+		pthread_cond_signal(&watchdog.wake);
+	pthread_mutex_unlock(&watchdog.lock);
+}
+
+static void watch_remove(body_watch *w)
+{
+	pthread_mutex_lock(&watchdog.lock);
+	body_watch **p = &watchdog.list;
+	while (*p && *p != w)
+		p = &(*p)->next;
+	if (*p)
+		*p = w->next;
+	pthread_mutex_unlock(&watchdog.lock);
+}
+
+/*
  * Read the request body, up to max + 1 bytes (so an overlong one is noticed),
  * within request_timeout_ms: *late is set when the client was too slow.
  */
@@ -227,6 +305,8 @@ static char *read_body(struct mg_connection *conn, size_t max, size_t *out_len, 
 	char *buf = malloc(cap + 1);
 	if (!buf)
 		return NULL;
+	body_watch watch = {pthread_self(), deadline, NULL};
+	watch_add(&watch);
 	for (;;) {
 		if (n == cap) {
 			if (cap > max)
@@ -234,6 +314,7 @@ static char *read_body(struct mg_connection *conn, size_t max, size_t *out_len, 
 			cap *= 2;
 			char *nb = realloc(buf, cap + 1);
 			if (!nb) {
+				watch_remove(&watch);
 				free(buf);
 				return NULL;
 			}
@@ -250,6 +331,9 @@ static char *read_body(struct mg_connection *conn, size_t max, size_t *out_len, 
 			break;
 		}
 	}
+	watch_remove(&watch);
+	if (now_ms() > deadline)
+		*late = true;
 	buf[n] = '\0';
 	*out_len = n;
 	return buf;
@@ -753,6 +837,11 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	struct sigaction wa = {0};
+	wa.sa_handler = on_watch_signal; /* no SA_RESTART: the worker's poll() returns */
+	sigaction(WATCH_SIGNAL, &wa, NULL);
+	if (pthread_create(&watchdog.thread, NULL, watchdog_run, NULL) == 0)
+		watchdog.started = true;
 
 	mg_init_library(0);
 	char nthreads_s[16], timeout_s[32];
@@ -799,6 +888,13 @@ int main(int argc, char **argv)
 	fprintf(stderr, "churn-httpd: shutting down\n");
 	mg_stop(mg);
 	gate.limit = 0;
+	if (watchdog.started) {
+		pthread_mutex_lock(&watchdog.lock);
+		watchdog.stop = true;
+		pthread_cond_signal(&watchdog.wake);
+		pthread_mutex_unlock(&watchdog.lock);
+		pthread_join(watchdog.thread, NULL);
+	}
 	mg_exit_library();
 	api_ctx_destroy(&ctx);
 	gate_free();

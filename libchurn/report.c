@@ -200,10 +200,49 @@ static cJSON *last_run(cJSON *runs, const char *pipeline, bool ok_only)
 	return NULL;
 }
 
+/*
+ * @p text with every absolute filesystem path cut to its last component
+ * ("/srv/churn/data/raw/x.csv:12:3: ..." -> "x.csv:12:3: ..."): the details
+ * go to HTTP clients, who need not learn the server's directory layout. A
+ * path starts a word ('/' after a space, a quote, '(' or '=', or first) and
+ * runs to white space, a quote, ')', ',' or ':'; URLs are left whole.
+ */
+static char *strip_paths(const char *text)
+{
+	char *out = ch_strdup(text);
+	if (!out)
+		return NULL;
+	char *o = out;
+	for (const char *p = text; *p;) {
+		bool starts = *p == '/' && (p == text || strchr(" \t\"'(=", p[-1]));
+		if (!starts) {
+			*o++ = *p++;
+			continue;
+		}
+		size_t n = strcspn(p, " \t\n\"'),:");
+		const char *last = p;
+		for (const char *q = p; q < p + n; q++)
+			if (*q == '/' && q + 1 < p + n)
+				last = q + 1;
+		memmove(o, last, (size_t)(p + n - last));
+		o += p + n - last;
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Copy @p keys of @p src into @p dst, string values without absolute paths. */
 static void copy_keys(cJSON *dst, const cJSON *src, const char *const *keys)
 {
 	for (; *keys; keys++) {
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(src, *keys);
+		if (cJSON_IsString(v)) {
+			char *safe = strip_paths(v->valuestring);
+			cJSON_AddItemToObject(dst, *keys, safe ? cJSON_CreateString(safe) : cJSON_CreateNull());
+			free(safe);
+			continue;
+		}
 		cJSON_AddItemToObject(dst, *keys, v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
 	}
 }
@@ -269,7 +308,16 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 	cJSON_AddStringToObject(out, "name", "libchurn");
 	cJSON_AddStringToObject(out, "version", churn_version());
 	cJSON_AddStringToObject(out, "generated_at", now);
-	cJSON_AddStringToObject(out, "workdir", workdir);
+	/* the workdir's base name: clients need not learn where it lives */
+	size_t wl = strlen(workdir);
+	while (wl > 1 && workdir[wl - 1] == '/')
+		wl--;
+	size_t ws = wl;
+	while (ws > 0 && workdir[ws - 1] != '/')
+		ws--;
+	char wname[256];
+	snprintf(wname, sizeof(wname), "%.*s", (int)(wl - ws), workdir + ws);
+	cJSON_AddStringToObject(out, "workdir", wname);
 	static const char *const ds_keys[] = {"source", "rows", "columns", "churn_rate", "sha256", "features", NULL};
 	cJSON *ds = cJSON_AddObjectToObject(out, "dataset");
 	copy_keys(ds, data_ok, ds_keys);

@@ -21,7 +21,10 @@ extern "C" {
  * version, dataset {source, rows, columns, churn_rate, sha256}, last_data_run
  * {run_id, status, started_at, finished_at, duration_s, error},
  * last_model_run {run_id, status, finished_at, models}, best_model {name,
- * metrics}, figures [names]. CHURN_E_NOTFOUND (detail says what to run)
+ * metrics}, figures [names]. Meant for clients: "workdir" is the workdir's
+ * base name and absolute paths in the copied strings (a local source, an
+ * error's file:line) are cut to their last component; URLs in them are
+ * already masked by the fetcher. CHURN_E_NOTFOUND (detail says what to run)
  * when no run has completed yet. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_report_details_json(const char *workdir, char **out_json);
