@@ -36,6 +36,7 @@
 #include "core-private.h"
 #include "dataset-private.h"
 #include "params-private.h"
+#include "utf8-private.h"
 
 #define PAD 64                     /* readable bytes after the data in every buffer we hash from */
 #define PROGRESS_EVERY (16u << 20) /* bytes between progress reports */
@@ -120,6 +121,8 @@ typedef struct rd {
 	/* unquoted-field scanner: stops of the 64-byte block at bb not yet consumed, valid when a field starts at expect */
 	char *bb, *expect;
 	uint64_t bm;
+	/* UTF-8 check: the first byte at or after the current record with its high bit set (len: none) */
+	size_t hi_at;
 	/* parser */
 	size_t line;       /* line on which the next record starts */
 	span *sp;
@@ -708,6 +711,41 @@ static churn_status grow_rows(rd *r, size_t pos)
 
 /* ---- input ---- */
 
+/*
+ * Position of the first byte at or after buf[from] with its high bit set, or
+ * r->len. 64 bytes per step (the buffer has PAD readable bytes after its
+ * data), so that ASCII input costs the UTF-8 check one quick pass per chunk
+ * and no work per record.
+ */
+static size_t next_high(const rd *r, size_t from)
+{
+	const unsigned char *b = (const unsigned char *)r->buf;
+	size_t i = from, n = r->len;
+	for (; i < n; i += 64) {
+#ifdef __SSE2__
+		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(b + i + 16));
+		__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(b + i + 32));
+		__m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(b + i + 48));
+		if (!_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3))))
+			continue;
+		uint64_t m = (uint64_t)(unsigned)_mm_movemask_epi8(v0) | (uint64_t)(unsigned)_mm_movemask_epi8(v1) << 16 |
+		             (uint64_t)(unsigned)_mm_movemask_epi8(v2) << 32 | (uint64_t)(unsigned)_mm_movemask_epi8(v3) << 48;
+		size_t k = i + (size_t)__builtin_ctzll(m);
+		return k < n ? k : n;
+#else
+		uint64_t w[8];
+		memcpy(w, b + i, 64);
+		if (!((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) & 0x8080808080808080ull))
+			continue;
+		for (size_t k = i; k < i + 64 && k < n; k++)
+			if (b[k] & 0x80)
+				return k;
+#endif
+	}
+	return n;
+}
+
 static churn_status refill(rd *r, size_t keep_from)
 {
 	size_t keep = r->len - keep_from;
@@ -754,6 +792,7 @@ static churn_status refill(rd *r, size_t keep_from)
 	}
 	memset(r->buf + r->len, 0, PAD);
 	r->expect = NULL;
+	r->hi_at = next_high(r, 0);
 	return CHURN_OK;
 }
 
@@ -953,6 +992,40 @@ need_more:
 	return R_NEED_MORE;
 }
 
+/*
+ * The record just split at buf[start..next), which has a byte with its high
+ * bit set (r->hi_at), must be UTF-8 (see churn/csv.h). An invalid sequence
+ * is reported at its field. A data row of the wrong width is left to commit_row, which
+ * fails or skips it (its bytes never reach the dataset).
+ */
+static churn_status check_utf8(const rd *r, size_t start, size_t next, bool header)
+{
+	int why;
+	size_t from = r->hi_at > start ? r->hi_at : start; /* ASCII before it */
+	size_t n = next - from, at = ch_utf8_check(r->buf + from, n, &why);
+	if (at == n || (!header && r->nf != r->ncols))
+		return CHURN_OK;
+	const char *bad = r->buf + from + at;
+	size_t nf = r->nf < r->sp_max ? r->nf : r->sp_max;
+	for (size_t j = 0; j < nf; j++) {
+		const span *f = &r->sp[j];
+		if (bad < f->s || bad >= f->s + f->len)
+			continue;
+		char where[160];
+		if (header)
+			snprintf(where, sizeof where, "the header");
+		else
+			snprintf(where, sizeof where, "column \"%.120s\"", r->cols[j].name);
+		char msg[320];
+		snprintf(msg, sizeof msg,
+		         "invalid UTF-8 (byte 0x%02x: %s) in %s; the file must be UTF-8: convert it "
+		         "(e.g. iconv -f latin1 -t utf-8 IN > OUT)",
+		         (unsigned char)*bad, ch_utf8_reason(why), where);
+		return fail_at(r, CHURN_E_PARSE, j + 1, msg);
+	}
+	return CHURN_OK;
+}
+
 /* Undo doubled quotes in place. */
 static void unescape(span *f)
 {
@@ -964,43 +1037,6 @@ static void unescape(span *f)
 			s++;
 	}
 	f->len = (size_t)(w - f->s);
-}
-
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k;
-		uint32_t cp;
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			k = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (n - i <= k)
-			return false;
-		for (size_t t = 1; t <= k; t++) {
-			if ((s[i + t] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + t] & 0x3f);
-		}
-		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		i += k + 1;
-	}
-	return true;
 }
 
 typedef struct name_ref {
@@ -1031,8 +1067,6 @@ static churn_status take_header(rd *r)
 	r->ncols = n;
 	for (size_t j = 0; j < n; j++) {
 		span *f = &r->sp[j];
-		if (!utf8_valid((const unsigned char *)f->s, f->len))
-			return fail_at(r, CHURN_E_PARSE, j + 1, "invalid UTF-8 in the header");
 		if (f->flags & F_ESC)
 			unescape(f);
 		const char *s = f->s;
@@ -1401,6 +1435,11 @@ static churn_status run(rd *r, churn_dataset **out)
 				return st;
 			if (rc == R_NEED_MORE)
 				break;
+			if (r->hi_at < next) {
+				if ((st = check_utf8(r, pos, next, !header)))
+					return st;
+				r->hi_at = next_high(r, next);
+			}
 			if (!header) {
 				if (!(r->nf == 1 && r->sp[0].len == 0 && !(r->sp[0].flags & F_QUOTED))) {
 					if ((st = take_header(r)))

@@ -25,6 +25,7 @@
 #include "dataset-private.h"
 #include "params-private.h"
 #include "thrift-private.h"
+#include "utf8-private.h"
 
 /* parquet.thrift enums */
 enum { PQ_T_INT32 = 1, PQ_T_DOUBLE = 5, PQ_T_BYTE_ARRAY = 6 };
@@ -125,45 +126,6 @@ static void put_double(uint8_t *d, double v)
 	uint64_t u;
 	memcpy(&u, &v, 8);
 	put_le64(d, u);
-}
-
-/* Byte offset of the first invalid UTF-8 sequence in s, or -1 when valid. */
-static long utf8_invalid_at(const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t len;
-		unsigned cp;
-		if (c >= 0xC2 && c <= 0xDF) {
-			len = 2;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			len = 3;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return (long)i;
-		}
-		if (n - i < len)
-			return (long)i;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return (long)i;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-			return (long)i;
-		i += len;
-	}
-	return -1;
 }
 
 static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
@@ -659,8 +621,11 @@ static churn_status check_names(const pq_col *cols, size_t ncols)
 		const char *nm = cols[j].name;
 		if (!nm || !*nm)
 			return ch_fail(CHURN_E_INVALID_ARG, "parquet: column %zu has an empty name", j);
-		if (utf8_invalid_at(nm, strlen(nm)) >= 0)
-			return ch_fail(CHURN_E_INVALID_ARG, "parquet: column %zu: name is not valid UTF-8", j);
+		int why;
+		size_t len = strlen(nm), at = ch_utf8_check(nm, len, &why);
+		if (at < len)
+			return ch_fail(CHURN_E_PARSE, "parquet: column %zu: name is not valid UTF-8 (byte %zu, 0x%02x: %s)", j,
+			               at + 1, (unsigned char)nm[at], ch_utf8_reason(why));
 	}
 	/* duplicates: sort a copy of the name pointers */
 	const char **v = malloc(ncols * sizeof(*v));
@@ -672,7 +637,8 @@ static churn_status check_names(const pq_col *cols, size_t ncols)
 	qsort(v, ncols, sizeof(*v), strp_cmp);
 	for (size_t j = 1; j < ncols; j++)
 		if (strcmp(v[j - 1], v[j]) == 0) {
-			st = ch_fail(CHURN_E_INVALID_ARG, "parquet: duplicate column name \"%s\"", v[j]);
+			st = ch_fail(CHURN_E_PARSE, "parquet: duplicate column name \"%s\" (column names must be distinct)",
+			             v[j]);
 			break;
 		}
 	free(v);
@@ -688,17 +654,17 @@ static churn_status check_strings(const pq_col *cols, size_t ncols, size_t nrows
 			for (size_t i = 0; i < nrows; i++) {
 				size_t n = 0;
 				const char *b = cell_bytes(c, i, &n);
-				long at = b ? utf8_invalid_at(b, n) : -1;
-				if (at >= 0)
-					return ch_fail(CHURN_E_INVALID_ARG, "parquet: column \"%s\", row %zu, byte %ld: invalid UTF-8",
+				size_t at = b ? ch_utf8_check(b, n, NULL) : n;
+				if (at < n)
+					return ch_fail(CHURN_E_PARSE, "parquet: column \"%s\", row %zu, byte %zu: invalid UTF-8",
 					               c->name, i + 1, at + 1);
 			}
 		} else if (c->src == SRC_CODES) {
 			for (size_t k = 0; k < c->dc->nlevels; k++) {
-				long at = utf8_invalid_at(c->dc->levels[k], strlen(c->dc->levels[k]));
-				if (at >= 0)
-					return ch_fail(CHURN_E_INVALID_ARG, "parquet: column \"%s\", level \"%s\": invalid UTF-8",
-					               c->name, c->dc->levels[k]);
+				size_t len = strlen(c->dc->levels[k]);
+				if (ch_utf8_check(c->dc->levels[k], len, NULL) < len)
+					return ch_fail(CHURN_E_PARSE, "parquet: column \"%s\", level %zu: invalid UTF-8", c->name,
+					               k + 1);
 			}
 		}
 	}
@@ -1081,9 +1047,9 @@ static churn_status sw_ids(churn_parquet_writer *w, sw_col *sc, const char *cons
 			continue;
 		}
 		size_t len = strlen(b);
-		long at = utf8_invalid_at(b, len);
-		if (at >= 0)
-			return ch_fail(CHURN_E_INVALID_ARG, "parquet: column \"%s\", row %llu, byte %ld: invalid UTF-8",
+		size_t at = ch_utf8_check(b, len, NULL);
+		if (at < len)
+			return ch_fail(CHURN_E_PARSE, "parquet: column \"%s\", row %llu, byte %zu: invalid UTF-8",
 			               sc->c.name, (unsigned long long)(base + i + 1), at + 1);
 		if (len > UINT32_MAX)
 			return ch_fail(CHURN_E_LIMIT, "parquet: column \"%s\": a value over 4 GiB", sc->c.name);

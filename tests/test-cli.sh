@@ -240,12 +240,57 @@ case_prepare_telco() {
 	json_check "$T/tw/reports/summary.json" 'j["target"]["positive_count"] == 1869'
 }
 
+# ---- data errors: invalid UTF-8 and names made from data exit 65 (bad data), never 64 (usage) ----
+# snap DIR: checksums of what a reader of the workdir relies on
+snap() {
+	(cd "$1" && find reports artifacts data/processed -type f ! -name run_metadata.json \
+		! -name model_run_metadata.json -print0 | sort -z | xargs -0 sha256sum)
+}
+
+case_invalid_utf8() {
+	expect_rc 0 "$CHURN" synth --rows 300 --seed 6 --out "$T/good.csv"
+	expect_rc 0 "$CHURN" run --workdir "$T/uw" --source "$T/good.csv" --no-figures --quiet
+	snap "$T/uw" >"$T/before"
+	# a Latin-1 "chèque" in one PaymentMethod value on line 42 (field 18)
+	$PY -c 'import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+f = lines[41].split(b",")
+f[17] = b"Electronic ch\xe8que"
+lines[41] = b",".join(f)
+open(sys.argv[2], "wb").write(b"\n".join(lines))' "$T/good.csv" "$T/latin1.csv"
+	expect_rc 65 "$CHURN" run --workdir "$T/uw" --source "$T/latin1.csv" --no-figures
+	test "$(wc -l <"$T/err")" -eq 1
+	grep -q 'latin1.csv:42:18: invalid UTF-8 (byte 0xe8: incomplete sequence) in column "PaymentMethod"; .*iconv' "$T/err"
+	snap "$T/uw" >"$T/after"
+	cmp -s "$T/before" "$T/after"
+	json_check "$T/uw/reports/run_metadata.json" 'j["runs"][-1]["status"] == "failed" and "invalid UTF-8" in j["runs"][-1]["error"]'
+	# the other commands that read a CSV say the same
+	expect_rc 65 "$CHURN" profile --input "$T/latin1.csv"
+	grep -q '^churn profile: .*latin1.csv:42:18: invalid UTF-8' "$T/err"
+	expect_rc 65 "$CHURN" eda --input "$T/latin1.csv" --out "$T/ue" --no-figures
+	expect_rc 65 "$CHURN" predict --model "$T/uw/artifacts/models/logreg.json" --input "$T/latin1.csv"
+	grep -q 'latin1.csv:42:18: invalid UTF-8' "$T/err"
+}
+
+case_data_names_exit_65() {
+	# "a" with level "b" encodes to the feature "a=b", which is also a column: bad data, not a usage error
+	$PY -c 'import random
+random.seed(1)
+print("customerID,a,a=b,x,Churn")
+for i in range(40):
+    print("c%d,%s,%.3f,%.3f,%s" % (i, random.choice("bc"), random.random(), random.random(), random.choice(["Yes", "No"])))' >"$T/dup.csv"
+	expect_rc 65 "$CHURN" prepare --input "$T/dup.csv" --out "$T/dw"
+	grep -q 'duplicate column name "a=b"' "$T/err"
+	expect_rc 65 "$CHURN" run --workdir "$T/dw" --source "$T/dup.csv" --no-figures
+}
+
 CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
 profile_other_target profile_missing_input profile_telco"
 # Other commands: add case_<name> functions above and their names here.
 CASES="$CASES train_predict train_cv_threshold train_predict_errors"
 
 CASES="$CASES prepare_outputs prepare_errors prepare_telco"
+CASES="$CASES invalid_utf8 data_names_exit_65"
 for c in $CASES; do run "$c"; done
 echo "cli: $PASS passed, $FAIL failed${FAILED:+ (failed:$FAILED)}"
 [ "$FAIL" -eq 0 ]

@@ -524,6 +524,223 @@ START_TEST(test_csv_read_telco)
 }
 END_TEST
 
+/* ---- UTF-8 (rejected at read time: nothing downstream sees invalid text) ---- */
+
+/* Reading tests/data/NAME fails with CHURN_E_PARSE at "NAME:where" saying what, whatever the read size. */
+static void expect_file_fail(const char *name, const char *where, const char *what)
+{
+	char *path = churn_test_data_path(name);
+	char *want = NULL;
+	ck_assert_int_gt(asprintf(&want, "%s:%s", path, where), 0);
+	for (int chunk = 0; chunk <= 24; chunk++) {
+		churn_params *p = NULL;
+		if (chunk) {
+			char v[16];
+			snprintf(v, sizeof v, "%d", chunk);
+			p = params("csv.chunk_bytes", v);
+		}
+		churn_dataset *ds = NULL;
+		churn_status st = churn_csv_read_file(path, p, &ds, NULL);
+		ck_assert_msg(st == CHURN_E_PARSE, "%s (chunk %d): status %d: %s", name, chunk, st, churn_last_error());
+		ck_assert_ptr_null(ds);
+		const char *e = churn_last_error();
+		ck_assert_msg(strncmp(e, want, strlen(want)) == 0, "'%s' does not start with '%s'", e, want);
+		ck_assert_msg(strstr(e, what) != NULL, "'%s' does not say '%s'", e, what);
+		ck_assert_msg(strstr(e, "iconv") != NULL, "'%s' does not say what to do", e);
+		ck_assert_msg(!strchr(e, '\n'), "'%s' is not one line", e);
+		for (const char *c = e; *c; c++) /* the message itself is ASCII: it goes into JSON run records */
+			ck_assert_msg((unsigned char)*c < 0x80, "'%s' carries a non-ASCII byte", e);
+		churn_params_free(p);
+	}
+	free(want);
+	free(path);
+}
+
+START_TEST(test_csv_utf8_invalid_files)
+{
+	expect_file_fail("csv-utf8-value.csv", "4:18: ",
+	                 "invalid UTF-8 (byte 0xe8: incomplete sequence) in column \"PaymentMethod\"");
+	expect_file_fail("csv-utf8-header.csv", "1:3: ", "invalid UTF-8 (byte 0xe9: incomplete sequence) in the header");
+	expect_file_fail("csv-utf8-truncated.csv", "3:3: ",
+	                 "invalid UTF-8 (byte 0xe2: incomplete sequence) in column \"plan\"");
+	expect_file_fail("csv-utf8-overlong.csv", "3:2: ", "invalid UTF-8 (byte 0xc0: overlong encoding) in column \"path\"");
+	expect_file_fail("csv-utf8-surrogate.csv", "3:2: ",
+	                 "invalid UTF-8 (byte 0xed: encoded UTF-16 surrogate) in column \"score\"");
+}
+END_TEST
+
+START_TEST(test_csv_utf8_valid_file)
+{
+	char *path = churn_test_data_path("csv-utf8-valid.csv");
+	churn_dataset *ds = NULL;
+	ck_assert_msg(churn_csv_read_file(path, NULL, &ds, NULL) == CHURN_OK, "%s", churn_last_error());
+	ck_assert_str_eq(churn_dataset_get_col_name(ds, 0), "customerID"); /* BOM skipped */
+	ck_assert_str_eq(churn_dataset_get_col_name(ds, 1), "r\xc3\xa9gion");
+	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 3);
+	size_t r = col(ds, "r\xc3\xa9gion");
+	ck_assert_int_eq(churn_dataset_get_col_type(ds, r), CHURN_COL_CATEGORICAL);
+	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, r), 2);
+	ck_assert_str_eq(churn_dataset_get_level(ds, r, 0), "Z\xc3\xbcrich");
+	ck_assert_str_eq(churn_dataset_get_level(ds, r, 1), "\xc3\x8ele-de-France");
+	size_t n = col(ds, "note");
+	const int32_t *codes = churn_dataset_get_codes(ds, n);
+	ck_assert_str_eq(churn_dataset_get_level(ds, n, (size_t)codes[0]),
+	                 "prix en \xe2\x82\xac pour \xf0\x9f\x98\x80 et \xf4\x8f\xbf\xbf");
+	ck_assert_str_eq(churn_dataset_get_level(ds, n, (size_t)codes[1]), "multi\nligne \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e");
+	churn_dataset_free(ds);
+	free(path);
+}
+END_TEST
+
+/* Every class of invalid sequence, where it is found, and the edges that are valid. */
+START_TEST(test_csv_utf8_sequences)
+{
+	static const struct {
+		const char *bytes, *why;
+	} bad[] = {
+		{"\x80", "0x80: continuation byte without a lead byte"},
+		{"a\xbf", "0xbf: continuation byte without a lead byte"},
+		{"\xc0\x80", "0xc0: overlong encoding"},
+		{"\xc1\xbf", "0xc1: overlong encoding"},
+		{"\xe0\x80\xaf", "0xe0: overlong encoding"},
+		{"\xe0\x9f\xbf", "0xe0: overlong encoding"},
+		{"\xf0\x80\x80\xaf", "0xf0: overlong encoding"},
+		{"\xf0\x8f\xbf\xbf", "0xf0: overlong encoding"},
+		{"\xed\xa0\x80", "0xed: encoded UTF-16 surrogate"},
+		{"\xed\xbf\xbf", "0xed: encoded UTF-16 surrogate"},
+		{"\xf4\x90\x80\x80", "0xf4: code point above U+10FFFF"},
+		{"\xf5\x80\x80\x80", "0xf5: never valid in UTF-8"},
+		{"\xf8\x88\x80\x80\x80", "0xf8: never valid in UTF-8"},
+		{"\xff", "0xff: never valid in UTF-8"},
+		{"\xfe", "0xfe: never valid in UTF-8"},
+		{"\xc3", "0xc3: incomplete sequence"},
+		{"\xc3x", "0xc3: incomplete sequence"},
+		{"\xe2\x82", "0xe2: incomplete sequence"},
+		{"\xe2\x82x", "0xe2: incomplete sequence"},
+		{"\xf0\x9f\x98", "0xf0: incomplete sequence"},
+		{"\xf0\x9f\x98\xc3\xa9", "0xf0: incomplete sequence"},
+		{"caf\xe9", "0xe9: incomplete sequence"},
+		{"0123456789abcdefghijklmnopqrstu\xe9v", "0xe9: incomplete sequence"}, /* past the 16-byte fast path */
+		{"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xe9", "0xe9: incomplete sequence"},
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		char csv[256], what[128];
+		/* unquoted, last field, end of input without a newline */
+		snprintf(csv, sizeof csv, "id,v\n1,ok\n2,%s", bad[k].bytes);
+		snprintf(what, sizeof what, "invalid UTF-8 (byte %s) in column \"v\"", bad[k].why);
+		expect_fail(csv, SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:3:2: ", what);
+		/* quoted with an escaped quote and a newline before it, first field, CRLF */
+		snprintf(csv, sizeof csv, "v,id\r\n\"a\"\"\nb%s\",2\r\n", bad[k].bytes);
+		snprintf(what, sizeof what, "invalid UTF-8 (byte %s) in column \"v\"", bad[k].why);
+		expect_fail(csv, SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:2:1: ", what);
+		/* in the header */
+		snprintf(csv, sizeof csv, "id,x%s\n1,2\n", bad[k].bytes);
+		snprintf(what, sizeof what, "invalid UTF-8 (byte %s) in the header", bad[k].why);
+		expect_fail(csv, SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:1:2: ", what);
+	}
+	/* the edges of the valid ranges */
+	static const char *const good[] = {"\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80",
+	                                   "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf", "\xef\xbb\xbf"};
+	for (size_t k = 0; k < sizeof good / sizeof *good; k++) {
+		char csv[64];
+		snprintf(csv, sizeof csv, "id,v%s\n1,%s\n2,\"%s,\"\n", good[k], good[k], good[k]);
+		churn_dataset *ds = read_str(csv, NULL);
+		ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+		ck_assert_str_eq(churn_dataset_get_level(ds, 1, (size_t)churn_dataset_get_codes(ds, 1)[0]), good[k]);
+		churn_dataset_free(ds);
+	}
+	/* a skipped ragged row never reaches the dataset, so it is not checked */
+	churn_params *p = params("csv.skip_ragged", "true");
+	size_t skipped = 0;
+	churn_dataset *ds = NULL;
+	const char *csv = "id,v\n1,a\n2,\xe9,extra\n3,b\n";
+	ck_assert_int_eq(churn_csv_read_buffer(csv, strlen(csv), "t.csv", p, &ds, &skipped), CHURN_OK);
+	ck_assert_uint_eq(skipped, 1);
+	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+	churn_dataset_free(ds);
+	churn_params_free(p);
+	/* without csv.skip_ragged the row is reported as ragged, as before */
+	expect_fail(csv, SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:3:3: ", "expected 2 fields, found 3");
+}
+END_TEST
+
+/* Reference decoder: one code point at a time, the definition (RFC 3629). */
+static bool ref_utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint32_t c = s[i], cp, min;
+		size_t len;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			len = 2, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if (i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+/* Random values made of pieces near the edges: the reader accepts exactly what the reference decoder does. */
+START_TEST(test_csv_utf8_random_against_reference)
+{
+	static const char *const pieces[] = {"a", "0123456789abcdef", " ", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+	                                     "b", "0123456789abcdefghij", "\xc2\x80", "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf",
+	                                     "c", "\xef\xbb\xbf", "\xe0\xa0\x80", "\xf0\x90\x80\x80", "\xdf\xbf",
+	                                     "\x80", "\xbf", "\xc0", "\xc1", "\xc2", "\xdf", "\xe0", "\xe0\xa0", "\xed",
+	                                     "\xed\x9f", "\xed\xa0", "\xef", "\xf0", "\xf0\x90", "\xf4", "\xf4\x8f",
+	                                     "\xf4\x90", "\xf5", "\xff", "\x8f\xbf"};
+	const size_t np = sizeof pieces / sizeof *pieces;
+	uint64_t x = 88172645463325252ull;
+	size_t accepted = 0, rejected = 0;
+	for (int it = 0; it < 3000; it++) {
+		char val[128] = "";
+		size_t vn = 0;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int npieces = 1 + (int)(x % 4);
+		for (int k = 0; k < npieces; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			const char *pc = pieces[x % np];
+			memcpy(val + vn, pc, strlen(pc));
+			vn += strlen(pc);
+		}
+		val[vn] = '\0';
+		char csv[256];
+		int n = snprintf(csv, sizeof csv, "id,v\n1,%s\n", val);
+		bool want = ref_utf8_valid((const unsigned char *)val, vn);
+		churn_dataset *ds = NULL;
+		churn_status st = churn_csv_read_buffer(csv, (size_t)n, "t.csv", NULL, &ds, NULL);
+		if (want) {
+			ck_assert_msg(st == CHURN_OK, "valid value rejected: %s", churn_last_error());
+			accepted++;
+		} else {
+			ck_assert_msg(st == CHURN_E_PARSE && strstr(churn_last_error(), "t.csv:2:2: invalid UTF-8"),
+			              "invalid value (iteration %d) gave %d: %s", it, st, churn_last_error());
+			rejected++;
+		}
+		churn_dataset_free(ds);
+	}
+	ck_assert_uint_gt(accepted, 300);
+	ck_assert_uint_gt(rejected, 300);
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
 	Suite *s = suite_create("csv");
@@ -557,6 +774,12 @@ static Suite *csv_suite(void)
 	tcase_add_test(tc, test_csv_error_header);
 	tcase_add_test(tc, test_csv_error_limits);
 	tcase_add_test(tc, test_csv_error_missing_file);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("utf8");
+	tcase_add_test(tc, test_csv_utf8_invalid_files);
+	tcase_add_test(tc, test_csv_utf8_valid_file);
+	tcase_add_test(tc, test_csv_utf8_sequences);
+	tcase_add_test(tc, test_csv_utf8_random_against_reference);
 	suite_add_tcase(s, tc);
 	return s;
 }

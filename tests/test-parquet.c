@@ -708,14 +708,18 @@ START_TEST(test_parquet_write_matrix_bad_args)
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, NULL, "id", NULL, NULL), CHURN_E_INVALID_ARG);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "without ids"));
 	/* duplicate and empty names */
-	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "tenure", NULL, NULL, NULL), CHURN_E_INVALID_ARG);
+	/* names come from data: duplicates and invalid UTF-8 are data errors (exit 65), not usage (64) */
+	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "tenure", NULL, NULL, NULL), CHURN_E_PARSE);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "duplicate column name \"tenure\""));
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "", NULL, NULL, NULL), CHURN_E_INVALID_ARG);
 	/* invalid UTF-8 in an id and in a name */
 	const char *ids[NR] = {"a", "b", "c\xff", "d", "e", "f", "g"};
-	ck_assert_int_eq(churn_parquet_write_matrix(path, m, NULL, "id", ids, NULL), CHURN_E_INVALID_ARG);
-	ck_assert_ptr_nonnull(strstr(churn_last_error(), "row 3"));
-	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "\xc0\xaf", NULL, NULL, NULL), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_parquet_write_matrix(path, m, NULL, "id", ids, NULL), CHURN_E_PARSE);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "row 3, byte 2"));
+	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "\xc0\xaf", NULL, NULL, NULL), CHURN_E_PARSE);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "overlong"));
+	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "\xed\xa0\x80", NULL, NULL, NULL), CHURN_E_PARSE);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "surrogate"));
 	/* bad options */
 	churn_params *p = params_with("parquet.compression", "snappy", NULL, NULL);
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, NULL, NULL, NULL, p), CHURN_E_INVALID_ARG);
@@ -1038,7 +1042,7 @@ START_TEST(test_parquet_writer_errors)
 	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "Churn", "id", 4, 0, NULL, &w), CHURN_E_INVALID_ARG);
 	ck_assert_ptr_null(w);
 	ck_assert_str_ne(churn_last_error(), "");
-	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "tenure", NULL, 0, 0, NULL, &w), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "tenure", NULL, 0, 0, NULL, &w), CHURN_E_PARSE);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "duplicate"));
 	ck_assert_int_eq(churn_parquet_writer_open(path, NULL, 0, NULL, NULL, 0, 0, NULL, &w), CHURN_E_INVALID_ARG);
 	ck_assert_int_eq(churn_parquet_writer_open(NULL, names, NF, NULL, NULL, 0, 0, NULL, &w), CHURN_E_INVALID_ARG);

@@ -32,13 +32,19 @@
  *                non-missing values (compared byte for byte, not trimmed);
  *                levels are sorted by strcmp.
  *   text         otherwise (free text, identifiers such as customerID).
- *   Non-header cells are kept as bytes (not checked for UTF-8).
+ * - The input must be UTF-8, header and cells alike: strict (no overlong
+ *   forms, no UTF-16 surrogates, nothing above U+10FFFF). The first invalid
+ *   sequence is a CHURN_E_PARSE error, "FILE:LINE:COL: invalid UTF-8 (byte
+ *   0xNN: why) in column "NAME"; ..." (in the header: "in the header"), so
+ *   that nothing downstream (Parquet, JSON, the server) sees invalid text.
+ *   A row skipped as ragged is not checked. Convert Latin-1 or Windows-1252
+ *   files first (iconv -f latin1 -t utf-8).
  * - Errors name the place as "FILE:LINE:COL: what", where LINE is the
  *   1-based line on which the record starts (lines inside quoted fields
  *   count) and COL the 1-based field number in that record:
  *   CHURN_E_PARSE    ragged row (unless csv.skip_ragged), unterminated
  *                    quote, junk after a closing quote, NUL byte, invalid
- *                    UTF-8 or a duplicate name in the header, empty file,
+ *                    UTF-8, a duplicate name in the header, empty file,
  *                    header without data rows, non-finite number;
  *   CHURN_E_LIMIT    a field over csv.max_field_bytes, a record over
  *                    csv.max_line_bytes, more than csv.max_rows data rows or

@@ -57,8 +57,10 @@ extern "C" {
  * Column names must be non-empty, valid UTF-8 and distinct.
  *
  * @return CHURN_OK; CHURN_E_INVALID_ARG (NULL path/matrix, no columns,
- *         target_name without labels, id_name without ids, bad or duplicate
- *         names, invalid UTF-8 id, bad parquet.* option); CHURN_E_CREATE
+ *         target_name without labels, id_name without ids, an empty name,
+ *         bad parquet.* option); CHURN_E_PARSE (duplicate names, a name or
+ *         id that is not valid UTF-8: names and ids come from data, so a
+ *         data status); CHURN_E_CREATE
  *         (cannot create the file, e.g. missing or unwritable directory);
  *         CHURN_E_IO (write failed, e.g. disk full); CHURN_E_LIMIT (a single
  *         page over 2 GiB); CHURN_E_NOMEM; CHURN_E_STATE (cancelled through
@@ -85,8 +87,9 @@ typedef struct churn_parquet_writer churn_parquet_writer;
  * created as a temp file now and appears at @p path only on
  * churn_parquet_writer_close(). *out (free with churn_parquet_writer_free())
  * is written only on success.
- * @return CHURN_OK; CHURN_E_INVALID_ARG (NULL path/out, no columns, bad or
- *         duplicate names, unknown flags, bad parquet.* option);
+ * @return CHURN_OK; CHURN_E_INVALID_ARG (NULL path/out, no columns, an
+ *         empty name, unknown flags, bad parquet.* option); CHURN_E_PARSE
+ *         (duplicate names, a name that is not valid UTF-8);
  *         CHURN_E_CREATE; CHURN_E_IO; CHURN_E_NOMEM.
  * @since 0.1
  */
@@ -104,7 +107,8 @@ CHURN_API CHURN_NODISCARD churn_status churn_parquet_writer_open(const char *pat
  * Nothing of @p chunk or @p ids is kept after the call. After a failure the
  * writer only accepts churn_parquet_writer_free().
  * @return CHURN_OK; CHURN_E_INVALID_ARG (column count, missing labels or
- *         ids, NULL id of a non-nullable column, invalid UTF-8);
+ *         ids, NULL id of a non-nullable column); CHURN_E_PARSE (an id that
+ *         is not valid UTF-8);
  *         CHURN_E_STATE (closed or failed earlier; cancelled through the
  *         progress callback); CHURN_E_IO; CHURN_E_LIMIT; CHURN_E_NOMEM.
  * @since 0.1

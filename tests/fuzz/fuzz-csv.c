@@ -4,10 +4,13 @@
  * The first input byte picks options (small read chunks to exercise record
  * boundaries, a tiny csv.max_categories to force type changes, skipped
  * ragged rows, no NA tokens); the rest is the CSV. Whatever reads must write,
- * read back with the same shape and types, and write again to the same bytes.
+ * read back with the same shape and types, and write again to the same bytes;
+ * it must be UTF-8 (checked against a plain reference decoder), and input the
+ * reader calls invalid UTF-8 must be invalid for the reference too.
  * Built and run by scripts/fuzz.sh.
  */
 #include <churn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +24,39 @@
 			__builtin_trap();                                                \
 		}                                                                        \
 	} while (0)
+
+/* Reference decoder (RFC 3629), one code point at a time: the reader's fast check must agree with it. */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint32_t c = s[i], cp, min;
+		size_t len;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			len = 2, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if (i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,6 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st != CHURN_OK) {
 		CHECK(ds == NULL, "dataset set on failure");
 		CHECK(churn_last_error()[0] != '\0', "no detail for status %d", st);
+		CHECK(!strstr(churn_last_error(), "invalid UTF-8") || !utf8_valid(data, size), "valid input rejected: %s",
+		      churn_last_error());
 		churn_params_free(p);
 		return 0;
 	}
@@ -62,6 +100,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0;
 	CHECK(churn_csv_write_buffer(ds, &out, &n) == CHURN_OK, "%s", churn_last_error());
 	CHECK(strlen(out) == n, "length");
+	/* invalid UTF-8 never gets in; whole input valid when no row was skipped */
+	CHECK(utf8_valid((const unsigned char *)out, n), "invalid UTF-8 accepted\n--- written ---\n%s", out);
+	CHECK(skipped || utf8_valid(data, size), "invalid UTF-8 input accepted without skipped rows");
 
 	churn_dataset *back = NULL;
 	st = churn_csv_read_buffer(out, n, "rewritten.csv", p, &back, NULL);
