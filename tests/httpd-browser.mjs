@@ -63,9 +63,9 @@ function runPipeline(...extra) {
   return r;
 }
 
-async function startServer() {
+async function startServer(env) {
   const proc = spawn(HTTPD, ["--workdir", wd, "--listen", "127.0.0.1:0", "--threads", "16", "--access-log", "off"],
-    { stdio: ["ignore", "ignore", "pipe"] });
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...(env || {}) } });
   let err = "";
   const port = await new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error("churn-httpd did not start: " + err)), 10_000);
@@ -208,6 +208,40 @@ try {
   check(!overflow.scroll && overflow.bad.length === 0, "no horizontal overflow at 1280 px", overflow);
   check(outside.length === 0, "no request leaves the server", outside.slice(0, 5));
   check(errors.length === 0, "no script errors, no failed requests", errors.slice(0, 5));
+
+  // With a token: the sign-in form once, then the dashboard and its predict form with the cookie.
+  const TOKEN = "browser-token-5e1f0a9c3b7d";
+  const guarded = await startServer({ CHURN_HTTPD_TOKEN: TOKEN });
+  try {
+    const p2 = await context.newPage();
+    const errs2 = [];
+    p2.on("pageerror", (e) => errs2.push(String(e)));
+    const first = await p2.goto(guarded.base + "/", { waitUntil: "load" });
+    check(first.status() === 401 && await p2.locator("form[action='/login'] input[name='token']").count() === 1,
+      "with a token, / is the sign-in form", first.status());
+    await p2.fill("input[name='token']", "not-the-token-at-all");
+    await p2.click("button[type='submit']");
+    check(await p2.locator("#login-error").count() === 1, "a wrong token shows the form again with an error");
+    await p2.fill("input[name='token']", TOKEN);
+    await p2.click("button[type='submit']");
+    await p2.waitForFunction(() => document.body.dataset.loaded, null, { timeout: 20_000 });
+    check(p2.url() === guarded.base + "/", "signed in: the dashboard loads", p2.url());
+    const cookies = await context.cookies(guarded.base);
+    const c = cookies.find((k) => k.name === "churn_token");
+    check(c && c.httpOnly && c.sameSite === "Strict", "the cookie is HttpOnly and SameSite=Strict", c);
+    check(await p2.evaluate(() => document.cookie.includes("churn_token")) === false, "scripts cannot read the token");
+    await p2.fill('#predict-form input[name="tenure"]', "5");
+    await p2.click("#predict-submit");
+    await p2.waitForSelector("#predict-probability, #predict-error", { timeout: 10_000 });
+    const ok = await p2.evaluate(() => !!document.getElementById("predict-probability") && !document.getElementById("predict-error"));
+    check(ok, "the predict form works with the cookie");
+    const anon = await fetch(guarded.base + "/api/details");
+    check(anon.status === 401, "the same endpoint without the cookie is 401", anon.status);
+    check(errs2.length === 0, "no script errors with the token", errs2.slice(0, 5));
+    await p2.close();
+  } finally {
+    guarded.proc.kill("SIGTERM");
+  }
 } catch (e) {
   check(false, "browser test ran", String(e && e.stack || e));
 } finally {
