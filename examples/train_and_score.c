@@ -66,24 +66,22 @@ int main(int argc, char **argv)
 
 	/* score one raw record: the first row of the file */
 	size_t first = 0, nc = churn_model_get_nfeatures(model);
-	double p, contrib[256];
+	double p;
 	if ((st = churn_prep_apply_rows(prep, ds, &first, 1, &one)) ||
 	    (st = churn_model_predict_row(model, churn_matrix_get_row(one, 0), nc, &p))) {
 		rc = fail("scoring", st);
 		goto out;
 	}
 	printf("first customer: P(churn) = %.3f\n", p);
-	if (nc + 1 <= sizeof(contrib) / sizeof(contrib[0]) &&
-	    churn_model_explain(model, churn_matrix_get_row(one, 0), nc, contrib, nc + 1) == CHURN_OK) {
-		for (int k = 0; k < 3; k++) {
-			size_t best = 0;
-			for (size_t j = 1; j < nc; j++)
-				if (contrib[j] > contrib[best])
-					best = j;
-			printf("  reason %d: %s (%+.2f)\n", k + 1, churn_model_get_feature_name(model, best), contrib[best]);
-			contrib[best] = -1e300;
-		}
+	/* the reasons every front-end shows: what raises this customer's churn score most */
+	size_t idx[3], k = 0;
+	double contrib[3];
+	if ((st = churn_model_reasons(model, churn_matrix_get_row(one, 0), nc, 3, idx, contrib, &k))) {
+		rc = fail("explaining", st);
+		goto out;
 	}
+	for (size_t q = 0; q < k; q++)
+		printf("  reason %zu: %s (%+.2f)\n", q + 1, churn_model_get_feature_name(model, idx[q]), contrib[q]);
 	rc = 0;
 out:
 	free(prob);

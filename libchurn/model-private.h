@@ -127,6 +127,12 @@ churn_status ch_json_get_doubles(const cJSON *arr, size_t n, const char *where, 
 /* Logistic regression coefficients out[0..ncols) and intercept out[ncols] (logreg.c). */
 churn_status ch_logreg_coefficients(const void *state, size_t ncols, double *out);
 
+/*
+ * The reasons rule (churn_model_reasons): indices of the top_k largest
+ * positive contrib[j], j < p, largest first, into out; returns how many.
+ */
+size_t ch_top_reasons(const double *contrib, size_t p, size_t top_k, size_t *out);
+
 /* 1 / (1 + exp(-z)), computed stably for both signs. */
 double ch_sigmoid(double z);
 

@@ -336,6 +336,48 @@ churn_status churn_model_explain(const churn_model *m, const double *row, size_t
 	return m->ops->contrib(m->state, row, ncols, out_contrib);
 }
 
+size_t ch_top_reasons(const double *contrib, size_t p, size_t top_k, size_t *out)
+{
+	size_t k = 0;
+	if (top_k == 0)
+		return 0;
+	for (size_t j = 0; j < p; j++) {
+		double a = contrib[j];
+		if (!(a > 0))
+			continue; /* lowers the score, zero or NaN */
+		size_t pos = k < top_k ? k++ : top_k;
+		if (pos == top_k && a <= contrib[out[top_k - 1]])
+			continue;
+		if (pos == top_k)
+			pos = top_k - 1;
+		while (pos > 0 && contrib[out[pos - 1]] < a) {
+			out[pos] = out[pos - 1];
+			pos--;
+		}
+		out[pos] = j;
+	}
+	return k;
+}
+
+churn_status churn_model_reasons(const churn_model *m, const double *row, size_t ncols, size_t top_k,
+                                 size_t *out_idx, double *out_contrib, size_t *out_n)
+{
+	if (!out_idx || !out_contrib || !out_n)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_reasons: NULL argument");
+	*out_n = 0;
+	double *c = malloc((ncols + 1) * sizeof(double));
+	if (!c)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = churn_model_explain(m, row, ncols, c, ncols + 1);
+	if (!st) {
+		*out_n = ch_top_reasons(c, ncols, top_k, out_idx);
+		for (size_t q = 0; q < *out_n; q++)
+			out_contrib[q] = c[out_idx[q]];
+	}
+	free(c);
+	return st;
+}
+
 bool churn_model_score_is_logit(const churn_model *m)
 {
 	return m && m->ops && m->ops->score_is_logit;

@@ -1607,6 +1607,11 @@ const char *churn_prep_get_feature_name(const churn_prep *prep, size_t j)
 }
 const char *churn_prep_get_target(const churn_prep *prep) { return prep ? prep->target : NULL; }
 const char *churn_prep_get_positive(const churn_prep *prep) { return prep ? prep->positive : NULL; }
+size_t churn_prep_get_column_count(const churn_prep *prep) { return prep ? prep->ncols : 0; }
+const char *churn_prep_get_column(const churn_prep *prep, size_t j)
+{
+	return prep && j < prep->ncols ? prep->cols[j].name : NULL;
+}
 size_t churn_prep_get_id_count(const churn_prep *prep) { return prep ? prep->nids : 0; }
 const char *churn_prep_get_id(const churn_prep *prep, size_t k)
 {

@@ -22,6 +22,9 @@
 #include "churn/matrix.h"
 #include "churn/prep.h"
 #include "core-private.h"
+#include "buf-private.h"
+#include "churn/dataset.h"
+#include "model-private.h"
 #include "prep-private.h"
 
 enum { ROLE_COL, ROLE_TARGET, ROLE_OTHER };
@@ -388,109 +391,108 @@ static bool encode_fast(const churn_scorer *s, const cJSON *rec, double *row, un
 	return true;
 }
 
-/* Indices of the top_k largest |contrib[j]|, j < p, largest first. */
-static size_t top_reasons(const double *contrib, size_t p, size_t top_k, size_t *out)
+/* ---- the answer: one writer for every front-end ---- */
+
+/* A record's ID as the answer shows it. */
+typedef struct sc_id {
+	enum { ID_NULL, ID_TEXT, ID_NUMBER } kind;
+	const char *text;
+	double num;
+} sc_id;
+
+typedef sc_id (*id_fn)(const void *ud, size_t i, char *buf, size_t cap);
+
+/* Probabilities, then contributions and reasons per row, for rows[0..n) of width nfeatures. */
+typedef struct sc_scored {
+	double *prob;
+	double *contrib; /* n x (p + 1) */
+	size_t *idx;     /* n x top_k */
+	size_t *nreasons;
+} sc_scored;
+
+static void scored_free(sc_scored *r)
 {
-	size_t k = 0;
-	if (top_k == 0)
-		return 0;
-	for (size_t j = 0; j < p; j++) {
-		double a = fabs(contrib[j]);
-		if (a == 0 || a != a)
-			continue;
-		size_t pos = k < top_k ? k++ : top_k;
-		if (pos == top_k && a <= fabs(contrib[out[top_k - 1]]))
-			continue;
-		if (pos == top_k)
-			pos = top_k - 1;
-		while (pos > 0 && fabs(contrib[out[pos - 1]]) < a) {
-			out[pos] = out[pos - 1];
-			pos--;
+	free(r->prob);
+	free(r->contrib);
+	free(r->idx);
+	free(r->nreasons);
+}
+
+static churn_status score_rows(const churn_scorer *s, const double *rows, size_t n, size_t top_k, sc_scored *r)
+{
+	size_t p = s->nfeatures, k = top_k ? top_k : 1;
+	memset(r, 0, sizeof(*r));
+	if (n > ((size_t)-1 / sizeof(double) - 1) / (p + 1 + k))
+		return ch_fail(CHURN_E_LIMIT, "too many records");
+	r->prob = malloc((n ? n : 1) * sizeof(double));
+	r->contrib = malloc((n ? n : 1) * (p + 1) * sizeof(double));
+	r->idx = malloc((n ? n : 1) * k * sizeof(size_t));
+	r->nreasons = malloc((n ? n : 1) * sizeof(size_t));
+	if (!r->prob || !r->contrib || !r->idx || !r->nreasons) {
+		scored_free(r);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const double *row = rows + i * p;
+		double *c = r->contrib + i * (p + 1);
+		churn_status st;
+		if ((st = churn_model_predict_row(s->model, row, p, &r->prob[i])) ||
+		    (st = churn_model_explain(s->model, row, p, c, p + 1))) {
+			scored_free(r);
+			return st;
 		}
-		out[pos] = j;
+		r->nreasons[i] = ch_top_reasons(c, p, top_k, r->idx + i * k); /* churn_model_reasons() */
 	}
-	return k;
+	return CHURN_OK;
 }
 
-/* ---- the answer, written into one buffer ---- */
-
-typedef struct sbuf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-} sbuf;
-
-static bool sb_reserve(sbuf *b, size_t more)
+/* The JSON answer of churn_scorer_score_json() for scored rows. */
+static churn_status write_json(const churn_scorer *s, const double *rows, size_t n, size_t top_k, const sc_scored *r,
+                               id_fn ids, const void *ud, char **out)
 {
-	if (b->oom)
-		return false;
-	if (b->n + more + 1 <= b->cap)
-		return true;
-	size_t cap = b->cap ? b->cap : 512;
-	while (cap < b->n + more + 1)
-		cap *= 2;
-	char *np = realloc(b->p, cap);
-	if (!np) {
-		b->oom = true;
-		return false;
-	}
-	b->p = np;
-	b->cap = cap;
-	return true;
-}
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-	if (sb_reserve(b, n)) {
-		memcpy(b->p + b->n, s, n);
-		b->n += n;
-		b->p[b->n] = '\0';
-	}
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void sb_num(sbuf *b, double v)
-{
-	char buf[40];
-	if (!isfinite(v)) {
-		sb_puts(b, "null");
-		return;
-	}
-	ch_format_double_short(buf, sizeof(buf), v);
-	sb_puts(b, buf);
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t n = strlen(s);
-	if (!sb_reserve(b, n * 6 + 2))
-		return;
-	char *o = b->p + b->n;
-	*o++ = '"';
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			*o++ = '\\';
-			*o++ = (char)c;
-		} else if (c < 0x20) {
-			*o++ = '\\';
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		} else {
-			*o++ = (char)c;
+	size_t p = s->nfeatures, k = top_k ? top_k : 1;
+	double thr = churn_model_get_threshold(s->model);
+	ch_buf b = {0};
+	ch_buf_puts(&b, "{\"model\":");
+	ch_buf_json_str(&b, churn_model_kind_name(churn_model_get_kind(s->model)));
+	ch_buf_puts(&b, ",\"threshold\":");
+	ch_buf_num(&b, thr, "null");
+	char cnt[64];
+	snprintf(cnt, sizeof(cnt), ",\"count\":%zu,\"predictions\":[", n);
+	ch_buf_puts(&b, cnt);
+	for (size_t i = 0; i < n; i++) {
+		const double *row = rows + i * p, *c = r->contrib + i * (p + 1);
+		const size_t *idx = r->idx + i * k;
+		char idbuf[64];
+		sc_id id = ids(ud, i, idbuf, sizeof(idbuf));
+		ch_buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
+		if (id.kind == ID_TEXT)
+			ch_buf_json_str(&b, id.text);
+		else if (id.kind == ID_NUMBER)
+			ch_buf_num(&b, id.num, "null");
+		else
+			ch_buf_puts(&b, "null");
+		bool churn = r->prob[i] >= thr;
+		ch_buf_puts(&b, ",\"probability\":");
+		ch_buf_num(&b, r->prob[i], "null");
+		ch_buf_puts(&b, ",\"label\":");
+		ch_buf_json_str(&b, churn ? s->positive : s->negative);
+		ch_buf_puts(&b, churn ? ",\"churn\":true,\"reasons\":[" : ",\"churn\":false,\"reasons\":[");
+		for (size_t q = 0; q < r->nreasons[i]; q++) {
+			ch_buf_puts(&b, q ? ",{\"feature\":" : "{\"feature\":");
+			ch_buf_json_str(&b, churn_prep_get_feature_name(s->prep, idx[q]));
+			ch_buf_puts(&b, ",\"value\":");
+			ch_buf_num(&b, row[idx[q]], "null");
+			ch_buf_puts(&b, ",\"contribution\":");
+			ch_buf_num(&b, c[idx[q]], "null");
+			ch_buf_puts(&b, "}");
 		}
+		ch_buf_puts(&b, "]}");
 	}
-	*o++ = '"';
-	*o = '\0';
-	b->n = (size_t)(o - b->p);
+	ch_buf_puts(&b, "]}");
+	if (!(*out = ch_buf_take(&b)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	return CHURN_OK;
 }
 
 /*
@@ -523,25 +525,11 @@ static cJSON *parse_whole(const char *text, size_t len, size_t max_records, chur
 	return o;
 }
 
-churn_status churn_scorer_score_json(const churn_scorer *s, const char *request, size_t len, size_t top_k,
-                                     size_t max_records, char **out_json)
+/* The records of a request: its array's elements, or the object itself (*n of them, in *out, malloc'd). */
+static churn_status request_records(const cJSON *req, const cJSON ***out, size_t *n)
 {
-	if (!s || !request || !out_json)
-		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_score_json: NULL argument");
-	churn_status st = CHURN_OK;
-	cJSON *req = parse_whole(request, len, max_records, &st);
-	churn_matrix *x = NULL;
-	double *rows = NULL, *contrib = NULL;
-	size_t *idx = NULL;
-	const cJSON **recs = NULL;
-	unsigned char *state = NULL;
-	sbuf b = {0};
-	if (!req)
-		goto out;
-	if (!cJSON_IsArray(req) && !cJSON_IsObject(req)) {
-		st = ch_fail(CHURN_E_INVALID_ARG, "request must be a JSON object (one customer) or an array of them");
-		goto out;
-	}
+	if (!cJSON_IsArray(req) && !cJSON_IsObject(req))
+		return ch_fail(CHURN_E_INVALID_ARG, "request must be a JSON object (one customer) or an array of them");
 	size_t nrec = 0;
 	if (cJSON_IsArray(req)) {
 		for (const cJSON *e = req->child; e; e = e->next)
@@ -549,28 +537,11 @@ churn_status churn_scorer_score_json(const churn_scorer *s, const char *request,
 	} else {
 		nrec = 1;
 	}
-	if (nrec == 0) {
-		st = ch_fail(CHURN_E_INVALID_ARG, "request is an empty array");
-		goto out;
-	}
-	if (max_records && nrec > max_records) {
-		st = ch_fail(CHURN_E_LIMIT, "request has %zu records; at most %zu are accepted", nrec, max_records);
-		goto out;
-	}
-	size_t p = s->nfeatures;
-	if (nrec > ((size_t)-1 / sizeof(double) - 1) / (p + 1)) {
-		st = ch_fail(CHURN_E_LIMIT, "request has too many records");
-		goto out;
-	}
-	recs = malloc(nrec * sizeof(*recs));
-	rows = malloc(nrec * (p ? p : 1) * sizeof(double));
-	contrib = malloc((p + 1) * sizeof(double));
-	idx = malloc((top_k ? top_k : 1) * sizeof(size_t));
-	state = malloc(s->ncols ? s->ncols : 1);
-	if (!recs || !rows || !contrib || !idx || !state) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
-	}
+	if (nrec == 0)
+		return ch_fail(CHURN_E_INVALID_ARG, "request is an empty array");
+	const cJSON **recs = malloc(nrec * sizeof(*recs));
+	if (!recs)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	if (cJSON_IsArray(req)) {
 		size_t r = 0;
 		for (const cJSON *e = req->child; e; e = e->next)
@@ -578,104 +549,246 @@ churn_status churn_scorer_score_json(const churn_scorer *s, const char *request,
 	} else {
 		recs[0] = req;
 	}
-	bool fast = s->fast;
+	*out = recs;
+	*n = nrec;
+	return CHURN_OK;
+}
+
+/* Every field of every record names a column the scorer knows and holds a scalar. */
+static churn_status check_records(const churn_scorer *s, const cJSON **recs, size_t nrec)
+{
 	for (size_t r = 0; r < nrec; r++) {
-		const cJSON *rec = recs[r];
-		if (!cJSON_IsObject(rec)) {
-			st = ch_fail(CHURN_E_INVALID_ARG, "record %zu is not a JSON object", r + 1);
-			goto out;
+		if (!cJSON_IsObject(recs[r]))
+			return ch_fail(CHURN_E_INVALID_ARG, "record %zu is not a JSON object", r + 1);
+		for (const cJSON *f = recs[r]->child; f; f = f->next) {
+			if (!find_name(s, f->string))
+				return ch_fail(CHURN_E_INVALID_ARG, "record %zu: unknown column '%s'", r + 1, f->string);
+			if (cJSON_IsArray(f) || cJSON_IsObject(f))
+				return ch_fail(CHURN_E_PARSE, "record %zu, column '%s': expected a string, number, boolean or null",
+				               r + 1, f->string);
 		}
-		for (const cJSON *f = rec->child; f; f = f->next) {
-			if (!find_name(s, f->string)) {
-				st = ch_fail(CHURN_E_INVALID_ARG, "record %zu: unknown column '%s'", r + 1, f->string);
-				goto out;
-			}
-			if (cJSON_IsArray(f) || cJSON_IsObject(f)) {
-				st = ch_fail(CHURN_E_PARSE, "record %zu, column '%s': expected a string, number, boolean or null",
-				             r + 1, f->string);
-				goto out;
-			}
-		}
-		if (fast && !encode_fast(s, rec, rows + r * p, state))
-			fast = false;
 	}
-	if (!fast) {
-		/*
-		 * The reference path: the prep spec applied to the records as a data set,
-		 * from the request's own text (cJSON's printer would round numbers).
-		 */
-		char *text = ch_strndup(request, len);
-		if (!text) {
-			st = ch_fail(CHURN_E_NOMEM, "out of memory");
-			goto out;
-		}
-		st = churn_prep_apply_json(s->prep, text, &x);
-		free(text);
-		if (st)
-			goto out;
-		if (churn_matrix_get_nrows(x) != nrec || churn_matrix_get_ncols(x) != p) {
-			st = ch_fail(CHURN_E_INVALID_ARG, "records with a missing target were dropped: leave the target out");
-			goto out;
-		}
-		for (size_t r = 0; r < nrec; r++)
-			memcpy(rows + r * p, churn_matrix_get_row(x, r), p * sizeof(double));
+	return CHURN_OK;
+}
+
+/* Design-matrix rows of the records: the compiled encoder when every record allows it, else the reference path. */
+static churn_status encode_records(const churn_scorer *s, const char *request, size_t len, const cJSON **recs,
+                                   size_t nrec, double *rows)
+{
+	size_t p = s->nfeatures;
+	unsigned char *state = malloc(s->ncols ? s->ncols : 1);
+	if (!state)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	bool fast = s->fast;
+	for (size_t r = 0; r < nrec && fast; r++)
+		fast = encode_fast(s, recs[r], rows + r * p, state);
+	free(state);
+	if (fast)
+		return CHURN_OK;
+	/* The reference path: the prep spec applied to the records as a data set, from the request's own text
+	 * (cJSON's printer would round numbers). */
+	char *text = ch_strndup(request, len);
+	churn_matrix *x = NULL;
+	if (!text)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = churn_prep_apply_json(s->prep, text, &x);
+	free(text);
+	if (st)
+		return st;
+	if (churn_matrix_get_nrows(x) != nrec || churn_matrix_get_ncols(x) != p) {
+		churn_matrix_free(x);
+		return ch_fail(CHURN_E_INVALID_ARG, "records with a missing target were dropped: leave the target out");
 	}
-	double thr = churn_model_get_threshold(s->model);
-	sb_puts(&b, "{\"model\":");
-	sb_str(&b, churn_model_kind_name(churn_model_get_kind(s->model)));
-	sb_puts(&b, ",\"threshold\":");
-	sb_num(&b, thr);
-	char cnt[64];
-	snprintf(cnt, sizeof(cnt), ",\"count\":%zu,\"predictions\":[", nrec);
-	sb_puts(&b, cnt);
-	for (size_t i = 0; i < nrec; i++) {
-		const double *row = rows + i * p;
-		double prob;
-		if ((st = churn_model_predict_row(s->model, row, p, &prob)) ||
-		    (st = churn_model_explain(s->model, row, p, contrib, p + 1)))
-			goto out;
-		sb_puts(&b, i ? ",{\"id\":" : "{\"id\":");
-		const cJSON *idv = s->id ? cJSON_GetObjectItemCaseSensitive(recs[i], s->id) : NULL;
-		if (cJSON_IsString(idv))
-			sb_str(&b, idv->valuestring);
-		else if (cJSON_IsNumber(idv))
-			sb_num(&b, idv->valuedouble);
-		else
-			sb_puts(&b, "null");
-		bool churn = prob >= thr;
-		sb_puts(&b, ",\"probability\":");
-		sb_num(&b, prob);
-		sb_puts(&b, ",\"label\":");
-		sb_str(&b, churn ? s->positive : s->negative);
-		sb_puts(&b, churn ? ",\"churn\":true,\"reasons\":[" : ",\"churn\":false,\"reasons\":[");
-		size_t k = top_reasons(contrib, p, top_k, idx);
-		for (size_t q = 0; q < k; q++) {
-			sb_puts(&b, q ? ",{\"feature\":" : "{\"feature\":");
-			sb_str(&b, churn_prep_get_feature_name(s->prep, idx[q]));
-			sb_puts(&b, ",\"value\":");
-			sb_num(&b, row[idx[q]]);
-			sb_puts(&b, ",\"contribution\":");
-			sb_num(&b, contrib[idx[q]]);
-			sb_puts(&b, "}");
-		}
-		sb_puts(&b, "]}");
+	for (size_t r = 0; r < nrec; r++)
+		memcpy(rows + r * p, churn_matrix_get_row(x, r), p * sizeof(double));
+	churn_matrix_free(x);
+	return CHURN_OK;
+}
+
+typedef struct rec_ids {
+	const churn_scorer *s;
+	const cJSON **recs;
+} rec_ids;
+
+static sc_id record_id(const void *ud, size_t i, char *buf, size_t cap)
+{
+	(void)buf;
+	(void)cap;
+	const rec_ids *r = ud;
+	const cJSON *v = r->s->id ? cJSON_GetObjectItemCaseSensitive(r->recs[i], r->s->id) : NULL;
+	if (cJSON_IsString(v))
+		return (sc_id){ID_TEXT, v->valuestring, 0};
+	if (cJSON_IsNumber(v))
+		return (sc_id){ID_NUMBER, NULL, v->valuedouble};
+	return (sc_id){ID_NULL, NULL, 0};
+}
+
+churn_status churn_scorer_score_json(const churn_scorer *s, const char *request, size_t len, size_t top_k,
+                                     size_t max_records, char **out_json)
+{
+	if (!s || !request || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_score_json: NULL argument");
+	churn_status st = CHURN_OK;
+	cJSON *req = parse_whole(request, len, max_records, &st);
+	const cJSON **recs = NULL;
+	double *rows = NULL;
+	sc_scored scored = {0};
+	size_t nrec = 0, p = s->nfeatures;
+	if (!req || (st = request_records(req, &recs, &nrec)))
+		goto out;
+	if (max_records && nrec > max_records) {
+		st = ch_fail(CHURN_E_LIMIT, "request has %zu records; at most %zu are accepted", nrec, max_records);
+		goto out;
 	}
-	sb_puts(&b, "]}");
-	if (b.oom) {
+	if (nrec > ((size_t)-1 / sizeof(double) - 1) / (p + 1)) {
+		st = ch_fail(CHURN_E_LIMIT, "request has too many records");
+		goto out;
+	}
+	if (!(rows = malloc(nrec * (p ? p : 1) * sizeof(double)))) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	*out_json = b.p;
-	b.p = NULL;
+	if ((st = check_records(s, recs, nrec)) || (st = encode_records(s, request, len, recs, nrec, rows)) ||
+	    (st = score_rows(s, rows, nrec, top_k, &scored)))
+		goto out;
+	rec_ids ids = {s, recs};
+	st = write_json(s, rows, nrec, top_k, &scored, record_id, &ids, out_json);
 out:
-	free(b.p);
+	scored_free(&scored);
 	cJSON_Delete(req);
-	churn_matrix_free(x);
 	free(recs);
 	free(rows);
-	free(contrib);
-	free(idx);
-	free(state);
+	return st;
+}
+
+/* ---- data sets: churn predict and every batch scorer ---- */
+
+churn_status churn_scorer_check_columns(const churn_scorer *s, const churn_dataset *ds)
+{
+	if (!s || !ds)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_check_columns: NULL argument");
+	ch_buf b = {0};
+	size_t missing = 0, j;
+	for (size_t c = 0; c < churn_prep_get_column_count(s->prep); c++) {
+		const char *name = churn_prep_get_column(s->prep, c);
+		if (churn_dataset_find_col(ds, name, &j) == CHURN_OK)
+			continue;
+		ch_buf_puts(&b, missing++ ? ", " : "");
+		ch_buf_puts(&b, name);
+	}
+	churn_status st = CHURN_OK;
+	if (missing)
+		st = ch_fail(CHURN_E_FORMAT, "missing column%s the model needs: %s", missing > 1 ? "s" : "",
+		             b.oom ? "(out of memory)" : b.p);
+	ch_buf_free(&b);
+	return st;
+}
+
+typedef struct ds_ids {
+	const churn_dataset *ds;
+	size_t col; /* (size_t)-1: row numbers */
+} ds_ids;
+
+/* The spec's first ID column when the data set has it, else the row number (1-based). */
+static sc_id dataset_id(const void *ud, size_t i, char *buf, size_t cap)
+{
+	const ds_ids *d = ud;
+	const char *t = d->col != (size_t)-1 ? churn_dataset_get_cell_text(d->ds, d->col, i, buf, cap) : NULL;
+	if (t)
+		return (sc_id){ID_TEXT, t, 0};
+	return (sc_id){ID_NUMBER, NULL, (double)(i + 1)};
+}
+
+/* The data set's rows as the model sees them, scored; *ids tells how rows are named. */
+static churn_status score_dataset(const churn_scorer *s, const churn_dataset *ds, size_t top_k, churn_matrix **x,
+                                  sc_scored *scored, ds_ids *ids)
+{
+	churn_status st;
+	if ((st = churn_scorer_check_columns(s, ds)) || (st = churn_prep_apply(s->prep, ds, x)))
+		return st;
+	size_t n = churn_matrix_get_nrows(*x);
+	ids->ds = ds;
+	ids->col = (size_t)-1;
+	if (s->id && churn_dataset_get_nrows(ds) == n && churn_dataset_find_col(ds, s->id, &ids->col) != CHURN_OK)
+		ids->col = (size_t)-1; /* (rows dropped for a missing target would not line up: row numbers then) */
+	const double *rows = n ? churn_matrix_get_row(*x, 0) : NULL;
+	return score_rows(s, rows, n, top_k, scored);
+}
+
+churn_status churn_scorer_score_dataset_json(const churn_scorer *s, const churn_dataset *ds, size_t top_k,
+                                             char **out_json)
+{
+	if (!s || !ds || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_score_dataset_json: NULL argument");
+	churn_matrix *x = NULL;
+	sc_scored scored = {0};
+	ds_ids ids;
+	churn_status st = score_dataset(s, ds, top_k, &x, &scored, &ids);
+	if (!st) {
+		size_t n = churn_matrix_get_nrows(x);
+		st = write_json(s, n ? churn_matrix_get_row(x, 0) : NULL, n, top_k, &scored, dataset_id, &ids, out_json);
+	}
+	scored_free(&scored);
+	churn_matrix_free(x);
+	return st;
+}
+
+churn_status churn_scorer_write_csv(const churn_scorer *s, const churn_dataset *ds, size_t top_k, FILE *out)
+{
+	if (!s || !ds || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_write_csv: NULL argument");
+	churn_matrix *x = NULL;
+	sc_scored scored = {0};
+	ds_ids ids;
+	churn_status st = score_dataset(s, ds, top_k, &x, &scored, &ids);
+	if (st)
+		goto out;
+	size_t n = churn_matrix_get_nrows(x), p = s->nfeatures, k = top_k ? top_k : 1;
+	double thr = churn_model_get_threshold(s->model);
+	ch_buf b = {0};
+	ch_buf_puts(&b, "id,probability,label");
+	for (size_t q = 0; q < top_k; q++) {
+		char h[32];
+		snprintf(h, sizeof(h), ",reason%zu", q + 1);
+		ch_buf_puts(&b, h);
+	}
+	ch_buf_putc(&b, '\n');
+	for (size_t i = 0; i < n && !b.oom; i++) {
+		char idbuf[64];
+		sc_id id = dataset_id(&ids, i, idbuf, sizeof(idbuf));
+		if (id.kind == ID_TEXT)
+			ch_csv_field(&b, id.text);
+		else
+			ch_buf_num(&b, id.num, "");
+		ch_buf_putc(&b, ',');
+		ch_buf_num(&b, scored.prob[i], "");
+		ch_buf_putc(&b, ',');
+		ch_csv_field(&b, scored.prob[i] >= thr ? s->positive : s->negative);
+		const double *c = scored.contrib + i * (p + 1);
+		const size_t *idx = scored.idx + i * k;
+		for (size_t q = 0; q < top_k; q++) {
+			ch_buf_putc(&b, ',');
+			if (q >= scored.nreasons[i])
+				continue;
+			char text[512];
+			snprintf(text, sizeof(text), "%s (%+.2f)", churn_prep_get_feature_name(s->prep, idx[q]), c[idx[q]]);
+			ch_csv_field(&b, text);
+		}
+		ch_buf_putc(&b, '\n');
+		if (b.n > (1u << 16)) { /* write as we go: a million rows need not sit in memory */
+			if (fwrite(b.p, 1, b.n, out) != b.n)
+				break;
+			b.n = 0;
+		}
+	}
+	if (b.oom)
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	else if ((b.n && fwrite(b.p, 1, b.n, out) != b.n) || ferror(out))
+		st = ch_fail(CHURN_E_IO, "writing the scores failed");
+	ch_buf_free(&b);
+out:
+	scored_free(&scored);
+	churn_matrix_free(x);
 	return st;
 }
 

@@ -101,6 +101,18 @@ CHURN_API CHURN_NODISCARD churn_status churn_model_predict_row(const churn_model
  */
 CHURN_API CHURN_NODISCARD churn_status churn_model_explain(const churn_model *m, const double *row, size_t ncols,
                                                            double *out_contrib, size_t out_cap);
+/**
+ * The reasons of a prediction, the one rule every front-end shows: the
+ * features that raise this customer's churn score the most (largest
+ * positive churn_model_explain() contribution), largest first; features
+ * that lower it are never reasons. Up to @p top_k indices into out_idx and
+ * their contributions into out_contrib (both room for top_k); *out_n how
+ * many (0 when nothing raises the score). Errors as churn_model_explain(),
+ * plus CHURN_E_NOMEM. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_model_reasons(const churn_model *m, const double *row, size_t ncols,
+                                                           size_t top_k, size_t *out_idx, double *out_contrib,
+                                                           size_t *out_n);
 /** True when churn_model_explain() contributions sum to log-odds, false when to a probability. @since 0.1 */
 CHURN_API bool churn_model_score_is_logit(const churn_model *m);
 

@@ -122,6 +122,10 @@ CHURN_API const char *churn_prep_get_feature_name(const churn_prep *prep, size_t
 CHURN_API const char *churn_prep_get_target(const churn_prep *prep);
 /** Positive label as text (borrowed), e.g. "Yes" or "1". @since 0.1 */
 CHURN_API const char *churn_prep_get_positive(const churn_prep *prep);
+/** Raw input columns the spec encodes (the columns a data set to apply it to must have). @since 0.1 */
+CHURN_API size_t churn_prep_get_column_count(const churn_prep *prep);
+/** Name of input column @p j (< churn_prep_get_column_count), NULL out of range. @since 0.1 */
+CHURN_API const char *churn_prep_get_column(const churn_prep *prep, size_t j);
 /** Number of ID columns dropped as IDs, and their names (borrowed; NULL out of range). @since 0.1 */
 CHURN_API size_t churn_prep_get_id_count(const churn_prep *prep);
 CHURN_API const char *churn_prep_get_id(const churn_prep *prep, size_t k);

@@ -10,7 +10,10 @@
 #ifndef CHURN_SCORE_H
 #define CHURN_SCORE_H
 
+#include <stdio.h>
+
 #include "churn/common.h"
+#include "churn/dataset.h"
 #include "churn/model.h"
 
 #ifdef __cplusplus
@@ -43,8 +46,11 @@ CHURN_API const churn_model *churn_scorer_get_model(const churn_scorer *s);
  *   {"model": "gbm", "threshold": 0.5, "count": N, "predictions": [
  *     {"id": "7590-VHVEG" | null, "probability": 0.73, "label": "Yes",
  *      "churn": true, "reasons": [{"feature", "value", "contribution"}]}]}
- * with the @p top_k features of largest absolute contribution (to the
- * log-odds, or to the probability for forests), largest first.
+ * with up to @p top_k reasons: the features that raise the customer's churn
+ * score the most (largest positive contribution to the log-odds, or to the
+ * probability for forests), largest first. Features that lower the score
+ * are never reasons; a customer nothing puts at risk has none. Every
+ * front-end (churn predict, /api/predict, the examples) shows these.
  * Errors (the detail names the record and column): CHURN_E_PARSE for
  * malformed JSON, invalid UTF-8, a NUL byte, nesting deeper than three
  * levels or a value of the wrong type, CHURN_E_INVALID_ARG for an
@@ -70,6 +76,36 @@ CHURN_API CHURN_NODISCARD churn_status churn_scorer_score_json(const churn_score
 CHURN_API CHURN_NODISCARD churn_status churn_scorer_encode_json(const churn_scorer *s, const char *record, size_t len,
                                                                 bool reference, double *out_row, size_t out_cap,
                                                                 size_t *out_n);
+
+/**
+ * CHURN_E_FORMAT naming every column the model's prep spec needs that @p ds
+ * lacks ("missing columns the model needs: tenure, Contract"); CHURN_OK when
+ * none is missing. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_scorer_check_columns(const churn_scorer *s, const churn_dataset *ds);
+
+/**
+ * Score every row of a data set of raw columns (as read by
+ * churn_csv_read_file; the target is optional, extra columns are ignored):
+ * the document of churn_scorer_score_json() with the same numbers and
+ * reasons, "id" the row's first ID column (as text) or its 1-based row
+ * number. Errors: churn_scorer_check_columns(), churn_prep_apply(),
+ * CHURN_E_NOMEM. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_scorer_score_dataset_json(const churn_scorer *s,
+                                                                       const churn_dataset *ds, size_t top_k,
+                                                                       char **out_json);
+
+/**
+ * As churn_scorer_score_dataset_json(), written as CSV to @p out: a header
+ * "id,probability,label,reason1..reasonK" (K = @p top_k), then one line per
+ * row: the ID, the probability as the JSON answer prints it (shortest text
+ * that reads back exactly), the label text, and each reason as
+ * "feature (+0.42)" (empty when there are fewer). Quoted per RFC 4180.
+ * CHURN_E_IO when writing fails. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_scorer_write_csv(const churn_scorer *s, const churn_dataset *ds,
+                                                              size_t top_k, FILE *out);
 
 #ifdef __cplusplus
 }
