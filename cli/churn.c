@@ -16,7 +16,7 @@ static const struct {
 	{"profile", cmd_profile, "profile a CSV: column types, missing values, statistics, target rate"},
 	{"prepare", cmd_prepare, "fit feature preparation; write data/processed and reports/summary"},
 	{"eda", cmd_eda, "EDA statistics and figures: reports/eda.json, reports/figures/"},
-	/* CLI_COMMANDS: one line per command, in DESIGN.md order */
+	/* CLI_COMMANDS: one line per command, in the order of ARCHITECTURE.md */
 	{"train", cmd_train, "fit and evaluate models on a CSV; write artifacts and metrics"},
 	{"predict", cmd_predict, "score customers with a model artifact: probability, label, reasons"},
 	{"data", cmd_data, "data pipeline in the workdir: fetch, profile, prepare, EDA"},

@@ -11,7 +11,7 @@
 
 #include <churn.h>
 
-/* sysexits codes of DESIGN.md */
+/* sysexits codes of ARCHITECTURE.md */
 enum {
 	EX_OK_ = 0,
 	EX_USAGE_ = 64,

@@ -2,7 +2,7 @@
  * churn train: read a CSV, stratified train/test split, fit the prep spec on
  * the training rows, fit each model, evaluate on the test rows, write
  * <out>/artifacts/models/<kind>.json and <out>/reports/metrics.json, and
- * print the metrics (DESIGN.md). With --cv K, stratified K-fold on the whole
+ * print the metrics (ARCHITECTURE.md). With --cv K, stratified K-fold on the whole
  * data adds mean and standard deviation of each metric under "cv".
  * Thresholds: a number, best-f1, or cost-optimal (--cost-fn/--cost-fp),
  * chosen on out-of-fold predictions of the training part, never on test.

@@ -112,7 +112,7 @@ bool api_secret_equal(const char *secret, const char *given, size_t given_len);
 /* Is @p host (a Host header: name or IP literal, optional port) one this server answers to? */
 bool api_host_allowed(const api_ctx *ctx, const char *host);
 
-/* HTTP status for a libchurn status (STYLE.md's one table). */
+/* HTTP status for a libchurn status (the one table). */
 int api_http_status(churn_status st);
 
 #endif

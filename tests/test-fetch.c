@@ -878,7 +878,7 @@ START_TEST(test_fetch_cli)
 	ck_assert_ptr_nonnull(strstr(out, "ok.csv  63 bytes  sha256 d0ea9487"));
 	ck_assert_ptr_nonnull(strstr(out, "unchanged\n"));
 
-	/* exit codes of DESIGN.md; nothing on stdout, one line on stderr */
+	/* exit codes of ARCHITECTURE.md; nothing on stdout, one line on stderr */
 	static const struct { const char *path, *shown; int code; const char *msg; } cases[] = {
 		{"/missing?key=cli", "/missing?key=***", 69, "HTTP 404 Not Found"},
 		{"/html?key=cli", "/html?key=***", 65, "looks like HTML"},

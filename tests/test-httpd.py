@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""churn-httpd over real loopback sockets: every endpoint of DESIGN.md and the
+"""churn-httpd over real loopback sockets: every endpoint of ARCHITECTURE.md and the
 OpenAPI document, errors (400/401/404/405/413/503), path traversal, headers,
 reloads after a new run, and clean shutdown.
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Pipelines end to end with the built churn binary: churn run on synthetic
 # and (when CHURN_TELCO_CSV is set) real data, the files and JSON shapes of
-# DESIGN.md, failures that keep earlier outputs (download failure, bad CSV,
+# ARCHITECTURE.md, failures that keep earlier outputs (download failure, bad CSV,
 # unwritable directory, full disk), the workdir lock with two concurrent
 # runs, atomic replacement under a concurrent reader, and kill -9 midway.
 # usage: test-pipeline.sh CHURN_BINARY

@@ -1,5 +1,5 @@
 /*
- * The pipelines of DESIGN.md, as library calls so any host can run them:
+ * The pipelines of ARCHITECTURE.md, as library calls so any host can run them:
  *
  *   data: fetch (conditional GET) -> profile -> prepare -> EDA
  *   ml:   processed data -> stratified split -> logreg + gbm -> evaluate ->

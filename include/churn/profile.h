@@ -19,7 +19,7 @@
  * that is absent or unusable (not two classes, no recognisable positive
  * label) is not an error: the profile has no target and a note saying why.
  *
- * JSON (DESIGN.md): {"rows", "columns": [{"name", "type", "missing", "count",
+ * JSON (ARCHITECTURE.md): {"rows", "columns": [{"name", "type", "missing", "count",
  * numeric: "mean", "std", "min", "p25", "p50", "p75", "max" (null when count
  * is 0; std null when count < 2); categorical: "distinct", "levels": [{"value",
  * "count"}]; text: "distinct", "distinct_exact", "example"}], "target":

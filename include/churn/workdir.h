@@ -1,5 +1,5 @@
 /*
- * churn_workdir: the on-disk layout of DESIGN.md (data/raw, data/processed,
+ * churn_workdir: the on-disk layout of ARCHITECTURE.md (data/raw, data/processed,
  * reports, reports/figures, artifacts/models, logs), the workdir lock that
  * keeps overlapping runs from interleaving, the pipeline log, and run records
  * capped to the last N entries.
