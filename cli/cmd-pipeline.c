@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 typedef churn_status (*pipeline_fn)(const char *workdir, const churn_params *p, char **out_record);
 
 static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, bool data_opts, const char *summary)
@@ -32,7 +34,19 @@ static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, boo
 	st = fn(ctx->workdir, ctx->params, &record);
 	if (ctx->json && record)
 		printf("%s\n", record);
+	/* The library could not record the run: the record (with the reason) is only here; say so. */
+	char lost[1100] = "";
+	cJSON *doc = record ? cJSON_Parse(record) : NULL;
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(doc, "record_error");
+	for (int k = 0; k < 2 && !cJSON_IsString(why); k++)
+		why = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, k ? "ml" : "data"),
+		                                       "record_error");
+	if (cJSON_IsString(why))
+		snprintf(lost, sizeof(lost), "%s", why->valuestring);
+	cJSON_Delete(doc);
 	churn_free(record);
+	if (lost[0])
+		cli_error(ctx, "the run record could not be written to reports/run_metadata.json: %s", lost);
 	if (st) {
 		char what[64];
 		snprintf(what, sizeof(what), "%s pipeline failed", ctx->cmd);

@@ -31,24 +31,44 @@
 #include "churn/workdir.h"
 #include "core-private.h"
 #include "eda-private.h"
+#include "generation-private.h"
 #include "params-private.h"
 #include "prep-private.h"
 #include "tree-private.h"
 
 #define MAX_STEPS 16
-#define MAX_STAGED 64
 
-/* One pipeline run: its steps, staged outputs and record fields. */
+/*
+ * One commit: a pipeline run, or both runs of `churn run` (published
+ * together, or neither). Outputs are written into a new generation of the
+ * workdir (generation-private.h); the commit completes it with hard links of
+ * the current generation's other files and the run records, moves the fetched
+ * raw file into data/raw, and switches .current with one rename. A failure
+ * (or a kill) before the switch leaves the previous generation published; a
+ * failed run is then recorded by a commit of its own: the current generation
+ * with only run_metadata.json changed.
+ */
+struct txn {
+	churn_workdir *w;
+	ch_gen_steps steps;  /* the test hook's counter, over every commit of the call */
+	ch_gen *gen;         /* the generation the runs write into */
+	cJSON *runs;         /* the run records of the call so far (what the commit appends) */
+	/* the raw file of the data run: fetched into raw_dir, moved into data/raw by the commit */
+	char *raw_dir;       /* <wd>/data/raw/.incoming-<run_id> */
+	char *raw_name;
+	bool moved[2], had_old[2]; /* the file and its .meta.json: moved into place; an older one kept */
+	char record_error[1024];   /* why the run records could not be written ("" when they were) */
+};
+
+/* One pipeline run: its steps and record fields. */
 struct run {
 	churn_workdir *w;
+	struct txn *txn;
 	churn_params *p;       /* copy of the caller's params, logging into the workdir */
 	const char *pipeline;  /* "data" | "ml" */
 	char run_id[48];
 	double t0;
 	int64_t started;
-	char *staging;         /* <wd>/.staging/<run_id> */
-	char *staged[MAX_STAGED];
-	size_t nstaged;
 	struct {
 		const char *name;
 		double duration;
@@ -56,7 +76,7 @@ struct run {
 	} steps[MAX_STEPS];
 	size_t nsteps;
 	cJSON *fields;         /* source, sha256, rows, columns, churn_rate, ... */
-	cJSON *model_records;  /* borrowed: appended to model_run_metadata.json after commit */
+	cJSON *model_records;  /* borrowed: appended to model_run_metadata.json by the commit */
 	/* The caller's log callback: lines go to pipeline.log and to it. */
 	churn_log_fn caller_log;
 	void *caller_ud;
@@ -105,119 +125,111 @@ static void bg_join(struct bg_thread *b)
 	b->joined = true;
 }
 
-/* rm -rf of a directory we own (staging), without spawning a shell. */
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (!d) {
-		unlink(path);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char *sub = ch_asprintf("%s/%s", path, e->d_name);
-		if (!sub)
-			break;
-		struct stat sb;
-		if (lstat(sub, &sb) == 0 && S_ISDIR(sb.st_mode))
-			remove_tree(sub);
-		else
-			unlink(sub);
-		free(sub);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
-/* A path in the staging area for output @p rel, registered for commit. */
+/* The path of output @p rel in the run's new generation (its directory made). */
 static churn_status stage(struct run *r, const char *rel, char **out)
 {
-	if (r->nstaged == MAX_STAGED)
-		return ch_fail(CHURN_E_INTERNAL, "too many staged outputs");
-	char *path = ch_asprintf("%s/%s", r->staging, rel);
-	char *copy = ch_strdup(rel);
-	if (!path || !copy) {
-		free(path);
-		free(copy);
+	char *path = ch_gen_path(r->txn->gen, rel);
+	if (!path)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	}
 	char *slash = strrchr(path, '/');
 	*slash = '\0';
 	churn_status st = ch_mkdir_p(path);
 	*slash = '/';
 	if (st) {
 		free(path);
-		free(copy);
 		return st;
 	}
-	r->staged[r->nstaged++] = copy;
 	*out = path;
 	return CHURN_OK;
 }
 
-/* Move one staged file or directory's files into place (each rename is atomic). */
-static churn_status commit_one(struct run *r, const char *rel)
+static void txn_init(struct txn *t, churn_workdir *w)
 {
-	char *src = ch_asprintf("%s/%s", r->staging, rel);
-	char *dst = ch_asprintf("%s/%s", churn_workdir_get_path(r->w), rel);
+	memset(t, 0, sizeof(*t));
+	t->w = w;
+	t->runs = cJSON_CreateArray();
+}
+
+static void txn_clear(struct txn *t)
+{
+	ch_gen_discard(t->gen);
+	if (t->raw_dir)
+		ch_remove_tree(t->raw_dir);
+	free(t->raw_dir);
+	free(t->raw_name);
+	cJSON_Delete(t->runs);
+	memset(t, 0, sizeof(*t));
+}
+
+/* "<wd>/data/raw/<name>" (k 0) or its "<name>.meta.json" (k 1), in place or in the incoming directory. */
+static char *raw_file(const struct txn *t, bool incoming, int k, const char *prefix)
+{
+	const char *dir = incoming ? t->raw_dir : NULL;
+	char *base = dir ? ch_strdup(dir) : ch_asprintf("%s/data/raw", churn_workdir_get_path(t->w));
+	char *path = base ? ch_asprintf("%s/%s%s%s", base, prefix, t->raw_name, k ? ".meta.json" : "") : NULL;
+	free(base);
+	return path;
+}
+
+/* Move the fetched raw file and its meta into data/raw (the stored ones kept aside until the switch). */
+static churn_status raw_commit(struct txn *t)
+{
 	churn_status st = CHURN_OK;
-	if (!src || !dst) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
-	}
-	struct stat sb;
-	if (lstat(src, &sb) != 0)
-		goto out; /* a step registered an output it then did not need */
-	if (S_ISDIR(sb.st_mode)) {
-		if ((st = ch_mkdir_p(dst)))
-			goto out;
-		DIR *d = opendir(src);
-		if (!d) {
-			st = ch_fail(CHURN_E_IO, "%s: %s", src, strerror(errno));
-			goto out;
-		}
-		struct dirent *e;
-		while (!st && (e = readdir(d))) {
-			if (e->d_name[0] == '.')
-				continue;
-			char *sub = ch_asprintf("%s/%s", rel, e->d_name);
-			if (!sub) {
-				st = ch_fail(CHURN_E_NOMEM, "out of memory");
-				break;
+	if (!t->raw_name)
+		return CHURN_OK;
+	for (int k = 0; k < 2 && !st; k++) {
+		char *src = raw_file(t, true, k, ""), *dst = raw_file(t, false, k, ""), *old = raw_file(t, true, k, "old-");
+		struct stat ssb, dsb;
+		if (!src || !dst || !old) {
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		} else if (lstat(src, &ssb) != 0) {
+			/* nothing fetched under this name */
+		} else if (lstat(dst, &dsb) == 0 && dsb.st_ino == ssb.st_ino && dsb.st_dev == ssb.st_dev) {
+			/* unchanged: the incoming file is a link of the stored one */
+		} else {
+			t->had_old[k] = lstat(dst, &dsb) == 0;
+			if (t->had_old[k] && !(st = ch_gen_step(&t->steps, "keep data/raw/%s%s", t->raw_name, k ? ".meta.json" : "")) &&
+			    link(dst, old) != 0 && errno != EEXIST)
+				st = ch_fail(CHURN_E_IO, "%s: cannot keep the stored file: %s", old, strerror(errno));
+			if (!st && !(st = ch_gen_step(&t->steps, "move data/raw/%s%s", t->raw_name, k ? ".meta.json" : ""))) {
+				if (rename(src, dst) != 0)
+					st = ch_fail(CHURN_E_IO, "%s: cannot move into place: %s", dst, strerror(errno));
+				else
+					t->moved[k] = true;
 			}
-			st = commit_one(r, sub);
-			free(sub);
 		}
-		closedir(d);
-		goto out;
+		free(src);
+		free(dst);
+		free(old);
 	}
-	if (rename(src, dst) != 0)
-		st = ch_fail(CHURN_E_IO, "%s: cannot move into place: %s", dst, strerror(errno));
-out:
-	free(src);
-	free(dst);
 	return st;
 }
 
-/* mkdir -p of the directory that will hold output @p rel in the workdir. */
-static churn_status make_parent(struct run *r, const char *rel)
+/* Put the stored raw file and meta back (the commit failed after moving them). */
+static void raw_restore(struct txn *t)
 {
-	char *dst = ch_asprintf("%s/%s", churn_workdir_get_path(r->w), rel);
-	if (!dst)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	char *slash = strrchr(dst, '/');
-	*slash = '\0';
-	churn_status st = ch_mkdir_p(dst);
-	free(dst);
-	return st;
+	for (int k = 0; k < 2; k++) {
+		if (!t->moved[k])
+			continue;
+		char *dst = raw_file(t, false, k, ""), *old = raw_file(t, true, k, "old-");
+		if (dst && old) {
+			if (t->had_old[k])
+				rename(old, dst);
+			else
+				unlink(dst);
+		}
+		t->moved[k] = false;
+		free(dst);
+		free(old);
+	}
 }
 
-static churn_status run_begin(struct run *r, churn_workdir *w, const churn_params *p, const char *pipeline)
+static churn_status run_begin(struct run *r, churn_workdir *w, const churn_params *p, const char *pipeline,
+                              struct txn *t)
 {
 	memset(r, 0, sizeof(*r));
 	r->w = w;
+	r->txn = t;
 	r->pipeline = pipeline;
 	r->t0 = now_s();
 	r->started = (int64_t)time(NULL);
@@ -227,23 +239,21 @@ static churn_status run_begin(struct run *r, churn_workdir *w, const churn_param
 	ch_params_get_log(p, &r->caller_log, &r->caller_ud, &r->caller_max);
 	churn_params_set_log(r->p, run_log, r, CHURN_LOG_INFO);
 	snprintf(r->run_id, sizeof(r->run_id), "%s", churn_workdir_new_run_id(w));
-	if (!(r->fields = cJSON_CreateObject()))
+	if (!(r->fields = cJSON_CreateObject()) || !t->runs)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	/* Leftovers of a killed run are removed here, under the lock. */
-	char *root = ch_asprintf("%s/.staging", churn_workdir_get_path(w));
-	if (!root)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	remove_tree(root);
-	r->staging = ch_asprintf("%s/%s", root, r->run_id);
-	free(root);
-	if (!r->staging)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	if ((st = ch_mkdir_p(r->staging)))
-		return st;
-	ch_set_defer_fsync(true);
+	t->steps.p = r->p;
 	char line[256];
 	snprintf(line, sizeof(line), "pipeline=%s status=started", pipeline);
 	run_log(r, CHURN_LOG_INFO, line);
+	if (!t->gen) {
+		/* Under the lock: the generation layout (and what killed runs left), then this run's generation. */
+		char id[64];
+		snprintf(id, sizeof(id), "%s.layout", r->run_id);
+		if ((st = ch_gen_layout(churn_workdir_get_path(w), id, &t->steps)) ||
+		    (st = ch_gen_begin(churn_workdir_get_path(w), r->run_id, &t->steps, &t->gen)))
+			return st;
+	}
+	ch_set_defer_fsync(true);
 	return CHURN_OK;
 }
 
@@ -268,105 +278,203 @@ static void step_done(struct run *r, const char *name, double t0, churn_status s
 	ch_fail(st, "%s", saved);
 }
 
-/* Commit staged outputs (on success), write the run record, clean up. */
-static churn_status run_end(struct run *r, churn_status st, char **out_record)
+/* The run record of r (NULL on OOM). */
+static cJSON *run_record(struct run *r, churn_status st, const char *error)
 {
-	char error[1024];
-	snprintf(error, sizeof(error), "%s", st ? churn_last_error() : "");
-	ch_set_defer_fsync(false);
-	if (!st) {
-		double t0 = now_s();
-		/* Everything staged reaches the disk with one syncfs, before anything is moved. */
-		ch_sync_fs_of(r->staging);
-		/* First make every destination directory, so a failure moves nothing. */
-		for (size_t i = 0; i < r->nstaged && !st; i++)
-			st = make_parent(r, r->staged[i]);
-		for (size_t i = 0; i < r->nstaged && !st; i++)
-			st = commit_one(r, r->staged[i]);
-		if (!st)
-			ch_sync_fs_of(churn_workdir_get_path(r->w)); /* the renames */
-		if (!st && cJSON_GetArraySize(r->model_records) > 0) {
-			/* every model of the run in one write */
-			char *text = ch_json_print(r->model_records, false);
-			st = text ? churn_workdir_append_record(r->w, "reports/model_run_metadata.json", text)
-			          : ch_fail(CHURN_E_NOMEM, "out of memory");
-			free(text);
-		}
-		step_done(r, "commit", t0, st);
-		if (st)
-			snprintf(error, sizeof(error), "%s", churn_last_error());
-	}
-	if (r->staging) {
-		remove_tree(r->staging);
-		char *root = ch_asprintf("%s/.staging", churn_workdir_get_path(r->w));
-		if (root) {
-			rmdir(root);
-			free(root);
-		}
-	}
 	char t_start[32], t_end[32];
 	ch_format_time_utc(t_start, sizeof(t_start), r->started);
 	ch_format_time_utc(t_end, sizeof(t_end), (int64_t)time(NULL));
 	cJSON *rec = cJSON_CreateObject();
 	cJSON *steps = cJSON_CreateArray();
-	if (rec && steps) {
-		cJSON_AddStringToObject(rec, "run_id", r->run_id);
-		cJSON_AddStringToObject(rec, "pipeline", r->pipeline);
-		cJSON_AddStringToObject(rec, "started_at", t_start);
-		cJSON_AddStringToObject(rec, "finished_at", t_end);
-		cJSON_AddNumberToObject(rec, "duration_s", round((now_s() - r->t0) * 1000) / 1000);
-		cJSON_AddStringToObject(rec, "status", st ? "failed" : "succeeded");
+	if (!rec || !steps) {
+		cJSON_Delete(rec);
+		cJSON_Delete(steps);
+		return NULL;
+	}
+	cJSON_AddStringToObject(rec, "run_id", r->run_id);
+	cJSON_AddStringToObject(rec, "pipeline", r->pipeline);
+	cJSON_AddStringToObject(rec, "started_at", t_start);
+	cJSON_AddStringToObject(rec, "finished_at", t_end);
+	cJSON_AddNumberToObject(rec, "duration_s", round((now_s() - r->t0) * 1000) / 1000);
+	cJSON_AddStringToObject(rec, "status", st ? "failed" : "succeeded");
+	if (st)
+		cJSON_AddStringToObject(rec, "error", error);
+	else
+		cJSON_AddNullToObject(rec, "error");
+	static const char *const keys[] = {"source", "sha256", "rows", "columns", "churn_rate"};
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		cJSON *v = r->fields ? cJSON_GetObjectItemCaseSensitive(r->fields, keys[k]) : NULL;
+		cJSON_AddItemToObject(rec, keys[k], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
+	}
+	cJSON *extra;
+	cJSON_ArrayForEach(extra, r->fields)
+	{
+		if (!cJSON_GetObjectItemCaseSensitive(rec, extra->string))
+			cJSON_AddItemToObject(rec, extra->string, cJSON_Duplicate(extra, 1));
+	}
+	for (size_t i = 0; i < r->nsteps; i++) {
+		cJSON *s = cJSON_CreateObject();
+		if (!s)
+			break;
+		cJSON_AddStringToObject(s, "name", r->steps[i].name);
+		cJSON_AddNumberToObject(s, "duration_s", round(r->steps[i].duration * 1000) / 1000);
+		cJSON_AddStringToObject(s, "status", r->steps[i].ok ? "succeeded" : "failed");
+		cJSON_AddItemToArray(steps, s);
+	}
+	cJSON_AddItemToObject(rec, "steps", steps);
+	return rec;
+}
+
+/* Mark a record failed with @p error (and its commit step, when it has one). */
+static void record_fail(cJSON *rec, const char *error)
+{
+	cJSON_ReplaceItemInObjectCaseSensitive(rec, "status", cJSON_CreateString("failed"));
+	cJSON_ReplaceItemInObjectCaseSensitive(rec, "error", cJSON_CreateString(error));
+	cJSON *s;
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(rec, "steps"))
+	{
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "name"));
+		if (name && !strcmp(name, "commit"))
+			cJSON_ReplaceItemInObjectCaseSensitive(s, "status", cJSON_CreateString("failed"));
+	}
+}
+
+/* Append @p items (a JSON array) to the record @p rel of generation g. */
+static churn_status append_records(struct txn *t, ch_gen *g, const char *rel, const cJSON *items)
+{
+	char *text = ch_json_print(items, false);
+	char *in_gen = ch_asprintf(".gen/%s/%s", g->id, rel);
+	churn_status st = (text && in_gen) ? ch_gen_step(&t->steps, "write %s", rel) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st)
+		st = churn_workdir_append_record(t->w, in_gen, text);
+	free(text);
+	free(in_gen);
+	return st;
+}
+
+/* The commit of a call whose runs succeeded: records into the generation, raw file into data/raw, the switch. */
+static churn_status commit_publish(struct txn *t, struct run *r)
+{
+	churn_status st = append_records(t, t->gen, "reports/run_metadata.json", t->runs);
+	if (!st && cJSON_GetArraySize(r->model_records) > 0)
+		st = append_records(t, t->gen, "reports/model_run_metadata.json", r->model_records);
+	if (!st)
+		st = raw_commit(t);
+	if (!st)
+		st = ch_gen_publish(t->gen, r->p);
+	if (st) {
+		char saved[1024];
+		snprintf(saved, sizeof(saved), "%s", churn_last_error());
+		raw_restore(t);
+		ch_fail(st, "%s", saved);
+	}
+	return st;
+}
+
+/*
+ * A failed call: nothing of its runs is published but their records, written
+ * by a commit of their own (the current generation with run_metadata.json
+ * changed). When that cannot be done, t->record_error says why.
+ */
+static void commit_failure(struct txn *t, struct run *r, const char *error)
+{
+	ch_gen_discard(t->gen);
+	t->gen = NULL;
+	raw_restore(t);
+	if (t->raw_dir)
+		ch_remove_tree(t->raw_dir);
+	/* the earlier runs of the call (the data run of `churn run`) succeeded but are not published */
+	cJSON *rec;
+	int n = cJSON_GetArraySize(t->runs), i = 0;
+	cJSON_ArrayForEach(rec, t->runs)
+	{
+		const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "status"));
+		if (++i < n && status && !strcmp(status, "succeeded")) {
+			char msg[1200];
+			snprintf(msg, sizeof(msg), "not published: the %s run %s failed: %s", r->pipeline, r->run_id, error);
+			record_fail(rec, msg);
+		}
+	}
+	ch_gen *g = NULL;
+	char id[64], lid[64];
+	snprintf(id, sizeof(id), "%s.failed", r->run_id);
+	snprintf(lid, sizeof(lid), "%s.layout2", r->run_id);
+	const char *wd = churn_workdir_get_path(t->w);
+	churn_status st = ch_gen_layout(wd, lid, &t->steps);
+	if (!st)
+		st = ch_gen_begin(wd, id, &t->steps, &g);
+	if (!st)
+		st = ch_gen_fill(g);
+	if (!st)
+		st = append_records(t, g, "reports/run_metadata.json", t->runs);
+	if (!st)
+		st = ch_gen_publish(g, r->p);
+	if (st) {
+		snprintf(t->record_error, sizeof(t->record_error), "%s", churn_last_error());
+		char line[1200];
+		snprintf(line, sizeof(line), "pipeline=%s the run record could not be written: %s", r->pipeline,
+		         t->record_error);
+		run_log(r, CHURN_LOG_ERROR, line);
+	}
+	ch_gen_discard(g);
+}
+
+/*
+ * End a run: record it; on success, when @p last, commit the call's outputs
+ * (an earlier run of `churn run` leaves that to the last); on failure, commit
+ * the records alone.
+ */
+static churn_status run_end(struct run *r, churn_status st, bool last)
+{
+	struct txn *t = r->txn;
+	char error[1024];
+	snprintf(error, sizeof(error), "%s", st ? churn_last_error() : "");
+	if (!st && last) {
+		double t0 = now_s();
+		st = ch_gen_fill(t->gen);
+		step_done(r, "commit", t0, st);
 		if (st)
-			cJSON_AddStringToObject(rec, "error", error);
-		else
-			cJSON_AddNullToObject(rec, "error");
-		static const char *const keys[] = {"source", "sha256", "rows", "columns", "churn_rate"};
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			cJSON *v = r->fields ? cJSON_GetObjectItemCaseSensitive(r->fields, keys[k]) : NULL;
-			cJSON_AddItemToObject(rec, keys[k], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
-		}
-		cJSON *extra;
-		cJSON_ArrayForEach(extra, r->fields)
-		{
-			if (!cJSON_GetObjectItemCaseSensitive(rec, extra->string))
-				cJSON_AddItemToObject(rec, extra->string, cJSON_Duplicate(extra, 1));
-		}
-		for (size_t i = 0; i < r->nsteps; i++) {
-			cJSON *s = cJSON_CreateObject();
-			if (!s)
-				break;
-			cJSON_AddStringToObject(s, "name", r->steps[i].name);
-			cJSON_AddNumberToObject(s, "duration_s", round(r->steps[i].duration * 1000) / 1000);
-			cJSON_AddStringToObject(s, "status", r->steps[i].ok ? "succeeded" : "failed");
-			cJSON_AddItemToArray(steps, s);
-		}
-		cJSON_AddItemToObject(rec, "steps", steps);
-		steps = NULL;
+			snprintf(error, sizeof(error), "%s", churn_last_error());
 	}
-	cJSON_Delete(steps);
-	char *text = rec ? ch_json_print(rec, true) : NULL;
-	cJSON_Delete(rec);
-	if (text) {
-		churn_status rst = churn_workdir_append_record(r->w, "reports/run_metadata.json", text);
-		if (rst && !st)
-			st = rst;
+	cJSON *rec = run_record(r, st, error);
+	if (rec)
+		cJSON_AddItemToArray(t->runs, rec);
+	else if (!st)
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st && last && (st = commit_publish(t, r))) {
+		snprintf(error, sizeof(error), "%s", churn_last_error());
+		record_fail(rec, error);
 	}
+	if (st)
+		commit_failure(t, r, error);
+	ch_set_defer_fsync(false);
 	char line[1400];
 	snprintf(line, sizeof(line), "pipeline=%s status=%s duration_s=%.3f%s%s%s", r->pipeline,
 	         st ? "failed" : "succeeded", now_s() - r->t0, st ? " error=\"" : "", st ? error : "", st ? "\"" : "");
-	run_log(r, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
-	if (out_record)
-		*out_record = text;
+	if (st || last)
+		run_log(r, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
 	else
-		free(text);
-	for (size_t i = 0; i < r->nstaged; i++)
-		free(r->staged[i]);
-	free(r->staging);
+		run_log(r, CHURN_LOG_INFO, line); /* published with the next run of the call */
+	t->steps.p = NULL;
 	cJSON_Delete(r->fields);
 	churn_params_free(r->p);
 	if (st)
 		ch_fail(st, "%s", error); /* the caller sees the step's error, not a later one */
 	return st;
+}
+
+/* The record of run k of the call as text (churn_free), with "record_error" when it was not written. */
+static char *txn_record(const struct txn *t, int k)
+{
+	cJSON *rec = cJSON_GetArrayItem(t->runs, k);
+	if (!rec)
+		return NULL;
+	cJSON *copy = cJSON_Duplicate(rec, 1);
+	if (copy && t->record_error[0])
+		cJSON_AddStringToObject(copy, "record_error", t->record_error);
+	char *text = copy ? ch_json_print(copy, true) : NULL;
+	cJSON_Delete(copy);
+	return text;
 }
 
 #define STEP(r, name, call)                                   \
@@ -406,7 +514,8 @@ static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x,
 static void prefit_free(struct prefit *f);
 
 struct data_state {
-	char *raw_path;
+	char *raw_path;      /* where the run reads the raw file (data/raw/.incoming-<run_id>/<name>) */
+	char *raw_rel;       /* where the commit puts it: "data/raw/<name>" */
 	churn_fetch_info *info;
 	churn_dataset *ds;
 	churn_prep *prep;
@@ -421,22 +530,44 @@ struct data_state {
 
 static churn_status importance_start(struct run *r, struct data_state *d);
 
+/*
+ * The source is fetched into data/raw/.incoming-<run_id>/, which starts with
+ * hard links of the stored file and its meta (for the conditional GET and
+ * change detection); the commit moves it into data/raw. A source the run
+ * rejects (size, CSV errors, ...) never replaces the stored one.
+ */
 static churn_status step_fetch(struct run *r, struct data_state *d)
 {
 	const char *source = churn_params_get_str(r->p, "data.source");
+	const char *wd = churn_workdir_get_path(r->w);
+	struct txn *t = r->txn;
 	char *name = NULL;
 	churn_status st = churn_fetch_default_name(source, &name);
 	if (st)
 		return st;
-	d->raw_path = ch_asprintf("%s/data/raw/%s", churn_workdir_get_path(r->w), name);
+	free(t->raw_name);
+	t->raw_name = ch_strdup(name);
 	churn_free(name);
-	if (!d->raw_path)
+	free(t->raw_dir);
+	t->raw_dir = ch_asprintf("%s/data/raw/.incoming-%s", wd, r->run_id);
+	d->raw_rel = t->raw_name ? ch_asprintf("data/raw/%s", t->raw_name) : NULL;
+	d->raw_path = t->raw_dir && t->raw_name ? ch_asprintf("%s/%s", t->raw_dir, t->raw_name) : NULL;
+	if (!t->raw_name || !t->raw_dir || !d->raw_rel || !d->raw_path)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = ch_mkdir_p(t->raw_dir)))
+		return st;
+	for (int k = 0; k < 2; k++) {
+		char *stored = raw_file(t, false, k, ""), *in = raw_file(t, true, k, "");
+		if (stored && in && link(stored, in) != 0 && errno != ENOENT)
+			ch_log(r->p, CHURN_LOG_DEBUG, "%s: not linked (%s); fetched anew", stored, strerror(errno));
+		free(stored);
+		free(in);
+	}
 	if ((st = churn_fetch(source, d->raw_path, r->p, &d->info)))
 		return st;
 	cJSON_AddStringToObject(r->fields, "source", source);
 	cJSON_AddStringToObject(r->fields, "sha256", churn_fetch_info_get_sha256(d->info));
-	cJSON_AddStringToObject(r->fields, "raw_path", d->raw_path + strlen(churn_workdir_get_path(r->w)) + 1);
+	cJSON_AddStringToObject(r->fields, "raw_path", d->raw_rel);
 	cJSON_AddBoolToObject(r->fields, "source_changed", churn_fetch_info_is_changed(d->info));
 	return CHURN_OK;
 }
@@ -471,7 +602,7 @@ static churn_status stage_source_record(struct run *r, struct data_state *d)
 		return st;
 	cJSON_AddStringToObject(o, "run_id", r->run_id);
 	cJSON_AddStringToObject(o, "source", churn_params_get_str(r->p, "data.source"));
-	cJSON_AddStringToObject(o, "raw_path", d->raw_path + strlen(churn_workdir_get_path(r->w)) + 1);
+	cJSON_AddStringToObject(o, "raw_path", d->raw_rel);
 	cJSON_AddStringToObject(o, "sha256", churn_fetch_info_get_sha256(d->info));
 	cJSON_AddNumberToObject(o, "rows", (double)churn_dataset_get_nrows(d->ds));
 	cJSON_AddNumberToObject(o, "columns", (double)churn_dataset_get_ncols(d->ds));
@@ -747,11 +878,12 @@ static void handoff_clear(struct handoff *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static churn_status data_locked(churn_workdir *w, const churn_params *p, char **out_record, struct handoff *keep)
+/* The data run; with @p keep (`churn run`), its commit is left to the ML run, which gets the rows and matrix. */
+static churn_status data_locked(churn_workdir *w, const churn_params *p, struct txn *t, struct handoff *keep)
 {
 	struct run r;
 	struct data_state d = {.want_prefit = keep != NULL};
-	churn_status st = run_begin(&r, w, p, "data");
+	churn_status st = run_begin(&r, w, p, "data", t);
 	if (st)
 		goto out;
 	STEP(&r, "fetch", step_fetch(&r, &d));
@@ -762,22 +894,22 @@ static churn_status data_locked(churn_workdir *w, const churn_params *p, char **
 		STEP(&r, "figures", step_figures(&r, &d));
 out:
 	importance_free(d.imp);
-	st = run_end(&r, st, out_record);
+	st = run_end(&r, st, keep == NULL);
 	if (!st && keep) {
-		keep->raw_path = d.raw_path;
+		keep->raw_path = ch_asprintf("%s/%s", churn_workdir_get_path(w), d.raw_rel);
 		snprintf(keep->sha256, sizeof keep->sha256, "%s", churn_fetch_info_get_sha256(d.info));
 		keep->ds = d.ds;
 		keep->prep = d.prep;
 		keep->x = d.x;
 		keep->pre = d.pre;
 		d.pre = NULL;
-		d.raw_path = NULL;
 		d.ds = NULL;
 		d.prep = NULL;
 		d.x = NULL;
 	}
 	prefit_free(d.pre); /* the data run failed: its matrix goes */
 	free(d.raw_path);
+	free(d.raw_rel);
 	churn_fetch_info_free(d.info);
 	churn_dataset_free(d.ds);
 	churn_prep_free(d.prep);
@@ -837,6 +969,8 @@ static churn_status step_load(struct run *r, struct ml_state *m, struct handoff 
 	churn_status st;
 	if (in && in->x) {
 		/* `churn run`: the data run's own rows, spec and matrix */
+		if (!in->raw_path)
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
 		raw = in->raw_path;
 		snprintf(m->sha256, sizeof m->sha256, "%s", in->sha256);
 		m->ds = in->ds;
@@ -1297,7 +1431,9 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 		cJSON_AddStringToObject(rev, "model", churn_model_kind_name(churn_model_get_kind(m->best)));
 		cJSON_AddStringToObject(rev, "run_id", r->run_id);
 	}
-	if (churn_workdir_read_json(churn_workdir_get_path(r->w), "reports/eda.json", &old, NULL) == CHURN_OK)
+	/* the data run's eda.json: this call's (`churn run`) or the published one */
+	if (churn_workdir_read_json(ch_gen_read_dir(r->txn->gen, "reports/eda.json"), "reports/eda.json", &old, NULL) ==
+	    CHURN_OK)
 		eda_doc = cJSON_Parse(old);
 	if (!eda_doc) {
 		/* no EDA yet (the data run's eda.json is gone): the statistics of these rows */
@@ -1339,7 +1475,8 @@ out:
 	return st;
 }
 
-static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **out_record, struct handoff *in)
+/* The ML run (the last of its call: it commits). */
+static churn_status ml_locked(churn_workdir *w, const churn_params *p, struct txn *t, struct handoff *in)
 {
 	struct run r;
 	struct ml_state m = {0};
@@ -1347,7 +1484,7 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 	struct prefit *pre = in ? in->pre : NULL;
 	if (in)
 		in->pre = NULL;
-	churn_status st = run_begin(&r, w, p, "ml");
+	churn_status st = run_begin(&r, w, p, "ml", t);
 	if (st)
 		goto out;
 	m.metrics = cJSON_CreateObject();
@@ -1406,7 +1543,7 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, char **ou
 	if (churn_params_get_bool(r.p, "pipeline.figures"))
 		STEP(&r, "figures", model_figures(&r, &m));
 out:
-	st = run_end(&r, st, out_record);
+	st = run_end(&r, st, true);
 	prefit_free(pre); /* cancel and join the early fits before the rows and split they read go */
 	churn_dataset_free(m.ds);
 	churn_prep_free(m.prep);
@@ -1449,9 +1586,19 @@ churn_status churn_pipeline_data(const char *workdir, const churn_params *p, cha
 {
 	churn_workdir *w = NULL;
 	churn_params *def = NULL;
+	struct txn t = {0};
 	churn_status st = p ? CHURN_OK : churn_params_new(&def);
-	if (!st && !(st = open_locked(workdir, p ? p : def, &w)))
-		st = data_locked(w, p ? p : def, out_record, NULL);
+	if (!st && !(st = open_locked(workdir, p ? p : def, &w))) {
+		txn_init(&t, w);
+		st = data_locked(w, p ? p : def, &t, NULL);
+	}
+	if (out_record) {
+		char saved[1024];
+		snprintf(saved, sizeof(saved), "%s", churn_last_error());
+		*out_record = txn_record(&t, 0);
+		ch_fail(st, "%s", saved);
+	}
+	txn_clear(&t);
 	churn_workdir_free(w);
 	churn_params_free(def);
 	return st;
@@ -1461,9 +1608,19 @@ churn_status churn_pipeline_ml(const char *workdir, const churn_params *p, char 
 {
 	churn_workdir *w = NULL;
 	churn_params *def = NULL;
+	struct txn t = {0};
 	churn_status st = p ? CHURN_OK : churn_params_new(&def);
-	if (!st && !(st = open_locked(workdir, p ? p : def, &w)))
-		st = ml_locked(w, p ? p : def, out_record, NULL);
+	if (!st && !(st = open_locked(workdir, p ? p : def, &w))) {
+		txn_init(&t, w);
+		st = ml_locked(w, p ? p : def, &t, NULL);
+	}
+	if (out_record) {
+		char saved[1024];
+		snprintf(saved, sizeof(saved), "%s", churn_last_error());
+		*out_record = txn_record(&t, 0);
+		ch_fail(st, "%s", saved);
+	}
+	txn_clear(&t);
 	churn_workdir_free(w);
 	churn_params_free(def);
 	return st;
@@ -1473,23 +1630,27 @@ churn_status churn_pipeline_run(const char *workdir, const churn_params *p, char
 {
 	churn_workdir *w = NULL;
 	churn_params *def = NULL;
-	char *data_rec = NULL, *ml_rec = NULL;
 	struct handoff h = {0};
+	struct txn t = {0};
 	churn_status st = p ? CHURN_OK : churn_params_new(&def);
 	if (!st && !(st = open_locked(workdir, p ? p : def, &w))) {
-		st = data_locked(w, p ? p : def, &data_rec, &h);
+		/* one commit for both runs: the set is published whole, or not at all */
+		txn_init(&t, w);
+		st = data_locked(w, p ? p : def, &t, &h);
 		if (!st)
-			st = ml_locked(w, p ? p : def, &ml_rec, &h);
+			st = ml_locked(w, p ? p : def, &t, &h);
 	}
 	handoff_clear(&h);
 	if (out_record) {
 		char saved[1024];
 		snprintf(saved, sizeof(saved), "%s", churn_last_error());
+		char *data_rec = txn_record(&t, 0), *ml_rec = txn_record(&t, 1);
 		*out_record = ch_asprintf("{\"data\": %s, \"ml\": %s}", data_rec ? data_rec : "null", ml_rec ? ml_rec : "null");
+		free(data_rec);
+		free(ml_rec);
 		ch_fail(st, "%s", saved);
 	}
-	free(data_rec);
-	free(ml_rec);
+	txn_clear(&t);
 	churn_workdir_free(w);
 	churn_params_free(def);
 	return st;

@@ -47,12 +47,20 @@ churn_status churn_workdir_open(const char *dir, const churn_params *p, churn_wo
 		goto fail;
 	for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++) {
 		char *sub = ch_asprintf("%s/%s", dir, layout[i]);
-		if (!sub) {
+		/* its top directory: "reports" of "reports/figures", "data/processed" of itself */
+		size_t n = strncmp(layout[i], "data/", 5) == 0 ? 5 + strcspn(layout[i] + 5, "/") : strcspn(layout[i], "/");
+		char *top = ch_asprintf("%s/%.*s", dir, (int)n, layout[i]);
+		if (!sub || !top) {
+			free(sub);
+			free(top);
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
 			goto fail;
 		}
-		st = ch_mkdir_p(sub);
+		/* a link into the published generation (generation-private.h): the pipeline's, not made here */
+		struct stat sb;
+		st = (lstat(top, &sb) == 0 && S_ISLNK(sb.st_mode)) ? CHURN_OK : ch_mkdir_p(sub);
 		free(sub);
+		free(top);
 		if (st)
 			goto fail;
 	}

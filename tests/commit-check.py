@@ -58,12 +58,13 @@ def ids(wd):
 
 def check(wd, a, same, newsha, errors):
     # One generation behind the documented directories (when they are links).
-    if os.path.islink(os.path.join(wd, "reports")):
-        gens = {os.path.dirname(os.path.realpath(os.path.join(wd, "reports")))}
-        gens.add(os.path.dirname(os.path.realpath(os.path.join(wd, "artifacts"))))
-        gens.add(os.path.dirname(os.path.dirname(os.path.realpath(os.path.join(wd, "data/processed")))))
-        if len(gens) != 1:
-            errors.append("documented directories in different generations: %s" % sorted(gens))
+    gens = set()
+    for top in TOPS:
+        if os.path.islink(os.path.join(wd, top)):
+            real = os.path.realpath(os.path.join(wd, top))
+            gens.add(real[:-len(top) - 1] if real.endswith("/" + top) else real)
+    if len(gens) > 1:
+        errors.append("documented directories in different generations: %s" % sorted(gens))
     d, m, data_sha = ids(wd)
     runs = load(wd, "reports/run_metadata.json")["runs"]
     mruns = load(wd, "reports/model_run_metadata.json")["runs"]

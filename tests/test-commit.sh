@@ -35,7 +35,7 @@ no() { fail=$((fail + 1)); echo "not ok - $1"; }
 log_lines() { if [ -f "$1/logs/pipeline.log" ]; then wc -l <"$1/logs/pipeline.log"; else echo 0; fi; }
 json_get() { $py -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 leftovers() { # workdir -> what a finished run must not leave behind
-	(cd "$1" && find . -name '*.tmp.*' -o -name .staging -o -name '.pending*' -o -name '*.new' | sort)
+	(cd "$1" && find . -name '*.tmp.*' -o -name .staging -o -name '.incoming*' -o -name '*.new' | sort)
 	if [ -d "$1/.gen" ]; then
 		n=$(find "$1/.gen" -mindepth 1 -maxdepth 1 -type d | wc -l)
 		[ "$n" -le 2 ] || echo "$n generations kept"

@@ -26,8 +26,8 @@ expect_rc() { # description, expected rc, command...
 	"$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
 	if [ "$rc" -eq "$want" ]; then ok "$d (exit $rc)"; else no "$d: exit $rc, want $want"; sed 's/^/#   /' "$tmp/err" | head -10; fi
 }
-snapshot() { # workdir -> checksums of the outputs a reader relies on
-	(cd "$1" && find reports artifacts data/processed -type f ! -name '*.corrupt' ! -name run_metadata.json \
+snapshot() { # workdir -> checksums of the outputs a reader relies on (-H: the documented paths are links)
+	(cd "$1" && find -H reports artifacts data/processed -type f ! -name '*.corrupt' ! -name run_metadata.json \
 		! -name model_run_metadata.json -print0 2>/dev/null | sort -z | xargs -0 sha256sum)
 }
 json_check() { # file, python expression over d (the parsed JSON) that must be true
@@ -112,11 +112,17 @@ grep -q 'bad.csv:3' "$tmp/err" && ok "bad CSV error names file:line" || { no "ba
 snapshot "$wd" >"$tmp/after"
 check "bad CSV left outputs intact" cmp -s "$tmp/before" "$tmp/after"
 
-mv "$wd/reports/figures" "$tmp/figures.saved" && : >"$wd/reports/figures"
+mv "$wd/data/raw" "$tmp/raw.saved" && : >"$wd/data/raw"
 expect_rc "unwritable output directory exits 73" 73 "$churn" data --workdir "$wd" --source "synthetic:3000?seed=7"
-rm -f "$wd/reports/figures" && mv "$tmp/figures.saved" "$wd/reports/figures"
+rm -f "$wd/data/raw" && mv "$tmp/raw.saved" "$wd/data/raw"
 snapshot "$wd" >"$tmp/after"
 check "unwritable directory left outputs intact" cmp -s "$tmp/before" "$tmp/after"
+# A run writes a new generation: a file where the published reports/figures was does not stop it.
+mv "$wd/reports/figures" "$tmp/figures.saved" && : >"$wd/reports/figures"
+check "a file in place of reports/figures does not stop the next run" \
+	"$churn" data --workdir "$wd" --source "synthetic:3000?seed=7" --quiet
+check "that run published a reports/figures directory with its figures" test -s "$wd/reports/figures/correlation_heatmap.png"
+rm -rf "$tmp/figures.saved"
 
 # full disk: a small tmpfs (needs root; skipped otherwise)
 mkdir -p "$tmp/full"
