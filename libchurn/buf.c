@@ -13,7 +13,7 @@ bool ch_buf_reserve(ch_buf *b, size_t more)
 		return false;
 	if (b->n + more + 1 <= b->cap)
 		return true;
-	size_t cap = b->cap ? b->cap : 256;
+	size_t cap = b->cap ? b->cap : 1024;
 	while (cap < b->n + more + 1) {
 		if (cap > ((size_t)-1) / 2) {
 			b->oom = true;
