@@ -89,6 +89,20 @@ churn_status churn_report_artifact_path(const char *workdir, const char *name, c
 	return ch_fail(CHURN_E_NOTFOUND, "no artifact named '%s'", name);
 }
 
+/*
+ * The directory to read a consistent set from: the published generation
+ * (<workdir>/.current resolved once; generation-private.h), or the workdir
+ * itself when it has none. A commit meanwhile switches .current, but the
+ * generation read stays whole (the previous one is kept a commit longer).
+ */
+static char *pinned_dir(const char *workdir)
+{
+	char *link = ch_asprintf("%s/.current", workdir);
+	char *real = link ? realpath(link, NULL) : NULL;
+	free(link);
+	return real ? real : ch_strdup(workdir);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -99,11 +113,15 @@ churn_status churn_report_artifacts_json(const char *workdir, char **out_json)
 	if (!workdir || !out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_artifacts_json: NULL argument");
 	cJSON *arr = cJSON_CreateArray();
-	if (!arr)
+	char *root = pinned_dir(workdir); /* every directory listed from one generation */
+	if (!arr || !root) {
+		cJSON_Delete(arr);
+		free(root);
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
 	churn_status st = CHURN_OK;
 	for (size_t k = 0; k < NPLACES && !st; k++) {
-		char *dir = ch_asprintf("%s/%s", workdir, places[k].dir);
+		char *dir = ch_asprintf("%s/%s", root, places[k].dir);
 		DIR *d = dir ? opendir(dir) : NULL;
 		if (!d) {
 			free(dir);
@@ -153,6 +171,7 @@ churn_status churn_report_artifacts_json(const char *workdir, char **out_json)
 		free(names);
 		free(dir);
 	}
+	free(root);
 	char *s = ch_json_print(arr, false);
 	cJSON_Delete(arr);
 	if (!s)
@@ -280,7 +299,11 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_details_json: NULL argument");
 	char *runs_text = NULL, *metrics_text = NULL;
 	cJSON *runs_doc = NULL, *metrics_doc = NULL, *summary_doc = NULL, *out = NULL;
-	churn_status st = churn_workdir_read_json(workdir, "reports/run_metadata.json", &runs_text, NULL);
+	/* the records, the summary and the metrics of one generation */
+	char *dir = pinned_dir(workdir);
+	if (!dir)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = churn_workdir_read_json(dir, "reports/run_metadata.json", &runs_text, NULL);
 	if (st == CHURN_OK)
 		runs_doc = ch_json_parse_str(runs_text, "reports/run_metadata.json");
 	cJSON *runs = cJSON_GetObjectItemCaseSensitive(runs_doc, "runs");
@@ -290,14 +313,14 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 		 * The records keep the last N runs: after N ML runs the data run has
 		 * rotated out, but its summary is still there to describe the data.
 		 */
-		if (!(data_ok = summary_as_run(workdir, &summary_doc))) {
+		if (!(data_ok = summary_as_run(dir, &summary_doc))) {
 			st = ch_fail(CHURN_E_NOTFOUND, "no completed data run in %s yet: run `churn run --workdir %s`", workdir,
 			             workdir);
 			goto out;
 		}
 	}
 	st = CHURN_OK;
-	if (churn_workdir_read_json(workdir, "reports/metrics.json", &metrics_text, NULL) == CHURN_OK)
+	if (churn_workdir_read_json(dir, "reports/metrics.json", &metrics_text, NULL) == CHURN_OK)
 		metrics_doc = ch_json_parse_str(metrics_text, "reports/metrics.json");
 	if (!(out = cJSON_CreateObject())) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -358,6 +381,7 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 	}
 	*out_json = s;
 out:
+	free(dir);
 	cJSON_Delete(out);
 	cJSON_Delete(runs_doc);
 	cJSON_Delete(metrics_doc);

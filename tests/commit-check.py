@@ -8,9 +8,10 @@
       one ML run made from them: the run ids in data/processed/source.json and
       reports/metrics.json have succeeded records, the records, the model
       artifacts, their records and eda.json agree on them, and every file is
-      either the reference run A's (byte for byte) or, when the data is the
-      new run's (sha256 NEWSHA), none is left from A (bar the files that
-      SAME.json lists as equal in A and a clean new run). Prints A or B.
+      either the reference run A's (byte for byte, when the run ids are A's)
+      or, when they are not and the data is the new run's (sha256 NEWSHA),
+      none is left from A (bar the files that SAME.json lists as equal in A
+      and a clean new run). Prints A or B.
   commit-check.py records WD A.json         the published set is A's and its
       model records too; run_metadata.json has A's runs plus failed ones only
 """
@@ -101,14 +102,12 @@ def check(wd, a, same, newsha, errors):
         elif rec[0]["artifact"]["sha256"] != sha(path):
             errors.append("artifacts/models/%s.json is not the one its record of run %s describes" % (name, m))
     cur = files(wd)
-    if data_sha == a["sha256"]:
+    if (d, m) == (a["d"], a["m"]):
         state = "A"
         for rel in sorted(set(cur) | set(a["files"])):
             if cur.get(rel) != a["files"].get(rel):
                 errors.append("state A but %s is %s" % (rel, "missing" if rel not in cur else
                                                          "extra" if rel not in a["files"] else "not A's"))
-        if (d, m) != (a["d"], a["m"]):
-            errors.append("state A with other run ids")
     elif data_sha == newsha:
         state = "B"
         if set(cur) != set(a["files"]):
@@ -119,7 +118,7 @@ def check(wd, a, same, newsha, errors):
                 errors.append("state B but %s is still A's" % rel)
     else:
         state = "?"
-        errors.append("processed data is neither A's nor the new run's")
+        errors.append("runs %s, %s: neither A's nor on the new run's data" % (d, m))
     return state
 
 

@@ -42,37 +42,65 @@ leftovers() { # workdir -> what a finished run must not leave behind
 	fi
 }
 
-# prepare NAME FIGS: a first run (seed 1) and its manifest; a clean second run
-# (seed 2) on a copy gives the new data's sha256 and the files equal in both.
+# second_run KIND FIGS: the arguments of the run under test. run: churn run on
+# new data (seed 2); ml: churn ml with another split (new models, same data;
+# --config replaces the workdir's churn.json, hence max_records again).
+printf '{"split": {"seed": 7}, "workdir": {"max_records": 100000}}\n' >"$tmp/split7.json"
+second_run() {
+	case $1 in
+	run) echo "run --source synthetic:2000?seed=2 $2" ;;
+	ml) echo "ml --config $tmp/split7.json $2" ;;
+	esac
+}
+
+# old_layout WD: real directories instead of the generation links (an earlier version's workdir)
+old_layout() {
+	for t in reports artifacts data/processed; do
+		cp -rL "$1/$t" "$1/$t.real" && rm "$1/$t" && mv "$1/$t.real" "$1/$t" || return 1
+	done
+	rm -rf "$1/.gen" "$1/.current" "$1/.previous"
+}
+
+# prepare NAME FIGS KIND [old]: a first run (seed 1) and its manifest; the
+# second run, clean, on a copy gives the new data's sha256 and the files equal
+# in both. With "old", the workdir is turned into an earlier version's (kept
+# as NAME.pristine: each try starts from it).
 prepare() {
 	wd=$tmp/$1
 	mkdir -p "$wd"
 	printf '{"workdir": {"max_records": 100000}}\n' >"$wd/churn.json"
 	"$churn" run --workdir "$wd" --source 'synthetic:2000?seed=1' $2 --quiet || return 1
+	if [ "${4:-}" = old ]; then
+		old_layout "$wd" && rm -rf "$tmp/$1.pristine" && cp -a "$wd" "$tmp/$1.pristine" || return 1
+	fi
 	$chk save "$wd" "$tmp/$1.a.json" || return 1
 	rm -rf "$tmp/ctl" && cp -a "$wd" "$tmp/ctl" || return 1
-	"$churn" run --workdir "$tmp/ctl" --source 'synthetic:2000?seed=2' $2 --quiet || return 1
+	"$churn" $(second_run "$3" "$2") --workdir "$tmp/ctl" --quiet || return 1
 	$chk save "$tmp/ctl" "$tmp/$1.b.json" && $chk same "$tmp/$1.a.json" "$tmp/$1.b.json" "$tmp/$1.same.json"
 }
 
-# fault_loop NAME FIGS HOW: the second run (seed 2) with a fault at commit step
-# n = 1, 2, ... until a run completes without reaching it.
-# HOW: fail | kill (the test hook), strace-fail | strace-kill (rename syscalls)
+# fault_loop NAME FIGS HOW KIND [old]: the second run with a fault at commit
+# step n = 1, 2, ... until a run completes without reaching it.
+# HOW: fail | kill (the test hook), strace-fail | strace-kill (rename, link and
+# symlink calls). With "old", each try starts from the earlier version's workdir.
 fault_loop() {
-	name=$1 figs=$2 how=$3
+	name=$1 figs=$2 how=$3 kind=$4 reset=${5:-}
 	wd=$tmp/$name
 	newsha=$(json_get "$tmp/$name.b.json" sha256)
+	args=$(second_run "$kind" "$figs")
+	calls=rename,renameat,renameat2,link,linkat,symlink,symlinkat
 	n=1 bad=0 nA=0 nB=0 next_bad=0
 	while [ $n -le "$max_steps" ]; do
+		[ "$reset" = old ] && { rm -rf "$wd" && cp -a "$tmp/$name.pristine" "$wd"; }
 		before=$(log_lines "$wd")
-		set -- run --workdir "$wd" --source 'synthetic:2000?seed=2' $figs --quiet
+		set -- $args --workdir "$wd" --quiet
 		case $how in
 		fail) CHURN_TEST_FAIL_COMMIT_STEP=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
 		kill) CHURN_TEST_KILL_COMMIT_STEP=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
-		strace-fail) strace -f -qq -o "$tmp/strace" -e trace=rename,renameat,renameat2 \
-			-e inject=rename,renameat,renameat2:error=EIO:when=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
-		strace-kill) strace -f -qq -o "$tmp/strace" -e trace=rename,renameat,renameat2 \
-			-e inject=rename,renameat,renameat2:signal=SIGKILL:when=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
+		strace-fail) strace -f -qq -o "$tmp/strace" -e trace=$calls \
+			-e inject=$calls:error=EIO:when=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
+		strace-kill) strace -f -qq -o "$tmp/strace" -e trace=$calls \
+			-e inject=$calls:signal=SIGKILL:when=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
 		esac
 		rc=$?
 		case $how in
@@ -93,8 +121,7 @@ fault_loop() {
 		*kill)
 			# the next run (on a copy, to keep trying from the same state) succeeds
 			rm -rf "$tmp/next" && cp -a "$wd" "$tmp/next"
-			if ! "$churn" run --workdir "$tmp/next" --source 'synthetic:2000?seed=2' $figs --quiet \
-				>/dev/null 2>"$tmp/err2" ||
+			if ! "$churn" $args --workdir "$tmp/next" --quiet >/dev/null 2>"$tmp/err2" ||
 				! $chk check "$tmp/next" "$tmp/$name.a.json" "$tmp/$name.same.json" "$newsha" >"$tmp/out2" 2>&1 ||
 				[ -n "$(leftovers "$tmp/next")" ]; then
 				next_bad=$((next_bad + 1))
@@ -128,13 +155,66 @@ fault_loop() {
 }
 
 # --- faults at every commit step ---------------------------------------------
-if prepare hook-fail --no-figures; then fault_loop hook-fail --no-figures fail; else no "hook-fail: first runs"; fi
-if prepare hook-kill ""; then fault_loop hook-kill "" kill; else no "hook-kill: first runs"; fi
+# loop NAME FIGS HOW KIND [old]
+loop() { if prepare "$1" "$2" "$4" "${5:-}"; then fault_loop "$@"; else no "$1: first runs"; fi; }
+loop hook-fail --no-figures fail run
+loop hook-kill "" kill run
+loop ml-fail "" fail ml
+loop ml-kill --no-figures kill ml
+# an earlier version's workdir: its migration's steps come first
+loop migrate-fail --no-figures fail run old
+loop migrate-kill "" kill run old
 if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
-	if prepare strace-fail ""; then fault_loop strace-fail "" strace-fail; else no "strace-fail: first runs"; fi
-	if prepare strace-kill --no-figures; then fault_loop strace-kill --no-figures strace-kill; else no "strace-kill: first runs"; fi
+	loop strace-fail "" strace-fail run
+	loop strace-kill --no-figures strace-kill run
 else
 	echo "# SKIP strace fault injection: strace cannot trace here"
+fi
+
+# --- readers during commits ----------------------------------------------------
+# A reader that resolves the published generation once (as churn_report_* do)
+# reads metrics.json, run_metadata.json and source.json of one set, also when
+# a commit switches meanwhile (the previous generation is kept a commit longer).
+cw=$tmp/readers
+if "$churn" run --workdir "$cw" --source 'synthetic:2000?seed=1' --no-figures --quiet; then
+	$py - "$cw" >"$tmp/reader.out" 2>&1 <<'PYEOF' &
+import json, os, sys, time
+wd = sys.argv[1]
+reads = bad = 0
+end = time.time() + 6
+while time.time() < end:
+    gen = os.path.realpath(os.path.join(wd, ".current"))
+    try:
+        met = json.load(open(gen + "/reports/metrics.json"))
+        time.sleep(0.003)
+        src = json.load(open(gen + "/data/processed/source.json"))
+        runs = json.load(open(gen + "/reports/run_metadata.json"))["runs"]
+        ok = {r["run_id"] for r in runs if r["status"] == "succeeded"}
+        if met["run_id"] not in ok or src["run_id"] not in ok:
+            bad += 1
+            print("inconsistent", gen)
+        reads += 1
+    except Exception as e:
+        bad += 1
+        print("error", gen, e)
+print("reads", reads, "bad", bad)
+sys.exit(1 if bad or reads == 0 else 0)
+PYEOF
+	reader=$!
+	end=$(($(date +%s) + 5))
+	i=0
+	while [ "$(date +%s)" -lt $end ]; do
+		"$churn" run --workdir "$cw" --source "synthetic:2000?seed=$i" --no-figures --quiet >/dev/null 2>&1 && i=$((i + 1))
+	done
+	if wait $reader; then ok "a pinned reader saw one run's files over $i commits ($(tail -1 "$tmp/reader.out"))"; else
+		no "a pinned reader saw a mix"; sed 's/^/#   /' "$tmp/reader.out" | head; fi
+	# files a run did not rewrite keep their inode (churn-httpd's caches key on it)
+	before=$(stat -L -c %i "$cw/data/processed/churn.csv" "$cw/reports/summary.json" "$cw/artifacts/prep.json")
+	"$churn" ml --workdir "$cw" --no-figures --quiet
+	after=$(stat -L -c %i "$cw/data/processed/churn.csv" "$cw/reports/summary.json" "$cw/artifacts/prep.json")
+	[ "$before" = "$after" ] && ok "churn ml keeps the data run's files (same inodes)" || no "churn ml changed the data run's inodes"
+else
+	no "readers: first run"
 fi
 
 # --- a read-only reports/figures ---------------------------------------------
@@ -172,10 +252,10 @@ fi
 # --- a source rejected after download stays out of data/raw ------------------
 sw=$tmp/size
 mkdir -p "$sw"
-"$churn" synth --rows 500 --seed 1 --out "$tmp/src.csv"
+"$churn" synth --rows 500 --seed 1 --out "$tmp/src.csv" 2>/dev/null
 if "$churn" data --workdir "$sw" --source "$tmp/src.csv" --no-figures --quiet; then
 	good=$(cd "$sw/data/raw" && sha256sum src.csv src.csv.meta.json)
-	"$churn" synth --rows 3000 --seed 2 --out "$tmp/src.csv"
+	"$churn" synth --rows 3000 --seed 2 --out "$tmp/src.csv" 2>/dev/null
 	for cfg in '{"csv": {"max_rows": 1000}}' '{"fetch": {"max_bytes": 200000}}'; do
 		printf '%s\n' "$cfg" >"$sw/churn.json"
 		"$churn" data --workdir "$sw" --source "$tmp/src.csv" --no-figures --quiet >/dev/null 2>"$tmp/err"
