@@ -399,7 +399,11 @@ churn_status ch_gen_begin(const char *wd, const char *id, ch_gen_steps *s, ch_ge
 	}
 	g->steps = s;
 	g->base_id = gen_of_link(wd, ".current");
-	ch_remove_tree(g->dir);
+	if (g->base_id && !strcmp(g->base_id, id)) {
+		st = ch_fail(CHURN_E_STATE, "%s: generation %s is the published one", wd, id);
+		goto fail;
+	}
+	ch_remove_tree(g->dir); /* a leftover of a killed run with this id */
 	for (size_t i = 0; i < sizeof(gen_dirs) / sizeof(gen_dirs[0]) && !st; i++) {
 		char *dir = ch_gen_path(g, gen_dirs[i]);
 		st = dir ? ch_mkdir_p(dir) : ch_fail(CHURN_E_NOMEM, "out of memory");

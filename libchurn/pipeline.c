@@ -441,9 +441,17 @@ static churn_status run_end(struct run *r, churn_status st, bool last)
 		cJSON_AddItemToArray(t->runs, rec);
 	else if (!st)
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-	if (!st && last && (st = commit_publish(t, r))) {
-		snprintf(error, sizeof(error), "%s", churn_last_error());
-		record_fail(rec, error);
+	if (!st && last) {
+		double t0 = now_s();
+		if ((st = commit_publish(t, r))) {
+			snprintf(error, sizeof(error), "%s", churn_last_error());
+			record_fail(rec, error);
+		} else {
+			char line[256];
+			snprintf(line, sizeof(line), "pipeline=%s published generation %s (records, sync and switch %.3f s)",
+			         r->pipeline, t->gen->id, now_s() - t0);
+			run_log(r, CHURN_LOG_INFO, line);
+		}
 	}
 	if (st)
 		commit_failure(t, r, error);
@@ -451,10 +459,7 @@ static churn_status run_end(struct run *r, churn_status st, bool last)
 	char line[1400];
 	snprintf(line, sizeof(line), "pipeline=%s status=%s duration_s=%.3f%s%s%s", r->pipeline,
 	         st ? "failed" : "succeeded", now_s() - r->t0, st ? " error=\"" : "", st ? error : "", st ? "\"" : "");
-	if (st || last)
-		run_log(r, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
-	else
-		run_log(r, CHURN_LOG_INFO, line); /* published with the next run of the call */
+	run_log(r, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line); /* (the data run of churn run: published with the ML run) */
 	t->steps.p = NULL;
 	cJSON_Delete(r->fields);
 	churn_params_free(r->p);

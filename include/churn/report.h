@@ -3,7 +3,9 @@
  * embedding programs): composed JSON documents built from the files the
  * pipelines write, and safe resolution of artifact names to paths. Every
  * call reads the files afresh; none holds the workdir lock (files are
- * replaced atomically, so a reader sees either the old or the new version).
+ * replaced atomically, so a reader sees either the old or the new version;
+ * a document made of several files reads them from one published
+ * generation).
  *
  * Thread safety: all calls are safe concurrently.
  */

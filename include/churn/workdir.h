@@ -7,6 +7,11 @@
  * Every file written through this module is replaced atomically (temp file in
  * the same directory, fsync, rename): readers never see half a file.
  *
+ * The pipelines publish data/processed, reports and artifacts as generations:
+ * those paths become links through <dir>/.current (see pipeline.h). Files
+ * there may be shared by two generations (hard links): replace them, never
+ * rewrite them in place.
+ *
  * Thread safety: one churn_workdir per thread; distinct handles on the same
  * directory (in one or several processes) are coordinated by the lock.
  */
