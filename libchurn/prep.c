@@ -2202,52 +2202,11 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-#if LDBL_MANT_DIG >= 64
-/* Exact powers of ten in long double (10^27 = 2^27 * 5^27 and 5^27 < 2^64). */
-static const long double p10l[28] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
-                                     1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
-                                     1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
-
 /*
- * a (finite, > 0) rounded to nd significant digits: *m (nd digits) and the
- * decimal exponent of its first digit. One long double multiplication or
- * division by an exact power of ten: the error (2^-64 relative) is far below
- * half a unit of the 17th digit, so 17 digits always read back exactly.
- * False when the exponent is out of the exact range.
+ * Shortest round-trip text of v into buf (>= 40), no locale, as every number
+ * the library writes: integers by a digit loop, the rest by ch_dtoa_short()
+ * (15, 16 or 17 significant digits: the first that reads back). Returns the length.
  */
-static bool digits_of(double a, int nd, uint64_t *m, int *e10)
-{
-	static const uint64_t p10[] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
-	                               100000000ull, 1000000000ull, 10000000000ull, 100000000000ull,
-	                               1000000000000ull, 10000000000000ull, 100000000000000ull,
-	                               1000000000000000ull, 10000000000000000ull, 100000000000000000ull};
-	int b2;
-	frexp(a, &b2);
-	/* a in [2^(b2-1), 2^b2): the decimal exponent is floor((b2 - 1) * log10(2)) or one more. */
-	int e = (int)floor((double)(b2 - 1) * 0.30102999566398120);
-	for (int tries = 0; tries < 3; tries++) {
-		int k = nd - 1 - e;
-		if (k > 27 || k < -27)
-			return false;
-		long double x = k >= 0 ? (long double)a * p10l[k] : (long double)a / p10l[-k];
-		uint64_t r = (uint64_t)(x + 0.5L);
-		if (r >= p10[nd]) {
-			e++;
-			continue;
-		}
-		if (r < p10[nd - 1]) {
-			e--;
-			continue;
-		}
-		*m = r;
-		*e10 = e;
-		return true;
-	}
-	return false;
-}
-#endif
-
-/* Shortest (15 or 17 significant digits) round-trip text of v into buf (>= 40), no locale. Returns the length. */
 static size_t fmt_fast(char *buf, double v)
 {
 	if (v == 0) {
@@ -2273,76 +2232,8 @@ static size_t fmt_fast(char *buf, double v)
 		buf[k] = 0;
 		return k;
 	}
-#if LDBL_MANT_DIG >= 64
-	static const double p10d[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-	                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-	double a = fabs(v);
-	uint64_t m;
-	int e10, nd = 15;
-	if (digits_of(a, 15, &m, &e10)) {
-		/* Read back exactly: m < 2^53 and 10^k exact, so one correctly rounded operation. */
-		int k = 14 - e10;
-		double back = k >= 0 && k <= 22 ? (double)m / p10d[k] : k < 0 && k >= -22 ? (double)m * p10d[-k] : -1;
-		if (back != a) {
-			nd = 17;
-			if (!digits_of(a, 17, &m, &e10))
-				goto slow;
-		}
-	} else {
-		goto slow;
-	}
-	char d[20];
-	for (int i = nd - 1; i >= 0; i--) {
-		d[i] = (char)('0' + m % 10);
-		m /= 10;
-	}
-	while (nd > 1 && d[nd - 1] == '0')
-		nd--;
-	size_t k = 0;
-	if (v < 0)
-		buf[k++] = '-';
-	if (e10 >= 0 && e10 < 17) {
-		for (int i = 0; i <= e10; i++)
-			buf[k++] = i < nd ? d[i] : '0';
-		if (nd > e10 + 1) {
-			buf[k++] = '.';
-			for (int i = e10 + 1; i < nd; i++)
-				buf[k++] = d[i];
-		}
-	} else if (e10 < 0 && e10 >= -5) {
-		buf[k++] = '0';
-		buf[k++] = '.';
-		for (int i = -1; i > e10; i--)
-			buf[k++] = '0';
-		for (int i = 0; i < nd; i++)
-			buf[k++] = d[i];
-	} else {
-		buf[k++] = d[0];
-		if (nd > 1) {
-			buf[k++] = '.';
-			for (int i = 1; i < nd; i++)
-				buf[k++] = d[i];
-		}
-		buf[k++] = 'e';
-		int x = e10;
-		if (x < 0) {
-			buf[k++] = '-';
-			x = -x;
-		}
-		char t[8];
-		int n = 0;
-		do {
-			t[n++] = (char)('0' + x % 10);
-			x /= 10;
-		} while (x);
-		while (n)
-			buf[k++] = t[--n];
-	}
-	buf[k] = 0;
-	return k;
-slow:
-#endif
-	ch_format_double_short(buf, 40, v);
+	if (!ch_dtoa_short(v, buf, 40))
+		ch_format_double_short(buf, 40, v);
 	return strlen(buf);
 }
 

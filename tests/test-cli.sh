@@ -201,6 +201,22 @@ case_prepare_outputs() {
 	head -c 4 "$T/pw/data/processed/churn.parquet" | grep -q PAR1
 	head -1 "$T/pw/data/processed/churn.csv" | grep -q '^customerID,gender=Female,.*Contract=Month-to-month,.*,Churn$'
 	test "$(wc -l <"$T/pw/data/processed/churn.csv")" -eq 401
+	# every number is the shortest of 15, 16 or 17 significant digits that reads back (16 digits too)
+	$PY - "$T/pw/data/processed/churn.csv" <<'PYEOF'
+import csv, re, sys
+def sig(t):
+    m = re.match(r"-?(\d*)\.?(\d*)(?:e[-+]?\d+)?$", t)
+    return len((m.group(1) + m.group(2)).lstrip("0").rstrip("0")) if m else 99
+bad = []
+for row in list(csv.reader(open(sys.argv[1])))[1:]:
+    for cell in row[1:-1]:
+        v = float(cell)
+        want = next(n for n in (15, 16, 17) if float("%.*g" % (n, v)) == v)
+        if float(cell) != v or sig(cell) > want:
+            bad.append((cell, want))
+if bad:
+    print("  not the shortest text:", bad[:5], file=sys.stderr); sys.exit(1)
+PYEOF
 	json_check "$T/pw/artifacts/prep.json" 'j["format"] == "churn-prep" and j["version"] == 1'
 	json_check "$T/pw/reports/summary.json" 'j["rows"] == 400 and j["prep"]["features"] == 41 and any(c["name"] == "customerID" and c["role"] == "id" for c in j["columns"]) and any(c["name"] == "tenure" and "after" in c["prep"] for c in j["columns"])'
 	grep -q '^tenure,numeric,feature,' "$T/pw/reports/summary.csv"
