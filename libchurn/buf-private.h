@@ -33,10 +33,12 @@ char *ch_buf_take(ch_buf *b);
 
 /*
  * CSV fields, RFC 4180: quoted when the text holds a comma, a quote, CR or
- * LF, or starts or ends with a space (readers trim unquoted spaces); quotes
- * doubled. The one rule of every CSV the library writes.
+ * LF, starts or ends with a space or tab (readers trim unquoted white
+ * space), or, as the first field of a file, starts with a UTF-8 byte order
+ * mark; quotes doubled. The one rule of every CSV the library writes
+ * (ch_csv_field* write fields that are not first in the file).
  */
-bool ch_csv_needs_quotes(const char *s);
+bool ch_csv_needs_quotes(const char *s, bool first);
 void ch_csv_field(ch_buf *b, const char *s);
 void ch_csv_field_file(FILE *f, const char *s);
 

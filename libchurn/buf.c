@@ -107,16 +107,21 @@ char *ch_buf_take(ch_buf *b)
 	return p;
 }
 
-bool ch_csv_needs_quotes(const char *s)
+bool ch_csv_needs_quotes(const char *s, bool first)
 {
-	if (!s[0])
+	size_t n = strlen(s);
+	if (n == 0)
 		return false;
-	return strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[strlen(s) - 1] == ' ';
+	if (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t')
+		return true; /* readers trim unquoted white space */
+	if (first && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		return true; /* else a reader would take it for a byte order mark */
+	return strpbrk(s, ",\"\r\n") != NULL;
 }
 
 void ch_csv_field(ch_buf *b, const char *s)
 {
-	if (!ch_csv_needs_quotes(s)) {
+	if (!ch_csv_needs_quotes(s, false)) {
 		ch_buf_puts(b, s);
 		return;
 	}
@@ -131,7 +136,7 @@ void ch_csv_field(ch_buf *b, const char *s)
 
 void ch_csv_field_file(FILE *f, const char *s)
 {
-	if (!ch_csv_needs_quotes(s)) {
+	if (!ch_csv_needs_quotes(s, false)) {
 		fputs(s, f);
 		return;
 	}

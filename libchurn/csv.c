@@ -33,6 +33,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "buf-private.h"
 #include "core-private.h"
 #include "dataset-private.h"
 #include "params-private.h"
@@ -1586,12 +1587,7 @@ static inline void w_ch(wr *w, char c)
 static void w_field(wr *w, const char *s, bool first)
 {
 	size_t n = strlen(s);
-	bool q = n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t');
-	if (first && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-		q = true; /* else the reader would take it for a byte order mark */
-	if (!q)
-		q = strpbrk(s, ",\"\r\n") != NULL;
-	if (!q) {
+	if (!ch_csv_needs_quotes(s, first)) { /* the one quoting rule (buf.c) */
 		w_put(w, s, n);
 		return;
 	}

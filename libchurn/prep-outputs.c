@@ -17,6 +17,7 @@
 
 #include "churn/parquet.h"
 #include "churn/profile.h"
+#include "buf-private.h"
 #include "core-private.h"
 #include "params-private.h"
 #include "prep-private.h"
@@ -127,21 +128,6 @@ fail:
 
 /* ---- reports/summary.csv ---- */
 
-static void csv_cell(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void csv_item(FILE *f, const cJSON *o, const char *key)
 {
 	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
@@ -151,7 +137,7 @@ static void csv_item(FILE *f, const cJSON *o, const char *key)
 		ch_format_double_short(buf, sizeof buf, v->valuedouble);
 		fputs(buf, f);
 	} else if (cJSON_IsString(v)) {
-		csv_cell(f, v->valuestring);
+		ch_csv_field_file(f, v->valuestring);
 	} else if (cJSON_IsBool(v)) {
 		fputs(cJSON_IsTrue(v) ? "true" : "false", f);
 	}
@@ -188,7 +174,7 @@ static bool csv_list(FILE *f, const cJSON *arr, bool counts)
 		free(s);
 		return false;
 	}
-	csv_cell(f, s);
+	ch_csv_field_file(f, s);
 	free(s);
 	return true;
 }
@@ -210,7 +196,7 @@ static churn_status summary_csv(const cJSON *summary, char **out, size_t *out_n)
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(summary, "columns");
 	for (const cJSON *c = cols ? cols->child : NULL; c; c = c->next) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-		csv_cell(f, cJSON_IsString(name) ? name->valuestring : "");
+		ch_csv_field_file(f, cJSON_IsString(name) ? name->valuestring : "");
 		for (size_t k = 0; k < sizeof(before) / sizeof(before[0]); k++)
 			csv_item(f, c, before[k]);
 		fputc(',', f);

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "buf-private.h"
 #include "core-private.h"
 #include "dataset-private.h"
 #include "params-private.h"
@@ -2186,22 +2187,6 @@ out:
 	return st;
 }
 
-/* CSV field with quotes when needed. */
-static void csv_field(FILE *f, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n") && s[0] != ' ' && (!s[0] || s[strlen(s) - 1] != ' ')) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 /*
  * Shortest round-trip text of v into buf (>= 40), no locale, as every number
  * the library writes: integers by a digit loop, the rest by ch_dtoa_short()
@@ -2275,18 +2260,18 @@ churn_status ch_prep_csv_open(const char *path, const char *const *names, size_t
 	setvbuf(f, NULL, _IOFBF, 1 << 20);
 	bool first = true;
 	if (id_name) {
-		csv_field(f, id_name);
+		ch_csv_field_file(f, id_name);
 		first = false;
 	}
 	for (size_t j = 0; j < nc; j++) {
 		if (!first)
 			fputc(',', f);
-		csv_field(f, names[j]);
+		ch_csv_field_file(f, names[j]);
 		first = false;
 	}
 	if (target) {
 		fputc(',', f);
-		csv_field(f, target);
+		ch_csv_field_file(f, target);
 	}
 	fputc('\n', f);
 	*out = w;
@@ -2304,7 +2289,7 @@ churn_status ch_prep_csv_append(ch_prep_csv *w, const churn_matrix *m, const cha
 	char *line = w->line;
 	for (size_t i = 0; i < nr; i++) {
 		if (w->ids) {
-			csv_field(f, ids[i] ? ids[i] : "");
+			ch_csv_field_file(f, ids[i] ? ids[i] : "");
 			if (nc || y)
 				fputc(',', f);
 		}

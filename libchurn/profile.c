@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <gsl/gsl_statistics_double.h> /* quantiles; GSL is only called with n >= 1 */
 
+#include "buf-private.h"
 #include "core-private.h"
 
 #define PROFILE_JSON_MAX (256u << 20)
@@ -1028,108 +1029,56 @@ churn_status churn_profile_load_json(const char *path, churn_profile **out)
 
 /* ---- CSV ---------------------------------------------------------------- */
 
-typedef struct sbuf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
+/* ",v" (shortest round-trip text), or "," alone for NaN. */
+static void csv_num(ch_buf *b, double v)
 {
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-/* A CSV field, quoted when it holds a comma, quote, CR or LF. */
-static void sb_field(sbuf *b, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		sb_str(b, s);
-		return;
-	}
-	sb_put(b, "\"", 1);
-	for (const char *q = s; *q; q++) {
-		if (*q == '"')
-			sb_put(b, "\"", 1);
-		sb_put(b, q, 1);
-	}
-	sb_put(b, "\"", 1);
-}
-
-static void sb_num(sbuf *b, double v)
-{
-	char t[40];
-	sb_put(b, ",", 1);
-	if (isnan(v) || isinf(v))
-		return;
-	ch_format_double_short(t, sizeof t, v);
-	sb_str(b, t);
+	ch_buf_putc(b, ',');
+	ch_buf_num(b, v, "");
 }
 
 churn_status churn_profile_save_csv(const churn_profile *pr, const char *path)
 {
 	if (!pr || !path)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_profile_save_csv: NULL argument");
-	sbuf b = {0};
-	sbuf lv = {0};
-	sb_str(&b, "name,type,missing,count,mean,std,min,p25,p50,p75,max,levels\n");
+	ch_buf b = {0}, lv = {0};
+	ch_buf_puts(&b, "name,type,missing,count,mean,std,min,p25,p50,p75,max,levels\n");
 	for (size_t j = 0; j < pr->ncols; j++) {
 		const prof_col *c = &pr->cols[j];
 		char t[64];
-		sb_field(&b, c->name);
+		ch_csv_field(&b, c->name);
 		snprintf(t, sizeof t, ",%s,%zu,%zu", churn_col_type_name(c->type), c->missing, c->count);
-		sb_str(&b, t);
+		ch_buf_puts(&b, t);
 		bool num = c->type == CHURN_COL_NUMERIC;
-		sb_num(&b, num ? c->mean : NAN);
-		sb_num(&b, num ? c->std : NAN);
-		sb_num(&b, num ? c->min : NAN);
-		sb_num(&b, num ? c->p25 : NAN);
-		sb_num(&b, num ? c->p50 : NAN);
-		sb_num(&b, num ? c->p75 : NAN);
-		sb_num(&b, num ? c->max : NAN);
-		sb_put(&b, ",", 1);
+		csv_num(&b, num ? c->mean : NAN);
+		csv_num(&b, num ? c->std : NAN);
+		csv_num(&b, num ? c->min : NAN);
+		csv_num(&b, num ? c->p25 : NAN);
+		csv_num(&b, num ? c->p50 : NAN);
+		csv_num(&b, num ? c->p75 : NAN);
+		csv_num(&b, num ? c->max : NAN);
+		ch_buf_putc(&b, ',');
 		lv.n = 0;
-		sb_str(&lv, "");
+		ch_buf_puts(&lv, "");
 		for (size_t k = 0; k < c->nlevels; k++) {
 			if (k)
-				sb_put(&lv, ";", 1);
-			sb_str(&lv, c->levels[k].value);
+				ch_buf_putc(&lv, ';');
+			ch_buf_puts(&lv, c->levels[k].value);
 			snprintf(t, sizeof t, ":%zu", c->levels[k].count);
-			sb_str(&lv, t);
+			ch_buf_puts(&lv, t);
 		}
 		if (lv.oom)
 			b.oom = true;
 		else
-			sb_field(&b, lv.p);
-		sb_put(&b, "\n", 1);
+			ch_csv_field(&b, lv.p);
+		ch_buf_putc(&b, '\n');
 	}
 	churn_status st;
 	if (b.oom)
 		st = ch_fail(CHURN_E_NOMEM, "churn_profile_save_csv: out of memory");
 	else
 		st = ch_write_file_atomic(path, b.p, b.n);
-	free(b.p);
-	free(lv.p);
+	ch_buf_free(&b);
+	ch_buf_free(&lv);
 	if (!st)
 		ch_clear_error();
 	return st;
