@@ -97,10 +97,11 @@ fault_loop() {
 		case $how in
 		fail) CHURN_TEST_FAIL_COMMIT_STEP=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
 		kill) CHURN_TEST_KILL_COMMIT_STEP=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
-		strace-fail) strace -f -qq -o "$tmp/strace" -e trace=$calls \
-			-e inject=$calls:error=EIO:when=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
-		strace-kill) strace -f -qq -o "$tmp/strace" -e trace=$calls \
-			-e inject=$calls:signal=SIGKILL:when=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
+		# (LeakSanitizer cannot run under ptrace: off for the traced runs of a sanitizer build)
+		strace-fail) ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -o "$tmp/strace" \
+			-e trace=$calls -e inject=$calls:error=EIO:when=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
+		strace-kill) ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -o "$tmp/strace" \
+			-e trace=$calls -e inject=$calls:signal=SIGKILL:when=$n "$churn" "$@" >/dev/null 2>"$tmp/err" ;;
 		esac
 		rc=$?
 		case $how in
