@@ -396,76 +396,60 @@ static void log_access(const struct mg_request_info *ri, const char *method, con
 	pthread_mutex_unlock(&log_lock);
 }
 
-static int handler(struct mg_connection *conn, void *cbdata)
+/* The request's fields api_handle() looks at. */
+static void request_of(struct mg_connection *conn, const struct mg_request_info *ri, api_request *rq)
 {
-	api_ctx *ctx = cbdata;
-	const struct mg_request_info *ri = mg_get_request_info(conn);
-	double t0 = now_ms();
-	api_request rq = {0};
-	rq.method = ri->request_method;
-	rq.path = ri->local_uri ? ri->local_uri : ri->request_uri;
-	rq.query = ri->query_string;
-	rq.content_length = ri->content_length;
-	rq.authorization = mg_get_header(conn, "Authorization");
-	rq.cookie = mg_get_header(conn, "Cookie");
-	rq.host = mg_get_header(conn, "Host");
-	rq.origin = mg_get_header(conn, "Origin");
-	rq.acr_method = mg_get_header(conn, "Access-Control-Request-Method");
-	char *body = NULL;
-	bool too_big = false, late = false;
-	api_response rs;
-	memset(&rs, 0, sizeof(rs));
-	if (!strcmp(rq.method, "POST") || !strcmp(rq.method, "PUT")) {
-		if (ri->content_length > 0 && (size_t)ri->content_length > ctx->max_body) {
-			too_big = true; /* not read: the connection is closed after the answer */
-		} else {
-			body = read_body(conn, ctx->max_body, &rq.body_len, &late);
-			rq.body = body;
-			too_big = rq.body_len > ctx->max_body;
-		}
-	}
-	if (late) {
-		rs.status = 408;
-		rs.content_type = "application/json; charset=utf-8";
-		rs.body = strdup("{\"error\": \"the request body did not arrive in time\"}");
-		rs.body_len = rs.body ? strlen(rs.body) : 0;
-		rs.close = true;
-	} else if (too_big) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "{\"error\": \"request body over the limit of %zu bytes\"}", ctx->max_body);
-		rs.status = 413;
-		rs.content_type = "application/json; charset=utf-8";
-		rs.body = strdup(msg);
-		rs.body_len = rs.body ? strlen(rs.body) : 0;
-		rs.close = true;
-	} else {
-		api_handle(ctx, &rq, &rs);
-	}
-	if (rs.close)
-		mg_disable_connection_keep_alive(conn); /* CivetWeb then closes instead of draining the body */
+	memset(rq, 0, sizeof(*rq));
+	rq->method = ri->request_method;
+	rq->path = ri->local_uri ? ri->local_uri : ri->request_uri;
+	rq->query = ri->query_string;
+	rq->content_length = ri->content_length;
+	rq->authorization = mg_get_header(conn, "Authorization");
+	rq->cookie = mg_get_header(conn, "Cookie");
+	rq->host = mg_get_header(conn, "Host");
+	rq->origin = mg_get_header(conn, "Origin");
+	rq->acr_method = mg_get_header(conn, "Access-Control-Request-Method");
+}
 
-	/* Headers */
-	FILE *f = NULL;
-	size_t len = rs.blob ? rs.blob->len : rs.body_len;
-	if (rs.file_path) {
-		f = fopen(rs.file_path, "rb");
-		if (!f || fseeko(f, 0, SEEK_END) != 0) {
-			if (f)
-				fclose(f);
-			f = NULL;
-			api_response_clear(ctx, &rs);
-			rs.status = 404;
-			rs.content_type = "application/json; charset=utf-8";
-			rs.body = strdup("{\"error\": \"no such artifact\"}");
-			rs.body_len = rs.body ? strlen(rs.body) : 0;
-			len = rs.body_len;
-		} else {
-			len = (size_t)ftello(f);
-			rewind(f);
+/* A JSON error that ends the exchange: the connection is closed after it. */
+static void closing_error(api_response *rs, int status, const char *json)
+{
+	rs->status = status;
+	rs->content_type = "application/json; charset=utf-8";
+	rs->body = strdup(json);
+	rs->body_len = rs->body ? strlen(rs->body) : 0;
+	rs->close = true;
+}
+
+/*
+ * The body of a POST or PUT into *body (malloc'd) and rq: false, with the
+ * closing answer in rs, when it is over --max-body (announced or sent: it is
+ * not read) or late.
+ */
+static bool take_body(struct mg_connection *conn, const api_ctx *ctx, api_request *rq, char **body, api_response *rs)
+{
+	bool late = false;
+	if (strcmp(rq->method, "POST") != 0 && strcmp(rq->method, "PUT") != 0)
+		return true;
+	if (rq->content_length <= 0 || (size_t)rq->content_length <= ctx->max_body) {
+		rq->body = *body = read_body(conn, ctx->max_body, &rq->body_len, &late);
+		if (late) {
+			closing_error(rs, 408, "{\"error\": \"the request body did not arrive in time\"}");
+			return false;
 		}
+		if (rq->body_len <= ctx->max_body)
+			return true;
 	}
-	char hdr[1536];
-	int h = snprintf(hdr, sizeof(hdr),
+	char msg[160];
+	snprintf(msg, sizeof(msg), "{\"error\": \"request body over the limit of %zu bytes\"}", ctx->max_body);
+	closing_error(rs, 413, msg);
+	return false;
+}
+
+/* The response's header block into hdr; its length, or -1 when it does not fit. */
+static int format_head(const api_response *rs, size_t len, char *hdr, size_t cap)
+{
+	int h = snprintf(hdr, cap,
 	                 "HTTP/1.1 %d %s\r\n"
 	                 "Content-Type: %s\r\n"
 	                 "Content-Length: %zu\r\n"
@@ -478,35 +462,61 @@ static int handler(struct mg_connection *conn, void *cbdata)
 	                 "%s%s%s"
 	                 "%s"
 	                 "\r\n",
-	                 rs.status, reason(rs.status), rs.content_type ? rs.content_type : "application/octet-stream", len,
-	                 rs.allow ? "Allow: " : "", rs.allow ? rs.allow : "", rs.allow ? "\r\n" : "",
-	                 rs.cors_origin ? "Access-Control-Allow-Origin: " : "", rs.cors_origin ? rs.cors_origin : "",
-	                 rs.cors_origin ? "\r\nVary: Origin\r\n" : "",
-	                 rs.preflight ? "Access-Control-Allow-Methods: GET, POST\r\n"
-	                                "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
-	                                "Access-Control-Max-Age: 600\r\n"
-	                              : "",
-	                 rs.www_authenticate ? "WWW-Authenticate: " : "", rs.www_authenticate ? rs.www_authenticate : "",
-	                 rs.www_authenticate ? "\r\n" : "",
-	                 rs.set_cookie ? "Set-Cookie: " : "", rs.set_cookie ? rs.set_cookie : "",
-	                 rs.set_cookie ? "\r\n" : "",
-	                 rs.location ? "Location: " : "", rs.location ? rs.location : "", rs.location ? "\r\n" : "",
-	                 rs.close ? "Connection: close\r\n" : (rs.no_store ? "Cache-Control: no-store\r\n" : ""));
-	if (h < 0 || (size_t)h >= sizeof(hdr)) {
-		/* only a Set-Cookie of an absurd token could get here; the token is checked at start */
+	                 rs->status, reason(rs->status),
+	                 rs->content_type ? rs->content_type : "application/octet-stream", len,
+	                 rs->allow ? "Allow: " : "", rs->allow ? rs->allow : "", rs->allow ? "\r\n" : "",
+	                 rs->cors_origin ? "Access-Control-Allow-Origin: " : "", rs->cors_origin ? rs->cors_origin : "",
+	                 rs->cors_origin ? "\r\nVary: Origin\r\n" : "",
+	                 rs->preflight ? "Access-Control-Allow-Methods: GET, POST\r\n"
+	                                 "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+	                                 "Access-Control-Max-Age: 600\r\n"
+	                               : "",
+	                 rs->www_authenticate ? "WWW-Authenticate: " : "",
+	                 rs->www_authenticate ? rs->www_authenticate : "", rs->www_authenticate ? "\r\n" : "",
+	                 rs->set_cookie ? "Set-Cookie: " : "", rs->set_cookie ? rs->set_cookie : "",
+	                 rs->set_cookie ? "\r\n" : "",
+	                 rs->location ? "Location: " : "", rs->location ? rs->location : "", rs->location ? "\r\n" : "",
+	                 rs->close ? "Connection: close\r\n" : (rs->no_store ? "Cache-Control: no-store\r\n" : ""));
+	return h < 0 || (size_t)h >= cap ? -1 : h;
+}
+
+/* Open the file a response streams; a vanished file becomes a 404. *len is the body's length. */
+static FILE *open_file_body(api_ctx *ctx, api_response *rs, size_t *len)
+{
+	FILE *f = fopen(rs->file_path, "rb");
+	if (f && fseeko(f, 0, SEEK_END) == 0) {
+		*len = (size_t)ftello(f);
+		rewind(f);
+		return f;
+	}
+	if (f)
+		fclose(f);
+	api_response_clear(ctx, rs);
+	rs->status = 404;
+	rs->content_type = "application/json; charset=utf-8";
+	rs->body = strdup("{\"error\": \"no such artifact\"}");
+	*len = rs->body_len = rs->body ? strlen(rs->body) : 0;
+	return NULL;
+}
+
+/* Write the response; returns the body bytes for the log. */
+static size_t send_response(struct mg_connection *conn, api_ctx *ctx, api_response *rs, bool head)
+{
+	size_t len = rs->blob ? rs->blob->len : rs->body_len;
+	FILE *f = rs->file_path ? open_file_body(ctx, rs, &len) : NULL;
+	char hdr[1536];
+	int h = format_head(rs, len, hdr, sizeof(hdr));
+	if (h < 0) { /* only a Set-Cookie of an absurd token could get here; tokens are checked at start */
 		h = snprintf(hdr, sizeof(hdr), "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n"
 		                               "Connection: close\r\n\r\n");
 		mg_disable_connection_keep_alive(conn);
-		len = 0;
-		if (f)
-			fclose(f);
-		f = NULL;
-		api_response_clear(ctx, &rs);
-		rs.status = 500;
+		rs->status = 500;
+		head = true;
 	}
-	bool head = !strcmp(rq.method, "HEAD") || rs.status == 204, body_sent = false;
-	const char *mem = rs.blob ? rs.blob->data : rs.body;
-	int rc;
+	head = head || rs->status == 204;
+	const char *mem = rs->blob ? rs->blob->data : rs->body;
+	int rc = 0;
+	bool body_sent = false;
 	if (!head && !f && mem && len <= (256u << 10)) {
 		/* Header and body in one send: one syscall and one segment train fewer per request. */
 		char *one = malloc((size_t)h + len);
@@ -516,12 +526,10 @@ static int handler(struct mg_connection *conn, void *cbdata)
 			rc = write_all(conn, one, (size_t)h + len);
 			free(one);
 			body_sent = true;
-		} else {
-			rc = write_all(conn, hdr, (size_t)h);
 		}
-	} else {
-		rc = write_all(conn, hdr, (size_t)h);
 	}
+	if (!body_sent)
+		rc = write_all(conn, hdr, (size_t)h);
 	if (!rc && !head && !body_sent) {
 		if (f) {
 			/* Worker stacks are small (CivetWeb's default): stream through a heap buffer. */
@@ -530,26 +538,43 @@ static int handler(struct mg_connection *conn, void *cbdata)
 			while (buf && !rc && (r = fread(buf, 1, 65536, f)) > 0)
 				rc = write_all(conn, buf, r);
 			free(buf);
-		} else if (rs.blob) {
-			rc = write_all(conn, rs.blob->data, rs.blob->len);
-		} else if (rs.body) {
-			rc = write_all(conn, rs.body, rs.body_len);
+		} else if (mem) {
+			rc = write_all(conn, mem, len);
 		}
 	}
 	if (f)
 		fclose(f);
-	log_access(ri, rq.method, rq.path, rq.query, rs.status, head ? 0 : len, t0);
+	return head ? 0 : len;
+}
+
+static int handler(struct mg_connection *conn, void *cbdata)
+{
+	api_ctx *ctx = cbdata;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	double t0 = now_ms();
+	api_request rq;
+	api_response rs;
+	char *body = NULL;
+	memset(&rs, 0, sizeof(rs));
+	request_of(conn, ri, &rq);
+	if (take_body(conn, ctx, &rq, &body, &rs))
+		api_handle(ctx, &rq, &rs);
+	if (rs.close)
+		mg_disable_connection_keep_alive(conn); /* CivetWeb then closes instead of draining the body */
+	size_t sent = send_response(conn, ctx, &rs, !strcmp(rq.method, "HEAD"));
+	log_access(ri, rq.method, rq.path, rq.query, rs.status, sent, t0);
+	int status = rs.status ? rs.status : 200;
 	api_response_clear(ctx, &rs);
-	if (body && rq.body_len > (1u << 20)) {
-#if defined(__GLIBC__)
-		free(body);
-		body = NULL;
-		malloc_trim(0); /* a big body's pages go back to the system at once */
-#endif
-	}
+	bool big = body && rq.body_len > (1u << 20);
 	free(body);
+#if defined(__GLIBC__)
+	if (big)
+		malloc_trim(0); /* a big body's pages go back to the system at once */
+#else
+	(void)big;
+#endif
 	/* Returning the status tells CivetWeb the request was handled (keep-alive continues). */
-	return rs.status ? rs.status : 200;
+	return status;
 }
 
 /*
@@ -714,124 +739,104 @@ static void parse_listen(const char *v, char *ports, size_t cap, char *host, siz
 
 #define MAX_LIST 32
 
-int main(int argc, char **argv)
-{
-	const char *wd = getenv("CHURN_WORKDIR");
-	const char *workdir = (wd && *wd) ? wd : ".";
-	const char *listen = "127.0.0.1:8080", *threads = "256", *token = NULL, *logfile = "-";
-	const char *token_file = NULL;
+/* The command line, checked. */
+typedef struct options {
+	const char *workdir, *listen, *token, *token_file, *logfile;
 	const char *hosts[MAX_LIST], *origins[MAX_LIST];
-	size_t nhosts = 0, norigins = 0;
-	unsigned long long per_client = 0;
-	bool public_ok = false;
-	size_t max_body = 1u << 20;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define OPT(name) (!strcmp(a, name) && (v || (fprintf(stderr, "churn-httpd: %s needs a value\n", name), exit(64), 0)) && ++i)
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return 0;
-		} else if (!strcmp(a, "--version")) {
-			printf("churn-httpd %s\n", churn_version());
-			return 0;
-		} else if (OPT("--workdir")) {
-			workdir = v;
-		} else if (OPT("--listen")) {
-			listen = v;
-		} else if (OPT("--threads")) {
-			threads = v;
-		} else if (OPT("--token")) {
-			token = v;
-		} else if (OPT("--token-file")) {
-			token_file = v;
-		} else if (OPT("--allowed-host")) {
-			if (nhosts == MAX_LIST)
-				die_usage("--allowed-host: at most %s names", "32");
-			hosts[nhosts++] = v;
-		} else if (OPT("--cors")) {
-			if (norigins == MAX_LIST)
-				die_usage("--cors: at most %s origins", "32");
-			if (!strcmp(v, "*") || !strncmp(v, "null", 4) || !strstr(v, "://") || strchr(strstr(v, "://") + 3, '/'))
-				die_usage("--cors: '%s' is not an origin like https://app.example.com ('*' is not accepted)", v);
-			origins[norigins++] = v;
-		} else if (OPT("--access-log")) {
-			logfile = v;
-		} else if (OPT("--max-body")) {
-			max_body = (size_t)parse_count("--max-body", v, 1ull << 32);
-		} else if (OPT("--max-per-client")) {
-			per_client = parse_count("--max-per-client", v, 1024);
-		} else if (OPT("--request-timeout")) {
-			request_timeout_ms = (double)parse_count("--request-timeout", v, 600000);
-		} else if (!strcmp(a, "--public-without-token")) {
-			public_ok = true;
-		} else {
-			fprintf(stderr, "churn-httpd: unknown option '%s' (see --help)\n", a);
-			return 64;
-		}
-#undef OPT
-	}
-	long nthreads = (long)parse_count("--threads", threads, 1024);
-	if (!per_client)
-		per_client = nthreads > 1 ? (unsigned long long)nthreads / 2 : 1;
-	if (per_client > (unsigned long long)nthreads)
-		per_client = (unsigned long long)nthreads;
-	char *owned_token = NULL;
-	if (token && token_file)
-		die_usage("%s: give --token or --token-file, not both", "--token-file");
-	if (token_file)
-		token = owned_token = read_token_file(token_file);
-	else if (!token && getenv("CHURN_HTTPD_TOKEN") && *getenv("CHURN_HTTPD_TOKEN"))
-		token = getenv("CHURN_HTTPD_TOKEN");
-	if (token)
-		check_token(token);
+	size_t nhosts, norigins, max_body;
+	long threads;
+	unsigned long long per_client;
+	bool public_ok;
+	/* derived */
+	char *owned_token;
 	char ports[128], host[64];
-	bool loopback = false;
-	parse_listen(listen, ports, sizeof(ports), host, sizeof(host), &loopback);
-	if (!loopback && !token && !public_ok) {
+	bool loopback;
+} options;
+
+/* One option at argv[*i] (its value at argv[*i + 1]); exits 0 for --help/--version, 64 on a bad one. */
+static void parse_option(options *o, int argc, char **argv, int *i, const char **threads)
+{
+	const char *a = argv[*i];
+	const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+#define OPT(name) (!strcmp(a, name) && (v || (fprintf(stderr, "churn-httpd: %s needs a value\n", name), exit(64), 0)) && ++*i)
+	if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		usage(stdout);
+		exit(0);
+	} else if (!strcmp(a, "--version")) {
+		printf("churn-httpd %s\n", churn_version());
+		exit(0);
+	} else if (OPT("--workdir")) {
+		o->workdir = v;
+	} else if (OPT("--listen")) {
+		o->listen = v;
+	} else if (OPT("--threads")) {
+		*threads = v;
+	} else if (OPT("--token")) {
+		o->token = v;
+	} else if (OPT("--token-file")) {
+		o->token_file = v;
+	} else if (OPT("--allowed-host")) {
+		if (o->nhosts == MAX_LIST)
+			die_usage("--allowed-host: at most %s names", "32");
+		o->hosts[o->nhosts++] = v;
+	} else if (OPT("--cors")) {
+		if (o->norigins == MAX_LIST)
+			die_usage("--cors: at most %s origins", "32");
+		if (!strcmp(v, "*") || !strncmp(v, "null", 4) || !strstr(v, "://") || strchr(strstr(v, "://") + 3, '/'))
+			die_usage("--cors: '%s' is not an origin like https://app.example.com ('*' is not accepted)", v);
+		o->origins[o->norigins++] = v;
+	} else if (OPT("--access-log")) {
+		o->logfile = v;
+	} else if (OPT("--max-body")) {
+		o->max_body = (size_t)parse_count("--max-body", v, 1ull << 32);
+	} else if (OPT("--max-per-client")) {
+		o->per_client = parse_count("--max-per-client", v, 1024);
+	} else if (OPT("--request-timeout")) {
+		request_timeout_ms = (double)parse_count("--request-timeout", v, 600000);
+	} else if (!strcmp(a, "--public-without-token")) {
+		o->public_ok = true;
+	} else {
+		die_usage("unknown option '%s'", a);
+	}
+#undef OPT
+}
+
+/* Parse and check the command line: exits 64 (usage) or 66 (token file) on a bad one. */
+static void parse_options(options *o, int argc, char **argv)
+{
+	const char *wd = getenv("CHURN_WORKDIR"), *threads = "256";
+	memset(o, 0, sizeof(*o));
+	o->workdir = (wd && *wd) ? wd : ".";
+	o->listen = "127.0.0.1:8080";
+	o->logfile = "-";
+	o->max_body = 1u << 20;
+	for (int i = 1; i < argc; i++)
+		parse_option(o, argc, argv, &i, &threads);
+	o->threads = (long)parse_count("--threads", threads, 1024);
+	if (!o->per_client)
+		o->per_client = o->threads > 1 ? (unsigned long long)o->threads / 2 : 1;
+	if (o->per_client > (unsigned long long)o->threads)
+		o->per_client = (unsigned long long)o->threads;
+	if (o->token && o->token_file)
+		die_usage("%s: give --token or --token-file, not both", "--token-file");
+	if (o->token_file)
+		o->token = o->owned_token = read_token_file(o->token_file);
+	else if (!o->token && getenv("CHURN_HTTPD_TOKEN") && *getenv("CHURN_HTTPD_TOKEN"))
+		o->token = getenv("CHURN_HTTPD_TOKEN");
+	if (o->token)
+		check_token(o->token);
+	parse_listen(o->listen, o->ports, sizeof(o->ports), o->host, sizeof(o->host), &o->loopback);
+	if (!o->loopback && !o->token && !o->public_ok) {
 		fprintf(stderr, "churn-httpd: --listen %s reaches beyond this machine and no token is set: give --token-file "
 		                "FILE (or $CHURN_HTTPD_TOKEN), or --public-without-token if everyone who can reach it may "
-		                "read the customer data\n", listen);
-		return 64;
+		                "read the customer data\n", o->listen);
+		exit(64);
 	}
-	if (access(workdir, R_OK | X_OK) != 0) {
-		fprintf(stderr, "churn-httpd: workdir %s: %s\n", workdir, strerror(errno));
-		return 66;
-	}
-	if (!strcmp(logfile, "-"))
-		access_log = stdout;
-	else if (strcmp(logfile, "off") != 0 && !(access_log = fopen(logfile, "a"))) {
-		fprintf(stderr, "churn-httpd: access log %s: %s\n", logfile, strerror(errno));
-		return 73;
-	}
-	if (access_log)
-		setvbuf(access_log, NULL, _IOLBF, 0);
-#if defined(__GLIBC__)
-	/*
-	 * Request bodies up to --max-body come and go: a fixed mmap threshold
-	 * keeps glibc from raising it after the first big one, so their memory
-	 * goes back to the system when they are freed.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 256 << 10);
-#endif
+}
 
-	api_ctx ctx;
-	if (api_ctx_init(&ctx, workdir) != 0) {
-		fprintf(stderr, "churn-httpd: cannot initialise\n");
-		return 70;
-	}
-	ctx.token = token;
-	ctx.max_body = max_body;
-	ctx.allowed_hosts = hosts;
-	ctx.nallowed_hosts = nhosts;
-	ctx.listen_host = host[0] ? host : NULL;
-	ctx.cors_origins = origins;
-	ctx.ncors_origins = norigins;
-	ctx.dashboard = asset_dashboard_html;
-	ctx.dashboard_len = asset_dashboard_html_len;
-	ctx.openapi = asset_openapi_json;
-	ctx.openapi_len = asset_openapi_json_len;
-
+/* Signals: SIGINT/SIGTERM stop, SIGPIPE ignored, the watchdog's signal interrupts; the watchdog thread. */
+static void start_signals(void)
+{
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -842,13 +847,27 @@ int main(int argc, char **argv)
 	sigaction(WATCH_SIGNAL, &wa, NULL);
 	if (pthread_create(&watchdog.thread, NULL, watchdog_run, NULL) == 0)
 		watchdog.started = true;
+}
 
-	mg_init_library(0);
+static void stop_watchdog(void)
+{
+	if (!watchdog.started)
+		return;
+	pthread_mutex_lock(&watchdog.lock);
+	watchdog.stop = true;
+	pthread_cond_signal(&watchdog.wake);
+	pthread_mutex_unlock(&watchdog.lock);
+	pthread_join(watchdog.thread, NULL);
+}
+
+/* CivetWeb on the parsed options, serving ctx until SIGINT/SIGTERM; the exit status. */
+static int serve(const options *o, api_ctx *ctx)
+{
 	char nthreads_s[16], timeout_s[32];
-	snprintf(nthreads_s, sizeof(nthreads_s), "%ld", nthreads);
+	snprintf(nthreads_s, sizeof(nthreads_s), "%ld", o->threads);
 	snprintf(timeout_s, sizeof(timeout_s), "%.0f", request_timeout_ms);
-	const char *options[] = {
-		"listening_ports", ports,
+	const char *mg_options[] = {
+		"listening_ports", o->ports,
 		"num_threads", nthreads_s,
 		"enable_keep_alive", "yes",
 		"keep_alive_timeout_ms", "5000",
@@ -865,41 +884,79 @@ int main(int argc, char **argv)
 	cb.log_message = log_message;
 	cb.http_error = on_http_error;
 	cb.connection_close = on_connection_close;
-	gate.limit = (unsigned)per_client;
-	struct mg_context *mg = mg_start(&cb, &ctx, options);
+	gate.limit = (unsigned)o->per_client;
+	mg_init_library(0);
+	struct mg_context *mg = mg_start(&cb, ctx, mg_options);
 	if (!mg) {
 		fprintf(stderr, "churn-httpd: cannot listen on %s (address in use, not on this machine, or IPv6 off)\n",
-		        listen);
-		api_ctx_destroy(&ctx);
-		free(owned_token);
+		        o->listen);
+		mg_exit_library();
 		return 69;
 	}
-	mg_set_request_handler(mg, "/", handler, &ctx);
+	mg_set_request_handler(mg, "/", handler, ctx);
 	struct mg_server_port sp[4];
 	int np = mg_get_server_ports(mg, 4, sp);
 	for (int i = 0; i < np; i++)
-		fprintf(stderr,
-		        "churn-httpd %s: serving %s, listening on %s (port %d, %ld threads, %llu per client%s%s)\n",
-		        churn_version(), workdir, ports, sp[i].port, nthreads, per_client, token ? ", token required" : "",
-		        loopback ? "" : ", reachable from other machines");
+		fprintf(stderr, "churn-httpd %s: serving %s, listening on %s (port %d, %ld threads, %llu per client%s%s)\n",
+		        churn_version(), o->workdir, o->ports, sp[i].port, o->threads, o->per_client,
+		        o->token ? ", token required" : "", o->loopback ? "" : ", reachable from other machines");
 	fflush(stderr);
 	while (!stop_requested)
 		pause();
 	fprintf(stderr, "churn-httpd: shutting down\n");
 	mg_stop(mg);
 	gate.limit = 0;
-	if (watchdog.started) {
-		pthread_mutex_lock(&watchdog.lock);
-		watchdog.stop = true;
-		pthread_cond_signal(&watchdog.wake);
-		pthread_mutex_unlock(&watchdog.lock);
-		pthread_join(watchdog.thread, NULL);
-	}
 	mg_exit_library();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	options o;
+	parse_options(&o, argc, argv);
+	if (access(o.workdir, R_OK | X_OK) != 0) {
+		fprintf(stderr, "churn-httpd: workdir %s: %s\n", o.workdir, strerror(errno));
+		return 66;
+	}
+	if (!strcmp(o.logfile, "-"))
+		access_log = stdout;
+	else if (strcmp(o.logfile, "off") != 0 && !(access_log = fopen(o.logfile, "a"))) {
+		fprintf(stderr, "churn-httpd: access log %s: %s\n", o.logfile, strerror(errno));
+		return 73;
+	}
+	if (access_log)
+		setvbuf(access_log, NULL, _IOLBF, 0);
+#if defined(__GLIBC__)
+	/*
+	 * Request bodies up to --max-body come and go: a fixed mmap threshold
+	 * keeps glibc from raising it after the first big one, so their memory
+	 * goes back to the system when they are freed.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 << 10);
+#endif
+	api_ctx ctx;
+	if (api_ctx_init(&ctx, o.workdir) != 0) {
+		fprintf(stderr, "churn-httpd: cannot initialise\n");
+		return 70;
+	}
+	ctx.token = o.token;
+	ctx.max_body = o.max_body;
+	ctx.allowed_hosts = o.hosts;
+	ctx.nallowed_hosts = o.nhosts;
+	ctx.listen_host = o.host[0] ? o.host : NULL;
+	ctx.cors_origins = o.origins;
+	ctx.ncors_origins = o.norigins;
+	ctx.dashboard = asset_dashboard_html;
+	ctx.dashboard_len = asset_dashboard_html_len;
+	ctx.openapi = asset_openapi_json;
+	ctx.openapi_len = asset_openapi_json_len;
+	start_signals();
+	int rc = serve(&o, &ctx);
+	stop_watchdog();
 	api_ctx_destroy(&ctx);
 	gate_free();
-	free(owned_token);
+	free(o.owned_token);
 	if (access_log && access_log != stdout)
 		fclose(access_log);
-	return 0;
+	return rc;
 }
