@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,29 +244,53 @@ churn_status churn_params_set_str(churn_params *p, const char *key, const char *
 	return CHURN_OK;
 }
 
+/*
+ * The registry's defaults, parsed once: what a getter given no params
+ * answers, so that a default lives in params-keys.def and nowhere else.
+ */
+static struct ch_param_val defaults[NDEFS];
+static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
+
+static void defaults_init(void)
+{
+	for (size_t i = 0; i < NDEFS; i++)
+		if (parse_into(&defs[i], (int)i, &defaults[i], defs[i].def) != CHURN_OK)
+			memset(&defaults[i], 0, sizeof(defaults[i])); /* tests/test-core.c checks every default parses */
+	ch_clear_error();
+}
+
+/* The value of key i: p's, or the registry default when p is NULL. */
+static const struct ch_param_val *value_of(const churn_params *p, int i)
+{
+	if (p)
+		return &p->v[i];
+	pthread_once(&defaults_once, defaults_init);
+	return &defaults[i];
+}
+
 int64_t churn_params_get_int(const churn_params *p, const char *key)
 {
 	int i = find_def(key);
-	return (p && i >= 0 && defs[i].type == CHURN_PARAM_INT) ? p->v[i].i : 0;
+	return (i >= 0 && defs[i].type == CHURN_PARAM_INT) ? value_of(p, i)->i : 0;
 }
 
 double churn_params_get_double(const churn_params *p, const char *key)
 {
 	int i = find_def(key);
-	return (p && i >= 0 && defs[i].type == CHURN_PARAM_DOUBLE) ? p->v[i].d : 0.0;
+	return (i >= 0 && defs[i].type == CHURN_PARAM_DOUBLE) ? value_of(p, i)->d : 0.0;
 }
 
 bool churn_params_get_bool(const churn_params *p, const char *key)
 {
 	int i = find_def(key);
-	return (p && i >= 0 && defs[i].type == CHURN_PARAM_BOOL) ? p->v[i].b : false;
+	return (i >= 0 && defs[i].type == CHURN_PARAM_BOOL) ? value_of(p, i)->b : false;
 }
 
 const char *churn_params_get_str(const churn_params *p, const char *key)
 {
 	int i = find_def(key);
-	if (p && i >= 0 && defs[i].type == CHURN_PARAM_STR && p->v[i].s)
-		return p->v[i].s;
+	if (i >= 0 && defs[i].type == CHURN_PARAM_STR && value_of(p, i)->s)
+		return value_of(p, i)->s;
 	return "";
 }
 

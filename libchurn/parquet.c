@@ -1520,7 +1520,7 @@ churn_status churn_parquet_write_dataset(const char *path, const churn_dataset *
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_write_dataset: path or dataset is NULL");
 	if (!ds->ncols)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: the dataset has no columns", path);
-	bool dict = p ? churn_params_get_bool(p, "parquet.dictionary") : true;
+	bool dict = churn_params_get_bool(p, "parquet.dictionary");
 	pq_col *cols = calloc(ds->ncols, sizeof(*cols));
 	if (!cols)
 		return nomem();

@@ -386,8 +386,8 @@ static const ch_column *find_column(const churn_dataset *ds, const char *name)
 
 static churn_status parse_enum(const churn_params *p, const char *key, const char *const *names, int n, int *out)
 {
-	const char *v = p ? churn_params_get_str(p, key) : NULL;
-	if (!v || !v[0]) {
+	const char *v = churn_params_get_str(p, key);
+	if (!v[0]) {
 		*out = 0;
 		return CHURN_OK;
 	}
@@ -1045,16 +1045,19 @@ churn_status churn_prep_fit(const churn_dataset *ds, const size_t *rows, size_t 
 	    (st = parse_enum(p, "prep.impute_categorical", impc_names, 2, &prep->impute_categorical)) ||
 	    (st = parse_enum(p, "prep.scale", sc_names, 3, &prep->scale)))
 		goto fail;
-	prep->impute_constant = p ? churn_params_get_double(p, "prep.impute_constant") : 0;
-	prep->missing_indicator = p ? churn_params_get_bool(p, "prep.missing_indicator") : false;
-	prep->drop_missing_target = p ? churn_params_get_bool(p, "prep.drop_missing_target") : false;
-	prep->max_unique_ratio = p ? churn_params_get_double(p, "prep.max_unique_ratio") : 0.5;
-	prep->max_levels = p ? churn_params_get_int(p, "prep.max_levels") : 100;
-	const char *target = p ? churn_params_get_str(p, "data.target") : "";
-	if (!target || !target[0])
-		target = "Churn";
-	const char *want_pos = p ? churn_params_get_str(p, "data.positive") : "";
-	const char *idspec = p ? churn_params_get_str(p, "data.id") : "";
+	/* (no params: the registry's defaults, params-keys.def) */
+	prep->impute_constant = churn_params_get_double(p, "prep.impute_constant");
+	prep->missing_indicator = churn_params_get_bool(p, "prep.missing_indicator");
+	prep->drop_missing_target = churn_params_get_bool(p, "prep.drop_missing_target");
+	prep->max_unique_ratio = churn_params_get_double(p, "prep.max_unique_ratio");
+	prep->max_levels = churn_params_get_int(p, "prep.max_levels");
+	const char *target = churn_params_get_str(p, "data.target");
+	if (!target[0]) {
+		st = ch_fail(CHURN_E_INVALID_ARG, "data.target: the target column's name is empty");
+		goto fail;
+	}
+	const char *want_pos = churn_params_get_str(p, "data.positive");
+	const char *idspec = churn_params_get_str(p, "data.id");
 	if (!(prep->target = ch_strdup(target)))
 		goto nomem;
 

@@ -41,6 +41,31 @@ START_TEST(test_params_defaults_and_set)
 }
 END_TEST
 
+/* No params: every getter answers the registry's default, as new params hold it. */
+START_TEST(test_params_null_reads_registry_defaults)
+{
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	ck_assert_str_eq(churn_params_get_str(NULL, "data.target"), "Churn");
+	ck_assert_double_eq(churn_params_get_double(NULL, "prep.max_unique_ratio"), 0.5);
+	ck_assert_int_eq(churn_params_get_int(NULL, "prep.max_levels"), 100);
+	ck_assert(churn_params_get_bool(NULL, "parquet.dictionary"));
+	char *json = NULL;
+	ck_assert_int_eq(churn_params_to_json(p, &json), CHURN_OK);
+	/* every key of the registry, typed as it is */
+	static const char *const keys[] = {"split.seed", "split.test_size", "pipeline.models", "gbm.n_trees",
+	                                   "forest.n_trees", "logreg.C", "workdir.max_records", "eda.figures"};
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		ck_assert_int_eq(churn_params_get_int(NULL, keys[k]), churn_params_get_int(p, keys[k]));
+		ck_assert_double_eq(churn_params_get_double(NULL, keys[k]), churn_params_get_double(p, keys[k]));
+		ck_assert_int_eq(churn_params_get_bool(NULL, keys[k]), churn_params_get_bool(p, keys[k]));
+		ck_assert_str_eq(churn_params_get_str(NULL, keys[k]), churn_params_get_str(p, keys[k]));
+	}
+	churn_free(json);
+	churn_params_free(p);
+}
+END_TEST
+
 START_TEST(test_params_errors)
 {
 	churn_params *p = NULL;
@@ -73,6 +98,7 @@ Suite *core_suite(void)
 	tcase_add_test(tc, test_strerror_never_null);
 	tcase_add_test(tc, test_version_matches_header);
 	tcase_add_test(tc, test_params_defaults_and_set);
+	tcase_add_test(tc, test_params_null_reads_registry_defaults);
 	tcase_add_test(tc, test_params_errors);
 	suite_add_tcase(s, tc);
 	return s;

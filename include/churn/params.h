@@ -44,7 +44,11 @@ CHURN_API CHURN_NODISCARD churn_status churn_params_set_bool(churn_params *p, co
 /** Any key from text ("100", "0.1", "true"/"false", "yes"/"no"); locale-independent. @since 0.1 */
 CHURN_API CHURN_NODISCARD churn_status churn_params_set_str(churn_params *p, const char *key, const char *v);
 
-/** Typed getters; the key must exist and have that type (else the default 0/false/""). @since 0.1 */
+/**
+ * Typed getters. With @p p NULL, the registry's default of the key (the one
+ * place a default lives). An unknown key, or one of another type, reads
+ * 0/false/"". Safe from any thread on a params no one is changing. @since 0.1
+ */
 CHURN_API int64_t churn_params_get_int(const churn_params *p, const char *key);
 CHURN_API double churn_params_get_double(const churn_params *p, const char *key);
 CHURN_API bool churn_params_get_bool(const churn_params *p, const char *key);
