@@ -30,7 +30,7 @@
 
 #include <plplot.h>
 
-#include "churn/eda.h"
+#include "churn/plot.h"
 #include "core-private.h"
 #include "params-private.h"
 #include "png-private.h"

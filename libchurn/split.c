@@ -3,7 +3,7 @@
  * churn/prep.h). Deterministic per seed: splitmix64 drives a Fisher-Yates
  * shuffle of each class's row indices; no global state.
  */
-#include "churn/prep.h"
+#include "churn/split.h"
 
 #include <math.h>
 #include <stdlib.h>
