@@ -193,7 +193,12 @@ try {
   const { body: d2 } = await getJSON(base + "/api/details");
   check(after !== before && after === d2.last_model_run.finished_at,
     `KPI last run refreshed by itself (${((Date.now() - t1) / 1000).toFixed(1)} s)`, [before, after]);
-  const hist2 = await page.evaluate(() => document.querySelectorAll("#history circle").length);
+  // the KPIs are set before the chart's own fetch (/api/model-runs) returns: wait for it
+  let hist2 = 0;
+  for (const t2 = Date.now(); Date.now() - t2 < 5_000; await sleep(100)) {
+    hist2 = await page.evaluate(() => document.querySelectorAll("#history circle").length);
+    if (hist2 === hist.points + names.length) break;
+  }
   check(hist2 === hist.points + names.length, "history chart gained the new runs", [hist.points, hist2]);
 
   // At 1280 px nothing overflows horizontally.
