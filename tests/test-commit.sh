@@ -271,6 +271,16 @@ if "$churn" data --workdir "$sw" --source "$tmp/src.csv" --no-figures --quiet; t
 		fi
 	done
 	rm -f "$sw/churn.json"
+	# a CSV error found after the download
+	printf 'customerID,tenure,Churn\nA,1,Yes\nB,2\n' >"$tmp/src.csv"
+	"$churn" data --workdir "$sw" --source "$tmp/src.csv" --no-figures --quiet >/dev/null 2>"$tmp/err"
+	rc=$?
+	now=$(cd "$sw/data/raw" && sha256sum src.csv src.csv.meta.json 2>&1)
+	if [ $rc -eq 65 ] && [ "$now" = "$good" ] && [ "$(ls -A "$sw/data/raw" | wc -l)" -eq 2 ]; then
+		ok "source with a CSV error: exit 65, data/raw keeps the previous file only"
+	else
+		no "source with a CSV error: exit $rc, data/raw: $(ls -A "$sw/data/raw" | tr '\n' ' ')"
+	fi
 	if "$churn" ml --workdir "$sw" --no-figures --quiet 2>"$tmp/err"; then
 		ok "churn ml still runs on the previous raw file"
 	else

@@ -184,6 +184,37 @@ START_TEST(test_workdir_corrupt_record_kept_aside)
 }
 END_TEST
 
+/* A generation layout (pipeline.h): the documented directories are links the pipelines own. */
+START_TEST(test_workdir_open_keeps_generation_links)
+{
+	char dir[1024], path[1200];
+	snprintf(dir, sizeof(dir), "%s/g", tmp);
+	snprintf(path, sizeof(path), "%s/data", dir);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	/* .current dangles (a generation removed by hand): opening must neither fail nor make real directories */
+	snprintf(path, sizeof(path), "%s/.current", dir);
+	ck_assert_int_eq(symlink(".gen/gone", path), 0);
+	static const char *const links[][2] = {{"reports", ".current/reports"},
+	                                       {"artifacts", ".current/artifacts"},
+	                                       {"data/processed", "../.current/data/processed"}};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, links[i][0]);
+		ck_assert_int_eq(symlink(links[i][1], path), 0);
+	}
+	churn_workdir *w = NULL;
+	ck_assert_int_eq(churn_workdir_open(dir, NULL, &w), CHURN_OK);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, links[i][0]);
+		struct stat sb;
+		ck_assert_int_eq(lstat(path, &sb), 0);
+		ck_assert_msg(S_ISLNK(sb.st_mode), "%s replaced", links[i][0]);
+	}
+	ck_assert(exists(dir, "data/raw") && exists(dir, "logs"));
+	churn_workdir_free(w);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("workdir");
@@ -191,6 +222,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_workdir_open_creates_layout);
 	tcase_add_test(tc, test_workdir_open_unwritable);
+	tcase_add_test(tc, test_workdir_open_keeps_generation_links);
 	tcase_add_test(tc, test_workdir_lock_busy);
 	tcase_add_test(tc, test_workdir_log_lines_and_rotation);
 	tcase_add_test(tc, test_workdir_records_capped);
