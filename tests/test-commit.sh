@@ -133,6 +133,10 @@ fault_loop() {
 		n=$((n + 1))
 	done
 	steps=$((n - 1))
+	if [ $n -gt "$max_steps" ]; then
+		no "$name: still injecting at step $max_steps (CHURN_COMMIT_TEST_MAX_STEPS)"
+		return
+	fi
 	if [ $steps -eq 0 ]; then
 		no "$name: no commit step was injected ($how: is the CHURN_TEST_*_COMMIT_STEP hook there?)"
 		return
@@ -216,6 +220,30 @@ PYEOF
 	[ "$before" = "$after" ] && ok "churn ml keeps the data run's files (same inodes)" || no "churn ml changed the data run's inodes"
 else
 	no "readers: first run"
+fi
+
+# --- churn run publishes its two runs together ---------------------------------
+# Its ML run fails (an unknown model): nothing of its data run is published
+# either, and both are recorded as failed.
+uw=$tmp/unpub
+if "$churn" run --workdir "$uw" --source 'synthetic:1000?seed=1' --no-figures --quiet && $chk save "$uw" "$tmp/unpub.a.json"; then
+	"$churn" run --workdir "$uw" --source 'synthetic:1000?seed=2' --no-figures --models logreg,nosuch --quiet >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne 0 ] && $chk records "$uw" "$tmp/unpub.a.json" >"$tmp/out" 2>&1 &&
+		$py -c '
+import json, sys
+runs = json.load(open(sys.argv[1]))["runs"][-2:]
+assert [r["pipeline"] for r in runs] == ["data", "ml"], runs
+assert all(r["status"] == "failed" for r in runs)
+assert runs[0]["error"].startswith("not published: the ml run "), runs[0]["error"]
+' "$uw/reports/run_metadata.json" >>"$tmp/out" 2>&1; then
+		ok "churn run whose ML run fails publishes nothing of its data run (exit $rc; both recorded as failed)"
+	else
+		no "churn run whose ML run fails (exit $rc)"
+		sed 's/^/#   /' "$tmp/err" "$tmp/out"
+	fi
+else
+	no "unpub: first run"
 fi
 
 # --- a read-only reports/figures ---------------------------------------------
