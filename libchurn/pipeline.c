@@ -5,7 +5,6 @@
  */
 #include "churn/pipeline.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
