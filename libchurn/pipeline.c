@@ -1,7 +1,8 @@
 /*
  * The data and ML pipelines: steps over the library's modules, run under the
- * workdir lock, staged and committed so a failure leaves the previous good
- * outputs in place, and recorded in reports/run_metadata.json.
+ * workdir lock, written into a new generation of the workdir and published
+ * whole by one commit (struct txn), so a failure or a kill leaves the previous
+ * good outputs in place, and recorded in reports/run_metadata.json.
  */
 #include "churn/pipeline.h"
 
