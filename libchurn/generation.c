@@ -270,7 +270,7 @@ static void remove_leftovers(const char *wd, const churn_params *p)
 	if (d)
 		closedir(d);
 	free(raw);
-	static const char *const names[] = {".staging", ".current.new", ".previous.new", top_tmp[0], top_tmp[1],
+	const char *const names[] = {".staging", ".current.new", ".previous.new", top_tmp[0], top_tmp[1],
 	                                    top_tmp[2]};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char *path = ch_asprintf("%s/%s", wd, names[i]);
