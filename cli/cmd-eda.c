@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,6 +93,20 @@ static void eda_run_free(eda_run *r)
 	free(r->json_path);
 }
 
+/* A feature and its impurity importance; cmp_ranked: highest first, then lowest index. */
+typedef struct ranked {
+	size_t j;
+	double v;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const ranked *x = a, *y = b;
+	if (x->v != y->v)
+		return x->v > y->v ? -1 : 1;
+	return x->j < y->j ? -1 : x->j > y->j;
+}
+
 /* Forest importance and scores. Returns a status; CHURN_E_UNSUPPORTED when there is no forest. */
 static churn_status forest_step(cli_ctx *ctx, eda_run *r, double *out_auc)
 {
@@ -134,7 +149,26 @@ static churn_status forest_step(cli_ctx *ctx, eda_run *r, double *out_auc)
 	*out_auc = base;
 	double *sd = churn_matrix_get_data(r->shuf);
 	const double *td = churn_matrix_get_data_const(r->test);
+	/* wide data: only the eda.importance_max_columns features of highest impurity are permuted (NaN: the others) */
+	size_t maxp = (size_t)churn_params_get_int(ctx->params, "eda.importance_max_columns");
+	bool *permute = malloc(k * sizeof *permute);
+	ranked *rk = malloc(k * sizeof *rk);
+	if (!permute || !rk) {
+		free(permute);
+		free(rk);
+		return CHURN_E_NOMEM;
+	}
+	for (size_t j = 0; j < k; j++)
+		rk[j] = (ranked){j, r->imp[j]};
+	qsort(rk, k, sizeof *rk, cmp_ranked);
+	for (size_t q = 0; q < k; q++)
+		permute[rk[q].j] = q < maxp;
+	free(rk);
 	for (size_t j = 0; j < k; j++) {
+		if (!permute[j]) {
+			r->perm[j] = NAN;
+			continue;
+		}
 		uint64_t s = seed ^ (0x5851F42D4C957F2Dull * (j + 1));
 		for (size_t i = 0; i < nte; i++)
 			r->col[i] = td[i * k + j];
@@ -148,13 +182,16 @@ static churn_status forest_step(cli_ctx *ctx, eda_run *r, double *out_auc)
 			sd[i * k + j] = r->col[i];
 		double auc = 0;
 		if ((st = churn_model_predict(r->forest, r->shuf, pt, n, &got)) ||
-		    (st = churn_metrics_roc_auc(yt, pt, nte, &auc)))
+		    (st = churn_metrics_roc_auc(yt, pt, nte, &auc))) {
+			free(permute);
 			return st;
+		}
 		r->perm[j] = base - auc;
 		for (size_t i = 0; i < nte; i++)
 			sd[i * k + j] = td[i * k + j];
 		cli_progress(NULL, "importance", j + 1, k);
 	}
+	free(permute);
 	/* scores of every customer (the training rows in-sample) */
 	return churn_model_predict(r->forest, r->x, r->proba, n, &got);
 }

@@ -21,7 +21,6 @@
 #include "plot-private.h"
 
 #define Z95 1.959963984540054
-#define CORR_MAX_COLS 500
 
 typedef struct eda_level {
 	char *value; /* NULL: missing */
@@ -42,6 +41,7 @@ typedef struct eda_hist {
 	size_t nbins, missing;
 	double *edges;
 	double *churned, *retained;
+	double r; /* Pearson r with the target (NaN: undefined), to pick the columns a figure shows */
 } eda_hist;
 
 typedef struct km_curve {
@@ -63,10 +63,17 @@ struct churn_eda {
 	char *target, *positive;
 	/* params captured at compute time */
 	char *tenure_col, *charges_col, *segment_col, *band;
-	/* correlation */
-	size_t ncorr;
+	size_t corr_max; /* eda.corr_max_features */
+	size_t fig_max;  /* eda.fig_max_columns */
+	/* correlation: the matrix (ncorr x ncorr, the target last), of corr_total columns before reduction */
+	size_t ncorr, corr_total;
 	char **corr_names;
 	double *corr;
+	bool corr_reduced, corr_has_target;
+	/* every feature's r with the target (linear in width, kept whatever the matrix keeps) */
+	size_t ntr;
+	char **tr_names;
+	double *tr_r;
 	/* categorical */
 	size_t ncat;
 	eda_cat *cats;
@@ -94,6 +101,27 @@ struct churn_eda {
 };
 
 /* ---- small helpers ---- */
+
+/* An index and its sort key (cmp_rank_desc: highest key first, then lowest index). */
+typedef struct rank_item {
+	size_t i;
+	double v;
+} rank_item;
+
+static int cmp_rank_desc(const void *a, const void *b)
+{
+	double x = ((const rank_item *)a)->v, y = ((const rank_item *)b)->v;
+	if (x != y)
+		return x > y ? -1 : 1;
+	size_t p = ((const rank_item *)a)->i, q = ((const rank_item *)b)->i;
+	return p < q ? -1 : p > q;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
 
 static void free_strv(char **v, size_t n)
 {
@@ -137,6 +165,8 @@ void churn_eda_free(churn_eda *e)
 	free(e->band);
 	free_strv(e->corr_names, e->ncorr);
 	free(e->corr);
+	free_strv(e->tr_names, e->ntr);
+	free(e->tr_r);
 	for (size_t i = 0; i < e->ncat; i++) {
 		for (size_t k = 0; k < e->cats[i].nlevels; k++)
 			free(e->cats[i].levels[k].value);
@@ -175,6 +205,19 @@ churn_status churn_eda_add_note(churn_eda *e, const char *note)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	e->nnotes++;
 	return CHURN_OK;
+}
+
+/* Remove the notes that start with prefix (they describe something replaced). */
+static void drop_notes(churn_eda *e, const char *prefix)
+{
+	size_t o = 0, len = strlen(prefix);
+	for (size_t i = 0; i < e->nnotes; i++) {
+		if (strncmp(e->notes[i], prefix, len) == 0)
+			free(e->notes[i]);
+		else
+			e->notes[o++] = e->notes[i];
+	}
+	e->nnotes = o;
 }
 
 /* Wilson score interval for k successes of n. */
@@ -577,34 +620,178 @@ static churn_status note_constant(churn_eda *e)
 	return st;
 }
 
-static churn_status set_corr(churn_eda *e, size_t n, size_t k, const char *const *names, const double *const *cols,
-                             const size_t *stride)
+/*
+ * Pearson r of each of nf columns with the column y (pairwise complete: rows
+ * where either is NaN are left out), into out[nf]; NaN when undefined. Two
+ * passes over the rows, each reading a row's columns in turn: linear in
+ * width and friendly to a row-major matrix.
+ */
+static churn_status target_r(size_t n, size_t nf, const double *const *cols, const size_t *stride, const double *y,
+                             size_t ystride, double *out)
 {
-	char **nn = calloc(k ? k : 1, sizeof *nn);
-	double *m = malloc((k ? k * k : 1) * sizeof *m);
-	if (!nn || !m) {
-		free(nn);
-		free(m);
+	size_t *cnt = calloc(nf ? nf : 1, sizeof *cnt);
+	double *mx = calloc(nf ? nf : 1, sizeof *mx), *my = calloc(nf ? nf : 1, sizeof *my);
+	double *sxy = calloc(nf ? nf : 1, sizeof *sxy), *sxx = calloc(nf ? nf : 1, sizeof *sxx);
+	double *syy = calloc(nf ? nf : 1, sizeof *syy);
+	if (!cnt || !mx || !my || !sxy || !sxx || !syy) {
+		free(cnt);
+		free(mx);
+		free(my);
+		free(sxy);
+		free(sxx);
+		free(syy);
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
-	for (size_t j = 0; j < k; j++)
-		if (!(nn[j] = ch_strdup(names[j]))) {
-			free_strv(nn, k);
-			free(m);
-			return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		double yi = y[i * ystride];
+		if (isnan(yi))
+			continue;
+		for (size_t j = 0; j < nf; j++) {
+			double x = cols[j][i * stride[j]];
+			if (isnan(x))
+				continue;
+			cnt[j]++;
+			mx[j] += x;
+			my[j] += yi;
 		}
-	churn_status st = pearson(n, k, cols, stride, m);
-	if (st) {
-		free_strv(nn, k);
-		free(m);
-		return st;
 	}
+	for (size_t j = 0; j < nf; j++)
+		if (cnt[j]) {
+			mx[j] /= (double)cnt[j];
+			my[j] /= (double)cnt[j];
+		}
+	for (size_t i = 0; i < n; i++) {
+		double yi = y[i * ystride];
+		if (isnan(yi))
+			continue;
+		for (size_t j = 0; j < nf; j++) {
+			double x = cols[j][i * stride[j]];
+			if (isnan(x))
+				continue;
+			double dx = x - mx[j], dy = yi - my[j];
+			sxy[j] += dx * dy;
+			sxx[j] += dx * dx;
+			syy[j] += dy * dy;
+		}
+	}
+	for (size_t j = 0; j < nf; j++) {
+		double den = sqrt(sxx[j] * syy[j]), r = NAN;
+		if (cnt[j] >= 2 && den > 0) {
+			r = sxy[j] / den;
+			r = r > 1 ? 1 : r < -1 ? -1 : r;
+		}
+		out[j] = r;
+	}
+	free(cnt);
+	free(mx);
+	free(my);
+	free(sxy);
+	free(sxx);
+	free(syy);
+	return CHURN_OK;
+}
+
+/*
+ * The correlation matrix of k columns (the target last when has_target): all
+ * of them when there are at most e->corr_max features, else the e->corr_max
+ * features most correlated with the target (|r|, kept in their order) and
+ * the target; without a target, the first e->corr_max. With a target, every
+ * feature's r with it is kept too. What scales with width is linear; the
+ * matrix is at most (corr_max + 1)^2.
+ */
+static churn_status set_corr(churn_eda *e, size_t n, size_t k, const char *const *names, const double *const *cols,
+                             const size_t *stride, bool has_target)
+{
+	size_t nf = has_target ? k - 1 : k, keep = nf <= e->corr_max ? nf : e->corr_max, ks = keep + has_target;
+	churn_status st = CHURN_OK;
+	double *tr = NULL, *m = NULL;
+	char **trn = NULL, **nn = NULL;
+	size_t *sel = malloc((ks ? ks : 1) * sizeof *sel), *ss = malloc((ks ? ks : 1) * sizeof *ss);
+	const double **sc = malloc((ks ? ks : 1) * sizeof *sc);
+	rank_item *rk = NULL;
+	nn = calloc(ks ? ks : 1, sizeof *nn);
+	m = malloc((ks ? ks * ks : 1) * sizeof *m);
+	if (has_target) {
+		tr = malloc((nf ? nf : 1) * sizeof *tr);
+		trn = calloc(nf ? nf : 1, sizeof *trn);
+	}
+	if (!sel || !ss || !sc || !nn || !m || (has_target && (!tr || !trn))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (has_target && (st = target_r(n, nf, cols, stride, cols[nf], stride[nf], tr)))
+		goto out;
+	if (keep < nf) {
+		if (!(rk = malloc(nf * sizeof *rk))) {
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t j = 0; j < nf; j++)
+			rk[j] = (rank_item){j, has_target && !isnan(tr[j]) ? fabs(tr[j]) : -1};
+		qsort(rk, nf, sizeof *rk, cmp_rank_desc);
+		for (size_t r = 0; r < keep; r++)
+			sel[r] = rk[r].i;
+		qsort(sel, keep, sizeof *sel, cmp_size);
+	} else {
+		for (size_t j = 0; j < nf; j++)
+			sel[j] = j;
+	}
+	if (has_target)
+		sel[keep] = nf;
+	for (size_t r = 0; r < ks; r++) {
+		sc[r] = cols[sel[r]];
+		ss[r] = stride[sel[r]];
+		if (!(nn[r] = ch_strdup(names[sel[r]]))) {
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (size_t j = 0; has_target && j < nf; j++)
+		if (!(trn[j] = ch_strdup(names[j]))) {
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+			goto out;
+		}
+	if ((st = pearson(n, ks, sc, ss, m)))
+		goto out;
 	free_strv(e->corr_names, e->ncorr);
 	free(e->corr);
+	free_strv(e->tr_names, e->ntr);
+	free(e->tr_r);
+	drop_notes(e, "correlation:"); /* of the matrix replaced */
 	e->corr_names = nn;
 	e->corr = m;
-	e->ncorr = k;
-	return note_constant(e);
+	e->ncorr = ks;
+	e->corr_total = k;
+	e->corr_reduced = keep < nf;
+	e->corr_has_target = has_target;
+	e->tr_names = trn;
+	e->tr_r = tr;
+	e->ntr = has_target ? nf : 0;
+	nn = trn = NULL;
+	m = tr = NULL;
+	if ((st = note_constant(e)))
+		goto out;
+	if (e->corr_reduced) {
+		char *msg = has_target ? ch_asprintf("correlation: %zu features, more than eda.corr_max_features (%zu): the "
+		                                     "matrix and its heatmap keep the %zu most correlated with %s (|Pearson "
+		                                     "r|); correlation.with_target has the r of every feature",
+		                                     nf, e->corr_max, keep, names[nf])
+		                       : ch_asprintf("correlation: %zu features, more than eda.corr_max_features (%zu): the "
+		                                     "matrix and its heatmap keep the first %zu (no target to rank them by)",
+		                                     nf, e->corr_max, keep);
+		st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+	}
+out:
+	free_strv(nn, ks);
+	free_strv(trn, nf);
+	free(m);
+	free(tr);
+	free(sel);
+	free(ss);
+	free(sc);
+	free(rk);
+	return st;
 }
 
 churn_status churn_eda_set_correlation(churn_eda *e, const churn_matrix *x)
@@ -617,9 +804,11 @@ churn_status churn_eda_set_correlation(churn_eda *e, const churn_matrix *x)
 		return ch_fail(CHURN_E_INVALID_ARG, "eda correlation: matrix has %zu rows and %zu columns (need 2+ and 1+)",
 		               n, nc);
 	size_t k = nc + (lab != NULL);
-	if (k > CORR_MAX_COLS)
-		return ch_fail(CHURN_E_LIMIT, "eda correlation: %zu columns (limit %d)", k, CORR_MAX_COLS);
 	const double *data = churn_matrix_get_data_const(x);
+	for (size_t q = 0; q < n * nc; q++) /* row by row: the matrix is row-major */
+		if (isinf(data[q]))
+			return ch_fail(CHURN_E_NUMERIC, "eda correlation: feature '%s' row %zu is infinite",
+			               churn_matrix_get_feature_name(x, q % nc), q / nc);
 	const char **names = calloc(k, sizeof *names);
 	const double **cols = calloc(k, sizeof *cols);
 	size_t *stride = calloc(k, sizeof *stride);
@@ -633,11 +822,6 @@ churn_status churn_eda_set_correlation(churn_eda *e, const churn_matrix *x)
 		names[j] = churn_matrix_get_feature_name(x, j);
 		cols[j] = data + j;
 		stride[j] = nc;
-		for (size_t i = 0; i < n; i++)
-			if (isinf(data[i * nc + j])) {
-				st = ch_fail(CHURN_E_NUMERIC, "eda correlation: feature '%s' row %zu is infinite", names[j], i);
-				goto out;
-			}
 	}
 	if (lab) {
 		for (size_t i = 0; i < n; i++)
@@ -646,7 +830,7 @@ churn_status churn_eda_set_correlation(churn_eda *e, const churn_matrix *x)
 		cols[nc] = ycol;
 		stride[nc] = 1;
 	}
-	st = set_corr(e, n, k, names, cols, stride);
+	st = set_corr(e, n, k, names, cols, stride, lab != NULL);
 out:
 	free(names);
 	free(cols);
@@ -839,6 +1023,46 @@ static churn_status set_columns(churn_eda *e, const churn_params *p)
 	e->band = ch_strdup(p ? churn_params_get_str(p, "eda.km_band") : "loglog");
 	if (!e->tenure_col || !e->charges_col || !e->segment_col || !e->band)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	e->corr_max = p ? (size_t)churn_params_get_int(p, "eda.corr_max_features") : 50;
+	e->fig_max = p ? (size_t)churn_params_get_int(p, "eda.fig_max_columns") : 24;
+	return CHURN_OK;
+}
+
+/* Categoricals with at most GRID_MAX_LEVELS levels share one figure of small multiples. */
+#define GRID_MAX_LEVELS 12
+
+/*
+ * Figures of small multiples and per-column figures draw at most e->fig_max
+ * columns each (those most associated with churn); eda.json keeps every
+ * column. Say so when a figure leaves columns out.
+ */
+static churn_status note_figure_caps(churn_eda *e)
+{
+	size_t ngrid = 0, nbig = 0;
+	for (size_t i = 0; i < e->ncat; i++) {
+		ngrid += e->cats[i].nlevels >= 1 && e->cats[i].nlevels <= GRID_MAX_LEVELS;
+		nbig += e->cats[i].nlevels > GRID_MAX_LEVELS;
+	}
+	struct {
+		size_t n;
+		const char *fmt;
+	} caps[3] = {
+		{e->nhist, "figures: histogram_numeric_columns shows the %zu of %zu numeric columns most correlated with "
+		           "%s (|Pearson r|; eda.fig_max_columns); eda.json has every histogram"},
+		{ngrid, "figures: churn_rate_categories shows the %zu of %zu categorical columns (at most 12 levels) most "
+		        "associated with %s (Cramer's V; eda.fig_max_columns); eda.json has every column"},
+		{nbig, "figures: churn_rate_<column> is drawn for the %zu of %zu categorical columns with more than 12 "
+		       "levels most associated with %s (Cramer's V; eda.fig_max_columns); eda.json has every column"},
+	};
+	for (size_t k = 0; k < 3; k++) {
+		if (caps[k].n <= e->fig_max)
+			continue;
+		char *msg = ch_asprintf(caps[k].fmt, e->fig_max, caps[k].n, e->target);
+		churn_status st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+		if (st)
+			return st;
+	}
 	return CHURN_OK;
 }
 
@@ -920,7 +1144,9 @@ churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, c
 		ycol[i] = y[i] < 0 ? NAN : (double)y[i];
 	ncols[nnum] = ycol;
 	nnames[nnum] = e->target;
-	if (nnum + 1 <= CORR_MAX_COLS && n >= 2) {
+	for (size_t j = 0; j < e->nhist; j++)
+		e->hists[j].r = NAN;
+	if (n >= 2) {
 		size_t *ones = malloc((nnum + 1) * sizeof *ones);
 		if (!ones) {
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -928,11 +1154,15 @@ churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, c
 		}
 		for (size_t j = 0; j <= nnum; j++)
 			ones[j] = 1;
-		st = set_corr(e, n, nnum + 1, nnames, ncols, ones);
+		st = set_corr(e, n, nnum + 1, nnames, ncols, ones, true);
 		free(ones);
 		if (st)
 			goto out;
+		for (size_t j = 0; j < e->nhist; j++) /* the histograms are the numeric columns, in order */
+			e->hists[j].r = e->tr_r[j];
 	}
+	if ((st = note_figure_caps(e)))
+		goto out;
 	if ((st = km_compute(e, ds, y, p)))
 		goto out;
 	ch_log(p, CHURN_LOG_DEBUG, "eda: %zu rows, %zu categorical, %zu numeric columns", n, e->ncat, e->nhist);
@@ -983,7 +1213,8 @@ churn_status churn_eda_set_importance(churn_eda *e, const char *const *names, co
 	for (size_t i = 0; i < n; i++) {
 		if (!names[i])
 			return ch_fail(CHURN_E_INVALID_ARG, "eda importance: feature %zu has no name", i);
-		if ((impurity && !isfinite(impurity[i])) || (permutation && !isfinite(permutation[i])))
+		/* a NaN permutation importance means "not computed" (wide data: eda.importance_max_columns) */
+		if ((impurity && !isfinite(impurity[i])) || (permutation && isinf(permutation[i])))
 			return ch_fail(CHURN_E_NUMERIC, "eda importance: feature '%s' has a non-finite importance", names[i]);
 	}
 	char **nn = calloc(n, sizeof *nn);
@@ -1005,6 +1236,19 @@ churn_status churn_eda_set_importance(churn_eda *e, const char *const *names, co
 	e->imp_impurity = im;
 	e->imp_perm = pm;
 	e->nimp = n;
+	drop_notes(e, "importance: permutation computed"); /* of the importances replaced */
+	size_t ncomp = 0;
+	for (size_t i = 0; pm && i < n; i++)
+		ncomp += !isnan(pm[i]);
+	if (pm && ncomp < n) {
+		char *msg = ch_asprintf("importance: permutation computed for the %zu of %zu columns of highest impurity "
+		                        "importance (eda.importance_max_columns); null for the others",
+		                        ncomp, n);
+		churn_status st = msg ? churn_eda_add_note(e, msg) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		free(msg);
+		if (st)
+			return st;
+	}
 	ch_clear_error();
 	return CHURN_OK;
 nomem:
@@ -1214,6 +1458,26 @@ churn_status churn_eda_to_json(const churn_eda *e, char **out_json)
 		cJSON *m = cJSON_AddArrayToObject(c, "matrix");
 		for (size_t i = 0; i < e->ncorr; i++)
 			cJSON_AddItemToArray(m, darr(e->corr + i * e->ncorr, e->ncorr));
+		cJSON_AddNumberToObject(c, "columns_total", (double)e->corr_total);
+		cJSON_AddNumberToObject(c, "columns_shown", (double)e->ncorr);
+		if (e->corr_reduced) {
+			char why[200];
+			size_t keep = e->ncorr - e->corr_has_target, nf = e->corr_total - e->corr_has_target;
+			if (e->corr_has_target)
+				snprintf(why, sizeof why, "top %zu of %zu features by |correlation with %s| (eda.corr_max_features)",
+				         keep, nf, e->corr_names[e->ncorr - 1]);
+			else
+				snprintf(why, sizeof why, "first %zu of %zu features (eda.corr_max_features; no target)", keep, nf);
+			cJSON_AddStringToObject(c, "reduced", why);
+		} else {
+			cJSON_AddNullToObject(c, "reduced");
+		}
+		if (e->corr_has_target) {
+			cJSON *w = cJSON_AddObjectToObject(c, "with_target");
+			cJSON_AddStringToObject(w, "target", e->corr_names[e->ncorr - 1]);
+			cJSON_AddItemToObject(w, "features", sarr(e->tr_names, e->ntr));
+			cJSON_AddItemToObject(w, "r", darr(e->tr_r, e->ntr));
+		}
 	} else {
 		cJSON_AddNullToObject(root, "correlation");
 	}
@@ -1375,19 +1639,6 @@ static void fixed2(char *buf, size_t cap, double v)
 	snprintf(buf, cap, "%s%lld.%02lld", v < 0 ? "-" : "", t / 100, t % 100);
 }
 
-typedef struct rank_item {
-	size_t i;
-	double v;
-} rank_item;
-
-static int cmp_rank_desc(const void *a, const void *b)
-{
-	double x = ((const rank_item *)a)->v, y = ((const rank_item *)b)->v;
-	if (x != y)
-		return x > y ? -1 : 1;
-	size_t p = ((const rank_item *)a)->i, q = ((const rank_item *)b)->i;
-	return p < q ? -1 : p > q;
-}
 
 static churn_status draw_categorical(const churn_eda *e, const eda_cat *c, const char *dir, const ch_fig *fig)
 {
@@ -1520,9 +1771,6 @@ static int cmp_v_desc(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Categoricals with at most GRID_MAX_LEVELS levels share one figure of small multiples. */
-#define GRID_MAX_LEVELS 12
-
 static churn_status draw_categorical_grid(const churn_eda *e, const char *dir, const ch_fig *fig)
 {
 	size_t np = 0;
@@ -1545,6 +1793,9 @@ static churn_status draw_categorical_grid(const churn_eda *e, const char *dir, c
 		if (e->cats[i].nlevels >= 1 && e->cats[i].nlevels <= GRID_MAX_LEVELS)
 			order[k++] = &e->cats[i];
 	qsort(order, np, sizeof *order, cmp_v_desc); /* strongest association first */
+	size_t nall = np;
+	if (np > e->fig_max)
+		np = e->fig_max; /* the strongest; eda.json has them all (and a note) */
 	double overall = (double)e->positives / (double)e->labelled;
 	for (k = 0; k < np; k++)
 		if ((st = cat_bars_fill(order[k], overall, &cb[k], &P[k])))
@@ -1573,8 +1824,12 @@ static churn_status draw_categorical_grid(const churn_eda *e, const char *dir, c
 		h += 80 + 36 * (int)m;
 	}
 	f.height = h < 400 ? 400 : h > 8000 ? 8000 : h;
-	char title[160];
-	snprintf(title, sizeof title, "Churn rate by level of %zu categorical columns (n = %zu)", np, e->labelled);
+	char title[200];
+	if (np < nall)
+		snprintf(title, sizeof title, "Churn rate by level: the %zu of %zu categorical columns most associated with "
+		         "%s (n = %zu)", np, nall, e->target, e->labelled);
+	else
+		snprintf(title, sizeof title, "Churn rate by level of %zu categorical columns (n = %zu)", np, e->labelled);
 	st = ch_plot_hbar_grid(path, &f, title, sub, np, ncols, P);
 out:
 	for (size_t i = 0; cb && i < np; i++)
@@ -1589,7 +1844,12 @@ out:
 
 static churn_status draw_importance(const churn_eda *e, const char *dir, const ch_fig *fig)
 {
-	size_t n = e->nimp, top = n < 20 ? n : 20;
+	size_t n = e->nimp, ncomp = 0;
+	for (size_t i = 0; e->imp_perm && i < n; i++)
+		ncomp += !isnan(e->imp_perm[i]);
+	/* the permutation importance ranks, over the columns it was computed for (eda.importance_max_columns) */
+	const double *perm = ncomp ? e->imp_perm : NULL;
+	size_t top = perm ? (ncomp < 20 ? ncomp : 20) : (n < 20 ? n : 20);
 	churn_status st = CHURN_OK;
 	rank_item *rk = malloc(n * sizeof *rk);
 	const char **labels = malloc(top * sizeof *labels);
@@ -1599,28 +1859,32 @@ static churn_status draw_importance(const churn_eda *e, const char *dir, const c
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	const double *key = e->imp_perm ? e->imp_perm : e->imp_impurity;
-	for (size_t i = 0; i < n; i++)
-		rk[i] = (rank_item){i, key[i]};
+	const double *key = perm ? perm : e->imp_impurity;
+	for (size_t i = 0; i < n; i++) /* not computed (NaN) last */
+		rk[i] = (rank_item){i, isnan(key[i]) ? -INFINITY : key[i]};
 	qsort(rk, n, sizeof *rk, cmp_rank_desc);
 	for (size_t r = 0; r < top; r++) {
 		labels[r] = e->imp_names[rk[r].i];
 		if (e->imp_impurity)
 			a[r] = e->imp_impurity[rk[r].i];
-		if (e->imp_perm)
-			b[r] = e->imp_perm[rk[r].i];
+		if (perm)
+			b[r] = perm[rk[r].i];
 	}
 	ch_hbar_panel P[2];
 	size_t np = 0;
 	if (e->imp_impurity)
 		P[np++] = (ch_hbar_panel){"Impurity (mean decrease in Gini)", "Share of total impurity decrease", top,
 		                          labels, a, NULL, NULL, NULL, NAN, NULL, false, CH_COL_BLUE};
-	if (e->imp_perm)
+	if (perm)
 		P[np++] = (ch_hbar_panel){"Permutation", "Drop in ROC AUC when the column is shuffled",
 		                          top, labels, b, NULL, NULL, NULL, NAN, NULL, false, CH_COL_ORANGE};
-	char title[128];
-	snprintf(title, sizeof title, "Random-forest importance (top %zu of %zu, sorted by %s)", top, n,
-	         e->imp_perm ? "permutation" : "impurity");
+	char title[160];
+	if (perm && ncomp < n)
+		snprintf(title, sizeof title, "Random-forest importance (top %zu of %zu, sorted by permutation, computed for "
+		         "the %zu of highest impurity)", top, n, ncomp);
+	else
+		snprintf(title, sizeof title, "Random-forest importance (top %zu of %zu, sorted by %s)", top, n,
+		         perm ? "permutation" : "impurity");
 	st = ch_plot_hbars(path, fig, title, np, P);
 out:
 	free(rk);
@@ -1828,6 +2092,27 @@ churn_status churn_eda_draw_revenue(const churn_eda *e, const char *dir, const c
 	return CHURN_OK;
 }
 
+/* The nh histograms most correlated with the target (|r|; all of them when nh == nhist), in their order. */
+static churn_status top_columns(const churn_eda *e, size_t nh, size_t *pick)
+{
+	if (nh >= e->nhist) {
+		for (size_t i = 0; i < e->nhist; i++)
+			pick[i] = i;
+		return CHURN_OK;
+	}
+	rank_item *rk = malloc(e->nhist * sizeof *rk);
+	if (!rk)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < e->nhist; i++)
+		rk[i] = (rank_item){i, isnan(e->hists[i].r) ? -1 : fabs(e->hists[i].r)};
+	qsort(rk, e->nhist, sizeof *rk, cmp_rank_desc);
+	for (size_t i = 0; i < nh; i++)
+		pick[i] = rk[i].i;
+	qsort(pick, nh, sizeof *pick, cmp_size);
+	free(rk);
+	return CHURN_OK;
+}
+
 churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const churn_params *p)
 {
 	if (!e || !dir)
@@ -1839,7 +2124,8 @@ churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const c
 		return st;
 	ch_fig fig;
 	ch_fig_from_params(&fig, p);
-	uint64_t total = 3 + e->ncat + e->nhist, done = 0;
+	uint64_t total = 3 + (e->ncat < e->fig_max ? e->ncat : e->fig_max) + (e->nhist < e->fig_max ? e->nhist : e->fig_max),
+	         done = 0;
 	/* correlation heatmap */
 	if (e->ncorr >= 2) {
 		char *path = fig_path(dir, "correlation_heatmap", NULL);
@@ -1848,22 +2134,34 @@ churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const c
 		ch_fig f = fig;
 		if (e->ncorr > 14 && f.height < f.width)
 			f.height = f.width; /* many labels: a square canvas */
-		char title[160];
-		snprintf(title, sizeof title, "Pearson correlation of %zu features and %s", e->ncorr - 1, e->target);
+		char title[200];
+		if (e->corr_reduced && e->corr_has_target)
+			snprintf(title, sizeof title, "Pearson correlation: the %zu of %zu features most correlated with %s",
+			         e->ncorr - 1, e->corr_total - 1, e->corr_names[e->ncorr - 1]);
+		else if (e->corr_has_target)
+			snprintf(title, sizeof title, "Pearson correlation of %zu features and %s", e->ncorr - 1,
+			         e->corr_names[e->ncorr - 1]);
+		else
+			snprintf(title, sizeof title, "Pearson correlation of %zu%s features", e->ncorr,
+			         e->corr_reduced ? " (the first)" : "");
 		st = ch_plot_heatmap(path, &f, title, e->ncorr, (const char *const *)e->corr_names, e->corr);
 		free(path);
 		if (st)
 			return st;
 	}
 	ch_progress(p, "figures", ++done, total);
-	/* histograms: one figure of small multiples */
+	/* histograms: one figure of small multiples, of at most fig_max columns (most correlated with the target) */
 	if (e->nhist) {
-		ch_hist_panel *P = calloc(e->nhist, sizeof *P);
-		char **xl = calloc(e->nhist, sizeof *xl);
+		size_t nh = e->nhist < e->fig_max ? e->nhist : e->fig_max;
+		ch_hist_panel *P = calloc(nh, sizeof *P);
+		char **xl = calloc(nh, sizeof *xl);
+		size_t *pick = malloc(nh * sizeof *pick);
 		char *path = fig_path(dir, "histogram_numeric_columns", NULL);
-		st = P && xl && path ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
-		for (size_t i = 0; !st && i < e->nhist; i++) {
-			const eda_hist *h = &e->hists[i];
+		st = P && xl && pick && path ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+		if (!st)
+			st = top_columns(e, nh, pick);
+		for (size_t i = 0; !st && i < nh; i++) {
+			const eda_hist *h = &e->hists[pick[i]];
 			xl[i] = strcmp(h->name, e->tenure_col) == 0    ? ch_asprintf("%s (months)", h->name)
 			        : strcmp(h->name, e->charges_col) == 0 ? ch_asprintf("%s (currency units per month)", h->name)
 			        : strstr(h->name, "Charges")           ? ch_asprintf("%s (currency units)", h->name)
@@ -1874,37 +2172,59 @@ churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const c
 		}
 		if (!st) {
 			static const char *const labels[2] = {"Retained", "Churned"};
-			size_t ncols = e->nhist >= 2 ? 2 : 1, nrows = (e->nhist + ncols - 1) / ncols;
+			size_t ncols = nh >= 2 ? 2 : 1, nrows = (nh + ncols - 1) / ncols;
 			ch_fig f = fig;
 			f.width = ncols == 2 ? fig.width * 3 / 2 : fig.width;
 			f.height = 70 + (int)nrows * (fig.height * 9 / 16);
 			if (f.height > 8000)
 				f.height = 8000;
-			char title[160];
-			snprintf(title, sizeof title, "Distribution of %zu numeric column%s by churn", e->nhist,
-			         e->nhist == 1 ? "" : "s");
-			st = ch_plot_hist_grid(path, &f, title, e->nhist, ncols, P, labels);
+			char title[200];
+			if (nh < e->nhist)
+				snprintf(title, sizeof title,
+				         "Distribution by churn of the %zu of %zu numeric columns most correlated with %s", nh,
+				         e->nhist, e->target);
+			else
+				snprintf(title, sizeof title, "Distribution of %zu numeric column%s by churn", nh, nh == 1 ? "" : "s");
+			st = ch_plot_hist_grid(path, &f, title, nh, ncols, P, labels);
 		}
-		for (size_t i = 0; xl && i < e->nhist; i++)
+		for (size_t i = 0; xl && i < nh; i++)
 			free(xl[i]);
 		free(xl);
 		free(P);
+		free(pick);
 		free(path);
 		if (st)
 			return st;
-		done += e->nhist;
+		done += nh;
 		if (!ch_progress(p, "figures", done, total))
 			return ch_fail(CHURN_E_STATE, "eda figures: cancelled");
 	}
 	if ((st = draw_categorical_grid(e, dir, &fig)))
 		return st;
-	for (size_t i = 0; i < e->ncat; i++) {
-		if (e->cats[i].nlevels <= GRID_MAX_LEVELS)
-			continue; /* in the grid */
-		if ((st = draw_categorical(e, &e->cats[i], dir, &fig)))
+	/* categoricals with more levels: one figure each, for at most fig_max of them (strongest association first) */
+	size_t nbig = 0;
+	for (size_t i = 0; i < e->ncat; i++)
+		nbig += e->cats[i].nlevels > GRID_MAX_LEVELS;
+	if (nbig) {
+		const eda_cat **big = malloc(nbig * sizeof *big);
+		if (!big)
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		size_t k = 0;
+		for (size_t i = 0; i < e->ncat; i++)
+			if (e->cats[i].nlevels > GRID_MAX_LEVELS)
+				big[k++] = &e->cats[i];
+		if (nbig > e->fig_max) {
+			qsort(big, nbig, sizeof *big, cmp_v_desc);
+			nbig = e->fig_max;
+		}
+		for (k = 0; k < nbig && !st; k++) {
+			st = draw_categorical(e, big[k], dir, &fig);
+			if (!st && !ch_progress(p, "figures", ++done, total))
+				st = ch_fail(CHURN_E_STATE, "eda figures: cancelled");
+		}
+		free(big);
+		if (st)
 			return st;
-		if (!ch_progress(p, "figures", ++done, total))
-			return ch_fail(CHURN_E_STATE, "eda figures: cancelled");
 	}
 	if (e->nimp && (st = draw_importance(e, dir, &fig)))
 		return st;

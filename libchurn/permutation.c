@@ -484,3 +484,61 @@ churn_status ch_model_permutation_importance(const churn_model *m, const churn_m
 	free(c.msg);
 	return st;
 }
+
+/* Group g's rank by key (highest first, then lowest index). */
+typedef struct grank {
+	size_t g;
+	double k;
+} grank;
+
+static int cmp_grank(const void *a, const void *b)
+{
+	const grank *x = a, *y = b;
+	if (x->k != y->k)
+		return x->k > y->k ? -1 : 1;
+	return x->g < y->g ? -1 : x->g > y->g;
+}
+
+churn_status ch_model_permutation_importance_top(const churn_model *m, const churn_matrix *x, const size_t *group,
+                                                 size_t ngroups, const double *key, size_t max_groups, uint64_t seed,
+                                                 size_t repeats, double *out, size_t cap)
+{
+	if (!m || !x || !out || !key)
+		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: NULL argument");
+	size_t nf = churn_matrix_get_ncols(x);
+	if (!group)
+		ngroups = nf;
+	if (max_groups == 0 || ngroups <= max_groups)
+		return ch_model_permutation_importance(m, x, group, ngroups, seed, repeats, out, cap);
+	if (cap < ngroups)
+		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: output holds %zu values, need %zu", cap,
+		               ngroups);
+	for (size_t j = 0; group && j < nf; j++)
+		if (group[j] >= ngroups)
+			return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: feature %zu in group %zu of %zu", j,
+			               group[j], ngroups);
+	grank *rk = malloc(ngroups * sizeof *rk);
+	size_t *map = malloc(ngroups * sizeof *map), *g2 = malloc((nf ? nf : 1) * sizeof *g2);
+	double *o2 = malloc((max_groups + 1) * sizeof *o2);
+	churn_status st = rk && map && g2 && o2 ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st) {
+		for (size_t g = 0; g < ngroups; g++)
+			rk[g] = (grank){g, isfinite(key[g]) ? key[g] : -INFINITY};
+		qsort(rk, ngroups, sizeof *rk, cmp_grank);
+		for (size_t g = 0; g < ngroups; g++)
+			map[g] = max_groups; /* the others: one group, shuffled once, its result dropped */
+		for (size_t r = 0; r < max_groups; r++)
+			map[rk[r].g] = r;
+		for (size_t j = 0; j < nf; j++)
+			g2[j] = map[group ? group[j] : j];
+		st = ch_model_permutation_importance(m, x, g2, max_groups + 1, seed, repeats, o2, max_groups + 1);
+	}
+	if (!st)
+		for (size_t g = 0; g < ngroups; g++)
+			out[g] = map[g] < max_groups ? o2[map[g]] : NAN;
+	free(rk);
+	free(map);
+	free(g2);
+	free(o2);
+	return st;
+}

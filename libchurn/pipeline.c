@@ -759,8 +759,10 @@ static churn_status importance_compute(struct importance *j)
 		goto out;
 	for (size_t k = 0; k < p; k++)
 		j->gimp[group[k]] += imp[k];
-	st = ch_model_permutation_importance(forest, sample, group, j->ng,
-	                                     (uint64_t)churn_params_get_int(j->p, "split.seed"), 1, j->perm, p);
+	/* wide data: permutations for the eda.importance_max_columns columns of highest impurity (NaN: the others) */
+	st = ch_model_permutation_importance_top(forest, sample, group, j->ng, j->gimp,
+	                                         (size_t)churn_params_get_int(j->p, "eda.importance_max_columns"),
+	                                         (uint64_t)churn_params_get_int(j->p, "split.seed"), 1, j->perm, p);
 out:
 	if (st)
 		snprintf(j->error, sizeof j->error, "%s", churn_last_error());

@@ -65,14 +65,18 @@ static churn_status compose_summary(const char *profile_json, const char *report
 		uns += cJSON_IsNumber(v) ? (size_t)v->valuedouble : 0;
 	}
 	cJSON *cols = cJSON_GetObjectItemCaseSensitive(s, "columns");
+	const cJSON *next = rcols ? rcols->child : NULL; /* both list the columns in order: look there first */
 	for (cJSON *c = cols ? cols->child : NULL; c; c = c->next) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
 		if (!cJSON_IsString(name))
 			continue;
-		for (const cJSON *rc = rcols ? rcols->child : NULL; rc; rc = rc->next) {
+		const cJSON *rn0 = next ? cJSON_GetObjectItemCaseSensitive(next, "name") : NULL;
+		bool in_order = cJSON_IsString(rn0) && strcmp(rn0->valuestring, name->valuestring) == 0;
+		for (const cJSON *rc = in_order ? next : rcols ? rcols->child : NULL; rc; rc = rc->next) {
 			const cJSON *rn = cJSON_GetObjectItemCaseSensitive(rc, "name");
 			if (!cJSON_IsString(rn) || strcmp(rn->valuestring, name->valuestring) != 0)
 				continue;
+			next = rc->next;
 			cJSON *dup = cJSON_Duplicate(rc, true);
 			if (!dup)
 				goto fail;

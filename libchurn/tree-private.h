@@ -185,4 +185,16 @@ churn_status ch_roc_auc(const double *score, const uint8_t *y, size_t n, double 
 churn_status ch_model_permutation_importance(const churn_model *m, const churn_matrix *x, const size_t *group,
                                              size_t ngroups, uint64_t seed, size_t repeats, double *out, size_t cap);
 
+/*
+ * The same for at most max_groups groups (0: all): those of highest key[g]
+ * (e.g. impurity importance; ties by lower index); out[g] is NaN for the
+ * others, which are shuffled together as one extra group whose drop is not
+ * reported, so the cost follows max_groups, not the width. Each reported
+ * value is a permutation importance of its group, though not bit for bit the
+ * one the full call gives (the shuffles are seeded by the group's rank).
+ */
+churn_status ch_model_permutation_importance_top(const churn_model *m, const churn_matrix *x, const size_t *group,
+                                                 size_t ngroups, const double *key, size_t max_groups, uint64_t seed,
+                                                 size_t repeats, double *out, size_t cap);
+
 #endif

@@ -301,13 +301,44 @@ for i in range(40):
 	expect_rc 65 "$CHURN" run --workdir "$T/dw" --source "$T/dup.csv" --no-figures
 }
 
+# ---- wide data: more than 500 encoded features (the correlation limit that failed the run) ----
+case_wide_data() {
+	# 30 numeric columns and 10 categorical ones of 50 levels: over 500 encoded features
+	$PY -c 'import random
+r = random.Random(7)
+print(",".join(["customerID"] + ["x%02d" % j for j in range(30)] + ["c%d" % j for j in range(10)] + ["Churn"]))
+for i in range(300):
+    xs = [r.gauss(0, 1) for _ in range(30)]
+    cs = [r.randrange(50) for _ in range(10)]
+    z = 1.5 * xs[0] - xs[1] + (1.0 if cs[0] < 10 else 0.0) - 0.8
+    y = "Yes" if r.random() < 1 / (1 + 2.718281828 ** -z) else "No"
+    print(",".join(["C%04d" % i] + ["%.3f" % x for x in xs] + ["L%02d" % c for c in cs] + [y]))' >"$T/wide.csv"
+	expect_rc 0 "$CHURN" run --workdir "$T/ww" --source "$T/wide.csv" --no-figures --quiet
+	json_check "$T/ww/reports/run_metadata.json" 'j["runs"][-1]["status"] == "succeeded" and j["runs"][0]["features"] > 500'
+	nf=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0]["features"])' "$T/ww/reports/run_metadata.json")
+	json_check "$T/ww/reports/eda.json" 'j["correlation"]["columns_total"] == '"$nf"' + 1 and j["correlation"]["columns_shown"] == 51'
+	json_check "$T/ww/reports/eda.json" 'j["correlation"]["reduced"].startswith("top 50 of '"$nf"' features") and len(j["correlation"]["with_target"]["r"]) == '"$nf"
+	json_check "$T/ww/reports/eda.json" '"x00" in j["correlation"]["features"] and any("more than eda.corr_max_features (50)" in n for n in j["notes"])'
+	json_check "$T/ww/reports/eda.json" 'any(n.startswith("figures: histogram_numeric_columns shows the 24 of 30") for n in j["notes"])'
+	json_check "$T/ww/reports/metrics.json" 'j["models"]["logreg"]["roc_auc"] > 0.6'
+	# churn eda with its figures (the forest's permutation importance for the 100 features of highest impurity)
+	expect_rc 0 "$CHURN" eda --input "$T/wide.csv" --out "$T/we" --quiet
+	json_check "$T/we/reports/eda.json" 'j["correlation"]["columns_shown"] == 51 and len(j["importance"]["features"]) == '"$nf"
+	json_check "$T/we/reports/eda.json" 'sum(v is not None for v in j["importance"]["permutation"]) == 100'
+	json_check "$T/we/reports/eda.json" 'any(n.startswith("importance: permutation computed for the 100 of '"$nf"'") for n in j["notes"])'
+	for f in correlation_heatmap histogram_numeric_columns churn_rate_c0 feature_importance; do
+		test -s "$T/we/reports/figures/$f.png"
+	done
+	test "$(ls "$T/we/reports/figures" | wc -l)" -le 14
+}
+
 CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
 profile_other_target profile_missing_input profile_telco"
 # Other commands: add case_<name> functions above and their names here.
 CASES="$CASES train_predict train_cv_threshold train_predict_errors"
 
 CASES="$CASES prepare_outputs prepare_errors prepare_telco"
-CASES="$CASES invalid_utf8 data_names_exit_65"
+CASES="$CASES invalid_utf8 data_names_exit_65 wide_data"
 for c in $CASES; do run "$c"; done
 echo "cli: $PASS passed, $FAIL failed${FAILED:+ (failed:$FAILED)}"
 [ "$FAIL" -eq 0 ]

@@ -613,6 +613,170 @@ START_TEST(test_eda_telco)
 }
 END_TEST
 
+/*
+ * Wide data: 600 features (more than the 500 that used to fail), 200 rows.
+ * Feature j = labels * w_j + noise, with w_j decreasing for j = 0..59 and 0
+ * after, so the most correlated with the target are known; feature 7 is
+ * constant. The matrix and heatmap keep eda.corr_max_features (50) of them,
+ * in their order, and the target; every feature's r with the target is kept.
+ */
+#define WIDE_N 200
+#define WIDE_P 600
+
+static churn_matrix *make_wide(void)
+{
+	churn_matrix *m = NULL;
+	ck_assert_int_eq(churn_matrix_new(WIDE_N, WIDE_P, &m), CHURN_OK);
+	uint8_t lab[WIDE_N];
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	for (size_t i = 0; i < WIDE_N; i++)
+		lab[i] = (uint8_t)(i % 3 == 0);
+	double *d = churn_matrix_get_data(m);
+	for (size_t i = 0; i < WIDE_N; i++)
+		for (size_t j = 0; j < WIDE_P; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			double noise = (double)(x >> 11) / 9007199254740992.0 - 0.5;
+			double w = j < 60 ? 3.0 - 0.05 * (double)j : 0;
+			d[i * WIDE_P + j] = j == 7 ? 1 : w * lab[i] + noise;
+		}
+	for (size_t j = 0; j < WIDE_P; j++) {
+		char name[32];
+		snprintf(name, sizeof name, "f%03zu", j);
+		ck_assert_int_eq(churn_matrix_set_feature_name(m, j, name), CHURN_OK);
+	}
+	ck_assert_int_eq(churn_matrix_set_labels(m, lab, WIDE_N), CHURN_OK);
+	return m;
+}
+
+START_TEST(test_eda_correlation_wide_reduced)
+{
+	churn_matrix *m = make_wide();
+	churn_dataset *ds = make_contract();
+	churn_eda *e = NULL;
+	ck_assert_int_eq(churn_eda_compute(ds, NULL, &e), CHURN_OK);
+	ck_assert_msg(churn_eda_set_correlation(e, m) == CHURN_OK, "%s", churn_last_error()); /* was CHURN_E_LIMIT */
+	cJSON *j = eda_json(e);
+	const cJSON *c = cJSON_GetObjectItem(j, "correlation");
+	ck_assert_double_eq(jnum(c, "columns_total"), WIDE_P + 1);
+	ck_assert_double_eq(jnum(c, "columns_shown"), 51);
+	const cJSON *why = cJSON_GetObjectItem(c, "reduced");
+	ck_assert(cJSON_IsString(why));
+	ck_assert_str_eq(why->valuestring, "top 50 of 600 features by |correlation with Churn| (eda.corr_max_features)");
+	/* the 50 most correlated: f000..f049 except the constant f007, then f050 (next strongest), in order */
+	const cJSON *f = cJSON_GetObjectItem(c, "features");
+	ck_assert_int_eq(cJSON_GetArraySize(f), 51);
+	for (int k = 0, want = 0; k < 50; k++, want++) {
+		if (want == 7)
+			want++;
+		char name[32];
+		snprintf(name, sizeof name, "f%03d", want);
+		ck_assert_str_eq(cJSON_GetArrayItem(f, k)->valuestring, name);
+	}
+	ck_assert_str_eq(cJSON_GetArrayItem(f, 50)->valuestring, "Churn");
+	const cJSON *mx = cJSON_GetObjectItem(c, "matrix");
+	ck_assert_int_eq(cJSON_GetArraySize(mx), 51);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetArrayItem(mx, 0)), 51);
+	/* every feature's r with the target, in feature order; the matrix's last row agrees */
+	const cJSON *w = cJSON_GetObjectItem(c, "with_target");
+	ck_assert_str_eq(cJSON_GetObjectItem(w, "target")->valuestring, "Churn");
+	const cJSON *wf = cJSON_GetObjectItem(w, "features"), *wr = cJSON_GetObjectItem(w, "r");
+	ck_assert_int_eq(cJSON_GetArraySize(wf), WIDE_P);
+	ck_assert_int_eq(cJSON_GetArraySize(wr), WIDE_P);
+	ck_assert_str_eq(cJSON_GetArrayItem(wf, 599)->valuestring, "f599");
+	ck_assert(cJSON_IsNull(cJSON_GetArrayItem(wr, 7))); /* constant */
+	ck_assert_double_gt(cJSON_GetArrayItem(wr, 0)->valuedouble, 0.9);
+	ck_assert_double_lt(fabs(cJSON_GetArrayItem(wr, 300)->valuedouble), 0.3);
+	ck_assert_double_eq_tol(cJSON_GetArrayItem(cJSON_GetArrayItem(mx, 50), 0)->valuedouble,
+	                        cJSON_GetArrayItem(wr, 0)->valuedouble, 1e-12);
+	ck_assert_double_eq_tol(cJSON_GetArrayItem(cJSON_GetArrayItem(mx, 50), 49)->valuedouble,
+	                        cJSON_GetArrayItem(wr, 50)->valuedouble, 1e-12);
+	ck_assert(has_note(j, "600 features, more than eda.corr_max_features (50)"));
+	cJSON_Delete(j);
+
+	/* a higher limit keeps more; at most the limit, all of them under it */
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_int(p, "eda.corr_max_features", 499), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_int(p, "eda.corr_max_features", 500), CHURN_E_INVALID_ARG);
+	churn_eda *e2 = NULL;
+	ck_assert_int_eq(churn_eda_compute(ds, p, &e2), CHURN_OK);
+	ck_assert_int_eq(churn_eda_set_correlation(e2, m), CHURN_OK);
+	j = eda_json(e2);
+	c = cJSON_GetObjectItem(j, "correlation");
+	ck_assert_double_eq(jnum(c, "columns_shown"), 500);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(c, "features")), 500);
+	cJSON_Delete(j);
+	churn_eda_free(e2);
+	churn_params_free(p);
+
+	/* the heatmap of the reduced matrix is drawn */
+	char *dir = churn_test_tmpdir();
+	ck_assert_int_eq(churn_eda_draw_figures(e, dir, NULL), CHURN_OK);
+	assert_png(dir, "correlation_heatmap.png");
+	churn_test_rmdir(dir);
+	free(dir);
+	churn_eda_free(e);
+	churn_dataset_free(ds);
+	churn_matrix_free(m);
+}
+END_TEST
+
+/* Many numeric columns: every histogram in eda.json, the figure shows eda.fig_max_columns of them (and says so). */
+START_TEST(test_eda_wide_dataset_figures)
+{
+	enum { N = 60, P = 40 };
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
+	const char *y[N];
+	for (size_t i = 0; i < N; i++)
+		y[i] = i % 2 ? "Yes" : "No";
+	for (size_t j = 0; j < P; j++) {
+		double v[N];
+		for (size_t i = 0; i < N; i++)
+			v[i] = (double)((i * 7 + j * 13) % 17) + (j < 5 ? 10.0 * (double)(i % 2) : 0);
+		char name[16];
+		snprintf(name, sizeof name, "n%02zu", j);
+		ck_assert_int_eq(churn_dataset_add_numeric(ds, name, v, N), CHURN_OK);
+	}
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Churn", y, N), CHURN_OK);
+	churn_params *p = NULL;
+	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_int(p, "eda.fig_max_columns", 6), CHURN_OK);
+	churn_eda *e = NULL;
+	ck_assert_int_eq(churn_eda_compute(ds, p, &e), CHURN_OK);
+	cJSON *j = eda_json(e);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "histograms")), P);
+	ck_assert(has_note(j, "histogram_numeric_columns shows the 6 of 40 numeric columns most correlated with Churn"));
+	/* eda_compute's own correlation: numeric columns and the target, reduced the same way */
+	const cJSON *c = cJSON_GetObjectItem(j, "correlation");
+	ck_assert_double_eq(jnum(c, "columns_total"), P + 1);
+	ck_assert_double_eq(jnum(c, "columns_shown"), P + 1); /* 40 <= 50 */
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(c, "reduced")));
+	cJSON_Delete(j);
+	/* importance with permutations for some columns only: null for the others, a note, and a figure */
+	const char *names[3] = {"n00", "n01", "n02"};
+	double imp[3] = {0.5, 0.3, 0.2}, perm[3] = {0.08, NAN, NAN};
+	ck_assert_int_eq(churn_eda_set_importance(e, names, imp, perm, 3), CHURN_OK);
+	perm[1] = INFINITY;
+	ck_assert_int_eq(churn_eda_set_importance(e, names, imp, perm, 3), CHURN_E_NUMERIC);
+	j = eda_json(e);
+	const cJSON *ip = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "importance"), "permutation");
+	ck_assert_double_eq(cJSON_GetArrayItem(ip, 0)->valuedouble, 0.08);
+	ck_assert(cJSON_IsNull(cJSON_GetArrayItem(ip, 1)));
+	ck_assert(has_note(j, "permutation computed for the 1 of 3 columns"));
+	cJSON_Delete(j);
+	char *dir = churn_test_tmpdir();
+	ck_assert_int_eq(churn_eda_draw_figures(e, dir, p), CHURN_OK);
+	assert_png(dir, "histogram_numeric_columns.png");
+	assert_png(dir, "feature_importance.png");
+	churn_test_rmdir(dir);
+	free(dir);
+	churn_eda_free(e);
+	churn_params_free(p);
+	churn_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("eda");
@@ -632,6 +796,11 @@ int main(void)
 	tcase_add_test(tc, test_eda_draw_revenue);
 	tcase_add_test(tc, test_plot_model_figures);
 	tcase_add_test(tc, test_plot_concurrent);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("wide");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_eda_correlation_wide_reduced);
+	tcase_add_test(tc, test_eda_wide_dataset_figures);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("telco");
 	tcase_set_timeout(tc, 120);

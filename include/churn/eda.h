@@ -11,7 +11,11 @@
  *     ("eda.hist_bins"; integer columns get integer-width bins);
  *   - a Pearson correlation matrix of the numeric columns and the target
  *     (replace it with the encoded features through
- *     churn_eda_set_correlation());
+ *     churn_eda_set_correlation()); with more than "eda.corr_max_features"
+ *     (default 50) features, the matrix keeps the ones most correlated
+ *     with the target (|r|) and every feature's r with the target is
+ *     listed apart (wide data: what scales is computed, what does not is
+ *     reduced, and eda.json says so);
  *   - Kaplan-Meier retention over "eda.tenure_col" (event = churned),
  *     overall and per level of "eda.segment_col", with Greenwood standard
  *     errors, a 95% band ("eda.km_band": "loglog" or "plain") and the median
@@ -24,11 +28,17 @@
  *
  * JSON (churn_eda_to_json(), reports/eda.json), top-level keys:
  *   "generated_at", "rows", "target": {"name","positive","positive_count","rate"},
- *   "correlation": {"features": [..], "matrix": [[..]]}  (null for constant features),
+ *   "correlation": {"method", "features": [..], "matrix": [[..]]  (null for constant features),
+ *                   "columns_total" (features + target before reduction),
+ *                   "columns_shown" (the matrix's size), "reduced" (null, or
+ *                   how: "top K of N features by |correlation with T|
+ *                   (eda.corr_max_features)"), "with_target": {"target",
+ *                   "features": [every feature], "r": [..]} (with a target)},
  *   "categorical": [{"name","n","chi2","df","p_value","cramers_v",
  *                    "levels": [{"value","count","churned","rate","ci_low","ci_high"}]}],
  *   "histograms": [{"name","edges":[..],"churned":[..],"retained":[..],"missing"}],
- *   "importance": {"features":[..],"impurity":[..],"permutation":[..]} or null,
+ *   "importance": {"features":[..],"impurity":[..],"permutation":[..]} or null
+ *                (permutation null where it was not computed),
  *   "survival": {"time_col","event","band","overall": curve, "by_segment":
  *                {"column","curves":[curve + "segment"]}} or null, where curve =
  *                {"n","events","median" (null when not reached),
@@ -85,15 +95,22 @@ CHURN_API CHURN_NODISCARD churn_status churn_eda_compute(const churn_dataset *ds
  * Replace the correlation matrix with Pearson correlations between the
  * columns of @p x (named by their feature names) and, when @p x has labels,
  * the labels as a last column named after the target. Copies what it needs.
- * Constant columns get null correlations and a note. CHURN_E_INVALID_ARG when
- * @p x has fewer than 2 rows or no columns; CHURN_E_LIMIT past 500 columns.
- * Needs exclusive access to @p eda. @since 0.1
+ * Constant columns get null correlations and a note. Past
+ * "eda.corr_max_features" features (of the params given to
+ * churn_eda_compute()), only the ones most correlated with the labels are
+ * kept (in their order), with a note; every feature's r with the labels is
+ * kept apart ("with_target"). Time and memory are linear in the number of
+ * features beyond that. CHURN_E_INVALID_ARG when @p x has fewer than 2 rows
+ * or no columns; CHURN_E_NUMERIC for an infinite value. Needs exclusive
+ * access to @p eda. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_set_correlation(churn_eda *eda, const churn_matrix *x);
 
 /**
  * Attach feature importances (copied): @p names[n], @p impurity[n] and/or
- * @p permutation[n] (either may be NULL, not both). Non-finite values are
+ * @p permutation[n] (either may be NULL, not both). A NaN permutation
+ * importance means "not computed" (JSON null, and a note; wide data computes
+ * it for "eda.importance_max_columns" columns); other non-finite values are
  * CHURN_E_NUMERIC. Replaces earlier importances. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_set_importance(churn_eda *eda, const char *const *names,
@@ -134,11 +151,15 @@ CHURN_API CHURN_NODISCARD churn_status churn_eda_save_json(const churn_eda *eda,
 /**
  * Draw the EDA figures into directory @p dir (created if needed), PNG and,
  * with "eda.svg", SVG:
- *   correlation_heatmap, histogram_numeric_columns (every numeric column,
- *   small multiples), churn_rate_categories (every categorical with at most
- *   12 levels, small multiples ordered by Cramer's V), churn_rate_<col>
- *   (each categorical with more levels), feature_importance (when set; top
- *   20), km_retention (when computed), revenue_at_risk (when set).
+ *   correlation_heatmap (the correlation matrix, reduced as above),
+ *   histogram_numeric_columns (small multiples of the numeric columns),
+ *   churn_rate_categories (the categoricals with at most 12 levels, small
+ *   multiples ordered by Cramer's V), churn_rate_<col> (each categorical
+ *   with more levels), feature_importance (when set; top 20), km_retention
+ *   (when computed), revenue_at_risk (when set). Each of the three kinds
+ *   of per-column figure shows at most "eda.fig_max_columns" (default 24)
+ *   columns, those most associated with churn (|r| with the target,
+ *   Cramer's V), with a note in eda.json; eda.json keeps every column.
  * Names are sanitised ([A-Za-z0-9_-], others '_'). Nothing is drawn when
  * "eda.figures" is false. CHURN_E_CREATE when @p dir cannot be created or
  * written; CHURN_E_UNSUPPORTED when plplot lacks the cairo driver;
