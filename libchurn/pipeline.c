@@ -751,16 +751,20 @@ static churn_status importance_compute(struct importance *j)
 		goto out;
 	if ((st = feature_groups(j->prep, j->x, group, j->names, &j->ng, &j->spec)))
 		goto out;
-	if ((st = sample_rows(j->x, 50000, &fit)) || (st = sample_rows(j->x, 2000, &sample)))
+	/* a sample of every row is the matrix itself: no copy (wide data: one copy is the size of the data) */
+	size_t nr = churn_matrix_get_nrows(j->x);
+	if ((nr > 50000 && (st = sample_rows(j->x, 50000, &fit))) ||
+	    (nr > 2000 && (st = sample_rows(j->x, 2000, &sample))))
 		goto out;
-	if ((st = churn_model_new(CHURN_MODEL_FOREST, &forest)) || (st = churn_model_fit(forest, fit, j->p)))
+	if ((st = churn_model_new(CHURN_MODEL_FOREST, &forest)) ||
+	    (st = churn_model_fit(forest, fit ? fit : j->x, j->p)))
 		goto out;
 	if ((st = churn_model_get_importance(forest, imp, p, &n_imp)))
 		goto out;
 	for (size_t k = 0; k < p; k++)
 		j->gimp[group[k]] += imp[k];
 	/* wide data: permutations for the eda.importance_max_columns columns of highest impurity (NaN: the others) */
-	st = ch_model_permutation_importance_top(forest, sample, group, j->ng, j->gimp,
+	st = ch_model_permutation_importance_top(forest, sample ? sample : j->x, group, j->ng, j->gimp,
 	                                         (size_t)churn_params_get_int(j->p, "eda.importance_max_columns"),
 	                                         (uint64_t)churn_params_get_int(j->p, "split.seed"), 1, j->perm, p);
 out:
