@@ -592,11 +592,12 @@ static int on_http_error(struct mg_connection *conn, int status, const char *msg
 	case 411: what = "a request body needs a Content-Length"; break;
 	case 413: what = "request headers too large"; status = 431; break;
 	case 505: what = "only HTTP/1.0 and HTTP/1.1 are served"; break;
-	default: what = "the request could not be served"; break;
+	default: what = NULL; break;
 	}
 	char out[512];
 	char body[160];
-	int bn = snprintf(body, sizeof(body), "{\"error\": \"%s\"}", what);
+	int bn = what ? snprintf(body, sizeof(body), "{\"error\": \"%s\"}", what)
+	              : snprintf(body, sizeof(body), "{\"error\": \"the request could not be served (HTTP %d)\"}", status);
 	int n = snprintf(out, sizeof(out),
 	                 "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\n"
 	                 "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n%s",
