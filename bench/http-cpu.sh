@@ -42,7 +42,7 @@ EOF
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 start() { # BUILD -> "pid port"
 	p=$(port)
-	"$1/httpd/churn-httpd" --workdir "$wd" --listen "127.0.0.1:$p" --access-log off 2>/dev/null &
+	"$1/httpd/churn-httpd" --workdir "$wd" --listen "127.0.0.1:$p" --access-log off >/dev/null 2>&1 &
 	echo "$! $p"
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
