@@ -344,7 +344,86 @@ static churn_status write_data(chunker *c, const char *pq_path, const char *csv_
 	return st;
 }
 
-/* ---- the whole ---- */
+/* ---- the whole, step by step ---- */
+
+/* Rows: all (*rows NULL), or those with a target when the spec drops missing targets (*rows, the caller frees it). */
+static churn_status rows_with_target(const churn_prep *prep, const churn_dataset *ds, size_t **rows, size_t *nrows)
+{
+	size_t n = churn_dataset_get_nrows(ds), tj;
+	*rows = NULL;
+	*nrows = n;
+	if (churn_prep_get_dropped_target_rows(prep) == 0 ||
+	    churn_dataset_find_col(ds, churn_prep_get_target(prep), &tj) != CHURN_OK)
+		return CHURN_OK;
+	size_t *r = malloc((n ? n : 1) * sizeof(size_t));
+	if (!r)
+		return nomem();
+	size_t a = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!churn_dataset_is_missing(ds, tj, i))
+			r[a++] = i;
+	*rows = r;
+	*nrows = a;
+	return CHURN_OK;
+}
+
+/* The texts of reports/summary.json and summary.csv (each when its path is set) and the imputed/unseen sums. */
+typedef struct summaries {
+	char *json, *csv;
+	size_t csv_n, imputed, unseen;
+} summaries;
+
+/* The summaries (the profile, computed when prof is NULL, merged with the prep report of rows). */
+static churn_status make_summaries(const churn_prep *prep, const churn_dataset *ds, const churn_profile *prof,
+                                   size_t skipped_rows, const size_t *rows, size_t nrows, const char *const *path,
+                                   const churn_params *p, summaries *out)
+{
+	churn_profile *own_prof = NULL;
+	char *profile_json = NULL, *report_json = NULL;
+	cJSON *summary = NULL;
+	churn_status st = churn_prep_report_json(prep, ds, rows, rows ? nrows : 0, &report_json);
+	if (!st && !prof && !(st = churn_profile_compute(ds, p, &own_prof)))
+		prof = own_prof;
+	if (!st)
+		st = churn_profile_to_json(prof, &profile_json);
+	if (!st)
+		st = compose_summary(profile_json, report_json, prep, skipped_rows, &summary, &out->imputed, &out->unseen);
+	churn_free(profile_json);
+	churn_free(report_json);
+	churn_profile_free(own_prof);
+	if (!st && path[OUT_SUMMARY_JSON] && !(out->json = ch_json_print(summary, true)))
+		st = nomem();
+	if (!st && path[OUT_SUMMARY_CSV])
+		st = summary_csv(summary, &out->csv, &out->csv_n);
+	cJSON_Delete(summary);
+	return st;
+}
+
+/* The processed data set (Parquet and CSV, each when its path is set) of rows (NULL: all nrows), in chunks. */
+static churn_status processed_data(const churn_prep *prep, const churn_dataset *ds, const churn_matrix *x,
+                                   const size_t *rows, size_t nrows, const char *const *path, const churn_params *p)
+{
+	chunker c = {.prep = prep, .ds = ds, .x = x, .rows = rows, .nrows = nrows};
+	int64_t chunk = churn_params_get_int(p, "prep.chunk_rows");
+	c.threads = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	c.chunk = chunk > 0 ? (size_t)chunk : 65536;
+	if (c.chunk > nrows && nrows)
+		c.chunk = nrows;
+	size_t cap = c.chunk ? c.chunk : 1;
+	if (churn_prep_get_id_count(prep) > 0 &&
+	    churn_dataset_find_col(ds, churn_prep_get_id(prep, 0), &c.id_col) == CHURN_OK)
+		c.has_id = true;
+	churn_status st;
+	if (!(c.idx = malloc(cap * sizeof(size_t))) ||
+	    (c.has_id && (!(c.ids = malloc(cap * sizeof(char *))) || !(c.id_buf = malloc(cap * 32)))))
+		st = nomem();
+	else
+		st = write_data(&c, path[OUT_PARQUET], path[OUT_CSV], p);
+	free(c.idx);
+	free(c.ids);
+	free(c.id_buf);
+	return st;
+}
 
 churn_status churn_prep_write_outputs(const churn_prep *prep, const churn_dataset *ds, const churn_profile *prof,
                                       size_t skipped_rows, const churn_matrix *x, const char *const *paths,
@@ -360,111 +439,46 @@ churn_status churn_prep_write_outputs(const churn_prep *prep, const churn_datase
 		path[k] = paths[k];
 	churn_status st = CHURN_OK;
 	churn_params *own = NULL;
-	churn_profile *own_prof = NULL;
-	chunker c = {.prep = prep, .ds = ds, .x = x};
-	size_t *rows = NULL;
-	char *profile_json = NULL, *report_json = NULL, *spec = NULL, *sum_text = NULL, *sum_csv = NULL;
-	size_t sum_csv_n = 0, imputed = 0, unseen = 0;
-	cJSON *summary = NULL;
+	size_t *rows = NULL, nrows = 0;
+	char *spec = NULL;
+	summaries sum = {0};
 	if (!p) {
 		if ((st = churn_params_new(&own)))
 			return st;
 		p = own;
 	}
-
-	/* Rows: all, or those with a target when the spec drops missing targets. */
-	size_t nrows = churn_dataset_get_nrows(ds), tj;
-	if (churn_prep_get_dropped_target_rows(prep) > 0 &&
-	    churn_dataset_find_col(ds, churn_prep_get_target(prep), &tj) == CHURN_OK) {
-		if (!(rows = malloc((nrows ? nrows : 1) * sizeof(size_t)))) {
-			st = nomem();
-			goto out;
-		}
-		size_t a = 0;
-		for (size_t i = 0; i < nrows; i++)
-			if (!churn_dataset_is_missing(ds, tj, i))
-				rows[a++] = i;
-		nrows = a;
-	}
+	if ((st = rows_with_target(prep, ds, &rows, &nrows)))
+		goto out;
 	if (x && churn_matrix_get_nrows(x) != nrows) {
 		st = ch_fail(CHURN_E_INVALID_ARG, "churn_prep_write_outputs: the matrix has %zu rows, the data %zu",
 		             churn_matrix_get_nrows(x), nrows);
 		goto out;
 	}
-
 	/* Reports first: nothing is replaced when they fail. */
-	if ((st = churn_prep_report_json(prep, ds, rows, rows ? nrows : 0, &report_json)))
+	if ((st = make_summaries(prep, ds, prof, skipped_rows, rows, nrows, path, p, &sum)))
 		goto out;
-	if (!prof) {
-		if ((st = churn_profile_compute(ds, p, &own_prof)))
-			goto out;
-		prof = own_prof;
-	}
-	if ((st = churn_profile_to_json(prof, &profile_json)) ||
-	    (st = compose_summary(profile_json, report_json, prep, skipped_rows, &summary, &imputed, &unseen)))
-		goto out;
-	churn_free(profile_json);
-	churn_free(report_json);
-	profile_json = report_json = NULL;
-	churn_profile_free(own_prof);
-	own_prof = NULL;
-	if (path[OUT_SUMMARY_JSON] && !(sum_text = ch_json_print(summary, true))) {
-		st = nomem();
-		goto out;
-	}
-	if (path[OUT_SUMMARY_CSV] && (st = summary_csv(summary, &sum_csv, &sum_csv_n)))
-		goto out;
-	cJSON_Delete(summary);
-	summary = NULL;
 	if (path[OUT_SPEC] && (st = churn_prep_to_json(prep, &spec)))
 		goto out;
-
-	/* The processed data set. */
-	if (path[OUT_PARQUET] || path[OUT_CSV]) {
-		int64_t chunk = churn_params_get_int(p, "prep.chunk_rows");
-		c.rows = rows;
-		c.nrows = nrows;
-		c.threads = sysconf(_SC_NPROCESSORS_ONLN) > 1;
-		c.chunk = chunk > 0 ? (size_t)chunk : 65536;
-		if (c.chunk > nrows && nrows)
-			c.chunk = nrows;
-		size_t cap = c.chunk ? c.chunk : 1;
-		if (churn_prep_get_id_count(prep) > 0 &&
-		    churn_dataset_find_col(ds, churn_prep_get_id(prep, 0), &c.id_col) == CHURN_OK)
-			c.has_id = true;
-		if (!(c.idx = malloc(cap * sizeof(size_t))) ||
-		    (c.has_id && (!(c.ids = malloc(cap * sizeof(char *))) || !(c.id_buf = malloc(cap * 32))))) {
-			st = nomem();
-			goto out;
-		}
-		if ((st = write_data(&c, path[OUT_PARQUET], path[OUT_CSV], p)))
-			goto out;
-	}
+	if ((path[OUT_PARQUET] || path[OUT_CSV]) && (st = processed_data(prep, ds, x, rows, nrows, path, p)))
+		goto out;
 	if (path[OUT_SPEC] && (st = ch_write_file_atomic(path[OUT_SPEC], spec, strlen(spec))))
 		goto out;
-	if (path[OUT_SUMMARY_JSON] && (st = ch_write_file_atomic(path[OUT_SUMMARY_JSON], sum_text, strlen(sum_text))))
+	if (path[OUT_SUMMARY_JSON] && (st = ch_write_file_atomic(path[OUT_SUMMARY_JSON], sum.json, strlen(sum.json))))
 		goto out;
-	if (path[OUT_SUMMARY_CSV] && (st = ch_write_file_atomic(path[OUT_SUMMARY_CSV], sum_csv, sum_csv_n)))
+	if (path[OUT_SUMMARY_CSV] && (st = ch_write_file_atomic(path[OUT_SUMMARY_CSV], sum.csv, sum.csv_n)))
 		goto out;
 	if (out_rows)
 		*out_rows = nrows;
 	if (out_imputed)
-		*out_imputed = imputed;
+		*out_imputed = sum.imputed;
 	if (out_unseen)
-		*out_unseen = unseen;
+		*out_unseen = sum.unseen;
 	ch_clear_error();
 out:
 	free(rows);
-	free(c.idx);
-	free(c.ids);
-	free(c.id_buf);
-	churn_free(profile_json);
-	churn_free(report_json);
 	churn_free(spec);
-	free(sum_text);
-	free(sum_csv);
-	cJSON_Delete(summary);
-	churn_profile_free(own_prof);
+	free(sum.json);
+	free(sum.csv);
 	churn_params_free(own);
 	return st;
 }
