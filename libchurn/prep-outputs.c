@@ -39,6 +39,77 @@ static churn_status nomem(void)
 
 /* ---- reports/summary.json ---- */
 
+/* The report's column rc merged into the profile's column c: its "role" and "reason", the rest as "prep". */
+static bool merge_column(cJSON *c, const cJSON *rc)
+{
+	cJSON *dup = cJSON_Duplicate(rc, true);
+	if (!dup)
+		return false;
+	cJSON *role = cJSON_DetachItemFromObjectCaseSensitive(dup, "role");
+	cJSON *reason = cJSON_DetachItemFromObjectCaseSensitive(dup, "reason");
+	cJSON_DeleteItemFromObjectCaseSensitive(dup, "name");
+	cJSON_DeleteItemFromObjectCaseSensitive(dup, "input_type");
+	if (role)
+		cJSON_AddItemToObject(c, "role", role);
+	if (reason)
+		cJSON_AddItemToObject(c, "reason", reason);
+	if (dup->child)
+		cJSON_AddItemToObject(c, "prep", dup);
+	else
+		cJSON_Delete(dup);
+	return true;
+}
+
+/* Each profile column (cols) merged with the report's column of the same name (rcols); false on OOM. */
+static bool merge_columns(cJSON *cols, const cJSON *rcols)
+{
+	const cJSON *next = rcols ? rcols->child : NULL; /* both list the columns in order: look there first */
+	for (cJSON *c = cols ? cols->child : NULL; c; c = c->next) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
+		if (!cJSON_IsString(name))
+			continue;
+		const cJSON *rn0 = next ? cJSON_GetObjectItemCaseSensitive(next, "name") : NULL;
+		bool in_order = cJSON_IsString(rn0) && strcmp(rn0->valuestring, name->valuestring) == 0;
+		for (const cJSON *rc = in_order ? next : rcols ? rcols->child : NULL; rc; rc = rc->next) {
+			const cJSON *rn = cJSON_GetObjectItemCaseSensitive(rc, "name");
+			if (!cJSON_IsString(rn) || strcmp(rn->valuestring, name->valuestring) != 0)
+				continue;
+			next = rc->next;
+			if (!merge_column(c, rc))
+				return false;
+			break;
+		}
+	}
+	return true;
+}
+
+/* The top-level "prep" object of the summary s (the report's "dropped" moved into it); false on OOM. */
+static bool prep_totals(cJSON *s, cJSON *rep, const churn_prep *prep, size_t skipped, size_t imp, size_t uns)
+{
+	cJSON *po = cJSON_CreateObject();
+	if (!po || !cJSON_AddItemToObject(s, "prep", po)) {
+		cJSON_Delete(po);
+		return false;
+	}
+	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(rep, "rows");
+	bool ok = cJSON_AddNumberToObject(po, "rows", cJSON_IsNumber(rows) ? rows->valuedouble : 0) &&
+	          cJSON_AddNumberToObject(po, "features", (double)churn_prep_get_nfeatures(prep));
+	cJSON *names = ok ? cJSON_AddArrayToObject(po, "feature_names") : NULL;
+	ok = names != NULL;
+	for (size_t j = 0; ok && j < churn_prep_get_nfeatures(prep); j++) {
+		cJSON *e = cJSON_CreateString(churn_prep_get_feature_name(prep, j));
+		ok = e && cJSON_AddItemToArray(names, e);
+	}
+	cJSON *dropped = cJSON_DetachItemFromObjectCaseSensitive(rep, "dropped");
+	if (dropped)
+		cJSON_AddItemToObject(po, "dropped", dropped);
+	return ok && cJSON_AddNumberToObject(po, "dropped_target_rows", (double)churn_prep_get_dropped_target_rows(prep)) &&
+	       cJSON_AddNumberToObject(po, "skipped_rows", (double)skipped) &&
+	       cJSON_AddNumberToObject(po, "imputed_cells", (double)imp) &&
+	       cJSON_AddNumberToObject(po, "unseen_cells", (double)uns) &&
+	       cJSON_AddStringToObject(po, "spec", out_rel[OUT_SPEC]);
+}
+
 /*
  * The profile (statistics before imputation) with, per column, "role",
  * "reason" and "prep" (fitted type, encoding, fill, imputed/unseen counts,
@@ -64,70 +135,17 @@ static churn_status compose_summary(const char *profile_json, const char *report
 		v = cJSON_GetObjectItemCaseSensitive(rc, "unseen");
 		uns += cJSON_IsNumber(v) ? (size_t)v->valuedouble : 0;
 	}
-	cJSON *cols = cJSON_GetObjectItemCaseSensitive(s, "columns");
-	const cJSON *next = rcols ? rcols->child : NULL; /* both list the columns in order: look there first */
-	for (cJSON *c = cols ? cols->child : NULL; c; c = c->next) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-		if (!cJSON_IsString(name))
-			continue;
-		const cJSON *rn0 = next ? cJSON_GetObjectItemCaseSensitive(next, "name") : NULL;
-		bool in_order = cJSON_IsString(rn0) && strcmp(rn0->valuestring, name->valuestring) == 0;
-		for (const cJSON *rc = in_order ? next : rcols ? rcols->child : NULL; rc; rc = rc->next) {
-			const cJSON *rn = cJSON_GetObjectItemCaseSensitive(rc, "name");
-			if (!cJSON_IsString(rn) || strcmp(rn->valuestring, name->valuestring) != 0)
-				continue;
-			next = rc->next;
-			cJSON *dup = cJSON_Duplicate(rc, true);
-			if (!dup)
-				goto fail;
-			cJSON *role = cJSON_DetachItemFromObjectCaseSensitive(dup, "role");
-			cJSON *reason = cJSON_DetachItemFromObjectCaseSensitive(dup, "reason");
-			cJSON_DeleteItemFromObjectCaseSensitive(dup, "name");
-			cJSON_DeleteItemFromObjectCaseSensitive(dup, "input_type");
-			if (role)
-				cJSON_AddItemToObject(c, "role", role);
-			if (reason)
-				cJSON_AddItemToObject(c, "reason", reason);
-			if (dup->child)
-				cJSON_AddItemToObject(c, "prep", dup);
-			else
-				cJSON_Delete(dup);
-			break;
-		}
+	if (!merge_columns(cJSON_GetObjectItemCaseSensitive(s, "columns"), rcols) ||
+	    !prep_totals(s, rep, prep, skipped, imp, uns)) {
+		cJSON_Delete(s);
+		cJSON_Delete(rep);
+		return nomem();
 	}
-	cJSON *po = cJSON_CreateObject();
-	if (!po || !cJSON_AddItemToObject(s, "prep", po)) {
-		cJSON_Delete(po);
-		goto fail;
-	}
-	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(rep, "rows");
-	bool ok = cJSON_AddNumberToObject(po, "rows", cJSON_IsNumber(rows) ? rows->valuedouble : 0) &&
-	          cJSON_AddNumberToObject(po, "features", (double)churn_prep_get_nfeatures(prep));
-	cJSON *names = ok ? cJSON_AddArrayToObject(po, "feature_names") : NULL;
-	ok = names != NULL;
-	for (size_t j = 0; ok && j < churn_prep_get_nfeatures(prep); j++) {
-		cJSON *e = cJSON_CreateString(churn_prep_get_feature_name(prep, j));
-		ok = e && cJSON_AddItemToArray(names, e);
-	}
-	cJSON *dropped = cJSON_DetachItemFromObjectCaseSensitive(rep, "dropped");
-	if (dropped)
-		cJSON_AddItemToObject(po, "dropped", dropped);
-	ok = ok && cJSON_AddNumberToObject(po, "dropped_target_rows", (double)churn_prep_get_dropped_target_rows(prep)) &&
-	     cJSON_AddNumberToObject(po, "skipped_rows", (double)skipped) &&
-	     cJSON_AddNumberToObject(po, "imputed_cells", (double)imp) &&
-	     cJSON_AddNumberToObject(po, "unseen_cells", (double)uns) &&
-	     cJSON_AddStringToObject(po, "spec", out_rel[OUT_SPEC]);
-	if (!ok)
-		goto fail;
 	cJSON_Delete(rep);
 	*out = s;
 	*imputed = imp;
 	*unseen = uns;
 	return CHURN_OK;
-fail:
-	cJSON_Delete(s);
-	cJSON_Delete(rep);
-	return nomem();
 }
 
 /* ---- reports/summary.csv ---- */
