@@ -12,7 +12,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf-private.h"
 #include "core-private.h"
 #include "dataset-private.h"
 #include "prep-private.h"
