@@ -491,7 +491,7 @@ static churn_status cross_validate(struct work *w, const churn_dataset *dw, cons
 	size_t n = t->n, k = t->o.cv;
 	uint32_t *fold = malloc((n ? n : 1) * sizeof(uint32_t));
 	size_t *a = malloc((n ? n : 1) * sizeof(size_t)), *b = malloc((n ? n : 1) * sizeof(size_t));
-	churn_status st = (fold && a && b) ? check_cv_classes(t) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = (fold && a && b) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 	for (size_t i = 0; !st && i < t->o.nmodels; i++)
 		if (!(t->m[i].cv = malloc(NCV * k * sizeof(double))))
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -586,6 +586,8 @@ static churn_status train_rows(churn_training *t, const churn_dataset *dw, const
 	churn_matrix *xtr = NULL, *xte = NULL;
 	struct work w;
 	churn_status st = work_init(&w, t, p);
+	if (!st && t->o.cv)
+		st = check_cv_classes(t);
 	if (!st)
 		st = split(t, &tr, &te);
 	if (!st)
