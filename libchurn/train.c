@@ -380,6 +380,8 @@ static churn_status cv_model(struct work *w, size_t k, const churn_params *p)
 /* ------------------------------------------------------------------ */
 /* The models on threads                                                */
 
+static churn_status make_entry(const churn_training *t, struct trained *m);
+
 static bool relay_progress(void *ud, const char *what, uint64_t done, uint64_t total)
 {
 	(void)what, (void)done, (void)total;
@@ -391,7 +393,11 @@ static void model_worker(void *ctx, size_t k)
 	struct work *w = ctx;
 	const churn_params *p = w->helper[k] ? w->helper[k] : w->p;
 	double t0 = now_s();
+	const struct options *o = &w->t->o;
 	churn_status st = w->cv_phase ? cv_model(w, k, p) : train_model(w, k, p);
+	/* after the model's last phase, its metrics.json entry (here: on its own thread) */
+	if (!st && (w->cv_phase ? w->fold + 1 == o->cv : !o->cv))
+		st = make_entry(w->t, &w->t->m[k]);
 	w->t->m[k].seconds += now_s() - t0;
 	if (st) {
 		w->res[k].stopped = st == CHURN_E_STATE && atomic_load(&w->stop);
@@ -559,14 +565,13 @@ out:
 	return st;
 }
 
-/* The entries and the best model (highest test ROC AUC, the first of equals). */
+/* The best model (highest test ROC AUC, the first of equals). */
 static churn_status finish(churn_training *t)
 {
 	double best_auc = -INFINITY;
 	for (size_t k = 0; k < t->o.nmodels; k++) {
-		churn_status st = make_entry(t, &t->m[k]);
-		if (st)
-			return st;
+		if (!t->m[k].entry)
+			return ch_fail(CHURN_E_INTERNAL, "train: no metrics entry for model %zu", k);
 		double auc = churn_training_get_metric(t, k, "roc_auc");
 		if (auc > best_auc) {
 			best_auc = auc;
