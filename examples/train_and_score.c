@@ -5,11 +5,11 @@
  *   cc train_and_score.c $(pkg-config --cflags --libs libchurn) -o train_and_score
  *   ./train_and_score telco.csv
  *
- * Prints the test ROC AUC and, for the first row of the file scored as a raw
- * record, the churn probability and the three largest contributions.
+ * Trains with churn_train_file() (churn/train.h: the procedure of churn train
+ * and churn ml), prints the test ROC AUC and, for the first row of the file
+ * scored as a raw record, the churn probability and its reasons.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include <churn.h>
 
@@ -25,54 +25,37 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DATA.csv\n", argv[0]);
 		return 64;
 	}
+	churn_params *p = NULL;
+	churn_training *t = NULL;
 	churn_dataset *ds = NULL;
-	churn_prep *prep = NULL;
-	churn_matrix *train = NULL, *test = NULL, *one = NULL;
-	churn_model *model = NULL;
-	uint8_t *y = NULL;
-	size_t *tr = NULL, *te = NULL, ntr, nte, n;
-	double *prob = NULL;
+	churn_matrix *one = NULL;
 	int rc = 1;
 	churn_status st;
 
-	if ((st = churn_dataset_load_csv(argv[1], &ds)))
-		return fail("reading the CSV", st);
-	/* labels from a spec fitted on all rows; the features' spec is fitted on the training rows only */
-	if ((st = churn_prep_fit(ds, NULL, 0, NULL, &prep)) || (st = churn_prep_get_labels(prep, ds, &y, &n))) {
-		rc = fail("labels", st);
+	/* the library's training procedure (what churn train does): a 70/30 split, prep fitted on the training rows */
+	if ((st = churn_params_new(&p)) || (st = churn_params_set_str(p, "pipeline.models", "logreg")))
+		return fail("options", st);
+	if ((st = churn_train_file(argv[1], p, &t))) {
+		rc = fail("training", st);
 		goto out;
 	}
-	churn_prep_free(prep);
-	prep = NULL;
-	if ((st = churn_split_stratified(y, n, 0.3, 42, &tr, &ntr, &te, &nte)) ||
-	    (st = churn_prep_fit(ds, tr, ntr, NULL, &prep)) || (st = churn_prep_apply_rows(prep, ds, tr, ntr, &train)) ||
-	    (st = churn_prep_apply_rows(prep, ds, te, nte, &test))) {
-		rc = fail("preparing features", st);
-		goto out;
-	}
-	if ((st = churn_model_new(CHURN_MODEL_LOGREG, &model)) || (st = churn_model_fit(model, train, NULL))) {
-		rc = fail("fitting", st);
-		goto out;
-	}
-	prob = malloc(nte * sizeof(double));
-	double auc;
-	if (!prob || (st = churn_model_predict(model, test, prob, nte, &n)) ||
-	    (st = churn_metrics_roc_auc(churn_matrix_get_labels(test), prob, nte, &auc))) {
-		rc = fail("evaluating", st ? st : CHURN_E_NOMEM);
-		goto out;
-	}
+	const churn_model *model = churn_training_get_model(t, 0);
+	size_t ntr = 0;
+	churn_training_get_train_rows(t, &ntr);
 	printf("trained on %zu rows, %zu features, %zu Newton iterations; test ROC AUC %.4f\n", ntr,
-	       churn_model_get_nfeatures(model), churn_model_get_iterations(model), auc);
+	       churn_model_get_nfeatures(model), churn_model_get_iterations(model),
+	       churn_training_get_metric(t, 0, "roc_auc"));
 
-	/* score one raw record: the first row of the file */
+	/* score one raw record: the first row of the file, through the model's prep spec */
 	size_t first = 0, nc = churn_model_get_nfeatures(model);
-	double p;
-	if ((st = churn_prep_apply_rows(prep, ds, &first, 1, &one)) ||
-	    (st = churn_model_predict_row(model, churn_matrix_get_row(one, 0), nc, &p))) {
+	double prob;
+	if ((st = churn_dataset_load_csv(argv[1], &ds)) ||
+	    (st = churn_prep_apply_rows(churn_model_get_prep(model), ds, &first, 1, &one)) ||
+	    (st = churn_model_predict_row(model, churn_matrix_get_row(one, 0), nc, &prob))) {
 		rc = fail("scoring", st);
 		goto out;
 	}
-	printf("first customer: P(churn) = %.3f\n", p);
+	printf("first customer: P(churn) = %.3f\n", prob);
 	/* the reasons every front-end shows: what raises this customer's churn score most */
 	size_t idx[3], k = 0;
 	double contrib[3];
@@ -84,15 +67,9 @@ int main(int argc, char **argv)
 		printf("  reason %zu: %s (%+.2f)\n", q + 1, churn_model_get_feature_name(model, idx[q]), contrib[q]);
 	rc = 0;
 out:
-	free(prob);
-	churn_free(y);
-	churn_free(tr);
-	churn_free(te);
-	churn_matrix_free(train);
-	churn_matrix_free(test);
 	churn_matrix_free(one);
-	churn_model_free(model);
-	churn_prep_free(prep);
 	churn_dataset_free(ds);
+	churn_training_free(t);
+	churn_params_free(p);
 	return rc;
 }

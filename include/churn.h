@@ -27,6 +27,7 @@
 #include "churn/parquet.h"
 #include "churn/model.h"
 #include "churn/metrics.h"
+#include "churn/train.h"
 #include "churn/eda.h"
 #include "churn/plot.h"
 #include "churn/pipeline.h"

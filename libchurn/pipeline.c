@@ -29,6 +29,7 @@
 #include "churn/parquet.h"
 #include "churn/prep.h"
 #include "churn/split.h"
+#include "churn/train.h"
 #include "churn/profile.h"
 #include "churn/workdir.h"
 #include "core-private.h"
@@ -516,7 +517,7 @@ static double positive_rate(const churn_matrix *x)
 /* Data pipeline: fetch -> profile -> prepare -> eda                    */
 
 struct prefit;
-static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x, const churn_prep *prep,
+static struct prefit *prefit_start(const churn_params *p, churn_workdir *w, const churn_dataset *ds,
                                    const char *sha256);
 static void prefit_free(struct prefit *f);
 
@@ -531,8 +532,8 @@ struct data_state {
 	churn_profile *prof; /* from step_profile, written (and freed) by step_prepare */
 	size_t skipped;      /* rows the CSV reader skipped */
 	struct importance *imp; /* started by step_prepare, collected by step_eda */
-	bool want_prefit;       /* churn run: start the ML run's fits once the matrix exists */
-	struct prefit *pre;     /* those fits (handed to the ML run on success) */
+	bool want_prefit;       /* churn run: start the ML run's training once the rows are read */
+	struct prefit *pre;     /* that training (handed to the ML run on success) */
 };
 
 static churn_status importance_start(struct run *r, struct data_state *d);
@@ -585,6 +586,9 @@ static churn_status step_profile(struct run *r, struct data_state *d)
 	churn_status st = churn_csv_read_file(d->raw_path, r->p, &d->ds, &skipped);
 	if (st)
 		return st;
+	/* churn run: the ML run's training starts now, on a thread of its own (see prefit_start) */
+	if (d->want_prefit)
+		d->pre = prefit_start(r->p, r->w, d->ds, churn_fetch_info_get_sha256(d->info));
 	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_nrows(d->ds));
 	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_ncols(d->ds));
 	if (skipped)
@@ -635,9 +639,6 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
 	}
 	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(d->x));
 	cJSON_AddNumberToObject(r->fields, "features", (double)churn_matrix_get_ncols(d->x));
-	/* churn run: the ML run's split and fits start now, on their own threads (see prefit_start) */
-	if (d->want_prefit)
-		d->pre = prefit_start(r->p, d->x, d->prep, churn_fetch_info_get_sha256(d->info));
 	if ((st = importance_start(r, d)))
 		return st;
 	/* The same five files as `churn prepare`, from the matrix applied above. */
@@ -867,27 +868,24 @@ static churn_status step_figures(struct run *r, struct data_state *d)
 }
 
 /*
- * What `churn run` hands from its data run to its ML run: the rows, spec and
- * matrix just committed, so the ML run need not read, hash and prepare the
- * raw file again (the same bytes: the workdir stays locked in between).
+ * What `churn run` hands from its data run to its ML run: the rows just
+ * committed, so the ML run need not read and hash the raw file again (the
+ * same bytes: the workdir stays locked in between), and its training,
+ * started as soon as the rows were read.
  */
 
 struct handoff {
 	char *raw_path;
 	char sha256[65];
 	churn_dataset *ds;
-	churn_prep *prep;
-	churn_matrix *x;
-	struct prefit *pre;    /* the ML run's split and fits, started after prepare */
+	struct prefit *pre;    /* the ML run's churn_train, started after the CSV was read */
 };
 
 static void handoff_clear(struct handoff *h)
 {
-	prefit_free(h->pre); /* before the matrix it reads */
+	prefit_free(h->pre); /* before the rows it reads */
 	free(h->raw_path);
 	churn_dataset_free(h->ds);
-	churn_prep_free(h->prep);
-	churn_matrix_free(h->x);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -912,15 +910,11 @@ out:
 		keep->raw_path = ch_asprintf("%s/%s", churn_workdir_get_path(w), d.raw_rel);
 		snprintf(keep->sha256, sizeof keep->sha256, "%s", churn_fetch_info_get_sha256(d.info));
 		keep->ds = d.ds;
-		keep->prep = d.prep;
-		keep->x = d.x;
 		keep->pre = d.pre;
 		d.pre = NULL;
 		d.ds = NULL;
-		d.prep = NULL;
-		d.x = NULL;
 	}
-	prefit_free(d.pre); /* the data run failed: its matrix goes */
+	prefit_free(d.pre); /* the data run failed: its rows go */
 	free(d.raw_path);
 	free(d.raw_rel);
 	churn_fetch_info_free(d.info);
@@ -932,23 +926,13 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* ML pipeline: processed data -> split -> models -> metrics            */
+/* ML pipeline: the last data run's rows -> churn_train -> artifacts, metrics */
 
 struct ml_state {
 	churn_dataset *ds;     /* raw rows of the last data run */
-	churn_prep *prep;      /* the spec that made the processed data set */
-	churn_matrix *x;       /* all rows, as in data/processed */
-	churn_matrix *train, *test;
-	size_t *tr, *te;
-	size_t ntr, nte;
 	char sha256[65];
-	cJSON *metrics;        /* {"models": {...}} of metrics.json */
+	churn_training *t;     /* split, models, thresholds, metrics (churn/train.h) */
 	cJSON *records;        /* model records, appended after commit */
-	double best_auc;
-	churn_model *best;     /* borrowed from models[] */
-	churn_model *models[3];
-	double *all_prob[3];   /* each model's P(churn) of every row of x */
-	size_t nmodels;
 	churn_eda *rev_eda;    /* revenue at risk of the best model (step_report), for its figure */
 };
 
@@ -976,29 +960,55 @@ static churn_status find_raw_input(struct run *r, char **out_path, char sha256[6
 	return *out_path ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 }
 
+/*
+ * The data run's target, positive label and ID columns (from its spec,
+ * artifacts/prep.json), unless this run's options name them: the ML run
+ * learns the data the last data run prepared.
+ */
+static churn_status adopt_data_options(struct run *r)
+{
+	char *path = NULL, *spec = NULL, *ids = NULL;
+	churn_prep *prep = NULL;
+	churn_status st = churn_workdir_join(r->w, "artifacts/prep.json", &path);
+	if (!st)
+		st = ch_read_file(path, 64u << 20, &spec, NULL);
+	if (!st)
+		st = churn_prep_from_json(spec, &prep);
+	if (!st && !churn_params_is_set(r->p, "data.target"))
+		st = churn_params_set_str(r->p, "data.target", churn_prep_get_target(prep));
+	if (!st && !churn_params_is_set(r->p, "data.positive"))
+		st = churn_params_set_str(r->p, "data.positive", churn_prep_get_positive(prep));
+	for (size_t k = 0; !st && k < churn_prep_get_id_count(prep); k++) {
+		char *more = ch_asprintf("%s%s%s", ids ? ids : "", ids ? "," : "", churn_prep_get_id(prep, k));
+		free(ids);
+		if (!(ids = more))
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	if (!st && ids && !churn_params_is_set(r->p, "data.id"))
+		st = churn_params_set_str(r->p, "data.id", ids);
+	churn_prep_free(prep);
+	free(ids);
+	free(spec);
+	free(path);
+	return st;
+}
+
 static churn_status step_load(struct run *r, struct ml_state *m, struct handoff *in)
 {
-	char *raw = NULL, *spec = NULL, *spec_path = NULL, want[65];
+	char *raw = NULL, want[65];
 	churn_status st;
-	if (in && in->x) {
-		/* `churn run`: the data run's own rows, spec and matrix */
+	if (in && in->ds) {
+		/* `churn run`: the data run's own rows */
 		if (!in->raw_path)
 			return ch_fail(CHURN_E_NOMEM, "out of memory");
 		raw = in->raw_path;
 		snprintf(m->sha256, sizeof m->sha256, "%s", in->sha256);
 		m->ds = in->ds;
-		m->prep = in->prep;
-		m->x = in->x;
-		memset(in, 0, sizeof(*in));
+		in->raw_path = NULL;
+		in->ds = NULL;
 		goto fields;
 	}
-	if ((st = find_raw_input(r, &raw, want)))
-		return st;
-	if ((st = churn_workdir_join(r->w, "artifacts/prep.json", &spec_path)))
-		goto out;
-	if ((st = ch_read_file(spec_path, 64u << 20, &spec, NULL)))
-		goto out;
-	if ((st = churn_prep_from_json(spec, &m->prep)))
+	if ((st = find_raw_input(r, &raw, want)) || (st = adopt_data_options(r)))
 		goto out;
 	/* Hash first: a raw file replaced by a later, failed data run is not the processed data's. */
 	if ((st = ch_sha256_file(raw, m->sha256)))
@@ -1012,78 +1022,129 @@ static churn_status step_load(struct run *r, struct ml_state *m, struct handoff 
 	}
 	if ((st = churn_csv_read_file(raw, r->p, &m->ds, NULL)))
 		goto out;
-	if ((st = churn_prep_apply(m->prep, m->ds, &m->x)))
-		goto out;
 fields:
-	if (!churn_matrix_get_labels(m->x)) {
-		st = ch_fail(CHURN_E_PARSE, "%s: no target column '%s'", raw, churn_prep_get_target(m->prep));
-		goto out;
-	}
 	st = CHURN_OK;
 	cJSON_AddStringToObject(r->fields, "source", raw + strlen(churn_workdir_get_path(r->w)) + 1);
 	cJSON_AddStringToObject(r->fields, "sha256", m->sha256);
-	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_matrix_get_nrows(m->x));
+	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_nrows(m->ds));
 	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_ncols(m->ds));
-	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(m->x));
 out:
 	free(raw);
-	free(spec);
-	free(spec_path);
 	return st;
 }
 
-/* The stratified train/test split of x (the ML run's, and the early fits'). */
-static churn_status split_rows(const churn_params *p, const churn_matrix *x, size_t **tr, size_t *ntr, size_t **te,
-                               size_t *nte, churn_matrix **train, churn_matrix **test)
+/*
+ * The early training: `churn run` starts its ML run's churn_train as soon
+ * as the data run has its rows, so it overlaps the data run's prepare and
+ * EDA; the ML run takes the result (the training it would do itself: same
+ * rows, options and seeds). It runs with a copy of the parameters whose
+ * progress callback only reads a cancel flag (set when the data run fails)
+ * and may be called from any thread, and whose log lines go to the
+ * workdir's log (not through the data run, which may be over by then).
+ */
+struct prefit {
+	struct bg_thread bg;
+	churn_params *p;
+	atomic_bool cancel;
+	const churn_dataset *ds;  /* the data run's, alive until this is freed */
+	char sha256[65];
+	churn_training *t;
+	churn_status st;
+	char error[1024];
+};
+
+static bool prefit_progress(void *ud, const char *what, uint64_t done, uint64_t total)
 {
-	const uint8_t *y = churn_matrix_get_labels(x);
-	size_t n = churn_matrix_get_nrows(x);
-	churn_status st = churn_split_stratified(y, n, churn_params_get_double(p, "split.test_size"),
-	                                         (uint64_t)churn_params_get_int(p, "split.seed"), tr, ntr, te, nte);
-	if (!st)
-		st = churn_matrix_subset_rows(x, *tr, *ntr, train);
-	if (!st)
-		st = churn_matrix_subset_rows(x, *te, *nte, test);
-	return st;
+	(void)what, (void)done, (void)total;
+	return !atomic_load((atomic_bool *)ud);
 }
 
-static churn_status step_split(struct run *r, struct ml_state *m)
+static void *prefit_main(void *arg)
 {
-	churn_status st = CHURN_OK;
-	if (!m->train && (st = split_rows(r->p, m->x, &m->tr, &m->ntr, &m->te, &m->nte, &m->train, &m->test)))
+	struct prefit *f = arg;
+	if ((f->st = churn_train(f->ds, f->sha256, f->p, &f->t)))
+		snprintf(f->error, sizeof f->error, "%s", churn_last_error());
+	return NULL;
+}
+
+static void prefit_free(struct prefit *f)
+{
+	if (!f)
+		return;
+	atomic_store(&f->cancel, true);
+	bg_join(&f->bg);
+	churn_training_free(f->t);
+	churn_params_free(f->p);
+	free(f);
+}
+
+/* Start the early training on ds; NULL when it cannot start (the ML run then trains itself). */
+static struct prefit *prefit_start(const churn_params *p, churn_workdir *w, const churn_dataset *ds,
+                                   const char *sha256)
+{
+	struct prefit *f = calloc(1, sizeof(*f));
+	if (!f || churn_params_copy(p, &f->p)) {
+		free(f);
+		ch_clear_error();
+		return NULL;
+	}
+	f->ds = ds;
+	snprintf(f->sha256, sizeof f->sha256, "%s", sha256);
+	atomic_init(&f->cancel, false);
+	churn_params_set_log(f->p, churn_workdir_log_fn, w, CHURN_LOG_INFO);
+	ch_params_set_progress_shared(f->p, prefit_progress, &f->cancel);
+	bg_start(&f->bg, prefit_main, f);
+	return f;
+}
+
+/* The training: the early one of `churn run` (waited for), or churn_train now. */
+static churn_status step_train(struct run *r, struct ml_state *m, struct prefit *pre)
+{
+	churn_status st;
+	if (pre) {
+		bg_join(&pre->bg);
+		if (pre->st)
+			return ch_fail(pre->st, "%s", pre->error);
+		m->t = pre->t;
+		pre->t = NULL;
+	} else if ((st = churn_train(m->ds, m->sha256, r->p, &m->t))) {
 		return st;
-	cJSON_AddNumberToObject(r->fields, "train_rows", (double)m->ntr);
-	cJSON_AddNumberToObject(r->fields, "test_rows", (double)m->nte);
-	return st;
+	}
+	size_t n = 0, pos = 0, ntr = 0, nte = 0;
+	const uint8_t *y = churn_training_get_labels(m->t, &n);
+	for (size_t i = 0; i < n; i++)
+		pos += y[i];
+	churn_training_get_train_rows(m->t, &ntr);
+	churn_training_get_test_rows(m->t, &nte);
+	cJSON_AddNumberToObject(r->fields, "churn_rate", n ? (double)pos / (double)n : NAN);
+	cJSON_AddNumberToObject(r->fields, "train_rows", (double)ntr);
+	cJSON_AddNumberToObject(r->fields, "test_rows", (double)nte);
+	return CHURN_OK;
 }
 
-/* ROC, PR, confusion and lift figures of the trained models. */
+/* ROC, PR, confusion and lift figures of the trained models (test rows). */
 static churn_status model_figures(struct run *r, struct ml_state *m)
 {
-	size_t k = m->nmodels, n = m->nte;
-	const uint8_t *y = churn_matrix_get_labels(m->test);
+	size_t k = churn_training_get_model_count(m->t), n = 0, pos = 0;
+	const uint8_t *y = churn_training_get_test_labels(m->t, &n);
 	double *buf = malloc((k * (n + 1) * 4 + k * 10 + 1) * sizeof(double));
-	double *prob = malloc((n ? n : 1) * sizeof(double));
+	double *thr = malloc((n + 1) * sizeof(double));
 	char *dir = NULL, *path = NULL;
-	churn_status st = (buf && prob) ? stage(r, "reports/figures/", &dir) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = (buf && thr) ? stage(r, "reports/figures/", &dir) : ch_fail(CHURN_E_NOMEM, "out of memory");
 	if (st)
 		goto out;
 	const char *labels[3];
 	const double *fpr[3], *tpr[3], *rec[3], *prec[3], *lift[3];
-	double *thr = malloc((n + 1) * sizeof(double));
 	size_t nroc[3], npr[3];
 	double auc[3], ap[3];
-	if (!thr) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
-	}
-	double base = positive_rate(m->test);
+	for (size_t i = 0; i < n; i++)
+		pos += y[i];
+	double base = n ? (double)pos / (double)n : NAN;
 	for (size_t i = 0; i < k && !st; i++) {
 		double *b = buf + i * ((n + 1) * 4 + 10);
-		size_t got = 0;
-		labels[i] = churn_model_kind_name(churn_model_get_kind(m->models[i]));
-		if ((st = churn_model_predict(m->models[i], m->test, prob, n, &got)))
-			break;
+		const churn_model *model = churn_training_get_model(m->t, i);
+		const double *prob = churn_training_get_test_scores(m->t, i, NULL);
+		labels[i] = churn_model_kind_name(churn_model_get_kind(model));
 		if ((st = churn_metrics_roc_curve(y, prob, n, b, b + (n + 1), thr, n + 1, &nroc[i])))
 			break;
 		if ((st = churn_metrics_pr_curve(y, prob, n, b + 2 * (n + 1), b + 3 * (n + 1), thr, n + 1, &npr[i])))
@@ -1099,7 +1160,7 @@ static churn_status model_figures(struct run *r, struct ml_state *m)
 		rec[i] = b + 3 * (n + 1);
 		lift[i] = b + 4 * (n + 1);
 		churn_confusion c;
-		if ((st = churn_metrics_confusion(y, prob, n, churn_model_get_threshold(m->models[i]), &c)))
+		if ((st = churn_metrics_confusion(y, prob, n, churn_model_get_threshold(model), &c)))
 			break;
 		free(path);
 		path = ch_asprintf("%s/confusion_%s", dir, labels[i]);
@@ -1108,7 +1169,6 @@ static churn_status model_figures(struct run *r, struct ml_state *m)
 		if (!path || (st = churn_plot_confusion(path, title, c.tp, c.fp, c.tn, c.fn, r->p)))
 			st = st ? st : ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
-	free(thr);
 	if (st)
 		goto out;
 	free(path);
@@ -1133,340 +1193,117 @@ out:
 	free(path);
 	free(dir);
 	free(buf);
-	free(prob);
+	free(thr);
 	return st;
 }
 
-/*
- * The models are fitted at once, each on a thread (the last one on the
- * calling thread, with the caller's progress callback; the others with a
- * copy of the parameters without it), then evaluated and saved in order.
- */
-struct fit_job {
-	struct bg_thread bg;
-	churn_model_kind kind;
-	const churn_matrix *train, *test;
-	const churn_matrix *all;  /* every row, scored for revenue at risk */
-	const size_t *te;         /* test row k is row te[k] of all */
-	const churn_prep *prep;   /* recorded in the artifact */
-	const char *sha256;       /* of the raw data, recorded in the artifact */
-	churn_params *own;        /* the copy without callback, or NULL */
-	const churn_params *p;
-	churn_status st;
-	char error[1024];
-	double seconds;
-	/* fitted and evaluated: */
-	churn_model *model;
-	char trained_at[32];
-	char *metrics, *params;   /* JSON texts */
-	char *artifact;           /* the artifact's bytes */
-	size_t artifact_bytes;
-	char artifact_sha256[65];
-	double *all_prob;         /* P(churn) of every row of all */
-};
-
-/* Threshold, test-set metrics and the artifact's bytes of a fitted model. */
-static churn_status evaluate(struct fit_job *j)
+/* The run record of model k (NULL on OOM). */
+static cJSON *model_record(struct run *r, const struct ml_state *m, size_t k, const char *rel)
 {
-	churn_model *model = j->model;
-	size_t n = churn_matrix_get_nrows(j->all), nte = churn_matrix_get_nrows(j->test), got = 0;
-	double *prob = malloc((nte ? nte : 1) * sizeof(double));
-	j->all_prob = malloc((n ? n : 1) * sizeof(double));
-	if (!prob || !j->all_prob) {
-		free(prob);
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	}
-	ch_format_time_utc(j->trained_at, sizeof(j->trained_at), (int64_t)time(NULL));
-	double threshold = churn_params_get_double(j->p, "pipeline.threshold");
-	churn_status st;
-	if (!(st = churn_model_set_threshold(model, threshold)) &&
-	    !(st = churn_model_predict(model, j->all, j->all_prob, n, &got))) {
-		/* the test rows' scores are among every row's: te[k] is test row k's row of all */
-		for (size_t k = 0; k < nte; k++)
-			prob[k] = j->all_prob[j->te[k]];
-		if (!(st = churn_metrics_compute_json(churn_matrix_get_labels(j->test), prob, nte, threshold,
-		                                      &j->metrics)) &&
-		    !(st = churn_model_set_prep(model, j->prep)) && !(st = churn_model_set_metrics_json(model, j->metrics)) &&
-		    !(st = churn_model_set_training_info(model, churn_matrix_get_nrows(j->train), j->sha256)) &&
-		    !(st = churn_model_to_buffer(model, &j->artifact, &j->artifact_bytes)) &&
-		    !(st = churn_model_get_params_json(model, &j->params)))
-			ch_sha256_buf(j->artifact, j->artifact_bytes, j->artifact_sha256);
-	}
-	free(prob);
-	return st;
-}
-
-static void fit_job_clear(struct fit_job *j)
-{
-	churn_model_free(j->model);
-	churn_params_free(j->own);
-	churn_free(j->metrics);
-	churn_free(j->params);
-	churn_free(j->artifact);
-	free(j->all_prob);
-	j->all_prob = NULL;
-	j->model = NULL;
-	j->own = NULL;
-	j->metrics = j->params = j->artifact = NULL;
-}
-
-static void *fit_main(void *arg)
-{
-	struct fit_job *j = arg;
-	double t0 = now_s();
-	j->st = churn_model_new(j->kind, &j->model);
-	if (!j->st)
-		j->st = churn_model_fit(j->model, j->train, j->p);
-	if (!j->st)
-		j->st = evaluate(j);
-	if (j->st) {
-		snprintf(j->error, sizeof j->error, "%s", churn_last_error());
-		churn_model_free(j->model);
-		j->model = NULL;
-	}
-	j->seconds = now_s() - t0;
-	return NULL;
-}
-
-/*
- * Fit jobs[0..n) on train and evaluate them on test concurrently; each job's
- * status and error are its own. The helpers' parameters are a copy of p without its progress callback
- * unless shared_progress (a callback made to be called from any thread).
- */
-static void fit_all(const churn_params *p, bool shared_progress, const churn_matrix *train, const churn_matrix *test,
-                    const churn_matrix *all, const size_t *te, const churn_prep *prep, const char *sha256,
-                    struct fit_job *jobs, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct fit_job *j = &jobs[i];
-		j->train = train;
-		j->test = test;
-		j->all = all;
-		j->te = te;
-		j->prep = prep;
-		j->sha256 = sha256;
-		j->p = p;
-		if (i + 1 < n) {
-			if (!shared_progress) {
-				if ((j->st = churn_params_copy(p, &j->own))) {
-					snprintf(j->error, sizeof j->error, "%s", churn_last_error());
-					continue;
-				}
-				churn_params_set_progress(j->own, NULL, NULL);
-				j->p = j->own;
-			}
-			bg_start(&j->bg, fit_main, j);
-		} else {
-			fit_main(j);
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		bg_join(&jobs[i].bg);
-}
-
-/*
- * Early fits: `churn run` starts its ML run's split and model fits as soon as
- * the data run has its matrix, so they overlap the data run's EDA; the ML run
- * takes them (the same split and fits it would make: same rows, parameters
- * and seeds). They run with a copy of the parameters whose progress callback
- * only reads a cancel flag (set when the data run fails), so the caller's
- * callback is not called for them.
- */
-struct prefit {
-	struct bg_thread bg;
-	churn_params *p;
-	atomic_bool cancel;
-	size_t *tr, *te;
-	size_t ntr, nte;
-	churn_matrix *train, *test;
-	const churn_matrix *x;    /* the data run's, alive until this is freed */
-	const churn_prep *prep;
-	char sha256[65];
-	struct fit_job jobs[3];
-	size_t njobs;
-};
-
-static bool prefit_progress(void *ud, const char *what, uint64_t done, uint64_t total)
-{
-	(void)what, (void)done, (void)total;
-	return !atomic_load((atomic_bool *)ud);
-}
-
-static void *prefit_main(void *arg)
-{
-	struct prefit *f = arg;
-	fit_all(f->p, true, f->train, f->test, f->x, f->te, f->prep, f->sha256, f->jobs, f->njobs);
-	return NULL;
-}
-
-static void prefit_join(struct prefit *f)
-{
-	if (f)
-		bg_join(&f->bg);
-}
-
-static void prefit_free(struct prefit *f)
-{
-	if (!f)
-		return;
-	atomic_store(&f->cancel, true);
-	prefit_join(f);
-	for (size_t i = 0; i < 3; i++)
-		fit_job_clear(&f->jobs[i]);
-	churn_free(f->tr);
-	churn_free(f->te);
-	churn_matrix_free(f->train);
-	churn_matrix_free(f->test);
-	churn_params_free(f->p);
-	free(f);
-}
-
-/* Start the early fits on x; NULL when there are none (the ML run then does it all, and reports errors). */
-static struct prefit *prefit_start(const churn_params *p, const churn_matrix *x, const churn_prep *prep,
-                                   const char *sha256)
-{
-	struct prefit *f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->x = x;
-	f->prep = prep;
-	snprintf(f->sha256, sizeof f->sha256, "%s", sha256);
-	atomic_init(&f->cancel, false);
-	char list[128];
-	snprintf(list, sizeof(list), "%s", churn_params_get_str(p, "pipeline.models"));
-	char *save = NULL;
-	for (char *tok = strtok_r(list, ", ", &save); tok && f->njobs < 3; tok = strtok_r(NULL, ", ", &save))
-		if (churn_model_kind_from_name(tok, &f->jobs[f->njobs++].kind)) {
-			f->njobs = 0;
-			break;
-		}
-	if (!f->njobs || churn_params_copy(p, &f->p) ||
-	    split_rows(p, x, &f->tr, &f->ntr, &f->te, &f->nte, &f->train, &f->test)) {
-		prefit_free(f);
-		ch_clear_error();
-		return NULL;
-	}
-	churn_params_set_progress(f->p, prefit_progress, &f->cancel);
-	bg_start(&f->bg, prefit_main, f);
-	return f;
-}
-
-/* Save the model of a fit job (taking it): its artifact, metrics.json entry and run record. */
-static churn_status train_one(struct run *r, struct ml_state *m, struct fit_job *job)
-{
-	const char *name = churn_model_kind_name(job->kind);
-	char *art = NULL, *rel = NULL;
-	churn_status st = job->st ? ch_fail(job->st, "%s", job->error) : CHURN_OK;
-	if (st)
-		return st;
-	if (!(rel = ch_asprintf("artifacts/models/%s.json", name))) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((st = stage(r, rel, &art)) || (st = ch_write_file_atomic(art, job->artifact, job->artifact_bytes)))
-		goto out;
-	/* metrics.json entry and the model run record */
-	cJSON *mj = cJSON_Parse(job->metrics), *pj = cJSON_Parse(job->params);
-	cJSON *models = cJSON_GetObjectItemCaseSensitive(m->metrics, "models");
+	const churn_model *model = churn_training_get_model(m->t, k);
+	char *params = NULL, stamp[32];
+	size_t bytes = 0, ntr = 0, nte = 0;
+	churn_training_get_artifact(m->t, k, &bytes);
+	churn_training_get_train_rows(m->t, &ntr);
+	churn_training_get_test_rows(m->t, &nte);
+	ch_format_time_utc(stamp, sizeof(stamp), (int64_t)time(NULL));
 	cJSON *rec = cJSON_CreateObject(), *a = cJSON_CreateObject();
-	if (!mj || !pj || !rec || !a) {
-		cJSON_Delete(mj);
-		cJSON_Delete(pj);
+	if (!rec || !a || churn_model_get_params_json(model, &params)) {
 		cJSON_Delete(rec);
 		cJSON_Delete(a);
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
+		return NULL;
 	}
-	cJSON_AddItemToObject(models, name, cJSON_Duplicate(mj, 1));
-	churn_model *model = job->model;
 	cJSON_AddStringToObject(rec, "run_id", r->run_id);
-	cJSON_AddStringToObject(rec, "model", name);
-	cJSON_AddStringToObject(rec, "trained_at", job->trained_at);
-	cJSON_AddItemToObject(rec, "params", pj);
-	cJSON_AddItemToObject(rec, "metrics", mj);
+	cJSON_AddStringToObject(rec, "model", churn_model_kind_name(churn_model_get_kind(model)));
+	cJSON_AddStringToObject(rec, "trained_at", stamp);
+	cJSON_AddItemToObject(rec, "params", cJSON_Parse(params));
+	cJSON_AddItemToObject(rec, "metrics", cJSON_Parse(churn_model_get_metrics_json(model)));
 	cJSON_AddStringToObject(a, "path", rel);
-	cJSON_AddStringToObject(a, "sha256", job->artifact_sha256);
-	cJSON_AddNumberToObject(a, "bytes", (double)job->artifact_bytes);
+	cJSON_AddStringToObject(a, "sha256", churn_training_get_artifact_sha256(m->t, k));
+	cJSON_AddNumberToObject(a, "bytes", (double)bytes);
 	cJSON_AddItemToObject(rec, "artifact", a);
-	cJSON_AddNumberToObject(rec, "train_rows", (double)m->ntr);
-	cJSON_AddNumberToObject(rec, "test_rows", (double)m->nte);
+	cJSON_AddNumberToObject(rec, "train_rows", (double)ntr);
+	cJSON_AddNumberToObject(rec, "test_rows", (double)nte);
 	cJSON_AddNumberToObject(rec, "iterations", (double)churn_model_get_iterations(model));
 	cJSON_AddBoolToObject(rec, "converged", churn_model_is_converged(model));
-	cJSON_AddItemToArray(m->records, rec);
-	double auc = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(models, name), "roc_auc"));
-	m->all_prob[m->nmodels] = job->all_prob;
-	job->all_prob = NULL;
-	m->models[m->nmodels++] = model;
-	job->model = NULL;
-	if (!m->best || auc > m->best_auc) {
-		m->best = model;
-		m->best_auc = auc;
-	}
-out:
+	churn_free(params);
+	return rec;
+}
+
+/* Model k's artifact (the training's bytes) into the generation, and its run record. */
+static churn_status save_model(struct run *r, struct ml_state *m, size_t k)
+{
+	const char *name = churn_model_kind_name(churn_model_get_kind(churn_training_get_model(m->t, k)));
+	size_t n = 0;
+	const char *bytes = churn_training_get_artifact(m->t, k, &n);
+	char *rel = ch_asprintf("artifacts/models/%s.json", name), *art = NULL;
+	churn_status st = rel ? stage(r, rel, &art) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st)
+		st = ch_write_file_atomic(art, bytes, n);
+	cJSON *rec = st ? NULL : model_record(r, m, k, rel);
+	if (!st && !rec)
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (rec)
+		cJSON_AddItemToArray(m->records, rec);
 	free(art);
 	free(rel);
 	return st;
 }
 
-/* metrics.json, and revenue at risk from the best model's scores merged into eda.json. */
-static churn_status step_report(struct run *r, struct ml_state *m)
+/* Revenue at risk: every customer the training scored, by the best model, as a JSON object (*out_rev). */
+static churn_status revenue(struct run *r, struct ml_state *m, churn_eda **eda, cJSON **out_rev)
 {
-	char stamp[32], *path = NULL, *text = NULL, *eda_json = NULL, *old = NULL;
-	ch_format_time_utc(stamp, sizeof(stamp), (int64_t)time(NULL));
-	cJSON *doc = cJSON_CreateObject();
-	churn_status st = doc ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
-	cJSON *eda_doc = NULL;
-	churn_eda *eda = NULL;
-	const double *prob = NULL;
-	if (st)
-		goto out;
-	cJSON_AddStringToObject(doc, "generated_at", stamp);
-	cJSON_AddStringToObject(doc, "run_id", r->run_id);
-	cJSON_AddItemToObject(doc, "models", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m->metrics, "models"), 1));
-	if (m->best)
-		cJSON_AddStringToObject(doc, "best_model", churn_model_kind_name(churn_model_get_kind(m->best)));
-	if (!(text = ch_json_print(doc, true))) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
+	size_t best = churn_training_get_best(m->t), n = 0;
+	const churn_model *model = churn_training_get_model(m->t, best);
+	const size_t *rows = churn_training_get_rows(m->t, &n);
+	churn_dataset *sub = NULL;
+	churn_status st = CHURN_OK;
+	/* rows without a target (prep.drop_missing_target) were neither trained on nor scored */
+	if (n != churn_dataset_get_nrows(m->ds) && (st = churn_dataset_subset_rows(m->ds, rows, n, &sub)))
+		return st;
+	st = ch_eda_revenue(sub ? sub : m->ds, r->p, churn_training_get_scores(m->t, best, NULL),
+	                    churn_model_get_threshold(model), eda, out_rev);
+	churn_dataset_free(sub);
+	if (!st && cJSON_IsObject(*out_rev)) {
+		cJSON_AddStringToObject(*out_rev, "model", churn_model_kind_name(churn_model_get_kind(model)));
+		cJSON_AddStringToObject(*out_rev, "run_id", r->run_id);
 	}
-	if ((st = stage(r, "reports/metrics.json", &path)) || (st = save_string(path, text)))
-		goto out;
-	/* Revenue at risk: every customer scored by the best model. */
-	if (!m->best)
-		goto out;
-	for (size_t i = 0; i < m->nmodels; i++)
-		if (m->models[i] == m->best)
-			prob = m->all_prob[i]; /* borrowed */
-	cJSON *rev = NULL;
-	if ((st = ch_eda_revenue(m->ds, r->p, prob, churn_model_get_threshold(m->best), &eda, &rev)))
-		goto out;
-	if (cJSON_IsObject(rev)) {
-		cJSON_AddStringToObject(rev, "model", churn_model_kind_name(churn_model_get_kind(m->best)));
-		cJSON_AddStringToObject(rev, "run_id", r->run_id);
-	}
-	/* the data run's eda.json: this call's (`churn run`) or the published one */
+	return st;
+}
+
+/* The data run's eda.json (this call's, `churn run`, or the published one), or the statistics of these rows. */
+static churn_status eda_document(struct run *r, struct ml_state *m, cJSON **out)
+{
+	char *old = NULL, *text = NULL;
+	churn_eda *full = NULL;
+	churn_status st = CHURN_OK;
 	if (churn_workdir_read_json(ch_gen_read_dir(r->txn->gen, "reports/eda.json"), "reports/eda.json", &old, NULL) ==
 	    CHURN_OK)
-		eda_doc = cJSON_Parse(old);
-	if (!eda_doc) {
-		/* no EDA yet (the data run's eda.json is gone): the statistics of these rows */
-		churn_eda *full = NULL;
-		if ((st = churn_eda_compute(m->ds, r->p, &full)) || (st = churn_eda_to_json(full, &eda_json))) {
-			churn_eda_free(full);
-			cJSON_Delete(rev);
-			goto out;
-		}
-		churn_eda_free(full);
-		eda_doc = cJSON_Parse(eda_json);
-		if (!eda_doc) {
-			cJSON_Delete(rev);
-			st = ch_fail(CHURN_E_NOMEM, "out of memory");
-			goto out;
-		}
-	}
+		*out = cJSON_Parse(old);
+	if (!*out && !(st = churn_eda_compute(m->ds, r->p, &full)) && !(st = churn_eda_to_json(full, &text)) &&
+	    !(*out = cJSON_Parse(text)))
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_eda_free(full);
+	churn_free(text);
+	free(old);
+	return st;
+}
+
+/* metrics.json (churn_training_metrics_json), and revenue at risk from the best model's scores merged into eda.json. */
+static churn_status step_report(struct run *r, struct ml_state *m)
+{
+	char *path = NULL, *text = NULL;
+	cJSON *eda_doc = NULL, *rev = NULL;
+	churn_eda *eda = NULL;
+	churn_status st = churn_training_metrics_json(m->t, r->run_id, NULL, &text);
+	if (st || (st = stage(r, "reports/metrics.json", &path)) || (st = save_string(path, text)))
+		goto out;
+	if ((st = revenue(r, m, &eda, &rev)) || (st = eda_document(r, m, &eda_doc)))
+		goto out;
 	cJSON_DeleteItemFromObjectCaseSensitive(eda_doc, "revenue_at_risk");
 	cJSON_AddItemToObject(eda_doc, "revenue_at_risk", rev);
-	free(text);
+	rev = NULL;
+	churn_free(text);
 	free(path);
 	path = NULL;
 	if (!(text = ch_json_print(eda_doc, true))) {
@@ -1478,12 +1315,10 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 	m->rev_eda = eda; /* drawn with the model figures */
 	eda = NULL;
 out:
-	cJSON_Delete(doc);
 	cJSON_Delete(eda_doc);
+	cJSON_Delete(rev);
 	churn_eda_free(eda);
-	churn_free(eda_json);
-	free(old);
-	free(text);
+	churn_free(text);
 	free(path);
 	return st;
 }
@@ -1493,84 +1328,37 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, struct tx
 {
 	struct run r;
 	struct ml_state m = {0};
-	struct fit_job jobs[3] = {0};
 	struct prefit *pre = in ? in->pre : NULL;
 	if (in)
 		in->pre = NULL;
 	churn_status st = run_begin(&r, w, p, "ml", t);
 	if (st)
 		goto out;
-	m.metrics = cJSON_CreateObject();
-	m.records = cJSON_CreateArray();
-	if (!m.metrics || !m.records || !cJSON_AddObjectToObject(m.metrics, "models")) {
+	if (!(m.records = cJSON_CreateArray())) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
 	r.model_records = m.records;
 	STEP(&r, "load", step_load(&r, &m, in));
-	if (pre && pre->train) {
-		/* the split the early fits used */
-		m.tr = pre->tr, m.ntr = pre->ntr, m.te = pre->te, m.nte = pre->nte;
-		m.train = pre->train, m.test = pre->test;
-		pre->tr = pre->te = NULL;
-		pre->train = pre->test = NULL;
-	}
-	STEP(&r, "split", step_split(&r, &m));
-	/* models: a comma-separated list of kinds, at most 3 */
-	char list[128];
-	snprintf(list, sizeof(list), "%s", churn_params_get_str(r.p, "pipeline.models"));
-	char *save = NULL;
-	size_t njobs = 0;
-	for (char *tok = strtok_r(list, ", ", &save); tok && njobs < 3; tok = strtok_r(NULL, ", ", &save)) {
-		double t0 = now_s();
-		if ((st = churn_model_kind_from_name(tok, &jobs[njobs].kind))) {
-			step_done(&r, "models", t0, st);
-			goto out;
-		}
-		njobs++;
-	}
-	if (pre && pre->njobs == njobs) {
-		/* fitted while the data run finished */
-		prefit_join(pre);
-		for (size_t i = 0; i < njobs; i++) {
-			jobs[i] = pre->jobs[i];
-			memset(&pre->jobs[i], 0, sizeof(pre->jobs[i]));
-		}
-	} else {
-		fit_all(r.p, false, m.train, m.test, m.x, m.te, m.prep, m.sha256, jobs, njobs);
-	}
-	for (size_t i = 0; i < njobs; i++) {
+	STEP(&r, "train", step_train(&r, &m, pre));
+	for (size_t k = 0; k < churn_training_get_model_count(m.t); k++) {
 		static const char *const step_names[] = {"train_logreg", "train_gbm", "train_forest"};
-		/* a step's time is its model's fit (concurrent with the others) and then its evaluation */
-		double t0 = now_s() - jobs[i].seconds;
-		st = train_one(&r, &m, &jobs[i]);
-		step_done(&r, step_names[jobs[i].kind], t0, st);
+		/* a model's step: its part of the training (concurrent with the others), then saving it */
+		double t0 = now_s() - churn_training_get_seconds(m.t, k);
+		st = save_model(&r, &m, k);
+		step_done(&r, step_names[churn_model_get_kind(churn_training_get_model(m.t, k))], t0, st);
 		if (st)
 			goto out;
-	}
-	if (!m.nmodels) {
-		st = ch_fail(CHURN_E_INVALID_ARG, "pipeline.models names no model");
-		goto out;
 	}
 	STEP(&r, "report", step_report(&r, &m));
 	if (churn_params_get_bool(r.p, "pipeline.figures"))
 		STEP(&r, "figures", model_figures(&r, &m));
 out:
 	st = run_end(&r, st, true);
-	prefit_free(pre); /* cancel and join the early fits before the rows and split they read go */
+	prefit_free(pre); /* cancel and join the early training before the rows it reads go */
+	churn_training_free(m.t);
 	churn_dataset_free(m.ds);
-	churn_prep_free(m.prep);
-	churn_matrix_free(m.x);
-	churn_matrix_free(m.train);
-	churn_matrix_free(m.test);
-	churn_free(m.tr);
-	churn_free(m.te);
-	for (size_t i = 0; i < m.nmodels; i++)
-		churn_model_free(m.models[i]), free(m.all_prob[i]);
-	for (size_t i = 0; i < 3; i++)
-		fit_job_clear(&jobs[i]);
 	churn_eda_free(m.rev_eda);
-	cJSON_Delete(m.metrics);
 	cJSON_Delete(m.records);
 	return st;
 }

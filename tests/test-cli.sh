@@ -190,6 +190,56 @@ case_train_predict_errors() {
 	expect_rc 64 "$CHURN" predict --input "$T/s.csv"
 }
 
+# churn train, churn ml and churn run are one procedure (churn_train): for the same
+# data and options, byte-identical artifacts, and metrics.json but for generated_at and run_id.
+same_train_outputs() { # DIR_A DIR_B
+	for m in $(cd "$1/artifacts/models" && ls); do
+		cmp "$1/artifacts/models/$m" "$2/artifacts/models/$m" >&2
+	done
+	test "$(ls "$1/artifacts/models")" = "$(ls "$2/artifacts/models")"
+	grep -v '^	"generated_at":\|^	"run_id":' "$1/reports/metrics.json" >"$T/ma"
+	grep -v '^	"generated_at":\|^	"run_id":' "$2/reports/metrics.json" >"$T/mb"
+	test "$(grep -c '' "$T/ma")" -eq $(($(grep -c '' "$1/reports/metrics.json") - 2))
+	cmp "$T/ma" "$T/mb" >&2
+}
+
+# train_vs_ml NAME CSV CONFIG-JSON [TRAIN FLAGS...]: churn train with the flags (and the config) = churn ml with the config
+train_vs_ml() {
+	name=$1 csv=$2
+	printf '%s\n' "$3" >"$T/$name.json"
+	shift 3
+	expect_rc 0 "$CHURN" train --input "$csv" --out "$T/$name-t" --config "$T/$name.json" --quiet "$@"
+	expect_rc 0 "$CHURN" data --workdir "$T/$name-w" --source "$csv" --config "$T/$name.json" --no-figures --quiet
+	expect_rc 0 "$CHURN" ml --workdir "$T/$name-w" --config "$T/$name.json" --no-figures --quiet
+	same_train_outputs "$T/$name-t" "$T/$name-w"
+}
+
+case_train_equals_ml() {
+	expect_rc 0 "$CHURN" synth --rows 1200 --seed 21 --out "$T/s.csv"
+	train_vs_ml fixed "$T/s.csv" '{}'
+	json_check "$T/fixed-t/reports/metrics.json" 'list(j["models"]) == ["logreg", "gbm"] and j["threshold_policy"]["method"] == "fixed"'
+	# the flags are the keys: --threshold best-f1 --cv 3 --models ... = train.threshold, train.cv, pipeline.models
+	train_vs_ml bestf1 "$T/s.csv" '{"train": {"threshold": "best-f1", "cv": 3}, "pipeline": {"models": "forest,logreg"}, "forest": {"n_trees": 30}}' \
+		--threshold best-f1 --cv 3 --models forest,logreg
+	json_check "$T/bestf1-t/reports/metrics.json" 'list(j["models"]) == ["forest", "logreg"] and all(m["threshold_method"] == "best-f1" and m["cv"]["k"] == 3 for m in j["models"].values())'
+	train_vs_ml cost "$T/s.csv" '{"train": {"threshold": "cost", "cost_fn": 5, "cost_fp": 1}, "split": {"seed": 7, "test_size": 0.25}}' \
+		--cost-fn 5 --cost-fp 1 --seed 7 --test-size 0.25
+	json_check "$T/cost-t/reports/metrics.json" 'j["threshold_policy"] == {"method": "cost", "folds": 5, "cost_fn": 5, "cost_fp": 1} and j["split"]["seed"] == 7'
+	# churn run (the training started during its data run) gives the same again
+	expect_rc 0 "$CHURN" run --workdir "$T/cost-r" --source "$T/s.csv" --config "$T/cost.json" --no-figures --quiet
+	same_train_outputs "$T/cost-t" "$T/cost-r"
+}
+
+case_train_equals_ml_telco() {
+	if [ -z "${CHURN_TELCO_CSV:-}" ] || [ ! -r "$CHURN_TELCO_CSV" ]; then
+		echo "  skip: CHURN_TELCO_CSV not set"; return 0
+	fi
+	train_vs_ml telco "$CHURN_TELCO_CSV" '{}'
+	expect_rc 0 "$CHURN" run --workdir "$T/telco-r" --source "$CHURN_TELCO_CSV" --no-figures --quiet
+	same_train_outputs "$T/telco-t" "$T/telco-r"
+	json_check "$T/telco-t/reports/metrics.json" 'j["train_rows"] == 4930 and j["test_rows"] == 2113 and j["models"]["logreg"]["roc_auc"] > 0.84'
+}
+
 # ---- prepare ------------------------------------------------------------
 case_prepare_outputs() {
 	expect_rc 0 "$CHURN" synth --rows 400 --seed 3 --out "$T/p.csv"
@@ -335,7 +385,7 @@ for i in range(300):
 CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
 profile_other_target profile_missing_input profile_telco"
 # Other commands: add case_<name> functions above and their names here.
-CASES="$CASES train_predict train_cv_threshold train_predict_errors"
+CASES="$CASES train_predict train_cv_threshold train_predict_errors train_equals_ml train_equals_ml_telco"
 
 CASES="$CASES prepare_outputs prepare_errors prepare_telco"
 CASES="$CASES invalid_utf8 data_names_exit_65 wide_data"

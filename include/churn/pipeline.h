@@ -2,8 +2,9 @@
  * The pipelines of ARCHITECTURE.md, as library calls so any host can run them:
  *
  *   data: fetch (conditional GET) -> profile -> prepare -> EDA
- *   ml:   processed data -> stratified split -> logreg + gbm -> evaluate ->
- *         artifacts, metrics.json
+ *   ml:   the last data run's rows -> churn_train() (churn/train.h: split,
+ *         prep on the training rows, logreg + gbm, thresholds, metrics) ->
+ *         artifacts, metrics.json, model figures, revenue at risk
  *   run:  data then ml
  *
  * Each run takes the workdir lock (CHURN_E_BUSY after workdir.lock_wait_s),
@@ -21,7 +22,9 @@
  * version (real directories) is converted by its first run.
  *
  * Options: data.source, data.target, data.id, data.positive, split.*,
- * pipeline.*, the model keys, eda.*, workdir.* (see `churn config`).
+ * pipeline.*, train.*, the model keys, eda.*, workdir.* (see `churn config`).
+ * churn_pipeline_ml() uses the data run's target, positive label and ID
+ * columns (its artifacts/prep.json) unless @p p sets them.
  *
  * Thread safety: distinct calls may run concurrently; the workdir lock
  * serializes runs on the same workdir across threads and processes.

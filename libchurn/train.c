@@ -1,0 +1,863 @@
+/*
+ * The training procedure (churn/train.h): labels, the stratified split, the
+ * prep spec fitted on the training rows, the models on threads of their own
+ * (ch_parallel, one per model), thresholds from out-of-fold scores, test
+ * metrics, cross-validation, the artifacts, and reports/metrics.json.
+ */
+#include "churn/train.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "churn/csv.h"
+#include "churn/matrix.h"
+#include "churn/metrics.h"
+#include "churn/split.h"
+#include "core-private.h"
+#include "params-private.h"
+#include "tree-private.h"
+
+#define MAX_MODELS 3
+
+enum policy { POLICY_FIXED, POLICY_BEST_F1, POLICY_COST };
+static const char *const policy_names[] = {"fixed", "best-f1", "cost"};
+
+/* The cross-validated metrics, in the order of each model's "cv" object. */
+static const char *const cv_keys[] = {"roc_auc", "pr_auc", "f1", "accuracy", "precision", "recall", "log_loss", "brier"};
+#define NCV (sizeof(cv_keys) / sizeof(cv_keys[0]))
+
+/* The options of a training, read from the params once. */
+struct options {
+	churn_model_kind kinds[MAX_MODELS];
+	size_t nmodels;
+	enum policy policy;
+	double fixed, cost_fn, cost_fp, test_size;
+	size_t folds, cv;
+	uint64_t seed;
+};
+
+/* One model's results. */
+struct trained {
+	churn_model *model;
+	double threshold;
+	char *artifact;       /* churn_model_to_buffer() */
+	size_t artifact_n;
+	char artifact_sha256[65];
+	double *scores;       /* P(churn) of each row of rows[] */
+	double *test_scores;  /* of each test row */
+	double *cv;           /* cv[q * K + f]: metric cv_keys[q] on fold f */
+	cJSON *entry;         /* the metrics.json entry */
+	char *entry_text;
+	double seconds;
+};
+
+struct churn_training {
+	struct options o;
+	char sha256[65];            /* of the data; "" when unknown */
+	size_t *rows, n;            /* the rows of the dataset used */
+	uint8_t *y;                 /* their labels */
+	size_t *tr, *te, ntr, nte;  /* training and test rows (indices into the dataset) */
+	uint8_t *yte;
+	churn_prep *prep;           /* fitted on the training rows */
+	struct trained m[MAX_MODELS];
+	size_t best;
+};
+
+/* What the model threads share in one phase (the models, or one fold of the cross-validation). */
+struct work {
+	churn_training *t;
+	const churn_params *p;                 /* the caller's (thread 0's; everyone's when its progress is shared) */
+	churn_params *helper[MAX_MODELS];      /* the other threads' copies, progress relaying `stop` */
+	atomic_bool stop;                      /* a model failed: the others stop at their next progress report */
+	const size_t *tr, *te;                 /* training and test rows as indices into rows[] */
+	const churn_matrix *xtr, *xte;         /* this phase's training and test matrices */
+	bool cv_phase;
+	size_t fold;
+	struct {
+		churn_status st;
+		bool stopped; /* failed because another model did */
+		char error[1024];
+	} res[MAX_MODELS];
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ------------------------------------------------------------------ */
+/* Options                                                              */
+
+/* pipeline.models: kinds separated by commas or spaces, each once, in order. */
+static churn_status parse_models(const char *list, struct options *o)
+{
+	char *copy = ch_strdup(list), *save = NULL;
+	if (!copy)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = CHURN_OK;
+	for (char *tok = strtok_r(copy, ", ", &save); tok && !st; tok = strtok_r(NULL, ", ", &save)) {
+		churn_model_kind k;
+		if (churn_model_kind_from_name(tok, &k) != CHURN_OK) {
+			st = ch_fail(CHURN_E_INVALID_ARG, "pipeline.models: '%.40s' is not a model (logreg, gbm or forest)", tok);
+			break;
+		}
+		bool seen = false;
+		for (size_t i = 0; i < o->nmodels; i++)
+			seen |= o->kinds[i] == k;
+		if (!seen && o->nmodels < MAX_MODELS)
+			o->kinds[o->nmodels++] = k;
+	}
+	free(copy);
+	if (!st && !o->nmodels)
+		st = ch_fail(CHURN_E_INVALID_ARG, "pipeline.models names no model (logreg, gbm or forest)");
+	return st;
+}
+
+static churn_status parse_options(const churn_params *p, struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	churn_status st = parse_models(churn_params_get_str(p, "pipeline.models"), o);
+	if (st)
+		return st;
+	const char *policy = churn_params_get_str(p, "train.threshold");
+	o->policy = (enum policy)3;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(policy, policy_names[i]))
+			o->policy = (enum policy)i;
+	if (o->policy > POLICY_COST)
+		return ch_fail(CHURN_E_INVALID_ARG, "train.threshold: '%.40s' is not fixed, best-f1 or cost", policy);
+	o->fixed = churn_params_get_double(p, "pipeline.threshold");
+	o->cost_fn = churn_params_get_double(p, "train.cost_fn");
+	o->cost_fp = churn_params_get_double(p, "train.cost_fp");
+	if (o->policy == POLICY_COST && !(o->cost_fn + o->cost_fp > 0))
+		return ch_fail(CHURN_E_INVALID_ARG, "train.cost_fn and train.cost_fp are both 0: no threshold is cheaper");
+	o->folds = (size_t)churn_params_get_int(p, "train.threshold_folds");
+	o->cv = (size_t)churn_params_get_int(p, "train.cv");
+	if (o->cv == 1)
+		return ch_fail(CHURN_E_INVALID_ARG, "train.cv: 1 is not a fold count (0: no cross-validation, or 2 to 100)");
+	o->test_size = churn_params_get_double(p, "split.test_size");
+	o->seed = (uint64_t)churn_params_get_int(p, "split.seed");
+	return CHURN_OK;
+}
+
+static bool is_sha256(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f') || (s[n] >= 'A' && s[n] <= 'F')))
+			return false;
+	return n == 64;
+}
+
+/* ------------------------------------------------------------------ */
+/* Labels and the split                                                 */
+
+/*
+ * The rows with a target and their labels, by a spec fitted on all rows
+ * (the positive label, and the rows prep.drop_missing_target leaves out);
+ * *sub: those rows as a dataset of their own, when some were left out.
+ */
+static churn_status label_rows(const churn_dataset *ds, const churn_params *p, churn_training *t,
+                               churn_dataset **sub)
+{
+	churn_prep *all = NULL;
+	size_t n = churn_dataset_get_nrows(ds), tj = 0, ny = 0;
+	churn_status st = churn_prep_fit(ds, NULL, 0, p, &all);
+	if (st)
+		return st;
+	if (!(t->rows = malloc((n ? n : 1) * sizeof(size_t)))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	bool dropped = churn_prep_get_dropped_target_rows(all) > 0;
+	if (dropped && (st = churn_dataset_find_col(ds, churn_prep_get_target(all), &tj)))
+		goto out;
+	t->n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!dropped || !churn_dataset_is_missing(ds, tj, i))
+			t->rows[t->n++] = i;
+	if (dropped && (st = churn_dataset_subset_rows(ds, t->rows, t->n, sub)))
+		goto out;
+	st = churn_prep_get_labels(all, dropped ? *sub : ds, &t->y, &ny);
+out:
+	churn_prep_free(all);
+	return st;
+}
+
+/* The stratified split of rows[]: *tr and *te index rows[]; t gets them as dataset rows, and the test labels. */
+static churn_status split(churn_training *t, size_t **tr, size_t **te)
+{
+	churn_status st = churn_split_stratified(t->y, t->n, t->o.test_size, t->o.seed, tr, &t->ntr, te, &t->nte);
+	if (st)
+		return st;
+	t->tr = malloc((t->ntr ? t->ntr : 1) * sizeof(size_t));
+	t->te = malloc((t->nte ? t->nte : 1) * sizeof(size_t));
+	t->yte = malloc(t->nte ? t->nte : 1);
+	if (!t->tr || !t->te || !t->yte)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < t->ntr; i++)
+		t->tr[i] = t->rows[(*tr)[i]];
+	for (size_t i = 0; i < t->nte; i++) {
+		t->te[i] = t->rows[(*te)[i]];
+		t->yte[i] = t->y[(*te)[i]];
+	}
+	return CHURN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* One model                                                            */
+
+static churn_status fit(churn_model_kind kind, const churn_matrix *x, const churn_params *p, churn_model **out)
+{
+	churn_model *m = NULL;
+	churn_status st = churn_model_new(kind, &m);
+	if (!st)
+		st = churn_model_fit(m, x, p);
+	if (st) {
+		churn_model_free(m);
+		return st;
+	}
+	*out = m;
+	return CHURN_OK;
+}
+
+/* Out-of-fold scores of x: oof[i] by a model fitted on the folds other than fold[i]. */
+static churn_status oof_scores(churn_model_kind kind, const churn_matrix *x, const uint32_t *fold, size_t folds,
+                               const churn_params *p, double *oof)
+{
+	size_t n = churn_matrix_get_nrows(x);
+	size_t *idx = malloc((n ? n : 1) * sizeof(size_t));
+	double *prob = malloc((n ? n : 1) * sizeof(double));
+	churn_status st = (idx && prob) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (uint32_t k = 0; !st && k < folds; k++) {
+		churn_matrix *a = NULL, *b = NULL;
+		churn_model *m = NULL;
+		size_t na = 0, nb = 0, got = 0;
+		for (size_t i = 0; i < n; i++)
+			if (fold[i] != k)
+				idx[na++] = i;
+		st = churn_matrix_subset_rows(x, idx, na, &a);
+		for (size_t i = 0; i < n; i++)
+			if (fold[i] == k)
+				idx[nb++] = i;
+		if (!st)
+			st = churn_matrix_subset_rows(x, idx, nb, &b);
+		if (!st)
+			st = fit(kind, a, p, &m);
+		if (!st)
+			st = churn_model_predict(m, b, prob, n, &got);
+		for (size_t r = 0; !st && r < nb; r++)
+			oof[idx[r]] = prob[r];
+		churn_model_free(m);
+		churn_matrix_free(a);
+		churn_matrix_free(b);
+	}
+	free(idx);
+	free(prob);
+	return st;
+}
+
+/* The threshold of train.threshold for a model of kind trained on x (out of fold; never the test rows). */
+static churn_status choose_threshold(const struct options *o, churn_model_kind kind, const churn_matrix *x,
+                                     const churn_params *p, double *out)
+{
+	if (o->policy == POLICY_FIXED) {
+		*out = o->fixed;
+		return CHURN_OK;
+	}
+	size_t n = churn_matrix_get_nrows(x);
+	const uint8_t *y = churn_matrix_get_labels(x);
+	uint32_t *fold = malloc((n ? n : 1) * sizeof(uint32_t));
+	double *oof = malloc((n ? n : 1) * sizeof(double));
+	churn_status st = (fold && oof) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st && (st = churn_split_kfold(y, n, o->folds, o->seed + 1, fold)))
+		st = ch_fail_prefix(st, "train.threshold_folds");
+	if (!st)
+		st = oof_scores(kind, x, fold, o->folds, p, oof);
+	if (!st && o->policy == POLICY_BEST_F1)
+		st = churn_metrics_best_f1_threshold(y, oof, n, out, NULL);
+	else if (!st)
+		st = churn_metrics_cost_threshold(y, oof, n, o->cost_fn, o->cost_fp, out, NULL);
+	free(fold);
+	free(oof);
+	return st;
+}
+
+/* Scores of every row (the training and the test matrix, scattered into rows[] order) and the test metrics. */
+static churn_status score_rows(const struct work *w, struct trained *m, char **metrics)
+{
+	const churn_training *t = w->t;
+	size_t got = 0, cap = t->ntr > t->nte ? t->ntr : t->nte;
+	double *prob = malloc((cap ? cap : 1) * sizeof(double));
+	m->scores = malloc((t->n ? t->n : 1) * sizeof(double));
+	m->test_scores = malloc((t->nte ? t->nte : 1) * sizeof(double));
+	churn_status st = (prob && m->scores && m->test_scores) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st && !(st = churn_model_predict(m->model, w->xtr, prob, cap, &got)))
+		for (size_t i = 0; i < t->ntr; i++)
+			m->scores[w->tr[i]] = prob[i];
+	if (!st && !(st = churn_model_predict(m->model, w->xte, m->test_scores, t->nte, &got)))
+		for (size_t i = 0; i < t->nte; i++)
+			m->scores[w->te[i]] = m->test_scores[i];
+	if (!st)
+		st = churn_metrics_compute_json(t->yte, m->test_scores, t->nte, m->threshold, metrics);
+	free(prob);
+	return st;
+}
+
+/* The artifact: the model with its threshold, prep, test metrics and provenance; its bytes and SHA-256. */
+static churn_status make_artifact(const churn_training *t, struct trained *m, const char *metrics)
+{
+	churn_status st;
+	if ((st = churn_model_set_threshold(m->model, m->threshold)) || (st = churn_model_set_prep(m->model, t->prep)) ||
+	    (st = churn_model_set_metrics_json(m->model, metrics)) ||
+	    (st = churn_model_set_training_info(m->model, t->ntr, t->sha256[0] ? t->sha256 : NULL)) ||
+	    (st = churn_model_to_buffer(m->model, &m->artifact, &m->artifact_n)))
+		return st;
+	ch_sha256_buf(m->artifact, m->artifact_n, m->artifact_sha256);
+	return CHURN_OK;
+}
+
+/* Model k of the main phase: threshold, fit, scores, test metrics, artifact. */
+static churn_status train_model(struct work *w, size_t k, const churn_params *p)
+{
+	churn_training *t = w->t;
+	struct trained *m = &t->m[k];
+	char *metrics = NULL;
+	churn_status st = choose_threshold(&t->o, t->o.kinds[k], w->xtr, p, &m->threshold);
+	if (!st)
+		st = fit(t->o.kinds[k], w->xtr, p, &m->model);
+	if (!st)
+		st = score_rows(w, m, &metrics);
+	if (!st)
+		st = make_artifact(t, m, metrics);
+	churn_free(metrics);
+	return st;
+}
+
+/* The cross-validated metrics of scores p of rows with labels y at threshold, in cv_keys order. */
+static churn_status cv_values(const uint8_t *y, const double *p, size_t n, double threshold, double v[NCV])
+{
+	churn_confusion c;
+	churn_status st;
+	if ((st = churn_metrics_confusion(y, p, n, threshold, &c)) || (st = churn_metrics_roc_auc(y, p, n, &v[0])) ||
+	    (st = churn_metrics_average_precision(y, p, n, &v[1])) || (st = churn_metrics_log_loss(y, p, n, &v[6])) ||
+	    (st = churn_metrics_brier(y, p, n, &v[7])))
+		return st;
+	v[2] = churn_metrics_f1(&c);
+	v[3] = churn_metrics_accuracy(&c);
+	v[4] = churn_metrics_precision(&c);
+	v[5] = churn_metrics_recall(&c);
+	return CHURN_OK;
+}
+
+/* Model k on one fold of the cross-validation: fitted on its training part, scored on the rest. */
+static churn_status cv_model(struct work *w, size_t k, const churn_params *p)
+{
+	churn_training *t = w->t;
+	struct trained *m = &t->m[k];
+	churn_model *model = NULL;
+	size_t n = churn_matrix_get_nrows(w->xte), got = 0;
+	double *prob = malloc((n ? n : 1) * sizeof(double)), v[NCV];
+	churn_status st = prob ? fit(t->o.kinds[k], w->xtr, p, &model) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st)
+		st = churn_model_predict(model, w->xte, prob, n, &got);
+	if (!st)
+		st = cv_values(churn_matrix_get_labels(w->xte), prob, n, m->threshold, v);
+	for (size_t q = 0; !st && q < NCV; q++)
+		m->cv[q * t->o.cv + w->fold] = v[q];
+	churn_model_free(model);
+	free(prob);
+	return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* The models on threads                                                */
+
+static churn_status make_entry(const churn_training *t, struct trained *m);
+
+static bool relay_progress(void *ud, const char *what, uint64_t done, uint64_t total)
+{
+	(void)what, (void)done, (void)total;
+	return !atomic_load((atomic_bool *)ud);
+}
+
+static void model_worker(void *ctx, size_t k)
+{
+	struct work *w = ctx;
+	const churn_params *p = w->helper[k] ? w->helper[k] : w->p;
+	double t0 = now_s();
+	const struct options *o = &w->t->o;
+	churn_status st = w->cv_phase ? cv_model(w, k, p) : train_model(w, k, p);
+	/* after the model's last phase, its metrics.json entry (here: on its own thread) */
+	if (!st && (w->cv_phase ? w->fold + 1 == o->cv : !o->cv))
+		st = make_entry(w->t, &w->t->m[k]);
+	w->t->m[k].seconds += now_s() - t0;
+	if (st) {
+		w->res[k].stopped = st == CHURN_E_STATE && atomic_load(&w->stop);
+		snprintf(w->res[k].error, sizeof(w->res[k].error), "%s", churn_last_error());
+		w->res[k].st = st;
+		atomic_store(&w->stop, true);
+	}
+}
+
+/* The copies of the params for threads 1.. (none when the caller's progress callback may be shared). */
+static churn_status work_init(struct work *w, churn_training *t, const churn_params *p)
+{
+	memset(w, 0, sizeof(*w));
+	w->t = t;
+	w->p = p;
+	atomic_init(&w->stop, false);
+	if (!p || ch_params_progress_is_shared(p))
+		return CHURN_OK;
+	for (size_t k = 1; k < t->o.nmodels; k++) {
+		churn_status st = churn_params_copy(p, &w->helper[k]);
+		if (st)
+			return st;
+		churn_params_set_progress(w->helper[k], relay_progress, &w->stop);
+	}
+	return CHURN_OK;
+}
+
+static void work_clear(struct work *w)
+{
+	for (size_t k = 0; k < MAX_MODELS; k++)
+		churn_params_free(w->helper[k]);
+}
+
+/* Run the phase for every model at once; the first failure in model order (not one caused by another's). */
+static churn_status run_phase(struct work *w)
+{
+	size_t nm = w->t->o.nmodels;
+	memset(w->res, 0, sizeof(w->res));
+	atomic_store(&w->stop, false);
+	ch_parallel(nm, model_worker, w);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t k = 0; k < nm; k++)
+			if (w->res[k].st && (pass || !w->res[k].stopped))
+				return ch_fail(w->res[k].st, "%s: %s", churn_model_kind_name(w->t->o.kinds[k]), w->res[k].error);
+	return CHURN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cross-validation                                                     */
+
+static churn_status check_cv_classes(const churn_training *t)
+{
+	size_t pos = 0;
+	for (size_t i = 0; i < t->n; i++)
+		pos += t->y[i];
+	size_t fewest = pos < t->n - pos ? pos : t->n - pos;
+	if (t->o.cv > fewest)
+		return ch_fail(CHURN_E_INVALID_ARG, "train.cv: %zu folds, but a class has only %zu rows", t->o.cv, fewest);
+	return CHURN_OK;
+}
+
+/* Fold f: the prep refitted on its training part (of dw, the rows[] dataset), then every model. */
+static churn_status cv_fold(struct work *w, const churn_dataset *dw, const uint32_t *fold, size_t f, size_t *a,
+                            size_t *b, const churn_params *p)
+{
+	churn_training *t = w->t;
+	size_t na = 0, nb = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (fold[i] == f)
+			b[nb++] = i;
+		else
+			a[na++] = i;
+	}
+	churn_prep *prep = NULL;
+	churn_matrix *xa = NULL, *xb = NULL;
+	churn_status st = churn_prep_fit(dw, a, na, p, &prep);
+	if (!st)
+		st = churn_prep_apply_rows(prep, dw, a, na, &xa);
+	if (!st)
+		st = churn_prep_apply_rows(prep, dw, b, nb, &xb);
+	if (!st) {
+		w->xtr = xa;
+		w->xte = xb;
+		w->fold = f;
+		w->cv_phase = true;
+		st = run_phase(w);
+	}
+	churn_prep_free(prep);
+	churn_matrix_free(xa);
+	churn_matrix_free(xb);
+	return st;
+}
+
+static churn_status cross_validate(struct work *w, const churn_dataset *dw, const churn_params *p)
+{
+	churn_training *t = w->t;
+	size_t n = t->n, k = t->o.cv;
+	uint32_t *fold = malloc((n ? n : 1) * sizeof(uint32_t));
+	size_t *a = malloc((n ? n : 1) * sizeof(size_t)), *b = malloc((n ? n : 1) * sizeof(size_t));
+	churn_status st = (fold && a && b) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; !st && i < t->o.nmodels; i++)
+		if (!(t->m[i].cv = malloc(NCV * k * sizeof(double))))
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st)
+		st = churn_split_kfold(t->y, n, k, t->o.seed, fold);
+	for (size_t f = 0; !st && f < k; f++)
+		st = cv_fold(w, dw, fold, f, a, b, p);
+	free(fold);
+	free(a);
+	free(b);
+	return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Documents                                                            */
+
+static bool add_cv(cJSON *e, const struct trained *m, size_t k)
+{
+	cJSON *c = cJSON_AddObjectToObject(e, "cv");
+	if (!c || !cJSON_AddNumberToObject(c, "k", (double)k))
+		return false;
+	for (size_t q = 0; q < NCV; q++) {
+		const double *v = m->cv + q * k;
+		double mean = 0, var = 0;
+		for (size_t f = 0; f < k; f++)
+			mean += v[f] / (double)k;
+		for (size_t f = 0; f < k; f++)
+			var += (v[f] - mean) * (v[f] - mean) / (double)k;
+		char key[48];
+		snprintf(key, sizeof(key), "%s_mean", cv_keys[q]);
+		if (!cJSON_AddNumberToObject(c, key, mean))
+			return false;
+		snprintf(key, sizeof(key), "%s_std", cv_keys[q]);
+		if (!cJSON_AddNumberToObject(c, key, sqrt(var)))
+			return false;
+	}
+	return true;
+}
+
+/* The metrics.json entry of model m (no timings). */
+static churn_status make_entry(const churn_training *t, struct trained *m)
+{
+	const char *name = churn_model_kind_name(churn_model_get_kind(m->model));
+	char *params = NULL, path[64];
+	cJSON *e = cJSON_Parse(churn_model_get_metrics_json(m->model)), *a = NULL;
+	churn_status st = e ? churn_model_get_params_json(m->model, &params) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (st)
+		goto out;
+	snprintf(path, sizeof(path), "artifacts/models/%s.json", name);
+	if (!cJSON_AddStringToObject(e, "threshold_method", policy_names[t->o.policy]) ||
+	    !cJSON_AddNumberToObject(e, "iterations", (double)churn_model_get_iterations(m->model)) ||
+	    !cJSON_AddBoolToObject(e, "converged", churn_model_is_converged(m->model)) ||
+	    !cJSON_AddItemToObject(e, "params", cJSON_Parse(params)) || !(a = cJSON_AddObjectToObject(e, "artifact")) ||
+	    !cJSON_AddStringToObject(a, "path", path) || !cJSON_AddNumberToObject(a, "bytes", (double)m->artifact_n) ||
+	    !cJSON_AddStringToObject(a, "sha256", m->artifact_sha256) || (t->o.cv && !add_cv(e, m, t->o.cv)) ||
+	    !(m->entry_text = ch_json_print(e, true))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	m->entry = e;
+	e = NULL;
+out:
+	cJSON_Delete(e);
+	churn_free(params);
+	return st;
+}
+
+/* The best model (highest test ROC AUC, the first of equals). */
+static churn_status finish(churn_training *t)
+{
+	double best_auc = -INFINITY;
+	for (size_t k = 0; k < t->o.nmodels; k++) {
+		if (!t->m[k].entry)
+			return ch_fail(CHURN_E_INTERNAL, "train: no metrics entry for model %zu", k);
+		double auc = churn_training_get_metric(t, k, "roc_auc");
+		if (auc > best_auc) {
+			best_auc = auc;
+			t->best = k;
+		}
+	}
+	return CHURN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public calls                                                         */
+
+/* Steps 2 to 8 on dw (the rows[] of the caller's dataset, labelled in t->y). */
+static churn_status train_rows(churn_training *t, const churn_dataset *dw, const churn_params *p)
+{
+	size_t *tr = NULL, *te = NULL;
+	churn_matrix *xtr = NULL, *xte = NULL;
+	struct work w;
+	churn_status st = work_init(&w, t, p);
+	if (!st && t->o.cv)
+		st = check_cv_classes(t);
+	if (!st)
+		st = split(t, &tr, &te);
+	if (!st)
+		st = churn_prep_fit(dw, tr, t->ntr, p, &t->prep);
+	if (!st)
+		st = churn_prep_apply_rows(t->prep, dw, tr, t->ntr, &xtr);
+	if (!st)
+		st = churn_prep_apply_rows(t->prep, dw, te, t->nte, &xte);
+	if (!st) {
+		w.tr = tr, w.te = te, w.xtr = xtr, w.xte = xte;
+		st = run_phase(&w);
+	}
+	if (!st && t->o.cv)
+		st = cross_validate(&w, dw, p);
+	if (!st)
+		st = finish(t);
+	work_clear(&w);
+	churn_free(tr);
+	churn_free(te);
+	churn_matrix_free(xtr);
+	churn_matrix_free(xte);
+	return st;
+}
+
+churn_status churn_train(const churn_dataset *ds, const char *data_sha256, const churn_params *p,
+                         churn_training **out)
+{
+	if (!ds || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_train: NULL argument");
+	if (data_sha256 && !is_sha256(data_sha256))
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_train: data_sha256 is not 64 hex characters");
+	churn_training *t = calloc(1, sizeof(*t));
+	if (!t)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_dataset *sub = NULL;
+	churn_status st = parse_options(p, &t->o);
+	if (!st) {
+		snprintf(t->sha256, sizeof(t->sha256), "%s", data_sha256 ? data_sha256 : "");
+		st = label_rows(ds, p, t, &sub);
+	}
+	if (!st)
+		st = train_rows(t, sub ? sub : ds, p);
+	churn_dataset_free(sub);
+	if (st) {
+		churn_training_free(t);
+		return st;
+	}
+	*out = t;
+	return CHURN_OK;
+}
+
+churn_status churn_train_file(const char *path, const churn_params *p, churn_training **out)
+{
+	if (!path || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_train_file: NULL argument");
+	struct options o;
+	churn_dataset *ds = NULL;
+	char sha[65];
+	churn_status st = parse_options(p, &o);
+	if (!st)
+		st = churn_csv_read_file(path, p, &ds, NULL);
+	if (!st)
+		st = ch_sha256_file(path, sha);
+	if (!st)
+		st = churn_train(ds, sha, p, out);
+	churn_dataset_free(ds);
+	return st;
+}
+
+void churn_training_free(churn_training *t)
+{
+	if (!t)
+		return;
+	for (size_t k = 0; k < MAX_MODELS; k++) {
+		struct trained *m = &t->m[k];
+		churn_model_free(m->model);
+		churn_free(m->artifact);
+		free(m->scores);
+		free(m->test_scores);
+		free(m->cv);
+		cJSON_Delete(m->entry);
+		free(m->entry_text);
+	}
+	churn_prep_free(t->prep);
+	free(t->rows);
+	churn_free(t->y);
+	free(t->tr);
+	free(t->te);
+	free(t->yte);
+	free(t);
+}
+
+/* Model k, or NULL out of range. */
+static const struct trained *model_at(const churn_training *t, size_t k)
+{
+	return t && k < t->o.nmodels ? &t->m[k] : NULL;
+}
+
+size_t churn_training_get_model_count(const churn_training *t)
+{
+	return t ? t->o.nmodels : 0;
+}
+
+const churn_model *churn_training_get_model(const churn_training *t, size_t k)
+{
+	const struct trained *m = model_at(t, k);
+	return m ? m->model : NULL;
+}
+
+size_t churn_training_get_best(const churn_training *t)
+{
+	return t ? t->best : 0;
+}
+
+const char *churn_training_get_artifact(const churn_training *t, size_t k, size_t *out_n)
+{
+	const struct trained *m = model_at(t, k);
+	if (out_n)
+		*out_n = m ? m->artifact_n : 0;
+	return m ? m->artifact : NULL;
+}
+
+const char *churn_training_get_artifact_sha256(const churn_training *t, size_t k)
+{
+	const struct trained *m = model_at(t, k);
+	return m ? m->artifact_sha256 : NULL;
+}
+
+const char *churn_training_get_metrics_json(const churn_training *t, size_t k)
+{
+	const struct trained *m = model_at(t, k);
+	return m ? m->entry_text : NULL;
+}
+
+double churn_training_get_metric(const churn_training *t, size_t k, const char *name)
+{
+	const struct trained *m = model_at(t, k);
+	const cJSON *v = m ? m->entry : NULL;
+	char part[64];
+	for (const char *s = name; v && s && *s;) {
+		const char *dot = strchr(s, '.');
+		size_t len = dot ? (size_t)(dot - s) : strlen(s);
+		if (len >= sizeof(part))
+			return NAN;
+		memcpy(part, s, len);
+		part[len] = '\0';
+		v = cJSON_GetObjectItemCaseSensitive(v, part);
+		s = dot ? dot + 1 : NULL;
+	}
+	return name && cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+double churn_training_get_seconds(const churn_training *t, size_t k)
+{
+	const struct trained *m = model_at(t, k);
+	return m ? m->seconds : NAN;
+}
+
+const churn_prep *churn_training_get_prep(const churn_training *t)
+{
+	return t ? t->prep : NULL;
+}
+
+const size_t *churn_training_get_rows(const churn_training *t, size_t *out_n)
+{
+	if (out_n)
+		*out_n = t ? t->n : 0;
+	return t ? t->rows : NULL;
+}
+
+const uint8_t *churn_training_get_labels(const churn_training *t, size_t *out_n)
+{
+	if (out_n)
+		*out_n = t ? t->n : 0;
+	return t ? t->y : NULL;
+}
+
+const double *churn_training_get_scores(const churn_training *t, size_t k, size_t *out_n)
+{
+	const struct trained *m = model_at(t, k);
+	if (out_n)
+		*out_n = m ? t->n : 0;
+	return m ? m->scores : NULL;
+}
+
+const size_t *churn_training_get_train_rows(const churn_training *t, size_t *out_n)
+{
+	if (out_n)
+		*out_n = t ? t->ntr : 0;
+	return t ? t->tr : NULL;
+}
+
+const size_t *churn_training_get_test_rows(const churn_training *t, size_t *out_n)
+{
+	if (out_n)
+		*out_n = t ? t->nte : 0;
+	return t ? t->te : NULL;
+}
+
+const uint8_t *churn_training_get_test_labels(const churn_training *t, size_t *out_n)
+{
+	if (out_n)
+		*out_n = t ? t->nte : 0;
+	return t ? t->yte : NULL;
+}
+
+const double *churn_training_get_test_scores(const churn_training *t, size_t k, size_t *out_n)
+{
+	const struct trained *m = model_at(t, k);
+	if (out_n)
+		*out_n = m ? t->nte : 0;
+	return m ? m->test_scores : NULL;
+}
+
+/* "threshold_policy": how the thresholds were chosen. */
+static cJSON *policy_json(const struct options *o)
+{
+	cJSON *j = cJSON_CreateObject();
+	if (!j || !cJSON_AddStringToObject(j, "method", policy_names[o->policy]) ||
+	    (o->policy == POLICY_FIXED && !cJSON_AddNumberToObject(j, "value", o->fixed)) ||
+	    (o->policy != POLICY_FIXED && !cJSON_AddNumberToObject(j, "folds", (double)o->folds)) ||
+	    (o->policy == POLICY_COST &&
+	     (!cJSON_AddNumberToObject(j, "cost_fn", o->cost_fn) || !cJSON_AddNumberToObject(j, "cost_fp", o->cost_fp)))) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* The document but for its models. */
+static bool doc_head(cJSON *doc, const churn_training *t, const char *run_id, const char *generated_at)
+{
+	char stamp[32];
+	if (!generated_at) {
+		ch_format_time_utc(stamp, sizeof(stamp), (int64_t)time(NULL));
+		generated_at = stamp;
+	}
+	cJSON *s = NULL;
+	return cJSON_AddStringToObject(doc, "generated_at", generated_at) &&
+	       (run_id ? cJSON_AddStringToObject(doc, "run_id", run_id) : cJSON_AddNullToObject(doc, "run_id")) &&
+	       (t->sha256[0] ? cJSON_AddStringToObject(doc, "data_sha256", t->sha256)
+	                     : cJSON_AddNullToObject(doc, "data_sha256")) &&
+	       cJSON_AddNumberToObject(doc, "rows", (double)t->n) &&
+	       cJSON_AddNumberToObject(doc, "train_rows", (double)t->ntr) &&
+	       cJSON_AddNumberToObject(doc, "test_rows", (double)t->nte) &&
+	       cJSON_AddNumberToObject(doc, "features", (double)churn_prep_get_nfeatures(t->prep)) &&
+	       (s = cJSON_AddObjectToObject(doc, "split")) && cJSON_AddNumberToObject(s, "test_size", t->o.test_size) &&
+	       cJSON_AddNumberToObject(s, "seed", (double)t->o.seed) &&
+	       cJSON_AddItemToObject(doc, "threshold_policy", policy_json(&t->o));
+}
+
+churn_status churn_training_metrics_json(const churn_training *t, const char *run_id, const char *generated_at,
+                                         char **out_json)
+{
+	if (!t || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_training_metrics_json: NULL argument");
+	cJSON *doc = cJSON_CreateObject(), *models = NULL;
+	bool ok = doc && doc_head(doc, t, run_id, generated_at) && (models = cJSON_AddObjectToObject(doc, "models"));
+	for (size_t k = 0; ok && k < t->o.nmodels; k++)
+		ok = cJSON_AddItemToObject(models, churn_model_kind_name(t->o.kinds[k]), cJSON_Duplicate(t->m[k].entry, 1));
+	ok = ok && cJSON_AddStringToObject(doc, "best_model", churn_model_kind_name(t->o.kinds[t->best]));
+	char *text = ok ? ch_json_print(doc, true) : NULL;
+	cJSON_Delete(doc);
+	if (!text)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	*out_json = text;
+	return CHURN_OK;
+}
