@@ -7,15 +7,7 @@
 #include <string.h>
 
 #include "test-common.h"
-
-static churn_params *params(const char *key, const char *value)
-{
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	if (key)
-		ck_assert_int_eq(churn_params_set_str(p, key, value), CHURN_OK);
-	return p;
-}
+#include "utf8-ref.h"
 
 static churn_dataset *read_str(const char *csv, const churn_params *p)
 {
@@ -168,7 +160,7 @@ START_TEST(test_csv_types_inference)
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 4), 4);
 	churn_dataset_free(ds);
 
-	churn_params *p = params("csv.max_categories", "3");
+	churn_params *p = churn_test_params("csv.max_categories", "3", NULL);
 	ds = read_str("id,flag,charge,plan,blank,note\n"
 	              "0001,0,1.5,basic, ,x1\n"
 	              "0002,1,-2e3,pro,,x2\n"
@@ -191,7 +183,7 @@ START_TEST(test_csv_types_late_change)
 	for (int i = 0; i < 200; i++)
 		n += (size_t)snprintf(csv + n, cap - n, "%d,%d.5\n", i % 3, i);
 	snprintf(csv + n, cap - n, "other,word\n");
-	churn_params *p = params("csv.chunk_bytes", "100"); /* transitions across many refills */
+	churn_params *p = churn_test_params("csv.chunk_bytes", "100", NULL); /* transitions across many refills */
 	churn_dataset *ds = read_str(csv, p);
 	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 201);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_CATEGORICAL);
@@ -219,7 +211,7 @@ START_TEST(test_csv_types_late_change_keeps_text)
 		n += (size_t)snprintf(csv + n, sizeof csv - n, "%s\n", vals[i]);
 	snprintf(csv + n, sizeof csv - n, "x\n");
 	for (int cats = 0; cats < 2; cats++) {
-		churn_params *p = params("csv.max_categories", cats ? "64" : "4"); /* categorical, then text */
+		churn_params *p = churn_test_params("csv.max_categories", cats ? "64" : "4", NULL); /* categorical, then text */
 		churn_dataset *ds = read_str(csv, p);
 		ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), cats ? CHURN_COL_CATEGORICAL : CHURN_COL_TEXT);
 		for (size_t i = 0; i < nv; i++)
@@ -244,7 +236,7 @@ END_TEST
 
 START_TEST(test_csv_types_custom_na_tokens)
 {
-	churn_params *p = params("csv.na_tokens", "?, -");
+	churn_params *p = churn_test_params("csv.na_tokens", "?, -", NULL);
 	churn_dataset *ds = read_str("a,b\n1,NA\n?,x\n-,y\n", p);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_NUMERIC);
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 0), 2);
@@ -258,19 +250,16 @@ END_TEST
 START_TEST(test_csv_read_chunk_boundaries)
 {
 	char *path = churn_test_data_path("csv-quoted.csv");
-	char *data = NULL;
-	FILE *f = fopen(path, "rb");
-	ck_assert_ptr_nonnull(f);
-	data = malloc(4096);
-	size_t n = fread(data, 1, 4096, f);
-	fclose(f);
+	size_t n = 0;
+	char *data = churn_test_read_file(path, &n);
+	ck_assert_ptr_nonnull(data);
 	churn_dataset *ref = NULL;
 	ck_assert_int_eq(churn_csv_read_buffer(data, n, "q.csv", NULL, &ref, NULL), CHURN_OK);
 	char *want = to_csv(ref);
 	for (int chunk = 1; chunk <= 40; chunk++) {
 		char v[16];
 		snprintf(v, sizeof v, "%d", chunk);
-		churn_params *p = params("csv.chunk_bytes", v);
+		churn_params *p = churn_test_params("csv.chunk_bytes", v, NULL);
 		churn_dataset *ds = NULL;
 		ck_assert_msg(churn_csv_read_buffer(data, n, "q.csv", p, &ds, NULL) == CHURN_OK, "chunk %d: %s", chunk,
 		              churn_last_error());
@@ -380,7 +369,7 @@ START_TEST(test_csv_error_ragged)
 	ck_assert_ptr_null(ds);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "csv-ragged.csv:3:3:"));
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "expected 3 fields, found 2"));
-	churn_params *p = params("csv.skip_ragged", "true");
+	churn_params *p = churn_test_params("csv.skip_ragged", "true", NULL);
 	size_t skipped = 0;
 	ck_assert_int_eq(churn_csv_read_file(path, p, &ds, &skipped), CHURN_OK);
 	ck_assert_uint_eq(skipped, 1);
@@ -424,21 +413,21 @@ END_TEST
 
 START_TEST(test_csv_error_limits)
 {
-	churn_params *p = params("csv.max_field_bytes", "5");
+	churn_params *p = churn_test_params("csv.max_field_bytes", "5", NULL);
 	expect_fail("a,b\n1,123456\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:2:2:", "csv.max_field_bytes");
 	expect_fail("a,b\n1,\"12\"\"3456\"\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:2:2:", "csv.max_field_bytes");
 	churn_params_free(p);
-	p = params("csv.max_line_bytes", "10");
+	p = churn_test_params("csv.max_line_bytes", "10", NULL);
 	expect_fail("a,b\n1,2\n3,1234567890123\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:3:", "csv.max_line_bytes");
 	churn_params_free(p);
-	p = params("csv.max_rows", "2");
+	p = churn_test_params("csv.max_rows", "2", NULL);
 	expect_fail("a\n1\n2\n3\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:4:1:", "csv.max_rows");
 	churn_params_free(p);
-	p = params("csv.max_cols", "2");
+	p = churn_test_params("csv.max_cols", "2", NULL);
 	expect_fail("a,b,c\n1,2,3\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:1:3:", "csv.max_cols");
 	churn_params_free(p);
 	/* a long record across small reads still hits the line limit */
-	p = params("csv.max_line_bytes", "100");
+	p = churn_test_params("csv.max_line_bytes", "100", NULL);
 	ck_assert_int_eq(churn_params_set_str(p, "csv.chunk_bytes", "7"), CHURN_OK);
 	char big[400];
 	memset(big, 'x', sizeof big);
@@ -474,7 +463,7 @@ START_TEST(test_csv_progress_and_cancel)
 	size_t n = (size_t)sprintf(csv, "a,b\n");
 	while (n < (40u << 20) - 32)
 		n += (size_t)sprintf(csv + n, "%zu,abc\n", n);
-	churn_params *p = params(NULL, NULL);
+	churn_params *p = churn_test_params(NULL);
 	int calls = 0;
 	churn_params_set_progress(p, count_progress, &calls);
 	churn_dataset *ds = NULL;
@@ -537,7 +526,7 @@ static void expect_file_fail(const char *name, const char *where, const char *wh
 		if (chunk) {
 			char v[16];
 			snprintf(v, sizeof v, "%d", chunk);
-			p = params("csv.chunk_bytes", v);
+			p = churn_test_params("csv.chunk_bytes", v, NULL);
 		}
 		churn_dataset *ds = NULL;
 		churn_status st = churn_csv_read_file(path, p, &ds, NULL);
@@ -650,7 +639,7 @@ START_TEST(test_csv_utf8_sequences)
 		churn_dataset_free(ds);
 	}
 	/* a skipped ragged row never reaches the dataset, so it is not checked */
-	churn_params *p = params("csv.skip_ragged", "true");
+	churn_params *p = churn_test_params("csv.skip_ragged", "true", NULL);
 	size_t skipped = 0;
 	churn_dataset *ds = NULL;
 	const char *csv = "id,v\n1,a\n2,\xe9,extra\n3,b\n";
@@ -663,39 +652,6 @@ START_TEST(test_csv_utf8_sequences)
 	expect_fail(csv, SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:3:3: ", "expected 2 fields, found 3");
 }
 END_TEST
-
-/* Reference decoder: one code point at a time, the definition (RFC 3629). */
-static bool ref_utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint32_t c = s[i], cp, min;
-		size_t len;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if (i + len > n)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
 
 /* Random values made of pieces near the edges: the reader accepts exactly what the reference decoder does. */
 START_TEST(test_csv_utf8_random_against_reference)
@@ -723,7 +679,7 @@ START_TEST(test_csv_utf8_random_against_reference)
 		val[vn] = '\0';
 		char csv[256];
 		int n = snprintf(csv, sizeof csv, "id,v\n1,%s\n", val);
-		bool want = ref_utf8_valid((const unsigned char *)val, vn);
+		bool want = churn_test_utf8_valid((const unsigned char *)val, vn);
 		churn_dataset *ds = NULL;
 		churn_status st = churn_csv_read_buffer(csv, (size_t)n, "t.csv", NULL, &ds, NULL);
 		if (want) {

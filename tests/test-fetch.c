@@ -79,32 +79,24 @@ static void server_stop(void)
 
 /* ---- helpers ---- */
 
-static char *tmp;      /* per-test directory */
-static char *dest;     /* tmp/raw/data.csv */
+static char *dest; /* churn_test_tmp/raw/data.csv */
 static churn_params *params;
 
 static void setup(void)
 {
 	ck_assert_msg(server_port > 0, "the test HTTP server did not start (" PYTHON " " CHURN_TEST_HTTP_SERVER ")");
-	tmp = churn_test_tmpdir();
-	ck_assert_ptr_nonnull(tmp);
-	size_t n = strlen(tmp) + 32;
-	dest = malloc(n);
-	snprintf(dest, n, "%s/raw/data.csv", tmp);
-	ck_assert_int_eq(churn_params_new(&params), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_double(params, "fetch.timeout_s", 5), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_double(params, "fetch.retry_delay_s", 0.01), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_int(params, "fetch.retries", 2), CHURN_OK);
+	churn_test_tmp_setup();
+	dest = churn_test_path(churn_test_tmp, "raw/data.csv");
+	params = churn_test_params("fetch.timeout_s", "5", "fetch.retry_delay_s", "0.01", "fetch.retries", "2", NULL);
 }
 
 static void teardown(void)
 {
 	churn_params_free(params);
 	params = NULL;
-	churn_test_rmdir(tmp);
-	free(tmp);
+	churn_test_tmp_teardown();
 	free(dest);
-	tmp = dest = NULL;
+	dest = NULL;
 }
 
 static char *url(const char *path)
@@ -138,24 +130,11 @@ static int hits(const char *key)
 	return atoi(body + 4);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	static const size_t cap = 1 << 20;
-	char *buf = malloc(cap + 1);
-	size_t n = fread(buf, 1, cap, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
 static char *meta_of(const char *path)
 {
 	char mp[1024];
 	snprintf(mp, sizeof(mp), "%s.meta.json", path);
-	return slurp(mp);
+	return churn_test_read_file(mp, NULL);
 }
 
 static int64_t mtime_ns_of(const char *path)
@@ -177,7 +156,7 @@ static double now_s(void)
 static int temp_files_left(void)
 {
 	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s/raw", tmp);
+	snprintf(dir, sizeof(dir), "%s/raw", churn_test_tmp);
 	DIR *d = opendir(dir);
 	if (!d)
 		return 0;
@@ -199,7 +178,7 @@ static void prime_good(void)
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/ok.csv?key=prime"), dest, params, &info), CHURN_OK);
 	churn_fetch_info_free(info);
-	good_data = slurp(dest);
+	good_data = churn_test_read_file(dest, NULL);
 	good_meta = meta_of(dest);
 	good_mtime = mtime_ns_of(dest);
 	ck_assert_str_eq(good_data, OK_CSV);
@@ -208,7 +187,7 @@ static void prime_good(void)
 
 static void assert_good_intact(void)
 {
-	char *d = slurp(dest), *m = meta_of(dest);
+	char *d = churn_test_read_file(dest, NULL), *m = meta_of(dest);
 	ck_assert_ptr_nonnull(d);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_str_eq(d, good_data);
@@ -250,7 +229,7 @@ START_TEST(test_fetch_http_ok)
 	ck_assert(at[4] == '-' && at[10] == 'T' && at[19] == 'Z');
 	churn_fetch_info_free(info);
 
-	char *d = slurp(dest), *m = meta_of(dest);
+	char *d = churn_test_read_file(dest, NULL), *m = meta_of(dest);
 	ck_assert_str_eq(d, OK_CSV);
 	ck_assert_ptr_nonnull(strstr(m, "\"sha256\":\t\"d0ea9487941a07a0af86a1d034c62afff27ece581b46b0b8b7398f71e8799940\""));
 	ck_assert_ptr_nonnull(strstr(m, "\"etag\":\t\"\\\"v1\\\"\""));
@@ -303,7 +282,7 @@ START_TEST(test_fetch_http_304_unchanged)
 	ck_assert_str_ne(churn_fetch_info_get_sha256(info), OK_SHA);
 	ck_assert_str_eq(churn_fetch_info_get_etag(info), "\"v2\"");
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_ptr_nonnull(strstr(d, "9999-Z,2,No"));
 	free(d);
 	free(meta1);
@@ -321,7 +300,7 @@ START_TEST(test_fetch_http_conditional_needs_file)
 	ck_assert(churn_fetch_info_is_changed(info));
 	ck_assert_int_eq(churn_fetch_info_get_http_status(info), 200);
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_str_eq(d, OK_CSV);
 	free(d);
 }
@@ -530,7 +509,7 @@ START_TEST(test_fetch_http_real_telco)
 	churn_fetch_info_free(info);
 	/* the same bytes as a local copy; then 304 */
 	char dest2[1100];
-	snprintf(dest2, sizeof(dest2), "%s/copy/telco.csv", tmp);
+	snprintf(dest2, sizeof(dest2), "%s/copy/telco.csv", churn_test_tmp);
 	info = NULL;
 	ck_assert_int_eq(churn_fetch(telco, dest2, params, &info), CHURN_OK);
 	ck_assert_str_eq(churn_fetch_info_get_sha256(info), sha);
@@ -568,7 +547,7 @@ START_TEST(test_fetch_http_threads)
 	struct thread_job jobs[N];
 	pthread_t th[N];
 	for (int i = 0; i < N; i++) {
-		snprintf(jobs[i].dest, sizeof(jobs[i].dest), "%s/t%d/data.csv", tmp, i);
+		snprintf(jobs[i].dest, sizeof(jobs[i].dest), "%s/t%d/data.csv", churn_test_tmp, i);
 		jobs[i].url = i % 2 ? url("/ok.csv?key=threads") : url("/noetag.csv?key=threads");
 		jobs[i].st = CHURN_E_INTERNAL;
 		ck_assert_int_eq(pthread_create(&th[i], NULL, fetch_thread, &jobs[i]), 0);
@@ -597,7 +576,7 @@ static void capture_log(void *ud, churn_log_level level, const char *msg)
 START_TEST(test_fetch_path_and_file_url)
 {
 	char src[1024], fu[1100];
-	snprintf(src, sizeof(src), "%s/src data.csv", tmp);
+	snprintf(src, sizeof(src), "%s/src data.csv", churn_test_tmp);
 	ck_assert(churn_test_write_file(src, OK_CSV));
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(src, dest, params, &info), CHURN_OK);
@@ -653,7 +632,7 @@ START_TEST(test_fetch_path_and_file_url)
 	ck_assert_str_eq(churn_fetch_info_get_sha256(info), OK_SHA);
 	ck_assert_str_eq(churn_fetch_info_get_url(info), fu);
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_str_eq(d, OK_CSV);
 	free(d);
 	ck_assert_int_eq(temp_files_left(), 0);
@@ -668,7 +647,7 @@ START_TEST(test_fetch_path_is_dest)
 	ck_assert(!churn_fetch_info_is_changed(info));
 	ck_assert_str_eq(churn_fetch_info_get_sha256(info), OK_SHA);
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_str_eq(d, OK_CSV);
 	free(d);
 }
@@ -693,13 +672,13 @@ START_TEST(test_fetch_local_missing)
 {
 	prime_good();
 	char src[1024], fu[1100];
-	snprintf(src, sizeof(src), "%s/nope.csv", tmp);
+	snprintf(src, sizeof(src), "%s/nope.csv", churn_test_tmp);
 	ck_assert_int_eq(churn_fetch(src, dest, params, NULL), CHURN_E_NOTFOUND);
 	assert_error_has(src, NULL);
 	snprintf(fu, sizeof(fu), "file://%s", src);
 	ck_assert_int_eq(churn_fetch(fu, dest, params, NULL), CHURN_E_NOTFOUND);
 	assert_error_has(fu, NULL);
-	ck_assert_int_eq(churn_fetch(tmp, dest, params, NULL), CHURN_E_INVALID_ARG); /* a directory */
+	ck_assert_int_eq(churn_fetch(churn_test_tmp, dest, params, NULL), CHURN_E_INVALID_ARG); /* a directory */
 	assert_good_intact();
 }
 END_TEST
@@ -708,7 +687,7 @@ START_TEST(test_fetch_local_not_csv)
 {
 	prime_good();
 	char src[1024];
-	snprintf(src, sizeof(src), "%s/bad.csv", tmp);
+	snprintf(src, sizeof(src), "%s/bad.csv", churn_test_tmp);
 	FILE *f = fopen(src, "wb");
 	ck_assert_ptr_nonnull(f);
 	fwrite("a,b\n1,\0002\n", 1, 10, f);
@@ -745,7 +724,7 @@ START_TEST(test_fetch_synthetic)
 	char sha[65];
 	snprintf(sha, sizeof(sha), "%s", churn_fetch_info_get_sha256(info));
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_int_eq(strncmp(d, "customerID,", 11), 0);
 	free(d);
 	int64_t mt = mtime_ns_of(dest);
@@ -804,9 +783,9 @@ START_TEST(test_fetch_bad_args)
 	ck_assert_ptr_null(info);
 	/* a destination that cannot be created */
 	char bad[1024];
-	snprintf(bad, sizeof(bad), "%s/file", tmp);
+	snprintf(bad, sizeof(bad), "%s/file", churn_test_tmp);
 	ck_assert(churn_test_write_file(bad, "x"));
-	snprintf(bad, sizeof(bad), "%s/file/x.csv", tmp);
+	snprintf(bad, sizeof(bad), "%s/file/x.csv", churn_test_tmp);
 	ck_assert_int_eq(churn_fetch(url("/ok.csv"), bad, params, &info), CHURN_E_CREATE);
 	ck_assert_ptr_null(info);
 	churn_fetch_info_free(NULL);
@@ -829,7 +808,7 @@ static int run_cli(char **argv, char *out, size_t cap)
 		close(fds[0]);
 		close(fds[1]);
 		char errpath[1100];
-		snprintf(errpath, sizeof(errpath), "%s/stderr.txt", tmp);
+		snprintf(errpath, sizeof(errpath), "%s/stderr.txt", churn_test_tmp);
 		FILE *e = freopen(errpath, "w", stderr);
 		(void)e;
 		argv[0] = (char *)cli;
@@ -851,8 +830,8 @@ static int run_cli(char **argv, char *out, size_t cap)
 static char *cli_stderr(void)
 {
 	char errpath[1100];
-	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", tmp);
-	return slurp(errpath);
+	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", churn_test_tmp);
+	return churn_test_read_file(errpath, NULL);
 }
 
 START_TEST(test_fetch_cli)
@@ -860,7 +839,7 @@ START_TEST(test_fetch_cli)
 	if (!getenv("CHURN_CLI"))
 		return;
 	char out[4096], wd[1100], expect[1200];
-	snprintf(wd, sizeof(wd), "%s/wd", tmp);
+	snprintf(wd, sizeof(wd), "%s/wd", churn_test_tmp);
 	char *ok[] = {"churn", "fetch", "--workdir", wd, "--source", url("/ok.csv?key=cli"), "--json", NULL};
 	ck_assert_int_eq(run_cli(ok, out, sizeof(out)), 0);
 	snprintf(expect, sizeof(expect), "{\"path\":\"%s/data/raw/ok.csv\",", wd);
@@ -897,7 +876,7 @@ START_TEST(test_fetch_cli)
 		free(err);
 	}
 	char missing[1200];
-	snprintf(missing, sizeof(missing), "%s/nope.csv", tmp);
+	snprintf(missing, sizeof(missing), "%s/nope.csv", churn_test_tmp);
 	char *nf[] = {"churn", "fetch", "--workdir", wd, "--source", missing, NULL};
 	ck_assert_int_eq(run_cli(nf, out, sizeof(out)), 66);
 	char *cant[] = {"churn", "fetch", "--workdir", wd, "--source", url("/ok.csv"), "--out", cfg, NULL};

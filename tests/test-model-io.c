@@ -21,14 +21,8 @@ static fixture fx;
 
 static void setup(void)
 {
-	char *path = churn_test_data_path("csv-telco-head.csv");
-	ck_assert_int_eq(churn_dataset_load_csv(path, &fx.ds), CHURN_OK);
-	free(path);
-	ck_assert_int_eq(churn_prep_fit(fx.ds, NULL, 0, NULL, &fx.prep), CHURN_OK);
-	ck_assert_int_eq(churn_prep_apply(fx.prep, fx.ds, &fx.x), CHURN_OK);
-	ck_assert_int_eq(churn_model_new(CHURN_MODEL_LOGREG, &fx.model), CHURN_OK);
-	ck_assert_int_eq(churn_model_fit(fx.model, fx.x, NULL), CHURN_OK);
-	ck_assert_int_eq(churn_model_set_prep(fx.model, fx.prep), CHURN_OK);
+	fx.ds = churn_test_load_data("csv-telco-head.csv");
+	fx.model = churn_test_fit_with_prep(CHURN_MODEL_LOGREG, fx.ds, &fx.prep, &fx.x);
 	ck_assert_int_eq(churn_model_set_metrics_json(fx.model, "{\"roc_auc\": 0.8123456789012345}"), CHURN_OK);
 	ck_assert_int_eq(churn_model_set_training_info(fx.model, 123,
 	                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"), CHURN_OK);

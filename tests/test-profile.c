@@ -250,17 +250,14 @@ START_TEST(test_profile_save_files)
 	ck_assert_uint_eq(churn_profile_get_ncols(back), 4);
 	ck_assert_str_eq(churn_profile_get_col_name(back, 2), "id text");
 	ck_assert_double_eq(churn_profile_get_col_stat(back, 0, "p75"), 3.25);
-	FILE *f = fopen(pc, "rb");
-	ck_assert_ptr_nonnull(f);
-	char buf[2048];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
+	char *buf = churn_test_read_file(pc, NULL);
+	ck_assert_ptr_nonnull(buf);
 	ck_assert_str_eq(buf, "name,type,missing,count,mean,std,min,p25,p50,p75,max,levels\n"
 	                      "x,numeric,1,4,2.5,1.2909944487358056,1,1.75,2.5,3.25,4,\n"
 	                      "cat,categorical,1,4,,,,,,,,a:3;b:1\n"
 	                      "id text,text,1,4,,,,,,,,\n"
 	                      "Churn,categorical,0,5,,,,,,,,No:3;Yes:2\n");
+	free(buf);
 	churn_profile_free(back);
 	churn_test_rmdir(dir);
 	free(dir);
@@ -322,10 +319,7 @@ END_TEST
 START_TEST(test_profile_csv_other_churn_file)
 {
 	/* spaces and punctuation in names, a numeric ID, a True/False target named Churned */
-	char *path = churn_test_data_path("profile-other.csv");
-	churn_dataset *ds = NULL;
-	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
-	free(path);
+	churn_dataset *ds = churn_test_load_data("profile-other.csv");
 	churn_profile *pr = profile_of(ds, "Churned", NULL);
 	ck_assert_uint_eq(churn_profile_get_nrows(pr), 6);
 	ck_assert_str_eq(churn_profile_get_col_name(pr, 1), "Monthly Fee ($)");
@@ -355,11 +349,9 @@ END_TEST
 
 START_TEST(test_profile_telco_real)
 {
-	const char *path = churn_test_telco_csv();
-	if (!path)
+	churn_dataset *ds = churn_test_load_telco();
+	if (!ds)
 		return;
-	churn_dataset *ds = NULL;
-	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
 	churn_profile *pr = profile_of(ds, NULL, NULL);
 	ck_assert_uint_eq(churn_profile_get_nrows(pr), 7043);
 	ck_assert_uint_eq(churn_profile_get_ncols(pr), 21);

@@ -18,23 +18,14 @@ static churn_scorer *scorer;
 /* A logistic regression with its prep spec, trained on synthetic rows, as a scorer. */
 static void setup(void)
 {
-	churn_prep *prep = NULL;
-	churn_matrix *x = NULL;
-	churn_model *m = NULL;
 	char *buf = NULL;
 	size_t n = 0;
 	ck_assert_int_eq(churn_synth_dataset(600, 9, &data), CHURN_OK);
-	ck_assert_int_eq(churn_prep_fit(data, NULL, 0, NULL, &prep), CHURN_OK);
-	ck_assert_int_eq(churn_prep_apply(prep, data, &x), CHURN_OK);
-	ck_assert_int_eq(churn_model_new(CHURN_MODEL_LOGREG, &m), CHURN_OK);
-	ck_assert_int_eq(churn_model_fit(m, x, NULL), CHURN_OK);
-	ck_assert_int_eq(churn_model_set_prep(m, prep), CHURN_OK);
+	churn_model *m = churn_test_fit_with_prep(CHURN_MODEL_LOGREG, data, NULL, NULL);
 	ck_assert_int_eq(churn_model_to_buffer(m, &buf, &n), CHURN_OK);
 	ck_assert_int_eq(churn_scorer_from_buffer(buf, n, &scorer), CHURN_OK);
 	churn_free(buf);
 	churn_model_free(m);
-	churn_matrix_free(x);
-	churn_prep_free(prep);
 }
 
 static void teardown(void)

@@ -180,11 +180,9 @@ START_TEST(test_synth_write_file_matches_stream)
 	snprintf(path, sizeof path, "%s/synth.csv", dir);
 	ck_assert_int_eq(churn_synth_write_file(3000, 5, path), CHURN_OK);
 	membuf m = gen(3000, 5);
-	FILE *f = fopen(path, "rb");
-	ck_assert_ptr_nonnull(f);
-	char *buf = malloc(m.n + 16);
-	size_t got = fread(buf, 1, m.n + 16, f);
-	fclose(f);
+	size_t got = 0;
+	char *buf = churn_test_read_file(path, &got);
+	ck_assert_ptr_nonnull(buf);
 	ck_assert_uint_eq(got, m.n);
 	ck_assert(memcmp(buf, m.p, m.n) == 0);
 	free(buf);
