@@ -259,6 +259,16 @@ churn_model *churn_test_fit(churn_model_kind kind, const churn_matrix *m, const 
 	return model;
 }
 
+double *churn_test_predict(const churn_model *model, const churn_matrix *x)
+{
+	size_t n = churn_matrix_get_nrows(x), got = 0;
+	double *p = malloc((n ? n : 1) * sizeof(double));
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(churn_model_predict(model, x, p, n, &got), CHURN_OK);
+	ck_assert_uint_eq(got, n);
+	return p;
+}
+
 churn_model *churn_test_fit_with_prep(churn_model_kind kind, const churn_dataset *ds, churn_prep **prep,
                                       churn_matrix **x)
 {

@@ -82,6 +82,8 @@ churn_matrix *churn_test_matrix(size_t n, size_t nf, const double *x, const uint
 churn_matrix *churn_test_mixed_matrix(size_t n, uint64_t seed, bool noise_labels);
 /* A model of that kind fitted on m with p (NULL: defaults); the fit's error detail is the failure message. */
 churn_model *churn_test_fit(churn_model_kind kind, const churn_matrix *m, const churn_params *p);
+/* The model's probabilities for every row of x (malloc'd, one per row). */
+double *churn_test_predict(const churn_model *model, const churn_matrix *x);
 /* A model of that kind fitted with the default parameters on all rows of ds, through a prep fitted on them and
  * embedded in the model (as in an artifact); *prep and *x, when not NULL, get that prep and the design matrix. */
 churn_model *churn_test_fit_with_prep(churn_model_kind kind, const churn_dataset *ds, churn_prep **prep,

@@ -68,9 +68,7 @@ START_TEST(test_gbm_fit_xor_depth2)
 	churn_params *p = churn_test_params("gbm.max_depth", "2", "gbm.min_samples_leaf", "5", "gbm.learning_rate", "0.5",
 	                                    "gbm.n_trees", "30", NULL);
 	churn_model *model = churn_test_fit(CHURN_MODEL_GBM, m, p);
-	double *prob = malloc(n * sizeof(double));
-	size_t np;
-	ck_assert_int_eq(churn_model_predict(model, m, prob, n, &np), CHURN_OK);
+	double *prob = churn_test_predict(model, m);
 	for (i = 0; i < n; i++)
 		ck_assert_msg((prob[i] > 0.5) == (y[i] == 1), "row %zu p=%g", i, prob[i]);
 	double imp[3];
@@ -248,10 +246,8 @@ START_TEST(test_gbm_io_roundtrip_bit_identical)
 	ck_assert_int_eq(churn_model_to_buffer(model, &buf, &bn), CHURN_OK);
 	churn_model *loaded = NULL;
 	ck_assert_int_eq(churn_model_from_buffer(buf, bn, &loaded), CHURN_OK);
-	size_t n = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m), np;
-	double *a = malloc(n * sizeof(double)), *b = malloc(n * sizeof(double));
-	ck_assert_int_eq(churn_model_predict(model, m, a, n, &np), CHURN_OK);
-	ck_assert_int_eq(churn_model_predict(loaded, m, b, n, &np), CHURN_OK);
+	size_t n = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m);
+	double *a = churn_test_predict(model, m), *b = churn_test_predict(loaded, m);
 	ck_assert_int_eq(memcmp(a, b, n * sizeof(double)), 0);
 	/* the batch walk (8 rows at a time, blocks of 256) gives each row's own bits */
 	for (size_t i = 0; i < n; i++) {

@@ -38,15 +38,6 @@ static void teardown(void)
 	memset(&fx, 0, sizeof(fx));
 }
 
-static double *predict_all(const churn_model *m, const churn_matrix *x)
-{
-	size_t n = churn_matrix_get_nrows(x), got = 0;
-	double *p = malloc(n * sizeof(double));
-	ck_assert_int_eq(churn_model_predict(m, x, p, n, &got), CHURN_OK);
-	ck_assert_uint_eq(got, n);
-	return p;
-}
-
 START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 {
 	char *buf = NULL;
@@ -56,7 +47,7 @@ START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 	churn_model *back = NULL;
 	ck_assert_int_eq(churn_model_from_buffer(buf, n, &back), CHURN_OK);
 	size_t rows = churn_matrix_get_nrows(fx.x), nc = churn_model_get_nfeatures(fx.model);
-	double *p1 = predict_all(fx.model, fx.x), *p2 = predict_all(back, fx.x);
+	double *p1 = churn_test_predict(fx.model, fx.x), *p2 = churn_test_predict(back, fx.x);
 	ck_assert_int_eq(memcmp(p1, p2, rows * sizeof(double)), 0);
 	double *w1 = malloc((nc + 1) * sizeof(double)), *w2 = malloc((nc + 1) * sizeof(double));
 	size_t k;
@@ -78,7 +69,7 @@ START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 	ck_assert_ptr_nonnull(churn_model_get_prep(back));
 	churn_matrix *x2 = NULL;
 	ck_assert_int_eq(churn_prep_apply(churn_model_get_prep(back), fx.ds, &x2), CHURN_OK);
-	double *p3 = predict_all(back, x2);
+	double *p3 = churn_test_predict(back, x2);
 	ck_assert_int_eq(memcmp(p1, p3, rows * sizeof(double)), 0);
 	/* a second save is byte-identical */
 	char *buf2 = NULL;
@@ -119,7 +110,7 @@ START_TEST(test_model_io_file_roundtrip)
 	churn_model *back = NULL;
 	ck_assert_int_eq(churn_model_load_file(path, &back), CHURN_OK);
 	size_t rows = churn_matrix_get_nrows(fx.x);
-	double *p1 = predict_all(fx.model, fx.x), *p2 = predict_all(back, fx.x);
+	double *p1 = churn_test_predict(fx.model, fx.x), *p2 = churn_test_predict(back, fx.x);
 	ck_assert_int_eq(memcmp(p1, p2, rows * sizeof(double)), 0);
 	free(p1);
 	free(p2);

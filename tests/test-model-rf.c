@@ -69,9 +69,7 @@ START_TEST(test_rf_fit_xor_depth2)
 	ck_assert_int_eq(churn_params_set_double(p, "forest.max_features", 1), CHURN_OK);
 	ck_assert_int_eq(churn_params_set_bool(p, "forest.bootstrap", false), CHURN_OK);
 	churn_model *model = churn_test_fit(CHURN_MODEL_FOREST, m, p);
-	double *prob = malloc(n * sizeof(double));
-	size_t np;
-	ck_assert_int_eq(churn_model_predict(model, m, prob, n, &np), CHURN_OK);
+	double *prob = churn_test_predict(model, m);
 	for (i = 0; i < n; i++)
 		ck_assert_msg(prob[i] == (y[i] ? 1.0 : 0.0), "row %zu p=%g", i, prob[i]);
 	free(prob);
@@ -296,10 +294,8 @@ START_TEST(test_rf_io_roundtrip_and_corrupt)
 	ck_assert_int_eq(churn_model_to_buffer(model, &buf, &bn), CHURN_OK);
 	churn_model *loaded = NULL;
 	ck_assert_int_eq(churn_model_from_buffer(buf, bn, &loaded), CHURN_OK);
-	size_t n = churn_matrix_get_nrows(m), np;
-	double *a = malloc(n * sizeof(double)), *b = malloc(n * sizeof(double));
-	ck_assert_int_eq(churn_model_predict(model, m, a, n, &np), CHURN_OK);
-	ck_assert_int_eq(churn_model_predict(loaded, m, b, n, &np), CHURN_OK);
+	size_t n = churn_matrix_get_nrows(m);
+	double *a = churn_test_predict(model, m), *b = churn_test_predict(loaded, m);
 	ck_assert_int_eq(memcmp(a, b, n * sizeof(double)), 0);
 	/* corrupt: child index out of range, cycle, bad feature, no trees */
 	const char *edits[][3] = {{"left", "0", "999999"}, {"left", "0", "0"}, {"feature", "0", "15"},
