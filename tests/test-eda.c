@@ -91,7 +91,7 @@ static bool has_note(const cJSON *j, const char *needle)
 	return false;
 }
 
-START_TEST(test_eda_compute_categorical)
+START_TEST(test_eda_categorical_tests_and_histograms_match_reference)
 {
 	churn_dataset *ds = make_contract();
 	churn_eda *e = NULL;
@@ -144,7 +144,7 @@ START_TEST(test_eda_compute_categorical)
 }
 END_TEST
 
-START_TEST(test_eda_chi2_single_level)
+START_TEST(test_eda_chi2_single_level_has_null_p_value)
 {
 	/* one level only: df = 0 -> p-value null, no GSL call */
 	const char *k[4] = {"x", "x", "x", "x"}, *y[4] = {"Yes", "No", "No", "Yes"};
@@ -167,7 +167,7 @@ START_TEST(test_eda_chi2_single_level)
 }
 END_TEST
 
-START_TEST(test_eda_set_correlation_known)
+START_TEST(test_eda_correlation_matches_pearson_refuses_bad_matrix)
 {
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_matrix_new(5, 4, &m), CHURN_OK);
@@ -239,7 +239,7 @@ static churn_dataset *make_freireich(bool with_segment)
 	return ds;
 }
 
-START_TEST(test_eda_kaplan_meier_textbook)
+START_TEST(test_eda_kaplan_meier_matches_textbook_freireich)
 {
 	churn_dataset *ds = make_freireich(true);
 	churn_eda *e = NULL;
@@ -311,7 +311,7 @@ START_TEST(test_eda_kaplan_meier_textbook)
 }
 END_TEST
 
-START_TEST(test_eda_revenue_at_risk)
+START_TEST(test_eda_revenue_at_risk_sums_by_segment_refuses_bad_input)
 {
 	const char *seg[4] = {"M", "M", "T", "T"}, *y[4] = {"Yes", "No", "No", "Yes"};
 	double ch[4] = {10, 20, 30, 40};
@@ -331,8 +331,9 @@ START_TEST(test_eda_revenue_at_risk)
 	ck_assert_double_eq_tol(churn_test_json_num(r, "monthly_revenue"), 100, TOL);
 	ck_assert_double_eq_tol(churn_test_json_num(r, "expected_monthly_loss"), 9 + 4 + 18 + 20, 1e-12);
 	const cJSON *segs = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "by_segment"), "segments");
-	ck_assert_double_eq_tol(churn_test_json_num(find_named(segs, "segment", "M"), "monthly_revenue_at_risk"), 10, TOL);
-	ck_assert_double_eq_tol(churn_test_json_num(find_named(segs, "segment", "T"), "monthly_revenue_at_risk"), 30, TOL);
+	const cJSON *seg_m = find_named(segs, "segment", "M"), *seg_t = find_named(segs, "segment", "T");
+	ck_assert_double_eq_tol(churn_test_json_num(seg_m, "monthly_revenue_at_risk"), 10, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(seg_t, "monthly_revenue_at_risk"), 30, TOL);
 	cJSON_Delete(j);
 	/* errors and skips */
 	ck_assert_int_eq(churn_eda_set_revenue_at_risk(e, ds, pr, 1.5), CHURN_E_INVALID_ARG);
@@ -350,12 +351,10 @@ START_TEST(test_eda_revenue_at_risk)
 }
 END_TEST
 
-START_TEST(test_eda_errors)
+START_TEST(test_eda_unknown_target_or_positive_and_bad_importance_refused)
 {
 	churn_dataset *ds = make_freireich(false);
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_str(p, "data.target", "Exited"), CHURN_OK);
+	churn_params *p = churn_test_params("data.target", "Exited", NULL);
 	churn_eda *e = NULL;
 	ck_assert_int_eq(churn_eda_compute(ds, p, &e), CHURN_E_NOTFOUND);
 	ck_assert_ptr_null(e);
@@ -443,7 +442,7 @@ START_TEST(test_eda_figures_written)
 }
 END_TEST
 
-START_TEST(test_eda_draw_revenue)
+START_TEST(test_eda_draw_revenue_png_only_when_set_and_figures_on)
 {
 	churn_dataset *ds = make_contract();
 	churn_eda *e = NULL;
@@ -460,9 +459,7 @@ START_TEST(test_eda_draw_revenue)
 	for (size_t i = 0; i < 30; i++)
 		pr[i] = (double)(i % 10) / 10.0;
 	ck_assert_int_eq(churn_eda_set_revenue_at_risk(e, ds, pr, 0.5), CHURN_OK);
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_bool(p, "eda.figures", false), CHURN_OK);
+	churn_params *p = churn_test_params("eda.figures", "false", NULL);
 	ck_assert_int_eq(churn_eda_draw_revenue(e, sub, p), CHURN_OK); /* figures off: nothing */
 	ck_assert_int_ne(stat(png, &sb), 0);
 	ck_assert_int_eq(churn_eda_draw_revenue(e, sub, NULL), CHURN_OK);
@@ -516,7 +513,7 @@ static void draw_model_figures(const char *dir)
 	ck_assert_int_eq(churn_plot_lift(path, NULL, 2, lab, lift, 10, NULL), CHURN_OK);
 }
 
-START_TEST(test_plot_model_figures)
+START_TEST(test_plot_model_figures_are_pngs)
 {
 	char *dir = churn_test_tmpdir();
 	draw_model_figures(dir);
@@ -555,7 +552,7 @@ static void *thread_draw(void *arg)
 	return NULL;
 }
 
-START_TEST(test_plot_concurrent)
+START_TEST(test_plot_concurrent_threads_draw_complete_pngs)
 {
 	char *d1 = churn_test_tmpdir(), *d2 = churn_test_tmpdir();
 	pthread_t a, b;
@@ -575,7 +572,7 @@ START_TEST(test_plot_concurrent)
 }
 END_TEST
 
-START_TEST(test_eda_telco)
+START_TEST(test_eda_telco_contract_rates_and_segment_curves)
 {
 	churn_dataset *ds = churn_test_load_telco();
 	if (!ds)
@@ -770,21 +767,21 @@ int main(void)
 {
 	Suite *s = suite_create("eda");
 	TCase *tc = tcase_create("numerics");
-	tcase_add_test(tc, test_eda_compute_categorical);
-	tcase_add_test(tc, test_eda_chi2_single_level);
-	tcase_add_test(tc, test_eda_set_correlation_known);
-	tcase_add_test(tc, test_eda_kaplan_meier_textbook);
-	tcase_add_test(tc, test_eda_revenue_at_risk);
+	tcase_add_test(tc, test_eda_categorical_tests_and_histograms_match_reference);
+	tcase_add_test(tc, test_eda_chi2_single_level_has_null_p_value);
+	tcase_add_test(tc, test_eda_correlation_matches_pearson_refuses_bad_matrix);
+	tcase_add_test(tc, test_eda_kaplan_meier_matches_textbook_freireich);
+	tcase_add_test(tc, test_eda_revenue_at_risk_sums_by_segment_refuses_bad_input);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
-	tcase_add_test(tc, test_eda_errors);
+	tcase_add_test(tc, test_eda_unknown_target_or_positive_and_bad_importance_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("figures");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_eda_figures_written);
-	tcase_add_test(tc, test_eda_draw_revenue);
-	tcase_add_test(tc, test_plot_model_figures);
-	tcase_add_test(tc, test_plot_concurrent);
+	tcase_add_test(tc, test_eda_draw_revenue_png_only_when_set_and_figures_on);
+	tcase_add_test(tc, test_plot_model_figures_are_pngs);
+	tcase_add_test(tc, test_plot_concurrent_threads_draw_complete_pngs);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("wide");
 	tcase_set_timeout(tc, 120);
@@ -793,7 +790,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("telco");
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_eda_telco);
+	tcase_add_test(tc, test_eda_telco_contract_rates_and_segment_curves);
 	suite_add_tcase(s, tc);
 	return churn_test_run(s);
 }

@@ -210,7 +210,7 @@ static void assert_error_has(const char *a, const char *b)
 
 /* ---- http ---- */
 
-START_TEST(test_fetch_http_ok)
+START_TEST(test_fetch_http_ok_writes_file_meta_and_info)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/ok.csv"), dest, params, &info), CHURN_OK);
@@ -247,7 +247,7 @@ START_TEST(test_fetch_http_ok)
 }
 END_TEST
 
-START_TEST(test_fetch_http_304_unchanged)
+START_TEST(test_fetch_http_304_keeps_file_unchanged)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/ok.csv?key=c304"), dest, params, &info), CHURN_OK);
@@ -290,7 +290,7 @@ START_TEST(test_fetch_http_304_unchanged)
 }
 END_TEST
 
-START_TEST(test_fetch_http_conditional_needs_file)
+START_TEST(test_fetch_http_missing_file_gets_unconditional_get)
 {
 	/* meta present but the data file gone: an unconditional GET restores it */
 	ck_assert_int_eq(churn_fetch(url("/ok.csv?key=gone"), dest, params, NULL), CHURN_OK);
@@ -325,7 +325,7 @@ START_TEST(test_fetch_http_same_body_not_rewritten)
 }
 END_TEST
 
-START_TEST(test_fetch_http_redirect)
+START_TEST(test_fetch_http_redirect_followed)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/redirect"), dest, params, &info), CHURN_OK);
@@ -335,7 +335,7 @@ START_TEST(test_fetch_http_redirect)
 }
 END_TEST
 
-START_TEST(test_fetch_http_404)
+START_TEST(test_fetch_http_404_not_retried_keeps_previous)
 {
 	prime_good();
 	churn_fetch_info *info = NULL;
@@ -347,7 +347,7 @@ START_TEST(test_fetch_http_404)
 }
 END_TEST
 
-START_TEST(test_fetch_http_500_then_200)
+START_TEST(test_fetch_http_500_retried_until_200)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/flaky?fail=2&key=flaky2"), dest, params, &info), CHURN_OK);
@@ -359,7 +359,7 @@ START_TEST(test_fetch_http_500_then_200)
 }
 END_TEST
 
-START_TEST(test_fetch_http_500_retries_exhausted)
+START_TEST(test_fetch_http_500_retries_exhausted_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_fetch(url("/flaky?fail=9&key=flaky9"), dest, params, NULL), CHURN_E_NETWORK);
@@ -375,7 +375,7 @@ START_TEST(test_fetch_http_500_retries_exhausted)
 }
 END_TEST
 
-START_TEST(test_fetch_http_truncated)
+START_TEST(test_fetch_http_truncated_body_fails_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_params_set_int(params, "fetch.retries", 1), CHURN_OK);
@@ -387,7 +387,7 @@ START_TEST(test_fetch_http_truncated)
 }
 END_TEST
 
-START_TEST(test_fetch_http_over_limit)
+START_TEST(test_fetch_http_over_limit_stopped_early_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_params_set_int(params, "fetch.max_bytes", 1000), CHURN_OK);
@@ -425,7 +425,7 @@ START_TEST(test_fetch_http_stall_times_out)
 }
 END_TEST
 
-START_TEST(test_fetch_http_html_rejected)
+START_TEST(test_fetch_http_html_rejected_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_fetch(url("/html?key=html"), dest, params, NULL), CHURN_E_PARSE);
@@ -435,7 +435,7 @@ START_TEST(test_fetch_http_html_rejected)
 }
 END_TEST
 
-START_TEST(test_fetch_http_unreachable)
+START_TEST(test_fetch_http_unreachable_is_network_error_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_params_set_int(params, "fetch.retries", 1), CHURN_OK);
@@ -477,7 +477,7 @@ static bool progress_cancel(void *ud, const char *what, uint64_t done, uint64_t 
 	return done < 10000;
 }
 
-START_TEST(test_fetch_http_progress_cancel)
+START_TEST(test_fetch_http_progress_cancel_stops_keeps_previous)
 {
 	prime_good();
 	progress_calls = 0;
@@ -491,7 +491,7 @@ START_TEST(test_fetch_http_progress_cancel)
 }
 END_TEST
 
-START_TEST(test_fetch_http_real_telco)
+START_TEST(test_fetch_http_real_telco_same_bytes_as_local_copy)
 {
 	const char *telco = churn_test_telco_csv();
 	if (!telco)
@@ -541,7 +541,7 @@ static void *fetch_thread(void *arg)
 	return NULL;
 }
 
-START_TEST(test_fetch_http_threads)
+START_TEST(test_fetch_http_threads_each_get_the_file)
 {
 	enum { N = 8 };
 	struct thread_job jobs[N];
@@ -573,7 +573,7 @@ static void capture_log(void *ud, churn_log_level level, const char *msg)
 	snprintf(log_text + n, sizeof(log_text) - n, "%s\n", msg);
 }
 
-START_TEST(test_fetch_path_and_file_url)
+START_TEST(test_fetch_path_and_file_url_copy_only_when_changed)
 {
 	char src[1024], fu[1100];
 	snprintf(src, sizeof(src), "%s/src data.csv", churn_test_tmp);
@@ -639,7 +639,7 @@ START_TEST(test_fetch_path_and_file_url)
 }
 END_TEST
 
-START_TEST(test_fetch_path_is_dest)
+START_TEST(test_fetch_path_is_dest_leaves_file_unchanged)
 {
 	ck_assert_int_eq(churn_fetch(url("/ok.csv"), dest, params, NULL), CHURN_OK);
 	churn_fetch_info *info = NULL;
@@ -653,7 +653,7 @@ START_TEST(test_fetch_path_is_dest)
 }
 END_TEST
 
-START_TEST(test_fetch_data_file)
+START_TEST(test_fetch_data_file_csv_accepted_html_rejected)
 {
 	char *src = churn_test_data_path("fetch-ok.csv");
 	churn_fetch_info *info = NULL;
@@ -668,7 +668,7 @@ START_TEST(test_fetch_data_file)
 }
 END_TEST
 
-START_TEST(test_fetch_local_missing)
+START_TEST(test_fetch_local_missing_is_notfound_keeps_previous)
 {
 	prime_good();
 	char src[1024], fu[1100];
@@ -683,7 +683,7 @@ START_TEST(test_fetch_local_missing)
 }
 END_TEST
 
-START_TEST(test_fetch_local_not_csv)
+START_TEST(test_fetch_local_not_csv_rejected_keeps_previous)
 {
 	prime_good();
 	char src[1024];
@@ -712,7 +712,7 @@ END_TEST
 
 /* ---- synthetic, names, arguments ---- */
 
-START_TEST(test_fetch_synthetic)
+START_TEST(test_fetch_synthetic_deterministic_and_limited)
 {
 	churn_fetch_info *info = NULL;
 	churn_status st = churn_fetch("synthetic:200?seed=7", dest, params, &info);
@@ -743,7 +743,7 @@ START_TEST(test_fetch_synthetic)
 }
 END_TEST
 
-START_TEST(test_fetch_default_name)
+START_TEST(test_fetch_default_name_from_source)
 {
 	static const struct { const char *src, *name; } cases[] = {
 		{CHURN_FETCH_DEFAULT_URL, "telco-customer-churn.csv"},
@@ -767,7 +767,7 @@ START_TEST(test_fetch_default_name)
 }
 END_TEST
 
-START_TEST(test_fetch_bad_args)
+START_TEST(test_fetch_bad_args_and_uncreatable_dest_refused)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(NULL, dest, params, &info), CHURN_E_INVALID_ARG);
@@ -834,7 +834,7 @@ static char *cli_stderr(void)
 	return churn_test_read_file(errpath, NULL);
 }
 
-START_TEST(test_fetch_cli)
+START_TEST(test_fetch_cli_json_line_and_exit_codes)
 {
 	if (!getenv("CHURN_CLI"))
 		return;
@@ -894,49 +894,49 @@ static Suite *fetch_suite(void)
 	tcase_add_unchecked_fixture(tc, server_start, server_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_fetch_http_ok);
-	tcase_add_test(tc, test_fetch_http_304_unchanged);
-	tcase_add_test(tc, test_fetch_http_conditional_needs_file);
+	tcase_add_test(tc, test_fetch_http_ok_writes_file_meta_and_info);
+	tcase_add_test(tc, test_fetch_http_304_keeps_file_unchanged);
+	tcase_add_test(tc, test_fetch_http_missing_file_gets_unconditional_get);
 	tcase_add_test(tc, test_fetch_http_same_body_not_rewritten);
-	tcase_add_test(tc, test_fetch_http_redirect);
+	tcase_add_test(tc, test_fetch_http_redirect_followed);
 	tcase_add_test(tc, test_fetch_http_credentials_redacted);
-	tcase_add_test(tc, test_fetch_http_real_telco);
-	tcase_add_test(tc, test_fetch_http_threads);
+	tcase_add_test(tc, test_fetch_http_real_telco_same_bytes_as_local_copy);
+	tcase_add_test(tc, test_fetch_http_threads_each_get_the_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
 	tcase_add_unchecked_fixture(tc, server_start, server_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_fetch_http_404);
-	tcase_add_test(tc, test_fetch_http_500_then_200);
-	tcase_add_test(tc, test_fetch_http_500_retries_exhausted);
-	tcase_add_test(tc, test_fetch_http_truncated);
-	tcase_add_test(tc, test_fetch_http_over_limit);
+	tcase_add_test(tc, test_fetch_http_404_not_retried_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_500_retried_until_200);
+	tcase_add_test(tc, test_fetch_http_500_retries_exhausted_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_truncated_body_fails_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_over_limit_stopped_early_keeps_previous);
 	tcase_add_test(tc, test_fetch_http_stall_times_out);
-	tcase_add_test(tc, test_fetch_http_html_rejected);
-	tcase_add_test(tc, test_fetch_http_unreachable);
-	tcase_add_test(tc, test_fetch_http_progress_cancel);
+	tcase_add_test(tc, test_fetch_http_html_rejected_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_unreachable_is_network_error_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_progress_cancel_stops_keeps_previous);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("local");
 	tcase_add_unchecked_fixture(tc, server_start, server_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_fetch_path_and_file_url);
-	tcase_add_test(tc, test_fetch_path_is_dest);
-	tcase_add_test(tc, test_fetch_data_file);
-	tcase_add_test(tc, test_fetch_local_missing);
-	tcase_add_test(tc, test_fetch_local_not_csv);
-	tcase_add_test(tc, test_fetch_synthetic);
-	tcase_add_test(tc, test_fetch_default_name);
-	tcase_add_test(tc, test_fetch_bad_args);
+	tcase_add_test(tc, test_fetch_path_and_file_url_copy_only_when_changed);
+	tcase_add_test(tc, test_fetch_path_is_dest_leaves_file_unchanged);
+	tcase_add_test(tc, test_fetch_data_file_csv_accepted_html_rejected);
+	tcase_add_test(tc, test_fetch_local_missing_is_notfound_keeps_previous);
+	tcase_add_test(tc, test_fetch_local_not_csv_rejected_keeps_previous);
+	tcase_add_test(tc, test_fetch_synthetic_deterministic_and_limited);
+	tcase_add_test(tc, test_fetch_default_name_from_source);
+	tcase_add_test(tc, test_fetch_bad_args_and_uncreatable_dest_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cli");
 	tcase_add_unchecked_fixture(tc, server_start, server_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_fetch_cli);
+	tcase_add_test(tc, test_fetch_cli_json_line_and_exit_codes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,7 +9,7 @@
 
 #include "test-common.h"
 
-START_TEST(test_gbm_fit_threshold_rule)
+START_TEST(test_gbm_fit_threshold_rule_first_split_at_threshold)
 {
 	const size_t n = 400;
 	double x[400 * 2];
@@ -48,7 +48,7 @@ START_TEST(test_gbm_fit_threshold_rule)
 }
 END_TEST
 
-START_TEST(test_gbm_fit_xor_depth2)
+START_TEST(test_gbm_fit_xor_learned_at_depth2)
 {
 	/* XOR of two binary features, quadrants of unequal size (so the first split has gain) */
 	const size_t sizes[4] = {60, 40, 50, 70};
@@ -65,8 +65,8 @@ START_TEST(test_gbm_fit_xor_depth2)
 			y[i] = (uint8_t)((q & 1) ^ ((q >> 1) & 1));
 		}
 	churn_matrix *m = churn_test_matrix(n, 3, x, y);
-	churn_params *p = churn_test_params("gbm.max_depth", "2", "gbm.min_samples_leaf", "5", "gbm.learning_rate", "0.5",
-	                                    "gbm.n_trees", "30", NULL);
+	churn_params *p = churn_test_params("gbm.max_depth", "2", "gbm.min_samples_leaf", "5",
+	                                    "gbm.learning_rate", "0.5", "gbm.n_trees", "30", NULL);
 	churn_model *model = churn_test_fit(CHURN_MODEL_GBM, m, p);
 	double *prob = churn_test_predict(model, m);
 	for (i = 0; i < n; i++)
@@ -90,8 +90,8 @@ START_TEST(test_gbm_fit_threads_identical)
 	char *parts[3];
 	const char *threads[3] = {"1", "2", "3"};
 	for (int k = 0; k < 3; k++) {
-		churn_params *p = churn_test_params("gbm.n_threads", threads[k], "gbm.n_trees", "30", "gbm.subsample", "0.8",
-		                                    "gbm.max_depth", "4", NULL);
+		churn_params *p = churn_test_params("gbm.n_threads", threads[k], "gbm.n_trees", "30",
+		                                    "gbm.subsample", "0.8", "gbm.max_depth", "4", NULL);
 		churn_model *model = churn_test_fit(CHURN_MODEL_GBM, m, p);
 		parts[k] = churn_test_model_part(model, "gbm", NULL);
 		churn_model_free(model);
@@ -102,8 +102,8 @@ START_TEST(test_gbm_fit_threads_identical)
 	for (int k = 0; k < 3; k++)
 		free(parts[k]);
 	/* a different seed gives a different model (subsampling) */
-	churn_params *p = churn_test_params("gbm.n_trees", "30", "gbm.subsample", "0.8", "gbm.max_depth", "4", "gbm.seed",
-	                                    "99", NULL);
+	churn_params *p = churn_test_params("gbm.n_trees", "30", "gbm.subsample", "0.8", "gbm.max_depth", "4",
+	                                    "gbm.seed", "99", NULL);
 	churn_model *model = churn_test_fit(CHURN_MODEL_GBM, m, p);
 	char *other = churn_test_model_part(model, "gbm", NULL);
 	churn_model *model1 = NULL;
@@ -120,11 +120,11 @@ START_TEST(test_gbm_fit_threads_identical)
 }
 END_TEST
 
-START_TEST(test_gbm_fit_early_stopping_on_noise)
+START_TEST(test_gbm_fit_early_stopping_keeps_few_trees_on_noise)
 {
 	churn_matrix *m = churn_test_mixed_matrix(4000, 5, true);
-	churn_params *p =
-		churn_test_params("gbm.n_trees", "300", "gbm.early_stopping", "true", "gbm.validation_fraction", "0.2", NULL);
+	churn_params *p = churn_test_params("gbm.n_trees", "300", "gbm.early_stopping", "true",
+	                                    "gbm.validation_fraction", "0.2", NULL);
 	churn_model *model = churn_test_fit(CHURN_MODEL_GBM, m, p);
 	size_t it = churn_model_get_iterations(model);
 	ck_assert_msg(it < 40, "early stopping kept %zu trees", it);
@@ -140,7 +140,7 @@ START_TEST(test_gbm_fit_early_stopping_on_noise)
 }
 END_TEST
 
-START_TEST(test_gbm_fit_best_first_leaves)
+START_TEST(test_gbm_fit_best_first_stops_at_max_leaves)
 {
 	churn_matrix *m = churn_test_mixed_matrix(3000, 8, false);
 	churn_params *p = churn_test_params("gbm.max_depth", "0", "gbm.max_leaves", "5", "gbm.n_trees", "10", NULL);
@@ -317,7 +317,7 @@ static void ed_trees(cJSON *t, cJSON *p) { (void)t; cJSON_ReplaceItemInObject(p,
 static void ed_init(cJSON *t, cJSON *p) { (void)t; cJSON_DeleteItemFromObject(p, "init"); }
 static void ed_tree_type(cJSON *t, cJSON *p) { (void)t; cJSON_ReplaceItemInArray(cJSON_GetObjectItem(p, "trees"), 0, cJSON_CreateNumber(1)); }
 
-START_TEST(test_gbm_io_corrupt_trees)
+START_TEST(test_gbm_io_corrupt_trees_refused_as_format_errors)
 {
 	churn_matrix *m = churn_test_mixed_matrix(2000, 4, false);
 	churn_model *model = churn_test_fit(CHURN_MODEL_GBM, m, NULL);
@@ -344,7 +344,7 @@ START_TEST(test_gbm_io_corrupt_trees)
 }
 END_TEST
 
-START_TEST(test_gbm_errors)
+START_TEST(test_gbm_bad_params_or_data_refused)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
@@ -400,7 +400,7 @@ START_TEST(test_gbm_errors)
 END_TEST
 
 /* Telco: 5-fold stratified CV ROC AUC (scikit-learn GradientBoostingClassifier 0.847, XGBoost 0.846). */
-START_TEST(test_gbm_telco_cv_auc)
+START_TEST(test_gbm_telco_cv_auc_reaches_reference)
 {
 	double auc = churn_test_telco_cv_auc(CHURN_MODEL_GBM, NULL, NULL);
 	if (!isnan(auc))
@@ -412,23 +412,23 @@ static Suite *gbm_suite(void)
 {
 	Suite *s = suite_create("model-gbm");
 	TCase *tc = tcase_create("fit");
-	tcase_add_test(tc, test_gbm_fit_threshold_rule);
-	tcase_add_test(tc, test_gbm_fit_xor_depth2);
+	tcase_add_test(tc, test_gbm_fit_threshold_rule_first_split_at_threshold);
+	tcase_add_test(tc, test_gbm_fit_xor_learned_at_depth2);
 	tcase_add_test(tc, test_gbm_fit_threads_identical);
-	tcase_add_test(tc, test_gbm_fit_early_stopping_on_noise);
-	tcase_add_test(tc, test_gbm_fit_best_first_leaves);
+	tcase_add_test(tc, test_gbm_fit_early_stopping_keeps_few_trees_on_noise);
+	tcase_add_test(tc, test_gbm_fit_best_first_stops_at_max_leaves);
 	tcase_add_test(tc, test_gbm_explain_treeshap_exact);
 	suite_add_tcase(s, tc);
 	TCase *ti = tcase_create("io");
 	tcase_add_test(ti, test_gbm_io_roundtrip_bit_identical);
-	tcase_add_test(ti, test_gbm_io_corrupt_trees);
+	tcase_add_test(ti, test_gbm_io_corrupt_trees_refused_as_format_errors);
 	suite_add_tcase(s, ti);
 	TCase *te = tcase_create("errors");
-	tcase_add_test(te, test_gbm_errors);
+	tcase_add_test(te, test_gbm_bad_params_or_data_refused);
 	suite_add_tcase(s, te);
 	TCase *tq = tcase_create("quality");
 	tcase_set_timeout(tq, 300);
-	tcase_add_test(tq, test_gbm_telco_cv_auc);
+	tcase_add_test(tq, test_gbm_telco_cv_auc_reaches_reference);
 	suite_add_tcase(s, tq);
 	return s;
 }

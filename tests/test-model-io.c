@@ -101,7 +101,7 @@ START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 }
 END_TEST
 
-START_TEST(test_model_io_file_roundtrip)
+START_TEST(test_model_io_file_roundtrip_predicts_same_bits)
 {
 	char *dir = churn_test_tmpdir();
 	char path[512];
@@ -176,7 +176,7 @@ static void expect_bad_json(cJSON *o, churn_status st, const char *want)
 	free(s);
 }
 
-START_TEST(test_model_io_bad_files)
+START_TEST(test_model_io_bad_files_refused_with_detail)
 {
 	char *buf = NULL;
 	size_t n;
@@ -279,12 +279,12 @@ static Suite *io_suite(void)
 	TCase *tc = tcase_create("io");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_model_io_buffer_roundtrip_bit_identical);
-	tcase_add_test(tc, test_model_io_file_roundtrip);
+	tcase_add_test(tc, test_model_io_file_roundtrip_predicts_same_bits);
 	tcase_add_test(tc, test_model_io_doubles_exact);
 	suite_add_tcase(s, tc);
 	TCase *te = tcase_create("errors");
 	tcase_add_checked_fixture(te, setup, teardown);
-	tcase_add_test(te, test_model_io_bad_files);
+	tcase_add_test(te, test_model_io_bad_files_refused_with_detail);
 	suite_add_tcase(s, te);
 	return s;
 }

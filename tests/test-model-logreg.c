@@ -119,7 +119,7 @@ START_TEST(test_model_fit_matches_sklearn)
 }
 END_TEST
 
-START_TEST(test_model_predict_explain)
+START_TEST(test_model_explain_sums_to_logit_of_prediction)
 {
 	churn_model *model = fit_small(1.0, "none");
 	churn_matrix *m = small_matrix(false);
@@ -161,7 +161,7 @@ START_TEST(test_model_predict_explain)
 }
 END_TEST
 
-START_TEST(test_model_fit_separable_and_collinear)
+START_TEST(test_model_fit_separable_and_collinear_stays_finite)
 {
 	/* Perfectly separable data and a duplicated column: the L2 term keeps it finite. */
 	churn_matrix *m = NULL;
@@ -231,7 +231,7 @@ START_TEST(test_model_fit_threads_identical)
 }
 END_TEST
 
-START_TEST(test_model_errors)
+START_TEST(test_model_bad_input_refused_with_detail)
 {
 	churn_model *model = NULL;
 	ck_assert_int_eq(churn_model_new((churn_model_kind)77, &model), CHURN_E_INVALID_ARG);
@@ -313,7 +313,7 @@ static void assert_converged(const churn_model *model)
 }
 
 /* Telco: 5-fold stratified CV ROC AUC of logreg (scikit-learn: 0.845); every fold's fit converges. */
-START_TEST(test_model_telco_cv_auc)
+START_TEST(test_model_telco_cv_auc_reaches_sklearn)
 {
 	double auc = churn_test_telco_cv_auc(CHURN_MODEL_LOGREG, NULL, assert_converged);
 	if (!isnan(auc))
@@ -326,16 +326,16 @@ static Suite *logreg_suite(void)
 	Suite *s = suite_create("model-logreg");
 	TCase *tc = tcase_create("fit");
 	tcase_add_test(tc, test_model_fit_matches_sklearn);
-	tcase_add_test(tc, test_model_predict_explain);
-	tcase_add_test(tc, test_model_fit_separable_and_collinear);
+	tcase_add_test(tc, test_model_explain_sums_to_logit_of_prediction);
+	tcase_add_test(tc, test_model_fit_separable_and_collinear_stays_finite);
 	tcase_add_test(tc, test_model_fit_threads_identical);
 	suite_add_tcase(s, tc);
 	TCase *te = tcase_create("errors");
-	tcase_add_test(te, test_model_errors);
+	tcase_add_test(te, test_model_bad_input_refused_with_detail);
 	suite_add_tcase(s, te);
 	TCase *tq = tcase_create("quality");
 	tcase_set_timeout(tq, 300);
-	tcase_add_test(tq, test_model_telco_cv_auc);
+	tcase_add_test(tq, test_model_telco_cv_auc_reaches_sklearn);
 	suite_add_tcase(s, tq);
 	return s;
 }

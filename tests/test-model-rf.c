@@ -19,7 +19,7 @@ static churn_params *small_params(int64_t trees)
 	return p;
 }
 
-START_TEST(test_rf_fit_threshold_rule)
+START_TEST(test_rf_fit_threshold_rule_predicted_exactly)
 {
 	const size_t n = 400;
 	double x[400 * 2];
@@ -51,7 +51,7 @@ START_TEST(test_rf_fit_threshold_rule)
 }
 END_TEST
 
-START_TEST(test_rf_fit_xor_depth2)
+START_TEST(test_rf_fit_xor_learned_at_depth2)
 {
 	const size_t sizes[4] = {60, 40, 50, 70};
 	size_t n = 220, i = 0;
@@ -172,7 +172,7 @@ static void reference_importance(const churn_model *model, const churn_matrix *m
 	churn_matrix_free(w);
 }
 
-START_TEST(test_roc_auc_by_ranks)
+START_TEST(test_roc_auc_by_ranks_agrees_with_public_sweep)
 {
 	/* ch_roc_auc (ranks, radix-sorted scores) agrees with the public sweep, ties included */
 	const size_t n = 3001;
@@ -224,7 +224,7 @@ START_TEST(test_permutation_fast_path_is_the_definition)
 }
 END_TEST
 
-START_TEST(test_rf_permutation_importance)
+START_TEST(test_rf_permutation_importance_ranks_signal_over_noise)
 {
 	/* y depends on x0 and x1 only; x2, x3 are noise */
 	const size_t n = 3000, nf = 4;
@@ -284,7 +284,7 @@ START_TEST(test_rf_permutation_importance)
 }
 END_TEST
 
-START_TEST(test_rf_io_roundtrip_and_corrupt)
+START_TEST(test_rf_io_roundtrip_identical_corrupt_refused)
 {
 	churn_matrix *m = churn_test_mixed_matrix(1500, 9, false);
 	churn_params *p = small_params(10);
@@ -330,7 +330,7 @@ START_TEST(test_rf_io_roundtrip_and_corrupt)
 }
 END_TEST
 
-START_TEST(test_rf_errors)
+START_TEST(test_rf_bad_params_or_data_refused)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
@@ -358,7 +358,7 @@ START_TEST(test_rf_errors)
 }
 END_TEST
 
-START_TEST(test_rf_telco_cv_auc)
+START_TEST(test_rf_telco_cv_auc_reaches_reference)
 {
 	double auc = churn_test_telco_cv_auc(CHURN_MODEL_FOREST, NULL, NULL);
 	if (!isnan(auc))
@@ -370,23 +370,23 @@ static Suite *rf_suite(void)
 {
 	Suite *s = suite_create("model-rf");
 	TCase *tc = tcase_create("fit");
-	tcase_add_test(tc, test_rf_fit_threshold_rule);
-	tcase_add_test(tc, test_rf_fit_xor_depth2);
+	tcase_add_test(tc, test_rf_fit_threshold_rule_predicted_exactly);
+	tcase_add_test(tc, test_rf_fit_xor_learned_at_depth2);
 	tcase_add_test(tc, test_rf_fit_threads_identical);
 	tcase_add_test(tc, test_rf_explain_sums_to_probability);
-	tcase_add_test(tc, test_rf_permutation_importance);
+	tcase_add_test(tc, test_rf_permutation_importance_ranks_signal_over_noise);
 	tcase_add_test(tc, test_permutation_fast_path_is_the_definition);
-	tcase_add_test(tc, test_roc_auc_by_ranks);
+	tcase_add_test(tc, test_roc_auc_by_ranks_agrees_with_public_sweep);
 	suite_add_tcase(s, tc);
 	TCase *ti = tcase_create("io");
-	tcase_add_test(ti, test_rf_io_roundtrip_and_corrupt);
+	tcase_add_test(ti, test_rf_io_roundtrip_identical_corrupt_refused);
 	suite_add_tcase(s, ti);
 	TCase *te = tcase_create("errors");
-	tcase_add_test(te, test_rf_errors);
+	tcase_add_test(te, test_rf_bad_params_or_data_refused);
 	suite_add_tcase(s, te);
 	TCase *tq = tcase_create("quality");
 	tcase_set_timeout(tq, 300);
-	tcase_add_test(tq, test_rf_telco_cv_auc);
+	tcase_add_test(tq, test_rf_telco_cv_auc_reaches_reference);
 	suite_add_tcase(s, tq);
 	return s;
 }

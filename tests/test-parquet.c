@@ -257,7 +257,8 @@ static bool check_file(const char *path, const tcol *cols, size_t ncols, size_t 
 
 	/* DuckDB */
 	const cJSON *dk = cJSON_GetObjectItem(f, "duckdb");
-	ck_assert_msg(churn_test_json_str(dk, "error") == NULL, "DuckDB failed on %s: %s", path, churn_test_json_str(dk, "error"));
+	ck_assert_msg(churn_test_json_str(dk, "error") == NULL, "DuckDB failed on %s: %s", path,
+	              churn_test_json_str(dk, "error"));
 	const cJSON *dcols = cJSON_GetObjectItem(dk, "columns");
 	ck_assert_int_eq(cJSON_GetArraySize(dcols), (int)ncols);
 	for (size_t j = 0; j < ncols; j++) {
@@ -301,7 +302,8 @@ static bool check_file(const char *path, const tcol *cols, size_t ncols, size_t 
 
 	/* hyparquet */
 	const cJSON *hp = cJSON_GetObjectItem(f, "hyparquet");
-	ck_assert_msg(churn_test_json_str(hp, "error") == NULL, "hyparquet failed on %s: %s", path, churn_test_json_str(hp, "error"));
+	ck_assert_msg(churn_test_json_str(hp, "error") == NULL, "hyparquet failed on %s: %s", path,
+	              churn_test_json_str(hp, "error"));
 	ck_assert_int_eq((int)churn_test_json_num(hp, "num_rows"), (int)nrows);
 	const cJSON *hs = cJSON_GetObjectItem(hp, "schema");
 	ck_assert_int_eq(cJSON_GetArraySize(hs), (int)ncols);
@@ -411,7 +413,7 @@ static size_t matrix_cols(tcol *cols, const churn_matrix *m, const char *id_name
 
 /* ---------------------------------------------------------------- tests */
 
-START_TEST(test_parquet_write_matrix_small)
+START_TEST(test_parquet_write_matrix_small_reads_back_per_codec)
 {
 	churn_matrix *m = small_matrix();
 	const char *codecs[] = {"zstd", "none"};
@@ -434,7 +436,7 @@ START_TEST(test_parquet_write_matrix_small)
 }
 END_TEST
 
-START_TEST(test_parquet_write_matrix_required_ids_no_target)
+START_TEST(test_parquet_write_matrix_required_ids_without_target_reads_back)
 {
 	churn_matrix *m = small_matrix();
 	char *path = churn_test_path(churn_test_tmp, "req.parquet");
@@ -453,7 +455,7 @@ START_TEST(test_parquet_write_matrix_required_ids_no_target)
 }
 END_TEST
 
-START_TEST(test_parquet_write_matrix_empty)
+START_TEST(test_parquet_write_matrix_empty_is_a_valid_file)
 {
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_matrix_new(0, 3, &m), CHURN_OK);
@@ -470,7 +472,7 @@ START_TEST(test_parquet_write_matrix_empty)
 }
 END_TEST
 
-START_TEST(test_parquet_write_matrix_row_groups)
+START_TEST(test_parquet_write_matrix_row_groups_split_with_stats)
 {
 	const size_t n = 2500, nf = 3;
 	churn_matrix *m = NULL;
@@ -572,7 +574,7 @@ static size_t dataset_cols(tcol *cols, const churn_dataset *ds, const char ***bu
 	return nc;
 }
 
-START_TEST(test_parquet_write_dataset)
+START_TEST(test_parquet_write_dataset_reads_back_every_cell)
 {
 	const size_t n = 300;
 	churn_dataset *ds = make_dataset(n);
@@ -599,13 +601,11 @@ START_TEST(test_parquet_write_dataset)
 END_TEST
 
 /* The real Telco CSV (7,043 rows, 21 columns) as a raw dataset, every cell compared. */
-START_TEST(test_parquet_write_dataset_telco)
+START_TEST(test_parquet_write_dataset_telco_reads_back_every_cell)
 {
-	const char *csv = churn_test_telco_csv();
-	if (!csv)
+	churn_dataset *ds = churn_test_load_telco();
+	if (!ds)
 		return;
-	churn_dataset *ds = NULL;
-	ck_assert_int_eq(churn_dataset_load_csv(csv, &ds), CHURN_OK);
 	size_t nc = churn_dataset_get_ncols(ds);
 	tcol *cols = calloc(nc, sizeof(*cols));
 	const char ***bufs = calloc(nc, sizeof(*bufs));
@@ -624,12 +624,12 @@ START_TEST(test_parquet_write_dataset_telco)
 }
 END_TEST
 
-START_TEST(test_parquet_write_kv_metadata)
+START_TEST(test_parquet_write_kv_metadata_reads_back)
 {
 	churn_matrix *m = small_matrix();
 	char *path = churn_test_path(churn_test_tmp, "kv.parquet");
-	churn_params *p =
-		churn_test_params("parquet.kv", "{\"churn.prep_spec\": \"{\\\"version\\\": 1}\", \"note\": \"é\"}", NULL);
+	const char *kv_json = "{\"churn.prep_spec\": \"{\\\"version\\\": 1}\", \"note\": \"é\"}";
+	churn_params *p = churn_test_params("parquet.kv", kv_json, NULL);
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "Churn", NULL, NULL, p), CHURN_OK);
 	cJSON *f = read_back(path);
 	if (f) {
@@ -649,7 +649,7 @@ END_TEST
 
 /* ----------------------------------------------------------------- errors */
 
-START_TEST(test_parquet_write_matrix_bad_args)
+START_TEST(test_parquet_write_matrix_bad_args_refused)
 {
 	churn_matrix *m = small_matrix(), *nolab = NULL;
 	ck_assert_int_eq(churn_matrix_new(2, 1, &nolab), CHURN_OK);
@@ -718,7 +718,7 @@ static bool file_equals(const char *path, const char *content)
 	return n == strlen(content) && memcmp(buf, content, n) == 0;
 }
 
-START_TEST(test_parquet_write_unwritable)
+START_TEST(test_parquet_write_unwritable_path_is_create_error)
 {
 	churn_matrix *m = small_matrix();
 	/* a path under a regular file: works as root too */
@@ -752,7 +752,7 @@ START_TEST(test_parquet_write_unwritable)
 END_TEST
 
 /* In a child: a file-size limit makes writes fail like a full disk. */
-START_TEST(test_parquet_write_disk_full)
+START_TEST(test_parquet_write_disk_full_is_io_error_keeps_previous)
 {
 	const size_t n = 20000, nf = 4;
 	churn_matrix *m = NULL;
@@ -902,7 +902,8 @@ START_TEST(test_parquet_writer_chunks_same_bytes)
 	static const char *const fn[] = {"r", "mod17", "onehot", "late", "rare"};
 	for (size_t j = 0; j < nf; j++)
 		ck_assert_int_eq(churn_matrix_set_feature_name(m, j, fn[j]), CHURN_OK);
-	char *whole = churn_test_path(churn_test_tmp, "whole.parquet"), *streamed = churn_test_path(churn_test_tmp, "streamed.parquet");
+	char *whole = churn_test_path(churn_test_tmp, "whole.parquet");
+	char *streamed = churn_test_path(churn_test_tmp, "streamed.parquet");
 	const char *const *cids = (const char *const *)ids;
 	static const char *const opts[][6] = {
 		{"parquet.row_group_rows", "1000", "parquet.page_bytes", "1000", NULL, NULL},
@@ -944,7 +945,7 @@ START_TEST(test_parquet_writer_chunks_same_bytes)
 END_TEST
 
 /* More row groups than an i16 ordinal holds: the ordinals are left out, as the format wants. */
-START_TEST(test_parquet_writer_many_row_groups)
+START_TEST(test_parquet_writer_many_row_groups_omit_ordinals)
 {
 	const size_t n = 32770;
 	churn_matrix *m = NULL;
@@ -969,7 +970,7 @@ START_TEST(test_parquet_writer_many_row_groups)
 }
 END_TEST
 
-START_TEST(test_parquet_writer_errors)
+START_TEST(test_parquet_writer_bad_use_refused)
 {
 	churn_matrix *m = small_matrix();
 	const char *names[NF];
@@ -1041,23 +1042,23 @@ static Suite *parquet_suite(void)
 	TCase *io = tcase_create("io");
 	tcase_add_checked_fixture(io, churn_test_tmp_setup, churn_test_tmp_teardown);
 	tcase_set_timeout(io, 120);
-	tcase_add_test(io, test_parquet_write_matrix_small);
-	tcase_add_test(io, test_parquet_write_matrix_required_ids_no_target);
-	tcase_add_test(io, test_parquet_write_matrix_empty);
-	tcase_add_test(io, test_parquet_write_matrix_row_groups);
-	tcase_add_test(io, test_parquet_write_dataset);
-	tcase_add_test(io, test_parquet_write_dataset_telco);
-	tcase_add_test(io, test_parquet_write_kv_metadata);
+	tcase_add_test(io, test_parquet_write_matrix_small_reads_back_per_codec);
+	tcase_add_test(io, test_parquet_write_matrix_required_ids_without_target_reads_back);
+	tcase_add_test(io, test_parquet_write_matrix_empty_is_a_valid_file);
+	tcase_add_test(io, test_parquet_write_matrix_row_groups_split_with_stats);
+	tcase_add_test(io, test_parquet_write_dataset_reads_back_every_cell);
+	tcase_add_test(io, test_parquet_write_dataset_telco_reads_back_every_cell);
+	tcase_add_test(io, test_parquet_write_kv_metadata_reads_back);
 	tcase_add_test(io, test_parquet_writer_chunks_same_bytes);
-	tcase_add_test(io, test_parquet_writer_many_row_groups);
+	tcase_add_test(io, test_parquet_writer_many_row_groups_omit_ordinals);
 	suite_add_tcase(s, io);
 	TCase *err = tcase_create("errors");
 	tcase_add_checked_fixture(err, churn_test_tmp_setup, churn_test_tmp_teardown);
-	tcase_add_test(err, test_parquet_write_matrix_bad_args);
-	tcase_add_test(err, test_parquet_write_unwritable);
-	tcase_add_test(err, test_parquet_write_disk_full);
+	tcase_add_test(err, test_parquet_write_matrix_bad_args_refused);
+	tcase_add_test(err, test_parquet_write_unwritable_path_is_create_error);
+	tcase_add_test(err, test_parquet_write_disk_full_is_io_error_keeps_previous);
 	tcase_add_test(err, test_parquet_write_cancel_keeps_previous);
-	tcase_add_test(err, test_parquet_writer_errors);
+	tcase_add_test(err, test_parquet_writer_bad_use_refused);
 	suite_add_tcase(s, err);
 	return s;
 }

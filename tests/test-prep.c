@@ -73,7 +73,7 @@ static const char *dropped_reason(const churn_prep *prep, const char *col)
 
 /* ---- fit / apply ---- */
 
-START_TEST(test_prep_fit_defaults)
+START_TEST(test_prep_fit_defaults_one_hot_and_scaled_features)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -125,7 +125,7 @@ START_TEST(test_prep_fit_defaults)
 }
 END_TEST
 
-START_TEST(test_prep_fit_rows_subset)
+START_TEST(test_prep_fit_rows_subset_leaves_unseen_levels)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -157,7 +157,7 @@ START_TEST(test_prep_fit_rows_subset)
 }
 END_TEST
 
-START_TEST(test_prep_options)
+START_TEST(test_prep_options_change_imputation_scaling_and_indicators)
 {
 	churn_dataset *ds = make_small();
 	churn_params *p = churn_test_params(NULL);
@@ -229,7 +229,7 @@ START_TEST(test_prep_options)
 }
 END_TEST
 
-START_TEST(test_prep_ids_and_text)
+START_TEST(test_prep_ids_dropped_text_parsed_encoded_or_dropped)
 {
 	churn_dataset *ds = make_small();
 	const char *note[N8] = {"a", "b", "c", "d", "e", "f", "g", "h"};            /* too unique */
@@ -276,7 +276,7 @@ START_TEST(test_prep_ids_and_text)
 }
 END_TEST
 
-START_TEST(test_prep_constant_and_missing_columns)
+START_TEST(test_prep_constant_and_empty_columns_dropped_with_reason)
 {
 	churn_dataset *ds = make_small();
 	double c[N8] = {3, 3, 3, NAN, 3, 3, 3, 3}, allnan[N8];
@@ -331,7 +331,7 @@ static churn_dataset *with_target(const char *const *t, size_t n, bool numeric, 
 	return ds;
 }
 
-START_TEST(test_prep_target_errors)
+START_TEST(test_prep_bad_target_refused_with_detail)
 {
 	churn_prep *prep = NULL;
 	churn_params *p = churn_test_params(NULL);
@@ -424,7 +424,7 @@ START_TEST(test_prep_target_errors)
 }
 END_TEST
 
-START_TEST(test_prep_apply_target_optional)
+START_TEST(test_prep_apply_without_target_or_id_scores)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -462,7 +462,7 @@ END_TEST
 
 /* ---- type changes and bad input ---- */
 
-START_TEST(test_prep_type_change)
+START_TEST(test_prep_apply_type_change_parsed_or_refused)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -535,7 +535,7 @@ START_TEST(test_prep_type_change)
 }
 END_TEST
 
-START_TEST(test_prep_csv_files)
+START_TEST(test_prep_csv_files_fit_apply_and_write)
 {
 	churn_dataset *ds = churn_test_load_data("prep-small.csv");
 	churn_prep *prep = NULL;
@@ -678,7 +678,7 @@ END_TEST
 
 /* ---- JSON ---- */
 
-START_TEST(test_prep_json_round_trip)
+START_TEST(test_prep_json_round_trip_exact_for_every_option)
 {
 	churn_dataset *ds = make_small();
 	/* Awkward doubles: the stored statistics must round-trip exactly. */
@@ -734,7 +734,7 @@ static char *replace(const char *s, const char *from, const char *to)
 	return r;
 }
 
-START_TEST(test_prep_json_errors)
+START_TEST(test_prep_json_bad_spec_refused)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL, *b = NULL;
@@ -775,7 +775,7 @@ END_TEST
 
 /* ---- single records ---- */
 
-START_TEST(test_prep_single_record)
+START_TEST(test_prep_single_record_matches_dataset_row)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -843,7 +843,7 @@ END_TEST
 
 /* ---- splits ---- */
 
-START_TEST(test_split_stratified)
+START_TEST(test_split_stratified_keeps_rate_and_is_seeded)
 {
 	size_t n = 1003;
 	uint8_t *y = malloc(n);
@@ -905,7 +905,7 @@ START_TEST(test_split_stratified)
 }
 END_TEST
 
-START_TEST(test_split_kfold)
+START_TEST(test_split_kfold_balanced_folds_and_seeded)
 {
 	size_t n = 997, k = 5;
 	uint8_t *y = malloc(n);
@@ -942,7 +942,7 @@ END_TEST
 
 /* ---- real data ---- */
 
-START_TEST(test_prep_telco)
+START_TEST(test_prep_telco_expected_features_labels_and_round_trip)
 {
 	churn_dataset *ds = churn_test_load_telco();
 	if (!ds)
@@ -1108,7 +1108,7 @@ START_TEST(test_prep_write_outputs_same_files)
 END_TEST
 
 /* Dropped target rows and missing ids: the streamed and the whole-matrix outputs agree. */
-START_TEST(test_prep_write_outputs_dropped_rows)
+START_TEST(test_prep_write_outputs_dropped_rows_streamed_as_whole)
 {
 	char *tmp = churn_test_tmpdir();
 	/* a missing target in row 3, a missing id in row 5 */
@@ -1164,7 +1164,7 @@ static bool cancel_now(void *ud, const char *what, uint64_t done, uint64_t total
 	return strcmp(what, "prepare") != 0;
 }
 
-START_TEST(test_prep_write_outputs_errors)
+START_TEST(test_prep_write_outputs_failure_keeps_previous_files)
 {
 	char *tmp = churn_test_tmpdir();
 	churn_dataset *ds = make_small();
@@ -1236,34 +1236,34 @@ int main(void)
 {
 	Suite *s = suite_create("prep");
 	TCase *tc = tcase_create("create");
-	tcase_add_test(tc, test_prep_fit_defaults);
-	tcase_add_test(tc, test_prep_fit_rows_subset);
-	tcase_add_test(tc, test_prep_options);
-	tcase_add_test(tc, test_prep_ids_and_text);
-	tcase_add_test(tc, test_prep_constant_and_missing_columns);
+	tcase_add_test(tc, test_prep_fit_defaults_one_hot_and_scaled_features);
+	tcase_add_test(tc, test_prep_fit_rows_subset_leaves_unseen_levels);
+	tcase_add_test(tc, test_prep_options_change_imputation_scaling_and_indicators);
+	tcase_add_test(tc, test_prep_ids_dropped_text_parsed_encoded_or_dropped);
+	tcase_add_test(tc, test_prep_constant_and_empty_columns_dropped_with_reason);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
-	tcase_add_test(tc, test_prep_target_errors);
-	tcase_add_test(tc, test_prep_apply_target_optional);
-	tcase_add_test(tc, test_prep_type_change);
-	tcase_add_test(tc, test_prep_csv_files);
+	tcase_add_test(tc, test_prep_bad_target_refused_with_detail);
+	tcase_add_test(tc, test_prep_apply_without_target_or_id_scores);
+	tcase_add_test(tc, test_prep_apply_type_change_parsed_or_refused);
+	tcase_add_test(tc, test_prep_csv_files_fit_apply_and_write);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("io");
-	tcase_add_test(tc, test_prep_json_round_trip);
+	tcase_add_test(tc, test_prep_json_round_trip_exact_for_every_option);
 	tcase_add_test(tc, test_prep_write_csv_numbers_exact);
-	tcase_add_test(tc, test_prep_json_errors);
-	tcase_add_test(tc, test_prep_single_record);
+	tcase_add_test(tc, test_prep_json_bad_spec_refused);
+	tcase_add_test(tc, test_prep_single_record_matches_dataset_row);
 	tcase_add_test(tc, test_prep_write_outputs_same_files);
-	tcase_add_test(tc, test_prep_write_outputs_dropped_rows);
-	tcase_add_test(tc, test_prep_write_outputs_errors);
+	tcase_add_test(tc, test_prep_write_outputs_dropped_rows_streamed_as_whole);
+	tcase_add_test(tc, test_prep_write_outputs_failure_keeps_previous_files);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("split");
-	tcase_add_test(tc, test_split_stratified);
-	tcase_add_test(tc, test_split_kfold);
+	tcase_add_test(tc, test_split_stratified_keeps_rate_and_is_seeded);
+	tcase_add_test(tc, test_split_kfold_balanced_folds_and_seeded);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("real");
-	tcase_add_test(tc, test_prep_telco);
+	tcase_add_test(tc, test_prep_telco_expected_features_labels_and_round_trip);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return churn_test_run(s);

@@ -31,7 +31,7 @@ static void teardown(void)
 	free(wd);
 }
 
-START_TEST(test_details_for_clients)
+START_TEST(test_details_hide_paths_and_secrets)
 {
 	char *js = NULL;
 	ck_assert_int_eq(churn_report_details_json(wd, &js), CHURN_OK);
@@ -59,7 +59,7 @@ START_TEST(test_details_for_clients)
 }
 END_TEST
 
-START_TEST(test_records_window)
+START_TEST(test_records_window_limits_runs)
 {
 	char *js = NULL;
 	ck_assert_int_eq(churn_report_records_json(wd, "reports/run_metadata.json", 1, &js), CHURN_OK);
@@ -76,7 +76,7 @@ START_TEST(test_records_window)
 }
 END_TEST
 
-START_TEST(test_artifacts_and_paths)
+START_TEST(test_artifact_paths_only_for_listed_names)
 {
 	char *js = NULL, *path = NULL;
 	ck_assert_int_eq(churn_report_artifacts_json(wd, &js), CHURN_OK);
@@ -103,7 +103,7 @@ START_TEST(test_artifacts_and_paths)
 }
 END_TEST
 
-START_TEST(test_best_model_and_types)
+START_TEST(test_best_model_named_and_content_types_by_extension)
 {
 	char *name = NULL;
 	ck_assert_int_eq(churn_report_best_model(wd, &name), CHURN_OK);
@@ -114,7 +114,7 @@ START_TEST(test_best_model_and_types)
 }
 END_TEST
 
-START_TEST(test_empty_workdir)
+START_TEST(test_empty_workdir_says_to_run_churn)
 {
 	char *js = NULL, *empty = churn_test_tmpdir();
 	ck_assert_int_eq(churn_report_details_json(empty, &js), CHURN_E_NOTFOUND);
@@ -131,11 +131,11 @@ static Suite *report_suite(void)
 	TCase *tc = tcase_create("report");
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_details_for_clients);
-	tcase_add_test(tc, test_records_window);
-	tcase_add_test(tc, test_artifacts_and_paths);
-	tcase_add_test(tc, test_best_model_and_types);
-	tcase_add_test(tc, test_empty_workdir);
+	tcase_add_test(tc, test_details_hide_paths_and_secrets);
+	tcase_add_test(tc, test_records_window_limits_runs);
+	tcase_add_test(tc, test_artifact_paths_only_for_listed_names);
+	tcase_add_test(tc, test_best_model_named_and_content_types_by_extension);
+	tcase_add_test(tc, test_empty_workdir_says_to_run_churn);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -83,7 +83,7 @@ START_TEST(test_request_and_dataset_give_one_answer)
 }
 END_TEST
 
-START_TEST(test_reasons_rule)
+START_TEST(test_reasons_are_largest_positive_contributions_first)
 {
 	char *out = NULL;
 	ck_assert_int_eq(churn_scorer_score_dataset_json(scorer, data, 5, &out), CHURN_OK);
@@ -175,7 +175,7 @@ START_TEST(test_missing_columns_named)
 }
 END_TEST
 
-START_TEST(test_hostile_requests)
+START_TEST(test_hostile_requests_refused_before_parsing)
 {
 	char *out = NULL;
 	char deep[2001];
@@ -201,10 +201,10 @@ static Suite *score_suite(void)
 	TCase *tc = tcase_create("score");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_request_and_dataset_give_one_answer);
-	tcase_add_test(tc, test_reasons_rule);
+	tcase_add_test(tc, test_reasons_are_largest_positive_contributions_first);
 	tcase_add_test(tc, test_csv_matches_json);
 	tcase_add_test(tc, test_missing_columns_named);
-	tcase_add_test(tc, test_hostile_requests);
+	tcase_add_test(tc, test_hostile_requests_refused_before_parsing);
 	suite_add_tcase(s, tc);
 	return s;
 }

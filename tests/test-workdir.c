@@ -35,7 +35,7 @@ START_TEST(test_workdir_open_creates_layout)
 }
 END_TEST
 
-START_TEST(test_workdir_open_unwritable)
+START_TEST(test_workdir_open_unwritable_is_create_error)
 {
 	char file[1024], dir[1100];
 	snprintf(file, sizeof(file), "%s/plain", churn_test_tmp);
@@ -48,7 +48,7 @@ START_TEST(test_workdir_open_unwritable)
 }
 END_TEST
 
-START_TEST(test_workdir_lock_busy)
+START_TEST(test_workdir_lock_busy_until_holder_dies)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
@@ -81,7 +81,7 @@ START_TEST(test_workdir_lock_busy)
 }
 END_TEST
 
-START_TEST(test_workdir_log_lines_and_rotation)
+START_TEST(test_workdir_log_lines_stamped_and_rotated)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
@@ -113,7 +113,7 @@ START_TEST(test_workdir_log_lines_and_rotation)
 }
 END_TEST
 
-START_TEST(test_workdir_records_capped)
+START_TEST(test_workdir_records_capped_at_max_records)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
@@ -158,12 +158,14 @@ START_TEST(test_workdir_corrupt_record_kept_aside)
 	snprintf(path, sizeof(path), "%s/reports/model_run_metadata.json", churn_test_tmp);
 	ck_assert(churn_test_write_file(path, "{\"runs\": [ {\"trunc"));
 	char *json = NULL;
-	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/model_run_metadata.json", &json, NULL), CHURN_E_PARSE);
+	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/model_run_metadata.json", &json, NULL),
+	                 CHURN_E_PARSE);
 	ck_assert_ptr_null(json);
 	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/none.json", &json, NULL), CHURN_E_NOTFOUND);
 	ck_assert_int_eq(churn_workdir_append_record(w, "reports/model_run_metadata.json", "{\"run_id\":\"a\"}"), CHURN_OK);
 	ck_assert(exists(churn_test_tmp, "reports/model_run_metadata.json.corrupt"));
-	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/model_run_metadata.json", &json, NULL), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/model_run_metadata.json", &json, NULL),
+	                 CHURN_OK);
 	ck_assert_ptr_nonnull(strstr(json, "\"a\""));
 	churn_free(json);
 	churn_workdir_free(w);
@@ -207,11 +209,11 @@ int main(void)
 	TCase *tc = tcase_create("workdir");
 	tcase_add_checked_fixture(tc, churn_test_tmp_setup, churn_test_tmp_teardown);
 	tcase_add_test(tc, test_workdir_open_creates_layout);
-	tcase_add_test(tc, test_workdir_open_unwritable);
+	tcase_add_test(tc, test_workdir_open_unwritable_is_create_error);
 	tcase_add_test(tc, test_workdir_open_keeps_generation_links);
-	tcase_add_test(tc, test_workdir_lock_busy);
-	tcase_add_test(tc, test_workdir_log_lines_and_rotation);
-	tcase_add_test(tc, test_workdir_records_capped);
+	tcase_add_test(tc, test_workdir_lock_busy_until_holder_dies);
+	tcase_add_test(tc, test_workdir_log_lines_stamped_and_rotated);
+	tcase_add_test(tc, test_workdir_records_capped_at_max_records);
 	tcase_add_test(tc, test_workdir_corrupt_record_kept_aside);
 	suite_add_tcase(s, tc);
 	return churn_test_run(s);
