@@ -21,7 +21,7 @@ START_TEST(test_version_matches_header)
 }
 END_TEST
 
-START_TEST(test_params_defaults_and_set)
+START_TEST(test_params_set_overrides_default_and_survives_copy)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
@@ -66,7 +66,7 @@ START_TEST(test_params_null_reads_registry_defaults)
 }
 END_TEST
 
-START_TEST(test_params_errors)
+START_TEST(test_params_refuse_unknown_keys_and_bad_values)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
@@ -97,9 +97,9 @@ Suite *core_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_strerror_never_null);
 	tcase_add_test(tc, test_version_matches_header);
-	tcase_add_test(tc, test_params_defaults_and_set);
+	tcase_add_test(tc, test_params_set_overrides_default_and_survives_copy);
 	tcase_add_test(tc, test_params_null_reads_registry_defaults);
-	tcase_add_test(tc, test_params_errors);
+	tcase_add_test(tc, test_params_refuse_unknown_keys_and_bad_values);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,15 +7,7 @@
 #include <string.h>
 
 #include "test-common.h"
-
-static churn_params *params(const char *key, const char *value)
-{
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	if (key)
-		ck_assert_int_eq(churn_params_set_str(p, key, value), CHURN_OK);
-	return p;
-}
+#include "utf8-ref.h"
 
 static churn_dataset *read_str(const char *csv, const churn_params *p)
 {
@@ -59,7 +51,7 @@ static size_t col(const churn_dataset *ds, const char *name)
 
 /* ---- io ---- */
 
-START_TEST(test_csv_read_file_telco_head)
+START_TEST(test_csv_read_telco_head_infers_types_and_values)
 {
 	char *path = churn_test_data_path("csv-telco-head.csv");
 	churn_dataset *ds = NULL;
@@ -81,7 +73,7 @@ START_TEST(test_csv_read_file_telco_head)
 }
 END_TEST
 
-START_TEST(test_csv_read_quoted_bom_crlf)
+START_TEST(test_csv_read_quoted_fields_after_bom_with_crlf)
 {
 	char *path = churn_test_data_path("csv-quoted.csv");
 	churn_dataset *ds = NULL;
@@ -113,7 +105,7 @@ START_TEST(test_csv_read_quoted_bom_crlf)
 }
 END_TEST
 
-START_TEST(test_csv_read_last_line_without_newline_and_empty_lines)
+START_TEST(test_csv_read_skips_empty_lines_keeps_unterminated_last_line)
 {
 	churn_dataset *ds = read_str("\n\na,b\n1,x\n\n2,y", NULL);
 	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
@@ -135,7 +127,7 @@ START_TEST(test_csv_read_quote_inside_unquoted_field_is_literal)
 }
 END_TEST
 
-START_TEST(test_csv_read_header_names)
+START_TEST(test_csv_read_header_names_trimmed_unquoted_blank_ones_numbered)
 {
 	churn_dataset *ds = read_str("  Total Charges ($) ,,\"a,b\"\n1,2,3\n", NULL);
 	ck_assert_str_eq(churn_dataset_get_col_name(ds, 0), "Total Charges ($)");
@@ -147,7 +139,7 @@ END_TEST
 
 /* ---- types ---- */
 
-START_TEST(test_csv_types_inference)
+START_TEST(test_csv_types_inferred_na_tokens_missing_many_levels_text)
 {
 	churn_dataset *ds = read_str("id,flag,charge,plan,blank,note\n"
 	                             "0001,0,1.5,basic, ,x1\n"
@@ -168,7 +160,7 @@ START_TEST(test_csv_types_inference)
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 4), 4);
 	churn_dataset_free(ds);
 
-	churn_params *p = params("csv.max_categories", "3");
+	churn_params *p = churn_test_params("csv.max_categories", "3", NULL);
 	ds = read_str("id,flag,charge,plan,blank,note\n"
 	              "0001,0,1.5,basic, ,x1\n"
 	              "0002,1,-2e3,pro,,x2\n"
@@ -182,7 +174,7 @@ START_TEST(test_csv_types_inference)
 }
 END_TEST
 
-START_TEST(test_csv_types_late_change)
+START_TEST(test_csv_types_word_after_numbers_makes_categorical_or_text)
 {
 	/* Numeric for 200 rows, then a word: categorical (few values) or text (many values). */
 	size_t cap = 200 * 32 + 64;
@@ -191,7 +183,7 @@ START_TEST(test_csv_types_late_change)
 	for (int i = 0; i < 200; i++)
 		n += (size_t)snprintf(csv + n, cap - n, "%d,%d.5\n", i % 3, i);
 	snprintf(csv + n, cap - n, "other,word\n");
-	churn_params *p = params("csv.chunk_bytes", "100"); /* transitions across many refills */
+	churn_params *p = churn_test_params("csv.chunk_bytes", "100", NULL); /* transitions across many refills */
 	churn_dataset *ds = read_str(csv, p);
 	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 201);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_CATEGORICAL);
@@ -208,7 +200,7 @@ START_TEST(test_csv_types_late_change)
 END_TEST
 
 /* A column that turns out not numeric keeps each value's exact text. */
-START_TEST(test_csv_types_late_change_keeps_text)
+START_TEST(test_csv_types_late_change_keeps_numbers_original_text)
 {
 	static const char *vals[] = {"29.85", "0.0001", "-0", "100", "123456789012345", "1.50", "05", "0.00001",
 	                             "5.", ".5", "+3", "1e5", "-12.25", "0", "1234567890123456789", " 7 "};
@@ -219,7 +211,8 @@ START_TEST(test_csv_types_late_change_keeps_text)
 		n += (size_t)snprintf(csv + n, sizeof csv - n, "%s\n", vals[i]);
 	snprintf(csv + n, sizeof csv - n, "x\n");
 	for (int cats = 0; cats < 2; cats++) {
-		churn_params *p = params("csv.max_categories", cats ? "64" : "4"); /* categorical, then text */
+		/* categorical, then text */
+		churn_params *p = churn_test_params("csv.max_categories", cats ? "64" : "4", NULL);
 		churn_dataset *ds = read_str(csv, p);
 		ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), cats ? CHURN_COL_CATEGORICAL : CHURN_COL_TEXT);
 		for (size_t i = 0; i < nv; i++)
@@ -230,7 +223,7 @@ START_TEST(test_csv_types_late_change_keeps_text)
 }
 END_TEST
 
-START_TEST(test_csv_types_nonfinite)
+START_TEST(test_csv_types_nonfinite_number_is_parse_error)
 {
 	expect_fail("a,b\n1,x\n2,y\n-Infinity,z\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:4:1:", "non-finite number");
 	/* out of the range of a double */
@@ -242,9 +235,9 @@ START_TEST(test_csv_types_nonfinite)
 }
 END_TEST
 
-START_TEST(test_csv_types_custom_na_tokens)
+START_TEST(test_csv_types_custom_na_tokens_replace_defaults)
 {
-	churn_params *p = params("csv.na_tokens", "?, -");
+	churn_params *p = churn_test_params("csv.na_tokens", "?, -", NULL);
 	churn_dataset *ds = read_str("a,b\n1,NA\n?,x\n-,y\n", p);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_NUMERIC);
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 0), 2);
@@ -255,22 +248,19 @@ START_TEST(test_csv_types_custom_na_tokens)
 END_TEST
 
 /* Parsing in pieces of any size gives the same dataset. */
-START_TEST(test_csv_read_chunk_boundaries)
+START_TEST(test_csv_read_any_chunk_size_gives_same_dataset)
 {
 	char *path = churn_test_data_path("csv-quoted.csv");
-	char *data = NULL;
-	FILE *f = fopen(path, "rb");
-	ck_assert_ptr_nonnull(f);
-	data = malloc(4096);
-	size_t n = fread(data, 1, 4096, f);
-	fclose(f);
+	size_t n = 0;
+	char *data = churn_test_read_file(path, &n);
+	ck_assert_ptr_nonnull(data);
 	churn_dataset *ref = NULL;
 	ck_assert_int_eq(churn_csv_read_buffer(data, n, "q.csv", NULL, &ref, NULL), CHURN_OK);
 	char *want = to_csv(ref);
 	for (int chunk = 1; chunk <= 40; chunk++) {
 		char v[16];
 		snprintf(v, sizeof v, "%d", chunk);
-		churn_params *p = params("csv.chunk_bytes", v);
+		churn_params *p = churn_test_params("csv.chunk_bytes", v, NULL);
 		churn_dataset *ds = NULL;
 		ck_assert_msg(churn_csv_read_buffer(data, n, "q.csv", p, &ds, NULL) == CHURN_OK, "chunk %d: %s", chunk,
 		              churn_last_error());
@@ -289,7 +279,7 @@ END_TEST
 
 /* ---- writer ---- */
 
-START_TEST(test_csv_write_round_trip)
+START_TEST(test_csv_write_quotes_as_needed_and_reads_back_same_bits)
 {
 	churn_dataset *ds = read_str("name,x,note\n"
 	                             " lead,0.1,\"a,b\"\n"
@@ -316,7 +306,7 @@ START_TEST(test_csv_write_round_trip)
 }
 END_TEST
 
-START_TEST(test_csv_write_single_column_missing)
+START_TEST(test_csv_write_missing_in_single_column_as_quoted_empty)
 {
 	churn_dataset *ds = NULL;
 	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
@@ -333,7 +323,7 @@ START_TEST(test_csv_write_single_column_missing)
 }
 END_TEST
 
-START_TEST(test_csv_write_file_atomic)
+START_TEST(test_csv_write_file_reads_back_missing_dir_is_create_error)
 {
 	char *dir = churn_test_tmpdir();
 	char path[512];
@@ -360,7 +350,7 @@ static size_t failing_sink(void *ud, const void *buf, size_t n)
 	return n / 2;
 }
 
-START_TEST(test_csv_write_sink_failure)
+START_TEST(test_csv_write_sink_failure_is_io_error)
 {
 	churn_dataset *ds = read_str("a,b\n1,x\n", NULL);
 	ck_assert_int_eq(churn_csv_write(ds, failing_sink, NULL), CHURN_E_IO);
@@ -372,7 +362,7 @@ END_TEST
 
 /* ---- errors ---- */
 
-START_TEST(test_csv_error_ragged)
+START_TEST(test_csv_error_ragged_names_line_and_column)
 {
 	char *path = churn_test_data_path("csv-ragged.csv");
 	churn_dataset *ds = NULL;
@@ -380,7 +370,7 @@ START_TEST(test_csv_error_ragged)
 	ck_assert_ptr_null(ds);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "csv-ragged.csv:3:3:"));
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "expected 3 fields, found 2"));
-	churn_params *p = params("csv.skip_ragged", "true");
+	churn_params *p = churn_test_params("csv.skip_ragged", "true", NULL);
 	size_t skipped = 0;
 	ck_assert_int_eq(churn_csv_read_file(path, p, &ds, &skipped), CHURN_OK);
 	ck_assert_uint_eq(skipped, 1);
@@ -393,21 +383,21 @@ START_TEST(test_csv_error_ragged)
 }
 END_TEST
 
-START_TEST(test_csv_error_quotes)
+START_TEST(test_csv_error_bad_quotes_located)
 {
 	expect_fail("a,b\n1,2\n3,\"abc\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:3:2:", "unterminated quoted field");
 	expect_fail("a,b\n1,\"ab\"c\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:2:2:", "after a closing quote");
 }
 END_TEST
 
-START_TEST(test_csv_error_nul_byte)
+START_TEST(test_csv_error_nul_byte_located)
 {
 	expect_fail("a,b\n1,x\0y\n", 10, NULL, CHURN_E_PARSE, "t.csv:2:2:", "NUL byte");
 	expect_fail("a,b\n1,\"x\0y\"\n", 12, NULL, CHURN_E_PARSE, "t.csv:2:2:", "NUL byte");
 }
 END_TEST
 
-START_TEST(test_csv_error_header)
+START_TEST(test_csv_error_bad_header_or_no_rows_refused)
 {
 	expect_fail("a,b\xff\xfe,c\n1,2,3\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:1:2:", "invalid UTF-8");
 	expect_fail("a,\xc0\xaf\n1,2\n", SIZE_MAX, NULL, CHURN_E_PARSE, "t.csv:1:2:", "invalid UTF-8"); /* overlong */
@@ -422,23 +412,23 @@ START_TEST(test_csv_error_header)
 }
 END_TEST
 
-START_TEST(test_csv_error_limits)
+START_TEST(test_csv_error_over_limit_is_limit_error_naming_option)
 {
-	churn_params *p = params("csv.max_field_bytes", "5");
+	churn_params *p = churn_test_params("csv.max_field_bytes", "5", NULL);
 	expect_fail("a,b\n1,123456\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:2:2:", "csv.max_field_bytes");
 	expect_fail("a,b\n1,\"12\"\"3456\"\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:2:2:", "csv.max_field_bytes");
 	churn_params_free(p);
-	p = params("csv.max_line_bytes", "10");
+	p = churn_test_params("csv.max_line_bytes", "10", NULL);
 	expect_fail("a,b\n1,2\n3,1234567890123\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:3:", "csv.max_line_bytes");
 	churn_params_free(p);
-	p = params("csv.max_rows", "2");
+	p = churn_test_params("csv.max_rows", "2", NULL);
 	expect_fail("a\n1\n2\n3\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:4:1:", "csv.max_rows");
 	churn_params_free(p);
-	p = params("csv.max_cols", "2");
+	p = churn_test_params("csv.max_cols", "2", NULL);
 	expect_fail("a,b,c\n1,2,3\n", SIZE_MAX, p, CHURN_E_LIMIT, "t.csv:1:3:", "csv.max_cols");
 	churn_params_free(p);
 	/* a long record across small reads still hits the line limit */
-	p = params("csv.max_line_bytes", "100");
+	p = churn_test_params("csv.max_line_bytes", "100", NULL);
 	ck_assert_int_eq(churn_params_set_str(p, "csv.chunk_bytes", "7"), CHURN_OK);
 	char big[400];
 	memset(big, 'x', sizeof big);
@@ -448,7 +438,7 @@ START_TEST(test_csv_error_limits)
 }
 END_TEST
 
-START_TEST(test_csv_error_missing_file)
+START_TEST(test_csv_error_missing_file_is_notfound)
 {
 	churn_dataset *ds = NULL;
 	ck_assert_int_eq(churn_csv_read_file("/nonexistent/x.csv", NULL, &ds, NULL), CHURN_E_NOTFOUND);
@@ -468,13 +458,13 @@ static bool count_progress(void *ud, const char *what, uint64_t done, uint64_t t
 	return *(int *)ud < 2;
 }
 
-START_TEST(test_csv_progress_and_cancel)
+START_TEST(test_csv_progress_reported_and_cancel_stops_read)
 {
 	char *csv = malloc(40u << 20);
 	size_t n = (size_t)sprintf(csv, "a,b\n");
 	while (n < (40u << 20) - 32)
 		n += (size_t)sprintf(csv + n, "%zu,abc\n", n);
-	churn_params *p = params(NULL, NULL);
+	churn_params *p = churn_test_params(NULL);
 	int calls = 0;
 	churn_params_set_progress(p, count_progress, &calls);
 	churn_dataset *ds = NULL;
@@ -488,7 +478,7 @@ END_TEST
 
 /* ---- real data ---- */
 
-START_TEST(test_csv_read_telco)
+START_TEST(test_csv_read_telco_types_and_missing_counts)
 {
 	const char *path = churn_test_telco_csv();
 	if (!path)
@@ -537,7 +527,7 @@ static void expect_file_fail(const char *name, const char *where, const char *wh
 		if (chunk) {
 			char v[16];
 			snprintf(v, sizeof v, "%d", chunk);
-			p = params("csv.chunk_bytes", v);
+			p = churn_test_params("csv.chunk_bytes", v, NULL);
 		}
 		churn_dataset *ds = NULL;
 		churn_status st = churn_csv_read_file(path, p, &ds, NULL);
@@ -556,7 +546,7 @@ static void expect_file_fail(const char *name, const char *where, const char *wh
 	free(path);
 }
 
-START_TEST(test_csv_utf8_invalid_files)
+START_TEST(test_csv_utf8_invalid_files_refused_with_position)
 {
 	expect_file_fail("csv-utf8-value.csv", "4:18: ",
 	                 "invalid UTF-8 (byte 0xe8: incomplete sequence) in column \"PaymentMethod\"");
@@ -569,7 +559,7 @@ START_TEST(test_csv_utf8_invalid_files)
 }
 END_TEST
 
-START_TEST(test_csv_utf8_valid_file)
+START_TEST(test_csv_utf8_valid_file_read_intact)
 {
 	char *path = churn_test_data_path("csv-utf8-valid.csv");
 	churn_dataset *ds = NULL;
@@ -593,7 +583,7 @@ START_TEST(test_csv_utf8_valid_file)
 END_TEST
 
 /* Every class of invalid sequence, where it is found, and the edges that are valid. */
-START_TEST(test_csv_utf8_sequences)
+START_TEST(test_csv_utf8_bad_sequences_refused_edges_accepted)
 {
 	static const struct {
 		const char *bytes, *why;
@@ -650,7 +640,7 @@ START_TEST(test_csv_utf8_sequences)
 		churn_dataset_free(ds);
 	}
 	/* a skipped ragged row never reaches the dataset, so it is not checked */
-	churn_params *p = params("csv.skip_ragged", "true");
+	churn_params *p = churn_test_params("csv.skip_ragged", "true", NULL);
 	size_t skipped = 0;
 	churn_dataset *ds = NULL;
 	const char *csv = "id,v\n1,a\n2,\xe9,extra\n3,b\n";
@@ -664,41 +654,8 @@ START_TEST(test_csv_utf8_sequences)
 }
 END_TEST
 
-/* Reference decoder: one code point at a time, the definition (RFC 3629). */
-static bool ref_utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint32_t c = s[i], cp, min;
-		size_t len;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if (i + len > n)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
 /* Random values made of pieces near the edges: the reader accepts exactly what the reference decoder does. */
-START_TEST(test_csv_utf8_random_against_reference)
+START_TEST(test_csv_utf8_random_values_agree_with_reference)
 {
 	static const char *const pieces[] = {"a", "0123456789abcdef", " ", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
 	                                     "b", "0123456789abcdefghij", "\xc2\x80", "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf",
@@ -723,7 +680,7 @@ START_TEST(test_csv_utf8_random_against_reference)
 		val[vn] = '\0';
 		char csv[256];
 		int n = snprintf(csv, sizeof csv, "id,v\n1,%s\n", val);
-		bool want = ref_utf8_valid((const unsigned char *)val, vn);
+		bool want = churn_test_utf8_valid((const unsigned char *)val, vn);
 		churn_dataset *ds = NULL;
 		churn_status st = churn_csv_read_buffer(csv, (size_t)n, "t.csv", NULL, &ds, NULL);
 		if (want) {
@@ -745,41 +702,41 @@ static Suite *csv_suite(void)
 {
 	Suite *s = suite_create("csv");
 	TCase *tc = tcase_create("io");
-	tcase_add_test(tc, test_csv_read_file_telco_head);
-	tcase_add_test(tc, test_csv_read_quoted_bom_crlf);
-	tcase_add_test(tc, test_csv_read_last_line_without_newline_and_empty_lines);
+	tcase_add_test(tc, test_csv_read_telco_head_infers_types_and_values);
+	tcase_add_test(tc, test_csv_read_quoted_fields_after_bom_with_crlf);
+	tcase_add_test(tc, test_csv_read_skips_empty_lines_keeps_unterminated_last_line);
 	tcase_add_test(tc, test_csv_read_quote_inside_unquoted_field_is_literal);
-	tcase_add_test(tc, test_csv_read_header_names);
-	tcase_add_test(tc, test_csv_read_chunk_boundaries);
-	tcase_add_test(tc, test_csv_progress_and_cancel);
-	tcase_add_test(tc, test_csv_read_telco);
+	tcase_add_test(tc, test_csv_read_header_names_trimmed_unquoted_blank_ones_numbered);
+	tcase_add_test(tc, test_csv_read_any_chunk_size_gives_same_dataset);
+	tcase_add_test(tc, test_csv_progress_reported_and_cancel_stops_read);
+	tcase_add_test(tc, test_csv_read_telco_types_and_missing_counts);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("types");
-	tcase_add_test(tc, test_csv_types_inference);
-	tcase_add_test(tc, test_csv_types_late_change);
-	tcase_add_test(tc, test_csv_types_late_change_keeps_text);
-	tcase_add_test(tc, test_csv_types_nonfinite);
-	tcase_add_test(tc, test_csv_types_custom_na_tokens);
+	tcase_add_test(tc, test_csv_types_inferred_na_tokens_missing_many_levels_text);
+	tcase_add_test(tc, test_csv_types_word_after_numbers_makes_categorical_or_text);
+	tcase_add_test(tc, test_csv_types_late_change_keeps_numbers_original_text);
+	tcase_add_test(tc, test_csv_types_nonfinite_number_is_parse_error);
+	tcase_add_test(tc, test_csv_types_custom_na_tokens_replace_defaults);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("write");
-	tcase_add_test(tc, test_csv_write_round_trip);
-	tcase_add_test(tc, test_csv_write_single_column_missing);
-	tcase_add_test(tc, test_csv_write_file_atomic);
-	tcase_add_test(tc, test_csv_write_sink_failure);
+	tcase_add_test(tc, test_csv_write_quotes_as_needed_and_reads_back_same_bits);
+	tcase_add_test(tc, test_csv_write_missing_in_single_column_as_quoted_empty);
+	tcase_add_test(tc, test_csv_write_file_reads_back_missing_dir_is_create_error);
+	tcase_add_test(tc, test_csv_write_sink_failure_is_io_error);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
-	tcase_add_test(tc, test_csv_error_ragged);
-	tcase_add_test(tc, test_csv_error_quotes);
-	tcase_add_test(tc, test_csv_error_nul_byte);
-	tcase_add_test(tc, test_csv_error_header);
-	tcase_add_test(tc, test_csv_error_limits);
-	tcase_add_test(tc, test_csv_error_missing_file);
+	tcase_add_test(tc, test_csv_error_ragged_names_line_and_column);
+	tcase_add_test(tc, test_csv_error_bad_quotes_located);
+	tcase_add_test(tc, test_csv_error_nul_byte_located);
+	tcase_add_test(tc, test_csv_error_bad_header_or_no_rows_refused);
+	tcase_add_test(tc, test_csv_error_over_limit_is_limit_error_naming_option);
+	tcase_add_test(tc, test_csv_error_missing_file_is_notfound);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("utf8");
-	tcase_add_test(tc, test_csv_utf8_invalid_files);
-	tcase_add_test(tc, test_csv_utf8_valid_file);
-	tcase_add_test(tc, test_csv_utf8_sequences);
-	tcase_add_test(tc, test_csv_utf8_random_against_reference);
+	tcase_add_test(tc, test_csv_utf8_invalid_files_refused_with_position);
+	tcase_add_test(tc, test_csv_utf8_valid_file_read_intact);
+	tcase_add_test(tc, test_csv_utf8_bad_sequences_refused_edges_accepted);
+	tcase_add_test(tc, test_csv_utf8_random_values_agree_with_reference);
 	suite_add_tcase(s, tc);
 	return s;
 }

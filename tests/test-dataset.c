@@ -19,7 +19,7 @@ static churn_dataset *make_small(void)
 	return ds;
 }
 
-START_TEST(test_dataset_add_and_get)
+START_TEST(test_dataset_columns_read_back_types_levels_and_missing)
 {
 	churn_dataset *ds = make_small();
 	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 4);
@@ -51,7 +51,7 @@ START_TEST(test_dataset_add_and_get)
 }
 END_TEST
 
-START_TEST(test_dataset_errors)
+START_TEST(test_dataset_bad_columns_refused_lookup_names_columns)
 {
 	churn_dataset *ds = make_small();
 	size_t j = 0;
@@ -71,7 +71,7 @@ START_TEST(test_dataset_errors)
 }
 END_TEST
 
-START_TEST(test_dataset_subset_rows)
+START_TEST(test_dataset_subset_rows_repeats_rows_refuses_out_of_range)
 {
 	churn_dataset *ds = make_small(), *sub = NULL;
 	size_t idx[] = {3, 0, 3};
@@ -89,7 +89,7 @@ START_TEST(test_dataset_subset_rows)
 }
 END_TEST
 
-START_TEST(test_matrix_basics)
+START_TEST(test_matrix_subset_keeps_names_labels_refuses_non_binary)
 {
 	churn_matrix *m = NULL, *s = NULL;
 	ck_assert_int_eq(churn_matrix_new(3, 2, &m), CHURN_OK);
@@ -116,10 +116,10 @@ int main(void)
 {
 	Suite *s = suite_create("dataset");
 	TCase *tc = tcase_create("create");
-	tcase_add_test(tc, test_dataset_add_and_get);
-	tcase_add_test(tc, test_dataset_errors);
-	tcase_add_test(tc, test_dataset_subset_rows);
-	tcase_add_test(tc, test_matrix_basics);
+	tcase_add_test(tc, test_dataset_columns_read_back_types_levels_and_missing);
+	tcase_add_test(tc, test_dataset_bad_columns_refused_lookup_names_columns);
+	tcase_add_test(tc, test_dataset_subset_rows_repeats_rows_refuses_out_of_range);
+	tcase_add_test(tc, test_matrix_subset_keeps_names_labels_refuses_non_binary);
 	suite_add_tcase(s, tc);
 	return churn_test_run(s);
 }

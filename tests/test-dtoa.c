@@ -69,7 +69,7 @@ START_TEST(test_dtoa_matches_printf)
 }
 END_TEST
 
-START_TEST(test_dtoa_edges)
+START_TEST(test_dtoa_edge_values_match_printf_or_decline)
 {
 	const double v[] = {1, -1, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, 1e15, 1e16, 1e17, 1e21, 1e22, 1e23, 123456789012345.0,
 	                    1234567890123456.0, 0.0001, 0.00001, 1.5e-5, 9.999999999999999e22, DBL_MAX, -DBL_MAX,
@@ -175,7 +175,7 @@ static bool same(const cJSON *a, const cJSON *b)
 	}
 }
 
-START_TEST(test_json_print_reads_back)
+START_TEST(test_json_print_random_trees_read_back_equal)
 {
 	for (int i = 0; i < 3000; i++) {
 		cJSON *t = random_tree(4, false);
@@ -224,8 +224,8 @@ static Suite *dtoa_suite(void)
 	Suite *s = suite_create("dtoa");
 	TCase *tc = tcase_create("dtoa");
 	tcase_add_test(tc, test_dtoa_matches_printf);
-	tcase_add_test(tc, test_dtoa_edges);
-	tcase_add_test(tc, test_json_print_reads_back);
+	tcase_add_test(tc, test_dtoa_edge_values_match_printf_or_decline);
+	tcase_add_test(tc, test_json_print_random_trees_read_back_equal);
 	tcase_add_test(tc, test_json_print_layout_is_cjson);
 	suite_add_tcase(s, tc);
 	return s;

@@ -62,17 +62,9 @@ static cJSON *eda_json(const churn_eda *e)
 {
 	char *s = NULL;
 	ck_assert_int_eq(churn_eda_to_json(e, &s), CHURN_OK);
-	cJSON *j = cJSON_Parse(s);
-	ck_assert_ptr_nonnull(j);
+	cJSON *j = churn_test_json_parse(s);
 	churn_free(s);
 	return j;
-}
-
-static double jnum(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	ck_assert_msg(v && cJSON_IsNumber(v), "key %s is not a number", key);
-	return v->valuedouble;
 }
 
 static const cJSON *find_named(const cJSON *arr, const char *key, const char *name)
@@ -99,7 +91,7 @@ static bool has_note(const cJSON *j, const char *needle)
 	return false;
 }
 
-START_TEST(test_eda_compute_categorical)
+START_TEST(test_eda_categorical_tests_and_histograms_match_reference)
 {
 	churn_dataset *ds = make_contract();
 	churn_eda *e = NULL;
@@ -111,29 +103,29 @@ START_TEST(test_eda_compute_categorical)
 	ck_assert_uint_eq(count, 10);
 	cJSON *j = eda_json(e);
 	const cJSON *t = cJSON_GetObjectItem(j, "target");
-	ck_assert_double_eq_tol(jnum(t, "rate"), 10.0 / 30, TOL);
-	ck_assert_double_eq_tol(jnum(t, "positive_count"), 10, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(t, "rate"), 10.0 / 30, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(t, "positive_count"), 10, TOL);
 	const cJSON *c = find_named(cJSON_GetObjectItem(j, "categorical"), "name", "Contract");
-	ck_assert_double_eq_tol(jnum(c, "chi2"), 5.137500000000001, 1e-12);
-	ck_assert_double_eq_tol(jnum(c, "df"), 2, TOL);
-	ck_assert_double_eq_tol(jnum(c, "p_value"), 0.07663127467400793, 1e-12);
-	ck_assert_double_eq_tol(jnum(c, "cramers_v"), 0.4138236339311713, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(c, "chi2"), 5.137500000000001, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(c, "df"), 2, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(c, "p_value"), 0.07663127467400793, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(c, "cramers_v"), 0.4138236339311713, 1e-12);
 	const cJSON *lv = cJSON_GetObjectItem(c, "levels");
 	const cJSON *a = find_named(lv, "value", "A"), *b = find_named(lv, "value", "B"),
 	            *cc = find_named(lv, "value", "C");
-	ck_assert_double_eq_tol(jnum(a, "ci_low"), 0.3126737697336583, 1e-12);
-	ck_assert_double_eq_tol(jnum(a, "ci_high"), 0.8318196702937639, 1e-12);
-	ck_assert_double_eq_tol(jnum(b, "ci_low"), 0.08894166839405471, 1e-12);
-	ck_assert_double_eq_tol(jnum(b, "ci_high"), 0.5323053349335657, 1e-12);
-	ck_assert_double_eq_tol(jnum(cc, "ci_low"), 0.02241749145005667, 1e-12);
-	ck_assert_double_eq_tol(jnum(cc, "ci_high"), 0.4708881822128535, 1e-12);
-	ck_assert_double_eq_tol(jnum(cc, "churned"), 1, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(a, "ci_low"), 0.3126737697336583, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(a, "ci_high"), 0.8318196702937639, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(b, "ci_low"), 0.08894166839405471, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(b, "ci_high"), 0.5323053349335657, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(cc, "ci_low"), 0.02241749145005667, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(cc, "ci_high"), 0.4708881822128535, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(cc, "churned"), 1, TOL);
 	/* gender, a 2x2 table [[4,11],[6,9]]: no Yates correction (scipy correction=False) */
 	const cJSON *g = find_named(cJSON_GetObjectItem(j, "categorical"), "name", "gender");
-	ck_assert_double_eq_tol(jnum(g, "chi2"), 0.6, 1e-12);
-	ck_assert_double_eq_tol(jnum(g, "df"), 1, TOL);
-	ck_assert_double_eq_tol(jnum(g, "p_value"), 0.4385780260809997, 1e-12);
-	ck_assert_double_eq_tol(jnum(g, "cramers_v"), 0.1414213562373095, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(g, "chi2"), 0.6, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(g, "df"), 1, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(g, "p_value"), 0.4385780260809997, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(g, "cramers_v"), 0.1414213562373095, 1e-12);
 	/* histograms: shared edges, counts add up */
 	const cJSON *h = find_named(cJSON_GetObjectItem(j, "histograms"), "name", "tenure");
 	double tot = 0, churned = 0;
@@ -152,7 +144,7 @@ START_TEST(test_eda_compute_categorical)
 }
 END_TEST
 
-START_TEST(test_eda_chi2_single_level)
+START_TEST(test_eda_chi2_single_level_has_null_p_value)
 {
 	/* one level only: df = 0 -> p-value null, no GSL call */
 	const char *k[4] = {"x", "x", "x", "x"}, *y[4] = {"Yes", "No", "No", "Yes"};
@@ -165,7 +157,7 @@ START_TEST(test_eda_chi2_single_level)
 	cJSON *j = eda_json(e);
 	const cJSON *c = find_named(cJSON_GetObjectItem(j, "categorical"), "name", "k");
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(c, "p_value")));
-	ck_assert_double_eq_tol(jnum(c, "df"), 0, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(c, "df"), 0, TOL);
 	/* no tenure column: a note, survival null */
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(j, "survival")));
 	ck_assert(has_note(j, "no numeric tenure column 'tenure'"));
@@ -175,7 +167,7 @@ START_TEST(test_eda_chi2_single_level)
 }
 END_TEST
 
-START_TEST(test_eda_set_correlation_known)
+START_TEST(test_eda_correlation_matches_pearson_refuses_bad_matrix)
 {
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_matrix_new(5, 4, &m), CHURN_OK);
@@ -247,7 +239,7 @@ static churn_dataset *make_freireich(bool with_segment)
 	return ds;
 }
 
-START_TEST(test_eda_kaplan_meier_textbook)
+START_TEST(test_eda_kaplan_meier_matches_textbook_freireich)
 {
 	churn_dataset *ds = make_freireich(true);
 	churn_eda *e = NULL;
@@ -256,9 +248,9 @@ START_TEST(test_eda_kaplan_meier_textbook)
 	const cJSON *s = cJSON_GetObjectItem(j, "survival");
 	ck_assert(cJSON_IsObject(s));
 	const cJSON *o = cJSON_GetObjectItem(s, "overall");
-	ck_assert_double_eq_tol(jnum(o, "n"), 21, TOL);
-	ck_assert_double_eq_tol(jnum(o, "events"), 9, TOL);
-	ck_assert_double_eq_tol(jnum(o, "median"), 23, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(o, "n"), 21, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(o, "events"), 9, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(o, "median"), 23, TOL);
 	static const struct {
 		double t, s, se, lo, hi;
 		int risk;
@@ -319,7 +311,7 @@ START_TEST(test_eda_kaplan_meier_textbook)
 }
 END_TEST
 
-START_TEST(test_eda_revenue_at_risk)
+START_TEST(test_eda_revenue_at_risk_sums_by_segment_refuses_bad_input)
 {
 	const char *seg[4] = {"M", "M", "T", "T"}, *y[4] = {"Yes", "No", "No", "Yes"};
 	double ch[4] = {10, 20, 30, 40};
@@ -334,13 +326,14 @@ START_TEST(test_eda_revenue_at_risk)
 	ck_assert_int_eq(churn_eda_set_revenue_at_risk(e, ds, pr, 0.5), CHURN_OK);
 	cJSON *j = eda_json(e);
 	const cJSON *r = cJSON_GetObjectItem(j, "revenue_at_risk");
-	ck_assert_double_eq_tol(jnum(r, "monthly_revenue_at_risk"), 40, TOL); /* 0.5 is not above 0.5 */
-	ck_assert_double_eq_tol(jnum(r, "customers_at_risk"), 2, TOL);
-	ck_assert_double_eq_tol(jnum(r, "monthly_revenue"), 100, TOL);
-	ck_assert_double_eq_tol(jnum(r, "expected_monthly_loss"), 9 + 4 + 18 + 20, 1e-12);
+	ck_assert_double_eq_tol(churn_test_json_num(r, "monthly_revenue_at_risk"), 40, TOL); /* 0.5 is not above 0.5 */
+	ck_assert_double_eq_tol(churn_test_json_num(r, "customers_at_risk"), 2, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(r, "monthly_revenue"), 100, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(r, "expected_monthly_loss"), 9 + 4 + 18 + 20, 1e-12);
 	const cJSON *segs = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "by_segment"), "segments");
-	ck_assert_double_eq_tol(jnum(find_named(segs, "segment", "M"), "monthly_revenue_at_risk"), 10, TOL);
-	ck_assert_double_eq_tol(jnum(find_named(segs, "segment", "T"), "monthly_revenue_at_risk"), 30, TOL);
+	const cJSON *seg_m = find_named(segs, "segment", "M"), *seg_t = find_named(segs, "segment", "T");
+	ck_assert_double_eq_tol(churn_test_json_num(seg_m, "monthly_revenue_at_risk"), 10, TOL);
+	ck_assert_double_eq_tol(churn_test_json_num(seg_t, "monthly_revenue_at_risk"), 30, TOL);
 	cJSON_Delete(j);
 	/* errors and skips */
 	ck_assert_int_eq(churn_eda_set_revenue_at_risk(e, ds, pr, 1.5), CHURN_E_INVALID_ARG);
@@ -358,12 +351,10 @@ START_TEST(test_eda_revenue_at_risk)
 }
 END_TEST
 
-START_TEST(test_eda_errors)
+START_TEST(test_eda_unknown_target_or_positive_and_bad_importance_refused)
 {
 	churn_dataset *ds = make_freireich(false);
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_str(p, "data.target", "Exited"), CHURN_OK);
+	churn_params *p = churn_test_params("data.target", "Exited", NULL);
 	churn_eda *e = NULL;
 	ck_assert_int_eq(churn_eda_compute(ds, p, &e), CHURN_E_NOTFOUND);
 	ck_assert_ptr_null(e);
@@ -451,7 +442,7 @@ START_TEST(test_eda_figures_written)
 }
 END_TEST
 
-START_TEST(test_eda_draw_revenue)
+START_TEST(test_eda_draw_revenue_png_only_when_set_and_figures_on)
 {
 	churn_dataset *ds = make_contract();
 	churn_eda *e = NULL;
@@ -468,9 +459,7 @@ START_TEST(test_eda_draw_revenue)
 	for (size_t i = 0; i < 30; i++)
 		pr[i] = (double)(i % 10) / 10.0;
 	ck_assert_int_eq(churn_eda_set_revenue_at_risk(e, ds, pr, 0.5), CHURN_OK);
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_bool(p, "eda.figures", false), CHURN_OK);
+	churn_params *p = churn_test_params("eda.figures", "false", NULL);
 	ck_assert_int_eq(churn_eda_draw_revenue(e, sub, p), CHURN_OK); /* figures off: nothing */
 	ck_assert_int_ne(stat(png, &sb), 0);
 	ck_assert_int_eq(churn_eda_draw_revenue(e, sub, NULL), CHURN_OK);
@@ -524,7 +513,7 @@ static void draw_model_figures(const char *dir)
 	ck_assert_int_eq(churn_plot_lift(path, NULL, 2, lab, lift, 10, NULL), CHURN_OK);
 }
 
-START_TEST(test_plot_model_figures)
+START_TEST(test_plot_model_figures_are_pngs)
 {
 	char *dir = churn_test_tmpdir();
 	draw_model_figures(dir);
@@ -563,7 +552,7 @@ static void *thread_draw(void *arg)
 	return NULL;
 }
 
-START_TEST(test_plot_concurrent)
+START_TEST(test_plot_concurrent_threads_draw_complete_pngs)
 {
 	char *d1 = churn_test_tmpdir(), *d2 = churn_test_tmpdir();
 	pthread_t a, b;
@@ -583,14 +572,11 @@ START_TEST(test_plot_concurrent)
 }
 END_TEST
 
-START_TEST(test_eda_telco)
+START_TEST(test_eda_telco_contract_rates_and_segment_curves)
 {
-	const char *csv = churn_test_telco_csv();
-	if (!csv)
+	churn_dataset *ds = churn_test_load_telco();
+	if (!ds)
 		return;
-	churn_dataset *ds = NULL;
-	size_t skipped = 0;
-	ck_assert_int_eq(churn_csv_read_file(csv, NULL, &ds, &skipped), CHURN_OK);
 	churn_eda *e = NULL;
 	ck_assert_int_eq(churn_eda_compute(ds, NULL, &e), CHURN_OK);
 	double r = 0;
@@ -657,8 +643,8 @@ START_TEST(test_eda_correlation_wide_reduced)
 	ck_assert_msg(churn_eda_set_correlation(e, m) == CHURN_OK, "%s", churn_last_error()); /* was CHURN_E_LIMIT */
 	cJSON *j = eda_json(e);
 	const cJSON *c = cJSON_GetObjectItem(j, "correlation");
-	ck_assert_double_eq(jnum(c, "columns_total"), WIDE_P + 1);
-	ck_assert_double_eq(jnum(c, "columns_shown"), 51);
+	ck_assert_double_eq(churn_test_json_num(c, "columns_total"), WIDE_P + 1);
+	ck_assert_double_eq(churn_test_json_num(c, "columns_shown"), 51);
 	const cJSON *why = cJSON_GetObjectItem(c, "reduced");
 	ck_assert(cJSON_IsString(why));
 	ck_assert_str_eq(why->valuestring, "top 50 of 600 features by |correlation with Churn| (eda.corr_max_features)");
@@ -703,7 +689,7 @@ START_TEST(test_eda_correlation_wide_reduced)
 	ck_assert_int_eq(churn_eda_set_correlation(e2, m), CHURN_OK);
 	j = eda_json(e2);
 	c = cJSON_GetObjectItem(j, "correlation");
-	ck_assert_double_eq(jnum(c, "columns_shown"), 500);
+	ck_assert_double_eq(churn_test_json_num(c, "columns_shown"), 500);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(c, "features")), 500);
 	cJSON_Delete(j);
 	churn_eda_free(e2);
@@ -749,8 +735,8 @@ START_TEST(test_eda_wide_dataset_figures)
 	ck_assert(has_note(j, "histogram_numeric_columns shows the 6 of 40 numeric columns most correlated with Churn"));
 	/* eda_compute's own correlation: numeric columns and the target, reduced the same way */
 	const cJSON *c = cJSON_GetObjectItem(j, "correlation");
-	ck_assert_double_eq(jnum(c, "columns_total"), P + 1);
-	ck_assert_double_eq(jnum(c, "columns_shown"), P + 1); /* 40 <= 50 */
+	ck_assert_double_eq(churn_test_json_num(c, "columns_total"), P + 1);
+	ck_assert_double_eq(churn_test_json_num(c, "columns_shown"), P + 1); /* 40 <= 50 */
 	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(c, "reduced")));
 	cJSON_Delete(j);
 	/* importance with permutations for some columns only: null for the others, a note, and a figure */
@@ -781,21 +767,21 @@ int main(void)
 {
 	Suite *s = suite_create("eda");
 	TCase *tc = tcase_create("numerics");
-	tcase_add_test(tc, test_eda_compute_categorical);
-	tcase_add_test(tc, test_eda_chi2_single_level);
-	tcase_add_test(tc, test_eda_set_correlation_known);
-	tcase_add_test(tc, test_eda_kaplan_meier_textbook);
-	tcase_add_test(tc, test_eda_revenue_at_risk);
+	tcase_add_test(tc, test_eda_categorical_tests_and_histograms_match_reference);
+	tcase_add_test(tc, test_eda_chi2_single_level_has_null_p_value);
+	tcase_add_test(tc, test_eda_correlation_matches_pearson_refuses_bad_matrix);
+	tcase_add_test(tc, test_eda_kaplan_meier_matches_textbook_freireich);
+	tcase_add_test(tc, test_eda_revenue_at_risk_sums_by_segment_refuses_bad_input);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
-	tcase_add_test(tc, test_eda_errors);
+	tcase_add_test(tc, test_eda_unknown_target_or_positive_and_bad_importance_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("figures");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_eda_figures_written);
-	tcase_add_test(tc, test_eda_draw_revenue);
-	tcase_add_test(tc, test_plot_model_figures);
-	tcase_add_test(tc, test_plot_concurrent);
+	tcase_add_test(tc, test_eda_draw_revenue_png_only_when_set_and_figures_on);
+	tcase_add_test(tc, test_plot_model_figures_are_pngs);
+	tcase_add_test(tc, test_plot_concurrent_threads_draw_complete_pngs);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("wide");
 	tcase_set_timeout(tc, 120);
@@ -804,7 +790,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("telco");
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_eda_telco);
+	tcase_add_test(tc, test_eda_telco_contract_rates_and_segment_curves);
 	suite_add_tcase(s, tc);
 	return churn_test_run(s);
 }

@@ -79,32 +79,24 @@ static void server_stop(void)
 
 /* ---- helpers ---- */
 
-static char *tmp;      /* per-test directory */
-static char *dest;     /* tmp/raw/data.csv */
+static char *dest; /* churn_test_tmp/raw/data.csv */
 static churn_params *params;
 
 static void setup(void)
 {
 	ck_assert_msg(server_port > 0, "the test HTTP server did not start (" PYTHON " " CHURN_TEST_HTTP_SERVER ")");
-	tmp = churn_test_tmpdir();
-	ck_assert_ptr_nonnull(tmp);
-	size_t n = strlen(tmp) + 32;
-	dest = malloc(n);
-	snprintf(dest, n, "%s/raw/data.csv", tmp);
-	ck_assert_int_eq(churn_params_new(&params), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_double(params, "fetch.timeout_s", 5), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_double(params, "fetch.retry_delay_s", 0.01), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_int(params, "fetch.retries", 2), CHURN_OK);
+	churn_test_tmp_setup();
+	dest = churn_test_path(churn_test_tmp, "raw/data.csv");
+	params = churn_test_params("fetch.timeout_s", "5", "fetch.retry_delay_s", "0.01", "fetch.retries", "2", NULL);
 }
 
 static void teardown(void)
 {
 	churn_params_free(params);
 	params = NULL;
-	churn_test_rmdir(tmp);
-	free(tmp);
+	churn_test_tmp_teardown();
 	free(dest);
-	tmp = dest = NULL;
+	dest = NULL;
 }
 
 static char *url(const char *path)
@@ -138,24 +130,11 @@ static int hits(const char *key)
 	return atoi(body + 4);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	static const size_t cap = 1 << 20;
-	char *buf = malloc(cap + 1);
-	size_t n = fread(buf, 1, cap, f);
-	fclose(f);
-	buf[n] = '\0';
-	return buf;
-}
-
 static char *meta_of(const char *path)
 {
 	char mp[1024];
 	snprintf(mp, sizeof(mp), "%s.meta.json", path);
-	return slurp(mp);
+	return churn_test_read_file(mp, NULL);
 }
 
 static int64_t mtime_ns_of(const char *path)
@@ -177,7 +156,7 @@ static double now_s(void)
 static int temp_files_left(void)
 {
 	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s/raw", tmp);
+	snprintf(dir, sizeof(dir), "%s/raw", churn_test_tmp);
 	DIR *d = opendir(dir);
 	if (!d)
 		return 0;
@@ -199,7 +178,7 @@ static void prime_good(void)
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/ok.csv?key=prime"), dest, params, &info), CHURN_OK);
 	churn_fetch_info_free(info);
-	good_data = slurp(dest);
+	good_data = churn_test_read_file(dest, NULL);
 	good_meta = meta_of(dest);
 	good_mtime = mtime_ns_of(dest);
 	ck_assert_str_eq(good_data, OK_CSV);
@@ -208,7 +187,7 @@ static void prime_good(void)
 
 static void assert_good_intact(void)
 {
-	char *d = slurp(dest), *m = meta_of(dest);
+	char *d = churn_test_read_file(dest, NULL), *m = meta_of(dest);
 	ck_assert_ptr_nonnull(d);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_str_eq(d, good_data);
@@ -231,7 +210,7 @@ static void assert_error_has(const char *a, const char *b)
 
 /* ---- http ---- */
 
-START_TEST(test_fetch_http_ok)
+START_TEST(test_fetch_http_ok_writes_file_meta_and_info)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/ok.csv"), dest, params, &info), CHURN_OK);
@@ -250,7 +229,7 @@ START_TEST(test_fetch_http_ok)
 	ck_assert(at[4] == '-' && at[10] == 'T' && at[19] == 'Z');
 	churn_fetch_info_free(info);
 
-	char *d = slurp(dest), *m = meta_of(dest);
+	char *d = churn_test_read_file(dest, NULL), *m = meta_of(dest);
 	ck_assert_str_eq(d, OK_CSV);
 	ck_assert_ptr_nonnull(strstr(m, "\"sha256\":\t\"d0ea9487941a07a0af86a1d034c62afff27ece581b46b0b8b7398f71e8799940\""));
 	ck_assert_ptr_nonnull(strstr(m, "\"etag\":\t\"\\\"v1\\\"\""));
@@ -268,7 +247,7 @@ START_TEST(test_fetch_http_ok)
 }
 END_TEST
 
-START_TEST(test_fetch_http_304_unchanged)
+START_TEST(test_fetch_http_304_keeps_file_unchanged)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/ok.csv?key=c304"), dest, params, &info), CHURN_OK);
@@ -303,7 +282,7 @@ START_TEST(test_fetch_http_304_unchanged)
 	ck_assert_str_ne(churn_fetch_info_get_sha256(info), OK_SHA);
 	ck_assert_str_eq(churn_fetch_info_get_etag(info), "\"v2\"");
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_ptr_nonnull(strstr(d, "9999-Z,2,No"));
 	free(d);
 	free(meta1);
@@ -311,7 +290,7 @@ START_TEST(test_fetch_http_304_unchanged)
 }
 END_TEST
 
-START_TEST(test_fetch_http_conditional_needs_file)
+START_TEST(test_fetch_http_missing_file_gets_unconditional_get)
 {
 	/* meta present but the data file gone: an unconditional GET restores it */
 	ck_assert_int_eq(churn_fetch(url("/ok.csv?key=gone"), dest, params, NULL), CHURN_OK);
@@ -321,7 +300,7 @@ START_TEST(test_fetch_http_conditional_needs_file)
 	ck_assert(churn_fetch_info_is_changed(info));
 	ck_assert_int_eq(churn_fetch_info_get_http_status(info), 200);
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_str_eq(d, OK_CSV);
 	free(d);
 }
@@ -346,7 +325,7 @@ START_TEST(test_fetch_http_same_body_not_rewritten)
 }
 END_TEST
 
-START_TEST(test_fetch_http_redirect)
+START_TEST(test_fetch_http_redirect_followed)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/redirect"), dest, params, &info), CHURN_OK);
@@ -356,7 +335,7 @@ START_TEST(test_fetch_http_redirect)
 }
 END_TEST
 
-START_TEST(test_fetch_http_404)
+START_TEST(test_fetch_http_404_not_retried_keeps_previous)
 {
 	prime_good();
 	churn_fetch_info *info = NULL;
@@ -368,7 +347,7 @@ START_TEST(test_fetch_http_404)
 }
 END_TEST
 
-START_TEST(test_fetch_http_500_then_200)
+START_TEST(test_fetch_http_500_retried_until_200)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(url("/flaky?fail=2&key=flaky2"), dest, params, &info), CHURN_OK);
@@ -380,7 +359,7 @@ START_TEST(test_fetch_http_500_then_200)
 }
 END_TEST
 
-START_TEST(test_fetch_http_500_retries_exhausted)
+START_TEST(test_fetch_http_500_retries_exhausted_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_fetch(url("/flaky?fail=9&key=flaky9"), dest, params, NULL), CHURN_E_NETWORK);
@@ -396,7 +375,7 @@ START_TEST(test_fetch_http_500_retries_exhausted)
 }
 END_TEST
 
-START_TEST(test_fetch_http_truncated)
+START_TEST(test_fetch_http_truncated_body_fails_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_params_set_int(params, "fetch.retries", 1), CHURN_OK);
@@ -408,7 +387,7 @@ START_TEST(test_fetch_http_truncated)
 }
 END_TEST
 
-START_TEST(test_fetch_http_over_limit)
+START_TEST(test_fetch_http_over_limit_stopped_early_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_params_set_int(params, "fetch.max_bytes", 1000), CHURN_OK);
@@ -446,7 +425,7 @@ START_TEST(test_fetch_http_stall_times_out)
 }
 END_TEST
 
-START_TEST(test_fetch_http_html_rejected)
+START_TEST(test_fetch_http_html_rejected_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_fetch(url("/html?key=html"), dest, params, NULL), CHURN_E_PARSE);
@@ -456,7 +435,7 @@ START_TEST(test_fetch_http_html_rejected)
 }
 END_TEST
 
-START_TEST(test_fetch_http_unreachable)
+START_TEST(test_fetch_http_unreachable_is_network_error_keeps_previous)
 {
 	prime_good();
 	ck_assert_int_eq(churn_params_set_int(params, "fetch.retries", 1), CHURN_OK);
@@ -498,7 +477,7 @@ static bool progress_cancel(void *ud, const char *what, uint64_t done, uint64_t 
 	return done < 10000;
 }
 
-START_TEST(test_fetch_http_progress_cancel)
+START_TEST(test_fetch_http_progress_cancel_stops_keeps_previous)
 {
 	prime_good();
 	progress_calls = 0;
@@ -512,7 +491,7 @@ START_TEST(test_fetch_http_progress_cancel)
 }
 END_TEST
 
-START_TEST(test_fetch_http_real_telco)
+START_TEST(test_fetch_http_real_telco_same_bytes_as_local_copy)
 {
 	const char *telco = churn_test_telco_csv();
 	if (!telco)
@@ -530,7 +509,7 @@ START_TEST(test_fetch_http_real_telco)
 	churn_fetch_info_free(info);
 	/* the same bytes as a local copy; then 304 */
 	char dest2[1100];
-	snprintf(dest2, sizeof(dest2), "%s/copy/telco.csv", tmp);
+	snprintf(dest2, sizeof(dest2), "%s/copy/telco.csv", churn_test_tmp);
 	info = NULL;
 	ck_assert_int_eq(churn_fetch(telco, dest2, params, &info), CHURN_OK);
 	ck_assert_str_eq(churn_fetch_info_get_sha256(info), sha);
@@ -562,13 +541,13 @@ static void *fetch_thread(void *arg)
 	return NULL;
 }
 
-START_TEST(test_fetch_http_threads)
+START_TEST(test_fetch_http_threads_each_get_the_file)
 {
 	enum { N = 8 };
 	struct thread_job jobs[N];
 	pthread_t th[N];
 	for (int i = 0; i < N; i++) {
-		snprintf(jobs[i].dest, sizeof(jobs[i].dest), "%s/t%d/data.csv", tmp, i);
+		snprintf(jobs[i].dest, sizeof(jobs[i].dest), "%s/t%d/data.csv", churn_test_tmp, i);
 		jobs[i].url = i % 2 ? url("/ok.csv?key=threads") : url("/noetag.csv?key=threads");
 		jobs[i].st = CHURN_E_INTERNAL;
 		ck_assert_int_eq(pthread_create(&th[i], NULL, fetch_thread, &jobs[i]), 0);
@@ -594,10 +573,10 @@ static void capture_log(void *ud, churn_log_level level, const char *msg)
 	snprintf(log_text + n, sizeof(log_text) - n, "%s\n", msg);
 }
 
-START_TEST(test_fetch_path_and_file_url)
+START_TEST(test_fetch_path_and_file_url_copy_only_when_changed)
 {
 	char src[1024], fu[1100];
-	snprintf(src, sizeof(src), "%s/src data.csv", tmp);
+	snprintf(src, sizeof(src), "%s/src data.csv", churn_test_tmp);
 	ck_assert(churn_test_write_file(src, OK_CSV));
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(src, dest, params, &info), CHURN_OK);
@@ -653,14 +632,14 @@ START_TEST(test_fetch_path_and_file_url)
 	ck_assert_str_eq(churn_fetch_info_get_sha256(info), OK_SHA);
 	ck_assert_str_eq(churn_fetch_info_get_url(info), fu);
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_str_eq(d, OK_CSV);
 	free(d);
 	ck_assert_int_eq(temp_files_left(), 0);
 }
 END_TEST
 
-START_TEST(test_fetch_path_is_dest)
+START_TEST(test_fetch_path_is_dest_leaves_file_unchanged)
 {
 	ck_assert_int_eq(churn_fetch(url("/ok.csv"), dest, params, NULL), CHURN_OK);
 	churn_fetch_info *info = NULL;
@@ -668,13 +647,13 @@ START_TEST(test_fetch_path_is_dest)
 	ck_assert(!churn_fetch_info_is_changed(info));
 	ck_assert_str_eq(churn_fetch_info_get_sha256(info), OK_SHA);
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_str_eq(d, OK_CSV);
 	free(d);
 }
 END_TEST
 
-START_TEST(test_fetch_data_file)
+START_TEST(test_fetch_data_file_csv_accepted_html_rejected)
 {
 	char *src = churn_test_data_path("fetch-ok.csv");
 	churn_fetch_info *info = NULL;
@@ -689,26 +668,26 @@ START_TEST(test_fetch_data_file)
 }
 END_TEST
 
-START_TEST(test_fetch_local_missing)
+START_TEST(test_fetch_local_missing_is_notfound_keeps_previous)
 {
 	prime_good();
 	char src[1024], fu[1100];
-	snprintf(src, sizeof(src), "%s/nope.csv", tmp);
+	snprintf(src, sizeof(src), "%s/nope.csv", churn_test_tmp);
 	ck_assert_int_eq(churn_fetch(src, dest, params, NULL), CHURN_E_NOTFOUND);
 	assert_error_has(src, NULL);
 	snprintf(fu, sizeof(fu), "file://%s", src);
 	ck_assert_int_eq(churn_fetch(fu, dest, params, NULL), CHURN_E_NOTFOUND);
 	assert_error_has(fu, NULL);
-	ck_assert_int_eq(churn_fetch(tmp, dest, params, NULL), CHURN_E_INVALID_ARG); /* a directory */
+	ck_assert_int_eq(churn_fetch(churn_test_tmp, dest, params, NULL), CHURN_E_INVALID_ARG); /* a directory */
 	assert_good_intact();
 }
 END_TEST
 
-START_TEST(test_fetch_local_not_csv)
+START_TEST(test_fetch_local_not_csv_rejected_keeps_previous)
 {
 	prime_good();
 	char src[1024];
-	snprintf(src, sizeof(src), "%s/bad.csv", tmp);
+	snprintf(src, sizeof(src), "%s/bad.csv", churn_test_tmp);
 	FILE *f = fopen(src, "wb");
 	ck_assert_ptr_nonnull(f);
 	fwrite("a,b\n1,\0002\n", 1, 10, f);
@@ -733,7 +712,7 @@ END_TEST
 
 /* ---- synthetic, names, arguments ---- */
 
-START_TEST(test_fetch_synthetic)
+START_TEST(test_fetch_synthetic_deterministic_and_limited)
 {
 	churn_fetch_info *info = NULL;
 	churn_status st = churn_fetch("synthetic:200?seed=7", dest, params, &info);
@@ -745,7 +724,7 @@ START_TEST(test_fetch_synthetic)
 	char sha[65];
 	snprintf(sha, sizeof(sha), "%s", churn_fetch_info_get_sha256(info));
 	churn_fetch_info_free(info);
-	char *d = slurp(dest);
+	char *d = churn_test_read_file(dest, NULL);
 	ck_assert_int_eq(strncmp(d, "customerID,", 11), 0);
 	free(d);
 	int64_t mt = mtime_ns_of(dest);
@@ -764,7 +743,7 @@ START_TEST(test_fetch_synthetic)
 }
 END_TEST
 
-START_TEST(test_fetch_default_name)
+START_TEST(test_fetch_default_name_from_source)
 {
 	static const struct { const char *src, *name; } cases[] = {
 		{CHURN_FETCH_DEFAULT_URL, "telco-customer-churn.csv"},
@@ -788,7 +767,7 @@ START_TEST(test_fetch_default_name)
 }
 END_TEST
 
-START_TEST(test_fetch_bad_args)
+START_TEST(test_fetch_bad_args_and_uncreatable_dest_refused)
 {
 	churn_fetch_info *info = NULL;
 	ck_assert_int_eq(churn_fetch(NULL, dest, params, &info), CHURN_E_INVALID_ARG);
@@ -804,9 +783,9 @@ START_TEST(test_fetch_bad_args)
 	ck_assert_ptr_null(info);
 	/* a destination that cannot be created */
 	char bad[1024];
-	snprintf(bad, sizeof(bad), "%s/file", tmp);
+	snprintf(bad, sizeof(bad), "%s/file", churn_test_tmp);
 	ck_assert(churn_test_write_file(bad, "x"));
-	snprintf(bad, sizeof(bad), "%s/file/x.csv", tmp);
+	snprintf(bad, sizeof(bad), "%s/file/x.csv", churn_test_tmp);
 	ck_assert_int_eq(churn_fetch(url("/ok.csv"), bad, params, &info), CHURN_E_CREATE);
 	ck_assert_ptr_null(info);
 	churn_fetch_info_free(NULL);
@@ -829,7 +808,7 @@ static int run_cli(char **argv, char *out, size_t cap)
 		close(fds[0]);
 		close(fds[1]);
 		char errpath[1100];
-		snprintf(errpath, sizeof(errpath), "%s/stderr.txt", tmp);
+		snprintf(errpath, sizeof(errpath), "%s/stderr.txt", churn_test_tmp);
 		FILE *e = freopen(errpath, "w", stderr);
 		(void)e;
 		argv[0] = (char *)cli;
@@ -851,16 +830,16 @@ static int run_cli(char **argv, char *out, size_t cap)
 static char *cli_stderr(void)
 {
 	char errpath[1100];
-	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", tmp);
-	return slurp(errpath);
+	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", churn_test_tmp);
+	return churn_test_read_file(errpath, NULL);
 }
 
-START_TEST(test_fetch_cli)
+START_TEST(test_fetch_cli_json_line_and_exit_codes)
 {
 	if (!getenv("CHURN_CLI"))
 		return;
 	char out[4096], wd[1100], expect[1200];
-	snprintf(wd, sizeof(wd), "%s/wd", tmp);
+	snprintf(wd, sizeof(wd), "%s/wd", churn_test_tmp);
 	char *ok[] = {"churn", "fetch", "--workdir", wd, "--source", url("/ok.csv?key=cli"), "--json", NULL};
 	ck_assert_int_eq(run_cli(ok, out, sizeof(out)), 0);
 	snprintf(expect, sizeof(expect), "{\"path\":\"%s/data/raw/ok.csv\",", wd);
@@ -897,7 +876,7 @@ START_TEST(test_fetch_cli)
 		free(err);
 	}
 	char missing[1200];
-	snprintf(missing, sizeof(missing), "%s/nope.csv", tmp);
+	snprintf(missing, sizeof(missing), "%s/nope.csv", churn_test_tmp);
 	char *nf[] = {"churn", "fetch", "--workdir", wd, "--source", missing, NULL};
 	ck_assert_int_eq(run_cli(nf, out, sizeof(out)), 66);
 	char *cant[] = {"churn", "fetch", "--workdir", wd, "--source", url("/ok.csv"), "--out", cfg, NULL};
@@ -915,49 +894,49 @@ static Suite *fetch_suite(void)
 	tcase_add_unchecked_fixture(tc, server_start, server_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_fetch_http_ok);
-	tcase_add_test(tc, test_fetch_http_304_unchanged);
-	tcase_add_test(tc, test_fetch_http_conditional_needs_file);
+	tcase_add_test(tc, test_fetch_http_ok_writes_file_meta_and_info);
+	tcase_add_test(tc, test_fetch_http_304_keeps_file_unchanged);
+	tcase_add_test(tc, test_fetch_http_missing_file_gets_unconditional_get);
 	tcase_add_test(tc, test_fetch_http_same_body_not_rewritten);
-	tcase_add_test(tc, test_fetch_http_redirect);
+	tcase_add_test(tc, test_fetch_http_redirect_followed);
 	tcase_add_test(tc, test_fetch_http_credentials_redacted);
-	tcase_add_test(tc, test_fetch_http_real_telco);
-	tcase_add_test(tc, test_fetch_http_threads);
+	tcase_add_test(tc, test_fetch_http_real_telco_same_bytes_as_local_copy);
+	tcase_add_test(tc, test_fetch_http_threads_each_get_the_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
 	tcase_add_unchecked_fixture(tc, server_start, server_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_fetch_http_404);
-	tcase_add_test(tc, test_fetch_http_500_then_200);
-	tcase_add_test(tc, test_fetch_http_500_retries_exhausted);
-	tcase_add_test(tc, test_fetch_http_truncated);
-	tcase_add_test(tc, test_fetch_http_over_limit);
+	tcase_add_test(tc, test_fetch_http_404_not_retried_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_500_retried_until_200);
+	tcase_add_test(tc, test_fetch_http_500_retries_exhausted_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_truncated_body_fails_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_over_limit_stopped_early_keeps_previous);
 	tcase_add_test(tc, test_fetch_http_stall_times_out);
-	tcase_add_test(tc, test_fetch_http_html_rejected);
-	tcase_add_test(tc, test_fetch_http_unreachable);
-	tcase_add_test(tc, test_fetch_http_progress_cancel);
+	tcase_add_test(tc, test_fetch_http_html_rejected_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_unreachable_is_network_error_keeps_previous);
+	tcase_add_test(tc, test_fetch_http_progress_cancel_stops_keeps_previous);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("local");
 	tcase_add_unchecked_fixture(tc, server_start, server_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_fetch_path_and_file_url);
-	tcase_add_test(tc, test_fetch_path_is_dest);
-	tcase_add_test(tc, test_fetch_data_file);
-	tcase_add_test(tc, test_fetch_local_missing);
-	tcase_add_test(tc, test_fetch_local_not_csv);
-	tcase_add_test(tc, test_fetch_synthetic);
-	tcase_add_test(tc, test_fetch_default_name);
-	tcase_add_test(tc, test_fetch_bad_args);
+	tcase_add_test(tc, test_fetch_path_and_file_url_copy_only_when_changed);
+	tcase_add_test(tc, test_fetch_path_is_dest_leaves_file_unchanged);
+	tcase_add_test(tc, test_fetch_data_file_csv_accepted_html_rejected);
+	tcase_add_test(tc, test_fetch_local_missing_is_notfound_keeps_previous);
+	tcase_add_test(tc, test_fetch_local_not_csv_rejected_keeps_previous);
+	tcase_add_test(tc, test_fetch_synthetic_deterministic_and_limited);
+	tcase_add_test(tc, test_fetch_default_name_from_source);
+	tcase_add_test(tc, test_fetch_bad_args_and_uncreatable_dest_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cli");
 	tcase_add_unchecked_fixture(tc, server_start, server_stop);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_fetch_cli);
+	tcase_add_test(tc, test_fetch_cli_json_line_and_exit_codes);
 	suite_add_tcase(s, tc);
 	return s;
 }

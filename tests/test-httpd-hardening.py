@@ -7,7 +7,6 @@ injection, invalid UTF-8, CivetWeb's own error answers and bad options.
 
 usage: test-httpd-hardening.py CHURN CHURN_HTTPD
 """
-import http.client
 import json
 import os
 import shutil
@@ -19,114 +18,18 @@ import tempfile
 import threading
 import time
 
-CHURN, HTTPD = sys.argv[1], sys.argv[2]
-passed = failed = 0
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpdtest  # noqa: E402  (tests/httpdtest.py: the server, checks and summary these scripts share)
+from httpdtest import check, free_port, run  # noqa: E402
+
+CHURN, HTTPD = httpdtest.args()
 TOKEN = "tok-3f9a1c7e5b2d4f6a8c0e"
 
 
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok -", what)
-    else:
-        failed += 1
-        print("not ok -", what, detail)
-    sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Server:
-    def __init__(self, workdir, *extra, env=None, listen=None):
-        self.port = int(listen.rsplit(":", 1)[-1]) if listen else free_port()
-        self.listen = listen or "127.0.0.1:%d" % self.port
-        self.log = os.path.join(tmp, "access-%d.log" % self.port)
-        self.proc = subprocess.Popen([HTTPD, "--workdir", workdir, "--listen", self.listen,
-                                      "--access-log", self.log, *extra],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     env=dict(os.environ, **(env or {})))
-        for _ in range(200):
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited: " + self.proc.stderr.read().decode())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def req(self, method, path, body=None, headers=None, source="127.0.0.1"):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20, source_address=(source, 0))
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-
-    def json(self, method, path, body=None, headers=None):
-        st, h, data = self.req(method, path, body, headers)
-        try:
-            return st, h, json.loads(data.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            return st, h, None
-
-    def raw(self, data, timeout=5):
-        """Send raw bytes, return everything the server answers until it closes (or the timeout)."""
-        c = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-        c.sendall(data)
-        out = b""
-        try:
-            while True:
-                b = c.recv(65536)
-                if not b:
-                    break
-                out += b
-        except (socket.timeout, ConnectionResetError):
-            pass
-        c.close()
-        return out
-
-    def alive(self):
-        try:
-            st, _, _ = self.req("GET", "/api/health")
-            return st == 200 and self.proc.poll() is None
-        except OSError:
-            return False
-
-    def rss_kb(self):
-        with open("/proc/%d/status" % self.proc.pid) as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
-
-    def sanitized(self):
-        with open("/proc/%d/maps" % self.proc.pid) as fh:
-            return "asan" in fh.read()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = self.proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        err = err.decode(errors="replace")
-        check("Sanitizer" not in err and "runtime error" not in err, "no sanitizer reports from the server",
-              err[-2000:])
-        return err
-
-
-def run(*args, env=None):
-    return subprocess.run([CHURN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600,
-                          env=dict(os.environ, **(env or {})))
+def Server(workdir, *extra, **kw):
+    """The shared server, its access log kept in the test's temporary directory (self.log)."""
+    return httpdtest.Server(workdir, *extra, log_dir=tmp, **kw)
 
 
 def replace(path, data):
@@ -159,12 +62,8 @@ try:
     wd = os.path.join(tmp, "wd")
     r = run("run", "--workdir", wd, "--source", "synthetic:1500?seed=5", "--quiet", "--models", "logreg")
     check(r.returncode == 0, "churn run for the server", r.stderr.decode()[-300:])
-    raw = [f for f in os.listdir(os.path.join(wd, "data/raw")) if f.endswith(".csv")][0]
-    with open(os.path.join(wd, "data/raw", raw)) as fh:
-        names = fh.readline().strip().split(",")
-        values = fh.readline().strip().split(",")
     record = {}
-    for k, v in zip(names, values):
+    for k, v in httpdtest.first_record(wd).items():
         try:
             record[k] = float(v)
         except ValueError:
@@ -202,8 +101,8 @@ try:
     s2 = Server(wd)
     st, h, p = s2.json("POST", "/api/predict?model=logreg", json.dumps(record), hdr)
     check(st == 500 and p and "error" in p, "deep model artifact on a fresh server: 500 JSON", (st, p))
-    err = s2.stop()
-    check("nested deeper than" in err, "the server log says why the model cannot be loaded", err[-300:])
+    s2.stop()
+    check("nested deeper than" in s2.err, "the server log says why the model cannot be loaded", s2.err[-300:])
     replace(art, saved)
     st, h, p = s.json("POST", "/api/predict?model=logreg", json.dumps(record), hdr)
     check(st == 200, "predict again once the artifact is good", (st, p))
@@ -458,7 +357,8 @@ try:
               (r.returncode, r.stderr))
     port = free_port()
     s = Server(wd, listen=str(port))
-    err = s.stop()
+    s.stop()
+    err = s.err
     check("listening on 127.0.0.1:%d" % port in err, "a bare port binds 127.0.0.1", err[-300:])
     s = Server(wd, "--public-without-token", listen="0.0.0.0:%d" % free_port())
     st, h, p = s.json("GET", "/api/health")
@@ -513,5 +413,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print("# httpd-hardening: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+httpdtest.finish("httpd-hardening")

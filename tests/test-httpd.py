@@ -5,93 +5,27 @@ reloads after a new run, and clean shutdown.
 
 usage: test-httpd.py CHURN CHURN_HTTPD
 """
-import http.client
+import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 
-CHURN, HTTPD = sys.argv[1], sys.argv[2]
-passed = failed = 0
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpdtest  # noqa: E402  (tests/httpdtest.py: the server, checks and summary these scripts share)
+from httpdtest import Server, check, run  # noqa: E402
 
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok -", what)
-    else:
-        failed += 1
-        print("not ok -", what, detail)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Server:
-    def __init__(self, workdir, *extra):
-        self.port = free_port()
-        self.proc = subprocess.Popen([HTTPD, "--workdir", workdir, "--listen", "127.0.0.1:%d" % self.port,
-                                      "--threads", "16", "--access-log", "off", *extra],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def req(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-
-    def json(self, method, path, body=None, headers=None):
-        st, h, data = self.req(method, path, body, headers)
-        try:
-            return st, h, json.loads(data)
-        except ValueError:
-            return st, h, None
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = self.proc.communicate(timeout=30)
-            code = self.proc.returncode
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-            code = None
-        err = err.decode(errors="replace")
-        check("Sanitizer" not in err and "runtime error" not in err, "no sanitizer reports from the server",
-              err[-2000:])
-        return code
-
-
-def run(*args):
-    return subprocess.run([CHURN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
-
+CHURN, HTTPD = httpdtest.args()
 
 tmp = tempfile.mkdtemp(prefix="churn-httpd-")
 try:
     # --- an empty workdir: 503 saying what to run -------------------------
     empty = os.path.join(tmp, "empty")
     os.makedirs(empty)
-    s = Server(empty)
+    s = Server(empty, threads=16)
     st, h, body = s.json("GET", "/api/health")
     check(st == 200 and body["status"] == "ok", "health on an empty workdir")
     for path in ("/api/details", "/api/metrics", "/api/model-runs"):
@@ -114,16 +48,12 @@ try:
         r = run("run", "--workdir", wd, "--source", "synthetic:3000?seed=11", "--quiet", "--models", "logreg")
     last = models[-1]
     check(r.returncode == 0, "churn run for the server", r.stderr.decode()[-300:])
-    raw = [f for f in os.listdir(os.path.join(wd, "data/raw")) if f.endswith(".csv")][0]
-    with open(os.path.join(wd, "data/raw", raw)) as fh:
-        header = fh.readline().strip().split(",")
-        first = fh.readline().strip().split(",")
-    record = dict(zip(header, first))
+    record = httpdtest.first_record(wd)
     record.pop("Churn", None)
     for k in ("tenure", "MonthlyCharges", "SeniorCitizen"):
         record[k] = float(record[k])
 
-    s = Server(wd)
+    s = Server(wd, threads=16)
     st, h, body = s.json("GET", "/api/health")
     check(st == 200 and body["version"], "health")
     check(h.get("content-type") == "application/json; charset=utf-8", "JSON content type with charset")
@@ -156,7 +86,6 @@ try:
     st, h, data = s.req("GET", "/api/artifacts/%s.json" % last)
     with open(os.path.join(wd, "artifacts/models/%s.json" % last), "rb") as fh:
         check(st == 200 and data == fh.read(), "artifact download is the file")
-    import hashlib
     check(hashlib.sha256(data).hexdigest() == names[last + ".json"]["sha256"], "artifact sha256 matches the listing")
     figs = [a["name"] for a in arts if a["kind"] == "figure" and a["name"].endswith(".png")]
     check(len(figs) > 3, "figures listed", figs)
@@ -272,7 +201,7 @@ try:
     check(code == 0, "SIGTERM: clean shutdown (exit %s)" % code)
 
     # token and CORS
-    s = Server(wd, "--token", "s3cret-s3cret-s3cret", "--cors", "http://dash.example")
+    s = Server(wd, "--token", "s3cret-s3cret-s3cret", "--cors", "http://dash.example", threads=16)
     st, h, p = s.json("POST", "/api/predict", json.dumps(record), hdr)
     check(st == 401, "predict without the token is 401")
     st, h, p = s.json("POST", "/api/predict", json.dumps(record), dict(hdr, Authorization="Bearer nope"))
@@ -287,5 +216,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print("# httpd: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+httpdtest.finish("httpd")

@@ -23,7 +23,7 @@ static char *nested(size_t n, char open, char close)
 	return s;
 }
 
-START_TEST(test_scan_depth)
+START_TEST(test_scan_refuses_nesting_past_the_limit)
 {
 	ch_json_limits lim = {3, 0};
 	ck_assert_int_eq(ch_json_scan("[{\"a\":1}]", 9, &lim, "request", NULL), CHURN_OK);
@@ -46,7 +46,7 @@ START_TEST(test_scan_depth)
 }
 END_TEST
 
-START_TEST(test_scan_utf8)
+START_TEST(test_scan_refuses_invalid_utf8_and_nul)
 {
 	ch_json_limits lim = {8, 0};
 	static const char *const bad[] = {
@@ -67,7 +67,7 @@ START_TEST(test_scan_utf8)
 }
 END_TEST
 
-START_TEST(test_scan_counts_and_stops)
+START_TEST(test_scan_counts_records_and_stops_at_the_cap)
 {
 	ch_json_limits lim = {3, 3};
 	size_t n = 0;
@@ -128,9 +128,9 @@ static Suite *json_suite(void)
 {
 	Suite *s = suite_create("json");
 	TCase *tc = tcase_create("json");
-	tcase_add_test(tc, test_scan_depth);
-	tcase_add_test(tc, test_scan_utf8);
-	tcase_add_test(tc, test_scan_counts_and_stops);
+	tcase_add_test(tc, test_scan_refuses_nesting_past_the_limit);
+	tcase_add_test(tc, test_scan_refuses_invalid_utf8_and_nul);
+	tcase_add_test(tc, test_scan_counts_records_and_stops_at_the_cap);
 	tcase_add_test(tc, test_readers_refuse_deep_documents);
 	suite_add_tcase(s, tc);
 	return s;

@@ -37,7 +37,7 @@ static const double SK_P[40] = {0.62, 0.25, 0.46, 0.26, 0.32, 0.5,  0.29, 0.93, 
 #define SK_BEST_F1 0.631578947368421
 #define TOL 1e-9
 
-START_TEST(test_metrics_sklearn_agreement)
+START_TEST(test_metrics_agree_with_sklearn)
 {
 	double v;
 	ck_assert_int_eq(churn_metrics_roc_auc(SK_Y, SK_P, 40, &v), CHURN_OK);
@@ -77,7 +77,7 @@ START_TEST(test_metrics_sklearn_agreement)
 END_TEST
 
 /* Hand-worked: y = 1 1 0 0, p = .9 .4 .6 .1: pairs (pos > neg): .9>.6 .9>.1 .4>.1 -> 3/4. */
-START_TEST(test_metrics_roc_auc_hand)
+START_TEST(test_metrics_scores_match_hand_computation)
 {
 	const uint8_t y[4] = {1, 1, 0, 0};
 	const double p[4] = {0.9, 0.4, 0.6, 0.1};
@@ -97,7 +97,7 @@ START_TEST(test_metrics_roc_auc_hand)
 END_TEST
 
 /* All scores tied: AUC is exactly 1/2, AP is the positive rate. */
-START_TEST(test_metrics_roc_auc_ties)
+START_TEST(test_metrics_roc_auc_counts_ties_as_half)
 {
 	const uint8_t y[5] = {1, 0, 0, 1, 0};
 	const double p[5] = {0.3, 0.3, 0.3, 0.3, 0.3};
@@ -115,7 +115,7 @@ START_TEST(test_metrics_roc_auc_ties)
 }
 END_TEST
 
-START_TEST(test_metrics_confusion_hand)
+START_TEST(test_metrics_confusion_matches_hand_count)
 {
 	const uint8_t y[6] = {1, 1, 1, 0, 0, 0};
 	const double p[6] = {0.9, 0.5, 0.2, 0.5, 0.1, 0.7};
@@ -136,7 +136,7 @@ START_TEST(test_metrics_confusion_hand)
 }
 END_TEST
 
-START_TEST(test_metrics_lift_hand)
+START_TEST(test_metrics_lift_matches_hand_computation)
 {
 	/* 10 rows, 2 positives, both at the top: top-decile lift = (1/1) / 0.2 = 5 */
 	const uint8_t y[10] = {0, 0, 1, 0, 0, 0, 1, 0, 0, 0};
@@ -157,7 +157,7 @@ START_TEST(test_metrics_lift_hand)
 }
 END_TEST
 
-START_TEST(test_metrics_calibration_hand)
+START_TEST(test_metrics_calibration_matches_hand_computation)
 {
 	const uint8_t y[5] = {0, 1, 1, 0, 1};
 	const double p[5] = {0.05, 0.15, 0.95, 1.0, 0.12};
@@ -175,7 +175,7 @@ START_TEST(test_metrics_calibration_hand)
 }
 END_TEST
 
-START_TEST(test_metrics_cost_threshold_hand)
+START_TEST(test_metrics_cost_threshold_matches_hand_computation)
 {
 	const uint8_t y[4] = {1, 0, 1, 0};
 	const double p[4] = {0.9, 0.7, 0.4, 0.2};
@@ -197,12 +197,11 @@ START_TEST(test_metrics_cost_threshold_hand)
 }
 END_TEST
 
-START_TEST(test_metrics_compute_json_keys)
+START_TEST(test_metrics_compute_json_has_contract_keys)
 {
 	char *js = NULL;
 	ck_assert_int_eq(churn_metrics_compute_json(SK_Y, SK_P, 40, 0.5, &js), CHURN_OK);
-	cJSON *o = cJSON_Parse(js);
-	ck_assert_ptr_nonnull(o);
+	cJSON *o = churn_test_json_parse(js);
 	static const char *keys[] = {"accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier",
 	                             "threshold", "top_decile_lift"};
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
@@ -224,7 +223,7 @@ START_TEST(test_metrics_compute_json_keys)
 }
 END_TEST
 
-START_TEST(test_metrics_errors)
+START_TEST(test_metrics_bad_labels_or_scores_refused_log_loss_clipped)
 {
 	const uint8_t y[3] = {1, 0, 1};
 	const uint8_t ybad[3] = {1, 2, 0};
@@ -264,17 +263,17 @@ static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
 	TCase *tc = tcase_create("compute");
-	tcase_add_test(tc, test_metrics_sklearn_agreement);
-	tcase_add_test(tc, test_metrics_roc_auc_hand);
-	tcase_add_test(tc, test_metrics_roc_auc_ties);
-	tcase_add_test(tc, test_metrics_confusion_hand);
-	tcase_add_test(tc, test_metrics_lift_hand);
-	tcase_add_test(tc, test_metrics_calibration_hand);
-	tcase_add_test(tc, test_metrics_cost_threshold_hand);
-	tcase_add_test(tc, test_metrics_compute_json_keys);
+	tcase_add_test(tc, test_metrics_agree_with_sklearn);
+	tcase_add_test(tc, test_metrics_scores_match_hand_computation);
+	tcase_add_test(tc, test_metrics_roc_auc_counts_ties_as_half);
+	tcase_add_test(tc, test_metrics_confusion_matches_hand_count);
+	tcase_add_test(tc, test_metrics_lift_matches_hand_computation);
+	tcase_add_test(tc, test_metrics_calibration_matches_hand_computation);
+	tcase_add_test(tc, test_metrics_cost_threshold_matches_hand_computation);
+	tcase_add_test(tc, test_metrics_compute_json_has_contract_keys);
 	suite_add_tcase(s, tc);
 	TCase *te = tcase_create("errors");
-	tcase_add_test(te, test_metrics_errors);
+	tcase_add_test(te, test_metrics_bad_labels_or_scores_refused_log_loss_clipped);
 	suite_add_tcase(s, te);
 	return s;
 }

@@ -21,14 +21,8 @@ static fixture fx;
 
 static void setup(void)
 {
-	char *path = churn_test_data_path("csv-telco-head.csv");
-	ck_assert_int_eq(churn_dataset_load_csv(path, &fx.ds), CHURN_OK);
-	free(path);
-	ck_assert_int_eq(churn_prep_fit(fx.ds, NULL, 0, NULL, &fx.prep), CHURN_OK);
-	ck_assert_int_eq(churn_prep_apply(fx.prep, fx.ds, &fx.x), CHURN_OK);
-	ck_assert_int_eq(churn_model_new(CHURN_MODEL_LOGREG, &fx.model), CHURN_OK);
-	ck_assert_int_eq(churn_model_fit(fx.model, fx.x, NULL), CHURN_OK);
-	ck_assert_int_eq(churn_model_set_prep(fx.model, fx.prep), CHURN_OK);
+	fx.ds = churn_test_load_data("csv-telco-head.csv");
+	fx.model = churn_test_fit_with_prep(CHURN_MODEL_LOGREG, fx.ds, &fx.prep, &fx.x);
 	ck_assert_int_eq(churn_model_set_metrics_json(fx.model, "{\"roc_auc\": 0.8123456789012345}"), CHURN_OK);
 	ck_assert_int_eq(churn_model_set_training_info(fx.model, 123,
 	                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"), CHURN_OK);
@@ -44,15 +38,6 @@ static void teardown(void)
 	memset(&fx, 0, sizeof(fx));
 }
 
-static double *predict_all(const churn_model *m, const churn_matrix *x)
-{
-	size_t n = churn_matrix_get_nrows(x), got = 0;
-	double *p = malloc(n * sizeof(double));
-	ck_assert_int_eq(churn_model_predict(m, x, p, n, &got), CHURN_OK);
-	ck_assert_uint_eq(got, n);
-	return p;
-}
-
 START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 {
 	char *buf = NULL;
@@ -62,7 +47,7 @@ START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 	churn_model *back = NULL;
 	ck_assert_int_eq(churn_model_from_buffer(buf, n, &back), CHURN_OK);
 	size_t rows = churn_matrix_get_nrows(fx.x), nc = churn_model_get_nfeatures(fx.model);
-	double *p1 = predict_all(fx.model, fx.x), *p2 = predict_all(back, fx.x);
+	double *p1 = churn_test_predict(fx.model, fx.x), *p2 = churn_test_predict(back, fx.x);
 	ck_assert_int_eq(memcmp(p1, p2, rows * sizeof(double)), 0);
 	double *w1 = malloc((nc + 1) * sizeof(double)), *w2 = malloc((nc + 1) * sizeof(double));
 	size_t k;
@@ -84,7 +69,7 @@ START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 	ck_assert_ptr_nonnull(churn_model_get_prep(back));
 	churn_matrix *x2 = NULL;
 	ck_assert_int_eq(churn_prep_apply(churn_model_get_prep(back), fx.ds, &x2), CHURN_OK);
-	double *p3 = predict_all(back, x2);
+	double *p3 = churn_test_predict(back, x2);
 	ck_assert_int_eq(memcmp(p1, p3, rows * sizeof(double)), 0);
 	/* a second save is byte-identical */
 	char *buf2 = NULL;
@@ -116,7 +101,7 @@ START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 }
 END_TEST
 
-START_TEST(test_model_io_file_roundtrip)
+START_TEST(test_model_io_file_roundtrip_predicts_same_bits)
 {
 	char *dir = churn_test_tmpdir();
 	char path[512];
@@ -125,7 +110,7 @@ START_TEST(test_model_io_file_roundtrip)
 	churn_model *back = NULL;
 	ck_assert_int_eq(churn_model_load_file(path, &back), CHURN_OK);
 	size_t rows = churn_matrix_get_nrows(fx.x);
-	double *p1 = predict_all(fx.model, fx.x), *p2 = predict_all(back, fx.x);
+	double *p1 = churn_test_predict(fx.model, fx.x), *p2 = churn_test_predict(back, fx.x);
 	ck_assert_int_eq(memcmp(p1, p2, rows * sizeof(double)), 0);
 	free(p1);
 	free(p2);
@@ -191,7 +176,7 @@ static void expect_bad_json(cJSON *o, churn_status st, const char *want)
 	free(s);
 }
 
-START_TEST(test_model_io_bad_files)
+START_TEST(test_model_io_bad_files_refused_with_detail)
 {
 	char *buf = NULL;
 	size_t n;
@@ -294,12 +279,12 @@ static Suite *io_suite(void)
 	TCase *tc = tcase_create("io");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_model_io_buffer_roundtrip_bit_identical);
-	tcase_add_test(tc, test_model_io_file_roundtrip);
+	tcase_add_test(tc, test_model_io_file_roundtrip_predicts_same_bits);
 	tcase_add_test(tc, test_model_io_doubles_exact);
 	suite_add_tcase(s, tc);
 	TCase *te = tcase_create("errors");
 	tcase_add_checked_fixture(te, setup, teardown);
-	tcase_add_test(te, test_model_io_bad_files);
+	tcase_add_test(te, test_model_io_bad_files_refused_with_detail);
 	suite_add_tcase(s, te);
 	return s;
 }

@@ -8,37 +8,26 @@ $CHURN_TELCO_CSV.
 usage: test-one-answer.py CHURN CHURN_HTTPD
 """
 import csv
-import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-CHURN, HTTPD = sys.argv[1], sys.argv[2]
+sys.dont_write_bytecode = True  # nothing written into the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import httpdtest  # noqa: E402  (tests/httpdtest.py: the server, checks and summary these scripts share)
+from httpdtest import Server, check  # noqa: E402
+
+CHURN, HTTPD = httpdtest.args()
 telco = os.environ.get("CHURN_TELCO_CSV", "")
 if not telco or not os.path.exists(telco):
     print("# SKIP CHURN_TELCO_CSV is not set or absent: the real Telco file is needed")
     sys.exit(77)
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok -", what)
-    else:
-        failed += 1
-        print("not ok -", what, str(detail)[:1500])
-
 
 tmp = tempfile.mkdtemp(prefix="churn-one-answer-")
-proc = None
+s = None
 try:
     wd = os.path.join(tmp, "wd")
     r = subprocess.run([CHURN, "run", "--workdir", wd, "--source", telco, "--no-figures", "--quiet"],
@@ -59,18 +48,7 @@ try:
         records.append(rec)
     body = json.dumps(records).encode()
 
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    proc = subprocess.Popen([HTTPD, "--workdir", wd, "--listen", "127.0.0.1:%d" % port, "--access-log", "off",
-                             "--max-body", str(len(body) + 1024)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    s = Server(wd, "--max-body", str(len(body) + 1024))
 
     for model in ("logreg", "gbm"):
         art = os.path.join(wd, "artifacts/models/%s.json" % model)
@@ -81,13 +59,10 @@ try:
                            timeout=600)
         check(r.returncode == 0, "%s: churn predict --json" % model, r.stderr[-300:])
         cli = json.loads(r.stdout)
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-        c.request("POST", "/api/predict?model=%s" % model, body=body, headers={"Content-Type": "application/json"})
-        resp = c.getresponse()
-        api = json.loads(resp.read())
-        c.close()
-        check(resp.status == 200 and api["count"] == len(rows) == cli["count"],
-              "%s: both scored all %d rows" % (model, len(rows)), (resp.status, api.get("count"), cli.get("count")))
+        st, _, api = s.json("POST", "/api/predict?model=%s" % model, body, {"Content-Type": "application/json"},
+                            timeout=300)
+        check(st == 200 and api["count"] == len(rows) == cli["count"],
+              "%s: both scored all %d rows" % (model, len(rows)), (st, api.get("count"), cli.get("count")))
         diffs = [i for i, (a, b) in enumerate(zip(cli["predictions"], api["predictions"])) if a != b]
         check(not diffs, "%s: every row has the same id, probability, label and reasons" % model,
               [(cli["predictions"][i], api["predictions"][i]) for i in diffs[:2]])
@@ -109,10 +84,8 @@ try:
                 break
         check(ok, "%s: the CSV has the same ids, probabilities, labels and reasons" % model)
 finally:
-    if proc:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+    if s:
+        s.stop()
     shutil.rmtree(tmp, ignore_errors=True)
 
-print("# one-answer: %d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+httpdtest.finish("one-answer")

@@ -186,19 +186,6 @@ static tstat col_stats(const tcol *c, size_t r0, size_t r1)
 	return s;
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItem(o, k);
-	ck_assert_msg(cJSON_IsNumber(v), "key %s is not a number", k);
-	return v->valuedouble;
-}
-
 static bool same_bits(double a, double b)
 {
 	return memcmp(&a, &b, sizeof a) == 0;
@@ -270,28 +257,29 @@ static bool check_file(const char *path, const tcol *cols, size_t ncols, size_t 
 
 	/* DuckDB */
 	const cJSON *dk = cJSON_GetObjectItem(f, "duckdb");
-	ck_assert_msg(jstr(dk, "error") == NULL, "DuckDB failed on %s: %s", path, jstr(dk, "error"));
+	ck_assert_msg(churn_test_json_str(dk, "error") == NULL, "DuckDB failed on %s: %s", path,
+	              churn_test_json_str(dk, "error"));
 	const cJSON *dcols = cJSON_GetObjectItem(dk, "columns");
 	ck_assert_int_eq(cJSON_GetArraySize(dcols), (int)ncols);
 	for (size_t j = 0; j < ncols; j++) {
 		const cJSON *o = cJSON_GetArrayItem(dcols, (int)j);
-		ck_assert_str_eq(jstr(o, "name"), cols[j].name);
-		ck_assert_str_eq(jstr(o, "type"), duck_type(cols[j].kind));
+		ck_assert_str_eq(churn_test_json_str(o, "name"), cols[j].name);
+		ck_assert_str_eq(churn_test_json_str(o, "type"), duck_type(cols[j].kind));
 	}
 	check_rows(cJSON_GetObjectItem(dk, "rows"), cols, ncols, nrows, "DuckDB");
 	const cJSON *fm = cJSON_GetObjectItem(dk, "file");
-	ck_assert_int_eq((int)jnum(fm, "num_rows"), (int)nrows);
-	ck_assert_int_eq((int)jnum(fm, "num_row_groups"), (int)nrg);
-	ck_assert_ptr_nonnull(strstr(jstr(fm, "created_by"), "libchurn version "));
+	ck_assert_int_eq((int)churn_test_json_num(fm, "num_rows"), (int)nrows);
+	ck_assert_int_eq((int)churn_test_json_num(fm, "num_row_groups"), (int)nrg);
+	ck_assert_ptr_nonnull(strstr(churn_test_json_str(fm, "created_by"), "libchurn version "));
 	const cJSON *schema = cJSON_GetObjectItem(dk, "schema");
 	ck_assert_int_eq(cJSON_GetArraySize(schema), (int)ncols + 1);
 	for (size_t j = 0; j < ncols; j++) {
 		const cJSON *o = cJSON_GetArrayItem(schema, (int)j + 1);
-		ck_assert_str_eq(jstr(o, "name"), cols[j].name);
-		ck_assert_str_eq(jstr(o, "type"), phys_type(cols[j].kind));
-		ck_assert_str_eq(jstr(o, "repetition_type"), cols[j].optional ? "OPTIONAL" : "REQUIRED");
+		ck_assert_str_eq(churn_test_json_str(o, "name"), cols[j].name);
+		ck_assert_str_eq(churn_test_json_str(o, "type"), phys_type(cols[j].kind));
+		ck_assert_str_eq(churn_test_json_str(o, "repetition_type"), cols[j].optional ? "OPTIONAL" : "REQUIRED");
 		if (cols[j].kind == 's')
-			ck_assert_str_eq(jstr(o, "converted_type"), "UTF8");
+			ck_assert_str_eq(churn_test_json_str(o, "converted_type"), "UTF8");
 	}
 	const cJSON *meta = cJSON_GetObjectItem(dk, "metadata");
 	ck_assert_int_eq(cJSON_GetArraySize(meta), (int)(nrg * ncols));
@@ -300,32 +288,33 @@ static bool check_file(const char *path, const tcol *cols, size_t ncols, size_t 
 		size_t r0 = g * rg_rows, r1 = r0 + rg_rows < nrows ? r0 + rg_rows : nrows;
 		for (size_t j = 0; j < ncols; j++, m = m->next) {
 			snprintf(where, sizeof where, "%s: row group %zu column \"%s\"", path, g, cols[j].name);
-			ck_assert_int_eq((int)jnum(m, "row_group_id"), (int)g);
-			ck_assert_int_eq((int)jnum(m, "column_id"), (int)j);
-			ck_assert_int_eq((int)jnum(m, "row_group_num_rows"), (int)(r1 - r0));
-			ck_assert_int_eq((int)jnum(m, "num_values"), (int)(r1 - r0));
-			ck_assert_str_eq(jstr(m, "compression"), codec);
+			ck_assert_int_eq((int)churn_test_json_num(m, "row_group_id"), (int)g);
+			ck_assert_int_eq((int)churn_test_json_num(m, "column_id"), (int)j);
+			ck_assert_int_eq((int)churn_test_json_num(m, "row_group_num_rows"), (int)(r1 - r0));
+			ck_assert_int_eq((int)churn_test_json_num(m, "num_values"), (int)(r1 - r0));
+			ck_assert_str_eq(churn_test_json_str(m, "compression"), codec);
 			tstat s = col_stats(&cols[j], r0, r1);
-			ck_assert_int_eq((long)jnum(m, "stats_null_count"), s.nulls);
-			check_duck_stat(jstr(m, "stats_min_value"), &cols[j], &s, true, where);
-			check_duck_stat(jstr(m, "stats_max_value"), &cols[j], &s, false, where);
+			ck_assert_int_eq((long)churn_test_json_num(m, "stats_null_count"), s.nulls);
+			check_duck_stat(churn_test_json_str(m, "stats_min_value"), &cols[j], &s, true, where);
+			check_duck_stat(churn_test_json_str(m, "stats_max_value"), &cols[j], &s, false, where);
 		}
 	}
 
 	/* hyparquet */
 	const cJSON *hp = cJSON_GetObjectItem(f, "hyparquet");
-	ck_assert_msg(jstr(hp, "error") == NULL, "hyparquet failed on %s: %s", path, jstr(hp, "error"));
-	ck_assert_int_eq((int)jnum(hp, "num_rows"), (int)nrows);
+	ck_assert_msg(churn_test_json_str(hp, "error") == NULL, "hyparquet failed on %s: %s", path,
+	              churn_test_json_str(hp, "error"));
+	ck_assert_int_eq((int)churn_test_json_num(hp, "num_rows"), (int)nrows);
 	const cJSON *hs = cJSON_GetObjectItem(hp, "schema");
 	ck_assert_int_eq(cJSON_GetArraySize(hs), (int)ncols);
 	for (size_t j = 0; j < ncols; j++) {
 		const cJSON *o = cJSON_GetArrayItem(hs, (int)j);
-		ck_assert_str_eq(jstr(o, "name"), cols[j].name);
-		ck_assert_str_eq(jstr(o, "type"), phys_type(cols[j].kind));
-		ck_assert_str_eq(jstr(o, "repetition_type"), cols[j].optional ? "OPTIONAL" : "REQUIRED");
+		ck_assert_str_eq(churn_test_json_str(o, "name"), cols[j].name);
+		ck_assert_str_eq(churn_test_json_str(o, "type"), phys_type(cols[j].kind));
+		ck_assert_str_eq(churn_test_json_str(o, "repetition_type"), cols[j].optional ? "OPTIONAL" : "REQUIRED");
 		if (cols[j].kind == 's') {
-			ck_assert_str_eq(jstr(o, "converted_type"), "UTF8");
-			ck_assert_str_eq(jstr(o, "logical_type"), "STRING");
+			ck_assert_str_eq(churn_test_json_str(o, "converted_type"), "UTF8");
+			ck_assert_str_eq(churn_test_json_str(o, "logical_type"), "STRING");
 		}
 	}
 	const cJSON *rgs = cJSON_GetObjectItem(hp, "row_groups");
@@ -333,22 +322,22 @@ static bool check_file(const char *path, const tcol *cols, size_t ncols, size_t 
 	for (size_t g = 0; g < nrg; g++) {
 		size_t r0 = g * rg_rows, r1 = r0 + rg_rows < nrows ? r0 + rg_rows : nrows;
 		const cJSON *rg = cJSON_GetArrayItem(rgs, (int)g);
-		ck_assert_int_eq((int)jnum(rg, "num_rows"), (int)(r1 - r0));
+		ck_assert_int_eq((int)churn_test_json_num(rg, "num_rows"), (int)(r1 - r0));
 		const cJSON *hc = cJSON_GetObjectItem(rg, "columns");
 		for (size_t j = 0; j < ncols; j++) {
 			const cJSON *o = cJSON_GetArrayItem(hc, (int)j);
 			snprintf(where, sizeof where, "%s: row group %zu column \"%s\"", path, g, cols[j].name);
-			ck_assert_str_eq(jstr(o, "path"), cols[j].name);
-			ck_assert_str_eq(jstr(o, "codec"), codec);
-			ck_assert_int_eq((int)jnum(o, "num_values"), (int)(r1 - r0));
+			ck_assert_str_eq(churn_test_json_str(o, "path"), cols[j].name);
+			ck_assert_str_eq(churn_test_json_str(o, "codec"), codec);
+			ck_assert_int_eq((int)churn_test_json_num(o, "num_values"), (int)(r1 - r0));
 			tstat s = col_stats(&cols[j], r0, r1);
-			ck_assert_int_eq((long)jnum(o, "null_count"), s.nulls);
+			ck_assert_int_eq((long)churn_test_json_num(o, "null_count"), s.nulls);
 			check_hyp_stat(cJSON_GetObjectItem(o, "min_value"), &cols[j], &s, true, where);
 			check_hyp_stat(cJSON_GetObjectItem(o, "max_value"), &cols[j], &s, false, where);
 		}
 	}
-	if (jstr(hp, "skipped"))
-		fprintf(stderr, "# hyparquet rows not compared for %s: %s\n", path, jstr(hp, "skipped"));
+	if (churn_test_json_str(hp, "skipped"))
+		fprintf(stderr, "# hyparquet rows not compared for %s: %s\n", path, churn_test_json_str(hp, "skipped"));
 	else
 		check_rows(cJSON_GetObjectItem(hp, "rows"), cols, ncols, nrows, "hyparquet");
 	cJSON_Delete(f);
@@ -357,43 +346,10 @@ static bool check_file(const char *path, const tcol *cols, size_t ncols, size_t 
 
 /* ------------------------------------------------------------- fixtures */
 
-static char *tmp;
-
-static void setup(void)
-{
-	tmp = churn_test_tmpdir();
-	ck_assert_ptr_nonnull(tmp);
-}
-
-static void teardown(void)
-{
-	churn_test_rmdir(tmp);
-	free(tmp);
-	tmp = NULL;
-}
-
-static char *tmp_path(const char *name)
-{
-	char *p = malloc(strlen(tmp) + strlen(name) + 2);
-	sprintf(p, "%s/%s", tmp, name);
-	return p;
-}
-
-static churn_params *params_with(const char *k1, const char *v1, const char *k2, const char *v2)
-{
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	if (k1)
-		ck_assert_int_eq(churn_params_set_str(p, k1, v1), CHURN_OK);
-	if (k2)
-		ck_assert_int_eq(churn_params_set_str(p, k2, v2), CHURN_OK);
-	return p;
-}
-
-/* Files in tmp other than `keep` (temp leftovers). */
+/* Files in churn_test_tmp other than `keep` (temp leftovers). */
 static int stray_files(const char *keep)
 {
-	DIR *d = opendir(tmp);
+	DIR *d = opendir(churn_test_tmp);
 	ck_assert_ptr_nonnull(d);
 	int n = 0;
 	struct dirent *e;
@@ -457,7 +413,7 @@ static size_t matrix_cols(tcol *cols, const churn_matrix *m, const char *id_name
 
 /* ---------------------------------------------------------------- tests */
 
-START_TEST(test_parquet_write_matrix_small)
+START_TEST(test_parquet_write_matrix_small_reads_back_per_codec)
 {
 	churn_matrix *m = small_matrix();
 	const char *codecs[] = {"zstd", "none"};
@@ -465,8 +421,8 @@ START_TEST(test_parquet_write_matrix_small)
 	for (int c = 0; c < 2; c++) {
 		char name[64];
 		snprintf(name, sizeof name, "small-%s.parquet", codecs[c]);
-		char *path = tmp_path(name);
-		churn_params *p = params_with("parquet.compression", codecs[c], NULL, NULL);
+		char *path = churn_test_path(churn_test_tmp, name);
+		churn_params *p = churn_test_params("parquet.compression", codecs[c], NULL);
 		ck_assert_int_eq(churn_parquet_write_matrix(path, m, "Churn", "customerID", small_ids, p), CHURN_OK);
 		ck_assert_str_eq(churn_last_error(), "");
 		tcol cols[NF + 2];
@@ -480,10 +436,10 @@ START_TEST(test_parquet_write_matrix_small)
 }
 END_TEST
 
-START_TEST(test_parquet_write_matrix_required_ids_no_target)
+START_TEST(test_parquet_write_matrix_required_ids_without_target_reads_back)
 {
 	churn_matrix *m = small_matrix();
-	char *path = tmp_path("req.parquet");
+	char *path = churn_test_path(churn_test_tmp, "req.parquet");
 	/* NULL params: defaults (zstd) */
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, NULL, "id", full_ids, NULL), CHURN_OK);
 	tcol cols[NF + 2];
@@ -499,14 +455,14 @@ START_TEST(test_parquet_write_matrix_required_ids_no_target)
 }
 END_TEST
 
-START_TEST(test_parquet_write_matrix_empty)
+START_TEST(test_parquet_write_matrix_empty_is_a_valid_file)
 {
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_matrix_new(0, 3, &m), CHURN_OK);
 	ck_assert_int_eq(churn_matrix_set_feature_name(m, 1, "b=1"), CHURN_OK);
 	uint8_t y0 = 0;
 	ck_assert_int_eq(churn_matrix_set_labels(m, &y0, 0), CHURN_OK);
-	char *path = tmp_path("empty.parquet");
+	char *path = churn_test_path(churn_test_tmp, "empty.parquet");
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "Churn", "customerID", NULL, NULL), CHURN_OK);
 	tcol cols[5];
 	size_t nc = matrix_cols(cols, m, "customerID", NULL, "Churn");
@@ -516,7 +472,7 @@ START_TEST(test_parquet_write_matrix_empty)
 }
 END_TEST
 
-START_TEST(test_parquet_write_matrix_row_groups)
+START_TEST(test_parquet_write_matrix_row_groups_split_with_stats)
 {
 	const size_t n = 2500, nf = 3;
 	churn_matrix *m = NULL;
@@ -538,8 +494,8 @@ START_TEST(test_parquet_write_matrix_row_groups)
 		}
 	}
 	ck_assert_int_eq(churn_matrix_set_labels(m, y, n), CHURN_OK);
-	char *path = tmp_path("groups.parquet");
-	churn_params *p = params_with("parquet.row_group_rows", "1000", "parquet.page_bytes", "1000");
+	char *path = churn_test_path(churn_test_tmp, "groups.parquet");
+	churn_params *p = churn_test_params("parquet.row_group_rows", "1000", "parquet.page_bytes", "1000", NULL);
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "y", "id", (const char *const *)ids, p), CHURN_OK);
 	tcol cols[5];
 	size_t nc = matrix_cols(cols, m, "id", (const char *const *)ids, "y");
@@ -618,7 +574,7 @@ static size_t dataset_cols(tcol *cols, const churn_dataset *ds, const char ***bu
 	return nc;
 }
 
-START_TEST(test_parquet_write_dataset)
+START_TEST(test_parquet_write_dataset_reads_back_every_cell)
 {
 	const size_t n = 300;
 	churn_dataset *ds = make_dataset(n);
@@ -626,8 +582,8 @@ START_TEST(test_parquet_write_dataset)
 	const char **bufs[5];
 	size_t nc = dataset_cols(cols, ds, bufs);
 	ck_assert_uint_eq(nc, 5);
-	char *path = tmp_path("raw.parquet");
-	churn_params *p = params_with("parquet.row_group_rows", "128", "parquet.page_bytes", "256");
+	char *path = churn_test_path(churn_test_tmp, "raw.parquet");
+	churn_params *p = churn_test_params("parquet.row_group_rows", "128", "parquet.page_bytes", "256", NULL);
 	ck_assert_int_eq(churn_parquet_write_dataset(path, ds, p), CHURN_OK);
 	check_file(path, cols, nc, n, 128, "ZSTD");
 	ck_assert_int_eq(churn_params_set_bool(p, "parquet.dictionary", false), CHURN_OK);
@@ -645,19 +601,17 @@ START_TEST(test_parquet_write_dataset)
 END_TEST
 
 /* The real Telco CSV (7,043 rows, 21 columns) as a raw dataset, every cell compared. */
-START_TEST(test_parquet_write_dataset_telco)
+START_TEST(test_parquet_write_dataset_telco_reads_back_every_cell)
 {
-	const char *csv = churn_test_telco_csv();
-	if (!csv)
+	churn_dataset *ds = churn_test_load_telco();
+	if (!ds)
 		return;
-	churn_dataset *ds = NULL;
-	ck_assert_int_eq(churn_dataset_load_csv(csv, &ds), CHURN_OK);
 	size_t nc = churn_dataset_get_ncols(ds);
 	tcol *cols = calloc(nc, sizeof(*cols));
 	const char ***bufs = calloc(nc, sizeof(*bufs));
 	ck_assert_uint_eq(dataset_cols(cols, ds, bufs), nc);
-	char *path = tmp_path("telco.parquet");
-	churn_params *p = params_with("parquet.row_group_rows", "3000", NULL, NULL);
+	char *path = churn_test_path(churn_test_tmp, "telco.parquet");
+	churn_params *p = churn_test_params("parquet.row_group_rows", "3000", NULL);
 	ck_assert_int_eq(churn_parquet_write_dataset(path, ds, p), CHURN_OK);
 	check_file(path, cols, nc, churn_dataset_get_nrows(ds), 3000, "ZSTD");
 	churn_params_free(p);
@@ -670,21 +624,21 @@ START_TEST(test_parquet_write_dataset_telco)
 }
 END_TEST
 
-START_TEST(test_parquet_write_kv_metadata)
+START_TEST(test_parquet_write_kv_metadata_reads_back)
 {
 	churn_matrix *m = small_matrix();
-	char *path = tmp_path("kv.parquet");
-	churn_params *p = params_with("parquet.kv", "{\"churn.prep_spec\": \"{\\\"version\\\": 1}\", \"note\": \"é\"}", NULL,
-	                              NULL);
+	char *path = churn_test_path(churn_test_tmp, "kv.parquet");
+	const char *kv_json = "{\"churn.prep_spec\": \"{\\\"version\\\": 1}\", \"note\": \"é\"}";
+	churn_params *p = churn_test_params("parquet.kv", kv_json, NULL);
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "Churn", NULL, NULL, p), CHURN_OK);
 	cJSON *f = read_back(path);
 	if (f) {
 		const cJSON *kv = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "duckdb"), "kv");
 		ck_assert_int_eq(cJSON_GetArraySize(kv), 2);
-		ck_assert_str_eq(jstr(cJSON_GetArrayItem(kv, 0), "key"), "churn.prep_spec");
-		ck_assert_str_eq(jstr(cJSON_GetArrayItem(kv, 0), "value"), "{\"version\": 1}");
+		ck_assert_str_eq(churn_test_json_str(cJSON_GetArrayItem(kv, 0), "key"), "churn.prep_spec");
+		ck_assert_str_eq(churn_test_json_str(cJSON_GetArrayItem(kv, 0), "value"), "{\"version\": 1}");
 		const cJSON *hkv = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "hyparquet"), "kv");
-		ck_assert_str_eq(jstr(cJSON_GetArrayItem(hkv, 1), "value"), "é");
+		ck_assert_str_eq(churn_test_json_str(cJSON_GetArrayItem(hkv, 1), "value"), "é");
 		cJSON_Delete(f);
 	}
 	churn_params_free(p);
@@ -695,11 +649,11 @@ END_TEST
 
 /* ----------------------------------------------------------------- errors */
 
-START_TEST(test_parquet_write_matrix_bad_args)
+START_TEST(test_parquet_write_matrix_bad_args_refused)
 {
 	churn_matrix *m = small_matrix(), *nolab = NULL;
 	ck_assert_int_eq(churn_matrix_new(2, 1, &nolab), CHURN_OK);
-	char *path = tmp_path("bad.parquet");
+	char *path = churn_test_path(churn_test_tmp, "bad.parquet");
 	ck_assert_int_eq(churn_parquet_write_matrix(NULL, m, NULL, NULL, NULL, NULL), CHURN_E_INVALID_ARG);
 	ck_assert_str_ne(churn_last_error(), "");
 	ck_assert_int_eq(churn_parquet_write_matrix(path, NULL, NULL, NULL, NULL, NULL), CHURN_E_INVALID_ARG);
@@ -721,11 +675,11 @@ START_TEST(test_parquet_write_matrix_bad_args)
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, "\xed\xa0\x80", NULL, NULL, NULL), CHURN_E_PARSE);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "surrogate"));
 	/* bad options */
-	churn_params *p = params_with("parquet.compression", "snappy", NULL, NULL);
+	churn_params *p = churn_test_params("parquet.compression", "snappy", NULL);
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, NULL, NULL, NULL, p), CHURN_E_INVALID_ARG);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "snappy"));
 	churn_params_free(p);
-	p = params_with("parquet.kv", "{\"a\": 1}", NULL, NULL);
+	p = churn_test_params("parquet.kv", "{\"a\": 1}", NULL);
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, NULL, NULL, NULL, p), CHURN_E_INVALID_ARG);
 	ck_assert_int_eq(churn_params_set_str(p, "parquet.kv", "[1,"), CHURN_OK);
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, NULL, NULL, NULL, p), CHURN_E_INVALID_ARG);
@@ -764,22 +718,22 @@ static bool file_equals(const char *path, const char *content)
 	return n == strlen(content) && memcmp(buf, content, n) == 0;
 }
 
-START_TEST(test_parquet_write_unwritable)
+START_TEST(test_parquet_write_unwritable_path_is_create_error)
 {
 	churn_matrix *m = small_matrix();
 	/* a path under a regular file: works as root too */
-	char *file = tmp_path("plain.txt");
+	char *file = churn_test_path(churn_test_tmp, "plain.txt");
 	ck_assert(churn_test_write_file(file, "x"));
-	char *bad = tmp_path("plain.txt/out.parquet");
+	char *bad = churn_test_path(churn_test_tmp, "plain.txt/out.parquet");
 	ck_assert_int_eq(churn_parquet_write_matrix(bad, m, "Churn", NULL, NULL, NULL), CHURN_E_CREATE);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "out.parquet"));
-	char *missing = tmp_path("no/such/dir/out.parquet");
+	char *missing = churn_test_path(churn_test_tmp, "no/such/dir/out.parquet");
 	ck_assert_int_eq(churn_parquet_write_matrix(missing, m, "Churn", NULL, NULL, NULL), CHURN_E_CREATE);
 	/* a read-only directory keeps its previous file (only meaningful when not root) */
 	if (geteuid() != 0) {
-		char *dir = tmp_path("ro");
+		char *dir = churn_test_path(churn_test_tmp, "ro");
 		ck_assert_int_eq(mkdir(dir, 0755), 0);
-		char *prev = tmp_path("ro/out.parquet");
+		char *prev = churn_test_path(churn_test_tmp, "ro/out.parquet");
 		ck_assert(churn_test_write_file(prev, "previous"));
 		ck_assert_int_eq(chmod(dir, 0555), 0);
 		ck_assert_int_eq(churn_parquet_write_matrix(prev, m, "Churn", NULL, NULL, NULL), CHURN_E_CREATE);
@@ -798,7 +752,7 @@ START_TEST(test_parquet_write_unwritable)
 END_TEST
 
 /* In a child: a file-size limit makes writes fail like a full disk. */
-START_TEST(test_parquet_write_disk_full)
+START_TEST(test_parquet_write_disk_full_is_io_error_keeps_previous)
 {
 	const size_t n = 20000, nf = 4;
 	churn_matrix *m = NULL;
@@ -806,7 +760,7 @@ START_TEST(test_parquet_write_disk_full)
 	double *d = churn_matrix_get_data(m);
 	for (size_t i = 0; i < n * nf; i++)
 		d[i] = sin((double)i) * 1e6;
-	char *path = tmp_path("full.parquet");
+	char *path = churn_test_path(churn_test_tmp, "full.parquet");
 	ck_assert(churn_test_write_file(path, "previous"));
 	fflush(NULL);
 	pid_t pid = fork();
@@ -847,9 +801,9 @@ START_TEST(test_parquet_write_cancel_keeps_previous)
 	const size_t n = 1000;
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_matrix_new(n, 2, &m), CHURN_OK);
-	char *path = tmp_path("cancel.parquet");
+	char *path = churn_test_path(churn_test_tmp, "cancel.parquet");
 	ck_assert(churn_test_write_file(path, "previous"));
-	churn_params *p = params_with("parquet.row_group_rows", "100", NULL, NULL);
+	churn_params *p = churn_test_params("parquet.row_group_rows", "100", NULL);
 	int calls = 0;
 	churn_params_set_progress(p, cancel_after_first, &calls);
 	ck_assert_int_eq(churn_parquet_write_matrix(path, m, NULL, NULL, NULL, p), CHURN_E_STATE);
@@ -877,25 +831,10 @@ END_TEST
 
 /* ------------------------------------------------------ streaming writer */
 
-/* Whole file contents (NULL when unreadable); *n its size. */
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc(sz > 0 ? (size_t)sz : 1);
-	*n = fread(buf, 1, (size_t)(sz > 0 ? sz : 0), f);
-	fclose(f);
-	return buf;
-}
-
 static bool same_file(const char *a, const char *b)
 {
 	size_t na = 0, nb = 0;
-	char *x = slurp(a, &na), *y = slurp(b, &nb);
+	char *x = churn_test_read_file(a, &na), *y = churn_test_read_file(b, &nb);
 	bool same = x && y && na == nb && memcmp(x, y, na) == 0;
 	free(x);
 	free(y);
@@ -963,7 +902,8 @@ START_TEST(test_parquet_writer_chunks_same_bytes)
 	static const char *const fn[] = {"r", "mod17", "onehot", "late", "rare"};
 	for (size_t j = 0; j < nf; j++)
 		ck_assert_int_eq(churn_matrix_set_feature_name(m, j, fn[j]), CHURN_OK);
-	char *whole = tmp_path("whole.parquet"), *streamed = tmp_path("streamed.parquet");
+	char *whole = churn_test_path(churn_test_tmp, "whole.parquet");
+	char *streamed = churn_test_path(churn_test_tmp, "streamed.parquet");
 	const char *const *cids = (const char *const *)ids;
 	static const char *const opts[][6] = {
 		{"parquet.row_group_rows", "1000", "parquet.page_bytes", "1000", NULL, NULL},
@@ -973,9 +913,8 @@ START_TEST(test_parquet_writer_chunks_same_bytes)
 	};
 	static const size_t chunks[] = {1, 7, 999, 1000, 1001, 2500, 4000};
 	for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++) {
-		churn_params *p = params_with(opts[o][0], opts[o][1], opts[o][2], opts[o][3]);
-		if (opts[o][4])
-			ck_assert_int_eq(churn_params_set_str(p, opts[o][4], opts[o][5]), CHURN_OK);
+		churn_params *p =
+			churn_test_params(opts[o][0], opts[o][1], opts[o][2], opts[o][3], opts[o][4], opts[o][5], NULL);
 		ck_assert_int_eq(churn_parquet_write_matrix(whole, m, "Churn", "id", cids, p), CHURN_OK);
 		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
 			ck_assert_int_eq(stream_matrix(streamed, m, "Churn", "id", cids, CHURN_PARQUET_ID_NULLABLE, p, chunks[c]),
@@ -1006,7 +945,7 @@ START_TEST(test_parquet_writer_chunks_same_bytes)
 END_TEST
 
 /* More row groups than an i16 ordinal holds: the ordinals are left out, as the format wants. */
-START_TEST(test_parquet_writer_many_row_groups)
+START_TEST(test_parquet_writer_many_row_groups_omit_ordinals)
 {
 	const size_t n = 32770;
 	churn_matrix *m = NULL;
@@ -1018,8 +957,8 @@ START_TEST(test_parquet_writer_many_row_groups)
 		y[i] = (uint8_t)(i & 1);
 	}
 	ck_assert_int_eq(churn_matrix_set_labels(m, y, n), CHURN_OK);
-	char *path = tmp_path("many.parquet");
-	churn_params *p = params_with("parquet.row_group_rows", "1", "parquet.compression", "none");
+	char *path = churn_test_path(churn_test_tmp, "many.parquet");
+	churn_params *p = churn_test_params("parquet.row_group_rows", "1", "parquet.compression", "none", NULL);
 	ck_assert_int_eq(stream_matrix(path, m, "y", NULL, NULL, 0, p, 4096), CHURN_OK);
 	tcol cols[2];
 	size_t nc = matrix_cols(cols, m, NULL, NULL, "y");
@@ -1031,13 +970,13 @@ START_TEST(test_parquet_writer_many_row_groups)
 }
 END_TEST
 
-START_TEST(test_parquet_writer_errors)
+START_TEST(test_parquet_writer_bad_use_refused)
 {
 	churn_matrix *m = small_matrix();
 	const char *names[NF];
 	for (size_t j = 0; j < NF; j++)
 		names[j] = feature_names[j];
-	char *path = tmp_path("w.parquet");
+	char *path = churn_test_path(churn_test_tmp, "w.parquet");
 	churn_parquet_writer *w = NULL;
 	ck_assert_int_eq(churn_parquet_writer_open(path, names, NF, "Churn", "id", 4, 0, NULL, &w), CHURN_E_INVALID_ARG);
 	ck_assert_ptr_null(w);
@@ -1101,25 +1040,25 @@ static Suite *parquet_suite(void)
 {
 	Suite *s = suite_create("parquet");
 	TCase *io = tcase_create("io");
-	tcase_add_checked_fixture(io, setup, teardown);
+	tcase_add_checked_fixture(io, churn_test_tmp_setup, churn_test_tmp_teardown);
 	tcase_set_timeout(io, 120);
-	tcase_add_test(io, test_parquet_write_matrix_small);
-	tcase_add_test(io, test_parquet_write_matrix_required_ids_no_target);
-	tcase_add_test(io, test_parquet_write_matrix_empty);
-	tcase_add_test(io, test_parquet_write_matrix_row_groups);
-	tcase_add_test(io, test_parquet_write_dataset);
-	tcase_add_test(io, test_parquet_write_dataset_telco);
-	tcase_add_test(io, test_parquet_write_kv_metadata);
+	tcase_add_test(io, test_parquet_write_matrix_small_reads_back_per_codec);
+	tcase_add_test(io, test_parquet_write_matrix_required_ids_without_target_reads_back);
+	tcase_add_test(io, test_parquet_write_matrix_empty_is_a_valid_file);
+	tcase_add_test(io, test_parquet_write_matrix_row_groups_split_with_stats);
+	tcase_add_test(io, test_parquet_write_dataset_reads_back_every_cell);
+	tcase_add_test(io, test_parquet_write_dataset_telco_reads_back_every_cell);
+	tcase_add_test(io, test_parquet_write_kv_metadata_reads_back);
 	tcase_add_test(io, test_parquet_writer_chunks_same_bytes);
-	tcase_add_test(io, test_parquet_writer_many_row_groups);
+	tcase_add_test(io, test_parquet_writer_many_row_groups_omit_ordinals);
 	suite_add_tcase(s, io);
 	TCase *err = tcase_create("errors");
-	tcase_add_checked_fixture(err, setup, teardown);
-	tcase_add_test(err, test_parquet_write_matrix_bad_args);
-	tcase_add_test(err, test_parquet_write_unwritable);
-	tcase_add_test(err, test_parquet_write_disk_full);
+	tcase_add_checked_fixture(err, churn_test_tmp_setup, churn_test_tmp_teardown);
+	tcase_add_test(err, test_parquet_write_matrix_bad_args_refused);
+	tcase_add_test(err, test_parquet_write_unwritable_path_is_create_error);
+	tcase_add_test(err, test_parquet_write_disk_full_is_io_error_keeps_previous);
 	tcase_add_test(err, test_parquet_write_cancel_keeps_previous);
-	tcase_add_test(err, test_parquet_writer_errors);
+	tcase_add_test(err, test_parquet_writer_bad_use_refused);
 	suite_add_tcase(s, err);
 	return s;
 }

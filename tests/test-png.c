@@ -78,7 +78,7 @@ static uint32_t rnd(void)
 	return (uint32_t)(rng_state >> 33);
 }
 
-START_TEST(test_png_roundtrip_random)
+START_TEST(test_png_random_images_decode_back_identical)
 {
 	rng_state = 42;
 	for (int trial = 0; trial < 400; trial++) {
@@ -103,7 +103,7 @@ START_TEST(test_png_roundtrip_random)
 }
 END_TEST
 
-START_TEST(test_png_roundtrip_chart_like)
+START_TEST(test_png_chart_like_images_decode_back_identical)
 {
 	/* a large mostly-white image with bars and noise: long matches split at 258 bytes */
 	size_t w = 1500, h = 300, stride = 3 * w;
@@ -131,7 +131,7 @@ START_TEST(test_png_roundtrip_chart_like)
 }
 END_TEST
 
-START_TEST(test_png_errors)
+START_TEST(test_png_bad_sizes_refused_crc32_matches_reference)
 {
 	uint8_t px[3] = {1, 2, 3}, *out = NULL;
 	size_t n = 0;
@@ -149,9 +149,9 @@ int main(void)
 {
 	Suite *s = suite_create("png");
 	TCase *tc = tcase_create("io");
-	tcase_add_test(tc, test_png_roundtrip_random);
-	tcase_add_test(tc, test_png_roundtrip_chart_like);
-	tcase_add_test(tc, test_png_errors);
+	tcase_add_test(tc, test_png_random_images_decode_back_identical);
+	tcase_add_test(tc, test_png_chart_like_images_decode_back_identical);
+	tcase_add_test(tc, test_png_bad_sizes_refused_crc32_matches_reference);
 	suite_add_tcase(s, tc);
 	return churn_test_run(s);
 }

@@ -63,13 +63,6 @@ static double at(const churn_matrix *m, size_t i, size_t j)
 	return churn_matrix_get_row(m, i)[j];
 }
 
-static churn_params *params(void)
-{
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	return p;
-}
-
 static const char *dropped_reason(const churn_prep *prep, const char *col)
 {
 	for (size_t k = 0; k < churn_prep_get_dropped_count(prep); k++)
@@ -80,7 +73,7 @@ static const char *dropped_reason(const churn_prep *prep, const char *col)
 
 /* ---- fit / apply ---- */
 
-START_TEST(test_prep_fit_defaults)
+START_TEST(test_prep_fit_defaults_one_hot_and_scaled_features)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -132,7 +125,7 @@ START_TEST(test_prep_fit_defaults)
 }
 END_TEST
 
-START_TEST(test_prep_fit_rows_subset)
+START_TEST(test_prep_fit_rows_subset_leaves_unseen_levels)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -164,10 +157,10 @@ START_TEST(test_prep_fit_rows_subset)
 }
 END_TEST
 
-START_TEST(test_prep_options)
+START_TEST(test_prep_options_change_imputation_scaling_and_indicators)
 {
 	churn_dataset *ds = make_small();
-	churn_params *p = params();
+	churn_params *p = churn_test_params(NULL);
 	churn_prep *prep = NULL;
 	churn_matrix *m = NULL;
 	size_t j;
@@ -236,7 +229,7 @@ START_TEST(test_prep_options)
 }
 END_TEST
 
-START_TEST(test_prep_ids_and_text)
+START_TEST(test_prep_ids_dropped_text_parsed_encoded_or_dropped)
 {
 	churn_dataset *ds = make_small();
 	const char *note[N8] = {"a", "b", "c", "d", "e", "f", "g", "h"};            /* too unique */
@@ -245,7 +238,7 @@ START_TEST(test_prep_ids_and_text)
 	ck_assert_int_eq(churn_dataset_add_text(ds, "note", note, N8), CHURN_OK);
 	ck_assert_int_eq(churn_dataset_add_text(ds, "charges", charges, N8), CHURN_OK);
 	ck_assert_int_eq(churn_dataset_add_text(ds, "plan", plan, N8), CHURN_OK);
-	churn_params *p = params();
+	churn_params *p = churn_test_params(NULL);
 	ck_assert_int_eq(churn_params_set_str(p, "data.id", "gender, customerID"), CHURN_OK);
 	churn_prep *prep = NULL;
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
@@ -283,7 +276,7 @@ START_TEST(test_prep_ids_and_text)
 }
 END_TEST
 
-START_TEST(test_prep_constant_and_missing_columns)
+START_TEST(test_prep_constant_and_empty_columns_dropped_with_reason)
 {
 	churn_dataset *ds = make_small();
 	double c[N8] = {3, 3, 3, NAN, 3, 3, 3, 3}, allnan[N8];
@@ -338,10 +331,10 @@ static churn_dataset *with_target(const char *const *t, size_t n, bool numeric, 
 	return ds;
 }
 
-START_TEST(test_prep_target_errors)
+START_TEST(test_prep_bad_target_refused_with_detail)
 {
 	churn_prep *prep = NULL;
-	churn_params *p = params();
+	churn_params *p = churn_test_params(NULL);
 	/* Missing column: the detail lists the columns there are. */
 	churn_dataset *ds = make_small();
 	ck_assert_int_eq(churn_params_set_str(p, "data.target", "Exited"), CHURN_OK);
@@ -431,7 +424,7 @@ START_TEST(test_prep_target_errors)
 }
 END_TEST
 
-START_TEST(test_prep_apply_target_optional)
+START_TEST(test_prep_apply_without_target_or_id_scores)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -469,7 +462,7 @@ END_TEST
 
 /* ---- type changes and bad input ---- */
 
-START_TEST(test_prep_type_change)
+START_TEST(test_prep_apply_type_change_parsed_or_refused)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -526,7 +519,7 @@ START_TEST(test_prep_type_change)
 	double huge[1] = {-1.7e308};
 	ck_assert_int_eq(churn_dataset_add_numeric(t, "tenure", huge, 1), CHURN_OK);
 	churn_prep *p2 = NULL;
-	churn_params *p = params();
+	churn_params *p = churn_test_params(NULL);
 	ck_assert_int_eq(churn_params_set_str(p, "prep.scale", "minmax"), CHURN_OK);
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &p2), CHURN_OK);
 	ck_assert_int_eq(churn_prep_apply(p2, t, &m), CHURN_OK);
@@ -542,12 +535,9 @@ START_TEST(test_prep_type_change)
 }
 END_TEST
 
-START_TEST(test_prep_csv_files)
+START_TEST(test_prep_csv_files_fit_apply_and_write)
 {
-	char *path = churn_test_data_path("prep-small.csv");
-	churn_dataset *ds = NULL;
-	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
-	free(path);
+	churn_dataset *ds = churn_test_load_data("prep-small.csv");
 	churn_prep *prep = NULL;
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
 	churn_matrix *m = NULL;
@@ -563,10 +553,7 @@ START_TEST(test_prep_csv_files)
 	ck_assert_uint_eq(churn_matrix_get_nrows(m), churn_dataset_get_nrows(ds));
 
 	/* Apply to a second CSV whose TotalCharges has words and whose Contract has a new level. */
-	churn_dataset *ds2 = NULL;
-	path = churn_test_data_path("prep-apply-new-level.csv");
-	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds2, NULL), CHURN_OK);
-	free(path);
+	churn_dataset *ds2 = churn_test_load_data("prep-apply-new-level.csv");
 	churn_matrix *m2 = NULL;
 	size_t unseen = 0;
 	ck_assert_int_eq(churn_prep_apply_rows_count(prep, ds2, NULL, 0, &m2, &unseen, NULL), CHURN_OK);
@@ -574,16 +561,14 @@ START_TEST(test_prep_csv_files)
 	assert_finite(m2);
 	churn_matrix_free(m2);
 	churn_dataset_free(ds2);
-	path = churn_test_data_path("prep-apply-type-change.csv");
-	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds2, NULL), CHURN_OK);
-	free(path);
+	ds2 = churn_test_load_data("prep-apply-type-change.csv");
 	ck_assert_int_eq(churn_prep_apply(prep, ds2, &m2), CHURN_E_PARSE);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "TotalCharges"));
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "row 2"));
 	churn_dataset_free(ds2);
 
 	/* Inf in a numeric column is the CSV reader's parse error. */
-	path = churn_test_data_path("prep-inf.csv");
+	char *path = churn_test_data_path("prep-inf.csv");
 	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds2, NULL), CHURN_E_PARSE);
 	ck_assert_str_ne(churn_last_error(), "");
 	free(path);
@@ -662,7 +647,7 @@ START_TEST(test_prep_write_csv_numbers_exact)
 	ck_assert_int_eq(churn_dataset_add_numeric(ds, "x", x, N), CHURN_OK);
 	ck_assert_int_eq(churn_dataset_add_numeric(ds, "z", z, N), CHURN_OK);
 	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Churn", t, N), CHURN_OK);
-	churn_params *p = params();
+	churn_params *p = churn_test_params(NULL);
 	ck_assert_int_eq(churn_params_set_str(p, "prep.scale", "none"), CHURN_OK);
 	churn_prep *prep = NULL;
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
@@ -693,13 +678,13 @@ END_TEST
 
 /* ---- JSON ---- */
 
-START_TEST(test_prep_json_round_trip)
+START_TEST(test_prep_json_round_trip_exact_for_every_option)
 {
 	churn_dataset *ds = make_small();
 	/* Awkward doubles: the stored statistics must round-trip exactly. */
 	double odd[N8] = {0.1, 0.2, 0.30000000000000004, 1e-300, 123456789.123456789, 2.0 / 3, NAN, 1e15 + 0.3};
 	ck_assert_int_eq(churn_dataset_add_numeric(ds, "odd", odd, N8), CHURN_OK);
-	churn_params *p = params();
+	churn_params *p = churn_test_params(NULL);
 	const char *scales[] = {"standard", "minmax", "none"};
 	for (int s = 0; s < 3; s++) {
 		ck_assert_int_eq(churn_params_set_str(p, "prep.scale", scales[s]), CHURN_OK);
@@ -749,7 +734,7 @@ static char *replace(const char *s, const char *from, const char *to)
 	return r;
 }
 
-START_TEST(test_prep_json_errors)
+START_TEST(test_prep_json_bad_spec_refused)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL, *b = NULL;
@@ -790,7 +775,7 @@ END_TEST
 
 /* ---- single records ---- */
 
-START_TEST(test_prep_single_record)
+START_TEST(test_prep_single_record_matches_dataset_row)
 {
 	churn_dataset *ds = make_small();
 	churn_prep *prep = NULL;
@@ -858,7 +843,7 @@ END_TEST
 
 /* ---- splits ---- */
 
-START_TEST(test_split_stratified)
+START_TEST(test_split_stratified_keeps_rate_and_is_seeded)
 {
 	size_t n = 1003;
 	uint8_t *y = malloc(n);
@@ -920,7 +905,7 @@ START_TEST(test_split_stratified)
 }
 END_TEST
 
-START_TEST(test_split_kfold)
+START_TEST(test_split_kfold_balanced_folds_and_seeded)
 {
 	size_t n = 997, k = 5;
 	uint8_t *y = malloc(n);
@@ -957,13 +942,11 @@ END_TEST
 
 /* ---- real data ---- */
 
-START_TEST(test_prep_telco)
+START_TEST(test_prep_telco_expected_features_labels_and_round_trip)
 {
-	const char *path = churn_test_telco_csv();
-	if (!path)
+	churn_dataset *ds = churn_test_load_telco();
+	if (!ds)
 		return;
-	churn_dataset *ds = NULL;
-	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
 	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 7043);
 	churn_prep *prep = NULL;
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
@@ -1023,21 +1006,6 @@ END_TEST
 
 /* ---- churn_prep_write_outputs ---- */
 
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc(sz > 0 ? (size_t)sz + 1 : 1);
-	*n = fread(buf, 1, (size_t)(sz > 0 ? sz : 0), f);
-	buf[*n] = 0;
-	fclose(f);
-	return buf;
-}
-
 /* Output k of two directories holds the same bytes. */
 static void assert_same_outputs(const char *a, const char *b, const char *what)
 {
@@ -1046,7 +1014,7 @@ static void assert_same_outputs(const char *a, const char *b, const char *what)
 		snprintf(pa, sizeof pa, "%s/%s", a, churn_prep_output_name(k));
 		snprintf(pb, sizeof pb, "%s/%s", b, churn_prep_output_name(k));
 		size_t na = 0, nb = 0;
-		char *x = slurp(pa, &na), *y = slurp(pb, &nb);
+		char *x = churn_test_read_file(pa, &na), *y = churn_test_read_file(pb, &nb);
 		ck_assert_msg(x && y, "%s: %s missing", what, churn_prep_output_name(k));
 		ck_assert_msg(na == nb && memcmp(x, y, na) == 0, "%s: %s differs", what, churn_prep_output_name(k));
 		free(x);
@@ -1089,7 +1057,7 @@ START_TEST(test_prep_write_outputs_same_files)
 	ck_assert_int_eq(churn_synth_write_file(3000, 5, csv), CHURN_OK);
 	churn_dataset *ds = NULL;
 	ck_assert_int_eq(churn_csv_read_file(csv, NULL, &ds, NULL), CHURN_OK);
-	churn_params *p = params();
+	churn_params *p = churn_test_params(NULL);
 	ck_assert_int_eq(churn_params_set_int(p, "parquet.row_group_rows", 500), CHURN_OK);
 	ck_assert_int_eq(churn_params_set_int(p, "parquet.page_bytes", 2048), CHURN_OK);
 	churn_prep *prep = NULL;
@@ -1108,7 +1076,7 @@ START_TEST(test_prep_write_outputs_same_files)
 	/* the summary: profile + prep report */
 	snprintf(dir, sizeof dir, "%s/reports/summary.json", a);
 	size_t n = 0;
-	char *js = slurp(dir, &n);
+	char *js = churn_test_read_file(dir, &n);
 	ck_assert_ptr_nonnull(strstr(js, "\"prep\":"));
 	ck_assert_ptr_nonnull(strstr(js, "\"imputed_cells\":"));
 	ck_assert_ptr_nonnull(strstr(js, "\"role\":\t\"id\""));
@@ -1140,7 +1108,7 @@ START_TEST(test_prep_write_outputs_same_files)
 END_TEST
 
 /* Dropped target rows and missing ids: the streamed and the whole-matrix outputs agree. */
-START_TEST(test_prep_write_outputs_dropped_rows)
+START_TEST(test_prep_write_outputs_dropped_rows_streamed_as_whole)
 {
 	char *tmp = churn_test_tmpdir();
 	/* a missing target in row 3, a missing id in row 5 */
@@ -1155,7 +1123,7 @@ START_TEST(test_prep_write_outputs_dropped_rows)
 	ck_assert_int_eq(churn_dataset_add_numeric(ds, "tenure", tenure, N8), CHURN_OK);
 	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Contract", contract, N8), CHURN_OK);
 	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Churn", churn, N8), CHURN_OK);
-	churn_params *p = params();
+	churn_params *p = churn_test_params(NULL);
 	ck_assert_int_eq(churn_params_set_bool(p, "prep.drop_missing_target", true), CHURN_OK);
 	ck_assert_int_eq(churn_params_set_int(p, "prep.chunk_rows", 3), CHURN_OK);
 	churn_prep *prep = NULL;
@@ -1175,7 +1143,7 @@ START_TEST(test_prep_write_outputs_dropped_rows)
 	char path[900];
 	snprintf(path, sizeof path, "%s/data/processed/churn.csv", a);
 	size_t n = 0;
-	char *text = slurp(path, &n);
+	char *text = churn_test_read_file(path, &n);
 	ck_assert_ptr_nonnull(strstr(text, "\n,")); /* the missing id: an empty first cell */
 	ck_assert_ptr_null(strstr(text, "C3,"));    /* the row without a target is left out */
 	free(text);
@@ -1196,7 +1164,7 @@ static bool cancel_now(void *ud, const char *what, uint64_t done, uint64_t total
 	return strcmp(what, "prepare") != 0;
 }
 
-START_TEST(test_prep_write_outputs_errors)
+START_TEST(test_prep_write_outputs_failure_keeps_previous_files)
 {
 	char *tmp = churn_test_tmpdir();
 	churn_dataset *ds = make_small();
@@ -1233,7 +1201,7 @@ START_TEST(test_prep_write_outputs_errors)
 	                 CHURN_E_CREATE);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "out.parquet"));
 	size_t n = 0;
-	char *text = slurp(spec, &n);
+	char *text = churn_test_read_file(spec, &n);
 	ck_assert_str_eq(text, "previous");
 	free(text);
 
@@ -1241,11 +1209,11 @@ START_TEST(test_prep_write_outputs_errors)
 	char pq2[600];
 	snprintf(pq2, sizeof pq2, "%s/out.parquet", tmp);
 	paths[0] = pq2;
-	churn_params *p = params();
+	churn_params *p = churn_test_params(NULL);
 	churn_params_set_progress(p, cancel_now, NULL);
 	ck_assert_int_eq(churn_prep_write_outputs(prep, ds, NULL, 0, NULL, paths, 3, p, NULL, NULL, NULL),
 	                 CHURN_E_STATE);
-	text = slurp(spec, &n);
+	text = churn_test_read_file(spec, &n);
 	ck_assert_str_eq(text, "previous");
 	free(text);
 	ck_assert_ptr_null(fopen(pq2, "rb"));
@@ -1268,34 +1236,34 @@ int main(void)
 {
 	Suite *s = suite_create("prep");
 	TCase *tc = tcase_create("create");
-	tcase_add_test(tc, test_prep_fit_defaults);
-	tcase_add_test(tc, test_prep_fit_rows_subset);
-	tcase_add_test(tc, test_prep_options);
-	tcase_add_test(tc, test_prep_ids_and_text);
-	tcase_add_test(tc, test_prep_constant_and_missing_columns);
+	tcase_add_test(tc, test_prep_fit_defaults_one_hot_and_scaled_features);
+	tcase_add_test(tc, test_prep_fit_rows_subset_leaves_unseen_levels);
+	tcase_add_test(tc, test_prep_options_change_imputation_scaling_and_indicators);
+	tcase_add_test(tc, test_prep_ids_dropped_text_parsed_encoded_or_dropped);
+	tcase_add_test(tc, test_prep_constant_and_empty_columns_dropped_with_reason);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
-	tcase_add_test(tc, test_prep_target_errors);
-	tcase_add_test(tc, test_prep_apply_target_optional);
-	tcase_add_test(tc, test_prep_type_change);
-	tcase_add_test(tc, test_prep_csv_files);
+	tcase_add_test(tc, test_prep_bad_target_refused_with_detail);
+	tcase_add_test(tc, test_prep_apply_without_target_or_id_scores);
+	tcase_add_test(tc, test_prep_apply_type_change_parsed_or_refused);
+	tcase_add_test(tc, test_prep_csv_files_fit_apply_and_write);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("io");
-	tcase_add_test(tc, test_prep_json_round_trip);
+	tcase_add_test(tc, test_prep_json_round_trip_exact_for_every_option);
 	tcase_add_test(tc, test_prep_write_csv_numbers_exact);
-	tcase_add_test(tc, test_prep_json_errors);
-	tcase_add_test(tc, test_prep_single_record);
+	tcase_add_test(tc, test_prep_json_bad_spec_refused);
+	tcase_add_test(tc, test_prep_single_record_matches_dataset_row);
 	tcase_add_test(tc, test_prep_write_outputs_same_files);
-	tcase_add_test(tc, test_prep_write_outputs_dropped_rows);
-	tcase_add_test(tc, test_prep_write_outputs_errors);
+	tcase_add_test(tc, test_prep_write_outputs_dropped_rows_streamed_as_whole);
+	tcase_add_test(tc, test_prep_write_outputs_failure_keeps_previous_files);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("split");
-	tcase_add_test(tc, test_split_stratified);
-	tcase_add_test(tc, test_split_kfold);
+	tcase_add_test(tc, test_split_stratified_keeps_rate_and_is_seeded);
+	tcase_add_test(tc, test_split_kfold_balanced_folds_and_seeded);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("real");
-	tcase_add_test(tc, test_prep_telco);
+	tcase_add_test(tc, test_prep_telco_expected_features_labels_and_round_trip);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return churn_test_run(s);

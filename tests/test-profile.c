@@ -36,7 +36,7 @@ static churn_profile *profile_of(const churn_dataset *ds, const char *target, co
 	return pr;
 }
 
-START_TEST(test_profile_compute_stats)
+START_TEST(test_profile_compute_stats_match_hand_values)
 {
 	churn_dataset *ds = tiny();
 	churn_profile *pr = profile_of(ds, NULL, NULL);
@@ -83,7 +83,7 @@ START_TEST(test_profile_compute_stats)
 }
 END_TEST
 
-START_TEST(test_profile_compute_edge_columns)
+START_TEST(test_profile_edge_columns_give_null_stats_and_notes)
 {
 	churn_dataset *ds = NULL;
 	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
@@ -141,7 +141,7 @@ static churn_profile *target_case(const char *name, const char *const *vals, con
 	return pr;
 }
 
-START_TEST(test_profile_target_detection)
+START_TEST(test_profile_target_detected_only_with_two_classes)
 {
 	static const char *const yn[] = {"No", "Yes", "No", "No", "yes", "No"};
 	/* "Yes" and "yes" are two different levels of three: not two classes */
@@ -236,7 +236,7 @@ START_TEST(test_profile_to_json_keys_and_round_trip)
 }
 END_TEST
 
-START_TEST(test_profile_save_files)
+START_TEST(test_profile_save_files_read_back)
 {
 	churn_dataset *ds = tiny();
 	churn_profile *pr = profile_of(ds, NULL, NULL), *back = NULL;
@@ -250,17 +250,14 @@ START_TEST(test_profile_save_files)
 	ck_assert_uint_eq(churn_profile_get_ncols(back), 4);
 	ck_assert_str_eq(churn_profile_get_col_name(back, 2), "id text");
 	ck_assert_double_eq(churn_profile_get_col_stat(back, 0, "p75"), 3.25);
-	FILE *f = fopen(pc, "rb");
-	ck_assert_ptr_nonnull(f);
-	char buf[2048];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = '\0';
-	fclose(f);
+	char *buf = churn_test_read_file(pc, NULL);
+	ck_assert_ptr_nonnull(buf);
 	ck_assert_str_eq(buf, "name,type,missing,count,mean,std,min,p25,p50,p75,max,levels\n"
 	                      "x,numeric,1,4,2.5,1.2909944487358056,1,1.75,2.5,3.25,4,\n"
 	                      "cat,categorical,1,4,,,,,,,,a:3;b:1\n"
 	                      "id text,text,1,4,,,,,,,,\n"
 	                      "Churn,categorical,0,5,,,,,,,,No:3;Yes:2\n");
+	free(buf);
 	churn_profile_free(back);
 	churn_test_rmdir(dir);
 	free(dir);
@@ -269,7 +266,7 @@ START_TEST(test_profile_save_files)
 }
 END_TEST
 
-START_TEST(test_profile_errors)
+START_TEST(test_profile_bad_input_refused)
 {
 	churn_profile *pr = NULL;
 	ck_assert_int_eq(churn_profile_compute(NULL, NULL, &pr), CHURN_E_INVALID_ARG);
@@ -302,7 +299,7 @@ START_TEST(test_profile_errors)
 }
 END_TEST
 
-START_TEST(test_profile_synth_large)
+START_TEST(test_profile_synth_large_rate_and_distinct_ids)
 {
 	churn_dataset *ds = NULL;
 	ck_assert_int_eq(churn_synth_dataset(100000, 11, &ds), CHURN_OK);
@@ -319,13 +316,10 @@ START_TEST(test_profile_synth_large)
 }
 END_TEST
 
-START_TEST(test_profile_csv_other_churn_file)
+START_TEST(test_profile_other_churn_file_stats_and_positive_needed)
 {
 	/* spaces and punctuation in names, a numeric ID, a True/False target named Churned */
-	char *path = churn_test_data_path("profile-other.csv");
-	churn_dataset *ds = NULL;
-	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
-	free(path);
+	churn_dataset *ds = churn_test_load_data("profile-other.csv");
 	churn_profile *pr = profile_of(ds, "Churned", NULL);
 	ck_assert_uint_eq(churn_profile_get_nrows(pr), 6);
 	ck_assert_str_eq(churn_profile_get_col_name(pr, 1), "Monthly Fee ($)");
@@ -353,13 +347,11 @@ START_TEST(test_profile_csv_other_churn_file)
 }
 END_TEST
 
-START_TEST(test_profile_telco_real)
+START_TEST(test_profile_telco_counts_types_and_rate)
 {
-	const char *path = churn_test_telco_csv();
-	if (!path)
+	churn_dataset *ds = churn_test_load_telco();
+	if (!ds)
 		return;
-	churn_dataset *ds = NULL;
-	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
 	churn_profile *pr = profile_of(ds, NULL, NULL);
 	ck_assert_uint_eq(churn_profile_get_nrows(pr), 7043);
 	ck_assert_uint_eq(churn_profile_get_ncols(pr), 21);
@@ -386,23 +378,23 @@ static Suite *profile_suite(void)
 {
 	Suite *s = suite_create("profile");
 	TCase *tc = tcase_create("numerics");
-	tcase_add_test(tc, test_profile_compute_stats);
-	tcase_add_test(tc, test_profile_compute_edge_columns);
-	tcase_add_test(tc, test_profile_synth_large);
+	tcase_add_test(tc, test_profile_compute_stats_match_hand_values);
+	tcase_add_test(tc, test_profile_edge_columns_give_null_stats_and_notes);
+	tcase_add_test(tc, test_profile_synth_large_rate_and_distinct_ids);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("target");
-	tcase_add_test(tc, test_profile_target_detection);
+	tcase_add_test(tc, test_profile_target_detected_only_with_two_classes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("io");
 	tcase_add_test(tc, test_profile_to_json_keys_and_round_trip);
-	tcase_add_test(tc, test_profile_save_files);
+	tcase_add_test(tc, test_profile_save_files_read_back);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
-	tcase_add_test(tc, test_profile_errors);
+	tcase_add_test(tc, test_profile_bad_input_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("real");
-	tcase_add_test(tc, test_profile_csv_other_churn_file);
-	tcase_add_test(tc, test_profile_telco_real);
+	tcase_add_test(tc, test_profile_other_churn_file_stats_and_positive_needed);
+	tcase_add_test(tc, test_profile_telco_counts_types_and_rate);
 	suite_add_tcase(s, tc);
 	return s;
 }

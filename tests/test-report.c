@@ -11,18 +11,14 @@
 
 #include "test-common.h"
 
-static char *tmp, *wd;
+static char *wd; /* churn_test_tmp/wd, after one churn_pipeline_run */
 
 static void setup(void)
 {
-	tmp = churn_test_tmpdir();
-	wd = malloc(strlen(tmp) + 16);
-	sprintf(wd, "%s/wd", tmp);
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_str(p, "data.source", "synthetic:800?seed=3"), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_str(p, "pipeline.models", "logreg"), CHURN_OK);
-	ck_assert_int_eq(churn_params_set_str(p, "pipeline.figures", "false"), CHURN_OK);
+	churn_test_tmp_setup();
+	wd = churn_test_path(churn_test_tmp, "wd");
+	churn_params *p = churn_test_params("data.source", "synthetic:800?seed=3", "pipeline.models", "logreg",
+	                                    "pipeline.figures", "false", NULL);
 	char *rec = NULL;
 	ck_assert_int_eq(churn_pipeline_run(wd, p, &rec), CHURN_OK);
 	churn_free(rec);
@@ -31,19 +27,17 @@ static void setup(void)
 
 static void teardown(void)
 {
-	churn_test_rmdir(tmp);
-	free(tmp);
+	churn_test_tmp_teardown();
 	free(wd);
 }
 
-START_TEST(test_details_for_clients)
+START_TEST(test_details_hide_paths_and_secrets)
 {
 	char *js = NULL;
 	ck_assert_int_eq(churn_report_details_json(wd, &js), CHURN_OK);
-	cJSON *d = cJSON_Parse(js);
-	ck_assert_ptr_nonnull(d);
+	cJSON *d = churn_test_json_parse(js);
 	ck_assert_str_eq(cJSON_GetObjectItem(d, "workdir")->valuestring, "wd");
-	ck_assert_ptr_null(strstr(js, tmp));
+	ck_assert_ptr_null(strstr(js, churn_test_tmp));
 	ck_assert_int_eq((int)cJSON_GetObjectItem(cJSON_GetObjectItem(d, "dataset"), "rows")->valuedouble, 800);
 	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "best_model"), "name")->valuestring, "logreg");
 	ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(d, "last_data_run"), "status")->valuestring,
@@ -51,32 +45,30 @@ START_TEST(test_details_for_clients)
 	cJSON_Delete(d);
 	churn_free(js);
 	/* a failed run from a local path and a URL with a token: neither the path nor the token shows */
-	churn_params *p = NULL;
-	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
-	char src[4200];
-	snprintf(src, sizeof(src), "%s/no/such/file.csv", tmp);
-	ck_assert_int_eq(churn_params_set_str(p, "data.source", src), CHURN_OK);
+	char *src = churn_test_path(churn_test_tmp, "no/such/file.csv");
+	churn_params *p = churn_test_params("data.source", src, NULL);
+	free(src);
 	ck_assert_int_ne(churn_pipeline_data(wd, p, NULL), CHURN_OK);
 	ck_assert_int_eq(churn_params_set_str(p, "data.source", "http://127.0.0.1:1/x.csv?token=T0PSECRET"), CHURN_OK);
 	ck_assert_int_eq(churn_params_set_str(p, "fetch.retries", "0"), CHURN_OK);
 	ck_assert_int_ne(churn_pipeline_data(wd, p, NULL), CHURN_OK);
 	churn_params_free(p);
 	ck_assert_int_eq(churn_report_details_json(wd, &js), CHURN_OK);
-	ck_assert_msg(!strstr(js, tmp) && !strstr(js, "T0PSECRET") && strstr(js, "token=***"), "%s", js);
+	ck_assert_msg(!strstr(js, churn_test_tmp) && !strstr(js, "T0PSECRET") && strstr(js, "token=***"), "%s", js);
 	churn_free(js);
 }
 END_TEST
 
-START_TEST(test_records_window)
+START_TEST(test_records_window_limits_runs)
 {
 	char *js = NULL;
 	ck_assert_int_eq(churn_report_records_json(wd, "reports/run_metadata.json", 1, &js), CHURN_OK);
-	cJSON *d = cJSON_Parse(js);
+	cJSON *d = churn_test_json_parse(js);
 	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(d, "runs")), 1);
 	cJSON_Delete(d);
 	churn_free(js);
 	ck_assert_int_eq(churn_report_records_json(wd, "reports/run_metadata.json", 0, &js), CHURN_OK);
-	d = cJSON_Parse(js);
+	d = churn_test_json_parse(js);
 	ck_assert_int_ge(cJSON_GetArraySize(cJSON_GetObjectItem(d, "runs")), 2); /* data and ml */
 	cJSON_Delete(d);
 	churn_free(js);
@@ -84,11 +76,11 @@ START_TEST(test_records_window)
 }
 END_TEST
 
-START_TEST(test_artifacts_and_paths)
+START_TEST(test_artifact_paths_only_for_listed_names)
 {
 	char *js = NULL, *path = NULL;
 	ck_assert_int_eq(churn_report_artifacts_json(wd, &js), CHURN_OK);
-	cJSON *a = cJSON_Parse(js), *e;
+	cJSON *a = churn_test_json_parse(js), *e;
 	bool model = false, dataset = false;
 	cJSON_ArrayForEach(e, a)
 	{
@@ -111,7 +103,7 @@ START_TEST(test_artifacts_and_paths)
 }
 END_TEST
 
-START_TEST(test_best_model_and_types)
+START_TEST(test_best_model_named_and_content_types_by_extension)
 {
 	char *name = NULL;
 	ck_assert_int_eq(churn_report_best_model(wd, &name), CHURN_OK);
@@ -122,7 +114,7 @@ START_TEST(test_best_model_and_types)
 }
 END_TEST
 
-START_TEST(test_empty_workdir)
+START_TEST(test_empty_workdir_says_to_run_churn)
 {
 	char *js = NULL, *empty = churn_test_tmpdir();
 	ck_assert_int_eq(churn_report_details_json(empty, &js), CHURN_E_NOTFOUND);
@@ -139,11 +131,11 @@ static Suite *report_suite(void)
 	TCase *tc = tcase_create("report");
 	tcase_set_timeout(tc, 120);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_details_for_clients);
-	tcase_add_test(tc, test_records_window);
-	tcase_add_test(tc, test_artifacts_and_paths);
-	tcase_add_test(tc, test_best_model_and_types);
-	tcase_add_test(tc, test_empty_workdir);
+	tcase_add_test(tc, test_details_hide_paths_and_secrets);
+	tcase_add_test(tc, test_records_window_limits_runs);
+	tcase_add_test(tc, test_artifact_paths_only_for_listed_names);
+	tcase_add_test(tc, test_best_model_named_and_content_types_by_extension);
+	tcase_add_test(tc, test_empty_workdir_says_to_run_churn);
 	suite_add_tcase(s, tc);
 	return s;
 }

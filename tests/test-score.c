@@ -18,23 +18,14 @@ static churn_scorer *scorer;
 /* A logistic regression with its prep spec, trained on synthetic rows, as a scorer. */
 static void setup(void)
 {
-	churn_prep *prep = NULL;
-	churn_matrix *x = NULL;
-	churn_model *m = NULL;
 	char *buf = NULL;
 	size_t n = 0;
 	ck_assert_int_eq(churn_synth_dataset(600, 9, &data), CHURN_OK);
-	ck_assert_int_eq(churn_prep_fit(data, NULL, 0, NULL, &prep), CHURN_OK);
-	ck_assert_int_eq(churn_prep_apply(prep, data, &x), CHURN_OK);
-	ck_assert_int_eq(churn_model_new(CHURN_MODEL_LOGREG, &m), CHURN_OK);
-	ck_assert_int_eq(churn_model_fit(m, x, NULL), CHURN_OK);
-	ck_assert_int_eq(churn_model_set_prep(m, prep), CHURN_OK);
+	churn_model *m = churn_test_fit_with_prep(CHURN_MODEL_LOGREG, data, NULL, NULL);
 	ck_assert_int_eq(churn_model_to_buffer(m, &buf, &n), CHURN_OK);
 	ck_assert_int_eq(churn_scorer_from_buffer(buf, n, &scorer), CHURN_OK);
 	churn_free(buf);
 	churn_model_free(m);
-	churn_matrix_free(x);
-	churn_prep_free(prep);
 }
 
 static void teardown(void)
@@ -92,7 +83,7 @@ START_TEST(test_request_and_dataset_give_one_answer)
 }
 END_TEST
 
-START_TEST(test_reasons_rule)
+START_TEST(test_reasons_are_largest_positive_contributions_first)
 {
 	char *out = NULL;
 	ck_assert_int_eq(churn_scorer_score_dataset_json(scorer, data, 5, &out), CHURN_OK);
@@ -184,7 +175,7 @@ START_TEST(test_missing_columns_named)
 }
 END_TEST
 
-START_TEST(test_hostile_requests)
+START_TEST(test_hostile_requests_refused_before_parsing)
 {
 	char *out = NULL;
 	char deep[2001];
@@ -210,10 +201,10 @@ static Suite *score_suite(void)
 	TCase *tc = tcase_create("score");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_request_and_dataset_give_one_answer);
-	tcase_add_test(tc, test_reasons_rule);
+	tcase_add_test(tc, test_reasons_are_largest_positive_contributions_first);
 	tcase_add_test(tc, test_csv_matches_json);
 	tcase_add_test(tc, test_missing_columns_named);
-	tcase_add_test(tc, test_hostile_requests);
+	tcase_add_test(tc, test_hostile_requests_refused_before_parsing);
 	suite_add_tcase(s, tc);
 	return s;
 }

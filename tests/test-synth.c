@@ -70,7 +70,7 @@ static bool in_set(const char *s, size_t n, const char *const *set)
 	return false;
 }
 
-START_TEST(test_synth_write_values)
+START_TEST(test_synth_write_values_in_telco_domains)
 {
 	const uint64_t rows = 100000;
 	membuf m = gen(rows, 1);
@@ -144,7 +144,7 @@ START_TEST(test_synth_write_values)
 }
 END_TEST
 
-START_TEST(test_synth_write_zero_rows)
+START_TEST(test_synth_write_zero_rows_is_header_only)
 {
 	membuf m = gen(0, 1);
 	ck_assert_str_eq(m.p, header);
@@ -152,7 +152,7 @@ START_TEST(test_synth_write_zero_rows)
 }
 END_TEST
 
-START_TEST(test_synth_write_errors)
+START_TEST(test_synth_write_bad_args_and_sink_failure_refused)
 {
 	ck_assert_int_eq(churn_synth_write(10, 1, NULL, NULL), CHURN_E_INVALID_ARG);
 	ck_assert_str_ne(churn_last_error(), "");
@@ -180,11 +180,9 @@ START_TEST(test_synth_write_file_matches_stream)
 	snprintf(path, sizeof path, "%s/synth.csv", dir);
 	ck_assert_int_eq(churn_synth_write_file(3000, 5, path), CHURN_OK);
 	membuf m = gen(3000, 5);
-	FILE *f = fopen(path, "rb");
-	ck_assert_ptr_nonnull(f);
-	char *buf = malloc(m.n + 16);
-	size_t got = fread(buf, 1, m.n + 16, f);
-	fclose(f);
+	size_t got = 0;
+	char *buf = churn_test_read_file(path, &got);
+	ck_assert_ptr_nonnull(buf);
 	ck_assert_uint_eq(got, m.n);
 	ck_assert(memcmp(buf, m.p, m.n) == 0);
 	free(buf);
@@ -194,7 +192,7 @@ START_TEST(test_synth_write_file_matches_stream)
 }
 END_TEST
 
-START_TEST(test_synth_dataset)
+START_TEST(test_synth_dataset_same_values_as_csv_text)
 {
 	churn_dataset *ds = NULL;
 	ck_assert_int_eq(churn_synth_dataset(20000, 3, &ds), CHURN_OK);
@@ -228,7 +226,7 @@ START_TEST(test_synth_dataset)
 }
 END_TEST
 
-START_TEST(test_synth_csv_round_trip)
+START_TEST(test_synth_csv_read_back_typed_as_dataset)
 {
 	/* The CSV reader types the file as churn_synth_dataset() does. */
 	char *dir = churn_test_tmpdir();
@@ -263,16 +261,16 @@ static Suite *synth_suite(void)
 	Suite *s = suite_create("synth");
 	TCase *tc = tcase_create("write");
 	tcase_add_test(tc, test_synth_write_deterministic);
-	tcase_add_test(tc, test_synth_write_values);
-	tcase_add_test(tc, test_synth_write_zero_rows);
+	tcase_add_test(tc, test_synth_write_values_in_telco_domains);
+	tcase_add_test(tc, test_synth_write_zero_rows_is_header_only);
 	tcase_add_test(tc, test_synth_write_file_matches_stream);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
-	tcase_add_test(tc, test_synth_write_errors);
+	tcase_add_test(tc, test_synth_write_bad_args_and_sink_failure_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("dataset");
-	tcase_add_test(tc, test_synth_dataset);
-	tcase_add_test(tc, test_synth_csv_round_trip);
+	tcase_add_test(tc, test_synth_dataset_same_values_as_csv_text);
+	tcase_add_test(tc, test_synth_csv_read_back_typed_as_dataset);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,20 +10,6 @@
 
 #include "test-common.h"
 
-static char *tmp;
-
-static void setup(void)
-{
-	tmp = churn_test_tmpdir();
-	ck_assert_ptr_nonnull(tmp);
-}
-
-static void teardown(void)
-{
-	churn_test_rmdir(tmp);
-	free(tmp);
-}
-
 static bool exists(const char *dir, const char *rel)
 {
 	char path[4096];
@@ -35,7 +21,7 @@ static bool exists(const char *dir, const char *rel)
 START_TEST(test_workdir_open_creates_layout)
 {
 	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s/a/b", tmp);
+	snprintf(dir, sizeof(dir), "%s/a/b", churn_test_tmp);
 	churn_workdir *w = NULL;
 	ck_assert_int_eq(churn_workdir_open(dir, NULL, &w), CHURN_OK);
 	const char *want[] = {"data/raw", "data/processed", "reports/figures", "artifacts/models", "logs"};
@@ -49,10 +35,10 @@ START_TEST(test_workdir_open_creates_layout)
 }
 END_TEST
 
-START_TEST(test_workdir_open_unwritable)
+START_TEST(test_workdir_open_unwritable_is_create_error)
 {
 	char file[1024], dir[1100];
-	snprintf(file, sizeof(file), "%s/plain", tmp);
+	snprintf(file, sizeof(file), "%s/plain", churn_test_tmp);
 	ck_assert(churn_test_write_file(file, "x"));
 	snprintf(dir, sizeof(dir), "%s/sub", file);
 	churn_workdir *w = NULL;
@@ -62,7 +48,7 @@ START_TEST(test_workdir_open_unwritable)
 }
 END_TEST
 
-START_TEST(test_workdir_lock_busy)
+START_TEST(test_workdir_lock_busy_until_holder_dies)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
@@ -72,7 +58,7 @@ START_TEST(test_workdir_lock_busy)
 	pid_t pid = fork();
 	if (pid == 0) {
 		churn_workdir *cw = NULL;
-		if (churn_workdir_open(tmp, p, &cw) || churn_workdir_lock(cw))
+		if (churn_workdir_open(churn_test_tmp, p, &cw) || churn_workdir_lock(cw))
 			_exit(1);
 		if (write(go[1], "x", 1) != 1)
 			_exit(1);
@@ -82,7 +68,7 @@ START_TEST(test_workdir_lock_busy)
 	char c;
 	ck_assert_int_eq(read(go[0], &c, 1), 1);
 	churn_workdir *w = NULL;
-	ck_assert_int_eq(churn_workdir_open(tmp, p, &w), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_open(churn_test_tmp, p, &w), CHURN_OK);
 	ck_assert_int_eq(churn_workdir_lock(w), CHURN_E_BUSY);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "lock"));
 	kill(pid, SIGKILL); /* a killed holder releases the lock */
@@ -95,18 +81,18 @@ START_TEST(test_workdir_lock_busy)
 }
 END_TEST
 
-START_TEST(test_workdir_log_lines_and_rotation)
+START_TEST(test_workdir_log_lines_stamped_and_rotated)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
 	ck_assert_int_eq(churn_params_set_int(p, "workdir.log_max_bytes", 2048), CHURN_OK);
 	churn_workdir *w = NULL;
-	ck_assert_int_eq(churn_workdir_open(tmp, p, &w), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_open(churn_test_tmp, p, &w), CHURN_OK);
 	const char *id = churn_workdir_new_run_id(w);
 	ck_assert_uint_ge(strlen(id), 20);
 	ck_assert_int_eq(churn_workdir_log(w, CHURN_LOG_INFO, "step=fetch duration_s=0.1 status=succeeded"), CHURN_OK);
 	char path[1024];
-	snprintf(path, sizeof(path), "%s/logs/pipeline.log", tmp);
+	snprintf(path, sizeof(path), "%s/logs/pipeline.log", churn_test_tmp);
 	FILE *f = fopen(path, "r");
 	ck_assert_ptr_nonnull(f);
 	char line[512];
@@ -121,18 +107,18 @@ START_TEST(test_workdir_log_lines_and_rotation)
 	struct stat sb;
 	ck_assert_int_eq(stat(path, &sb), 0);
 	ck_assert_int_lt(sb.st_size, 2048 + 200);
-	ck_assert(exists(tmp, "logs/pipeline.log.1"));
+	ck_assert(exists(churn_test_tmp, "logs/pipeline.log.1"));
 	churn_workdir_free(w);
 	churn_params_free(p);
 }
 END_TEST
 
-START_TEST(test_workdir_records_capped)
+START_TEST(test_workdir_records_capped_at_max_records)
 {
 	churn_params *p = NULL;
 	ck_assert_int_eq(churn_params_new(&p), CHURN_OK);
 	churn_workdir *w = NULL;
-	ck_assert_int_eq(churn_workdir_open(tmp, p, &w), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_open(churn_test_tmp, p, &w), CHURN_OK);
 	for (int i = 0; i < 25; i++) {
 		char e[64];
 		snprintf(e, sizeof(e), "{\"run_id\": \"r%d\", \"n\": %d}", i, i);
@@ -140,7 +126,7 @@ START_TEST(test_workdir_records_capped)
 	}
 	char *json = NULL;
 	size_t n = 0;
-	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/run_metadata.json", &json, &n), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/run_metadata.json", &json, &n), CHURN_OK);
 	ck_assert_ptr_null(strstr(json, "\"r4\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"r5\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"r24\""));
@@ -154,7 +140,7 @@ START_TEST(test_workdir_records_capped)
 	ck_assert_int_eq(churn_workdir_append_record(w, "reports/run_metadata.json",
 	                                             "[{\"run_id\": \"a1\"}, {\"run_id\": \"a2\"}]"),
 	                 CHURN_OK);
-	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/run_metadata.json", &json, &n), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/run_metadata.json", &json, &n), CHURN_OK);
 	ck_assert_ptr_null(strstr(json, "\"r6\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"r7\""));
 	ck_assert(strstr(json, "\"r24\"") < strstr(json, "\"a1\"") && strstr(json, "\"a1\"") < strstr(json, "\"a2\""));
@@ -167,17 +153,19 @@ END_TEST
 START_TEST(test_workdir_corrupt_record_kept_aside)
 {
 	churn_workdir *w = NULL;
-	ck_assert_int_eq(churn_workdir_open(tmp, NULL, &w), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_open(churn_test_tmp, NULL, &w), CHURN_OK);
 	char path[1024];
-	snprintf(path, sizeof(path), "%s/reports/model_run_metadata.json", tmp);
+	snprintf(path, sizeof(path), "%s/reports/model_run_metadata.json", churn_test_tmp);
 	ck_assert(churn_test_write_file(path, "{\"runs\": [ {\"trunc"));
 	char *json = NULL;
-	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/model_run_metadata.json", &json, NULL), CHURN_E_PARSE);
+	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/model_run_metadata.json", &json, NULL),
+	                 CHURN_E_PARSE);
 	ck_assert_ptr_null(json);
-	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/none.json", &json, NULL), CHURN_E_NOTFOUND);
+	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/none.json", &json, NULL), CHURN_E_NOTFOUND);
 	ck_assert_int_eq(churn_workdir_append_record(w, "reports/model_run_metadata.json", "{\"run_id\":\"a\"}"), CHURN_OK);
-	ck_assert(exists(tmp, "reports/model_run_metadata.json.corrupt"));
-	ck_assert_int_eq(churn_workdir_read_json(tmp, "reports/model_run_metadata.json", &json, NULL), CHURN_OK);
+	ck_assert(exists(churn_test_tmp, "reports/model_run_metadata.json.corrupt"));
+	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/model_run_metadata.json", &json, NULL),
+	                 CHURN_OK);
 	ck_assert_ptr_nonnull(strstr(json, "\"a\""));
 	churn_free(json);
 	churn_workdir_free(w);
@@ -188,7 +176,7 @@ END_TEST
 START_TEST(test_workdir_open_keeps_generation_links)
 {
 	char dir[1024], path[1200];
-	snprintf(dir, sizeof(dir), "%s/g", tmp);
+	snprintf(dir, sizeof(dir), "%s/g", churn_test_tmp);
 	snprintf(path, sizeof(path), "%s/data", dir);
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
@@ -219,13 +207,13 @@ int main(void)
 {
 	Suite *s = suite_create("workdir");
 	TCase *tc = tcase_create("workdir");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, churn_test_tmp_setup, churn_test_tmp_teardown);
 	tcase_add_test(tc, test_workdir_open_creates_layout);
-	tcase_add_test(tc, test_workdir_open_unwritable);
+	tcase_add_test(tc, test_workdir_open_unwritable_is_create_error);
 	tcase_add_test(tc, test_workdir_open_keeps_generation_links);
-	tcase_add_test(tc, test_workdir_lock_busy);
-	tcase_add_test(tc, test_workdir_log_lines_and_rotation);
-	tcase_add_test(tc, test_workdir_records_capped);
+	tcase_add_test(tc, test_workdir_lock_busy_until_holder_dies);
+	tcase_add_test(tc, test_workdir_log_lines_stamped_and_rotated);
+	tcase_add_test(tc, test_workdir_records_capped_at_max_records);
 	tcase_add_test(tc, test_workdir_corrupt_record_kept_aside);
 	suite_add_tcase(s, tc);
 	return churn_test_run(s);

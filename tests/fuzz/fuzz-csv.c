@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../utf8-ref.h" /* the reference decoder: the reader's fast check must agree with it */
+
 #define CHECK(cond, ...)                                                                 \
 	do {                                                                             \
 		if (!(cond)) {                                                           \
@@ -24,39 +26,6 @@
 			__builtin_trap();                                                \
 		}                                                                        \
 	} while (0)
-
-/* Reference decoder (RFC 3629), one code point at a time: the reader's fast check must agree with it. */
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint32_t c = s[i], cp, min;
-		size_t len;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		if (i + len > n)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
 
 /* Is the detail the reader's UTF-8 error, "fuzz.csv:LINE:FIELD: invalid UTF-8 (byte 0x..."? */
 static bool utf8_error(const char *e)
@@ -105,8 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st != CHURN_OK) {
 		CHECK(ds == NULL, "dataset set on failure");
 		CHECK(churn_last_error()[0] != '\0', "no detail for status %d", st);
-		CHECK(!utf8_error(churn_last_error()) || !utf8_valid(data, size), "valid input rejected: %s",
-		      churn_last_error());
+		CHECK(!utf8_error(churn_last_error()) || !churn_test_utf8_valid(data, size),
+		      "valid input rejected: %s", churn_last_error());
 		churn_params_free(p);
 		return 0;
 	}
@@ -118,8 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(churn_csv_write_buffer(ds, &out, &n) == CHURN_OK, "%s", churn_last_error());
 	CHECK(strlen(out) == n, "length");
 	/* invalid UTF-8 never gets in; whole input valid when no row was skipped */
-	CHECK(utf8_valid((const unsigned char *)out, n), "invalid UTF-8 accepted\n--- written ---\n%s", out);
-	CHECK(skipped || utf8_valid(data, size), "invalid UTF-8 input accepted without skipped rows");
+	CHECK(churn_test_utf8_valid((const unsigned char *)out, n), "invalid UTF-8 accepted\n--- written ---\n%s", out);
+	CHECK(skipped || churn_test_utf8_valid(data, size), "invalid UTF-8 input accepted without skipped rows");
 
 	churn_dataset *back = NULL;
 	st = churn_csv_read_buffer(out, n, "rewritten.csv", p, &back, NULL);
