@@ -2,7 +2,8 @@
  * churn_params: typed options for every module, plus the per-call log and
  * progress callbacks.
  *
- * Keys are namespaced by module ("csv.max_field_bytes", "gbm.n_trees"). Every
+ * Keys are namespaced by module ("csv.max_field_bytes", "gbm.n_trees") and named
+ * in code by the identifiers of churn/param-keys.h (CHURN_KEY_GBM_N_TREES). Every
  * key has a type, a default and a valid range; setting an unknown key or an
  * out-of-range value fails with CHURN_E_INVALID_ARG. churn_params_set_str()
  * parses the value by the key's type, so CLI flags and HTTP/JSON options go
@@ -15,6 +16,7 @@
 #define CHURN_PARAMS_H
 
 #include "churn/common.h"
+#include "churn/param-keys.h"
 
 #ifdef __cplusplus
 extern "C" {
