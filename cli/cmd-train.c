@@ -5,7 +5,8 @@
  * the workdir and prints the metrics (ARCHITECTURE.md). The flags are
  * params keys: --models pipeline.models, --test-size/--seed split.*, --cv
  * train.cv, --threshold pipeline.threshold (a probability) or
- * train.threshold (best-f1, cost), --cost-fn/--cost-fp train.cost_*.
+ * train.threshold (best-f1, cost), --cost-fn/--cost-fp train.cost_*, --refit
+ * train.refit.
  */
 #include "cli.h"
 
@@ -13,6 +14,7 @@
 
 struct train_flags {
 	const char *input, *models, *test_size, *seed, *cv, *threshold, *cost_fn, *cost_fp, *outdir;
+	bool refit;
 };
 
 /* --threshold: a policy name (train.threshold) or a probability (pipeline.threshold, policy fixed). */
@@ -50,6 +52,8 @@ static int flags_to_params(cli_ctx *ctx, const struct train_flags *f)
 	}
 	if (f->cost_fn && churn_params_set_str(ctx->params, "train.threshold", "cost"))
 		return cli_fail(ctx, CHURN_E_INVALID_ARG, "--cost-fn");
+	if (f->refit && churn_params_set_bool(ctx->params, "train.refit", true))
+		return cli_fail(ctx, CHURN_E_INVALID_ARG, "--refit");
 	return f->threshold ? threshold_to_params(ctx, f->threshold) : 0;
 }
 
@@ -80,25 +84,42 @@ static int write_outputs(cli_ctx *ctx, const churn_training *t, const char *dir,
 	return st ? cli_fail(ctx, st, what) : 0;
 }
 
+/* The metrics of metrics.json as a table: test split, then cross-validation (means), then where the models came from. */
 static void print_table(const churn_training *t, const char *dir)
 {
-	printf("%-8s %8s %8s %8s %8s %9s %8s\n", "model", "roc_auc", "pr_auc", "f1", "accuracy", "threshold", "fit_s");
-	for (size_t k = 0; k < churn_training_get_model_count(t); k++) {
-		printf("%-8s %8.4f %8.4f %8.4f %8.4f %9.4f %8.3f",
-		       churn_model_kind_name(churn_model_get_kind(churn_training_get_model(t, k))),
-		       churn_training_get_metric(t, k, "roc_auc"), churn_training_get_metric(t, k, "pr_auc"),
-		       churn_training_get_metric(t, k, "f1"), churn_training_get_metric(t, k, "accuracy"),
-		       churn_training_get_metric(t, k, "threshold"), churn_training_get_seconds(t, k));
-		double folds = churn_training_get_metric(t, k, "cv.k");
-		if (folds == folds)
-			printf("   cv%.0f roc_auc %.4f +- %.4f", folds, churn_training_get_metric(t, k, "cv.roc_auc_mean"),
-			       churn_training_get_metric(t, k, "cv.roc_auc_std"));
-		printf("\n");
+	static const char *const keys[] = {"roc_auc", "pr_auc", "f1", "accuracy", "precision", "recall", "log_loss",
+	                                   "brier"};
+	enum { NK = sizeof(keys) / sizeof(keys[0]) };
+	size_t nm = churn_training_get_model_count(t), ntr = 0, nte = 0, nall = 0;
+	double folds = churn_training_get_metric(t, 0, "cv.k");
+	for (int cv = 0; cv < (folds == folds ? 2 : 1); cv++) {
+		printf(cv ? "\n%-8s" : "%-8s", cv ? "cv" : "test");
+		for (size_t q = 0; q < NK; q++)
+			printf(" %9s", keys[q]);
+		if (cv)
+			printf("  (mean of %.0f folds)\n", folds);
+		else
+			printf(" %9s %7s\n", "threshold", "fit_s");
+		for (size_t k = 0; k < nm; k++) {
+			printf("%-8s", churn_model_kind_name(churn_model_get_kind(churn_training_get_model(t, k))));
+			for (size_t q = 0; q < NK; q++) {
+				char key[32];
+				snprintf(key, sizeof(key), cv ? "cv.%s_mean" : "%s", keys[q]);
+				printf(" %9.4f", churn_training_get_metric(t, k, key));
+			}
+			if (!cv)
+				printf(" %9.4f %7.3f", churn_training_get_metric(t, k, "threshold"), churn_training_get_seconds(t, k));
+			printf("\n");
+		}
 	}
-	size_t ntr = 0, nte = 0;
 	churn_training_get_train_rows(t, &ntr);
 	churn_training_get_test_rows(t, &nte);
-	printf("train %zu rows, test %zu rows; artifacts in %s/artifacts/models\n", ntr, nte, dir);
+	churn_training_get_rows(t, &nall);
+	printf("\ntrained on %zu rows, tested on %zu; ", ntr, nte);
+	if (churn_training_is_refit(t))
+		printf("artifacts refitted on all %zu rows, in %s/artifacts/models\n", nall, dir);
+	else
+		printf("artifacts in %s/artifacts/models\n", dir);
 }
 
 int cmd_train(cli_ctx *ctx, int argc, char **argv)
@@ -113,6 +134,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 		{"threshold", "T", &f.threshold, NULL, "label threshold: a probability (default 0.5), best-f1 or cost"},
 		{"cost-fn", "X", &f.cost_fn, NULL, "cost of a missed churner (with --cost-fp: cost-optimal threshold)"},
 		{"cost-fp", "Y", &f.cost_fp, NULL, "cost of a retention offer to a non-churner"},
+		{"refit", NULL, NULL, &f.refit, "after the evaluation, fit the artifacts again on all rows (train.refit)"},
 		{"out", "DIR", &f.outdir, NULL, "output directory (default the workdir)"},
 		{NULL, NULL, NULL, NULL, NULL},
 	};

@@ -39,6 +39,7 @@ struct options {
 	double fixed, cost_fn, cost_fp, test_size;
 	size_t folds, cv;
 	uint64_t seed;
+	bool refit; /* train.refit: the artifacts are fitted again on every labelled row */
 };
 
 /* One model's results. */
@@ -64,6 +65,7 @@ struct churn_training {
 	size_t *tr, *te, ntr, nte;  /* training and test rows (indices into the dataset) */
 	uint8_t *yte;
 	churn_prep *prep;           /* fitted on the training rows */
+	churn_prep *prep_all;       /* train.refit: fitted on every row of rows[] (the artifacts' prep) */
 	struct trained m[MAX_MODELS];
 	size_t best;
 };
@@ -76,7 +78,7 @@ struct work {
 	atomic_bool stop;                      /* a model failed: the others stop at their next progress report */
 	const size_t *tr, *te;                 /* training and test rows as indices into rows[] */
 	const churn_matrix *xtr, *xte;         /* this phase's training and test matrices */
-	bool cv_phase;
+	enum phase { PHASE_MAIN, PHASE_CV, PHASE_REFIT } phase;
 	size_t fold;
 	struct {
 		churn_status st;
@@ -143,6 +145,10 @@ static churn_status parse_options(const churn_params *p, struct options *o)
 	if (o->cv == 1)
 		return ch_fail(CHURN_E_INVALID_ARG, "train.cv: 1 is not a fold count (0: no cross-validation, or 2 to 100)");
 	o->test_size = churn_params_get_double(p, "split.test_size");
+	o->refit = churn_params_get_bool(p, "train.refit");
+	if (!(o->test_size > 0))
+		return ch_fail(CHURN_E_INVALID_ARG, "split.test_size 0: the evaluation needs held-out rows; to fit the "
+		               "deployed model on every row, keep a test size and set train.refit (churn train --refit)");
 	o->seed = (uint64_t)churn_params_get_int(p, "split.seed");
 	return CHURN_OK;
 }
@@ -311,13 +317,19 @@ static churn_status score_rows(const struct work *w, struct trained *m, char **m
 	return st;
 }
 
-/* The artifact: the model with its threshold, prep, test metrics and provenance; its bytes and SHA-256. */
-static churn_status make_artifact(const churn_training *t, struct trained *m, const char *metrics)
+/*
+ * The artifact: the model with its threshold, prep, test metrics and provenance; its bytes and SHA-256.
+ * The prep and the row count are those the model was fitted on (the training rows, or all rows on a refit).
+ */
+static churn_status make_artifact(const churn_training *t, struct trained *m, const char *metrics, bool all_rows)
 {
 	churn_status st;
-	if ((st = churn_model_set_threshold(m->model, m->threshold)) || (st = churn_model_set_prep(m->model, t->prep)) ||
+	free(m->artifact);
+	m->artifact = NULL;
+	if ((st = churn_model_set_threshold(m->model, m->threshold)) ||
+	    (st = churn_model_set_prep(m->model, all_rows ? t->prep_all : t->prep)) ||
 	    (st = churn_model_set_metrics_json(m->model, metrics)) ||
-	    (st = churn_model_set_training_info(m->model, t->ntr, t->sha256[0] ? t->sha256 : NULL)) ||
+	    (st = churn_model_set_training_info(m->model, all_rows ? t->n : t->ntr, t->sha256[0] ? t->sha256 : NULL)) ||
 	    (st = churn_model_to_buffer(m->model, &m->artifact, &m->artifact_n)))
 		return st;
 	ch_sha256_buf(m->artifact, m->artifact_n, m->artifact_sha256);
@@ -336,8 +348,28 @@ static churn_status train_model(struct work *w, size_t k, const churn_params *p)
 	if (!st)
 		st = score_rows(w, m, &metrics);
 	if (!st)
-		st = make_artifact(t, m, metrics);
+		st = make_artifact(t, m, metrics, false);
 	churn_free(metrics);
+	return st;
+}
+
+/*
+ * Model k refitted on every labelled row (train.refit), after its evaluation: the same kind, options and
+ * threshold; it replaces the evaluated model, and its artifact keeps the evaluation's test metrics.
+ */
+static churn_status refit_model(struct work *w, size_t k, const churn_params *p)
+{
+	churn_training *t = w->t;
+	struct trained *m = &t->m[k];
+	churn_model *all = NULL;
+	char *metrics = ch_strdup(churn_model_get_metrics_json(m->model));
+	churn_status st = metrics ? fit(t->o.kinds[k], w->xtr, p, &all) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st) {
+		churn_model_free(m->model);
+		m->model = all;
+		st = make_artifact(t, m, metrics, true);
+	}
+	free(metrics);
 	return st;
 }
 
@@ -394,9 +426,13 @@ static void model_worker(void *ctx, size_t k)
 	const churn_params *p = w->helper[k] ? w->helper[k] : w->p;
 	double t0 = now_s();
 	const struct options *o = &w->t->o;
-	churn_status st = w->cv_phase ? cv_model(w, k, p) : train_model(w, k, p);
+	churn_status st = w->phase == PHASE_CV      ? cv_model(w, k, p)
+	                  : w->phase == PHASE_REFIT ? refit_model(w, k, p)
+	                                            : train_model(w, k, p);
 	/* after the model's last phase, its metrics.json entry (here: on its own thread) */
-	if (!st && (w->cv_phase ? w->fold + 1 == o->cv : !o->cv))
+	bool last = o->refit ? w->phase == PHASE_REFIT
+	                     : (w->phase == PHASE_CV ? w->fold + 1 == o->cv : w->phase == PHASE_MAIN && !o->cv);
+	if (!st && last)
 		st = make_entry(w->t, &w->t->m[k]);
 	w->t->m[k].seconds += now_s() - t0;
 	if (st) {
@@ -482,7 +518,7 @@ static churn_status cv_fold(struct work *w, const churn_dataset *dw, const uint3
 		w->xtr = xa;
 		w->xte = xb;
 		w->fold = f;
-		w->cv_phase = true;
+		w->phase = PHASE_CV;
 		st = run_phase(w);
 	}
 	churn_prep_free(prep);
@@ -508,6 +544,24 @@ static churn_status cross_validate(struct work *w, const churn_dataset *dw, cons
 	free(fold);
 	free(a);
 	free(b);
+	return st;
+}
+
+/* train.refit: the prep and every model fitted again on all rows of dw (the rows[] dataset). */
+static churn_status refit_all(struct work *w, const churn_dataset *dw, const churn_params *p)
+{
+	churn_training *t = w->t;
+	churn_matrix *x = NULL;
+	churn_status st = churn_prep_fit(dw, NULL, 0, p, &t->prep_all);
+	if (!st)
+		st = churn_prep_apply(t->prep_all, dw, &x);
+	if (!st) {
+		w->xtr = x;
+		w->xte = NULL;
+		w->phase = PHASE_REFIT;
+		st = run_phase(w);
+	}
+	churn_matrix_free(x);
 	return st;
 }
 
@@ -607,6 +661,8 @@ static churn_status train_rows(churn_training *t, const churn_dataset *dw, const
 	}
 	if (!st && t->o.cv)
 		st = cross_validate(&w, dw, p);
+	if (!st && t->o.refit)
+		st = refit_all(&w, dw, p);
 	if (!st)
 		st = finish(t);
 	work_clear(&w);
@@ -677,6 +733,7 @@ void churn_training_free(churn_training *t)
 		free(m->entry_text);
 	}
 	churn_prep_free(t->prep);
+	churn_prep_free(t->prep_all);
 	free(t->rows);
 	churn_free(t->y);
 	free(t->tr);
@@ -705,6 +762,11 @@ const churn_model *churn_training_get_model(const churn_training *t, size_t k)
 size_t churn_training_get_best(const churn_training *t)
 {
 	return t ? t->best : 0;
+}
+
+bool churn_training_is_refit(const churn_training *t)
+{
+	return t && t->o.refit;
 }
 
 const char *churn_training_get_artifact(const churn_training *t, size_t k, size_t *out_n)
@@ -838,6 +900,8 @@ static bool doc_head(cJSON *doc, const churn_training *t, const char *run_id, co
 	       cJSON_AddNumberToObject(doc, "rows", (double)t->n) &&
 	       cJSON_AddNumberToObject(doc, "train_rows", (double)t->ntr) &&
 	       cJSON_AddNumberToObject(doc, "test_rows", (double)t->nte) &&
+	       cJSON_AddNumberToObject(doc, "fitted_rows", (double)(t->o.refit ? t->n : t->ntr)) &&
+	       cJSON_AddBoolToObject(doc, "refit", t->o.refit) &&
 	       cJSON_AddNumberToObject(doc, "features", (double)churn_prep_get_nfeatures(t->prep)) &&
 	       (s = cJSON_AddObjectToObject(doc, "split")) && cJSON_AddNumberToObject(s, "test_size", t->o.test_size) &&
 	       cJSON_AddNumberToObject(s, "seed", (double)t->o.seed) &&

@@ -169,6 +169,11 @@ case_train_cv_threshold() {
 	json_check "$T/out" 'j["models"]["logreg"]["threshold_method"] == "best-f1" and 0 < j["models"]["logreg"]["threshold"] < 1'
 	expect_rc 0 "$CHURN" train --input "$T/s.csv" --models logreg --out "$T/w" --cost-fn 10 --cost-fp 1 --json
 	json_check "$T/out" 'j["models"]["logreg"]["threshold_method"] == "cost"'
+	# without --json: every metric of the document, for the test split and the folds
+	expect_rc 0 "$CHURN" train --input "$T/s.csv" --models logreg,gbm --out "$T/w" --cv 3
+	for m in roc_auc pr_auc f1 accuracy precision recall log_loss brier threshold; do grep -q "$m" "$T/out"; done
+	test "$(grep -c '^logreg ' "$T/out")" -eq 2
+	grep -q 'mean of 3 folds' "$T/out"
 }
 
 case_train_predict_errors() {
@@ -179,6 +184,8 @@ case_train_predict_errors() {
 	expect_rc 64 "$CHURN" train --input "$T/s.csv" --threshold 2
 	expect_rc 64 "$CHURN" train --input "$T/s.csv" --cost-fn 1
 	expect_rc 64 "$CHURN" train --input "$T/s.csv" --cv 1
+	expect_rc 64 "$CHURN" train --input "$T/s.csv" --test-size 0
+	grep -q 'train.refit' "$T/err"
 	expect_rc 66 "$CHURN" train --input "$T/nope.csv"
 	expect_rc 0 "$CHURN" train --input "$T/s.csv" --models logreg --out "$T/w"
 	cut -d, -f1-5 "$T/s.csv" >"$T/few.csv"
@@ -228,6 +235,10 @@ case_train_equals_ml() {
 	# churn run (the training started during its data run) gives the same again
 	expect_rc 0 "$CHURN" run --workdir "$T/cost-r" --source "$T/s.csv" --config "$T/cost.json" --no-figures --quiet
 	same_train_outputs "$T/cost-t" "$T/cost-r"
+	# train.refit: artifacts fitted again on all rows, in churn train and churn ml alike
+	train_vs_ml refit "$T/s.csv" '{"train": {"refit": true}}' --refit
+	json_check "$T/refit-t/reports/metrics.json" 'j["refit"] is True and j["fitted_rows"] == 1200 and j["train_rows"] == 840'
+	json_check "$T/refit-t/artifacts/models/gbm.json" 'j["training_rows"] == 1200'
 }
 
 case_train_equals_ml_telco() {

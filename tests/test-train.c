@@ -579,6 +579,58 @@ START_TEST(test_telco)
 }
 END_TEST
 
+/* train.refit: the same evaluation; artifacts fitted on all rows, as a direct fit on all rows would be. */
+START_TEST(test_refit_fits_the_artifacts_on_all_rows)
+{
+	churn_dataset *ds = synth(1200, 11);
+	churn_params *p = params("logreg,gbm");
+	churn_training *a = train(ds, p);
+	ck_assert_int_eq(churn_params_set_bool(p, "train.refit", true), CHURN_OK);
+	churn_training *b = train(ds, p);
+	ck_assert(!churn_training_is_refit(a) && churn_training_is_refit(b));
+	for (size_t k = 0; k < 2; k++) {
+		static const char *const keys[] = {"roc_auc", "f1", "threshold", "brier"};
+		for (size_t q = 0; q < 4; q++)
+			ck_assert(churn_training_get_metric(a, k, keys[q]) == churn_training_get_metric(b, k, keys[q]));
+		const churn_model *m = churn_training_get_model(b, k);
+		ck_assert_uint_eq(churn_model_get_training_rows(m), 1200);
+		ck_assert_uint_eq(churn_model_get_training_rows(churn_training_get_model(a, k)), 840);
+		/* the refitted model is the model of the same kind fitted on a prep of all rows */
+		churn_prep *prep = NULL;
+		churn_matrix *x = NULL;
+		churn_model *direct = NULL;
+		double pa[1200], pb[1200];
+		size_t got = 0;
+		ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
+		ck_assert_int_eq(churn_prep_apply(prep, ds, &x), CHURN_OK);
+		ck_assert_int_eq(churn_model_new(churn_model_get_kind(m), &direct), CHURN_OK);
+		ck_assert_int_eq(churn_model_fit(direct, x, p), CHURN_OK);
+		ck_assert_int_eq(churn_model_predict(direct, x, pa, 1200, &got), CHURN_OK);
+		ck_assert_int_eq(churn_model_predict(m, x, pb, 1200, &got), CHURN_OK);
+		ck_assert(memcmp(pa, pb, sizeof(pa)) == 0);
+		churn_model_free(direct);
+		churn_matrix_free(x);
+		churn_prep_free(prep);
+	}
+	char *js = doc(b);
+	cJSON *d = churn_test_json_parse(js);
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(d, "refit")));
+	ck_assert(churn_test_json_num(d, "fitted_rows") == 1200 && churn_test_json_num(d, "train_rows") == 840);
+	cJSON_Delete(d);
+	churn_free(js);
+	/* a test size of 0 is refused, naming the option that does what was meant */
+	churn_training *c = NULL;
+	ck_assert_int_eq(churn_params_set_double(p, "split.test_size", 0), CHURN_OK);
+	ck_assert_int_eq(churn_train(ds, NULL, p, &c), CHURN_E_INVALID_ARG);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "train.refit"));
+	ck_assert_ptr_null(c);
+	churn_training_free(a);
+	churn_training_free(b);
+	churn_params_free(p);
+	churn_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("train");
@@ -595,6 +647,7 @@ int main(void)
 	tcase_add_test(tc, test_bad_options_fail_before_work);
 	tcase_add_test(tc, test_train_file_is_train_on_its_rows);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_refit_fits_the_artifacts_on_all_rows);
 	tcase_add_test(tc, test_telco);
 	suite_add_tcase(s, tc);
 	return churn_test_run(s);

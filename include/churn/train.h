@@ -111,6 +111,13 @@ CHURN_API const churn_model *churn_training_get_model(const churn_training *t, s
 
 /** The index of the model with the highest test ROC AUC (the first of equals). @since 0.1 */
 CHURN_API size_t churn_training_get_best(const churn_training *t);
+/**
+ * Whether the artifacts were fitted again on all labelled rows after the
+ * evaluation (train.refit): then churn_training_get_model() and the artifacts
+ * are the refitted models and churn_training_get_prep() is still the prep of
+ * the training rows (the one the test metrics and scores come from). @since 0.1
+ */
+CHURN_API bool churn_training_is_refit(const churn_training *t);
 
 /**
  * The artifact of model @p k: the bytes of artifacts/models/<kind>.json
