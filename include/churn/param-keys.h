@@ -94,5 +94,6 @@
 #define CHURN_KEY_TRAIN_COST_FP              "train.cost_fp" /* DOUBLE */
 #define CHURN_KEY_TRAIN_THRESHOLD_FOLDS      "train.threshold_folds" /* INT */
 #define CHURN_KEY_TRAIN_CV                   "train.cv" /* INT */
+#define CHURN_KEY_TRAIN_REFIT                "train.refit" /* BOOL */
 
 #endif /* CHURN_PARAM_KEYS_H */
