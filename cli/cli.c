@@ -50,6 +50,7 @@ void cli_json_string(FILE *f, const char *s)
 void cli_error(const cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
+	cli_progress_clear();
 	fprintf(stderr, "%s%s%s: ", ctx && ctx->prog ? ctx->prog : "churn", ctx && ctx->cmd ? " " : "",
 	        ctx && ctx->cmd ? ctx->cmd : "");
 	va_start(ap, fmt);
@@ -79,26 +80,8 @@ void cli_log_stderr(void *ud, churn_log_level level, const char *msg)
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cli_progress_clear();
 	fprintf(stderr, "%s %s %s\n", stamp, names[level <= CHURN_LOG_DEBUG ? level : CHURN_LOG_DEBUG], msg);
-}
-
-bool cli_progress(void *ud, const char *what, uint64_t done, uint64_t total)
-{
-	(void)ud;
-	if (!isatty(STDERR_FILENO))
-		return true;
-	if (total > 0) {
-		int pct = (int)(done * 100 / total);
-		int bar = pct * 30 / 100;
-		fprintf(stderr, "\r%-12.12s [%.*s%*s] %3d%%", what, bar, "##############################",
-		        30 - bar, "", pct);
-	} else {
-		fprintf(stderr, "\r%-12.12s %llu", what, (unsigned long long)done);
-	}
-	if (total > 0 && done >= total)
-		fputc('\n', stderr);
-	fflush(stderr);
-	return true;
 }
 
 static void usage(const cli_ctx *ctx, const cli_opt *opts, const char *summary, FILE *f)

@@ -64,6 +64,8 @@ void cli_error(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(p
 void cli_log_stderr(void *ud, churn_log_level level, const char *msg);
 /* Progress callback drawing a bar on stderr when it is a terminal. */
 bool cli_progress(void *ud, const char *what, uint64_t done, uint64_t total);
+/* Clear a bar left unfinished on the terminal (before any other line goes to stdout or stderr). */
+void cli_progress_clear(void);
 
 /* Commands: int cmd_<name>(cli_ctx *ctx, int argc, char **argv). */
 typedef int (*cli_cmd_fn)(cli_ctx *ctx, int argc, char **argv);

@@ -52,6 +52,7 @@ static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, boo
 		snprintf(what, sizeof(what), "%s pipeline failed", ctx->cmd);
 		return cli_fail(ctx, st, what);
 	}
+	cli_progress_clear();
 	if (!ctx->quiet && !ctx->json)
 		fprintf(stderr, "churn %s: succeeded (workdir %s; see reports/run_metadata.json)\n", ctx->cmd, ctx->workdir);
 	return 0;

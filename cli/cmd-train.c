@@ -160,8 +160,10 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 	if (!(rc = write_outputs(ctx, t, dir, &doc))) {
 		if (ctx->json)
 			printf("%s\n", doc);
-		else if (!ctx->quiet)
+		else if (!ctx->quiet) {
+			cli_progress_clear();
 			print_table(t, dir);
+		}
 	}
 	churn_free(doc);
 	churn_training_free(t);

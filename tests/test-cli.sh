@@ -393,13 +393,36 @@ for i in range(300):
 	test "$(ls "$T/we/reports/figures" | wc -l)" -le 14
 }
 
+# ---- the progress bar on a terminal (script(1) gives the command a pty) ----
+case_progress_bar() {
+	if ! command -v script >/dev/null 2>&1; then
+		echo "  skip: script(1) not installed"; return 0
+	fi
+	expect_rc 0 "$CHURN" synth --rows 200000 --seed 8 --out "$T/pb.csv"
+	script -qec "$CHURN run --workdir $T/pb --source $T/pb.csv --no-figures" "$T/tty" >/dev/null
+	# redrawn only when the figure changes: a few KB, not one redraw per chunk
+	test "$(wc -c <"$T/tty")" -lt 20000
+	# every bar is finished (100%) or cleared (ESC [K) before the next line: never a half bar under a message
+	$PY - "$T/tty" <<'PYEOF'
+import re, sys
+raw = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+for line in raw.split("\n"):
+    frames = line.split("\r")
+    for i, f in enumerate(frames):
+        if re.search(r"\] +\d+%$", f) and not f.endswith("100%"):
+            later = "".join(frames[i + 1:])
+            assert later == "" or later.startswith("\x1b[K") or re.match(r"[\w ]+\[", later), repr(line[-200:])
+    assert all(f.startswith(("\x1b[K", "churn")) for f in frames if "succeeded" in f), repr(line[-200:])
+PYEOF
+}
+
 CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
 profile_other_target profile_missing_input profile_telco"
 # Other commands: add case_<name> functions above and their names here.
 CASES="$CASES train_predict train_cv_threshold train_predict_errors train_equals_ml train_equals_ml_telco"
 
 CASES="$CASES prepare_outputs prepare_errors prepare_telco"
-CASES="$CASES invalid_utf8 data_names_exit_65 wide_data"
+CASES="$CASES invalid_utf8 data_names_exit_65 wide_data progress_bar"
 for c in $CASES; do run "$c"; done
 echo "cli: $PASS passed, $FAIL failed${FAILED:+ (failed:$FAILED)}"
 [ "$FAIL" -eq 0 ]
