@@ -166,6 +166,25 @@ static bool is_sha256(const char *s)
 /* Labels and the split                                                 */
 
 /*
+ * The prep of a side step (the labels, a CV fold, the refit): fitted like the
+ * training rows' prep, but silent, so that what the prep logs (a dropped
+ * column, say) is said once, by the prep of the training rows.
+ */
+static churn_status fit_prep_quietly(const churn_dataset *ds, const size_t *rows, size_t n, const churn_params *p,
+                                     churn_prep **out)
+{
+	churn_params *q = NULL;
+	churn_status st = p ? churn_params_copy(p, &q) : CHURN_OK;
+	if (st)
+		return st;
+	if (q)
+		churn_params_set_log(q, NULL, NULL, CHURN_LOG_ERROR);
+	st = churn_prep_fit(ds, rows, n, q, out);
+	churn_params_free(q);
+	return st;
+}
+
+/*
  * The rows with a target and their labels, by a spec fitted on all rows
  * (the positive label, and the rows prep.drop_missing_target leaves out);
  * *sub: those rows as a dataset of their own, when some were left out.
@@ -175,7 +194,7 @@ static churn_status label_rows(const churn_dataset *ds, const churn_params *p, c
 {
 	churn_prep *all = NULL;
 	size_t n = churn_dataset_get_nrows(ds), tj = 0, ny = 0;
-	churn_status st = churn_prep_fit(ds, NULL, 0, p, &all);
+	churn_status st = fit_prep_quietly(ds, NULL, 0, p, &all);
 	if (st)
 		return st;
 	if (!(t->rows = malloc((n ? n : 1) * sizeof(size_t)))) {
@@ -509,7 +528,7 @@ static churn_status cv_fold(struct work *w, const churn_dataset *dw, const uint3
 	}
 	churn_prep *prep = NULL;
 	churn_matrix *xa = NULL, *xb = NULL;
-	churn_status st = churn_prep_fit(dw, a, na, p, &prep);
+	churn_status st = fit_prep_quietly(dw, a, na, p, &prep);
 	if (!st)
 		st = churn_prep_apply_rows(prep, dw, a, na, &xa);
 	if (!st)
@@ -552,7 +571,7 @@ static churn_status refit_all(struct work *w, const churn_dataset *dw, const chu
 {
 	churn_training *t = w->t;
 	churn_matrix *x = NULL;
-	churn_status st = churn_prep_fit(dw, NULL, 0, p, &t->prep_all);
+	churn_status st = fit_prep_quietly(dw, NULL, 0, p, &t->prep_all);
 	if (!st)
 		st = churn_prep_apply(t->prep_all, dw, &x);
 	if (!st) {

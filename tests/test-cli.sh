@@ -184,6 +184,10 @@ case_train_predict_errors() {
 	expect_rc 64 "$CHURN" train --input "$T/s.csv" --threshold 2
 	expect_rc 64 "$CHURN" train --input "$T/s.csv" --cost-fn 1
 	expect_rc 64 "$CHURN" train --input "$T/s.csv" --cv 1
+	# --verbose says what the prep drops once (not again for the labels, each fold and the refit)
+	$PY -c 'import random; random.seed(1); print("name,age,Churn"); [print("p%d x%f,%d,%s" % (i, random.random(), random.randint(18, 80), random.choice(["Yes", "No"]))) for i in range(300)]' >"$T/drop.csv"
+	expect_rc 0 "$CHURN" train --input "$T/drop.csv" --models logreg --out "$T/wd" --cv 3 --refit --verbose
+	test "$(grep -c "dropped column 'name'" "$T/err")" -eq 1
 	expect_rc 64 "$CHURN" train --input "$T/s.csv" --test-size 0
 	grep -q 'train.refit' "$T/err"
 	expect_rc 66 "$CHURN" train --input "$T/nope.csv"
