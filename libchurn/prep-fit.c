@@ -17,6 +17,7 @@
 #include "dataset-private.h"
 #include "params-private.h"
 #include "prep-private.h"
+#include "target-private.h"
 
 /* ---- small helpers ---- */
 
@@ -472,146 +473,27 @@ static churn_status fit_categorical(churn_prep *prep, ch_prep_col *pc, const ch_
 
 /* ---- the target ---- */
 
-/* The target's first distinct non-missing values over the fit rows (a fourth only counted), and its missing cells. */
-typedef struct classes {
-	char *vals[3];    /* owned */
-	double nums[3];   /* numeric target: the values */
-	size_t nv;        /* distinct values seen, 4 meaning "more than three" */
-	size_t missing, first_missing;
-} classes;
-
-static churn_status target_classes(const ch_column *c, const size_t *rows, size_t n, classes *cl)
-{
-	char buf[40];
-	bool numeric = c->type == CHURN_COL_NUMERIC;
-	for (size_t i = 0; i < n; i++) {
-		const char *t = ch_prep_cell_text(c, rows[i], buf, sizeof(buf));
-		if (!t || !t[0]) {
-			if (!cl->missing)
-				cl->first_missing = rows[i];
-			cl->missing++;
-			continue;
-		}
-		size_t k;
-		for (k = 0; k < cl->nv; k++)
-			if (numeric ? cl->nums[k] == c->num[rows[i]] : strcmp(cl->vals[k], t) == 0)
-				break;
-		if (k < cl->nv)
-			continue;
-		if (cl->nv == 3) {
-			cl->nv++;
-			break;
-		}
-		if (!(cl->vals[cl->nv] = ch_strdup(t)))
-			return ch_fail(CHURN_E_NOMEM, "out of memory");
-		cl->nums[cl->nv] = numeric ? c->num[rows[i]] : 0;
-		cl->nv++;
-	}
-	return CHURN_OK;
-}
-
-/* The error for a target with more than two classes (all of them counted for the message when it is text). */
-static churn_status too_many_classes(const ch_column *c, const size_t *rows, size_t n, const classes *cl)
-{
-	char buf[40];
-	size_t total = 0;
-	if (c->type != CHURN_COL_NUMERIC) {
-		strset set = {0};
-		for (size_t i = 0; i < n; i++) {
-			const char *t = ch_prep_cell_text(c, rows[i], buf, sizeof(buf));
-			if (t && t[0] && strset_add(&set, t) < 0)
-				break;
-		}
-		total = set.n;
-		free(set.slot);
-	}
-	if (total > 0)
-		return ch_fail(CHURN_E_PARSE, "target '%s' has %zu classes (%s, %s, %s%s); a binary target is needed",
-		               c->name, total, cl->vals[0], cl->vals[1], cl->vals[2], total > 3 ? ", ..." : "");
-	return ch_fail(CHURN_E_PARSE, "target '%s' has more than two classes (%s, %s, %s, ...); a binary target "
-	               "is needed", c->name, cl->vals[0], cl->vals[1], cl->vals[2]);
-}
-
-/* Which of the two classes is positive: want_pos when given, else 1 of 1/0 or the yes-like text. */
-static churn_status positive_class(const ch_column *c, const classes *cl, const char *want_pos, int *out)
-{
-	int pos = -1;
-	const char *const *vals = (const char *const *)cl->vals;
-	if (want_pos && want_pos[0]) {
-		for (int k = 0; k < 2 && pos < 0; k++)
-			if (strcmp(vals[k], want_pos) == 0)
-				pos = k;
-		for (int k = 0; k < 2 && pos < 0; k++)
-			if (strcasecmp(vals[k], want_pos) == 0)
-				pos = k;
-		double w, x;
-		if (pos < 0 && c->type == CHURN_COL_NUMERIC && ch_prep_parse_num_text(want_pos, &w) == 1)
-			for (int k = 0; k < 2 && pos < 0; k++)
-				if (ch_prep_parse_num_text(vals[k], &x) == 1 && x == w)
-					pos = k;
-		if (pos < 0)
-			return ch_fail(CHURN_E_PARSE, "positive label '%s' is not a value of target '%s' (values: %s, %s)",
-			               want_pos, c->name, vals[0], vals[1]);
-	} else if (c->type == CHURN_COL_NUMERIC) {
-		if ((cl->nums[0] == 1 && cl->nums[1] == 0) || (cl->nums[0] == 0 && cl->nums[1] == 1))
-			pos = cl->nums[0] == 1 ? 0 : 1;
-	} else {
-		int best = 99;
-		for (int k = 0; k < 2; k++) {
-			int y = ch_prep_yes_index(vals[k]);
-			if (y >= 0 && y < best) {
-				best = y;
-				pos = k;
-			}
-		}
-	}
-	if (pos < 0)
-		return ch_fail(CHURN_E_PARSE, "cannot tell the positive label of target '%s' (values: %s, %s); set it with "
-		               "--positive or data.positive", c->name, vals[0], vals[1]);
-	*out = pos;
-	return CHURN_OK;
-}
-
-/* Decide the target's classes and positive label from the fit rows. */
+/* Decide the target's classes and positive label from the fit rows (target-private.h: the rule of every command). */
 static churn_status fit_target(churn_prep *prep, const ch_column *c, const size_t *rows, size_t n,
                                const char *want_pos, size_t *out_missing)
 {
-	classes cl = {0};
-	int pos = -1;
-	churn_status st = target_classes(c, rows, n, &cl);
+	ch_target t;
+	churn_status st = ch_target_fit(c, rows, n, want_pos, &t);
 	if (st)
-		goto out;
-	if (cl.nv > 2) {
-		st = too_many_classes(c, rows, n, &cl);
-		goto out;
-	}
-	if (cl.nv == 0) {
-		st = ch_fail(CHURN_E_PARSE, "target '%s' has no values", c->name);
-		goto out;
-	}
-	if (cl.nv == 1) {
-		st = ch_fail(CHURN_E_PARSE, "target '%s' has one class only ('%s'); both classes are needed to fit",
-		             c->name, cl.vals[0]);
-		goto out;
-	}
-	if ((st = positive_class(c, &cl, want_pos, &pos)))
-		goto out;
-	prep->target_numeric = c->type == CHURN_COL_NUMERIC;
-	prep->pos_num = cl.nums[pos];
-	prep->neg_num = cl.nums[1 - pos];
-	prep->positive = cl.vals[pos];
-	prep->negative = cl.vals[1 - pos];
-	cl.vals[0] = cl.vals[1] = NULL;
-	if (cl.missing && !prep->drop_missing_target) {
+		return st;
+	if (t.missing && !prep->drop_missing_target) {
 		st = ch_fail(CHURN_E_PARSE, "target '%s' is missing in %zu rows (first: row %zu); set "
-		             "prep.drop_missing_target to drop those rows", c->name, cl.missing, cl.first_missing + 1);
-		goto out;
+		             "prep.drop_missing_target to drop those rows", c->name, t.missing, t.first_missing + 1);
+		ch_target_clear(&t);
+		return st;
 	}
-	*out_missing = cl.missing;
-out:
-	for (int k = 0; k < 3; k++)
-		free(cl.vals[k]);
-	return st;
+	prep->target_numeric = t.numeric;
+	prep->pos_num = t.pos_num;
+	prep->neg_num = t.neg_num;
+	prep->positive = t.positive;
+	prep->negative = t.negative;
+	*out_missing = t.missing;
+	return CHURN_OK;
 }
 
 /* ---- churn_prep_fit, step by step ---- */
@@ -659,8 +541,7 @@ static churn_status fit_target_rows(churn_prep *prep, const churn_dataset *ds, c
 		size_t a = 0;
 		char buf[40];
 		for (size_t i = 0; i < *nrows; i++) {
-			const char *t = ch_prep_cell_text(tc, (*rows)[i], buf, sizeof(buf));
-			if (t && t[0])
+			if (ch_prep_label_of_text(prep, ch_prep_cell_text(tc, (*rows)[i], buf, sizeof(buf))) != -1)
 				k[a++] = (*rows)[i];
 		}
 		*kept = k;

@@ -16,6 +16,7 @@
 #include "core-private.h"
 #include "dataset-private.h"
 #include "prep-private.h"
+#include "target-private.h"
 
 const char *const ch_prep_imp_names[3] = {"median", "mean", "constant"};
 const char *const ch_prep_impc_names[2] = {"most_frequent", "missing_level"};
@@ -296,26 +297,7 @@ int ch_prep_src_not_number(const ch_prep_src *s, size_t r)
 
 int ch_prep_label_of_text(const churn_prep *prep, const char *t)
 {
-	if (!t || !t[0])
-		return -1;
-	if (prep->target_numeric) {
-		double v;
-		int k = ch_prep_parse_num_text(t, &v);
-		if (k == 0)
-			return -1;
-		if (k < 0)
-			return -2;
-		return v == prep->pos_num ? 1 : v == prep->neg_num ? 0 : -2;
-	}
-	if (strcmp(t, prep->positive) == 0)
-		return 1;
-	if (strcmp(t, prep->negative) == 0)
-		return 0;
-	if (strcasecmp(t, prep->positive) == 0)
-		return 1;
-	if (strcasecmp(t, prep->negative) == 0)
-		return 0;
-	return -2;
+	return ch_label_of_text(t, prep->target_numeric, prep->pos_num, prep->neg_num, prep->positive, prep->negative);
 }
 
 churn_status ch_prep_tsrc_init(ch_prep_tsrc *ts, const churn_prep *prep, const ch_column *c)

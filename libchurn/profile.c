@@ -15,6 +15,8 @@
 
 #include "buf-private.h"
 #include "core-private.h"
+#include "dataset-private.h"
+#include "target-private.h"
 
 #define PROFILE_JSON_MAX (256u << 20)
 
@@ -47,19 +49,6 @@ struct churn_profile {
 };
 
 /* ---- small helpers ----------------------------------------------------- */
-
-static int ascii_casecmp(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		int ca = (unsigned char)*a, cb = (unsigned char)*b;
-		if (ca >= 'A' && ca <= 'Z')
-			ca += 'a' - 'A';
-		if (cb >= 'A' && cb <= 'Z')
-			cb += 'a' - 'A';
-		if (ca != cb || !ca)
-			return ca - cb;
-	}
-}
 
 static churn_status add_note(churn_profile *pr, char *note)
 {
@@ -599,8 +588,6 @@ static churn_status profile_text(prof_col *c, const churn_dataset *ds, size_t j,
 
 /* ---- target ------------------------------------------------------------- */
 
-static const char *const positive_words[] = {"yes", "true", "1", "y", "t"};
-
 static churn_status set_target(churn_profile *pr, const char *name, const char *positive, size_t pos, size_t count)
 {
 	pr->target_name = ch_strdup(name);
@@ -614,76 +601,32 @@ static churn_status set_target(churn_profile *pr, const char *name, const char *
 	return CHURN_OK;
 }
 
+/*
+ * The target by the rule of every command (target-private.h: trimmed,
+ * case-insensitive labels; data.positive or the yes-like one), so that
+ * profile, train and predict count the same rows. A column that is no usable
+ * target leaves a "no target: ..." note instead of failing the profile.
+ */
 static churn_status profile_target(churn_profile *pr, const churn_dataset *ds, const churn_params *p)
 {
 	const char *name = churn_params_get_str(p, "data.target");
-	const char *want = churn_params_get_str(p, "data.positive");
-	if (!name || !*name)
-		name = "Churn";
 	size_t j;
 	if (churn_dataset_find_col(ds, name, &j) != CHURN_OK) {
 		ch_clear_error();
 		return add_note(pr, ch_asprintf("no target: column '%s' not found (use --target COL)", name));
 	}
-	const prof_col *c = &pr->cols[j];
-	if (c->count == 0)
-		return add_note(pr, ch_asprintf("no target: column '%s' has no values", name));
-
-	if (c->type == CHURN_COL_NUMERIC) {
-		const double *v = churn_dataset_get_numeric(ds, j);
-		size_t n = pr->nrows, pos = 0;
-		double pv = 1.0;
-		if (want && *want) {
-			if (!ch_parse_double(want, strlen(want), &pv))
-				return add_note(pr, ch_asprintf("no target: positive label '%s' is not a number but column "
-				                                "'%s' is numeric", want, name));
-		} else {
-			for (size_t i = 0; i < n; i++)
-				if (!isnan(v[i]) && v[i] != 0.0 && v[i] != 1.0) {
-					char eg[40];
-					ch_format_double_short(eg, sizeof eg, v[i]);
-					return add_note(pr, ch_asprintf("no target: numeric column '%s' has values other than 0 "
-					                                "and 1 (e.g. %s); choose --target or --positive",
-					                                name, eg));
-				}
-		}
-		for (size_t i = 0; i < n; i++)
-			pos += v[i] == pv;
-		char buf[40];
-		ch_format_double_short(buf, sizeof buf, pv);
-		return set_target(pr, name, buf, pos, c->count);
+	ch_target t;
+	churn_status st = ch_target_fit(&ds->cols[j], NULL, ds->nrows, churn_params_get_str(p, "data.positive"), &t);
+	if (st == CHURN_E_NOMEM)
+		return st;
+	if (st) {
+		st = add_note(pr, ch_asprintf("no target: %s", churn_last_error()));
+		ch_clear_error();
+		return st;
 	}
-	if (c->type == CHURN_COL_TEXT)
-		return add_note(pr, ch_asprintf("no target: column '%s' is text with %s%zu distinct values, "
-		                                "expected two classes", name, c->distinct_exact ? "" : "about ",
-		                                c->distinct));
-
-	/* categorical */
-	const prof_level *hit = NULL;
-	if (want && *want) {
-		for (size_t k = 0; k < c->nlevels && !hit; k++)
-			if (!strcmp(c->levels[k].value, want))
-				hit = &c->levels[k];
-		for (size_t k = 0; k < c->nlevels && !hit; k++)
-			if (!ascii_casecmp(c->levels[k].value, want))
-				hit = &c->levels[k];
-		if (!hit)
-			return add_note(pr, ch_asprintf("no target: positive label '%s' is not a value of '%s'", want, name));
-		return set_target(pr, name, hit->value, hit->count, c->count);
-	}
-	if (c->nlevels > 2)
-		return add_note(pr, ch_asprintf("no target: column '%s' has %zu classes, expected 2 (or give --positive)",
-		                                name, c->nlevels));
-	for (size_t w = 0; w < sizeof(positive_words) / sizeof(*positive_words) && !hit; w++)
-		for (size_t k = 0; k < c->nlevels && !hit; k++)
-			if (!ascii_casecmp(c->levels[k].value, positive_words[w]))
-				hit = &c->levels[k];
-	if (!hit)
-		return add_note(pr, ch_asprintf("no target: cannot tell the positive label of '%s' (values '%s'%s%s%s); "
-		                                "use --positive LABEL", name, c->levels[0].value,
-		                                c->nlevels > 1 ? ", '" : "", c->nlevels > 1 ? c->levels[1].value : "",
-		                                c->nlevels > 1 ? "'" : ""));
-	return set_target(pr, name, hit->value, hit->count, c->count);
+	st = set_target(pr, name, t.positive, t.npos, t.npos + t.nneg);
+	ch_target_clear(&t);
+	return st;
 }
 
 /* ---- compute ------------------------------------------------------------ */

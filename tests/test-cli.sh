@@ -126,6 +126,39 @@ case_profile_other_target() {
 	json_check "$T/out" 'j["target"] is None and len(j["notes"]) == 1'
 }
 
+# Two files of one source concatenated: TRUE/True/FALSE/False (and a blank-padded one) are two classes everywhere.
+case_labels_differ_in_case() {
+	$PY -c '
+import random
+random.seed(3)
+print("tenure,plan,Attrited")
+for i in range(400):
+    t = random.randint(1, 72); p = random.choice(["a", "b", "c"])
+    y = random.random() < (0.6 if t < 12 else 0.15)
+    word = ("TRUE" if y else "FALSE") if i < 200 else ("True" if y else "False")
+    if i == 7: word = " " + word + " "
+    print("%d,%s,%s" % (t, p, word))' >"$T/cased.csv"
+	pos=$($PY -c 'import csv,sys; print(sum(r["Attrited"].strip().lower() == "true" for r in csv.DictReader(open(sys.argv[1]))))' "$T/cased.csv")
+	expect_rc 0 "$CHURN" profile --input "$T/cased.csv" --target Attrited --json
+	json_check "$T/out" 'j["target"]["positive"] == "TRUE" and j["target"]["positive_count"] == '"$pos"
+	expect_rc 0 "$CHURN" profile --input "$T/cased.csv" --target Attrited --positive true --json
+	json_check "$T/out" 'j["target"]["positive_count"] == '"$pos"
+	for flag in "" "--positive TRUE" "--positive True"; do
+		# shellcheck disable=SC2086
+		expect_rc 0 "$CHURN" train --input "$T/cased.csv" --target Attrited $flag --models logreg --out "$T/wc" --json
+		json_check "$T/out" 'j["rows"] == 400 and j["models"]["logreg"]["roc_auc"] > 0.6'
+	done
+	# train counts the same positives: the test split's positives plus the training rows' (stratified: rate kept)
+	json_check "$T/out" 'abs((j["models"]["logreg"]["confusion"]["tp"] + j["models"]["logreg"]["confusion"]["fn"]) / j["test_rows"] - '"$pos"' / 400) < 0.01'
+	expect_rc 0 "$CHURN" predict --model "$T/wc/artifacts/models/logreg.json" --input "$T/cased.csv" --json
+	json_check "$T/out" 'j["count"] == 400'
+	# a third class is named, with the row of its first appearance, and "..." only when more exist
+	sed '5s/,[A-Za-z]*$/,50000/' "$T/cased.csv" >"$T/third.csv"
+	expect_rc 65 "$CHURN" train --input "$T/third.csv" --target Attrited
+	grep -q "has 3 classes ('FALSE', 'TRUE', '50000'), the third first in row 4; a binary target is needed" "$T/err" ||
+		grep -q "has 3 classes ('TRUE', 'FALSE', '50000'), the third first in row 4; a binary target is needed" "$T/err"
+}
+
 case_profile_missing_input() {
 	expect_rc 66 "$CHURN" profile --input "$T/does-not-exist.csv"
 	test "$(wc -l <"$T/err")" -eq 1
@@ -421,7 +454,7 @@ PYEOF
 }
 
 CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
-profile_other_target profile_missing_input profile_telco"
+profile_other_target labels_differ_in_case profile_missing_input profile_telco"
 # Other commands: add case_<name> functions above and their names here.
 CASES="$CASES train_predict train_cv_threshold train_predict_errors train_equals_ml train_equals_ml_telco"
 

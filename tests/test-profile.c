@@ -144,15 +144,23 @@ static churn_profile *target_case(const char *name, const char *const *vals, con
 START_TEST(test_profile_target_detected_only_with_two_classes)
 {
 	static const char *const yn[] = {"No", "Yes", "No", "No", "yes", "No"};
-	/* "Yes" and "yes" are two different levels of three: not two classes */
+	/* "Yes" and "yes" are one class: labels are compared trimmed, ignoring case */
 	churn_profile *pr = target_case("Churn", yn, NULL, 6, NULL, NULL);
-	ck_assert(!churn_profile_has_target(pr));
-	ck_assert_ptr_nonnull(strstr(churn_profile_get_note(pr, 0), "3 classes"));
-	churn_profile_free(pr);
-	/* explicit --positive picks one-vs-rest, exact match first */
-	pr = target_case("Churn", yn, NULL, 6, NULL, "Yes");
+	ck_assert(churn_profile_has_target(pr));
 	ck_assert_str_eq(churn_profile_get_positive(pr), "Yes");
-	ck_assert_uint_eq(churn_profile_get_positive_count(pr), 1);
+	ck_assert_uint_eq(churn_profile_get_positive_count(pr), 2);
+	churn_profile_free(pr);
+	/* --positive in any case names the same class, and counts its every spelling */
+	pr = target_case("Churn", yn, NULL, 6, NULL, "YES");
+	ck_assert_str_eq(churn_profile_get_positive(pr), "Yes");
+	ck_assert_uint_eq(churn_profile_get_positive_count(pr), 2);
+	churn_profile_free(pr);
+	/* three classes: a note naming them, no target */
+	static const char *const three[] = {"No", "Yes", "No", "Maybe", "yes", "No"};
+	pr = target_case("Churn", three, NULL, 6, NULL, NULL);
+	ck_assert(!churn_profile_has_target(pr));
+	ck_assert_msg(strstr(churn_profile_get_note(pr, 0), "3 classes ('No', 'Yes', 'Maybe'), the third first in row 4"),
+	              "%s", churn_profile_get_note(pr, 0));
 	churn_profile_free(pr);
 
 	static const char *const tf[] = {"False", "True", "True", "False"};
@@ -185,15 +193,18 @@ START_TEST(test_profile_target_detected_only_with_two_classes)
 	ck_assert_ptr_nonnull(strstr(churn_profile_get_note(pr, 0), "'Churn' not found"));
 	churn_profile_free(pr);
 
-	/* numeric target with other values */
+	/* numeric target with a third value: no target, as churn train would refuse it (with or without --positive) */
 	const double score[] = {0, 1, 2, 0};
-	pr = target_case("Churn", NULL, score, 4, NULL, NULL);
-	ck_assert(!churn_profile_has_target(pr));
-	ck_assert_ptr_nonnull(strstr(churn_profile_get_note(pr, 0), "other than 0 and 1"));
-	churn_profile_free(pr);
-	pr = target_case("Churn", NULL, score, 4, NULL, "2");
-	ck_assert_str_eq(churn_profile_get_positive(pr), "2");
-	ck_assert_uint_eq(churn_profile_get_positive_count(pr), 1);
+	for (int k = 0; k < 2; k++) {
+		pr = target_case("Churn", NULL, score, 4, NULL, k ? "2" : NULL);
+		ck_assert(!churn_profile_has_target(pr));
+		ck_assert_ptr_nonnull(strstr(churn_profile_get_note(pr, 0), "3 classes ('0', '1', '2')"));
+		churn_profile_free(pr);
+	}
+	const double two[] = {5, 7, 7, 5};
+	pr = target_case("Churn", NULL, two, 4, NULL, "7.0");
+	ck_assert_str_eq(churn_profile_get_positive(pr), "7");
+	ck_assert_uint_eq(churn_profile_get_positive_count(pr), 2);
 	churn_profile_free(pr);
 
 	/* unknown positive labels, unrecognisable pairs */
@@ -334,9 +345,10 @@ START_TEST(test_profile_other_churn_file_stats_and_positive_needed)
 	ck_assert_str_eq(churn_profile_get_col_level(pr, 2, 0, &c), "basic");
 	ck_assert_uint_eq(c, 3);
 	ck_assert_str_eq(churn_profile_get_col_level(pr, 2, 1, &c), "pro, annual");
-	/* "False" and "FALSE" are distinct levels: three classes, so --positive is needed */
-	ck_assert(!churn_profile_has_target(pr));
-	ck_assert_ptr_nonnull(strstr(churn_profile_get_note(pr, 0), "3 classes"));
+	/* "False" and "FALSE" are one class (labels are compared trimmed, ignoring case), "True" the positive */
+	ck_assert(churn_profile_has_target(pr));
+	ck_assert_str_eq(churn_profile_get_positive(pr), "True");
+	ck_assert_uint_eq(churn_profile_get_positive_count(pr), 2);
 	churn_profile_free(pr);
 	pr = profile_of(ds, "Churned", "true");
 	ck_assert_str_eq(churn_profile_get_positive(pr), "True");
