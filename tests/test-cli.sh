@@ -134,7 +134,7 @@ random.seed(3)
 print("tenure,plan,Attrited")
 for i in range(400):
     t = random.randint(1, 72); p = random.choice(["a", "b", "c"])
-    y = random.random() < (0.6 if t < 12 else 0.15)
+    y = random.random() < (0.75 if t < 24 else 0.1)
     word = ("TRUE" if y else "FALSE") if i < 200 else ("True" if y else "False")
     if i == 7: word = " " + word + " "
     print("%d,%s,%s" % (t, p, word))' >"$T/cased.csv"
