@@ -22,6 +22,8 @@ void ch_clear_error(void);
 
 char *ch_strdup(const char *s);
 char *ch_strndup(const char *s, size_t n);
+/* Split "a, b,c" into trimmed, non-empty owned names (*out NULL when none; free each and the array). */
+churn_status ch_list_split(const char *spec, char ***out, size_t *out_n);
 /* printf into a fresh malloc'd string; NULL on OOM. */
 char *ch_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -2,6 +2,7 @@
 #include "churn/common.h"
 #include "churn/version.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -531,4 +532,39 @@ out:
 	EVP_MD_CTX_free(ctx);
 	fclose(f);
 	return st;
+}
+
+churn_status ch_list_split(const char *spec, char ***out, size_t *out_n)
+{
+	char **names = NULL;
+	size_t n = 0;
+	*out = NULL;
+	*out_n = 0;
+	for (const char *s = spec ? spec : ""; *s;) {
+		const char *e = strchr(s, ',');
+		const char *a = s, *b = e ? e : s + strlen(s);
+		while (a < b && isspace((unsigned char)*a))
+			a++;
+		while (b > a && isspace((unsigned char)b[-1]))
+			b--;
+		if (b > a) {
+			char **grown = realloc(names, (n + 1) * sizeof(*names));
+			char *name = grown ? ch_strndup(a, (size_t)(b - a)) : NULL;
+			if (grown)
+				names = grown;
+			if (!name) {
+				for (size_t k = 0; k < n; k++)
+					free(names[k]);
+				free(names);
+				return ch_fail(CHURN_E_NOMEM, "out of memory");
+			}
+			names[n++] = name;
+		}
+		if (!e)
+			break;
+		s = e + 1;
+	}
+	*out = names;
+	*out_n = n;
+	return CHURN_OK;
 }

@@ -17,6 +17,7 @@
 #include "dataset-private.h"
 #include "params-private.h"
 #include "prep-private.h"
+#include "screen-private.h"
 #include "target-private.h"
 
 /* ---- small helpers ---- */
@@ -40,40 +41,6 @@ static churn_status parse_enum(const churn_params *p, const char *key, const cha
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 	}
 	return ch_fail(CHURN_E_INVALID_ARG, "option %s: '%s' is not one of %s", key, v, list);
-}
-
-/* Split "a, b,c" into trimmed owned names. */
-static churn_status split_ids(const char *spec, char ***out, size_t *out_n)
-{
-	char **ids = NULL;
-	size_t n = 0;
-	const char *s = spec;
-	while (*s) {
-		const char *e = strchr(s, ',');
-		size_t len = e ? (size_t)(e - s) : strlen(s);
-		const char *a = s, *b = s + len;
-		while (a < b && isspace((unsigned char)*a))
-			a++;
-		while (b > a && isspace((unsigned char)b[-1]))
-			b--;
-		if (b > a) {
-			churn_status st = ch_prep_grow((void **)&ids, n, sizeof(*ids));
-			char *name = st ? NULL : ch_strndup(a, (size_t)(b - a));
-			if (!name) {
-				for (size_t k = 0; k < n; k++)
-					free(ids[k]);
-				free(ids);
-				return st ? st : ch_fail(CHURN_E_NOMEM, "out of memory");
-			}
-			ids[n++] = name;
-		}
-		if (!e)
-			break;
-		s = e + 1;
-	}
-	*out = ids;
-	*out_n = n;
-	return CHURN_OK;
 }
 
 static int cmp_str_ptr(const void *a, const void *b)
@@ -555,32 +522,112 @@ static churn_status fit_target_rows(churn_prep *prep, const churn_dataset *ds, c
 }
 
 /* The ID columns: data.id (each must exist and not be the target), else customerID when present. */
-static churn_status fit_ids(churn_prep *prep, const churn_dataset *ds, const churn_params *p)
+churn_status ch_prep_id_columns(const churn_dataset *ds, const churn_params *p, const char *target, char ***out,
+                                size_t *out_n)
 {
 	churn_status st;
 	const char *idspec = churn_params_get_str(p, "data.id");
-	if (idspec && idspec[0]) {
-		if ((st = split_ids(idspec, &prep->ids, &prep->nids)))
+	*out = NULL;
+	*out_n = 0;
+	if (idspec[0]) {
+		if ((st = ch_list_split(idspec, out, out_n)))
 			return st;
-		for (size_t k = 0; k < prep->nids; k++) {
+		for (size_t k = 0; k < *out_n; k++) {
 			size_t j;
-			if ((st = churn_dataset_find_col(ds, prep->ids[k], &j)))
-				return ch_fail_prefix(st, "ID column '%s'", prep->ids[k]);
-			if (strcmp(prep->ids[k], prep->target) == 0)
-				return ch_fail(CHURN_E_INVALID_ARG, "column '%s' cannot be both the target and an ID",
-				               prep->target);
+			if ((st = churn_dataset_find_col(ds, (*out)[k], &j)))
+				return ch_fail_prefix(st, "ID column '%s'", (*out)[k]);
+			if (strcmp((*out)[k], target) == 0)
+				return ch_fail(CHURN_E_INVALID_ARG, "column '%s' cannot be both the target and an ID", target);
 		}
-	} else if (ch_prep_find_column(ds, "customerID") && strcmp(prep->target, "customerID") != 0) {
-		if (!(prep->ids = malloc(sizeof(char *))) || !(prep->ids[0] = ch_strdup("customerID")))
+	} else if (ch_prep_find_column(ds, "customerID") && strcmp(target, "customerID") != 0) {
+		if (!(*out = malloc(sizeof(char *))) || !((*out)[0] = ch_strdup("customerID")))
 			return ch_fail(CHURN_E_NOMEM, "out of memory");
-		prep->nids = 1;
+		*out_n = 1;
 	}
 	return CHURN_OK;
 }
 
+static churn_status fit_ids(churn_prep *prep, const churn_dataset *ds, const churn_params *p)
+{
+	return ch_prep_id_columns(ds, p, prep->target, &prep->ids, &prep->nids);
+}
+
+/* The labels of the fit rows (0/1: fit_target_rows kept only rows with one of the two classes). */
+static churn_status fit_labels(const churn_prep *prep, const ch_column *tc, const size_t *rows, size_t n,
+                               uint8_t **out)
+{
+	ch_prep_tsrc ts;
+	churn_status st = ch_prep_tsrc_init(&ts, prep, tc);
+	uint8_t *y = st ? NULL : malloc(n ? n : 1);
+	if (!st && !y)
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; !st && i < n; i++)
+		y[i] = ch_prep_tsrc_label(prep, &ts, rows[i]) == 1;
+	free(ts.lvl);
+	*out = y;
+	return st;
+}
+
+/*
+ * Columns that look like identifiers or leak the target (screen-private.h) are dropped with a reason saying
+ * how to keep them (prep.keep_columns); *dropped then.
+ */
+static churn_status screen_column(churn_prep *prep, const ch_column *c, const size_t *rows, size_t n,
+                                  const uint8_t *y, const churn_params *p, bool *dropped)
+{
+	bool id = false;
+	char *why = NULL;
+	double auc = NAN;
+	churn_status st = ch_screen_identifier(c, rows, n, &id, &why);
+	if (!st && !id)
+		st = ch_screen_auc(c, rows, y, n, &auc);
+	*dropped = !st && (id || auc >= CH_SCREEN_LEAK_AUC);
+	if (st || !*dropped)
+		return st;
+	char *reason = id ? ch_asprintf("%s; keep it as a feature with prep.keep_columns", why)
+	                  : ch_asprintf("leaks the target: alone it separates the classes (ROC AUC %.4f on the fit "
+	                                "rows); keep it with prep.keep_columns", auc);
+	free(why);
+	if (reason)
+		ch_log(p, id ? CHURN_LOG_INFO : CHURN_LOG_WARN, "prep: dropped column '%s': %s", c->name, reason);
+	return ch_prep_add_drop(prep, c->name, reason);
+}
+
+/* Whether the comma-separated list (prep.keep_columns) names column @p name. */
+static bool listed(char *const *names, size_t n, const char *name)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(names[k], name) == 0)
+			return true;
+	return false;
+}
+
+static churn_status fit_each_column(churn_prep *prep, const churn_dataset *ds, size_t tj, const size_t *rows,
+                                    size_t nrows, const uint8_t *y, char *const *keep, size_t nkeep,
+                                    const churn_params *p);
+
 /* Fit every column but the target (column tj) and the IDs, or record why it is dropped. */
 static churn_status fit_columns(churn_prep *prep, const churn_dataset *ds, size_t tj, const size_t *rows,
                                 size_t nrows, const churn_params *p)
+{
+	char **keep = NULL;
+	size_t nkeep = 0;
+	uint8_t *y = NULL;
+	churn_status st = ch_list_split(churn_params_get_str(p, "prep.keep_columns"), &keep, &nkeep);
+	if (!st)
+		st = fit_labels(prep, &ds->cols[tj], rows, nrows, &y);
+	if (!st)
+		st = fit_each_column(prep, ds, tj, rows, nrows, y, keep, nkeep, p);
+	for (size_t k = 0; k < nkeep; k++)
+		free(keep[k]);
+	free(keep);
+	free(y);
+	return st;
+}
+
+static churn_status fit_each_column(churn_prep *prep, const churn_dataset *ds, size_t tj, const size_t *rows,
+                                    size_t nrows, const uint8_t *y, char *const *keep, size_t nkeep,
+                                    const churn_params *p)
 {
 	churn_status st;
 	prep->cols = calloc(ds->ncols ? ds->ncols : 1, sizeof(ch_prep_col));
@@ -598,13 +645,17 @@ static churn_status fit_columns(churn_prep *prep, const churn_dataset *ds, size_
 				return st;
 			continue;
 		}
+		bool dropped = false;
+		if (!listed(keep, nkeep, c->name) && (st = screen_column(prep, c, rows, nrows, y, p, &dropped)))
+			return st;
+		if (dropped)
+			continue;
 		ch_prep_col *pc = &prep->cols[prep->ncols];
 		if (!(pc->name = ch_strdup(c->name)))
 			return ch_fail(CHURN_E_NOMEM, "out of memory");
 		bool numeric = c->type == CHURN_COL_NUMERIC ||
 		               (c->type == CHURN_COL_TEXT && text_is_numeric(c, rows, nrows));
 		pc->kind = numeric ? CH_PC_NUMERIC : CH_PC_CATEGORICAL;
-		bool dropped = false;
 		st = numeric ? fit_numeric(prep, pc, c, rows, nrows, &dropped)
 		             : fit_categorical(prep, pc, c, rows, nrows, &dropped);
 		if (st) {

@@ -119,6 +119,12 @@ int32_t ch_prep_lookup_level(const ch_prep_col *pc, const char *s);
 
 /* The column of @p ds named @p name; NULL when absent (no detail set). */
 const ch_column *ch_prep_find_column(const churn_dataset *ds, const char *name);
+/*
+ * The ID columns: data.id (each must exist and not be @p target), else customerID when present. *out
+ * (malloc'd names, *out_n of them) is set even on failure; the caller frees each name and the array.
+ */
+churn_status ch_prep_id_columns(const churn_dataset *ds, const churn_params *p, const char *target, char ***out,
+                                size_t *out_n);
 
 /*
  * The rows a call works on: *rows as given, checked against ds (CHURN_E_INVALID_ARG),

@@ -20,6 +20,7 @@
 #include "churn/split.h"
 #include "core-private.h"
 #include "params-private.h"
+#include "screen-private.h"
 #include "tree-private.h"
 
 #define MAX_MODELS 3
@@ -927,6 +928,42 @@ static bool doc_head(cJSON *doc, const churn_training *t, const char *run_id, co
 	       cJSON_AddItemToObject(doc, "threshold_policy", policy_json(&t->o));
 }
 
+/*
+ * "notes": what a reader must not miss. Columns the prep left out as identifier-like or as leaking the target
+ * (screen-private.h), and a test ROC AUC of 0.99 or more, which real churn data does not give without a leak.
+ */
+static cJSON *notes_json(const churn_training *t)
+{
+	cJSON *notes = cJSON_CreateArray();
+	for (size_t k = 0; notes && k < churn_prep_get_dropped_count(t->prep); k++) {
+		const char *why = churn_prep_get_dropped_reason(t->prep, k);
+		if (strncmp(why, "identifier-like", 15) && strncmp(why, "leaks the target", 16))
+			continue;
+		char *note = ch_asprintf("column '%s' left out: %s", churn_prep_get_dropped_column(t->prep, k), why);
+		if (!note || !cJSON_AddItemToArray(notes, cJSON_CreateString(note))) {
+			free(note);
+			cJSON_Delete(notes);
+			return NULL;
+		}
+		free(note);
+	}
+	for (size_t k = 0; notes && k < t->o.nmodels; k++) {
+		double auc = churn_training_get_metric(t, k, "roc_auc");
+		if (!(auc >= CH_SCREEN_LEAK_AUC))
+			continue;
+		char *note = ch_asprintf("%s: test ROC AUC %.4f is %.2f or more, which churn data rarely gives: check for a "
+		                         "column computed from the target", churn_model_kind_name(t->o.kinds[k]), auc,
+		                         CH_SCREEN_LEAK_AUC);
+		if (!note || !cJSON_AddItemToArray(notes, cJSON_CreateString(note))) {
+			free(note);
+			cJSON_Delete(notes);
+			return NULL;
+		}
+		free(note);
+	}
+	return notes;
+}
+
 churn_status churn_training_metrics_json(const churn_training *t, const char *run_id, const char *generated_at,
                                          char **out_json)
 {
@@ -936,7 +973,8 @@ churn_status churn_training_metrics_json(const churn_training *t, const char *ru
 	bool ok = doc && doc_head(doc, t, run_id, generated_at) && (models = cJSON_AddObjectToObject(doc, "models"));
 	for (size_t k = 0; ok && k < t->o.nmodels; k++)
 		ok = cJSON_AddItemToObject(models, churn_model_kind_name(t->o.kinds[k]), cJSON_Duplicate(t->m[k].entry, 1));
-	ok = ok && cJSON_AddStringToObject(doc, "best_model", churn_model_kind_name(t->o.kinds[t->best]));
+	ok = ok && cJSON_AddStringToObject(doc, "best_model", churn_model_kind_name(t->o.kinds[t->best])) &&
+	     cJSON_AddItemToObject(doc, "notes", notes_json(t));
 	char *text = ok ? ch_json_print(doc, true) : NULL;
 	cJSON_Delete(doc);
 	if (!text)

@@ -7,6 +7,7 @@ set -u
 CHURN=${1:?usage: test-cli.sh PATH/TO/churn}
 case $CHURN in /*) ;; *) CHURN=$(pwd)/$CHURN ;; esac
 PY=/usr/bin/python3
+SHAPES="$(dirname "$0")/gen-shapes.py"
 T=$(mktemp -d "${TMPDIR:-/tmp}/churn-cli-XXXXXX")
 trap 'rm -rf "$T"' EXIT INT TERM
 PASS=0 FAIL=0 FAILED=""
@@ -157,6 +158,23 @@ for i in range(400):
 	expect_rc 65 "$CHURN" train --input "$T/third.csv" --target Attrited
 	grep -q "has 3 classes ('FALSE', 'TRUE', '50000'), the third first in row 4; a binary target is needed" "$T/err" ||
 		grep -q "has 3 classes ('TRUE', 'FALSE', '50000'), the third first in row 4; a binary target is needed" "$T/err"
+}
+
+# A bank's file: a row number and a customer number are identifiers, Complain is computed from the target.
+case_identifiers_and_leaks() {
+	$PY "$SHAPES" bank 2000 >"$T/bank.csv"
+	expect_rc 0 "$CHURN" profile --input "$T/bank.csv" --target Exited --json
+	json_check "$T/out" 'sum("is identifier-like" in n for n in j["notes"]) == 2 and any(n.startswith("column \x27Complain\x27 leaks the target") for n in j["notes"])'
+	json_check "$T/out" 'not any("Age" in n or "Balance" in n or "EstimatedSalary" in n for n in j["notes"])'
+	expect_rc 0 "$CHURN" train --input "$T/bank.csv" --target Exited --out "$T/bk" --json
+	json_check "$T/out" 'len(j["notes"]) == 3 and all(m["roc_auc"] < 0.99 for m in j["models"].values())'
+	json_check "$T/bk/artifacts/models/gbm.json" 'not any(f.startswith(("RowNumber", "CustomerId", "Complain")) for f in j["features"])'
+	grep -q "WARN prep: dropped column 'Complain': leaks the target" "$T/err"
+	# kept on request: then the model's test AUC of 0.99 or more is the warning
+	printf '{"prep": {"keep_columns": "Complain"}}\n' >"$T/keep.json"
+	expect_rc 0 "$CHURN" train --input "$T/bank.csv" --target Exited --out "$T/bk2" --config "$T/keep.json" --json
+	json_check "$T/out" 'len(j["notes"]) == 2 + sum(m["roc_auc"] >= 0.99 for m in j["models"].values()) and any("test ROC AUC" in n for n in j["notes"])'
+	json_check "$T/bk2/artifacts/models/gbm.json" '"Complain" in j["features"]'
 }
 
 case_profile_missing_input() {
@@ -454,7 +472,7 @@ PYEOF
 }
 
 CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
-profile_other_target labels_differ_in_case profile_missing_input profile_telco"
+profile_other_target labels_differ_in_case identifiers_and_leaks profile_missing_input profile_telco"
 # Other commands: add case_<name> functions above and their names here.
 CASES="$CASES train_predict train_cv_threshold train_predict_errors train_equals_ml train_equals_ml_telco"
 

@@ -314,6 +314,80 @@ START_TEST(test_prep_constant_and_empty_columns_dropped_with_reason)
 }
 END_TEST
 
+
+/* ---- screening: identifier-like and leaking columns ---- */
+
+/* A bank-like table of n rows: row number, customer number, codes, a balance, an age, a leak, a status. */
+static churn_dataset *bank_like(size_t n)
+{
+	double *rown = malloc(n * sizeof(double)), *cust = malloc(n * sizeof(double)), *bal = malloc(n * sizeof(double));
+	double *age = malloc(n * sizeof(double)), *leak = malloc(n * sizeof(double));
+	const char **code = malloc(n * sizeof(char *)), **y = malloc(n * sizeof(char *)), **status = malloc(n * sizeof(char *));
+	char (*codes)[16] = malloc(n * 16);
+	churn_test_rng_seed(77);
+	for (size_t i = 0; i < n; i++) {
+		bool churned = churn_test_urand() < 0.3 + 0.2 * (double)(i % 5 == 0);
+		rown[i] = (double)(i + 1);
+		cust[i] = 15500000.0 + (double)(i * 37 % 100003);
+		bal[i] = floor(churn_test_urand() * 1e7) / 100; /* money: distinct, not whole */
+		age[i] = 18 + floor(churn_test_urand() * 60);     /* whole, repeats */
+		leak[i] = churned ? 5 + churn_test_urand() : churn_test_urand(); /* computed from the target */
+		snprintf(codes[i], 16, "C%06zu", i * 7919 % 1000003);
+		code[i] = codes[i];
+		y[i] = churned ? "Yes" : "No";
+		status[i] = churned ? "closed" : "open";
+	}
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "RowNumber", rown, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "CustomerNo", cust, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_text(ds, "Code", code, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "Balance", bal, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "Age", age, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "Refund", leak, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Status", status, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Churn", y, n), CHURN_OK);
+	free(rown), free(cust), free(bal), free(age), free(leak), free(code), free(y), free(status), free(codes);
+	return ds;
+}
+
+START_TEST(test_prep_identifiers_and_leaks_left_out_unless_kept)
+{
+	churn_dataset *ds = bank_like(600);
+	churn_prep *prep = NULL;
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
+	const char *r;
+	ck_assert_ptr_nonnull((r = dropped_reason(prep, "RowNumber")) && strstr(r, "identifier-like") ? r : NULL);
+	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "CustomerNo"), "different whole number"));
+	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "Code"), "different code"));
+	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "Refund"), "leaks the target"));
+	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "Status"), "ROC AUC 1.0000"));
+	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "Status"), "prep.keep_columns"));
+	/* real features stay: a balance distinct in every row but not whole, an age that repeats */
+	ck_assert_ptr_null(dropped_reason(prep, "Balance"));
+	ck_assert_ptr_null(dropped_reason(prep, "Age"));
+	ck_assert_uint_eq(churn_prep_get_nfeatures(prep), 2);
+	churn_prep_free(prep);
+	/* kept when named */
+	churn_params *p = churn_test_params("prep.keep_columns", "RowNumber, Refund", NULL);
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
+	ck_assert_ptr_null(dropped_reason(prep, "RowNumber"));
+	ck_assert_ptr_null(dropped_reason(prep, "Refund"));
+	ck_assert_ptr_nonnull(dropped_reason(prep, "CustomerNo"));
+	ck_assert_uint_eq(churn_prep_get_nfeatures(prep), 4);
+	churn_prep_free(prep);
+	churn_params_free(p);
+	churn_dataset_free(ds);
+	/* a handful of rows says little: nothing screened below CH_SCREEN_MIN_ROWS (50) */
+	ds = bank_like(40);
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
+	ck_assert_ptr_null(dropped_reason(prep, "RowNumber"));
+	ck_assert_ptr_null(dropped_reason(prep, "Refund"));
+	churn_prep_free(prep);
+	churn_dataset_free(ds);
+}
+END_TEST
+
 /* ---- target ---- */
 
 static churn_dataset *with_target(const char *const *t, size_t n, bool numeric, const double *tn)
@@ -651,7 +725,8 @@ START_TEST(test_prep_write_csv_numbers_exact)
 	churn_params *p = churn_test_params(NULL);
 	ck_assert_int_eq(churn_params_set_str(p, "prep.scale", "none"), CHURN_OK);
 	churn_prep *prep = NULL;
-	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
+	churn_status fst = churn_prep_fit(ds, NULL, 0, p, &prep);
+	ck_assert_msg(fst == CHURN_OK, "%s", churn_last_error());
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_prep_apply(prep, ds, &m), CHURN_OK);
 	char *dir = churn_test_tmpdir(), path[512];
@@ -1245,6 +1320,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_prep_bad_target_refused_with_detail);
+	tcase_add_test(tc, test_prep_identifiers_and_leaks_left_out_unless_kept);
 	tcase_add_test(tc, test_prep_apply_without_target_or_id_scores);
 	tcase_add_test(tc, test_prep_apply_type_change_parsed_or_refused);
 	tcase_add_test(tc, test_prep_csv_files_fit_apply_and_write);

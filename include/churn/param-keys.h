@@ -95,5 +95,6 @@
 #define CHURN_KEY_TRAIN_THRESHOLD_FOLDS      "train.threshold_folds" /* INT */
 #define CHURN_KEY_TRAIN_CV                   "train.cv" /* INT */
 #define CHURN_KEY_TRAIN_REFIT                "train.refit" /* BOOL */
+#define CHURN_KEY_PREP_KEEP_COLUMNS          "prep.keep_columns" /* STR */
 
 #endif /* CHURN_PARAM_KEYS_H */

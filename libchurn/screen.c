@@ -1,0 +1,195 @@
+/*
+ * Identifier-like and leaking columns (screen-private.h).
+ */
+#include "screen-private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "churn/metrics.h"
+#include "core-private.h"
+#include "prep-private.h"
+
+#define AUC_MAX_ROWS 50000
+#define MIN_CLASS_ROWS 10
+#define MIN_ROWS_PER_LEVEL 20
+
+/* ---- identifiers ---- */
+
+/* A set of 64-bit keys (open addressing; the key 0 is kept aside). */
+typedef struct keyset {
+	uint64_t *slot;
+	size_t mask;
+	bool has_zero;
+} keyset;
+
+/* Add k: 1 added, 0 already there. */
+static int keyset_add(keyset *s, uint64_t k)
+{
+	if (k == 0) {
+		int added = !s->has_zero;
+		s->has_zero = true;
+		return added;
+	}
+	size_t h = (size_t)((k * UINT64_C(0x9e3779b97f4a7c15)) >> 17) & s->mask;
+	while (s->slot[h]) {
+		if (s->slot[h] == k)
+			return 0;
+		h = (h + 1) & s->mask;
+	}
+	s->slot[h] = k;
+	return 1;
+}
+
+/* FNV-1a of a string (text codes; a clash only makes a column look less unique). */
+static uint64_t text_key(const char *t)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+	for (; *t; t++)
+		h = (h ^ (unsigned char)*t) * UINT64_C(1099511628211);
+	return h;
+}
+
+/* The key of cell r when the column can be an identifier; false when the cell rules that out. */
+static bool cell_key(const ch_column *c, size_t r, bool *integers, uint64_t *key)
+{
+	double v;
+	switch (c->type) {
+	case CHURN_COL_NUMERIC:
+		v = c->num[r];
+		if (isnan(v) || v != floor(v) || fabs(v) > 9007199254740992.0)
+			return false;
+		*key = (uint64_t)(int64_t)v;
+		return true;
+	case CHURN_COL_TEXT: {
+		const char *t = ch_prep_text_cell(c, r);
+		if (!t || !t[0])
+			return false;
+		if (ch_prep_parse_num_text(t, &v) != 1 || v != floor(v))
+			*integers = false;
+		*key = text_key(t);
+		return true;
+	}
+	case CHURN_COL_CATEGORICAL:
+		return false; /* few levels by construction: values repeat */
+	}
+	return false;
+}
+
+churn_status ch_screen_identifier(const ch_column *c, const size_t *rows, size_t n, bool *out, char **why)
+{
+	*out = false;
+	*why = NULL;
+	if (n < CH_SCREEN_MIN_ROWS || c->type == CHURN_COL_CATEGORICAL)
+		return CHURN_OK;
+	size_t cap = 1;
+	while (cap < 2 * n)
+		cap <<= 1;
+	keyset s = {calloc(cap, sizeof(uint64_t)), cap - 1, false};
+	if (!s.slot)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	bool integers = true, distinct = true;
+	for (size_t i = 0; i < n && distinct; i++) {
+		uint64_t k;
+		distinct = cell_key(c, rows ? rows[i] : i, &integers, &k) && keyset_add(&s, k);
+	}
+	free(s.slot);
+	if (!distinct)
+		return CHURN_OK;
+	*why = ch_asprintf("identifier-like: each of the %zu rows holds a different %s", n,
+	                   integers ? "whole number" : "code");
+	if (!*why)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	*out = true;
+	return CHURN_OK;
+}
+
+/* ---- leaks ---- */
+
+/* A numeric or number-text cell: 1 a value, 0 missing or not a number. */
+static int cell_number(const ch_column *c, size_t r, double *v)
+{
+	if (c->type == CHURN_COL_NUMERIC) {
+		*v = c->num[r];
+		return isnan(*v) ? 0 : 1;
+	}
+	return c->type == CHURN_COL_TEXT && ch_prep_parse_num_text(ch_prep_text_cell(c, r), v) == 1;
+}
+
+/* Numeric scores of at most AUC_MAX_ROWS rows (evenly spread), mapped to [0, 1] keeping their order. */
+static churn_status numeric_scores(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, double *p,
+                                   uint8_t *py, size_t *m)
+{
+	size_t step = n > AUC_MAX_ROWS ? (n + AUC_MAX_ROWS - 1) / AUC_MAX_ROWS : 1, k = 0;
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t i = 0; i < n; i += step) {
+		double v;
+		if (cell_number(c, rows ? rows[i] : i, &v) != 1)
+			continue;
+		p[k] = v;
+		py[k++] = y[i];
+		lo = v < lo ? v : lo;
+		hi = v > hi ? v : hi;
+	}
+	/* halves: no overflow between -DBL_MAX and DBL_MAX */
+	for (size_t i = 0; i < k; i++)
+		p[i] = hi > lo ? (p[i] / 2 - lo / 2) / (hi / 2 - lo / 2) : 0.5;
+	*m = k;
+	return CHURN_OK;
+}
+
+/* A categorical column's rows scored by their level's positive rate; *m 0 when the levels are too small. */
+static churn_status level_scores(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, double *p,
+                                 uint8_t *py, size_t *m)
+{
+	*m = 0;
+	if (c->nlevels == 0 || n / c->nlevels < MIN_ROWS_PER_LEVEL)
+		return CHURN_OK;
+	size_t *pos = calloc(2 * c->nlevels, sizeof(size_t));
+	if (!pos)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	size_t *all = pos + c->nlevels, k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int32_t code = c->codes[rows ? rows[i] : i];
+		if (code >= 0) {
+			pos[code] += y[i];
+			all[code]++;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		int32_t code = c->codes[rows ? rows[i] : i];
+		if (code >= 0) {
+			p[k] = (double)pos[code] / (double)all[code];
+			py[k++] = y[i];
+		}
+	}
+	free(pos);
+	*m = k;
+	return CHURN_OK;
+}
+
+churn_status ch_screen_auc(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, double *out)
+{
+	*out = NAN;
+	if (n < CH_SCREEN_MIN_ROWS)
+		return CHURN_OK;
+	double *p = malloc(n * sizeof(double));
+	uint8_t *py = malloc(n);
+	size_t m = 0, npos = 0;
+	churn_status st = p && py ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st)
+		st = c->type == CHURN_COL_CATEGORICAL ? level_scores(c, rows, y, n, p, py, &m)
+		                                      : numeric_scores(c, rows, y, n, p, py, &m);
+	for (size_t i = 0; i < m; i++)
+		npos += py[i];
+	if (!st && npos >= MIN_CLASS_ROWS && m - npos >= MIN_CLASS_ROWS) {
+		double auc;
+		st = churn_metrics_roc_auc(py, p, m, &auc);
+		if (!st)
+			*out = auc >= 0.5 ? auc : 1 - auc;
+	}
+	free(p);
+	free(py);
+	return st;
+}
