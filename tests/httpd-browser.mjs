@@ -5,7 +5,8 @@
 // script errors; the KPI cards equal /api/details; the models table, history
 // chart and figures are present; the predict form's answer equals POST
 // /api/predict for the same record; the page refreshes itself after another
-// `churn ml`; a full-page screenshot is saved.
+// `churn ml`; a full-page screenshot is saved; a bank's file with identifiers
+// and a leaking column shows the "Check the data" card.
 //
 // usage: node httpd-browser.mjs CHURN CHURN_HTTPD SCREENSHOT.png
 // exit 77 (skip) when chromium or playwright-core is absent.
@@ -247,6 +248,24 @@ try {
   } finally {
     guarded.proc.kill("SIGTERM");
   }
+
+  // Another business's file: the identifiers and the leaking column are named in a "Check the data" card.
+  check(await page.locator("#data-warnings").count() === 0, "no data warnings on clean data");
+  const bank = join(tmp, "bank.csv");
+  const gen = spawnSync("/usr/bin/python3", [join(dirname(fileURLToPath(import.meta.url)), "gen-shapes.py"), "bank", "1500"],
+    { encoding: "utf8" });
+  writeFileSync(bank, gen.stdout || "");
+  const r3 = churn("run", "--source", bank, "--target", "Exited", "--workdir", wd, "--quiet", "--no-figures");
+  check(r3.code === 0, "churn run on a bank's file", r3.err.slice(-300));
+  let warned = 0;
+  for (const t3 = Date.now(); Date.now() - t3 < 15_000 && warned === 0; await sleep(250))
+    warned = await page.evaluate(() => document.querySelectorAll("#data-warnings li").length);
+  const { body: m3 } = await getJSON(base + "/api/metrics");
+  check(warned === 3 && warned === m3.notes.length, "the data warnings card lists metrics.json's notes", [warned, m3.notes]);
+  const text = await page.evaluate(() => document.getElementById("data-warnings")?.textContent || "");
+  check(/RowNumber/.test(text) && /CustomerId/.test(text) && /Complain.*leaks the target/.test(text),
+    "it names the identifiers and the leak", text.slice(0, 300));
+  await page.locator("#warnings").screenshot({ path: SHOT.replace(/\.png$/, "-warnings.png") });
 } catch (e) {
   check(false, "browser test ran", String(e && e.stack || e));
 } finally {
