@@ -36,8 +36,6 @@
 #include "eda-private.h"
 #include "generation-private.h"
 #include "params-private.h"
-#include "prep-private.h"
-#include "tree-private.h"
 
 #define MAX_STEPS 16
 
@@ -657,62 +655,9 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
 	return st;
 }
 
-/* Evenly spaced rows of @p x, at most @p cap of them (all rows when fewer). */
-static churn_status sample_rows(const churn_matrix *x, size_t cap, churn_matrix **out)
-{
-	size_t n = churn_matrix_get_nrows(x), ns = n < cap ? n : cap;
-	size_t *rows = malloc((ns ? ns : 1) * sizeof(size_t));
-	if (!rows)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < ns; i++)
-		rows[i] = (size_t)((double)i * (double)n / (double)ns);
-	churn_status st = churn_matrix_subset_rows(x, rows, ns, out);
-	free(rows);
-	return st;
-}
-
 /*
- * Groups of features by the raw column they came from (one-hot levels of a
- * column share a group), from the prep spec: group[j] for each of the p
- * features, and the column names (borrowed from *out_spec, freed by caller).
- */
-static churn_status feature_groups(const churn_prep *prep, const churn_matrix *x, size_t *group, const char **names,
-                                   size_t *out_ngroups, cJSON **out_spec)
-{
-	size_t p = churn_matrix_get_ncols(x), ng = 0, j = 0;
-	cJSON *spec = ch_prep_to_cjson(prep);
-	if (!spec)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	const cJSON *c;
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(spec, "columns"))
-	{
-		const cJSON *f;
-		size_t before = j;
-		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(c, "features"))
-		{
-			const char *fn = cJSON_GetStringValue(f);
-			if (j < p && fn && !strcmp(fn, churn_matrix_get_feature_name(x, j)))
-				group[j++] = ng;
-		}
-		if (j > before)
-			names[ng++] = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name"));
-	}
-	if (j != p) {
-		cJSON_Delete(spec);
-		return ch_fail(CHURN_E_INTERNAL, "prep spec and matrix disagree on the features");
-	}
-	*out_ngroups = ng;
-	*out_spec = spec;
-	return CHURN_OK;
-}
-
-/*
- * Random-forest importance (impurity and permutation) for the EDA figure, per
- * raw column (the impurity of a column's one-hot levels is summed). Importance
- * ranks columns; it needs neither every row nor a deep forest: unless the
- * configuration says otherwise, 50 trees of depth 8 are fitted on at most
- * 50,000 rows and permutations are scored on at most 2,000.
- *
+ * The EDA feature importance (churn_eda_importance_compute: a random forest,
+ * impurity and permutation per raw column, the same call as `churn eda`).
  * It needs only the prepared matrix, so step_prepare starts it on a thread of
  * its own and step_eda collects it: the forest grows while the processed files
  * are written and the statistics computed. The job reads the spec and the
@@ -726,63 +671,14 @@ struct importance {
 	const churn_matrix *x;
 	churn_status st;
 	char error[1024];
-	size_t ng;
-	const char **names; /* borrowed from spec */
-	cJSON *spec;
-	double *gimp, *perm;
+	churn_eda_importance *result;
 };
-
-static churn_status importance_compute(struct importance *j)
-{
-	size_t p = churn_matrix_get_ncols(j->x), n_imp = 0;
-	churn_model *forest = NULL;
-	churn_matrix *fit = NULL, *sample = NULL;
-	size_t *group = malloc((p ? p : 1) * sizeof(size_t));
-	double *imp = malloc((p ? p : 1) * sizeof(double));
-	j->gimp = calloc(p ? p : 1, sizeof(double));
-	j->perm = malloc((p ? p : 1) * sizeof(double));
-	j->names = malloc((p ? p : 1) * sizeof(char *));
-	churn_status st = (imp && j->gimp && j->perm && group && j->names) ? CHURN_OK
-	                                                                    : ch_fail(CHURN_E_NOMEM, "out of memory");
-	if (st)
-		goto out;
-	if (!churn_params_is_set(j->p, "forest.n_trees") && (st = churn_params_set_int(j->p, "forest.n_trees", 50)))
-		goto out;
-	if (!churn_params_is_set(j->p, "forest.max_depth") && (st = churn_params_set_int(j->p, "forest.max_depth", 8)))
-		goto out;
-	if ((st = feature_groups(j->prep, j->x, group, j->names, &j->ng, &j->spec)))
-		goto out;
-	/* a sample of every row is the matrix itself: no copy (wide data: one copy is the size of the data) */
-	size_t nr = churn_matrix_get_nrows(j->x);
-	if ((nr > 50000 && (st = sample_rows(j->x, 50000, &fit))) ||
-	    (nr > 2000 && (st = sample_rows(j->x, 2000, &sample))))
-		goto out;
-	if ((st = churn_model_new(CHURN_MODEL_FOREST, &forest)) ||
-	    (st = churn_model_fit(forest, fit ? fit : j->x, j->p)))
-		goto out;
-	if ((st = churn_model_get_importance(forest, imp, p, &n_imp)))
-		goto out;
-	for (size_t k = 0; k < p; k++)
-		j->gimp[group[k]] += imp[k];
-	/* wide data: permutations for the eda.importance_max_columns columns of highest impurity (NaN: the others) */
-	st = ch_model_permutation_importance_top(forest, sample ? sample : j->x, group, j->ng, j->gimp,
-	                                         (size_t)churn_params_get_int(j->p, "eda.importance_max_columns"),
-	                                         (uint64_t)churn_params_get_int(j->p, "split.seed"), 1, j->perm, p);
-out:
-	if (st)
-		snprintf(j->error, sizeof j->error, "%s", churn_last_error());
-	churn_model_free(forest);
-	churn_matrix_free(fit);
-	churn_matrix_free(sample);
-	free(imp);
-	free(group);
-	return st;
-}
 
 static void *importance_main(void *arg)
 {
 	struct importance *j = arg;
-	j->st = importance_compute(j);
+	if ((j->st = churn_eda_importance_compute(j->prep, j->x, j->p, &j->result)))
+		snprintf(j->error, sizeof j->error, "%s", churn_last_error());
 	return NULL;
 }
 
@@ -822,10 +718,7 @@ static void importance_free(struct importance *j)
 		return;
 	importance_join(j);
 	churn_params_free(j->p);
-	cJSON_Delete(j->spec);
-	free(j->names);
-	free(j->gimp);
-	free(j->perm);
+	churn_eda_importance_free(j->result);
 	free(j);
 }
 
@@ -843,8 +736,7 @@ static churn_status step_eda(struct run *r, struct data_state *d)
 		ch_log(r->p, CHURN_LOG_WARN, "%s", note);
 		if ((st = churn_eda_add_note(d->eda, note)))
 			return st;
-	} else if (d->imp &&
-	           (st = churn_eda_set_importance(d->eda, d->imp->names, d->imp->gimp, d->imp->perm, d->imp->ng))) {
+	} else if (d->imp && (st = churn_eda_set_importance_of(d->eda, d->imp->result))) {
 		return st;
 	}
 	/* Revenue at risk needs model scores: the ML pipeline adds it. */

@@ -20,8 +20,9 @@
  *     overall and per level of "eda.segment_col", with Greenwood standard
  *     errors, a 95% band ("eda.km_band": "loglog" or "plain") and the median
  *     when the curve reaches 0.5.
- * Then the caller may attach random-forest importances
- * (churn_eda_set_importance()) and revenue at risk from model scores
+ * Then the caller may attach random-forest importances per raw column
+ * (churn_eda_importance_compute(), churn_eda_set_importance_of(); or its own
+ * with churn_eda_set_importance()) and revenue at risk from model scores
  * (churn_eda_set_revenue_at_risk()). A part whose inputs are missing (no
  * tenure column, no scores, ...) is skipped with a note in the JSON, never an
  * error.
@@ -73,7 +74,9 @@
 #include "churn/common.h"
 #include "churn/dataset.h"
 #include "churn/matrix.h"
+#include "churn/model.h"
 #include "churn/params.h"
+#include "churn/prep.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -116,6 +119,61 @@ CHURN_API CHURN_NODISCARD churn_status churn_eda_set_correlation(churn_eda *eda,
 CHURN_API CHURN_NODISCARD churn_status churn_eda_set_importance(churn_eda *eda, const char *const *names,
                                                                 const double *impurity,
                                                                 const double *permutation, size_t n);
+
+/**
+ * Feature importance per raw column, the one eda.json reports (`churn eda`
+ * and the data pipeline alike): a random forest (forest.* params; unless set,
+ * 50 trees of depth 8) is fitted on the prepared matrix @p x (at most 50,000
+ * evenly spaced rows of it); a column's impurity importance is the sum over
+ * its features (one-hot levels); its permutation importance is the drop of
+ * ROC AUC when its features are shuffled together (seed "split.seed"), on
+ * at most 2,000 evenly spaced rows, for the "eda.importance_max_columns"
+ * columns of highest impurity (NaN for the others). Columns are those of
+ * @p prep with at least one feature, in the spec's order.
+ */
+typedef struct churn_eda_importance churn_eda_importance;
+
+/**
+ * Compute the importance of the columns of @p prep from @p x (the matrix
+ * churn_prep_apply() made with @p prep, with labels). @p p may be NULL
+ * (defaults); it is read, never changed, and its progress callback may be
+ * called from the calling thread. *out is written only on success; free with
+ * churn_eda_importance_free(). CHURN_E_INVALID_ARG: NULL argument, no labels,
+ * or features of @p x that are not @p prep's, or one class only (as
+ * churn_model_fit()); CHURN_E_UNSUPPORTED: no random forest in this build;
+ * CHURN_E_NUMERIC: NaN or Inf in @p x; CHURN_E_STATE: cancelled by the
+ * progress callback; CHURN_E_NOMEM. Safe concurrently on const inputs
+ * (the pipeline runs it on a thread of its own). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_importance_compute(const churn_prep *prep, const churn_matrix *x,
+                                                                    const churn_params *p,
+                                                                    churn_eda_importance **out);
+
+/** Number of columns (0 for NULL). @since 0.1 */
+CHURN_API size_t churn_eda_importance_get_column_count(const churn_eda_importance *imp);
+/** Name of column @p k (owned by @p imp); NULL when out of range. @since 0.1 */
+CHURN_API const char *churn_eda_importance_get_column(const churn_eda_importance *imp, size_t k);
+/** Impurity importance of column @p k; NaN when out of range. @since 0.1 */
+CHURN_API double churn_eda_importance_get_impurity(const churn_eda_importance *imp, size_t k);
+/** Permutation importance of column @p k; NaN when not computed or out of range. @since 0.1 */
+CHURN_API double churn_eda_importance_get_permutation(const churn_eda_importance *imp, size_t k);
+/**
+ * The fitted forest (owned by @p imp; NULL for NULL), e.g. to score rows of
+ * the same design (`churn eda` scores every row for the revenue at risk).
+ * @since 0.1
+ */
+CHURN_API const churn_model *churn_eda_importance_get_model(const churn_eda_importance *imp);
+
+/**
+ * Attach @p imp to @p eda (copied): churn_eda_set_importance() with its
+ * columns, impurity and permutation importances, and its notes.
+ * CHURN_E_INVALID_ARG for a NULL argument; CHURN_E_NOMEM. Needs exclusive
+ * access to @p eda. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_set_importance_of(churn_eda *eda, const churn_eda_importance *imp);
+
+/** NULL is a no-op. @since 0.1 */
+CHURN_API void churn_eda_importance_free(churn_eda_importance *imp);
 
 /**
  * Monthly revenue at risk: the sum of the charges column ("eda.charges_col"
