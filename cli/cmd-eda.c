@@ -1,19 +1,18 @@
 /*
  * churn eda --input CSV [--out DIR] [--no-figures]
  *
- * Reads the CSV, computes the EDA statistics (churn/eda.h), replaces the
- * correlation matrix with one over the prepared (encoded) features, fits a
- * random forest on a stratified 70% split for impurity and permutation
- * importance (permutation: drop in ROC AUC on the held-out 30% when one
- * feature is shuffled), scores every customer with it for the revenue at
- * risk, and writes DIR/reports/eda.json and the PNG figures in DIR/reports/figures.
- * DIR defaults to the workdir. A step whose module is unavailable (no forest
- * in this build) is skipped with a note in eda.json.
+ * Reads the CSV and writes DIR/reports/eda.json and the PNG figures in
+ * DIR/reports/figures (DIR defaults to the workdir), in the steps of the data
+ * pipeline's EDA: the statistics (churn_eda_compute), the correlation of the
+ * prepared (encoded) features, the random-forest importance per raw column
+ * (churn_eda_importance_compute: the same call as `churn data`, so both write
+ * the same "importance"); then, as only this command does, the revenue at
+ * risk from that forest's scores of every customer. Importance that cannot be
+ * computed (no forest in this build) is skipped with a note in eda.json.
  */
 #include "cli.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,25 +49,16 @@ static char *join(const char *a, const char *b)
 	return s;
 }
 
-/* splitmix64, for the permutation shuffles (deterministic per seed) */
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
 typedef struct eda_run {
 	churn_dataset *ds;
 	churn_eda *eda;
 	churn_prep *prep;
-	churn_matrix *x, *train, *test, *shuf;
-	churn_model *forest;
-	size_t *itrain, *itest;
-	double *proba, *imp, *perm, *col;
-	uint8_t *y;
+	churn_matrix *x;
+	churn_eda_importance *imp;
+	double *proba;
+	size_t skipped;
 	char *reports, *figures, *json_path;
+	const char *what; /* what failed, for the message */
 } eda_run;
 
 static void eda_run_free(eda_run *r)
@@ -77,123 +67,106 @@ static void eda_run_free(eda_run *r)
 	churn_eda_free(r->eda);
 	churn_prep_free(r->prep);
 	churn_matrix_free(r->x);
-	churn_matrix_free(r->train);
-	churn_matrix_free(r->test);
-	churn_matrix_free(r->shuf);
-	churn_model_free(r->forest);
-	churn_free(r->itrain);
-	churn_free(r->itest);
+	churn_eda_importance_free(r->imp);
 	free(r->proba);
-	free(r->imp);
-	free(r->perm);
-	free(r->col);
-	free(r->y);
 	free(r->reports);
 	free(r->figures);
 	free(r->json_path);
 }
 
-/* A feature and its impurity importance; cmp_ranked: highest first, then lowest index. */
-typedef struct ranked {
-	size_t j;
-	double v;
-} ranked;
-
-static int cmp_ranked(const void *a, const void *b)
+/* The rows, their statistics, and the correlation of the encoded features. */
+static churn_status statistics(cli_ctx *ctx, eda_run *r, const char *input)
 {
-	const ranked *x = a, *y = b;
-	if (x->v != y->v)
-		return x->v > y->v ? -1 : 1;
-	return x->j < y->j ? -1 : x->j > y->j;
+	churn_status st;
+	r->what = input;
+	if ((st = churn_csv_read_file(input, ctx->params, &r->ds, &r->skipped)))
+		return st;
+	r->what = "eda";
+	if ((st = churn_eda_compute(r->ds, ctx->params, &r->eda)))
+		return st;
+	r->what = "prepare features";
+	if ((st = churn_prep_fit(r->ds, NULL, 0, ctx->params, &r->prep)) ||
+	    (st = churn_prep_apply(r->prep, r->ds, &r->x)))
+		return st;
+	r->what = "correlation";
+	return churn_eda_set_correlation(r->eda, r->x);
 }
 
-/* Forest importance and scores. Returns a status; CHURN_E_UNSUPPORTED when there is no forest. */
-static churn_status forest_step(cli_ctx *ctx, eda_run *r, double *out_auc)
+/* The forest importance per raw column; like the data pipeline, a note when it cannot be computed. */
+static churn_status importance(cli_ctx *ctx, eda_run *r)
 {
-	churn_model_kind kind;
-	churn_status st = churn_model_kind_from_name("forest", &kind);
-	if (st)
-		return CHURN_E_UNSUPPORTED;
-	size_t n = churn_matrix_get_nrows(r->x), k = churn_matrix_get_ncols(r->x);
-	const uint8_t *lab = churn_matrix_get_labels(r->x);
-	if (!lab || n < 10)
-		return CHURN_E_UNSUPPORTED;
-	size_t ntr = 0, nte = 0;
-	uint64_t seed = (uint64_t)churn_params_get_int(ctx->params, "split.seed");
-	double ts = churn_params_get_double(ctx->params, "split.test_size");
-	if ((st = churn_split_stratified(lab, n, ts, seed, &r->itrain, &ntr, &r->itest, &nte)))
+	r->what = "importance";
+	if (!churn_params_get_bool(ctx->params, "eda.importance"))
+		return churn_eda_add_note(r->eda, "importance: skipped (eda.importance = false)");
+	churn_status st = churn_eda_importance_compute(r->prep, r->x, ctx->params, &r->imp);
+	if (st == CHURN_E_NOMEM)
 		return st;
-	if ((st = churn_matrix_subset_rows(r->x, r->itrain, ntr, &r->train)) ||
-	    (st = churn_matrix_subset_rows(r->x, r->itest, nte, &r->test)) ||
-	    (st = churn_matrix_subset_rows(r->x, r->itest, nte, &r->shuf)))
-		return st;
-	if ((st = churn_model_new(kind, &r->forest)) || (st = churn_model_fit(r->forest, r->train, ctx->params)))
-		return st;
-	r->proba = malloc(n * sizeof *r->proba);
-	r->imp = malloc(k * sizeof *r->imp);
-	r->perm = malloc(k * sizeof *r->perm);
-	r->col = malloc(nte * sizeof *r->col);
-	if (!r->proba || !r->imp || !r->perm || !r->col)
-		return CHURN_E_NOMEM;
-	size_t got = 0;
-	if ((st = churn_model_get_importance(r->forest, r->imp, k, &got)))
-		return st;
-	/* held-out AUC, then the drop when each feature is shuffled */
-	double *pt = r->proba; /* scratch: test scores first */
-	if ((st = churn_model_predict(r->forest, r->test, pt, n, &got)))
-		return st;
-	const uint8_t *yt = churn_matrix_get_labels(r->test);
-	double base = 0;
-	if ((st = churn_metrics_roc_auc(yt, pt, nte, &base)))
-		return st;
-	*out_auc = base;
-	double *sd = churn_matrix_get_data(r->shuf);
-	const double *td = churn_matrix_get_data_const(r->test);
-	/* wide data: only the eda.importance_max_columns features of highest impurity are permuted (NaN: the others) */
-	size_t maxp = (size_t)churn_params_get_int(ctx->params, "eda.importance_max_columns");
-	bool *permute = malloc(k * sizeof *permute);
-	ranked *rk = malloc(k * sizeof *rk);
-	if (!permute || !rk) {
-		free(permute);
-		free(rk);
-		return CHURN_E_NOMEM;
+	if (st) {
+		char note[1200];
+		snprintf(note, sizeof note, "feature importance skipped: %s", churn_last_error());
+		return churn_eda_add_note(r->eda, note);
 	}
-	for (size_t j = 0; j < k; j++)
-		rk[j] = (ranked){j, r->imp[j]};
-	qsort(rk, k, sizeof *rk, cmp_ranked);
-	for (size_t q = 0; q < k; q++)
-		permute[rk[q].j] = q < maxp;
-	free(rk);
-	for (size_t j = 0; j < k; j++) {
-		if (!permute[j]) {
-			r->perm[j] = NAN;
-			continue;
-		}
-		uint64_t s = seed ^ (0x5851F42D4C957F2Dull * (j + 1));
-		for (size_t i = 0; i < nte; i++)
-			r->col[i] = td[i * k + j];
-		for (size_t i = nte; i > 1; i--) {
-			size_t a = (size_t)(next_rand(&s) % i);
-			double t = r->col[i - 1];
-			r->col[i - 1] = r->col[a];
-			r->col[a] = t;
-		}
-		for (size_t i = 0; i < nte; i++)
-			sd[i * k + j] = r->col[i];
-		double auc = 0;
-		if ((st = churn_model_predict(r->forest, r->shuf, pt, n, &got)) ||
-		    (st = churn_metrics_roc_auc(yt, pt, nte, &auc))) {
-			free(permute);
+	return churn_eda_set_importance_of(r->eda, r->imp);
+}
+
+/* Revenue at risk from the importance forest's scores of every customer (a note when there are none). */
+static churn_status revenue(cli_ctx *ctx, eda_run *r)
+{
+	size_t n = churn_matrix_get_nrows(r->x), got = 0;
+	double thr = churn_params_get_double(ctx->params, "eda.threshold");
+	churn_status st;
+	r->what = "revenue at risk";
+	/* rows without a target (prep.drop_missing_target) are not in the matrix: no score for them */
+	if (r->imp && n == churn_dataset_get_nrows(r->ds)) {
+		if (!(r->proba = malloc((n ? n : 1) * sizeof *r->proba)))
+			return CHURN_E_NOMEM;
+		if ((st = churn_model_predict(churn_eda_importance_get_model(r->imp), r->x, r->proba, n, &got)))
 			return st;
-		}
-		r->perm[j] = base - auc;
-		for (size_t i = 0; i < nte; i++)
-			sd[i * k + j] = td[i * k + j];
-		cli_progress(NULL, "importance", j + 1, k);
 	}
-	free(permute);
-	/* scores of every customer (the training rows in-sample) */
-	return churn_model_predict(r->forest, r->x, r->proba, n, &got);
+	if ((st = churn_eda_set_revenue_at_risk(r->eda, r->ds, r->proba, thr)) || !r->proba)
+		return st;
+	return churn_eda_add_note(r->eda, "revenue_at_risk: in-sample scores of the EDA importance forest; "
+	                                  "churn ml reports the held-out models");
+}
+
+/* DIR/reports/eda.json and the figures. */
+static int write_outputs(cli_ctx *ctx, eda_run *r, const char *out)
+{
+	churn_status st;
+	r->reports = join(out, "reports");
+	r->figures = join(out, "reports/figures");
+	r->json_path = join(out, "reports/eda.json");
+	if (!r->reports || !r->figures || !r->json_path)
+		return cli_fail(ctx, CHURN_E_NOMEM, "eda");
+	if (mkdir_p(r->reports) != 0) {
+		cli_error(ctx, "cannot create %s: %s (choose another --out)", r->reports, strerror(errno));
+		return EX_CANTCREAT_;
+	}
+	if ((st = churn_eda_save_json(r->eda, r->json_path)))
+		return cli_fail(ctx, st, "write eda.json");
+	if ((st = churn_eda_draw_figures(r->eda, r->figures, ctx->params)))
+		return cli_fail(ctx, st, "figures");
+	return 0;
+}
+
+static void print_summary(const cli_ctx *ctx, const eda_run *r, double secs)
+{
+	bool figs = churn_params_get_bool(ctx->params, "eda.figures");
+	if (ctx->json) {
+		printf("{\"eda\":\"%s\",\"figures\":%s%s%s,\"rows\":%zu,\"skipped_rows\":%zu,\"duration_s\":%.3f}\n",
+		       r->json_path, figs ? "\"" : "", figs ? r->figures : "null", figs ? "\"" : "",
+		       churn_dataset_get_nrows(r->ds), r->skipped, secs);
+	} else if (!ctx->quiet) {
+		printf("eda: %zu rows -> %s%s%s (%.2f s)\n", churn_dataset_get_nrows(r->ds), r->json_path,
+		       figs ? ", figures in " : "", figs ? r->figures : "", secs);
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int cmd_eda(cli_ctx *ctx, int argc, char **argv)
@@ -215,112 +188,19 @@ int cmd_eda(cli_ctx *ctx, int argc, char **argv)
 		cli_error(ctx, "--input CSV is required (see churn eda --help)");
 		return EX_USAGE_;
 	}
-	if (!out)
-		out = ctx->workdir;
 	if (no_figures && churn_params_set_bool(ctx->params, "eda.figures", false) != CHURN_OK)
 		return cli_fail(ctx, CHURN_E_INTERNAL, "--no-figures");
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = now_s();
 	eda_run r = {0};
-	churn_status st;
-	size_t skipped = 0;
-	rc = 0;
-	if ((st = churn_csv_read_file(input, ctx->params, &r.ds, &skipped))) {
-		rc = cli_fail(ctx, st, input);
-		goto done;
-	}
-	if ((st = churn_eda_compute(r.ds, ctx->params, &r.eda))) {
-		rc = cli_fail(ctx, st, "eda");
-		goto done;
-	}
-	/* correlation of the encoded features */
-	if ((st = churn_prep_fit(r.ds, NULL, 0, ctx->params, &r.prep)) ||
-	    (st = churn_prep_apply(r.prep, r.ds, &r.x))) {
-		rc = cli_fail(ctx, st, "prepare features");
-		goto done;
-	}
-	if ((st = churn_eda_set_correlation(r.eda, r.x))) {
-		rc = cli_fail(ctx, st, "correlation");
-		goto done;
-	}
-	double auc = 0;
-	bool have_scores = false;
-	if (churn_params_get_bool(ctx->params, "eda.importance")) {
-		st = forest_step(ctx, &r, &auc);
-		if (st == CHURN_E_UNSUPPORTED) {
-			if (churn_eda_add_note(r.eda, "importance: skipped: no random forest in this build") != CHURN_OK)
-				goto nomem;
-		} else if (st) {
-			rc = cli_fail(ctx, st, "random forest importance");
-			goto done;
-		} else {
-			size_t k = churn_matrix_get_ncols(r.x);
-			const char **names = malloc(k * sizeof *names);
-			if (!names)
-				goto nomem;
-			for (size_t j = 0; j < k; j++)
-				names[j] = churn_matrix_get_feature_name(r.x, j);
-			st = churn_eda_set_importance(r.eda, names, r.imp, r.perm, k);
-			free(names);
-			if (st) {
-				rc = cli_fail(ctx, st, "importance");
-				goto done;
-			}
-			have_scores = churn_matrix_get_nrows(r.x) == churn_dataset_get_nrows(r.ds);
-			char note[200];
-			snprintf(note, sizeof note,
-			         "importance: random forest fitted on a stratified %d%% split; permutation importance is "
-			         "the held-out ROC AUC drop (held-out AUC %.3f)",
-			         (int)(100 * (1 - churn_params_get_double(ctx->params, "split.test_size")) + 0.5), auc);
-			if (churn_eda_add_note(r.eda, note) != CHURN_OK)
-				goto nomem;
-		}
-	} else if (churn_eda_add_note(r.eda, "importance: skipped (eda.importance = false)") != CHURN_OK) {
-		goto nomem;
-	}
-	double thr = churn_params_get_double(ctx->params, "eda.threshold");
-	if ((st = churn_eda_set_revenue_at_risk(r.eda, r.ds, have_scores ? r.proba : NULL, thr))) {
-		rc = cli_fail(ctx, st, "revenue at risk");
-		goto done;
-	}
-	if (have_scores &&
-	    churn_eda_add_note(r.eda, "revenue_at_risk: scores of the EDA random forest (training rows in-sample); "
-	                              "churn ml reports the held-out models") != CHURN_OK)
-		goto nomem;
-	r.reports = join(out, "reports");
-	r.figures = join(out, "reports/figures");
-	r.json_path = join(out, "reports/eda.json");
-	if (!r.reports || !r.figures || !r.json_path)
-		goto nomem;
-	if (mkdir_p(r.reports) != 0) {
-		cli_error(ctx, "cannot create %s: %s (choose another --out)", r.reports, strerror(errno));
-		rc = EX_CANTCREAT_;
-		goto done;
-	}
-	if ((st = churn_eda_save_json(r.eda, r.json_path))) {
-		rc = cli_fail(ctx, st, "write eda.json");
-		goto done;
-	}
-	if ((st = churn_eda_draw_figures(r.eda, r.figures, ctx->params))) {
-		rc = cli_fail(ctx, st, "figures");
-		goto done;
-	}
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	bool figs = churn_params_get_bool(ctx->params, "eda.figures");
-	if (ctx->json) {
-		printf("{\"eda\":\"%s\",\"figures\":%s%s%s,\"rows\":%zu,\"skipped_rows\":%zu,\"duration_s\":%.3f}\n",
-		       r.json_path, figs ? "\"" : "", figs ? r.figures : "null", figs ? "\"" : "",
-		       churn_dataset_get_nrows(r.ds), skipped, secs);
-	} else if (!ctx->quiet) {
-		printf("eda: %zu rows -> %s%s%s (%.2f s)\n", churn_dataset_get_nrows(r.ds), r.json_path,
-		       figs ? ", figures in " : "", figs ? r.figures : "", secs);
-	}
-	goto done;
-nomem:
-	rc = cli_fail(ctx, CHURN_E_NOMEM, "eda");
-done:
+	churn_status st = statistics(ctx, &r, input);
+	if (!st)
+		st = importance(ctx, &r);
+	if (!st)
+		st = revenue(ctx, &r);
+	if (st)
+		rc = cli_fail(ctx, st, r.what);
+	else if (!(rc = write_outputs(ctx, &r, out ? out : ctx->workdir)))
+		print_summary(ctx, &r, now_s() - t0);
 	eda_run_free(&r);
 	return rc;
 }
