@@ -306,6 +306,51 @@ case_train_equals_ml_telco() {
 	json_check "$T/telco-t/reports/metrics.json" 'j["train_rows"] == 4930 and j["test_rows"] == 2113 and j["models"]["logreg"]["roc_auc"] > 0.84'
 }
 
+# ---- eda = data: one importance (churn_eda_importance_compute) ----------
+# eda_vs_data NAME CSV CONFIG-JSON: churn eda and churn data on CSV with the same options write the same
+# "importance" into eda.json (the rest of eda.json but revenue at risk and notes too)
+eda_vs_data() {
+	name=$1 csv=$2
+	echo "$3" >"$T/$name.json"
+	expect_rc 0 "$CHURN" eda --input "$csv" --out "$T/$name-e" --config "$T/$name.json" --no-figures --quiet
+	expect_rc 0 "$CHURN" data --workdir "$T/$name-d" --source "$csv" --config "$T/$name.json" --no-figures --quiet
+	$PY - "$T/$name-e/reports/eda.json" "$T/$name-d/reports/eda.json" <<'PYEOF'
+import json, sys
+e, d = (json.load(open(f)) for f in sys.argv[1:3])
+if not isinstance(e["importance"], dict) or e["importance"] != d["importance"]:
+    print("  importance differs:", json.dumps(e["importance"])[:300], json.dumps(d["importance"])[:300], file=sys.stderr)
+    sys.exit(1)
+skip = {"generated_at", "revenue_at_risk", "notes"}
+bad = [k for k in set(e) | set(d) if k not in skip and e.get(k) != d.get(k)]
+if bad:
+    print("  eda.json differs in", bad, file=sys.stderr); sys.exit(1)
+PYEOF
+}
+
+case_eda_equals_data() {
+	expect_rc 0 "$CHURN" synth --rows 800 --seed 12 --out "$T/ed.csv"
+	eda_vs_data ed "$T/ed.csv" '{}'
+	# per raw column: the one-hot levels of Contract are one column
+	json_check "$T/ed-e/reports/eda.json" '"Contract" in j["importance"]["features"] and not any("=" in f for f in j["importance"]["features"])'
+	json_check "$T/ed-e/reports/eda.json" 'all(v is not None for v in j["importance"]["permutation"])'
+	json_check "$T/ed-e/reports/eda.json" 'j["revenue_at_risk"]["customers"] == 800'
+	# the options reach both alike: forest.*, eda.importance_max_columns, split.seed
+	eda_vs_data edo "$T/ed.csv" '{"forest": {"n_trees": 20, "max_depth": 4}, "eda": {"importance_max_columns": 5}, "split": {"seed": 3}}'
+	json_check "$T/edo-e/reports/eda.json" 'sum(v is not None for v in j["importance"]["permutation"]) == 5'
+	# off: no importance and a note
+	echo '{"eda": {"importance": false}}' >"$T/edoff.json"
+	expect_rc 0 "$CHURN" eda --input "$T/ed.csv" --out "$T/edoff" --config "$T/edoff.json" --no-figures --quiet
+	json_check "$T/edoff/reports/eda.json" 'j["importance"] is None and j["revenue_at_risk"] is None and "importance: skipped (eda.importance = false)" in j["notes"]'
+}
+
+case_eda_equals_data_telco() {
+	if [ -z "${CHURN_TELCO_CSV:-}" ] || [ ! -r "$CHURN_TELCO_CSV" ]; then
+		echo "  skip: CHURN_TELCO_CSV not set"; return 0
+	fi
+	eda_vs_data telco-eda "$CHURN_TELCO_CSV" '{}'
+	json_check "$T/telco-eda-e/reports/eda.json" 'len(j["importance"]["features"]) == 19 and j["importance"]["features"][0] == "gender"'
+}
+
 # ---- prepare ------------------------------------------------------------
 case_prepare_outputs() {
 	expect_rc 0 "$CHURN" synth --rows 400 --seed 3 --out "$T/p.csv"
@@ -437,11 +482,12 @@ for i in range(300):
 	json_check "$T/ww/reports/eda.json" '"x00" in j["correlation"]["features"] and any("more than eda.corr_max_features (50)" in n for n in j["notes"])'
 	json_check "$T/ww/reports/eda.json" 'any(n.startswith("figures: histogram_numeric_columns shows the 24 of 30") for n in j["notes"])'
 	json_check "$T/ww/reports/metrics.json" 'j["models"]["logreg"]["roc_auc"] > 0.6'
-	# churn eda with its figures (the forest's permutation importance for the 100 features of highest impurity)
-	expect_rc 0 "$CHURN" eda --input "$T/wide.csv" --out "$T/we" --quiet
-	json_check "$T/we/reports/eda.json" 'j["correlation"]["columns_shown"] == 51 and len(j["importance"]["features"]) == '"$nf"
-	json_check "$T/we/reports/eda.json" 'sum(v is not None for v in j["importance"]["permutation"]) == 100'
-	json_check "$T/we/reports/eda.json" 'any(n.startswith("importance: permutation computed for the 100 of '"$nf"'") for n in j["notes"])'
+	# churn eda with its figures (importance per raw column: the permutation importance of the 25 columns of highest impurity)
+	echo '{"eda": {"importance_max_columns": 25}}' >"$T/we.json"
+	expect_rc 0 "$CHURN" eda --input "$T/wide.csv" --out "$T/we" --config "$T/we.json" --quiet
+	json_check "$T/we/reports/eda.json" 'j["correlation"]["columns_shown"] == 51 and len(j["importance"]["features"]) == 40'
+	json_check "$T/we/reports/eda.json" 'sum(v is not None for v in j["importance"]["permutation"]) == 25'
+	json_check "$T/we/reports/eda.json" 'any(n.startswith("importance: permutation computed for the 25 of 40") for n in j["notes"])'
 	for f in correlation_heatmap histogram_numeric_columns churn_rate_c0 feature_importance; do
 		test -s "$T/we/reports/figures/$f.png"
 	done
@@ -476,6 +522,7 @@ profile_other_target labels_differ_in_case identifiers_and_leaks profile_missing
 # Other commands: add case_<name> functions above and their names here.
 CASES="$CASES train_predict train_cv_threshold train_predict_errors train_equals_ml train_equals_ml_telco"
 
+CASES="$CASES eda_equals_data eda_equals_data_telco"
 CASES="$CASES prepare_outputs prepare_errors prepare_telco"
 CASES="$CASES invalid_utf8 data_names_exit_65 wide_data progress_bar"
 for c in $CASES; do run "$c"; done
