@@ -763,6 +763,175 @@ START_TEST(test_eda_wide_dataset_figures)
 }
 END_TEST
 
+/* n rows: "s" decides churn (plus noise), "plan" (3 levels) shifts it a little, "noise" (when asked for) does not;
+ * an ID column. */
+static churn_dataset *make_signal(size_t n, uint64_t seed, bool with_noise)
+{
+	const char **id = malloc(n * sizeof *id), **plan = malloc(n * sizeof *plan), **churn = malloc(n * sizeof *churn);
+	double *sig = malloc(n * sizeof *sig), *noise = malloc(n * sizeof *noise);
+	char (*ids)[16] = malloc(n * sizeof *ids);
+	ck_assert(id && plan && churn && sig && noise && ids);
+	static const char *const plans[] = {"basic", "plus", "pro"};
+	churn_test_rng_seed(seed);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ids[i], sizeof ids[i], "c%zu", i);
+		id[i] = ids[i];
+		sig[i] = churn_test_urand();
+		noise[i] = churn_test_urand();
+		size_t k = (size_t)(churn_test_urand() * 3) % 3;
+		plan[i] = plans[k];
+		double z = 6 * (sig[i] - 0.5) + 0.8 * ((double)k - 1) + 2 * (churn_test_urand() - 0.5);
+		churn[i] = z > 0 ? "Yes" : "No";
+	}
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "customerID", id, n), CHURN_OK);
+	if (with_noise)
+		ck_assert_int_eq(churn_dataset_add_numeric(ds, "noise", noise, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "plan", plan, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "s", sig, n), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Churn", churn, n), CHURN_OK);
+	free(id), free(plan), free(churn), free(sig), free(noise), free(ids);
+	return ds;
+}
+
+/* The forest's params as JSON contain "key":value (the defaults the call sets, or the caller's). */
+static bool forest_param_is(const churn_eda_importance *imp, const char *key, double v)
+{
+	char *text = NULL;
+	ck_assert_int_eq(churn_model_get_params_json(churn_eda_importance_get_model(imp), &text), CHURN_OK);
+	cJSON *j = churn_test_json_parse(text);
+	bool ok = churn_test_json_num(j, key) == v;
+	cJSON_Delete(j);
+	churn_free(text);
+	return ok;
+}
+
+START_TEST(test_eda_importance_per_raw_column_sums_levels_ranks_signal)
+{
+	churn_dataset *ds = make_signal(600, 5, true);
+	churn_params *p = churn_test_params(NULL);
+	churn_prep *prep = NULL;
+	churn_matrix *x = NULL;
+	churn_eda_importance *imp = NULL, *again = NULL;
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
+	ck_assert_int_eq(churn_prep_apply(prep, ds, &x), CHURN_OK);
+	ck_assert_int_eq(churn_eda_importance_compute(prep, x, p, &imp), CHURN_OK);
+	/* one entry per raw column (the ID and the target have no features), in the spec's order */
+	ck_assert_uint_eq(churn_eda_importance_get_column_count(imp), 3);
+	ck_assert_str_eq(churn_eda_importance_get_column(imp, 0), "noise");
+	ck_assert_str_eq(churn_eda_importance_get_column(imp, 1), "plan");
+	ck_assert_str_eq(churn_eda_importance_get_column(imp, 2), "s");
+	ck_assert_ptr_null(churn_eda_importance_get_column(imp, 3));
+	ck_assert(isnan(churn_eda_importance_get_impurity(imp, 3)));
+	/* a column's impurity is the sum over its features (the one-hot levels of plan) */
+	size_t nf = churn_matrix_get_ncols(x), got = 0;
+	double *fi = malloc(nf * sizeof *fi), sums[3] = {0};
+	ck_assert_int_eq(churn_model_get_importance(churn_eda_importance_get_model(imp), fi, nf, &got), CHURN_OK);
+	for (size_t j = 0; j < nf; j++) {
+		const char *f = churn_matrix_get_feature_name(x, j);
+		sums[!strncmp(f, "plan=", 5) ? 1 : !strcmp(f, "s") ? 2 : 0] += fi[j];
+	}
+	for (size_t k = 0; k < 3; k++)
+		ck_assert_double_eq(churn_eda_importance_get_impurity(imp, k), sums[k]);
+	/* the signal ranks first by both measures, the noise last by permutation */
+	ck_assert(churn_eda_importance_get_impurity(imp, 2) > churn_eda_importance_get_impurity(imp, 1));
+	ck_assert(churn_eda_importance_get_impurity(imp, 2) > churn_eda_importance_get_impurity(imp, 0));
+	ck_assert(churn_eda_importance_get_permutation(imp, 2) > 0.2);
+	ck_assert(churn_eda_importance_get_permutation(imp, 2) > churn_eda_importance_get_permutation(imp, 1));
+	ck_assert(churn_eda_importance_get_permutation(imp, 1) > churn_eda_importance_get_permutation(imp, 0));
+	/* its own forest defaults (50 trees of depth 8), the caller's params untouched; deterministic */
+	ck_assert(forest_param_is(imp, "forest.n_trees", 50) && forest_param_is(imp, "forest.max_depth", 8));
+	ck_assert(!churn_params_is_set(p, "forest.n_trees"));
+	ck_assert_int_eq(churn_eda_importance_compute(prep, x, p, &again), CHURN_OK);
+	for (size_t k = 0; k < 3; k++) {
+		ck_assert_double_eq(churn_eda_importance_get_impurity(again, k), churn_eda_importance_get_impurity(imp, k));
+		ck_assert_double_eq(churn_eda_importance_get_permutation(again, k),
+		                    churn_eda_importance_get_permutation(imp, k));
+	}
+	free(fi);
+	churn_eda_importance_free(again);
+	churn_eda_importance_free(imp);
+	churn_matrix_free(x);
+	churn_prep_free(prep);
+	churn_params_free(p);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_eda_importance_options_cap_and_attach_to_eda_json)
+{
+	churn_dataset *ds = make_signal(300, 9, true);
+	churn_params *p = churn_test_params("forest.n_trees", "7", "eda.importance_max_columns", "1", NULL);
+	churn_prep *prep = NULL;
+	churn_matrix *x = NULL;
+	churn_eda_importance *imp = NULL;
+	churn_eda *e = NULL;
+	char *json = NULL;
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
+	ck_assert_int_eq(churn_prep_apply(prep, ds, &x), CHURN_OK);
+	ck_assert_int_eq(churn_eda_importance_compute(prep, x, p, &imp), CHURN_OK);
+	ck_assert(forest_param_is(imp, "forest.n_trees", 7) && forest_param_is(imp, "forest.max_depth", 8));
+	/* eda.importance_max_columns 1: the permutation of the column of highest impurity only */
+	ck_assert(!isnan(churn_eda_importance_get_permutation(imp, 2)));
+	ck_assert(isnan(churn_eda_importance_get_permutation(imp, 0)) && isnan(churn_eda_importance_get_permutation(imp, 1)));
+	ck_assert_int_eq(churn_eda_compute(ds, p, &e), CHURN_OK);
+	ck_assert_int_eq(churn_eda_set_importance_of(e, imp), CHURN_OK);
+	ck_assert_int_eq(churn_eda_to_json(e, &json), CHURN_OK);
+	cJSON *j = churn_test_json_parse(json);
+	const cJSON *im = cJSON_GetObjectItem(j, "importance");
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(im, "features")), 3);
+	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(im, "features"), 1)->valuestring, "plan");
+	ck_assert(cJSON_IsNull(cJSON_GetArrayItem(cJSON_GetObjectItem(im, "permutation"), 0)));
+	ck_assert_double_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(im, "impurity"), 2)->valuedouble,
+	                    churn_eda_importance_get_impurity(imp, 2));
+	ck_assert_ptr_nonnull(strstr(json, "importance: permutation computed for the 1 of 3 columns"));
+	cJSON_Delete(j);
+	churn_free(json);
+	churn_eda_free(e);
+	churn_eda_importance_free(imp);
+	churn_matrix_free(x);
+	churn_prep_free(prep);
+	churn_params_free(p);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_eda_importance_refuses_null_unlabelled_and_foreign_matrix)
+{
+	churn_dataset *ds = make_signal(100, 2, true), *other = make_signal(100, 2, false);
+	churn_prep *prep = NULL, *oprep = NULL;
+	churn_matrix *x = NULL, *ox = NULL, *nolab = NULL;
+	churn_eda_importance *imp = NULL;
+	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
+	ck_assert_int_eq(churn_prep_apply(prep, ds, &x), CHURN_OK);
+	ck_assert_int_eq(churn_eda_importance_compute(NULL, x, NULL, &imp), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_eda_importance_compute(prep, NULL, NULL, &imp), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_eda_importance_compute(prep, x, NULL, NULL), CHURN_E_INVALID_ARG);
+	/* a matrix of other features (no "noise" column), and the other way round */
+	ck_assert_int_eq(churn_prep_fit(other, NULL, 0, NULL, &oprep), CHURN_OK);
+	ck_assert_int_eq(churn_prep_apply(oprep, other, &ox), CHURN_OK);
+	ck_assert_int_eq(churn_eda_importance_compute(prep, ox, NULL, &imp), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_eda_importance_compute(oprep, x, NULL, &imp), CHURN_E_INVALID_ARG);
+	/* no labels */
+	double v[4] = {0, 1, 2, 3};
+	nolab = churn_test_matrix(4, 1, v, NULL);
+	ck_assert_int_eq(churn_eda_importance_compute(prep, nolab, NULL, &imp), CHURN_E_INVALID_ARG);
+	ck_assert_ptr_null(imp);
+	ck_assert_uint_eq(churn_eda_importance_get_column_count(NULL), 0);
+	ck_assert_ptr_null(churn_eda_importance_get_model(NULL));
+	ck_assert_int_eq(churn_eda_set_importance_of(NULL, NULL), CHURN_E_INVALID_ARG);
+	churn_eda_importance_free(NULL);
+	churn_matrix_free(nolab);
+	churn_matrix_free(ox);
+	churn_matrix_free(x);
+	churn_prep_free(oprep);
+	churn_prep_free(prep);
+	churn_dataset_free(other);
+	churn_dataset_free(ds);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("eda");
@@ -775,6 +944,12 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_add_test(tc, test_eda_unknown_target_or_positive_and_bad_importance_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("importance");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_eda_importance_per_raw_column_sums_levels_ranks_signal);
+	tcase_add_test(tc, test_eda_importance_options_cap_and_attach_to_eda_json);
+	tcase_add_test(tc, test_eda_importance_refuses_null_unlabelled_and_foreign_matrix);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("figures");
 	tcase_set_timeout(tc, 120);
