@@ -160,77 +160,89 @@ static int load_config(cli_ctx *ctx)
 	return 0;
 }
 
-int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_opt *opts, const char *summary)
+/* --target, --id and --positive: applied after the config file, so they win over it. */
+typedef struct data_flags {
+	const char *target, *id, *positive;
+} data_flags;
+
+/* One "--name[=value]" being parsed: argv[*i], its name (nlen bytes) and its inline value. */
+typedef struct arg {
+	int argc, *i;
+	char **argv;
+	const char *name, *inline_val;
+	size_t nlen;
+} arg;
+
+static bool is(const arg *a, const char *s)
 {
-	const char *target = NULL, *id = NULL, *positive = NULL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strncmp(a, "--", 2) != 0) {
-			cli_error(ctx, "unexpected argument '%s' (see churn %s --help)", a, ctx->cmd);
-			return EX_USAGE_;
-		}
-		const char *name = a + 2;
-		const char *eq = strchr(name, '=');
-		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-		const char *inline_val = eq ? eq + 1 : NULL;
-#define IS(s) (nlen == strlen(s) && strncmp(name, s, nlen) == 0)
-#define TAKE(dst)                                                                    \
-	do {                                                                             \
-		if (inline_val)                                                              \
-			(dst) = inline_val;                                                      \
-		else if (i + 1 < argc)                                                       \
-			(dst) = argv[++i];                                                       \
-		else {                                                                       \
-			cli_error(ctx, "option --%.*s needs a value", (int)nlen, name);          \
-			return EX_USAGE_;                                                        \
-		}                                                                            \
-	} while (0)
-		if (IS("help")) {
-			usage(ctx, opts, summary, stdout);
-			return -1;
-		} else if (IS("json")) {
-			ctx->json = true;
-		} else if (IS("quiet")) {
-			ctx->quiet = true;
-		} else if (IS("verbose")) {
-			ctx->verbose = true;
-		} else if (IS("workdir")) {
-			TAKE(ctx->workdir);
-		} else if (IS("config")) {
-			TAKE(ctx->config);
-		} else if (IS("target")) {
-			TAKE(target);
-		} else if (IS("id")) {
-			TAKE(id);
-		} else if (IS("positive")) {
-			TAKE(positive);
-		} else {
-			const cli_opt *o;
-			for (o = opts; o && o->name; o++)
-				if (nlen == strlen(o->name) && strncmp(name, o->name, nlen) == 0)
-					break;
-			if (!o || !o->name) {
-				cli_error(ctx, "unknown option '--%.*s' (see churn %s --help)", (int)nlen, name, ctx->cmd);
-				return EX_USAGE_;
-			}
-			if (o->arg) {
-				TAKE(*o->value);
-			} else {
-				if (inline_val) {
-					cli_error(ctx, "option --%s takes no value", o->name);
-					return EX_USAGE_;
-				}
-				*o->flag = true;
-			}
-		}
-#undef IS
-#undef TAKE
+	return a->nlen == strlen(s) && strncmp(a->name, s, a->nlen) == 0;
+}
+
+/* The option's value into *dst (inline, else the next argument): 0, or EX_USAGE_ with a message. */
+static int take(const cli_ctx *ctx, const arg *a, const char **dst)
+{
+	if (a->inline_val)
+		*dst = a->inline_val;
+	else if (*a->i + 1 < a->argc)
+		*dst = a->argv[++*a->i];
+	else {
+		cli_error(ctx, "option --%.*s needs a value", (int)a->nlen, a->name);
+		return EX_USAGE_;
 	}
-	int rc = load_config(ctx);
-	if (rc)
-		return rc;
+	return 0;
+}
+
+/* A command's own option from @p opts: 0, or EX_USAGE_ with a message. */
+static int command_option(const cli_ctx *ctx, const arg *a, const cli_opt *opts)
+{
+	const cli_opt *o;
+	for (o = opts; o && o->name; o++)
+		if (is(a, o->name))
+			break;
+	if (!o || !o->name) {
+		cli_error(ctx, "unknown option '--%.*s' (see churn %s --help)", (int)a->nlen, a->name, ctx->cmd);
+		return EX_USAGE_;
+	}
+	if (o->arg)
+		return take(ctx, a, o->value);
+	if (a->inline_val) {
+		cli_error(ctx, "option --%s takes no value", o->name);
+		return EX_USAGE_;
+	}
+	*o->flag = true;
+	return 0;
+}
+
+/* The option at argv[*i]: 0 to go on, -1 after --help, else an exit code. */
+static int parse_option(cli_ctx *ctx, const arg *a, const cli_opt *opts, const char *summary, data_flags *d)
+{
+	if (is(a, "help")) {
+		usage(ctx, opts, summary, stdout);
+		return -1;
+	}
+	if (is(a, "json") || is(a, "quiet") || is(a, "verbose")) {
+		bool *flag = is(a, "json") ? &ctx->json : is(a, "quiet") ? &ctx->quiet : &ctx->verbose;
+		*flag = true;
+		return 0;
+	}
+	if (is(a, "workdir"))
+		return take(ctx, a, &ctx->workdir);
+	if (is(a, "config"))
+		return take(ctx, a, &ctx->config);
+	if (is(a, "target"))
+		return take(ctx, a, &d->target);
+	if (is(a, "id"))
+		return take(ctx, a, &d->id);
+	if (is(a, "positive"))
+		return take(ctx, a, &d->positive);
+	return command_option(ctx, a, opts);
+}
+
+/* After the config file: the data flags, then logging and progress on stderr. */
+static int apply_flags(cli_ctx *ctx, const data_flags *d)
+{
 	struct { const char *key, *val, *flag; } data_opts[] = {
-		{"data.target", target, "--target"}, {"data.id", id, "--id"}, {"data.positive", positive, "--positive"}};
+		{"data.target", d->target, "--target"}, {"data.id", d->id, "--id"}, {"data.positive", d->positive, "--positive"}};
 	for (size_t k = 0; k < 3; k++) {
 		if (!data_opts[k].val)
 			continue;
@@ -244,4 +256,23 @@ int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_opt *opts, const ch
 		churn_params_set_log(ctx->params, cli_log_stderr, NULL, CHURN_LOG_WARN);
 	churn_params_set_progress(ctx->params, cli_progress, NULL);
 	return 0;
+}
+
+int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_opt *opts, const char *summary)
+{
+	data_flags d = {0};
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) != 0) {
+			cli_error(ctx, "unexpected argument '%s' (see churn %s --help)", argv[i], ctx->cmd);
+			return EX_USAGE_;
+		}
+		const char *name = argv[i] + 2, *eq = strchr(name, '=');
+		arg a = {.argc = argc, .i = &i, .argv = argv, .name = name, .inline_val = eq ? eq + 1 : NULL,
+		         .nlen = eq ? (size_t)(eq - name) : strlen(name)};
+		int rc = parse_option(ctx, &a, opts, summary, &d);
+		if (rc)
+			return rc;
+	}
+	int rc = load_config(ctx);
+	return rc ? rc : apply_flags(ctx, &d);
 }

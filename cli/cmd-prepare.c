@@ -11,6 +11,84 @@
 
 #define NOUT 5
 
+/* What churn_prep_write_outputs() wrote, for the summary. */
+typedef struct prepared {
+	const char *input;
+	const churn_prep *prep;
+	char *paths[NOUT];
+	size_t skipped, nrows, imputed;
+} prepared;
+
+static void print_json(const prepared *r)
+{
+	size_t nd = churn_prep_get_dropped_count(r->prep);
+	printf("{\"input\":");
+	cli_json_string(stdout, r->input);
+	printf(",\"rows\":%zu,\"features\":%zu,\"target\":", r->nrows, churn_prep_get_nfeatures(r->prep));
+	cli_json_string(stdout, churn_prep_get_target(r->prep));
+	printf(",\"positive\":");
+	cli_json_string(stdout, churn_prep_get_positive(r->prep));
+	printf(",\"dropped\":[");
+	for (size_t k = 0; k < nd; k++) {
+		printf("%s{\"column\":", k ? "," : "");
+		cli_json_string(stdout, churn_prep_get_dropped_column(r->prep, k));
+		printf(",\"reason\":");
+		cli_json_string(stdout, churn_prep_get_dropped_reason(r->prep, k));
+		printf("}");
+	}
+	printf("],\"dropped_target_rows\":%zu,\"skipped_rows\":%zu,\"imputed_cells\":%zu,\"outputs\":{",
+	       churn_prep_get_dropped_target_rows(r->prep), r->skipped, r->imputed);
+	static const char *const keys[NOUT] = {"parquet", "csv", "prep", "summary_json", "summary_csv"};
+	for (size_t k = 0; k < NOUT; k++) {
+		printf("%s\"%s\":", k ? "," : "", keys[k]);
+		cli_json_string(stdout, r->paths[k]);
+	}
+	printf("}}\n");
+}
+
+static void print_text(const prepared *r)
+{
+	const churn_prep *prep = r->prep;
+	printf("prepared %zu rows x %zu features from %s (target %s, positive \"%s\")\n", r->nrows,
+	       churn_prep_get_nfeatures(prep), r->input, churn_prep_get_target(prep), churn_prep_get_positive(prep));
+	for (size_t k = 0; k < churn_prep_get_dropped_count(prep); k++)
+		printf("  dropped %s: %s\n", churn_prep_get_dropped_column(prep, k), churn_prep_get_dropped_reason(prep, k));
+	if (churn_prep_get_dropped_target_rows(prep))
+		printf("  dropped %zu rows with a missing target\n", churn_prep_get_dropped_target_rows(prep));
+	if (r->imputed)
+		printf("  imputed %zu missing cells\n", r->imputed);
+	for (size_t k = 0; k < NOUT; k++)
+		printf("  wrote %s\n", r->paths[k]);
+}
+
+/* Read, fit and write into @p outdir (locked, as a workdir); *what names the step that failed. */
+static churn_status prepare(cli_ctx *ctx, const char *outdir, churn_prep **prep, prepared *r, const char **what)
+{
+	churn_dataset *ds = NULL;
+	churn_workdir *w = NULL;
+	churn_status st;
+	*what = r->input;
+	if ((st = churn_csv_read_file(r->input, ctx->params, &ds, &r->skipped)))
+		goto out;
+	*what = "fit";
+	if ((st = churn_prep_fit(ds, NULL, 0, ctx->params, prep)))
+		goto out;
+	r->prep = *prep;
+	*what = outdir;
+	if ((st = churn_workdir_open(outdir, ctx->params, &w)) || (st = churn_workdir_lock(w)))
+		goto out;
+	for (size_t k = 0; k < NOUT && !st; k++)
+		st = churn_workdir_join(w, churn_prep_output_name(k), &r->paths[k]);
+	*what = "prepare";
+	if (!st)
+		st = churn_prep_write_outputs(*prep, ds, NULL, r->skipped, NULL, (const char *const *)r->paths, NOUT,
+		                              ctx->params, &r->nrows, &r->imputed, NULL);
+out:
+	churn_workdir_free(w);
+	churn_dataset_free(ds);
+	return st;
+}
+
 int cmd_prepare(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *input = NULL, *outdir = NULL;
@@ -28,78 +106,18 @@ int cmd_prepare(cli_ctx *ctx, int argc, char **argv)
 		cli_error(ctx, "--input CSV is required (see churn prepare --help)");
 		return EX_USAGE_;
 	}
-	if (!outdir)
-		outdir = ctx->workdir;
-	churn_dataset *ds = NULL;
 	churn_prep *prep = NULL;
-	churn_workdir *w = NULL;
-	char *paths[NOUT] = {0};
-	churn_status st;
+	prepared r = {.input = input};
 	const char *what = input;
-	size_t skipped = 0, nrows = 0, imputed = 0;
-
-	if ((st = churn_csv_read_file(input, ctx->params, &ds, &skipped)))
-		goto fail;
-	what = "fit";
-	if ((st = churn_prep_fit(ds, NULL, 0, ctx->params, &prep)))
-		goto fail;
-	what = outdir;
-	if ((st = churn_workdir_open(outdir, ctx->params, &w)) || (st = churn_workdir_lock(w)))
-		goto fail;
+	churn_status st = prepare(ctx, outdir ? outdir : ctx->workdir, &prep, &r, &what);
+	if (st)
+		rc = cli_fail(ctx, st, what);
+	else if (ctx->json)
+		print_json(&r);
+	else if (!ctx->quiet)
+		print_text(&r);
 	for (size_t k = 0; k < NOUT; k++)
-		if ((st = churn_workdir_join(w, churn_prep_output_name(k), &paths[k])))
-			goto fail;
-	what = "prepare";
-	if ((st = churn_prep_write_outputs(prep, ds, NULL, skipped, NULL, (const char *const *)paths, NOUT,
-	                                   ctx->params, &nrows, &imputed, NULL)))
-		goto fail;
-
-	size_t nf = churn_prep_get_nfeatures(prep), nd = churn_prep_get_dropped_count(prep);
-	if (ctx->json) {
-		printf("{\"input\":");
-		cli_json_string(stdout, input);
-		printf(",\"rows\":%zu,\"features\":%zu,\"target\":", nrows, nf);
-		cli_json_string(stdout, churn_prep_get_target(prep));
-		printf(",\"positive\":");
-		cli_json_string(stdout, churn_prep_get_positive(prep));
-		printf(",\"dropped\":[");
-		for (size_t k = 0; k < nd; k++) {
-			printf("%s{\"column\":", k ? "," : "");
-			cli_json_string(stdout, churn_prep_get_dropped_column(prep, k));
-			printf(",\"reason\":");
-			cli_json_string(stdout, churn_prep_get_dropped_reason(prep, k));
-			printf("}");
-		}
-		printf("],\"dropped_target_rows\":%zu,\"skipped_rows\":%zu,\"imputed_cells\":%zu,\"outputs\":{",
-		       churn_prep_get_dropped_target_rows(prep), skipped, imputed);
-		static const char *const keys[NOUT] = {"parquet", "csv", "prep", "summary_json", "summary_csv"};
-		for (size_t k = 0; k < NOUT; k++) {
-			printf("%s\"%s\":", k ? "," : "", keys[k]);
-			cli_json_string(stdout, paths[k]);
-		}
-		printf("}}\n");
-	} else if (!ctx->quiet) {
-		printf("prepared %zu rows x %zu features from %s (target %s, positive \"%s\")\n", nrows, nf, input,
-		       churn_prep_get_target(prep), churn_prep_get_positive(prep));
-		for (size_t k = 0; k < nd; k++)
-			printf("  dropped %s: %s\n", churn_prep_get_dropped_column(prep, k),
-			       churn_prep_get_dropped_reason(prep, k));
-		if (churn_prep_get_dropped_target_rows(prep))
-			printf("  dropped %zu rows with a missing target\n", churn_prep_get_dropped_target_rows(prep));
-		if (imputed)
-			printf("  imputed %zu missing cells\n", imputed);
-		for (size_t k = 0; k < NOUT; k++)
-			printf("  wrote %s\n", paths[k]);
-	}
-	rc = 0;
-	goto out;
-fail:
-	rc = cli_fail(ctx, st, what);
-out:
-	for (size_t k = 0; k < NOUT; k++)
-		churn_free(paths[k]);
-	churn_workdir_free(w);
+		churn_free(r.paths[k]);
 	churn_prep_free(prep);
-	churn_dataset_free(ds);
 	return rc;
 }
