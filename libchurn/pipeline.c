@@ -21,21 +21,18 @@
 #include "churn/csv.h"
 #include "churn/dataset.h"
 #include "churn/eda.h"
-#include "churn/plot.h"
 #include "churn/fetch.h"
 #include "churn/matrix.h"
-#include "churn/metrics.h"
 #include "churn/model.h"
 #include "churn/parquet.h"
 #include "churn/prep.h"
-#include "churn/split.h"
 #include "churn/train.h"
 #include "churn/profile.h"
 #include "churn/workdir.h"
 #include "core-private.h"
-#include "eda-private.h"
 #include "generation-private.h"
 #include "params-private.h"
+#include "pipeline-private.h"
 
 #define MAX_STEPS 16
 
@@ -1014,78 +1011,14 @@ static churn_status step_train(struct run *r, struct ml_state *m, struct prefit 
 	return CHURN_OK;
 }
 
-/* ROC, PR, confusion and lift figures of the trained models (test rows). */
+/* The model figures (pipeline-figures.c) into the generation's reports/figures. */
 static churn_status model_figures(struct run *r, struct ml_state *m)
 {
-	size_t k = churn_training_get_model_count(m->t), n = 0, pos = 0;
-	const uint8_t *y = churn_training_get_test_labels(m->t, &n);
-	double *buf = malloc((k * (n + 1) * 4 + k * 10 + 1) * sizeof(double));
-	double *thr = malloc((n + 1) * sizeof(double));
-	char *dir = NULL, *path = NULL;
-	churn_status st = (buf && thr) ? stage(r, "reports/figures/", &dir) : ch_fail(CHURN_E_NOMEM, "out of memory");
-	if (st)
-		goto out;
-	const char *labels[3];
-	const double *fpr[3], *tpr[3], *rec[3], *prec[3], *lift[3];
-	size_t nroc[3], npr[3];
-	double auc[3], ap[3];
-	for (size_t i = 0; i < n; i++)
-		pos += y[i];
-	double base = n ? (double)pos / (double)n : NAN;
-	for (size_t i = 0; i < k && !st; i++) {
-		double *b = buf + i * ((n + 1) * 4 + 10);
-		const churn_model *model = churn_training_get_model(m->t, i);
-		const double *prob = churn_training_get_test_scores(m->t, i, NULL);
-		labels[i] = churn_model_kind_name(churn_model_get_kind(model));
-		if ((st = churn_metrics_roc_curve(y, prob, n, b, b + (n + 1), thr, n + 1, &nroc[i])))
-			break;
-		if ((st = churn_metrics_pr_curve(y, prob, n, b + 2 * (n + 1), b + 3 * (n + 1), thr, n + 1, &npr[i])))
-			break;
-		if ((st = churn_metrics_lift(y, prob, n, 10, b + 4 * (n + 1), NULL)))
-			break;
-		if ((st = churn_metrics_roc_auc(y, prob, n, &auc[i])) ||
-		    (st = churn_metrics_average_precision(y, prob, n, &ap[i])))
-			break;
-		fpr[i] = b;
-		tpr[i] = b + (n + 1);
-		prec[i] = b + 2 * (n + 1);
-		rec[i] = b + 3 * (n + 1);
-		lift[i] = b + 4 * (n + 1);
-		churn_confusion c;
-		if ((st = churn_metrics_confusion(y, prob, n, churn_model_get_threshold(model), &c)))
-			break;
-		free(path);
-		path = ch_asprintf("%s/confusion_%s", dir, labels[i]);
-		char title[96];
-		snprintf(title, sizeof(title), "Confusion matrix: %s (test set)", labels[i]);
-		if (!path || (st = churn_plot_confusion(path, title, c.tp, c.fp, c.tn, c.fn, r->p)))
-			st = st ? st : ch_fail(CHURN_E_NOMEM, "out of memory");
-	}
-	if (st)
-		goto out;
-	free(path);
-	if (!(path = ch_asprintf("%s/roc_curve", dir)) ||
-	    (st = churn_plot_roc(path, "ROC curve (test set)", k, labels, fpr, tpr, nroc, auc, r->p)))
-		goto out_nomem;
-	free(path);
-	if (!(path = ch_asprintf("%s/pr_curve", dir)) ||
-	    (st = churn_plot_pr(path, "Precision-recall curve (test set)", k, labels, rec, prec, npr, ap, base, r->p)))
-		goto out_nomem;
-	free(path);
-	if (!(path = ch_asprintf("%s/lift_chart", dir)) ||
-	    (st = churn_plot_lift(path, "Lift by decile (test set)", k, labels, lift, 10, r->p)))
-		goto out_nomem;
-	if (m->rev_eda)
-		st = churn_eda_draw_revenue(m->rev_eda, dir, r->p);
-	goto out;
-out_nomem:
+	char *dir = NULL;
+	churn_status st = stage(r, "reports/figures/", &dir);
 	if (!st)
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-out:
-	free(path);
+		st = ch_pipeline_model_figures(m->t, m->rev_eda, dir, r->p);
 	free(dir);
-	free(buf);
-	free(thr);
 	return st;
 }
 
@@ -1142,27 +1075,6 @@ static churn_status save_model(struct run *r, struct ml_state *m, size_t k)
 	return st;
 }
 
-/* Revenue at risk: every customer the training scored, by the best model, as a JSON object (*out_rev). */
-static churn_status revenue(struct run *r, struct ml_state *m, churn_eda **eda, cJSON **out_rev)
-{
-	size_t best = churn_training_get_best(m->t), n = 0;
-	const churn_model *model = churn_training_get_model(m->t, best);
-	const size_t *rows = churn_training_get_rows(m->t, &n);
-	churn_dataset *sub = NULL;
-	churn_status st = CHURN_OK;
-	/* rows without a target (prep.drop_missing_target) were neither trained on nor scored */
-	if (n != churn_dataset_get_nrows(m->ds) && (st = churn_dataset_subset_rows(m->ds, rows, n, &sub)))
-		return st;
-	st = ch_eda_revenue(sub ? sub : m->ds, r->p, churn_training_get_scores(m->t, best, NULL),
-	                    churn_model_get_threshold(model), eda, out_rev);
-	churn_dataset_free(sub);
-	if (!st && cJSON_IsObject(*out_rev)) {
-		cJSON_AddStringToObject(*out_rev, "model", churn_model_kind_name(churn_model_get_kind(model)));
-		cJSON_AddStringToObject(*out_rev, "run_id", r->run_id);
-	}
-	return st;
-}
-
 /* The data run's eda.json (this call's, `churn run`, or the published one), or the statistics of these rows. */
 static churn_status eda_document(struct run *r, struct ml_state *m, cJSON **out)
 {
@@ -1185,16 +1097,14 @@ static churn_status eda_document(struct run *r, struct ml_state *m, cJSON **out)
 static churn_status step_report(struct run *r, struct ml_state *m)
 {
 	char *path = NULL, *text = NULL;
-	cJSON *eda_doc = NULL, *rev = NULL;
+	cJSON *eda_doc = NULL;
 	churn_eda *eda = NULL;
 	churn_status st = churn_training_metrics_json(m->t, r->run_id, NULL, &text);
 	if (st || (st = stage(r, "reports/metrics.json", &path)) || (st = save_string(path, text)))
 		goto out;
-	if ((st = revenue(r, m, &eda, &rev)) || (st = eda_document(r, m, &eda_doc)))
+	if ((st = eda_document(r, m, &eda_doc)) ||
+	    (st = ch_pipeline_merge_revenue(m->t, m->ds, r->p, r->run_id, eda_doc, &eda)))
 		goto out;
-	cJSON_DeleteItemFromObjectCaseSensitive(eda_doc, "revenue_at_risk");
-	cJSON_AddItemToObject(eda_doc, "revenue_at_risk", rev);
-	rev = NULL;
 	churn_free(text);
 	free(path);
 	path = NULL;
@@ -1208,7 +1118,6 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 	eda = NULL;
 out:
 	cJSON_Delete(eda_doc);
-	cJSON_Delete(rev);
 	churn_eda_free(eda);
 	churn_free(text);
 	free(path);

@@ -1,0 +1,45 @@
+/*
+ * The revenue at risk of the ML pipeline (ch_pipeline_merge_revenue,
+ * pipeline-private.h): every customer the training scored, by the best model
+ * and its threshold, merged into the data run's eda.json as its
+ * "revenue_at_risk" (with the model and the run), the rest of the document
+ * kept as it is.
+ */
+#include "churn/model.h"
+#include "core-private.h"
+#include "eda-private.h"
+#include "pipeline-private.h"
+
+/* Revenue at risk: every customer the training scored, by the best model, as a JSON object (*out_rev). */
+static churn_status revenue(const churn_training *t, const churn_dataset *ds, const churn_params *p,
+                            const char *run_id, churn_eda **eda, cJSON **out_rev)
+{
+	size_t best = churn_training_get_best(t), n = 0;
+	const churn_model *model = churn_training_get_model(t, best);
+	const size_t *rows = churn_training_get_rows(t, &n);
+	churn_dataset *sub = NULL;
+	churn_status st = CHURN_OK;
+	/* rows without a target (prep.drop_missing_target) were neither trained on nor scored */
+	if (n != churn_dataset_get_nrows(ds) && (st = churn_dataset_subset_rows(ds, rows, n, &sub)))
+		return st;
+	st = ch_eda_revenue(sub ? sub : ds, p, churn_training_get_scores(t, best, NULL),
+	                    churn_model_get_threshold(model), eda, out_rev);
+	churn_dataset_free(sub);
+	if (!st && cJSON_IsObject(*out_rev)) {
+		cJSON_AddStringToObject(*out_rev, "model", churn_model_kind_name(churn_model_get_kind(model)));
+		cJSON_AddStringToObject(*out_rev, "run_id", run_id);
+	}
+	return st;
+}
+
+churn_status ch_pipeline_merge_revenue(const churn_training *t, const churn_dataset *ds, const churn_params *p,
+                                       const char *run_id, cJSON *eda_doc, churn_eda **out_eda)
+{
+	cJSON *rev = NULL;
+	churn_status st = revenue(t, ds, p, run_id, out_eda, &rev);
+	if (st)
+		return st;
+	cJSON_DeleteItemFromObjectCaseSensitive(eda_doc, "revenue_at_risk");
+	cJSON_AddItemToObject(eda_doc, "revenue_at_risk", rev);
+	return CHURN_OK;
+}
