@@ -26,6 +26,8 @@ char *ch_strndup(const char *s, size_t n);
 churn_status ch_list_split(const char *spec, char ***out, size_t *out_n);
 /* printf into a fresh malloc'd string; NULL on OOM. */
 char *ch_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same with a va_list (ap is consumed). */
+char *ch_vasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /*
  * Locale-independent number parsing of exactly [s, s+n): optional sign,

@@ -106,17 +106,24 @@ char *ch_strndup(const char *s, size_t n)
 	return d;
 }
 
-char *ch_asprintf(const char *fmt, ...)
+char *ch_vasprintf(const char *fmt, va_list ap)
 {
-	va_list ap, ap2;
-	va_start(ap, fmt);
+	va_list ap2;
 	va_copy(ap2, ap);
 	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
 	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
 	if (s)
 		vsnprintf(s, (size_t)n + 1, fmt, ap2);
 	va_end(ap2);
+	return s;
+}
+
+char *ch_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = ch_vasprintf(fmt, ap);
+	va_end(ap);
 	return s;
 }
 
