@@ -69,11 +69,6 @@ churn_status ch_plot_hbars(const char *path_noext, const ch_fig *fig, const char
 churn_status ch_plot_hbar_grid(const char *path_noext, const ch_fig *fig, const char *title, const char *subtitle,
                                size_t npanels, size_t ncols, const ch_hbar_panel *panels);
 
-/* Histogram: nseries count vectors over shared bins edges[0..nbins], grouped bars. */
-churn_status ch_plot_hist(const char *path_noext, const ch_fig *fig, const char *title, const char *xlabel,
-                          const char *ylabel, size_t nbins, const double *edges, size_t nseries,
-                          const double *const *counts, const char *const *series_labels);
-
 /* Histograms of several columns, two series each (e.g. retained, churned), ncols panels per row. */
 typedef struct ch_hist_panel {
 	const char *title, *xlabel, *ylabel;

@@ -251,19 +251,11 @@ out:
 
 void ch_fig_from_params(ch_fig *f, const churn_params *p)
 {
-	f->width = 1200;
-	f->height = 800;
-	f->svg = false;
+	/* the registry bounds both sizes (params-keys.def); NULL params give its defaults */
+	f->width = (int)churn_params_get_int(p, "eda.fig_width");
+	f->height = (int)churn_params_get_int(p, "eda.fig_height");
+	f->svg = churn_params_get_bool(p, "eda.svg");
 	f->p = p;
-	if (p) {
-		f->width = (int)churn_params_get_int(p, "eda.fig_width");
-		f->height = (int)churn_params_get_int(p, "eda.fig_height");
-		f->svg = churn_params_get_bool(p, "eda.svg");
-	}
-	if (f->width < 200)
-		f->width = 1200;
-	if (f->height < 200)
-		f->height = 800;
 }
 
 churn_status ch_plot_check_dir(const char *dir)
@@ -537,7 +529,95 @@ static int tick_count(double width, bool pct, double vmax)
 	return n < 2 ? 2 : n > 8 ? 8 : n;
 }
 
-/* ---- horizontal bars ---- */
+/* ---- horizontal bars (shared by the bar chart and its small multiples) ---- */
+
+/* Where bar i ends: its whisker's high end when finite, else its value; NaN when neither is finite. */
+static double bar_end(const ch_hbar_panel *P, size_t i)
+{
+	double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
+	return isfinite(e) ? e : NAN;
+}
+
+/* Bars of P from 0 to their values, bh high (bar units), the first at the top. */
+static void hbar_bars(const ch_hbar_panel *P, double bh)
+{
+	size_t n = P->n;
+	for (size_t i = 0; i < n; i++) {
+		double yc = (double)(n - i) - 0.5, v = P->value[i];
+		if (!isfinite(v))
+			continue;
+		plcol0(P->color);
+		fill_rect(v < 0 ? v : 0, yc - bh / 2, v < 0 ? 0 : v, yc + bh / 2);
+	}
+}
+
+/* Interval whiskers of P (when it has them), lines width wide, caps half a bar high. */
+static void hbar_whiskers(const ch_hbar_panel *P, double bh, double width)
+{
+	if (!P->lo || !P->hi)
+		return;
+	size_t n = P->n;
+	plcol0(CH_COL_FG);
+	plwidth(width);
+	for (size_t i = 0; i < n; i++) {
+		double yc = (double)(n - i) - 0.5;
+		if (!isfinite(P->lo[i]) || !isfinite(P->hi[i]))
+			continue;
+		pljoin(P->lo[i], yc, P->hi[i], yc);
+		pljoin(P->lo[i], yc - bh / 4, P->lo[i], yc + bh / 4);
+		pljoin(P->hi[i], yc - bh / 4, P->hi[i], yc + bh / 4);
+	}
+	plwidth(1);
+}
+
+/* A dashed line in the foreground colour (reference values). */
+static void dashed_line(double x0, double y0, double x1, double y1, double width)
+{
+	plcol0(CH_COL_FG);
+	plwidth(width);
+	pllsty(2);
+	pljoin(x0, y0, x1, y1);
+	pllsty(1);
+	plwidth(1);
+}
+
+/*
+ * P's annotations in grey at text size scale, dx (world units) right of
+ * each bar's end, vertically centred on the bar in a viewport vp_h high (NDC).
+ */
+static void hbar_annotations(const ch_hbar_panel *P, double scale, double dx, double vp_h)
+{
+	char b[512];
+	size_t n = P->n;
+	sch(scale);
+	plcol0(CH_COL_GREY);
+	double dy = 0.3 * char_h() / vp_h * (double)n;
+	for (size_t i = 0; i < n; i++) {
+		double e = bar_end(P, i);
+		if (!isfinite(e) || !P->annot[i])
+			continue;
+		plptex((e < 0 ? 0 : e) + dx, (double)(n - i) - 0.5 - dy, 1, 0, 0, esc(b, sizeof b, P->annot[i]));
+	}
+}
+
+/* P's bar labels left of the viewport, disp character heights away, at the current size. */
+static void hbar_labels(const ch_hbar_panel *P, double disp)
+{
+	char b[512];
+	size_t n = P->n;
+	for (size_t i = 0; i < n; i++)
+		plmtex("lv", disp, ((double)(n - i) - 0.5) / (double)n, 1.0,
+		       esc(b, sizeof b, P->labels[i] ? P->labels[i] : "(missing)"));
+}
+
+/* Text in the margin on side, centred along it, at the current size. */
+static void margin_text(const char *side, double disp, const char *s)
+{
+	char b[512];
+	plmtex(side, disp, 0.5, 0.5, esc(b, sizeof b, s));
+}
+
+/* ---- a bar chart: 1-4 panels side by side, sharing the labels ---- */
 
 typedef struct hbar_ctx {
 	const char *title;
@@ -545,21 +625,22 @@ typedef struct hbar_ctx {
 	const ch_hbar_panel *p;
 } hbar_ctx;
 
-static void draw_hbars(const void *vctx, const ch_fig *fig)
+/* The panels' row: label scale, left edge, panel width, bottom and top (NDC). */
+typedef struct hbar_layout {
+	double lab_scale, left, pw, gap, bottom, top;
+	bool any_ref;
+} hbar_layout;
+
+static hbar_layout hbar_layout_of(const hbar_ctx *c)
 {
-	(void)fig;
-	const hbar_ctx *c = vctx;
-	char b[512];
-	fig_title(c->title);
-	sch(0.8);
+	hbar_layout L = {.lab_scale = 0.8, .gap = 0.05};
 	size_t n = c->p[0].n;
 	/* label font: shrink when bars are crowded */
-	double lab_scale = 0.8;
 	if (n > 18)
-		lab_scale = 0.8 * 18.0 / (double)n;
-	if (lab_scale < 0.5)
-		lab_scale = 0.5;
-	sch(lab_scale);
+		L.lab_scale = 0.8 * 18.0 / (double)n;
+	if (L.lab_scale < 0.5)
+		L.lab_scale = 0.5;
+	sch(L.lab_scale);
 	double maxw = 0;
 	for (size_t i = 0; i < n; i++) {
 		double w = text_w(c->p[0].labels ? c->p[0].labels[i] : "");
@@ -567,131 +648,118 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 			maxw = w;
 	}
 	sch(0.8);
-	double left = 0.03 + maxw + 0.015;
-	if (left > 0.5)
-		left = 0.5;
-	double right = 0.97, gap = 0.05;
-	double pw = (right - left - gap * (double)(c->np - 1)) / (double)c->np;
+	L.left = 0.03 + maxw + 0.015;
+	if (L.left > 0.5)
+		L.left = 0.5;
+	L.pw = (0.97 - L.left - L.gap * (double)(c->np - 1)) / (double)c->np;
 	double ch = char_h();
-	bool any_title = false, any_ref = false;
+	bool any_title = false;
 	for (size_t k = 0; k < c->np; k++) {
 		any_title |= c->p[k].title != NULL;
-		any_ref |= isfinite(c->p[k].ref);
+		L.any_ref |= isfinite(c->p[k].ref);
 	}
-	double bottom = 0.06 + 4.5 * ch, top = 1 - 4.5 * ch - (any_title ? 1.8 * ch : 0) - (any_ref ? 1.5 * ch : 0);
-	for (size_t k = 0; k < c->np; k++) {
-		const ch_hbar_panel *P = &c->p[k];
-		double vx0 = left + (double)k * (pw + gap), vx1 = vx0 + pw;
-		/* value range */
-		double vmin = 0, vmax = 0;
-		for (size_t i = 0; i < n; i++) {
-			double e = P->hi ? P->hi[i] : P->value[i];
-			if (!isfinite(e))
-				e = P->value[i];
-			if (isfinite(e) && e > vmax)
-				vmax = e;
-			if (isfinite(P->value[i]) && P->value[i] < vmin)
-				vmin = P->value[i];
-		}
-		if (isfinite(P->ref) && P->ref > vmax)
-			vmax = P->ref;
-		if (!(vmax > vmin))
-			vmax = vmin + 1;
-		double xmax = vmax * 1.05;
-		sch(0.72);
-		for (size_t i = 0; i < n && P->annot; i++) {
-			double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
-			if (!isfinite(e))
-				continue;
-			double frac = (text_w(P->annot[i]) * 1.45 + 0.02) / (vx1 - vx0);
-			if (frac > 0.6)
-				frac = 0.6;
-			double need = (e - vmin * frac) / (1 - frac);
-			if (need > xmax)
-				xmax = need;
-		}
+	L.bottom = 0.06 + 4.5 * ch;
+	L.top = 1 - 4.5 * ch - (any_title ? 1.8 * ch : 0) - (L.any_ref ? 1.5 * ch : 0);
+	return L;
+}
+
+/* The value axis of P in a viewport vw wide: bars, whiskers, the reference and the annotations fit. */
+static void hbar_range(const ch_hbar_panel *P, double vw, double *xmin, double *xmax)
+{
+	double vmin = 0, vmax = 0;
+	for (size_t i = 0; i < P->n; i++) {
+		double e = bar_end(P, i);
+		if (isfinite(e) && e > vmax)
+			vmax = e;
+		if (isfinite(P->value[i]) && P->value[i] < vmin)
+			vmin = P->value[i];
+	}
+	if (isfinite(P->ref) && P->ref > vmax)
+		vmax = P->ref;
+	if (!(vmax > vmin))
+		vmax = vmin + 1;
+	*xmax = vmax * 1.05;
+	sch(0.72);
+	for (size_t i = 0; i < P->n && P->annot; i++) {
+		double e = bar_end(P, i);
+		if (!isfinite(e))
+			continue;
+		double frac = (text_w(P->annot[i]) * 1.45 + 0.02) / vw;
+		if (frac > 0.6)
+			frac = 0.6;
+		double need = (e - vmin * frac) / (1 - frac);
+		if (need > *xmax)
+			*xmax = need;
+	}
+	sch(0.8);
+	*xmin = vmin < 0 ? vmin * 1.05 : 0;
+}
+
+/* P's reference line, labelled above the panel. */
+static void hbar_ref(const ch_hbar_panel *P, double xmin, double xmax)
+{
+	char b[512];
+	dashed_line(P->ref, 0, P->ref, (double)P->n, 1.5);
+	if (P->ref_label) {
+		sch(0.68);
+		plmtex("t", 0.9, (P->ref - xmin) / (xmax - xmin), 0.5, esc(b, sizeof b, P->ref_label));
 		sch(0.8);
-		double xmin = vmin < 0 ? vmin * 1.05 : 0;
-		plvpor(vx0, vx1, bottom, top);
-		plwind(xmin, xmax, 0, (double)n);
-		axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
-		axes("", "", nice_step(xmax - xmin, tick_count(vx1 - vx0, P->percent, xmax)), 0, &af, true, false);
-		/* bars */
-		double bh = n > 40 ? 0.8 : 0.62;
-		for (size_t i = 0; i < n; i++) {
-			double yc = (double)(n - i) - 0.5, v = P->value[i];
-			if (!isfinite(v))
-				continue;
-			plcol0(P->color);
-			fill_rect(v < 0 ? v : 0, yc - bh / 2, v < 0 ? 0 : v, yc + bh / 2);
-		}
-		/* whiskers */
-		if (P->lo && P->hi) {
-			plcol0(CH_COL_FG);
-			plwidth(1.5);
-			for (size_t i = 0; i < n; i++) {
-				double yc = (double)(n - i) - 0.5;
-				if (!isfinite(P->lo[i]) || !isfinite(P->hi[i]))
-					continue;
-				pljoin(P->lo[i], yc, P->hi[i], yc);
-				pljoin(P->lo[i], yc - bh / 4, P->lo[i], yc + bh / 4);
-				pljoin(P->hi[i], yc - bh / 4, P->hi[i], yc + bh / 4);
-			}
-			plwidth(1);
-		}
-		/* reference line */
-		if (isfinite(P->ref)) {
-			plcol0(CH_COL_FG);
-			plwidth(1.5);
-			pllsty(2);
-			pljoin(P->ref, 0, P->ref, (double)n);
-			pllsty(1);
-			plwidth(1);
-			if (P->ref_label) {
-				sch(0.68);
-				plmtex("t", 0.9, (P->ref - xmin) / (xmax - xmin), 0.5, esc(b, sizeof b, P->ref_label));
-				sch(0.8);
-			}
-		}
-		/* annotations */
-		if (P->annot) {
-			sch(0.72);
-			plcol0(CH_COL_GREY);
-			for (size_t i = 0; i < n; i++) {
-				double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
-				if (!isfinite(e) || !P->annot[i])
-					continue;
-				if (e < 0)
-					e = 0;
-				double yc = (double)(n - i) - 0.5;
-				double dx = 0.008 / (vx1 - vx0) * (xmax - xmin);
-				plptex(e + dx, yc - 0.3 * char_h() / (top - bottom) * (double)n, 1, 0, 0,
-				       esc(b, sizeof b, P->annot[i]));
-			}
-			sch(0.8);
-		}
-		/* labels (first panel) */
-		plcol0(CH_COL_FG);
-		if (k == 0 && P->labels) {
-			sch(lab_scale);
-			for (size_t i = 0; i < n; i++)
-				plmtex("lv", 0.8, ((double)(n - i) - 0.5) / (double)n, 1.0,
-				       esc(b, sizeof b, P->labels[i] ? P->labels[i] : "(missing)"));
-			sch(0.8);
-		}
-		if (P->xlabel) {
-			double w = text_w(P->xlabel) * 1.15;
-			if (w > vx1 - vx0 + gap * 0.8)
-				sch(0.8 * (vx1 - vx0 + gap * 0.8) / w);
-			plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, P->xlabel));
-			sch(0.8);
-		}
-		if (P->title) {
-			sch(0.9);
-			plmtex("t", any_ref ? 2.2 : 1.0, 0.5, 0.5, esc(b, sizeof b, P->title));
-			sch(0.8);
-		}
 	}
+}
+
+/* The value axis label under a panel vw wide, shrunk to fit. */
+static void hbar_xlabel(const char *xlabel, double vw, double gap)
+{
+	double w = text_w(xlabel) * 1.15;
+	if (w > vw + gap * 0.8)
+		sch(0.8 * (vw + gap * 0.8) / w);
+	margin_text("b", 3.2, xlabel);
+	sch(0.8);
+}
+
+/* Panel P at vx0 (the first one draws the labels). */
+static void hbar_panel(const ch_hbar_panel *P, bool first, const hbar_layout *L, double vx0)
+{
+	size_t n = P->n;
+	double vx1 = vx0 + L->pw, xmin, xmax;
+	hbar_range(P, vx1 - vx0, &xmin, &xmax);
+	plvpor(vx0, vx1, L->bottom, L->top);
+	plwind(xmin, xmax, 0, (double)n);
+	axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
+	axes("", "", nice_step(xmax - xmin, tick_count(vx1 - vx0, P->percent, xmax)), 0, &af, true, false);
+	double bh = n > 40 ? 0.8 : 0.62;
+	hbar_bars(P, bh);
+	hbar_whiskers(P, bh, 1.5);
+	if (isfinite(P->ref))
+		hbar_ref(P, xmin, xmax);
+	if (P->annot) {
+		hbar_annotations(P, 0.72, 0.008 / (vx1 - vx0) * (xmax - xmin), L->top - L->bottom);
+		sch(0.8);
+	}
+	plcol0(CH_COL_FG);
+	if (first && P->labels) {
+		sch(L->lab_scale);
+		hbar_labels(P, 0.8);
+		sch(0.8);
+	}
+	if (P->xlabel)
+		hbar_xlabel(P->xlabel, vx1 - vx0, L->gap);
+	if (P->title) {
+		sch(0.9);
+		margin_text("t", L->any_ref ? 2.2 : 1.0, P->title);
+		sch(0.8);
+	}
+}
+
+static void draw_hbars(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const hbar_ctx *c = vctx;
+	fig_title(c->title);
+	sch(0.8);
+	hbar_layout L = hbar_layout_of(c);
+	for (size_t k = 0; k < c->np; k++)
+		hbar_panel(&c->p[k], k == 0, &L, L.left + (double)k * (L.pw + L.gap));
 }
 
 churn_status ch_plot_hbars(const char *path_noext, const ch_fig *fig, const char *title, size_t npanels,
@@ -714,54 +782,59 @@ typedef struct hgrid_ctx {
 	const ch_hbar_panel *p;
 } hgrid_ctx;
 
-static double bar_end(const ch_hbar_panel *P, size_t i)
+/* Text size of the grid's bar labels and tick labels. */
+#define GRID_LAB 0.72
+
+/* The grid's geometry: columns of width cw from x0, label column widths, one value scale, row heights. */
+typedef struct hgrid_layout {
+	size_t ncols, nrows;
+	double x0, cw, top, bottom, xmax, per_bar, over, ch;
+	double labw[8];
+	size_t rowmax[64];
+} hgrid_layout;
+
+/* The subtitle under the title (grey, shrunk to fit); the top of the panels. */
+static double grid_subtitle(const char *subtitle, double ch)
 {
-	double e = P->hi && isfinite(P->hi[i]) ? P->hi[i] : P->value[i];
-	return isfinite(e) ? e : NAN;
+	char b[512];
+	if (!subtitle)
+		return 1 - 4.4 * ch;
+	sch(0.72);
+	double w = text_w(subtitle) * 1.15;
+	if (w > 0.96)
+		sch(0.72 * 0.96 / w);
+	plcol0(CH_COL_GREY);
+	plptex(0.5, 1 - 5.2 * ch, 1, 0, 0.5, esc(b, sizeof b, subtitle));
+	plcol0(CH_COL_FG);
+	return 1 - 6.6 * ch;
 }
 
-static void draw_hbar_grid(const void *vctx, const ch_fig *fig)
+/* Each grid column's label width: its widest label, at most 55% of the column. */
+static void grid_label_widths(const hgrid_ctx *c, hgrid_layout *G)
 {
-	(void)fig;
-	const hgrid_ctx *c = vctx;
-	char b[512];
-	fig_title(c->title);
-	double ch = char_h(); /* at scale 0.8 */
-	double top = 1 - 4.4 * ch;
-	if (c->subtitle) {
-		sch(0.72);
-		double w = text_w(c->subtitle) * 1.15;
-		if (w > 0.96)
-			sch(0.72 * 0.96 / w);
-		plcol0(CH_COL_GREY);
-		plptex(0.5, 1 - 5.2 * ch, 1, 0, 0.5, esc(b, sizeof b, c->subtitle));
-		plcol0(CH_COL_FG);
-		top = 1 - 6.6 * ch;
-	}
-	size_t ncols = c->ncols ? c->ncols : 1, nrows = (c->np + ncols - 1) / ncols;
-	const double lab = 0.72, x0 = 0.015, x1 = 0.985, bottom = 0.01;
-	double cw = (x1 - x0) / (double)ncols;
-	/* label column width per grid column */
-	double labw[8] = {0};
-	sch(lab);
+	sch(GRID_LAB);
 	for (size_t k = 0; k < c->np; k++) {
 		const ch_hbar_panel *P = &c->p[k];
 		for (size_t i = 0; i < P->n && P->labels; i++) {
 			double w = text_w(P->labels[i] ? P->labels[i] : "(missing)");
-			if (w > labw[k % ncols])
-				labw[k % ncols] = w;
+			if (w > G->labw[k % G->ncols])
+				G->labw[k % G->ncols] = w;
 		}
 	}
-	for (size_t j = 0; j < ncols; j++) {
-		labw[j] += 0.012;
-		if (labw[j] > cw * 0.55)
-			labw[j] = cw * 0.55;
+	for (size_t j = 0; j < G->ncols; j++) {
+		G->labw[j] += 0.012;
+		if (G->labw[j] > G->cw * 0.55)
+			G->labw[j] = G->cw * 0.55;
 	}
-	/* one value scale for every panel: bars, whiskers and the annotation right of them fit */
+}
+
+/* One value scale for every panel: bars, whiskers and the annotation right of them fit. */
+static double grid_xmax(const hgrid_ctx *c, const hgrid_layout *G)
+{
 	double xmax = 0;
 	for (size_t k = 0; k < c->np; k++) {
 		const ch_hbar_panel *P = &c->p[k];
-		double bw = cw - labw[k % ncols] - 0.03;
+		double bw = G->cw - G->labw[k % G->ncols] - 0.03;
 		if (isfinite(P->ref) && P->ref > xmax)
 			xmax = P->ref;
 		for (size_t i = 0; i < P->n; i++) {
@@ -770,93 +843,87 @@ static void draw_hbar_grid(const void *vctx, const ch_fig *fig)
 				continue;
 			sch(0.66);
 			double frac = P->annot && P->annot[i] ? (text_w(P->annot[i]) * 1.3 + 0.008) / bw : 0.05;
-			sch(lab);
+			sch(GRID_LAB);
 			if (frac > 0.6)
 				frac = 0.6;
 			if (e / (1 - frac) > xmax)
 				xmax = e / (1 - frac);
 		}
 	}
-	if (!(xmax > 0))
-		xmax = 1;
-	/* row heights: fixed room for the panel title and tick labels, the rest by bars */
-	size_t nbars_total = 0, rowmax[64] = {0};
-	for (size_t k = 0; k < c->np && k / ncols < 64; k++)
-		if (c->p[k].n > rowmax[k / ncols])
-			rowmax[k / ncols] = c->p[k].n;
-	for (size_t r = 0; r < nrows && r < 64; r++)
-		nbars_total += rowmax[r];
+	return xmax > 0 ? xmax : 1;
+}
+
+/* Row heights: fixed room for the panel title and tick labels, the rest shared by the bars. */
+static void grid_rows(const hgrid_ctx *c, hgrid_layout *G)
+{
+	size_t nbars_total = 0;
+	for (size_t k = 0; k < c->np && k / G->ncols < 64; k++)
+		if (c->p[k].n > G->rowmax[k / G->ncols])
+			G->rowmax[k / G->ncols] = c->p[k].n;
+	for (size_t r = 0; r < G->nrows && r < 64; r++)
+		nbars_total += G->rowmax[r];
 	sch(0.8);
-	double over = 4.6 * ch;
-	double per_bar = (top - bottom - over * (double)nrows) / (double)(nbars_total ? nbars_total : 1);
-	double ytop = top;
-	for (size_t r = 0; r < nrows && r < 64; r++) {
-		double py1 = ytop - 1.7 * ch, py0 = py1 - per_bar * (double)rowmax[r];
-		for (size_t j = 0; j < ncols && r * ncols + j < c->np; j++) {
-			const ch_hbar_panel *P = &c->p[r * ncols + j];
-			size_t n = P->n;
-			double cx0 = x0 + (double)j * cw, bx0 = cx0 + labw[j], bx1 = cx0 + cw - 0.03;
-			/* a panel with fewer bars than its row keeps the bar height of the row, top-aligned */
-			double h = per_bar * (double)n;
-			plvpor(bx0, bx1, py1 - h, py1);
-			plwind(0, xmax, 0, (double)n);
-			sch(lab);
-			axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
-			axes("", "", nice_step(xmax, tick_count(bx1 - bx0, P->percent, xmax)), 0, &af, true, false);
-			double bh = 0.62;
-			for (size_t i = 0; i < n; i++) {
-				double yc = (double)(n - i) - 0.5, v = P->value[i];
-				if (!isfinite(v))
-					continue;
-				plcol0(P->color);
-				fill_rect(v < 0 ? v : 0, yc - bh / 2, v < 0 ? 0 : v, yc + bh / 2);
-			}
-			if (P->lo && P->hi) {
-				plcol0(CH_COL_FG);
-				plwidth(1.3);
-				for (size_t i = 0; i < n; i++) {
-					double yc = (double)(n - i) - 0.5;
-					if (!isfinite(P->lo[i]) || !isfinite(P->hi[i]))
-						continue;
-					pljoin(P->lo[i], yc, P->hi[i], yc);
-					pljoin(P->lo[i], yc - bh / 4, P->lo[i], yc + bh / 4);
-					pljoin(P->hi[i], yc - bh / 4, P->hi[i], yc + bh / 4);
-				}
-				plwidth(1);
-			}
-			if (isfinite(P->ref)) {
-				plcol0(CH_COL_FG);
-				plwidth(1.3);
-				pllsty(2);
-				pljoin(P->ref, 0, P->ref, (double)n);
-				pllsty(1);
-				plwidth(1);
-			}
-			if (P->annot) {
-				sch(0.66);
-				plcol0(CH_COL_GREY);
-				double dy = 0.3 * char_h() / h * (double)n, dx = 0.006 / (bx1 - bx0) * xmax;
-				for (size_t i = 0; i < n; i++) {
-					double e = bar_end(P, i);
-					if (!isfinite(e) || !P->annot[i])
-						continue;
-					plptex((e < 0 ? 0 : e) + dx, (double)(n - i) - 0.5 - dy, 1, 0, 0, esc(b, sizeof b, P->annot[i]));
-				}
-			}
-			plcol0(CH_COL_FG);
-			sch(lab);
-			for (size_t i = 0; i < n && P->labels; i++)
-				plmtex("lv", 0.6, ((double)(n - i) - 0.5) / (double)n, 1.0,
-				       esc(b, sizeof b, P->labels[i] ? P->labels[i] : "(missing)"));
-			if (P->title) {
-				sch(0.8);
-				double w = text_w(P->title) * 1.15;
-				if (w > cw - 0.02)
-					sch(0.8 * (cw - 0.02) / w);
-				plmtex("t", 0.7, -(labw[j] - 0.004) / (bx1 - bx0), 0.0, esc(b, sizeof b, P->title));
-			}
-		}
-		ytop = py0 - (over - 1.7 * ch);
+	G->over = 4.6 * G->ch;
+	G->per_bar = (G->top - G->bottom - G->over * (double)G->nrows) / (double)(nbars_total ? nbars_total : 1);
+}
+
+/* The panel title, left-aligned over the labels, shrunk to the column. */
+static void grid_panel_title(const char *title, double cw, double labw, double bw)
+{
+	char b[512];
+	sch(0.8);
+	double w = text_w(title) * 1.15;
+	if (w > cw - 0.02)
+		sch(0.8 * (cw - 0.02) / w);
+	plmtex("t", 0.7, -(labw - 0.004) / bw, 0.0, esc(b, sizeof b, title));
+}
+
+/* Panel P in grid column j, its top at py1; a panel with fewer bars than its row keeps the row's bar height. */
+static void grid_panel(const ch_hbar_panel *P, const hgrid_layout *G, size_t j, double py1)
+{
+	size_t n = P->n;
+	double cx0 = G->x0 + (double)j * G->cw, bx0 = cx0 + G->labw[j], bx1 = cx0 + G->cw - 0.03;
+	double h = G->per_bar * (double)n, xmax = G->xmax;
+	plvpor(bx0, bx1, py1 - h, py1);
+	plwind(0, xmax, 0, (double)n);
+	sch(GRID_LAB);
+	axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
+	axes("", "", nice_step(xmax, tick_count(bx1 - bx0, P->percent, xmax)), 0, &af, true, false);
+	double bh = 0.62;
+	hbar_bars(P, bh);
+	hbar_whiskers(P, bh, 1.3);
+	if (isfinite(P->ref))
+		dashed_line(P->ref, 0, P->ref, (double)n, 1.3);
+	if (P->annot)
+		hbar_annotations(P, 0.66, 0.006 / (bx1 - bx0) * xmax, h);
+	plcol0(CH_COL_FG);
+	sch(GRID_LAB);
+	if (P->labels)
+		hbar_labels(P, 0.6);
+	if (P->title)
+		grid_panel_title(P->title, G->cw, G->labw[j], bx1 - bx0);
+}
+
+static void draw_hbar_grid(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const hgrid_ctx *c = vctx;
+	fig_title(c->title);
+	hgrid_layout G = {.x0 = 0.015, .bottom = 0.01};
+	G.ch = char_h(); /* at scale 0.8 */
+	G.top = grid_subtitle(c->subtitle, G.ch);
+	G.ncols = c->ncols ? c->ncols : 1;
+	G.nrows = (c->np + G.ncols - 1) / G.ncols;
+	G.cw = (0.985 - G.x0) / (double)G.ncols;
+	grid_label_widths(c, &G);
+	G.xmax = grid_xmax(c, &G);
+	grid_rows(c, &G);
+	double ytop = G.top;
+	for (size_t r = 0; r < G.nrows && r < 64; r++) {
+		double py1 = ytop - 1.7 * G.ch, py0 = py1 - G.per_bar * (double)G.rowmax[r];
+		for (size_t j = 0; j < G.ncols && r * G.ncols + j < c->np; j++)
+			grid_panel(&c->p[r * G.ncols + j], &G, j, py1);
+		ytop = py0 - (G.over - 1.7 * G.ch);
 	}
 	sch(0.8);
 }
@@ -888,7 +955,6 @@ typedef struct hist_ctx {
 static void hist_panel(const hist_ctx *c, double vx0, double vx1, double vy0, double vy1, const char *ptitle,
                        bool with_legend)
 {
-	char b[512];
 	double ymax = 0;
 	for (size_t s = 0; s < c->ns; s++)
 		for (size_t i = 0; i < c->nb; i++)
@@ -923,11 +989,11 @@ static void hist_panel(const hist_ctx *c, double vx0, double vx1, double vy0, do
 	}
 	plcol0(CH_COL_FG);
 	axes("", "", xt, yt, &af, false, false);
-	plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, c->xlabel ? c->xlabel : ""));
-	plmtex("l", 4.8, 0.5, 0.5, esc(b, sizeof b, c->ylabel ? c->ylabel : ""));
+	margin_text("b", 3.2, c->xlabel ? c->xlabel : "");
+	margin_text("l", 4.8, c->ylabel ? c->ylabel : "");
 	if (ptitle) {
 		sch(0.85);
-		plmtex("t", 0.8, 0.5, 0.5, esc(b, sizeof b, ptitle));
+		margin_text("t", 0.8, ptitle);
 		sch(0.8);
 	}
 	if (with_legend) {
@@ -935,15 +1001,6 @@ static void hist_panel(const hist_ctx *c, double vx0, double vx1, double vy0, do
 		legend(nl, it, 1);
 		sch(0.8);
 	}
-}
-
-static void draw_hist(const void *vctx, const ch_fig *fig)
-{
-	(void)fig;
-	const hist_ctx *c = vctx;
-	fig_title(c->title);
-	double ch = char_h();
-	hist_panel(c, 0.09, 0.97, 0.06 + 4.5 * ch, 1 - 5 * ch, NULL, true);
 }
 
 typedef struct hist_grid_ctx {
@@ -988,19 +1045,6 @@ churn_status ch_plot_hist_grid(const char *path_noext, const ch_fig *fig, const 
 	return render(path_noext, fig, draw_hist_grid, &c);
 }
 
-churn_status ch_plot_hist(const char *path_noext, const ch_fig *fig, const char *title, const char *xlabel,
-                          const char *ylabel, size_t nbins, const double *edges, size_t nseries,
-                          const double *const *counts, const char *const *series_labels)
-{
-	if (!nbins || !edges || !nseries || nseries > 8 || !counts)
-		return ch_fail(CHURN_E_INVALID_ARG, "%s: histogram needs bins and 1-8 series", path_noext);
-	for (size_t i = 0; i <= nbins; i++)
-		if (!isfinite(edges[i]) || (i && !(edges[i] > edges[i - 1])))
-			return ch_fail(CHURN_E_NUMERIC, "%s: histogram edges must be finite and increasing", path_noext);
-	hist_ctx c = {title, xlabel, ylabel, nbins, edges, nseries, counts, series_labels};
-	return render(path_noext, fig, draw_hist, &c);
-}
-
 /* ---- heatmap ---- */
 
 typedef struct heat_ctx {
@@ -1010,24 +1054,20 @@ typedef struct heat_ctx {
 	const double *m;
 } heat_ctx;
 
-static void draw_heatmap(const void *vctx, const ch_fig *fig)
+/* Colour map 1: diverging blue-white-red (ColorBrewer RdBu ends) over [-1, 1] as [0, 1]. */
+static void heat_colormap(void)
 {
-	(void)fig;
-	const heat_ctx *c = vctx;
-	char b[512];
-	size_t k = c->k;
-	/* diverging blue-white-red (ColorBrewer RdBu ends) */
 	PLFLT pos[3] = {0, 0.5, 1};
 	PLFLT r[3] = {33 / 255.0, 247 / 255.0, 178 / 255.0};
 	PLFLT g[3] = {102 / 255.0, 247 / 255.0, 24 / 255.0};
 	PLFLT bl[3] = {172 / 255.0, 247 / 255.0, 43 / 255.0};
 	plscmap1n(256);
 	plscmap1l(1, 3, pos, r, g, bl, NULL);
-	fig_title(c->title);
-	double pw, ph;
-	page_mm(&pw, &ph);
-	/* label size: fit a cell */
-	double top = 1 - 5.0 * char_h();
+}
+
+/* The label size: 0.72, smaller (down to 0.35) when a cell of k rows under top is shorter; set current. */
+static double heat_label_scale(size_t k, double top, double ph)
+{
 	double lab = 0.72;
 	sch(lab);
 	double avail_h_mm = (top - 0.05) * ph * 0.7;
@@ -1038,8 +1078,14 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 			lab = 0.35;
 		sch(lab);
 	}
+	return lab;
+}
+
+/* The square matrix viewport under top: room left of it and below for the labels, the colour bar right. */
+static void heat_viewport(const heat_ctx *c, double top, double pw, double ph, double vp[4])
+{
 	double maxw = 0;
-	for (size_t i = 0; i < k; i++) {
+	for (size_t i = 0; i < c->k; i++) {
 		double w = text_w(c->names[i]);
 		if (w > maxw)
 			maxw = w;
@@ -1054,9 +1100,16 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	/* square cells */
 	double wmm = (right - left) * pw, hmm = (top - bottom) * ph;
 	double side = wmm < hmm ? wmm : hmm;
-	double vx0 = left, vx1 = left + side / pw, vy1 = top, vy0 = top - side / ph;
-	plvpor(vx0, vx1, vy0, vy1);
-	plwind(0, (double)k, 0, (double)k);
+	vp[0] = left;
+	vp[1] = left + side / pw;
+	vp[2] = top - side / ph;
+	vp[3] = top;
+}
+
+/* The cells (NaN grey), white borders when they are large enough. */
+static void heat_cells(const heat_ctx *c)
+{
+	size_t k = c->k;
 	for (size_t i = 0; i < k; i++) {
 		for (size_t j = 0; j < k; j++) {
 			double v = c->m[i * k + j];
@@ -1070,7 +1123,6 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 			fill_rect((double)j, y, (double)j + 1, y + 1);
 		}
 	}
-	/* cell borders when cells are large enough */
 	if (k <= 30) {
 		plcol0(COL_WHITE);
 		for (size_t i = 1; i < k; i++) {
@@ -1078,31 +1130,45 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 			pljoin(0, (double)i, (double)k, (double)i);
 		}
 	}
-	/* values in cells */
-	if (k <= 16) {
-		sch(k <= 8 ? 0.75 : 0.55);
-		for (size_t i = 0; i < k; i++)
-			for (size_t j = 0; j < k; j++) {
-				double v = c->m[i * k + j];
-				char num[32];
-				fmt_fixed(num, sizeof num, v, 2);
-				plcol0(isfinite(v) && fabs(v) > 0.6 ? COL_WHITE : CH_COL_FG);
-				plptex((double)j + 0.5, (double)(k - 1 - i) + 0.5 - 0.3 * char_h() / (vy1 - vy0) * (double)k, 1,
-				       0, 0.5, num);
-			}
-	}
-	plcol0(CH_COL_FG);
-	plbox("bc", 0, 0, "bc", 0, 0);
+}
+
+/* The values in the cells (2 decimals; white on dark cells), when there are at most 16 rows. */
+static void heat_values(const heat_ctx *c, double vp_h)
+{
+	size_t k = c->k;
+	if (k > 16)
+		return;
+	sch(k <= 8 ? 0.75 : 0.55);
+	for (size_t i = 0; i < k; i++)
+		for (size_t j = 0; j < k; j++) {
+			double v = c->m[i * k + j];
+			char num[32];
+			fmt_fixed(num, sizeof num, v, 2);
+			plcol0(isfinite(v) && fabs(v) > 0.6 ? COL_WHITE : CH_COL_FG);
+			plptex((double)j + 0.5, (double)(k - 1 - i) + 0.5 - 0.3 * char_h() / vp_h * (double)k, 1, 0, 0.5,
+			       num);
+		}
+}
+
+/* The names left of the rows and, rotated, under the columns. */
+static void heat_labels(const heat_ctx *c, double lab)
+{
+	char b[512];
+	size_t k = c->k;
 	sch(lab);
 	for (size_t i = 0; i < k; i++) {
 		double pos_y = ((double)(k - i) - 0.5) / (double)k;
 		plmtex("lv", 0.5, pos_y, 1.0, esc(b, sizeof b, c->names[i]));
 		plmtex("bv", 0.5, ((double)i + 0.5) / (double)k, 1.0, esc(b, sizeof b, c->names[i]));
 	}
-	/* colour bar */
+}
+
+/* The colour bar right of the matrix (viewport vp), labelled "Pearson r". */
+static void heat_colour_bar(const double vp[4])
+{
 	sch(0.75);
-	double cx0 = vx1 + 0.03, cx1 = cx0 + 0.025;
-	plvpor(cx0, cx1, vy0, vy1);
+	double cx0 = vp[1] + 0.03, cx1 = cx0 + 0.025;
+	plvpor(cx0, cx1, vp[2], vp[3]);
 	plwind(0, 1, -1, 1);
 	for (int s = 0; s < 100; s++) {
 		double a = -1 + 2.0 * s / 100, z = a + 2.0 / 100;
@@ -1115,6 +1181,28 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	plbox("bc", 0, 0, "bcmstvo", 0.5, 5);
 	plslabelfunc(NULL, NULL);
 	plmtex("r", 5.0, 0.5, 0.5, "Pearson r");
+}
+
+static void draw_heatmap(const void *vctx, const ch_fig *fig)
+{
+	(void)fig;
+	const heat_ctx *c = vctx;
+	size_t k = c->k;
+	heat_colormap();
+	fig_title(c->title);
+	double pw, ph, vp[4];
+	page_mm(&pw, &ph);
+	double top = 1 - 5.0 * char_h();
+	double lab = heat_label_scale(k, top, ph);
+	heat_viewport(c, top, pw, ph, vp);
+	plvpor(vp[0], vp[1], vp[2], vp[3]);
+	plwind(0, (double)k, 0, (double)k);
+	heat_cells(c);
+	heat_values(c, vp[3] - vp[2]);
+	plcol0(CH_COL_FG);
+	plbox("bc", 0, 0, "bc", 0, 0);
+	heat_labels(c, lab);
+	heat_colour_bar(vp);
 }
 
 churn_status ch_plot_heatmap(const char *path_noext, const ch_fig *fig, const char *title, size_t k,
@@ -1134,26 +1222,114 @@ typedef struct lines_ctx {
 	const ch_line_panel *p;
 } lines_ctx;
 
-/* Step function points of (x, y): right-continuous, horizontal then vertical. */
-static size_t step_points(const double *x, const double *y, size_t n, double *sx, double *sy)
+/*
+ * The points of (x, y) as drawn into (sx, sy), their count: as given, or
+ * for a step function right-continuous, horizontal then vertical (up to 2n).
+ */
+static size_t series_points(const ch_line_series *S, const double *y, PLFLT *sx, PLFLT *sy)
 {
 	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0) {
-			sx[m] = x[i];
+	for (size_t i = 0; i < S->n; i++) {
+		if (S->step && i > 0) {
+			sx[m] = S->x[i];
 			sy[m++] = y[i - 1];
 		}
-		sx[m] = x[i];
+		sx[m] = S->x[i];
 		sy[m++] = y[i];
 	}
 	return m;
+}
+
+/* The band of S (lo to hi, translucent), as one polygon: the lower edge, then the upper one reversed. */
+static void series_band(const ch_line_series *S, PLFLT *sx, PLFLT *sy)
+{
+	size_t m1 = series_points(S, S->lo, sx, sy);
+	PLFLT *hx = sx + m1, *hy = sy + m1;
+	size_t m2 = series_points(S, S->hi, hx, hy);
+	for (size_t i = 0; i < m2 / 2; i++) {
+		PLFLT t = hx[i];
+		hx[i] = hx[m2 - 1 - i];
+		hx[m2 - 1 - i] = t;
+		t = hy[i];
+		hy[i] = hy[m2 - 1 - i];
+		hy[m2 - 1 - i] = t;
+	}
+	if (m1 + m2 >= 3) {
+		set_alpha_color(S->color, 0.18);
+		plfill((PLINT)(m1 + m2), sx, sy);
+	}
+}
+
+/* The line of S (solid, or thin and dashed). */
+static void series_line(const ch_line_series *S, PLFLT *sx, PLFLT *sy)
+{
+	size_t m = series_points(S, S->y, sx, sy);
+	plcol0(S->color);
+	plwidth(S->dashed ? 1.5 : 2.6);
+	pllsty(S->dashed ? 2 : 1);
+	if (m >= 2)
+		plline((PLINT)m, sx, sy);
+	pllsty(1);
+	plwidth(1);
+}
+
+/* P's series: bands first, then the lines on top; legend entries of the labelled lines into it (at most 16). */
+static size_t lines_series(const ch_line_panel *P, legend_item *it)
+{
+	size_t nl = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t s = 0; s < P->nseries; s++) {
+			const ch_line_series *S = &P->series[s];
+			if (!S->n || (pass == 0 && !(S->lo && S->hi)))
+				continue;
+			size_t cap = S->n * 2 + 2;
+			PLFLT *sx = malloc(cap * 2 * sizeof *sx), *sy = malloc(cap * 2 * sizeof *sy);
+			if (sx && sy) {
+				if (pass == 0) {
+					series_band(S, sx, sy);
+				} else {
+					series_line(S, sx, sy);
+					if (S->label && nl < 16)
+						it[nl++] = (legend_item){S->label, S->color, false, S->dashed};
+				}
+			}
+			free(sx);
+			free(sy);
+		}
+	}
+	return nl;
+}
+
+/* Panel P at vx0, pw wide, from bottom to top (NDC). */
+static void lines_panel(const ch_line_panel *P, double vx0, double pw, double bottom, double top)
+{
+	plvpor(vx0, vx0 + pw, bottom, top);
+	plwind(P->xmin, P->xmax, P->ymin, P->ymax);
+	axis_fmt af = {.y_pct = P->y_percent};
+	double xt = nice_step(P->xmax - P->xmin, 6), yt = nice_step(P->ymax - P->ymin, 6);
+	axes("", "", xt, yt, &af, true, true);
+	legend_item it[16];
+	size_t nl = lines_series(P, it);
+	axes("", "", xt, yt, &af, false, false);
+	plcol0(CH_COL_FG);
+	if (P->xlabel)
+		margin_text("b", 3.2, P->xlabel);
+	if (P->ylabel)
+		margin_text("l", 5.0, P->ylabel);
+	if (P->title) {
+		sch(0.9);
+		margin_text("t", 1.0, P->title);
+		sch(0.8);
+	}
+	sch(0.72);
+	legend(nl, it, P->legend);
+	sch(0.8);
 }
 
 static void draw_lines(const void *vctx, const ch_fig *fig)
 {
 	(void)fig;
 	const lines_ctx *c = vctx;
-	char b[512];
 	fig_title(c->title);
 	double ch = char_h();
 	double left = 0.085, right = 0.975, gap = 0.1;
@@ -1162,92 +1338,8 @@ static void draw_lines(const void *vctx, const ch_fig *fig)
 	for (size_t k = 0; k < c->np; k++)
 		any_title |= c->p[k].title != NULL;
 	double bottom = 0.06 + 4.5 * ch, top = 1 - 4.8 * ch - (any_title ? 1.6 * ch : 0);
-	for (size_t k = 0; k < c->np; k++) {
-		const ch_line_panel *P = &c->p[k];
-		double vx0 = left + (double)k * (pw + gap);
-		plvpor(vx0, vx0 + pw, bottom, top);
-		plwind(P->xmin, P->xmax, P->ymin, P->ymax);
-		axis_fmt af = {.y_pct = P->y_percent};
-		double xt = nice_step(P->xmax - P->xmin, 6), yt = nice_step(P->ymax - P->ymin, 6);
-		axes("", "", xt, yt, &af, true, true);
-		legend_item it[16];
-		size_t nl = 0;
-		/* bands first, then lines on top */
-		for (int pass = 0; pass < 2; pass++) {
-			for (size_t s = 0; s < P->nseries; s++) {
-				const ch_line_series *S = &P->series[s];
-				if (!S->n)
-					continue;
-				size_t cap = S->n * 2 + 2;
-				PLFLT *sx = malloc(cap * 2 * sizeof *sx), *sy = malloc(cap * 2 * sizeof *sy);
-				if (!sx || !sy) {
-					free(sx);
-					free(sy);
-					continue;
-				}
-				if (pass == 0 && S->lo && S->hi) {
-					size_t m1 = S->step ? step_points(S->x, S->lo, S->n, sx, sy) : S->n;
-					if (!S->step)
-						for (size_t i = 0; i < S->n; i++) {
-							sx[i] = S->x[i];
-							sy[i] = S->lo[i];
-						}
-					PLFLT *hx = sx + m1, *hy = sy + m1;
-					size_t m2 = S->step ? step_points(S->x, S->hi, S->n, hx, hy) : S->n;
-					if (!S->step)
-						for (size_t i = 0; i < S->n; i++) {
-							hx[i] = S->x[i];
-							hy[i] = S->hi[i];
-						}
-					/* reverse the upper edge to close the polygon */
-					for (size_t i = 0; i < m2 / 2; i++) {
-						PLFLT t = hx[i];
-						hx[i] = hx[m2 - 1 - i];
-						hx[m2 - 1 - i] = t;
-						t = hy[i];
-						hy[i] = hy[m2 - 1 - i];
-						hy[m2 - 1 - i] = t;
-					}
-					if (m1 + m2 >= 3) {
-						set_alpha_color(S->color, 0.18);
-						plfill((PLINT)(m1 + m2), sx, sy);
-					}
-				} else if (pass == 1) {
-					size_t m = S->step ? step_points(S->x, S->y, S->n, sx, sy) : S->n;
-					if (!S->step)
-						for (size_t i = 0; i < S->n; i++) {
-							sx[i] = S->x[i];
-							sy[i] = S->y[i];
-						}
-					plcol0(S->color);
-					plwidth(S->dashed ? 1.5 : 2.6);
-					pllsty(S->dashed ? 2 : 1);
-					if (m >= 2)
-						plline((PLINT)m, sx, sy);
-					pllsty(1);
-					plwidth(1);
-					if (S->label && nl < 16)
-						it[nl++] = (legend_item){S->label, S->color, false, S->dashed};
-				}
-				free(sx);
-				free(sy);
-			}
-		}
-		axes("", "", xt, yt, &af, false, false);
-		plcol0(CH_COL_FG);
-		if (P->xlabel)
-			plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, P->xlabel));
-		if (P->ylabel)
-			plmtex("l", 5.0, 0.5, 0.5, esc(b, sizeof b, P->ylabel));
-		if (P->title) {
-			sch(0.9);
-			plmtex("t", 1.0, 0.5, 0.5, esc(b, sizeof b, P->title));
-			sch(0.8);
-		}
-		sch(0.72);
-		legend(nl, it, P->legend);
-		sch(0.8);
-	}
+	for (size_t k = 0; k < c->np; k++)
+		lines_panel(&c->p[k], left + (double)k * (pw + gap), pw, bottom, top);
 }
 
 churn_status ch_plot_lines(const char *path_noext, const ch_fig *fig, const char *title, size_t npanels,
@@ -1320,12 +1412,7 @@ static void draw_vbars(const void *vctx, const ch_fig *fig)
 			it[nl++] = (legend_item){c->labels[s], col, true, false};
 	}
 	if (isfinite(c->ref)) {
-		plcol0(CH_COL_FG);
-		plwidth(1.5);
-		pllsty(2);
-		pljoin(0, c->ref, (double)c->ncat, c->ref);
-		pllsty(1);
-		plwidth(1);
+		dashed_line(0, c->ref, (double)c->ncat, c->ref, 1.5);
 		if (c->ref_label && nl < 9)
 			it[nl++] = (legend_item){c->ref_label, CH_COL_FG, false, true};
 	}
@@ -1335,8 +1422,8 @@ static void draw_vbars(const void *vctx, const ch_fig *fig)
 	plslabelfunc(NULL, NULL);
 	for (size_t i = 0; i < c->ncat; i++)
 		plmtex("b", 1.3, ((double)i + 0.5) / (double)c->ncat, 0.5, esc(b, sizeof b, c->cats[i]));
-	plmtex("b", 3.2, 0.5, 0.5, esc(b, sizeof b, c->xlabel ? c->xlabel : ""));
-	plmtex("l", 4.8, 0.5, 0.5, esc(b, sizeof b, c->ylabel ? c->ylabel : ""));
+	margin_text("b", 3.2, c->xlabel ? c->xlabel : "");
+	margin_text("l", 4.8, c->ylabel ? c->ylabel : "");
 	sch(0.72);
 	legend(nl, it, 1);
 }
@@ -1429,6 +1516,22 @@ churn_status ch_plot_confusion2(const char *path_noext, const ch_fig *fig, const
 
 /* ---- public model figures ---- */
 
+/* The directory part of path (when it has one), made and checked writable (ch_plot_check_dir). */
+static churn_status check_parent_dir(const char *path)
+{
+	char *dir = ch_strdup(path);
+	if (!dir)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char *slash = strrchr(dir, '/');
+	churn_status st = CHURN_OK;
+	if (slash) {
+		*slash = '\0';
+		st = ch_plot_check_dir(*dir ? dir : "/");
+	}
+	free(dir);
+	return st;
+}
+
 static churn_status check_series(const char *what, size_t nseries, const char *const *labels,
                                  const double *const *a, const double *const *b, const size_t *npts)
 {
@@ -1474,16 +1577,7 @@ static churn_status curve_figure(const char *path_noext, const char *title, size
 	if (ref_x)
 		ser[ns++] = (ch_line_series){ref_label, ref_x, ref_y, 2, NULL, NULL, false, true, CH_COL_GREY};
 	ch_line_panel panel = {NULL, xlabel, ylabel, 0, 1, 0, 1.02, false, ns, ser, legend_corner};
-	char *dir = ch_strdup(path_noext);
-	if (!dir)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		st = ch_plot_check_dir(*dir ? dir : "/");
-	}
-	free(dir);
-	if (st)
+	if ((st = check_parent_dir(path_noext)))
 		return st;
 	return ch_plot_lines(path_noext, &fig, title, 1, &panel);
 }
@@ -1529,16 +1623,7 @@ churn_status churn_plot_confusion(const char *path_noext, const char *title, uin
 		return ch_fail(CHURN_E_INVALID_ARG, "figure path is NULL");
 	ch_fig fig;
 	ch_fig_from_params(&fig, p);
-	char *dir = ch_strdup(path_noext);
-	if (!dir)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	char *slash = strrchr(dir, '/');
-	churn_status st = CHURN_OK;
-	if (slash) {
-		*slash = '\0';
-		st = ch_plot_check_dir(*dir ? dir : "/");
-	}
-	free(dir);
+	churn_status st = check_parent_dir(path_noext);
 	if (!st)
 		st = ch_plot_confusion2(path_noext, &fig, title ? title : "Confusion matrix", tp, fp, tn, fn);
 	if (!st)
@@ -1567,16 +1652,7 @@ churn_status churn_plot_lift(const char *path_noext, const char *title, size_t n
 		snprintf(cats[d], sizeof cats[d], "%zu", d + 1);
 		cp[d] = cats[d];
 	}
-	char *dir = ch_strdup(path_noext);
-	if (!dir)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	char *slash = strrchr(dir, '/');
-	churn_status st = CHURN_OK;
-	if (slash) {
-		*slash = '\0';
-		st = ch_plot_check_dir(*dir ? dir : "/");
-	}
-	free(dir);
+	churn_status st = check_parent_dir(path_noext);
 	if (!st)
 		st = ch_plot_vbars(path_noext, &fig, title ? title : "Lift by decile", "Score decile (1 = highest scores)",
 		                   "Lift (churn rate / overall rate)", ndeciles, cp, nseries, lift, labels, 1.0,
