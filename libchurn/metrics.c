@@ -671,109 +671,128 @@ static bool add_curve(cJSON *o, const char *key, const char *ka, const char *kb,
 	return true;
 }
 
+/* A new object appended to array arr; NULL when out of memory. */
+static cJSON *add_entry(cJSON *arr)
+{
+	cJSON *e = cJSON_CreateObject();
+	if (e && !cJSON_AddItemToArray(arr, e)) {
+		cJSON_Delete(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* The scalar metrics at threshold and the confusion counts, into o. */
+static churn_status scores_json(cJSON *o, const uint8_t *y, const double *p, size_t n, size_t pos, double threshold)
+{
+	churn_confusion c;
+	double auc, ap, ll, brier;
+	churn_status st;
+	if ((st = churn_metrics_confusion(y, p, n, threshold, &c)) || (st = churn_metrics_roc_auc(y, p, n, &auc)) ||
+	    (st = churn_metrics_average_precision(y, p, n, &ap)) || (st = churn_metrics_log_loss(y, p, n, &ll)) ||
+	    (st = churn_metrics_brier(y, p, n, &brier)))
+		return st;
+	cJSON *conf;
+	if (!add_num(o, "accuracy", churn_metrics_accuracy(&c)) || !add_num(o, "precision", churn_metrics_precision(&c)) ||
+	    !add_num(o, "recall", churn_metrics_recall(&c)) || !add_num(o, "f1", churn_metrics_f1(&c)) ||
+	    !add_num(o, "roc_auc", auc) || !add_num(o, "pr_auc", ap) || !add_num(o, "log_loss", ll) ||
+	    !add_num(o, "brier", brier) || !add_num(o, "threshold", threshold) ||
+	    !(conf = cJSON_AddObjectToObject(o, "confusion")) || !add_num(conf, "tp", (double)c.tp) ||
+	    !add_num(conf, "fp", (double)c.fp) || !add_num(conf, "tn", (double)c.tn) ||
+	    !add_num(conf, "fn", (double)c.fn) || !add_num(o, "n", (double)n) || !add_num(o, "positives", (double)pos))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	return CHURN_OK;
+}
+
+/* top_decile_lift and lift: by decile (or fewer bins for tiny sets), with rows, positives and cumulative gain. */
+static churn_status lift_json(cJSON *o, const uint8_t *y, const double *p, size_t n, size_t pos)
+{
+	size_t nb = n < 10 ? n : 10;
+	double lift[10], gain[10];
+	churn_status st = churn_metrics_lift(y, p, n, nb, lift, gain);
+	if (st)
+		return st;
+	cJSON *arr;
+	if (!add_num(o, "top_decile_lift", lift[0]) || !(arr = cJSON_AddArrayToObject(o, "lift")))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t b = 0; b < nb; b++) {
+		cJSON *e = add_entry(arr);
+		size_t rows = (b + 1) * n / nb - b * n / nb;
+		size_t bp_prev = b ? (size_t)llround(gain[b - 1] * (double)pos) : 0;
+		size_t bp = (size_t)llround(gain[b] * (double)pos) - bp_prev;
+		if (!e || !add_num(e, "decile", (double)(b + 1)) || !add_num(e, "rows", (double)rows) ||
+		    !add_num(e, "positives", (double)bp) || !add_num(e, "lift", lift[b]) ||
+		    !add_num(e, "cumulative_gain", gain[b]))
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	return CHURN_OK;
+}
+
+/* calibration: 10 bins of predicted probability, their counts, mean prediction and fraction positive. */
+static churn_status calibration_json(cJSON *o, const uint8_t *y, const double *p, size_t n)
+{
+	uint64_t cnt[10];
+	double mp[10], fp[10];
+	churn_status st = churn_metrics_calibration(y, p, n, 10, cnt, mp, fp);
+	if (st)
+		return st;
+	cJSON *arr = cJSON_AddArrayToObject(o, "calibration");
+	if (!arr)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t b = 0; b < 10; b++) {
+		cJSON *e = add_entry(arr);
+		if (!e || !add_num(e, "bin", (double)b) || !add_num(e, "lo", (double)b / 10) ||
+		    !add_num(e, "hi", (double)(b + 1) / 10) || !add_num(e, "count", (double)cnt[b]) ||
+		    !add_num(e, "mean_predicted", mp[b]) || !add_num(e, "fraction_positive", fp[b]))
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	return CHURN_OK;
+}
+
+/* roc_curve and pr_curve, thinned to CURVE_POINTS points each. */
+static churn_status curves_json(cJSON *o, const uint8_t *y, const double *p, size_t n)
+{
+	double *buf = malloc(3 * (n + 1) * sizeof *buf);
+	if (!buf)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	double *a = buf, *b = buf + (n + 1), *t = buf + 2 * (n + 1);
+	size_t np;
+	churn_status st = churn_metrics_roc_curve(y, p, n, a, b, t, n + 1, &np);
+	if (!st && !add_curve(o, "roc_curve", "fpr", "tpr", a, b, t, np))
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st)
+		st = churn_metrics_pr_curve(y, p, n, a, b, t, n + 1, &np);
+	if (!st && !add_curve(o, "pr_curve", "precision", "recall", a, b, t, np))
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	free(buf);
+	return st;
+}
+
 churn_status churn_metrics_compute_json(const uint8_t *y, const double *p, size_t n, double threshold,
                                         char **out_json)
 {
 	const char *fn = "churn_metrics_compute_json";
 	churn_status st;
 	size_t pos = 0;
-	cJSON *o = NULL;
-	double *buf = NULL;
-	uint64_t *cnt = NULL;
 	if (!out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: out_json is NULL", fn);
 	if ((st = check_inputs(y, p, n, fn)) || (st = need_both(y, n, fn, &pos)))
 		return st;
 	if (!(threshold >= 0 && threshold <= 1))
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: threshold %g is not in [0, 1]", fn, threshold);
-	churn_confusion c;
-	double auc, ap, ll, brier;
-	if ((st = churn_metrics_confusion(y, p, n, threshold, &c)) || (st = churn_metrics_roc_auc(y, p, n, &auc)) ||
-	    (st = churn_metrics_average_precision(y, p, n, &ap)) || (st = churn_metrics_log_loss(y, p, n, &ll)) ||
-	    (st = churn_metrics_brier(y, p, n, &brier)))
-		return st;
-	/* curve buffers: 6 arrays of n + 1 */
-	if (!(buf = malloc((6 * (n + 1) > 40 ? 6 * (n + 1) : 40) * sizeof(double))) || !(cnt = malloc(10 * sizeof(uint64_t)))) {
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = scores_json(o, y, p, n, pos, threshold)) || (st = lift_json(o, y, p, n, pos)) ||
+	    (st = calibration_json(o, y, p, n)) || (st = curves_json(o, y, p, n)))
+		goto out;
+	char *s = ch_json_print(o, false);
+	if (!s) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	o = cJSON_CreateObject();
-	cJSON *conf;
-	if (!o || !add_num(o, "accuracy", churn_metrics_accuracy(&c)) ||
-	    !add_num(o, "precision", churn_metrics_precision(&c)) || !add_num(o, "recall", churn_metrics_recall(&c)) ||
-	    !add_num(o, "f1", churn_metrics_f1(&c)) || !add_num(o, "roc_auc", auc) || !add_num(o, "pr_auc", ap) ||
-	    !add_num(o, "log_loss", ll) || !add_num(o, "brier", brier) || !add_num(o, "threshold", threshold) ||
-	    !(conf = cJSON_AddObjectToObject(o, "confusion")) || !add_num(conf, "tp", (double)c.tp) ||
-	    !add_num(conf, "fp", (double)c.fp) || !add_num(conf, "tn", (double)c.tn) ||
-	    !add_num(conf, "fn", (double)c.fn) || !add_num(o, "n", (double)n) || !add_num(o, "positives", (double)pos))
-		goto nomem;
-
-	/* lift by decile (or fewer bins for tiny sets) */
-	size_t nb = n < 10 ? n : 10;
-	double *lift = buf, *gain = buf + 10;
-	if ((st = churn_metrics_lift(y, p, n, nb, lift, gain)))
-		goto out;
-	if (!add_num(o, "top_decile_lift", lift[0]))
-		goto nomem;
-	cJSON *arr = cJSON_AddArrayToObject(o, "lift");
-	if (!arr)
-		goto nomem;
-	for (size_t b = 0; b < nb; b++) {
-		cJSON *e = cJSON_CreateObject();
-		if (!e || !cJSON_AddItemToArray(arr, e)) {
-			cJSON_Delete(e);
-			goto nomem;
-		}
-		size_t rows = (b + 1) * n / nb - b * n / nb;
-		size_t bp_prev = b ? (size_t)llround(gain[b - 1] * (double)pos) : 0;
-		size_t bp = (size_t)llround(gain[b] * (double)pos) - bp_prev;
-		if (!add_num(e, "decile", (double)(b + 1)) || !add_num(e, "rows", (double)rows) ||
-		    !add_num(e, "positives", (double)bp) || !add_num(e, "lift", lift[b]) ||
-		    !add_num(e, "cumulative_gain", gain[b]))
-			goto nomem;
-	}
-
-	/* calibration, 10 bins */
-	double *mp = buf + 20, *fp = buf + 30;
-	if ((st = churn_metrics_calibration(y, p, n, 10, cnt, mp, fp)))
-		goto out;
-	if (!(arr = cJSON_AddArrayToObject(o, "calibration")))
-		goto nomem;
-	for (size_t b = 0; b < 10; b++) {
-		cJSON *e = cJSON_CreateObject();
-		if (!e || !cJSON_AddItemToArray(arr, e)) {
-			cJSON_Delete(e);
-			goto nomem;
-		}
-		if (!add_num(e, "bin", (double)b) || !add_num(e, "lo", (double)b / 10) ||
-		    !add_num(e, "hi", (double)(b + 1) / 10) || !add_num(e, "count", (double)cnt[b]) ||
-		    !add_num(e, "mean_predicted", mp[b]) || !add_num(e, "fraction_positive", fp[b]))
-			goto nomem;
-	}
-
-	/* curves */
-	double *a = buf, *b = buf + (n + 1), *t = buf + 2 * (n + 1);
-	size_t np;
-	if ((st = churn_metrics_roc_curve(y, p, n, a, b, t, n + 1, &np)))
-		goto out;
-	if (!add_curve(o, "roc_curve", "fpr", "tpr", a, b, t, np))
-		goto nomem;
-	if ((st = churn_metrics_pr_curve(y, p, n, a, b, t, n + 1, &np)))
-		goto out;
-	if (!add_curve(o, "pr_curve", "precision", "recall", a, b, t, np))
-		goto nomem;
-
-	char *s = ch_json_print(o, false);
-	if (!s)
-		goto nomem;
 	*out_json = s;
-	st = CHURN_OK;
-	goto out;
-nomem:
-	st = ch_fail(CHURN_E_NOMEM, "out of memory");
 out:
 	cJSON_Delete(o);
-	free(buf);
-	free(cnt);
 	return st;
 }

@@ -293,68 +293,9 @@ static cJSON *summary_as_run(const char *workdir, cJSON **out_doc)
 	return run;
 }
 
-churn_status churn_report_details_json(const char *workdir, char **out_json)
+/* The entry of models with the highest roc_auc (the first of equals; NaN never), or NULL. */
+static cJSON *best_model(const cJSON *models)
 {
-	if (!workdir || !out_json)
-		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_details_json: NULL argument");
-	char *runs_text = NULL, *metrics_text = NULL;
-	cJSON *runs_doc = NULL, *metrics_doc = NULL, *summary_doc = NULL, *out = NULL;
-	/* the records, the summary and the metrics of one generation */
-	char *dir = pinned_dir(workdir);
-	if (!dir)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	churn_status st = churn_workdir_read_json(dir, "reports/run_metadata.json", &runs_text, NULL);
-	if (st == CHURN_OK)
-		runs_doc = ch_json_parse_str(runs_text, "reports/run_metadata.json");
-	cJSON *runs = cJSON_GetObjectItemCaseSensitive(runs_doc, "runs");
-	cJSON *data_ok = last_run(runs, "data", true);
-	if (!data_ok) {
-		/*
-		 * The records keep the last N runs: after N ML runs the data run has
-		 * rotated out, but its summary is still there to describe the data.
-		 */
-		if (!(data_ok = summary_as_run(dir, &summary_doc))) {
-			st = ch_fail(CHURN_E_NOTFOUND, "no completed data run in %s yet: run `churn run --workdir %s`", workdir,
-			             workdir);
-			goto out;
-		}
-	}
-	st = CHURN_OK;
-	if (churn_workdir_read_json(dir, "reports/metrics.json", &metrics_text, NULL) == CHURN_OK)
-		metrics_doc = ch_json_parse_str(metrics_text, "reports/metrics.json");
-	if (!(out = cJSON_CreateObject())) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
-	}
-	char now[32];
-	ch_format_time_utc(now, sizeof(now), (int64_t)time(NULL));
-	cJSON_AddStringToObject(out, "name", "libchurn");
-	cJSON_AddStringToObject(out, "version", churn_version());
-	cJSON_AddStringToObject(out, "generated_at", now);
-	/* the workdir's base name: clients need not learn where it lives */
-	size_t wl = strlen(workdir);
-	while (wl > 1 && workdir[wl - 1] == '/')
-		wl--;
-	size_t ws = wl;
-	while (ws > 0 && workdir[ws - 1] != '/')
-		ws--;
-	char wname[256];
-	snprintf(wname, sizeof(wname), "%.*s", (int)(wl - ws), workdir + ws);
-	cJSON_AddStringToObject(out, "workdir", wname);
-	static const char *const ds_keys[] = {"source", "rows", "columns", "churn_rate", "sha256", "features", NULL};
-	cJSON *ds = cJSON_AddObjectToObject(out, "dataset");
-	copy_keys(ds, data_ok, ds_keys);
-	static const char *const run_keys[] = {"run_id", "status", "started_at", "finished_at", "duration_s", "error", NULL};
-	cJSON *ld = cJSON_AddObjectToObject(out, "last_data_run");
-	copy_keys(ld, last_run(runs, "data", false), run_keys);
-	cJSON *ml = last_run(runs, "ml", false);
-	if (ml) {
-		cJSON *lm = cJSON_AddObjectToObject(out, "last_model_run");
-		copy_keys(lm, ml, run_keys);
-	} else {
-		cJSON_AddNullToObject(out, "last_model_run");
-	}
-	cJSON *models = cJSON_GetObjectItemCaseSensitive(metrics_doc, "models");
 	cJSON *best = NULL, *m;
 	double best_auc = -1;
 	cJSON_ArrayForEach(m, models)
@@ -365,15 +306,111 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 			best = m;
 		}
 	}
-	if (best) {
-		cJSON *b = cJSON_AddObjectToObject(out, "best_model");
-		cJSON_AddStringToObject(b, "name", best->string);
-		cJSON_AddItemToObject(b, "metrics", cJSON_Duplicate(best, 1));
-		cJSON_AddStringToObject(out, "metrics_generated_at",
-		                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(metrics_doc, "generated_at")));
-	} else {
+	return best;
+}
+
+/* The documents the details are made of, read from one generation. */
+typedef struct details_src {
+	char *runs_text, *metrics_text;
+	cJSON *runs_doc, *metrics_doc, *summary_doc;
+	cJSON *runs;    /* runs[] of run_metadata.json (may be NULL) */
+	cJSON *data_ok; /* the last succeeded data run, or the summary as one */
+} details_src;
+
+static void details_src_free(details_src *s)
+{
+	cJSON_Delete(s->runs_doc);
+	cJSON_Delete(s->metrics_doc);
+	cJSON_Delete(s->summary_doc);
+	churn_free(s->runs_text);
+	churn_free(s->metrics_text);
+}
+
+/* The run records, the summary and the metrics under dir; CHURN_E_NOTFOUND without a completed data run. */
+static churn_status details_read(const char *workdir, const char *dir, details_src *s)
+{
+	if (churn_workdir_read_json(dir, "reports/run_metadata.json", &s->runs_text, NULL) == CHURN_OK)
+		s->runs_doc = ch_json_parse_str(s->runs_text, "reports/run_metadata.json");
+	s->runs = cJSON_GetObjectItemCaseSensitive(s->runs_doc, "runs");
+	/*
+	 * The records keep the last N runs: after N ML runs the data run has
+	 * rotated out, but its summary is still there to describe the data.
+	 */
+	if (!(s->data_ok = last_run(s->runs, "data", true)) && !(s->data_ok = summary_as_run(dir, &s->summary_doc)))
+		return ch_fail(CHURN_E_NOTFOUND, "no completed data run in %s yet: run `churn run --workdir %s`", workdir,
+		               workdir);
+	if (churn_workdir_read_json(dir, "reports/metrics.json", &s->metrics_text, NULL) == CHURN_OK)
+		s->metrics_doc = ch_json_parse_str(s->metrics_text, "reports/metrics.json");
+	return CHURN_OK;
+}
+
+/* The workdir's base name into buf: clients need not learn where it lives. */
+static void workdir_name(const char *workdir, char *buf, size_t cap)
+{
+	size_t wl = strlen(workdir);
+	while (wl > 1 && workdir[wl - 1] == '/')
+		wl--;
+	size_t ws = wl;
+	while (ws > 0 && workdir[ws - 1] != '/')
+		ws--;
+	snprintf(buf, cap, "%.*s", (int)(wl - ws), workdir + ws);
+}
+
+/* dataset, last_data_run and last_model_run. */
+static void add_runs(cJSON *out, const details_src *s)
+{
+	static const char *const ds_keys[] = {"source", "rows", "columns", "churn_rate", "sha256", "features", NULL};
+	static const char *const run_keys[] = {"run_id", "status", "started_at", "finished_at", "duration_s", "error", NULL};
+	copy_keys(cJSON_AddObjectToObject(out, "dataset"), s->data_ok, ds_keys);
+	copy_keys(cJSON_AddObjectToObject(out, "last_data_run"), last_run(s->runs, "data", false), run_keys);
+	cJSON *ml = last_run(s->runs, "ml", false);
+	if (ml)
+		copy_keys(cJSON_AddObjectToObject(out, "last_model_run"), ml, run_keys);
+	else
+		cJSON_AddNullToObject(out, "last_model_run");
+}
+
+/* best_model (by ROC AUC) with its metrics, and when the metrics were made. */
+static void add_best(cJSON *out, const cJSON *metrics_doc)
+{
+	cJSON *best = best_model(cJSON_GetObjectItemCaseSensitive(metrics_doc, "models"));
+	if (!best) {
 		cJSON_AddNullToObject(out, "best_model");
+		return;
 	}
+	cJSON *b = cJSON_AddObjectToObject(out, "best_model");
+	cJSON_AddStringToObject(b, "name", best->string);
+	cJSON_AddItemToObject(b, "metrics", cJSON_Duplicate(best, 1));
+	cJSON_AddStringToObject(out, "metrics_generated_at",
+	                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(metrics_doc, "generated_at")));
+}
+
+churn_status churn_report_details_json(const char *workdir, char **out_json)
+{
+	if (!workdir || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_details_json: NULL argument");
+	details_src src = {0};
+	cJSON *out = NULL;
+	/* the records, the summary and the metrics of one generation */
+	char *dir = pinned_dir(workdir);
+	if (!dir)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = details_read(workdir, dir, &src);
+	if (st)
+		goto out;
+	if (!(out = cJSON_CreateObject())) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	char now[32], wname[256];
+	ch_format_time_utc(now, sizeof(now), (int64_t)time(NULL));
+	workdir_name(workdir, wname, sizeof wname);
+	cJSON_AddStringToObject(out, "name", "libchurn");
+	cJSON_AddStringToObject(out, "version", churn_version());
+	cJSON_AddStringToObject(out, "generated_at", now);
+	cJSON_AddStringToObject(out, "workdir", wname);
+	add_runs(out, &src);
+	add_best(out, src.metrics_doc);
 	char *s = ch_json_print(out, false);
 	if (!s) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -383,11 +420,7 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 out:
 	free(dir);
 	cJSON_Delete(out);
-	cJSON_Delete(runs_doc);
-	cJSON_Delete(metrics_doc);
-	cJSON_Delete(summary_doc);
-	churn_free(runs_text);
-	churn_free(metrics_text);
+	details_src_free(&src);
 	return st;
 }
 
@@ -403,18 +436,8 @@ churn_status churn_report_best_model(const char *workdir, char **out_name)
 		                              : st;
 	cJSON *doc = ch_json_parse_str(text, "reports/metrics.json");
 	churn_free(text);
-	const char *best = NULL;
-	double best_auc = -1;
-	cJSON *m;
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(doc, "models"))
-	{
-		double auc = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(m, "roc_auc"));
-		if (auc == auc && auc > best_auc) {
-			best_auc = auc;
-			best = m->string;
-		}
-	}
-	*out_name = best ? ch_strdup(best) : NULL;
+	const cJSON *best = best_model(cJSON_GetObjectItemCaseSensitive(doc, "models"));
+	*out_name = best ? ch_strdup(best->string) : NULL;
 	cJSON_Delete(doc);
 	if (!best)
 		return ch_fail(CHURN_E_NOTFOUND, "no model evaluated in %s yet: run `churn ml --workdir %s`", workdir, workdir);
