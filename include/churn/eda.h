@@ -52,8 +52,9 @@
  *                "expected_monthly_loss"}]}} or null,
  *   "notes": ["..."]  (why a part was skipped).
  *
- * Figures: plplot with its cairo drivers ("pngcairo", "svgcairo" when
- * "eda.svg"), "eda.fig_width" x "eda.fig_height" pixels, white background,
+ * Figures: plplot with its cairo drivers (drawn by "memcairo" into memory
+ * and encoded as PNG by libchurn; "svgcairo" when "eda.svg"),
+ * "eda.fig_width" x "eda.fig_height" pixels, white background,
  * a colour-blind-safe palette (Okabe-Ito). Each file is drawn to a temporary
  * name in the target directory and renamed, so readers never see half a file.
  *
@@ -87,9 +88,12 @@ typedef struct churn_eda churn_eda;
 /**
  * Compute the dataset statistics described above. @p p may be NULL
  * (defaults). *out is written only on success; free with churn_eda_free().
- * CHURN_E_NOTFOUND: no target column; CHURN_E_INVALID_ARG: target without a
- * recognisable positive label or with fewer than 1 labelled row;
- * CHURN_E_NOMEM. Safe concurrently on a const dataset. @since 0.1
+ * CHURN_E_NOTFOUND: no target column; CHURN_E_INVALID_ARG: @p ds or @p out
+ * NULL, a target without a recognisable positive label (a numeric target:
+ * "data.positive" not a number), a free-text target, no labelled row, or
+ * "eda.km_band" neither "loglog" nor "plain"; CHURN_E_STATE when the
+ * progress callback cancels; CHURN_E_NOMEM. Safe concurrently on a const
+ * dataset. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p,
                                                          churn_eda **out);
@@ -103,8 +107,9 @@ CHURN_API CHURN_NODISCARD churn_status churn_eda_compute(const churn_dataset *ds
  * churn_eda_compute()), only the ones most correlated with the labels are
  * kept (in their order), with a note; every feature's r with the labels is
  * kept apart ("with_target"). Time and memory are linear in the number of
- * features beyond that. CHURN_E_INVALID_ARG when @p x has fewer than 2 rows
- * or no columns; CHURN_E_NUMERIC for an infinite value. Needs exclusive
+ * features beyond that. CHURN_E_INVALID_ARG when an argument is NULL or
+ * @p x has fewer than 2 rows or no columns; CHURN_E_NUMERIC for an infinite
+ * value; CHURN_E_NOMEM. Needs exclusive
  * access to @p eda. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_set_correlation(churn_eda *eda, const churn_matrix *x);
@@ -114,7 +119,9 @@ CHURN_API CHURN_NODISCARD churn_status churn_eda_set_correlation(churn_eda *eda,
  * @p permutation[n] (either may be NULL, not both). A NaN permutation
  * importance means "not computed" (JSON null, and a note; wide data computes
  * it for "eda.importance_max_columns" columns); other non-finite values are
- * CHURN_E_NUMERIC. Replaces earlier importances. @since 0.1
+ * CHURN_E_NUMERIC. CHURN_E_INVALID_ARG when @p eda or @p names is NULL, a
+ * name is NULL, @p n is 0 or both vectors are NULL; CHURN_E_NOMEM. Replaces
+ * earlier importances. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_set_importance(churn_eda *eda, const char *const *names,
                                                                 const double *impurity,
@@ -182,26 +189,35 @@ CHURN_API void churn_eda_importance_free(churn_eda_importance *imp);
  * also the expected loss sum(proba * charges). @p proba has one value per
  * row of @p ds (the dataset given to churn_eda_compute(), or one with the
  * same columns). @p proba NULL, or an absent charges column, records a note
- * and returns CHURN_OK. CHURN_E_INVALID_ARG when @p threshold is outside
- * [0, 1]; CHURN_E_NUMERIC for a probability outside [0, 1] or NaN. @since 0.1
+ * and returns CHURN_OK. CHURN_E_INVALID_ARG when @p eda or @p ds is NULL or
+ * @p threshold is outside [0, 1]; CHURN_E_NUMERIC for a probability outside
+ * [0, 1] or NaN; CHURN_E_NOMEM. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_set_revenue_at_risk(churn_eda *eda, const churn_dataset *ds,
                                                                      const double *proba, double threshold);
 
-/** Add a free-text note to the "notes" array (copied). @since 0.1 */
+/** Add a free-text note to the "notes" array (copied). CHURN_E_INVALID_ARG for a NULL argument, CHURN_E_NOMEM. @since 0.1 */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_add_note(churn_eda *eda, const char *note);
 
-/** Churn rate of one level of a categorical column; CHURN_E_NOTFOUND when absent. @since 0.1 */
+/**
+ * Churn rate and row count of one level of a categorical column (either out
+ * pointer may be NULL). CHURN_E_NOTFOUND when the column or level is absent;
+ * CHURN_E_INVALID_ARG for a NULL @p eda, @p column or @p level. @since 0.1
+ */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_get_level_rate(const churn_eda *eda, const char *column,
                                                                 const char *level, double *out_rate,
                                                                 size_t *out_count);
 
-/** The statistics as a JSON document; free with churn_free(). @since 0.1 */
+/**
+ * The statistics as a JSON document (above); free with churn_free().
+ * CHURN_E_INVALID_ARG for a NULL argument, CHURN_E_NOMEM. @since 0.1
+ */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_to_json(const churn_eda *eda, char **out_json);
 
 /**
  * Write the JSON atomically to @p path (temp file + fsync + rename).
- * CHURN_E_CREATE when the directory is missing or not writable, CHURN_E_IO.
+ * CHURN_E_CREATE when the directory is missing or not writable, CHURN_E_IO;
+ * CHURN_E_INVALID_ARG for a NULL argument or an empty path; CHURN_E_NOMEM.
  * @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_save_json(const churn_eda *eda, const char *path);
@@ -221,7 +237,10 @@ CHURN_API CHURN_NODISCARD churn_status churn_eda_save_json(const churn_eda *eda,
  * Names are sanitised ([A-Za-z0-9_-], others '_'). Nothing is drawn when
  * "eda.figures" is false. CHURN_E_CREATE when @p dir cannot be created or
  * written; CHURN_E_UNSUPPORTED when plplot lacks the cairo driver;
- * CHURN_E_INTERNAL for a plplot failure. Serialized (see above). @since 0.1
+ * CHURN_E_INTERNAL for a plplot failure; CHURN_E_INVALID_ARG for a NULL
+ * @p eda or @p dir; CHURN_E_STATE when the progress callback cancels;
+ * CHURN_E_IO when a file cannot be written; CHURN_E_NOMEM. Serialized (see
+ * above). @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_draw_figures(const churn_eda *eda, const char *dir,
                                                               const churn_params *p);

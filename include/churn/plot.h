@@ -24,8 +24,10 @@ extern "C" {
  * "eda.svg" in @p p, which may be NULL), atomically, sized by
  * "eda.fig_width"/"eda.fig_height". Errors: CHURN_E_INVALID_ARG for empty or
  * inconsistent inputs, CHURN_E_NUMERIC for non-finite values,
- * CHURN_E_CREATE when the directory is not writable, CHURN_E_UNSUPPORTED,
- * CHURN_E_INTERNAL as above. Serialized (see above).
+ * CHURN_E_CREATE when the directory is not writable, CHURN_E_UNSUPPORTED
+ * when plplot lacks the cairo driver, CHURN_E_INTERNAL for a plplot failure,
+ * CHURN_E_IO when the file cannot be written, CHURN_E_NOMEM. Serialized (see
+ * above).
  */
 
 /**
