@@ -360,7 +360,8 @@ static void workdir_name(const char *workdir, char *buf, size_t cap)
 static void add_runs(cJSON *out, const details_src *s)
 {
 	static const char *const ds_keys[] = {"source", "rows", "columns", "churn_rate", "sha256", "features", NULL};
-	static const char *const run_keys[] = {"run_id", "status", "started_at", "finished_at", "duration_s", "error", NULL};
+	static const char *const run_keys[] = {"run_id",     "status", "started_at", "finished_at",
+	                                       "duration_s", "error",  NULL};
 	copy_keys(cJSON_AddObjectToObject(out, "dataset"), s->data_ok, ds_keys);
 	copy_keys(cJSON_AddObjectToObject(out, "last_data_run"), last_run(s->runs, "data", false), run_keys);
 	cJSON *ml = last_run(s->runs, "ml", false);
