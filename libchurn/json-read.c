@@ -9,6 +9,7 @@
 #include "core-private.h"
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Length of the UTF-8 sequence at s[0..n) (1..4), or 0 when it is not valid UTF-8. */
@@ -140,4 +141,30 @@ cJSON *ch_json_parse(const char *text, size_t len, const char *what, churn_statu
 cJSON *ch_json_parse_str(const char *text, const char *what)
 {
 	return text ? ch_json_parse(text, strlen(text), what, NULL) : NULL;
+}
+
+churn_status ch_json_read_file(const char *dir, const char *rel, size_t max, char **out, size_t *out_n)
+{
+	char *path = ch_asprintf("%s/%s", dir, rel);
+	if (!path)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char *buf = NULL;
+	size_t n = 0;
+	churn_status st = ch_read_file(path, max, &buf, &n);
+	if (st)
+		goto out;
+	cJSON *o = ch_json_parse(buf, n, path, &st);
+	if (!o) {
+		if (!st)
+			st = ch_fail(CHURN_E_PARSE, "%s: not valid JSON", path);
+		free(buf);
+		goto out;
+	}
+	cJSON_Delete(o);
+	*out = buf;
+	if (out_n)
+		*out_n = n;
+out:
+	free(path);
+	return st;
 }

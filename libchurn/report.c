@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "churn/version.h"
-#include "churn/workdir.h"
+#include "churn/params.h"
 #include "core-private.h"
 
 /* Where artifacts live and which files in each directory are listed. */
@@ -29,6 +29,12 @@ static const struct {
 	{"reports/figures", "figure", {".png", ".svg", NULL}, NULL},
 };
 #define NPLACES (sizeof(places) / sizeof(places[0]))
+
+/* A JSON report of @p dir (a workdir or a pinned generation), at most workdir.max_report_bytes (its default). */
+static churn_status read_report(const char *dir, const char *rel, char **out)
+{
+	return ch_json_read_file(dir, rel, (size_t)churn_params_get_int(NULL, "workdir.max_report_bytes"), out, NULL);
+}
 
 static bool has_suffix(const char *s, const char *suf)
 {
@@ -186,7 +192,7 @@ churn_status churn_report_records_json(const char *workdir, const char *rel, siz
 	if (!workdir || !rel || !out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_records_json: NULL argument");
 	char *text = NULL;
-	churn_status st = churn_workdir_read_json(workdir, rel, &text, NULL);
+	churn_status st = read_report(workdir, rel, &text);
 	if (st)
 		return st;
 	cJSON *doc = ch_json_parse_str(text, rel);
@@ -273,7 +279,7 @@ static void copy_keys(cJSON *dst, const cJSON *src, const char *const *keys)
 static cJSON *summary_as_run(const char *workdir, cJSON **out_doc)
 {
 	char *text = NULL;
-	if (churn_workdir_read_json(workdir, "reports/summary.json", &text, NULL) != CHURN_OK)
+	if (read_report(workdir, "reports/summary.json", &text) != CHURN_OK)
 		return NULL;
 	cJSON *sum = ch_json_parse_str(text, "reports/summary.json");
 	churn_free(text);
@@ -303,7 +309,7 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 	char *dir = pinned_dir(workdir);
 	if (!dir)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	churn_status st = churn_workdir_read_json(dir, "reports/run_metadata.json", &runs_text, NULL);
+	churn_status st = read_report(dir, "reports/run_metadata.json", &runs_text);
 	if (st == CHURN_OK)
 		runs_doc = ch_json_parse_str(runs_text, "reports/run_metadata.json");
 	cJSON *runs = cJSON_GetObjectItemCaseSensitive(runs_doc, "runs");
@@ -320,7 +326,7 @@ churn_status churn_report_details_json(const char *workdir, char **out_json)
 		}
 	}
 	st = CHURN_OK;
-	if (churn_workdir_read_json(dir, "reports/metrics.json", &metrics_text, NULL) == CHURN_OK)
+	if (read_report(dir, "reports/metrics.json", &metrics_text) == CHURN_OK)
 		metrics_doc = ch_json_parse_str(metrics_text, "reports/metrics.json");
 	if (!(out = cJSON_CreateObject())) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -396,7 +402,7 @@ churn_status churn_report_best_model(const char *workdir, char **out_name)
 	if (!workdir || !out_name)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_best_model: NULL argument");
 	char *text = NULL;
-	churn_status st = churn_workdir_read_json(workdir, "reports/metrics.json", &text, NULL);
+	churn_status st = read_report(workdir, "reports/metrics.json", &text);
 	if (st)
 		return st == CHURN_E_NOTFOUND ? ch_fail(st, "no model evaluated in %s yet: run `churn ml --workdir %s`",
 		                                        workdir, workdir)
@@ -436,4 +442,11 @@ const char *churn_report_content_type(const char *name)
 	if (has_suffix(name, ".parquet"))
 		return "application/vnd.apache.parquet";
 	return "application/octet-stream";
+}
+
+churn_status churn_report_metrics_json(const char *workdir, char **out_json)
+{
+	if (!workdir || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_metrics_json: NULL argument");
+	return read_report(workdir, "reports/metrics.json", out_json);
 }
