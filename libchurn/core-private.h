@@ -94,9 +94,10 @@ churn_status ch_write_file_atomic(const char *path, const void *data, size_t n);
 
 /*
  * Batch durability for a caller that writes many files and then makes them
- * durable at once (the pipeline's staging area): while deferred on this
- * thread, ch_atomic_commit() renames without fsync; the caller then calls
- * ch_sync_dir_tree() once. Atomicity for readers is unchanged (rename).
+ * durable at once (a pipeline's generation): while deferred on this thread,
+ * ch_atomic_commit() renames without fsync; the caller then calls
+ * ch_sync_fs_of() once (the commit, generation.c). Atomicity for readers is
+ * unchanged (rename).
  */
 void ch_set_defer_fsync(bool on);
 /* syncfs() of the file system holding @p dir (falls back to sync()). */
