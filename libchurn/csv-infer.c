@@ -551,10 +551,12 @@ static churn_status grow_rows(rd *r, size_t pos)
 	return CHURN_OK;
 }
 
-churn_status ch_csv_commit_row(rd *r, size_t pos)
+/* A record of the wrong width (skipped or an error), past csv.max_rows, or room for one more row. */
+static churn_status check_row(rd *r, size_t pos, bool *skip)
 {
-	churn_status st;
+	*skip = false;
 	if (r->nf != r->ncols) {
+		*skip = true;
 		if (r->nf == 1 && r->sp[0].len == 0 && !(r->sp[0].flags & F_QUOTED))
 			return CHURN_OK; /* empty line */
 		if (r->skip_ragged) {
@@ -570,104 +572,135 @@ churn_status ch_csv_commit_row(rd *r, size_t pos)
 		snprintf(msg, sizeof msg, "more than csv.max_rows (%zu) data rows", r->max_rows);
 		return ch_csv_fail_at(r, CHURN_E_LIMIT, 1, msg);
 	}
-	if (r->nrows == r->row_cap && (st = grow_rows(r, pos)))
+	return r->nrows == r->row_cap ? grow_rows(r, pos) : CHURN_OK;
+}
+
+/* A field with doubled quotes, unescaped in place; csv.max_field_bytes applies to what is left. */
+static churn_status unescape_field(const rd *r, span *f, size_t j)
+{
+	ch_csv_unescape(f);
+	if (f->len <= r->max_field)
+		return CHURN_OK;
+	char msg[96];
+	snprintf(msg, sizeof msg, "field of %zu bytes is longer than csv.max_field_bytes (%zu)", (size_t)f->len,
+	         r->max_field);
+	return ch_csv_fail_at(r, CHURN_E_LIMIT, j + 1, msg);
+}
+
+/* A missing cell of a NUM column. */
+static inline bool num_missing(rd *r, ccol *c, size_t row, size_t pos)
+{
+	c->num[row] = NAN;
+	c->nmiss++;
+	return side_put(r, c, "", 0, SIDE_MISSING, pos);
+}
+
+/*
+ * A cell of a NUM column that the fast parse did not take: a number with
+ * spaces around it, missing, or non-finite (inf, nan, out of range: the
+ * column fails at the end unless it turns categorical). 1 stored, 0 not a
+ * number (the column must change state), -1 out of memory.
+ */
+static int num_cell_slow(rd *r, ccol *c, size_t row, const char *s, size_t n, size_t pos)
+{
+	double v;
+	const char *t = s;
+	size_t tn = n;
+	ch_csv_trim(&t, &tn);
+	if (tn && ch_parse_double(t, tn, &v) && isfinite(v)) {
+		c->num[row] = v;
+		return side_put(r, c, s, n, SIDE_RAW, pos) ? 1 : -1;
+	}
+	if (is_missing(r, s, n))
+		return num_missing(r, c, row, pos) ? 1 : -1;
+	if (!is_nonfinite(t, tn) && !(tn && ch_parse_double(t, tn, &v)))
+		return 0;
+	if (!c->has_inf) {
+		c->has_inf = true;
+		c->inf_line = r->line;
+		snprintf(c->inf_tok, sizeof c->inf_tok, "%.*s", (int)tn, t);
+	}
+	c->num[row] = NAN;
+	return side_put(r, c, s, n, SIDE_RAW, pos) ? 1 : -1;
+}
+
+/* A cell of a NUM column: 1 stored, 0 not a number, -1 out of memory. */
+static inline int num_cell(rd *r, ccol *c, size_t row, const char *s, size_t n, size_t pos)
+{
+	if (n == 0)
+		return num_missing(r, c, row, pos) ? 1 : -1;
+	double v;
+	bool canon;
+	if (parse_num(s, n, &v, &canon) && isfinite(v)) {
+		c->num[row] = v;
+		return side_put(r, c, s, n, canon ? SIDE_CANON : SIDE_RAW, pos) ? 1 : -1;
+	}
+	return num_cell_slow(r, c, row, s, n, pos);
+}
+
+/* A cell of a CAT column: 1 stored, 0 a level past csv.max_categories (the column must become TEXT), -1 no memory. */
+static inline int cat_cell(const rd *r, ccol *c, size_t row, const char *s, size_t n)
+{
+	if (n == 0) {
+		c->codes[row] = -1;
+		c->nmiss++;
+		return 1;
+	}
+	int32_t code = cat_code(r, c, s, n);
+	if (code >= -1) {
+		c->codes[row] = code;
+		c->nmiss += code < 0;
+		return 1;
+	}
+	return code == -3 ? -1 : 0;
+}
+
+/* A cell of a TEXT column. */
+static inline bool text_cell(rd *r, ccol *c, size_t row, const char *s, size_t n, size_t pos)
+{
+	if (n == 0 || (n <= r->na_max || ch_csv_is_ws((unsigned char)s[0]) || ch_csv_is_ws((unsigned char)s[n - 1]))) {
+		if (is_missing(r, s, n)) {
+			c->off[row] = CH_TEXT_MISSING;
+			c->nmiss++;
+			return true;
+		}
+	}
+	return text_put(r, c, row, s, n, pos);
+}
+
+/* One cell into its column, moving the column on (NUM -> CAT -> TEXT) when the cell does not fit its state. */
+static inline churn_status put_cell(rd *r, ccol *c, size_t row, const char *s, size_t n, size_t pos)
+{
+	churn_status st;
+	int k;
+	if (c->st == ST_NUM) {
+		if ((k = num_cell(r, c, row, s, n, pos)) != 0)
+			return k > 0 ? CHURN_OK : ch_csv_nomem();
+		if ((st = num_to_cat(r, c, row, pos)))
+			return st;
+	}
+	if (c->st == ST_CAT) {
+		if ((k = cat_cell(r, c, row, s, n)) != 0)
+			return k > 0 ? CHURN_OK : ch_csv_nomem();
+		if ((st = cat_to_text(r, c, row, pos)))
+			return st;
+	}
+	return text_cell(r, c, row, s, n, pos) ? CHURN_OK : ch_csv_nomem();
+}
+
+churn_status ch_csv_commit_row(rd *r, size_t pos)
+{
+	bool skip;
+	churn_status st = check_row(r, pos, &skip);
+	if (st || skip)
 		return st;
 	const size_t row = r->nrows;
 	for (size_t j = 0; j < r->ncols; j++) {
-		ccol *c = &r->cols[j];
 		span *f = &r->sp[j];
-		if (f->flags & F_ESC) {
-			ch_csv_unescape(f);
-			if (f->len > r->max_field) {
-				char msg[96];
-				snprintf(msg, sizeof msg, "field of %zu bytes is longer than csv.max_field_bytes (%zu)",
-				         (size_t)f->len, r->max_field);
-				return ch_csv_fail_at(r, CHURN_E_LIMIT, j + 1, msg);
-			}
-		}
-		const char *s = f->s;
-		size_t n = f->len;
-		switch (c->st) {
-		case ST_NUM: {
-			double v;
-			if (n == 0) {
-				c->num[row] = NAN;
-				c->nmiss++;
-				if (!side_put(r, c, s, 0, SIDE_MISSING, pos))
-					return ch_csv_nomem();
-				break;
-			}
-			bool canon;
-			if (parse_num(s, n, &v, &canon) && isfinite(v)) {
-				c->num[row] = v;
-				if (!side_put(r, c, s, n, canon ? SIDE_CANON : SIDE_RAW, pos))
-					return ch_csv_nomem();
-				break;
-			}
-			const char *t = s;
-			size_t tn = n;
-			ch_csv_trim(&t, &tn);
-			if (tn && ch_parse_double(t, tn, &v) && isfinite(v)) {
-				c->num[row] = v;
-				if (!side_put(r, c, s, n, SIDE_RAW, pos))
-					return ch_csv_nomem();
-				break;
-			}
-			if (is_missing(r, s, n)) {
-				c->num[row] = NAN;
-				c->nmiss++;
-				if (!side_put(r, c, s, 0, SIDE_MISSING, pos))
-					return ch_csv_nomem();
-				break;
-			}
-			if (is_nonfinite(t, tn) || (tn && ch_parse_double(t, tn, &v))) { /* inf, nan, or out of range */
-				if (!c->has_inf) {
-					c->has_inf = true;
-					c->inf_line = r->line;
-					snprintf(c->inf_tok, sizeof c->inf_tok, "%.*s", (int)tn, t);
-				}
-				c->num[row] = NAN;
-				if (!side_put(r, c, s, n, SIDE_RAW, pos))
-					return ch_csv_nomem();
-				break;
-			}
-			if ((st = num_to_cat(r, c, row, pos)))
-				return st;
-			if (c->st == ST_TEXT)
-				goto text;
-		}
-			/* fall through */
-		case ST_CAT: {
-			if (n == 0) {
-				c->codes[row] = -1;
-				c->nmiss++;
-				break;
-			}
-			int32_t code = cat_code(r, c, s, n);
-			if (code >= -1) {
-				c->codes[row] = code;
-				c->nmiss += code < 0;
-				break;
-			}
-			if (code == -3)
-				return ch_csv_nomem();
-			if ((st = cat_to_text(r, c, row, pos)))
-				return st;
-		}
-			/* fall through */
-		case ST_TEXT:
-		text:
-			if (n == 0 || (n <= r->na_max || ch_csv_is_ws((unsigned char)s[0]) || ch_csv_is_ws((unsigned char)s[n - 1]))) {
-				if (is_missing(r, s, n)) {
-					c->off[row] = CH_TEXT_MISSING;
-					c->nmiss++;
-					break;
-				}
-			}
-			if (!text_put(r, c, row, s, n, pos))
-				return ch_csv_nomem();
-			break;
-		}
+		if ((f->flags & F_ESC) && (st = unescape_field(r, f, j)))
+			return st;
+		if ((st = put_cell(r, &r->cols[j], row, f->s, f->len, pos)))
+			return st;
 	}
 	r->nrows++;
 	return CHURN_OK;
@@ -714,76 +747,86 @@ static churn_status sort_levels(ch_column *c, size_t nrows)
 	return CHURN_OK;
 }
 
-churn_status ch_csv_finish(rd *r, churn_dataset **out)
+/* A column that stayed numeric but held inf, nan or an out-of-range number: the first one, where it was. */
+static churn_status check_finite(const rd *r)
 {
-	churn_dataset *ds = NULL;
-	churn_status st = churn_dataset_new(&ds);
-	if (st)
-		return st;
-	const size_t nrows = r->nrows;
 	for (size_t j = 0; j < r->ncols; j++) {
-		ccol *c = &r->cols[j];
+		const ccol *c = &r->cols[j];
 		if (c->st == ST_NUM && c->has_inf) {
 			char msg[128];
 			snprintf(msg, sizeof msg, "non-finite number '%s' in column '%s' (otherwise numeric)", c->inf_tok,
 			         c->name);
-			/* find the field number: j + 1 */
-			st = ch_fail(CHURN_E_PARSE, "%s:%zu:%zu: %s", r->name, c->inf_line, j + 1, msg);
-			goto fail;
+			return ch_fail(CHURN_E_PARSE, "%s:%zu:%zu: %s", r->name, c->inf_line, j + 1, msg);
 		}
 	}
+	return CHURN_OK;
+}
+
+/*
+ * Move column c's values into col (its type's arrays trimmed to nrows). Only
+ * a failure to allocate an empty level list or arena fails; c keeps what was
+ * not moved.
+ */
+static churn_status take_values(ccol *c, size_t nrows, ch_column *col)
+{
+	size_t nb = nrows ? nrows : 1;
+	if (c->st == ST_NUM) {
+		col->type = CHURN_COL_NUMERIC;
+		double *v = realloc(c->num, nb * sizeof(double));
+		col->num = v ? v : c->num;
+		c->num = NULL;
+		free(c->side);
+		c->side = NULL;
+	} else if (c->st == ST_CAT) {
+		col->type = CHURN_COL_CATEGORICAL;
+		int32_t *v = realloc(c->codes, nb * sizeof(int32_t));
+		col->codes = v ? v : c->codes;
+		c->codes = NULL;
+		col->levels = c->lev ? c->lev : malloc(sizeof(char *));
+		if (!col->levels) {
+			free(col->codes);
+			return ch_csv_nomem();
+		}
+		col->nlevels = c->nlev;
+		c->lev = NULL;
+		c->nlev = 0;
+		free(c->tab);
+		free(c->keys);
+		c->tab = NULL;
+		c->keys = NULL;
+	} else {
+		col->type = CHURN_COL_TEXT;
+		uint64_t *v = realloc(c->off, nb * sizeof(uint64_t));
+		col->off = v ? v : c->off;
+		c->off = NULL;
+		char *a = c->arena ? realloc(c->arena, c->arena_len ? c->arena_len : 1) : malloc(1);
+		col->arena = a ? a : c->arena;
+		col->arena_len = c->arena_len;
+		c->arena = NULL;
+		if (!col->arena) {
+			free(col->off);
+			return ch_csv_nomem();
+		}
+	}
+	return CHURN_OK;
+}
+
+churn_status ch_csv_finish(rd *r, churn_dataset **out)
+{
+	churn_dataset *ds = NULL;
+	churn_status st = check_finite(r);
+	if (st || (st = churn_dataset_new(&ds)))
+		return st;
 	for (size_t j = 0; j < r->ncols; j++) {
 		ccol *c = &r->cols[j];
 		ch_column col = {0};
-		size_t nb = nrows ? nrows : 1;
-		if (c->st == ST_NUM) {
-			col.type = CHURN_COL_NUMERIC;
-			double *v = realloc(c->num, nb * sizeof(double));
-			col.num = v ? v : c->num;
-			c->num = NULL;
-			free(c->side);
-			c->side = NULL;
-		} else if (c->st == ST_CAT) {
-			col.type = CHURN_COL_CATEGORICAL;
-			int32_t *v = realloc(c->codes, nb * sizeof(int32_t));
-			col.codes = v ? v : c->codes;
-			c->codes = NULL;
-			col.levels = c->lev ? c->lev : malloc(sizeof(char *));
-			if (!col.levels) {
-				free(col.codes);
-				st = ch_csv_nomem();
-				goto fail;
-			}
-			col.nlevels = c->nlev;
-			c->lev = NULL;
-			c->nlev = 0;
-			free(c->tab);
-			free(c->keys);
-			c->tab = NULL;
-			c->keys = NULL;
-		} else {
-			col.type = CHURN_COL_TEXT;
-			uint64_t *v = realloc(c->off, nb * sizeof(uint64_t));
-			col.off = v ? v : c->off;
-			c->off = NULL;
-			char *a = c->arena ? realloc(c->arena, c->arena_len ? c->arena_len : 1) : malloc(1);
-			col.arena = a ? a : c->arena;
-			col.arena_len = c->arena_len;
-			c->arena = NULL;
-			if (!col.arena) {
-				free(col.off);
-				st = ch_csv_nomem();
-				goto fail;
-			}
-		}
+		if ((st = take_values(c, r->nrows, &col)))
+			goto fail;
 		col.n_missing = c->nmiss;
 		col.name = c->name;
 		c->name = NULL;
-		if (col.type == CHURN_COL_CATEGORICAL && (st = sort_levels(&col, nrows))) {
-			ch_column_clear(&col);
-			goto fail;
-		}
-		if ((st = ch_dataset_take_column(ds, &col, nrows))) {
+		if ((col.type == CHURN_COL_CATEGORICAL && (st = sort_levels(&col, r->nrows))) ||
+		    (st = ch_dataset_take_column(ds, &col, r->nrows))) {
 			ch_column_clear(&col);
 			goto fail;
 		}
@@ -794,4 +837,3 @@ fail:
 	churn_dataset_free(ds);
 	return st;
 }
-
