@@ -144,150 +144,152 @@ static inline uint64_t block_mask(const char *b)
 #endif
 }
 
+/* Where the unquoted-field scanner is: the 64-byte block at bb, its stops not yet consumed, valid when a field starts at expect. */
+typedef struct scanner {
+	char *bb, *expect;
+	uint64_t bm;
+} scanner;
+
+static __attribute__((noinline, cold)) int after_quote_error(const rd *r, unsigned char c, size_t nf,
+                                                             churn_status *st)
+{
+	char msg[64];
+	if (c >= 0x20 && c < 0x7f)
+		snprintf(msg, sizeof msg, "unexpected '%c' after a closing quote", c);
+	else
+		snprintf(msg, sizeof msg, "unexpected byte 0x%02x after a closing quote", c);
+	*st = ch_csv_fail_at(r, CHURN_E_PARSE, nf + 1, msg);
+	return R_FAIL;
+}
+
 /*
- * Split the record starting at buf[start] into r->sp (at most r->sp_max
- * spans; r->nf counts all fields). Returns R_DONE (*next = start of the next
- * record), R_NEED_MORE, or R_FAIL with the detail set in *st.
+ * The quoted field at *pp (field nf of the record): its text between the
+ * quotes in *content, *flen (doubled quotes still in: F_ESC in *flags), *pp
+ * past the closing quote, *nl counting the line breaks inside. R_DONE,
+ * R_NEED_MORE (the buffer ends before the field does) or R_FAIL (*st set).
  */
-static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
+static inline __attribute__((always_inline)) int quoted_field(rd *r, char **pp, size_t nf, size_t *nl,
+                                                              char **content, size_t *flen, unsigned *flags,
+                                                              churn_status *st)
 {
 	char *const end = r->buf + r->len;
-	char *p = r->buf + start;
-	size_t nf = 0, nl = 0;
-	char *fs;
-	char *bb = r->bb, *expect = r->expect;
-	uint64_t bm = r->bm;
+	char *p = *pp, *q = p + 1;
+	*flags = F_QUOTED;
 	for (;;) {
-		fs = p;
-		char *content;
-		size_t flen;
-		unsigned flags = 0;
-		if (*p == '"') {
-			char *q = p + 1;
-			flags = F_QUOTED;
-			for (;;) {
-				while (!stop_q[(unsigned char)*q])
-					q++;
-				if (*q == '"') {
-					if (q + 1 == end && !r->eof)
-						goto need_more;
-					if (q + 1 < end && q[1] == '"') {
-						flags |= F_ESC;
-						q += 2;
-						continue;
-					}
-					break;
-				}
-				if (*q == '\n') {
-					nl++;
-					q++;
-					continue;
-				}
-				if (q == end) {
-					if (!r->eof)
-						goto need_more;
-					*st = ch_csv_fail_at(r, CHURN_E_PARSE, nf + 1, "unterminated quoted field");
-					return R_FAIL;
-				}
-				*st = ch_csv_fail_at(r, CHURN_E_PARSE, nf + 1, "NUL byte in quoted field");
-				return R_FAIL;
+		while (!stop_q[(unsigned char)*q])
+			q++;
+		if (*q == '"') {
+			if (q + 1 == end && !r->eof)
+				return R_NEED_MORE;
+			if (q + 1 < end && q[1] == '"') {
+				*flags |= F_ESC;
+				q += 2;
+				continue;
 			}
-			content = p + 1;
-			flen = (size_t)(q - content);
-			p = q + 1;
-			if (p == end && !r->eof)
-				goto need_more;
-			if (p < end && *p != ',' && *p != '\n') {
-				if (*p == '\r' && p + 1 == end && !r->eof)
-					goto need_more;
-				if (!(*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
-					char msg[64];
-					unsigned char c = (unsigned char)*p;
-					if (c >= 0x20 && c < 0x7f)
-						snprintf(msg, sizeof msg, "unexpected '%c' after a closing quote", c);
-					else
-						snprintf(msg, sizeof msg, "unexpected byte 0x%02x after a closing quote", c);
-					*st = ch_csv_fail_at(r, CHURN_E_PARSE, nf + 1, msg);
-					return R_FAIL;
-				}
-			}
-		} else {
-			char *q;
-			if (p != expect) {
-				bb = r->buf + ((size_t)(p - r->buf) & ~(size_t)63);
-				bm = block_mask(bb) & (~0ull << (p - bb));
-			}
-			for (;;) {
-				while (!bm) {
-					bb += 64;
-					bm = block_mask(bb);
-				}
-				q = bb + __builtin_ctzll(bm);
-				bm &= bm - 1;
-				unsigned char c = (unsigned char)*q;
-				if (c == ',' || c == '\n')
-					break;
-				if (c == '"')
-					continue;
-				if (c == '\r') {
-					if (q + 1 == end) {
-						if (!r->eof)
-							goto need_more;
-						break;
-					}
-					if (q[1] == '\n')
-						break;
-					continue;
-				}
-				if (q == end) {
-					if (!r->eof)
-						goto need_more;
-					break;
-				}
-				*st = ch_csv_fail_at(r, CHURN_E_PARSE, nf + 1, "NUL byte");
-				return R_FAIL;
-			}
-			expect = q + 1;
-			content = p;
-			flen = (size_t)(q - p);
-			p = q;
+			break;
 		}
-		if (flen > r->max_field && !(flags & F_ESC)) {
-			char msg[96];
-			snprintf(msg, sizeof msg, "field of %zu bytes is longer than csv.max_field_bytes (%zu)", flen,
-			         r->max_field);
-			*st = ch_csv_fail_at(r, CHURN_E_LIMIT, nf + 1, msg);
-			return R_FAIL;
-		}
-		if (nf < r->sp_max)
-			r->sp[nf] = (span){content, (uint32_t)flen, flags};
-		nf++;
-		if (p < end && *p == ',') {
-			p++;
+		if (*q == '\n') {
+			(*nl)++;
+			q++;
 			continue;
 		}
-		/* end of record: '\n', "\r\n", '\r' at the end of input, or the end of input */
-		if (p < end && *p == '\r')
-			p++;
-		if (p < end && *p == '\n')
-			p++;
-		break;
-	}
-	if ((size_t)(p - (r->buf + start)) > r->max_line + 2) {
-		char msg[96];
-		snprintf(msg, sizeof msg, "record of %zu bytes is longer than csv.max_line_bytes (%zu)",
-		         (size_t)(p - (r->buf + start)), r->max_line);
-		*st = ch_csv_fail_at(r, CHURN_E_LIMIT, 1, msg);
+		if (q == end) {
+			if (!r->eof)
+				return R_NEED_MORE;
+			*st = ch_csv_fail_at(r, CHURN_E_PARSE, nf + 1, "unterminated quoted field");
+			return R_FAIL;
+		}
+		*st = ch_csv_fail_at(r, CHURN_E_PARSE, nf + 1, "NUL byte in quoted field");
 		return R_FAIL;
 	}
-	r->bb = bb;
-	r->bm = bm;
-	r->expect = expect;
-	r->nf = nf;
-	r->rec_nl = nl;
-	*next = (size_t)(p - r->buf);
+	*content = p + 1;
+	*flen = (size_t)(q - *content);
+	p = q + 1;
+	if (p == end && !r->eof)
+		return R_NEED_MORE;
+	if (p < end && *p != ',' && *p != '\n') {
+		if (*p == '\r' && p + 1 == end && !r->eof)
+			return R_NEED_MORE;
+		if (!(*p == '\r' && (p + 1 == end || p[1] == '\n')))
+			return after_quote_error(r, (unsigned char)*p, nf, st);
+	}
+	*pp = p;
 	return R_DONE;
-need_more:
+}
+
+/*
+ * The unquoted field at *pp: *content, *flen, *pp at the byte that ends it
+ * (',', a line break or the end of input). One bit search per field in the
+ * stops of 64-byte blocks (block_mask), carried in *sc from field to field.
+ */
+static inline __attribute__((always_inline)) int unquoted_field(rd *r, char **pp, scanner *sc, size_t nf,
+                                                                char **content, size_t *flen, churn_status *st)
+{
+	char *const end = r->buf + r->len;
+	char *p = *pp, *q;
+	char *bb = sc->bb;
+	uint64_t bm = sc->bm;
+	if (p != sc->expect) {
+		bb = r->buf + ((size_t)(p - r->buf) & ~(size_t)63);
+		bm = block_mask(bb) & (~0ull << (p - bb));
+	}
+	for (;;) {
+		while (!bm) {
+			bb += 64;
+			bm = block_mask(bb);
+		}
+		q = bb + __builtin_ctzll(bm);
+		bm &= bm - 1;
+		unsigned char c = (unsigned char)*q;
+		if (c == ',' || c == '\n')
+			break;
+		if (c == '"')
+			continue;
+		if (c == '\r') {
+			if (q + 1 == end) {
+				if (!r->eof)
+					return R_NEED_MORE;
+				break;
+			}
+			if (q[1] == '\n')
+				break;
+			continue;
+		}
+		if (q == end) {
+			if (!r->eof)
+				return R_NEED_MORE;
+			break;
+		}
+		*st = ch_csv_fail_at(r, CHURN_E_PARSE, nf + 1, "NUL byte");
+		return R_FAIL;
+	}
+	sc->bb = bb;
+	sc->bm = bm;
+	sc->expect = q + 1;
+	*content = p;
+	*flen = (size_t)(q - p);
+	*pp = q;
+	return R_DONE;
+}
+
+static __attribute__((noinline, cold)) int too_long(const rd *r, size_t col, const char *what, size_t n, size_t max,
+                                                    churn_status *st)
+{
+	char msg[96];
+	snprintf(msg, sizeof msg, "%s of %zu bytes is longer than csv.max_%s_bytes (%zu)", what, n,
+	         what[0] == 'f' ? "field" : "line", max);
+	*st = ch_csv_fail_at(r, CHURN_E_LIMIT, col, msg);
+	return R_FAIL;
+}
+
+/*
+ * The buffer ends inside the record at buf[start] (in field nf, which starts
+ * at fs): R_NEED_MORE, or R_FAIL when what is already there passes
+ * csv.max_line_bytes or csv.max_field_bytes.
+ */
+static int need_more(rd *r, size_t start, const char *fs, size_t nf, churn_status *st)
+{
+	const char *end = r->buf + r->len;
 	r->expect = NULL;
 	if ((size_t)(end - (r->buf + start)) > r->max_line + 2) {
 		char msg[160];
@@ -303,6 +305,54 @@ need_more:
 		return R_FAIL;
 	}
 	return R_NEED_MORE;
+}
+
+/*
+ * Split the record starting at buf[start] into r->sp (at most r->sp_max
+ * spans; r->nf counts all fields). Returns R_DONE (*next = start of the next
+ * record), R_NEED_MORE, or R_FAIL with the detail set in *st.
+ */
+static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
+{
+	char *const end = r->buf + r->len;
+	char *p = r->buf + start;
+	size_t nf = 0, nl = 0;
+	scanner sc = {r->bb, r->expect, r->bm};
+	for (;;) {
+		char *fs = p, *content;
+		size_t flen;
+		unsigned flags = 0;
+		int rc = *p == '"' ? quoted_field(r, &p, nf, &nl, &content, &flen, &flags, st)
+		                   : unquoted_field(r, &p, &sc, nf, &content, &flen, st);
+		if (rc == R_NEED_MORE)
+			return need_more(r, start, fs, nf, st);
+		if (rc == R_FAIL)
+			return R_FAIL;
+		if (flen > r->max_field && !(flags & F_ESC))
+			return too_long(r, nf + 1, "field", flen, r->max_field, st);
+		if (nf < r->sp_max)
+			r->sp[nf] = (span){content, (uint32_t)flen, flags};
+		nf++;
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		/* end of record: '\n', "\r\n", '\r' at the end of input, or the end of input */
+		if (p < end && *p == '\r')
+			p++;
+		if (p < end && *p == '\n')
+			p++;
+		break;
+	}
+	if ((size_t)(p - (r->buf + start)) > r->max_line + 2)
+		return too_long(r, 1, "record", (size_t)(p - (r->buf + start)), r->max_line, st);
+	r->bb = sc.bb;
+	r->bm = sc.bm;
+	r->expect = sc.expect;
+	r->nf = nf;
+	r->rec_nl = nl;
+	*next = (size_t)(p - r->buf);
+	return R_DONE;
 }
 
 /*
