@@ -673,17 +673,23 @@ static inline churn_status put_cell(rd *r, ccol *c, size_t row, const char *s, s
 {
 	churn_status st;
 	int k;
-	if (c->st == ST_NUM) {
+	switch (c->st) {
+	case ST_NUM:
 		if ((k = num_cell(r, c, row, s, n, pos)) != 0)
 			return k > 0 ? CHURN_OK : ch_csv_nomem();
 		if ((st = num_to_cat(r, c, row, pos)))
 			return st;
-	}
-	if (c->st == ST_CAT) {
+		if (c->st == ST_TEXT)
+			break;
+		/* fall through */
+	case ST_CAT:
 		if ((k = cat_cell(r, c, row, s, n)) != 0)
 			return k > 0 ? CHURN_OK : ch_csv_nomem();
 		if ((st = cat_to_text(r, c, row, pos)))
 			return st;
+		break;
+	default:
+		break;
 	}
 	return text_cell(r, c, row, s, n, pos) ? CHURN_OK : ch_csv_nomem();
 }
@@ -694,12 +700,13 @@ churn_status ch_csv_commit_row(rd *r, size_t pos)
 	churn_status st = check_row(r, pos, &skip);
 	if (st || skip)
 		return st;
-	const size_t row = r->nrows;
-	for (size_t j = 0; j < r->ncols; j++) {
+	const size_t row = r->nrows, ncols = r->ncols;
+	for (size_t j = 0; j < ncols; j++) {
+		ccol *c = &r->cols[j];
 		span *f = &r->sp[j];
 		if ((f->flags & F_ESC) && (st = unescape_field(r, f, j)))
 			return st;
-		if ((st = put_cell(r, &r->cols[j], row, f->s, f->len, pos)))
+		if ((st = put_cell(r, c, row, f->s, f->len, pos)))
 			return st;
 	}
 	r->nrows++;

@@ -163,16 +163,16 @@ static __attribute__((noinline, cold)) int after_quote_error(const rd *r, unsign
 }
 
 /*
- * The quoted field at *pp (field nf of the record): its text between the
+ * The quoted field at *pp (field nf of the record; end: r->buf + r->len, passed
+ * because a store of a span may alias r->buf): its text between the
  * quotes in *content, *flen (doubled quotes still in: F_ESC in *flags), *pp
  * past the closing quote, *nl counting the line breaks inside. R_DONE,
  * R_NEED_MORE (the buffer ends before the field does) or R_FAIL (*st set).
  */
-static inline __attribute__((always_inline)) int quoted_field(rd *r, char **pp, size_t nf, size_t *nl,
+static inline __attribute__((always_inline)) int quoted_field(rd *r, char *end, char **pp, size_t nf, size_t *nl,
                                                               char **content, size_t *flen, unsigned *flags,
                                                               churn_status *st)
 {
-	char *const end = r->buf + r->len;
 	char *p = *pp, *q = p + 1;
 	*flags = F_QUOTED;
 	for (;;) {
@@ -222,10 +222,10 @@ static inline __attribute__((always_inline)) int quoted_field(rd *r, char **pp, 
  * (',', a line break or the end of input). One bit search per field in the
  * stops of 64-byte blocks (block_mask), carried in *sc from field to field.
  */
-static inline __attribute__((always_inline)) int unquoted_field(rd *r, char **pp, scanner *sc, size_t nf,
-                                                                char **content, size_t *flen, churn_status *st)
+static inline __attribute__((always_inline)) int unquoted_field(rd *r, char *end, char **pp, scanner *sc,
+                                                                size_t nf, char **content, size_t *flen,
+                                                                churn_status *st)
 {
-	char *const end = r->buf + r->len;
 	char *p = *pp, *q;
 	char *bb = sc->bb;
 	uint64_t bm = sc->bm;
@@ -322,8 +322,8 @@ static int split_record(rd *r, size_t start, size_t *next, churn_status *st)
 		char *fs = p, *content;
 		size_t flen;
 		unsigned flags = 0;
-		int rc = *p == '"' ? quoted_field(r, &p, nf, &nl, &content, &flen, &flags, st)
-		                   : unquoted_field(r, &p, &sc, nf, &content, &flen, st);
+		int rc = *p == '"' ? quoted_field(r, end, &p, nf, &nl, &content, &flen, &flags, st)
+		                   : unquoted_field(r, end, &p, &sc, nf, &content, &flen, st);
 		if (rc == R_NEED_MORE)
 			return need_more(r, start, fs, nf, st);
 		if (rc == R_FAIL)
