@@ -74,12 +74,16 @@ static int write_outputs(cli_ctx *ctx, const churn_training *t, const char *dir,
 		what = "artifacts/models";
 		st = churn_workdir_write(w, rel, bytes, n);
 	}
+	char *run_id = NULL;
 	if (!st) {
 		what = "reports/metrics.json";
-		st = churn_training_metrics_json(t, churn_workdir_new_run_id(w), NULL, doc);
+		st = churn_workdir_new_run_id(w, &run_id);
 	}
 	if (!st)
+		st = churn_training_metrics_json(t, run_id, NULL, doc);
+	if (!st)
 		st = churn_workdir_write(w, "reports/metrics.json", *doc, strlen(*doc));
+	churn_free(run_id);
 	churn_workdir_free(w);
 	return st ? cli_fail(ctx, st, what) : 0;
 }

@@ -152,7 +152,7 @@ typedef churn_status (*builder_fn)(const char *workdir, char **out);
 
 static churn_status build_metrics(const char *wd, char **out)
 {
-	return churn_workdir_read_json(wd, "reports/metrics.json", out, NULL);
+	return churn_report_metrics_json(wd, out);
 }
 
 static churn_status build_details(const char *wd, char **out)

@@ -63,6 +63,13 @@ typedef struct ch_json_limits {
 } ch_json_limits;
 churn_status ch_json_scan(const char *text, size_t len, const ch_json_limits *lim, const char *what,
                           size_t *out_top_count);
+/*
+ * Read "<dir>/<rel>" (at most @p max bytes: CHURN_E_LIMIT) and check that it
+ * is one JSON document: the text, NUL-terminated, in *out (free). NOTFOUND,
+ * IO, PARSE, LIMIT, NOMEM. The public churn_workdir_read_json() reads through
+ * a handle; this serves readers of a pinned generation (report.c, pipeline.c).
+ */
+churn_status ch_json_read_file(const char *dir, const char *rel, size_t max, char **out, size_t *out_n);
 /* cJSON_ParseWithLength after ch_json_scan with CH_JSON_MAX_DEPTH; NULL with the detail set (and *out_st). */
 struct cJSON *ch_json_parse(const char *text, size_t len, const char *what, churn_status *out_st);
 /* As ch_json_parse of a NUL-terminated text; NULL text gives NULL. */
@@ -89,9 +96,10 @@ churn_status ch_write_file_atomic(const char *path, const void *data, size_t n);
 
 /*
  * Batch durability for a caller that writes many files and then makes them
- * durable at once (the pipeline's staging area): while deferred on this
- * thread, ch_atomic_commit() renames without fsync; the caller then calls
- * ch_sync_dir_tree() once. Atomicity for readers is unchanged (rename).
+ * durable at once (a pipeline's generation): while deferred on this thread,
+ * ch_atomic_commit() renames without fsync; the caller then calls
+ * ch_sync_fs_of() once (the commit, generation.c). Atomicity for readers is
+ * unchanged (rename).
  */
 void ch_set_defer_fsync(bool on);
 /* syncfs() of the file system holding @p dir (falls back to sync()). */

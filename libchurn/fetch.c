@@ -714,60 +714,151 @@ static churn_status set_opts(CURL *h, const char *url, struct http_ctx *c, char 
 	return CHURN_OK;
 }
 
+/* One request header "NAME: value" appended to *headers. */
+static churn_status add_header(struct curl_slist **headers, const char *name, const char *value)
+{
+	char *line = ch_asprintf("%s: %s", name, value);
+	struct curl_slist *nh = line ? cu.slist_append(*headers, line) : NULL;
+	free(line);
+	if (!nh)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	*headers = nh;
+	return CHURN_OK;
+}
+
+/*
+ * The headers of a conditional GET (If-None-Match, If-Modified-Since), only
+ * when the stored file at @p dest is the one the meta describes; *conditional
+ * says whether there are any.
+ */
+static churn_status conditional_headers(const struct prev_meta *prev, const char *dest,
+                                        struct curl_slist **headers, bool *conditional)
+{
+	struct stat dsb;
+	*conditional = false;
+	if (!prev->valid || stat(dest, &dsb) != 0 || (uint64_t)dsb.st_size != prev->bytes ||
+	    !(prev->etag || prev->last_modified))
+		return CHURN_OK;
+	churn_status st = CHURN_OK;
+	if (prev->etag && (st = add_header(headers, "If-None-Match", prev->etag)))
+		return st;
+	if (prev->last_modified && (st = add_header(headers, "If-Modified-Since", prev->last_modified)))
+		return st;
+	*conditional = true;
+	return CHURN_OK;
+}
+
+/* One request on handle h and what to do next; *st holds the failure of a RETRY or FAIL. */
+static enum attempt_result perform(CURL *h, struct http_ctx *c, const char *name, char *errbuf, double timeout_s,
+                                   bool conditional, churn_status *st)
+{
+	CURLcode rc = cu.easy_perform(h);
+	long code = 0;
+	cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (code > 0)
+		c->hdr.status = code;
+	if (rc == CURLE_FILESIZE_EXCEEDED && c->hdr.status >= 400)
+		rc = CURLE_OK; /* an oversized error page: report the status, not the size */
+	if (rc != CURLE_OK)
+		return classify_curl(rc, c, name, errbuf, timeout_s, st);
+	if (code == 304 && conditional)
+		return ATTEMPT_UNCHANGED;
+	if (code >= 200 && code < 300)
+		return ATTEMPT_OK;
+	const char *reason = reason_or_default(&c->hdr);
+	*st = ch_fail(CHURN_E_NETWORK, "%s: HTTP %ld%s%s", name, code, reason[0] ? " " : "", reason);
+	return (code >= 500 || code == 408 || code == 429) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
+}
+
+/* A 2xx: the body in the sink becomes @p dest, its meta is written, info filled. */
+static churn_status accept_body(const churn_params *p, struct http_ctx *c, const char *name, const char *dest,
+                                const char *meta_path, const struct prev_meta *prev, churn_fetch_info *info)
+{
+	long code = c->hdr.status;
+	info->http_status = (int)code;
+	churn_status st = sink_finish(p, c->sink, dest, prev, info);
+	if (st)
+		return st;
+	info->etag = c->hdr.etag ? ch_strdup(c->hdr.etag) : NULL;
+	info->last_modified = c->hdr.last_modified ? ch_strdup(c->hdr.last_modified) : NULL;
+	if ((c->hdr.etag && !info->etag) || (c->hdr.last_modified && !info->last_modified))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	char now[32];
+	ch_format_time_utc(now, sizeof(now), (int64_t)time(NULL));
+	if (!(info->fetched_at = ch_strdup(now)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = write_meta(meta_path, info, c->hdr.content_type, NULL)))
+		return st;
+	ch_log(p, CHURN_LOG_INFO, "%s: HTTP %ld, %llu bytes, sha256 %s, %s", name, code, (unsigned long long)info->bytes,
+	       info->sha256, info->changed ? "changed" : "unchanged");
+	return CHURN_OK;
+}
+
+/* A 304 to a conditional GET: info describes the stored file. */
+static churn_status accept_unchanged(const churn_params *p, const char *name, const char *dest,
+                                     const struct prev_meta *prev, churn_fetch_info *info)
+{
+	info->http_status = 304;
+	info->changed = false;
+	info->bytes = prev->bytes;
+	memcpy(info->sha256, prev->sha256, 65);
+	info->etag = prev->etag ? ch_strdup(prev->etag) : NULL;
+	info->last_modified = prev->last_modified ? ch_strdup(prev->last_modified) : NULL;
+	info->fetched_at = ch_strdup(prev->fetched_at ? prev->fetched_at : "");
+	if ((prev->etag && !info->etag) || (prev->last_modified && !info->last_modified) || !info->fetched_at)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	ch_log(p, CHURN_LOG_INFO, "%s: HTTP 304 Not Modified; %s unchanged", name, dest);
+	return CHURN_OK;
+}
+
+/*
+ * After failed attempt number @p attempt (status st): false when the
+ * fetch.retries are used up (the detail then says how many attempts were
+ * made), else true after waiting fetch.retry_delay_s, doubled per attempt
+ * up to MAX_RETRY_DELAY_S.
+ */
+static bool retry_after(const churn_params *p, unsigned attempt, churn_status st)
+{
+	int64_t retries = churn_params_get_int(p, "fetch.retries");
+	if ((int64_t)attempt > retries) {
+		if (retries > 0) {
+			char msg[768];
+			snprintf(msg, sizeof(msg), "%s", churn_last_error());
+			ch_fail(st, "%s (after %u attempts)", msg, attempt);
+		}
+		return false;
+	}
+	double wait = churn_params_get_double(p, "fetch.retry_delay_s");
+	for (unsigned k = 1; k < attempt && wait < MAX_RETRY_DELAY_S; k++)
+		wait *= 2;
+	if (wait > MAX_RETRY_DELAY_S)
+		wait = MAX_RETRY_DELAY_S;
+	ch_log(p, CHURN_LOG_WARN, "%s; retry %u of %lld in %g s", churn_last_error(), attempt, (long long)retries, wait);
+	sleep_s(wait);
+	return true;
+}
+
 static churn_status fetch_http(const char *url, const char *name, const char *dest, const char *meta_path,
                                const churn_params *p, const struct prev_meta *prev, churn_fetch_info *info)
 {
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_init_result != CURLE_OK)
 		return ch_fail(CHURN_E_INTERNAL, "libcurl: %s", curl_load_error);
-
 	double timeout_s = churn_params_get_double(p, "fetch.timeout_s");
-	double connect_s = churn_params_get_double(p, "fetch.connect_timeout_s");
-	int64_t retries = churn_params_get_int(p, "fetch.retries");
-	double delay = churn_params_get_double(p, "fetch.retry_delay_s");
 	uint64_t max_bytes = (uint64_t)churn_params_get_int(p, "fetch.max_bytes");
-
-	churn_status st = CHURN_OK;
 	struct curl_slist *headers = NULL;
 	struct sink sink;
 	memset(&sink, 0, sizeof(sink));
 	struct http_ctx c = {.p = p, .sink = &sink};
 	char errbuf[CURL_ERROR_SIZE];
+	bool conditional = false;
 	CURL *h = cu.easy_init();
 	if (!h)
 		return ch_fail(CHURN_E_NOMEM, "%s: cannot create a libcurl handle", name);
-
-	/* Conditional GET only when the stored file is the one the meta describes. */
-	struct stat dsb;
-	bool conditional = false;
-	if (prev->valid && stat(dest, &dsb) == 0 && (uint64_t)dsb.st_size == prev->bytes &&
-	    (prev->etag || prev->last_modified)) {
-		char *line;
-		struct curl_slist *nh;
-		if (prev->etag) {
-			if (!(line = ch_asprintf("If-None-Match: %s", prev->etag)) || !(nh = cu.slist_append(headers, line))) {
-				free(line);
-				st = ch_fail(CHURN_E_NOMEM, "out of memory");
-				goto out;
-			}
-			free(line);
-			headers = nh;
-		}
-		if (prev->last_modified) {
-			if (!(line = ch_asprintf("If-Modified-Since: %s", prev->last_modified)) ||
-			    !(nh = cu.slist_append(headers, line))) {
-				free(line);
-				st = ch_fail(CHURN_E_NOMEM, "out of memory");
-				goto out;
-			}
-			free(line);
-			headers = nh;
-		}
-		conditional = true;
-	}
-	if ((st = set_opts(h, url, &c, errbuf, timeout_s, connect_s, max_bytes, headers)))
+	churn_status st = conditional_headers(prev, dest, &headers, &conditional);
+	if (st || (st = set_opts(h, url, &c, errbuf, timeout_s, churn_params_get_double(p, "fetch.connect_timeout_s"),
+	                         max_bytes, headers)))
 		goto out;
-
 	for (unsigned attempt = 1;; attempt++) {
 		info->attempts = attempt;
 		http_hdr_clear(&c.hdr);
@@ -775,84 +866,19 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 		if ((st = sink_open(&sink, dest, name, max_bytes)))
 			goto out;
 		ch_log(p, CHURN_LOG_DEBUG, "GET %s%s (attempt %u)", name, conditional ? " (conditional)" : "", attempt);
-		CURLcode rc = cu.easy_perform(h);
-		long code = 0;
-		cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		if (code > 0)
-			c.hdr.status = code;
-		enum attempt_result r;
-		if (rc == CURLE_FILESIZE_EXCEEDED && c.hdr.status >= 400)
-			rc = CURLE_OK; /* an oversized error page: report the status, not the size */
-		if (rc != CURLE_OK) {
-			r = classify_curl(rc, &c, name, errbuf, timeout_s, &st);
-		} else if (code == 304 && conditional) {
-			r = ATTEMPT_UNCHANGED;
-		} else if (code >= 200 && code < 300) {
-			r = ATTEMPT_OK;
-		} else {
-			const char *reason = reason_or_default(&c.hdr);
-			st = ch_fail(CHURN_E_NETWORK, "%s: HTTP %ld%s%s", name, code, reason[0] ? " " : "", reason);
-			r = (code >= 500 || code == 408 || code == 429) ? ATTEMPT_RETRY : ATTEMPT_FAIL;
-		}
+		enum attempt_result r = perform(h, &c, name, errbuf, timeout_s, conditional, &st);
 		if (r == ATTEMPT_OK) {
-			info->http_status = (int)code;
-			if ((st = sink_finish(p, &sink, dest, prev, info)))
-				goto out;
-			info->etag = c.hdr.etag ? ch_strdup(c.hdr.etag) : NULL;
-			info->last_modified = c.hdr.last_modified ? ch_strdup(c.hdr.last_modified) : NULL;
-			if ((c.hdr.etag && !info->etag) || (c.hdr.last_modified && !info->last_modified)) {
-				st = ch_fail(CHURN_E_NOMEM, "out of memory");
-				goto out;
-			}
-			char now[32];
-			ch_format_time_utc(now, sizeof(now), (int64_t)time(NULL));
-			if (!(info->fetched_at = ch_strdup(now))) {
-				st = ch_fail(CHURN_E_NOMEM, "out of memory");
-				goto out;
-			}
-			if ((st = write_meta(meta_path, info, c.hdr.content_type, NULL)))
-				goto out;
-			ch_log(p, CHURN_LOG_INFO, "%s: HTTP %ld, %llu bytes, sha256 %s, %s", name, code,
-			       (unsigned long long)info->bytes, info->sha256, info->changed ? "changed" : "unchanged");
-			break;
+			st = accept_body(p, &c, name, dest, meta_path, prev, info);
+			goto out;
 		}
 		sink_abort(&sink);
 		if (r == ATTEMPT_UNCHANGED) {
-			info->http_status = 304;
-			info->changed = false;
-			info->bytes = prev->bytes;
-			memcpy(info->sha256, prev->sha256, 65);
-			info->etag = prev->etag ? ch_strdup(prev->etag) : NULL;
-			info->last_modified = prev->last_modified ? ch_strdup(prev->last_modified) : NULL;
-			info->fetched_at = ch_strdup(prev->fetched_at ? prev->fetched_at : "");
-			if ((prev->etag && !info->etag) || (prev->last_modified && !info->last_modified) || !info->fetched_at) {
-				st = ch_fail(CHURN_E_NOMEM, "out of memory");
-				goto out;
-			}
-			ch_log(p, CHURN_LOG_INFO, "%s: HTTP 304 Not Modified; %s unchanged", name, dest);
-			st = CHURN_OK;
-			break;
-		}
-		if (r == ATTEMPT_FAIL)
-			goto out;
-		if ((int64_t)attempt > retries) {
-			if (retries > 0) {
-				char msg[768];
-				snprintf(msg, sizeof(msg), "%s", churn_last_error());
-				ch_fail(st, "%s (after %u attempts)", msg, attempt);
-			}
+			st = accept_unchanged(p, name, dest, prev, info);
 			goto out;
 		}
-		double wait = delay;
-		for (unsigned k = 1; k < attempt && wait < MAX_RETRY_DELAY_S; k++)
-			wait *= 2;
-		if (wait > MAX_RETRY_DELAY_S)
-			wait = MAX_RETRY_DELAY_S;
-		ch_log(p, CHURN_LOG_WARN, "%s; retry %u of %lld in %g s", churn_last_error(), attempt, (long long)retries,
-		       wait);
-		sleep_s(wait);
+		if (r == ATTEMPT_FAIL || !retry_after(p, attempt, st))
+			goto out;
 	}
-	st = CHURN_OK;
 out:
 	sink_abort(&sink);
 	http_hdr_clear(&c.hdr);

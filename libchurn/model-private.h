@@ -7,9 +7,10 @@
  * predict loops, thresholds. An algorithm only sees the design matrix and
  * keeps its own opaque state.
  *
- * Registering an algorithm: add one line to the registry in model.c
- * (search for "CH_MODEL_REGISTRY"), guarded by nothing: once gbm.c/forest.c
- * define ch_gbm_ops/ch_forest_ops, add them there and to libchurn/meson.build.
+ * Registering an algorithm: define its const struct ch_model_ops
+ * ch_<name>_ops in its own file, add the file to libchurn/meson.build and
+ * one line to the registry in model.c (search for "CH_MODEL_REGISTRY"); the
+ * three built today are ch_logreg_ops, ch_gbm_ops and ch_forest_ops.
  */
 #ifndef CH_MODEL_PRIVATE_H
 #define CH_MODEL_PRIVATE_H

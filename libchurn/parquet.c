@@ -671,6 +671,127 @@ static churn_status check_strings(const pq_col *cols, size_t ncols, size_t nrows
 	return CHURN_OK;
 }
 
+/* parquet.kv: a JSON object of strings (key/value metadata), or NULL in *out when empty. */
+static churn_status read_kv(const churn_params *p, cJSON **out)
+{
+	*out = NULL;
+	const char *kvs = churn_params_get_str(p, "parquet.kv");
+	if (!kvs || !*kvs)
+		return CHURN_OK;
+	cJSON *kv = ch_json_parse_str(kvs, "parquet.kv");
+	churn_status st = CHURN_OK;
+	if (!kv || !cJSON_IsObject(kv))
+		st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: not a JSON object");
+	for (const cJSON *it = kv ? kv->child : NULL; !st && it; it = it->next)
+		if (!cJSON_IsString(it))
+			st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: value of \"%s\" is not a string", it->string);
+	if (st) {
+		cJSON_Delete(kv);
+		return st;
+	}
+	*out = kv;
+	return CHURN_OK;
+}
+
+/* The footer's head up to its schema: FileMetaData version and the schema root of ncols columns. */
+static void footer_schema_begin(ch_thrift *t, size_t ncols)
+{
+	ch_thrift_field_i32(t, 1, 2);
+	ch_thrift_field_list_begin(t, 2, CH_TT_STRUCT, ncols + 1);
+	ch_thrift_elem_struct_begin(t);
+	ch_thrift_field_string(t, 4, "schema");
+	ch_thrift_field_i32(t, 5, (int32_t)ncols);
+	ch_thrift_struct_end(t);
+}
+
+/* One column's SchemaElement. */
+static void footer_schema_column(ch_thrift *t, const pq_col *c)
+{
+	ch_thrift_elem_struct_begin(t);
+	ch_thrift_field_i32(t, 1, c->phys);
+	ch_thrift_field_i32(t, 3, c->optional ? PQ_OPTIONAL : PQ_REQUIRED);
+	ch_thrift_field_string(t, 4, c->name);
+	if (c->utf8) {
+		ch_thrift_field_i32(t, 6, PQ_CONVERTED_UTF8);
+		ch_thrift_field_struct_begin(t, 10); /* LogicalType */
+		ch_thrift_field_struct_begin(t, 1);  /* STRING: StringType {} */
+		ch_thrift_struct_end(t);
+		ch_thrift_struct_end(t);
+	}
+	ch_thrift_struct_end(t);
+}
+
+/* After the schema: num_rows and the head of the row_groups list. */
+static void footer_schema_end(ch_thrift *t, uint64_t nrows, uint64_t nrg)
+{
+	ch_thrift_field_i64(t, 3, (int64_t)nrows);
+	ch_thrift_field_list_begin(t, 4, CH_TT_STRUCT, nrg);
+}
+
+/* The footer's end (kv, created_by, column orders), the footer and the tail written, the file committed. */
+static churn_status finish_file(pq_writer *w, const cJSON *kv, size_t ncols)
+{
+	write_kv_and_tail(w, kv, ncols);
+	if (w->footer.oom)
+		return nomem();
+	if (w->footer.n > UINT32_MAX)
+		return ch_fail(CHURN_E_LIMIT, "%s: footer too large", w->path);
+	uint8_t tail[8];
+	put_le32(tail, (uint32_t)w->footer.n);
+	memcpy(tail + 4, "PAR1", 4);
+	churn_status st;
+	if ((st = w_write(w, w->footer.p, w->footer.n)) || (st = w_write(w, tail, 8)))
+		return st;
+	w->open = false;
+	return ch_atomic_commit(&w->a);
+}
+
+/* Everything a pq_writer holds (the temporary file removed unless committed). */
+static void pq_writer_clear(pq_writer *w)
+{
+	if (w->open)
+		ch_atomic_abort(&w->a);
+	w->open = false;
+	ZSTD_freeCCtx(w->zc);
+	ch_tbuf_free(&w->vals);
+	ch_tbuf_free(&w->body);
+	ch_tbuf_free(&w->comp);
+	ch_tbuf_free(&w->hdr);
+	ch_tbuf_free(&w->pack);
+	ch_tbuf_free(&w->footer);
+	free(w->lv);
+	free(w->idx);
+	w->zc = NULL;
+	w->lv = w->idx = NULL;
+}
+
+/* Row group g of nrg (rows r0..r1 of every column) and its RowGroup element in the footer. */
+static churn_status write_row_group(pq_writer *w, pq_col *cols, size_t ncols, size_t nrows, size_t g, size_t nrg)
+{
+	ch_thrift *t = &w->ft;
+	size_t r0 = g * w->rg_rows;
+	size_t r1 = r0 + w->rg_rows < nrows ? r0 + w->rg_rows : nrows;
+	uint64_t rg_start = w->pos, total_unc = 0;
+	churn_status st;
+	ch_thrift_elem_struct_begin(t); /* RowGroup */
+	ch_thrift_field_list_begin(t, 1, CH_TT_STRUCT, ncols);
+	for (size_t j = 0; j < ncols; j++)
+		if ((st = write_chunk(w, &cols[j], r0, r1, &total_unc)))
+			return st;
+	ch_thrift_field_i64(t, 2, (int64_t)total_unc);
+	ch_thrift_field_i64(t, 3, (int64_t)(r1 - r0));
+	ch_thrift_field_i64(t, 5, (int64_t)rg_start);
+	ch_thrift_field_i64(t, 6, (int64_t)(w->pos - rg_start));
+	if (nrg <= INT16_MAX)
+		ch_thrift_field_i16(t, 7, (int16_t)g);
+	ch_thrift_struct_end(t);
+	if (w->footer.oom)
+		return nomem();
+	if (!ch_progress(w->p, "parquet", r1, nrows))
+		return ch_fail(CHURN_E_STATE, "%s: cancelled", w->path);
+	return CHURN_OK;
+}
+
 static churn_status write_file(const char *path, pq_col *cols, size_t ncols, size_t nrows, const churn_params *p_in)
 {
 	pq_writer w;
@@ -679,32 +800,13 @@ static churn_status write_file(const char *path, pq_col *cols, size_t ncols, siz
 	churn_params *own = NULL;
 	cJSON *kv = NULL;
 	churn_status st = CHURN_OK;
-
-	if (!p_in) {
-		st = churn_params_new(&own);
-		if (st)
-			return st;
-	}
+	if (!p_in && (st = churn_params_new(&own)))
+		return st;
 	const churn_params *p = p_in ? p_in : own;
 	w.p = p;
-	if ((st = read_options(&w, p)))
+	if ((st = read_options(&w, p)) || (st = read_kv(p, &kv)) || (st = check_names(cols, ncols)) ||
+	    (st = check_strings(cols, ncols, nrows)))
 		goto out;
-	const char *kvs = churn_params_get_str(p, "parquet.kv");
-	if (kvs && *kvs) {
-		kv = ch_json_parse_str(kvs, "parquet.kv");
-		if (!kv || !cJSON_IsObject(kv)) {
-			st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: not a JSON object");
-			goto out;
-		}
-		for (const cJSON *it = kv->child; it; it = it->next)
-			if (!cJSON_IsString(it)) {
-				st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: value of \"%s\" is not a string", it->string);
-				goto out;
-			}
-	}
-	if ((st = check_names(cols, ncols)) || (st = check_strings(cols, ncols, nrows)))
-		goto out;
-
 	if (w.codec == PQ_CODEC_ZSTD && !(w.zc = ZSTD_createCCtx())) {
 		st = nomem();
 		goto out;
@@ -715,101 +817,30 @@ static churn_status write_file(const char *path, pq_col *cols, size_t ncols, siz
 		st = nomem();
 		goto out;
 	}
-
-	/* footer head: version, schema, num_rows, row_groups list header */
 	size_t nrg = nrows ? (nrows + w.rg_rows - 1) / w.rg_rows : 0;
-	ch_thrift *t = &w.ft;
-	ch_thrift_init(t, &w.footer);
-	ch_thrift_field_i32(t, 1, 2);
-	ch_thrift_field_list_begin(t, 2, CH_TT_STRUCT, ncols + 1);
-	ch_thrift_elem_struct_begin(t);
-	ch_thrift_field_string(t, 4, "schema");
-	ch_thrift_field_i32(t, 5, (int32_t)ncols);
-	ch_thrift_struct_end(t);
-	for (size_t j = 0; j < ncols; j++) {
-		ch_thrift_elem_struct_begin(t);
-		ch_thrift_field_i32(t, 1, cols[j].phys);
-		ch_thrift_field_i32(t, 3, cols[j].optional ? PQ_OPTIONAL : PQ_REQUIRED);
-		ch_thrift_field_string(t, 4, cols[j].name);
-		if (cols[j].utf8) {
-			ch_thrift_field_i32(t, 6, PQ_CONVERTED_UTF8);
-			ch_thrift_field_struct_begin(t, 10); /* LogicalType */
-			ch_thrift_field_struct_begin(t, 1);  /* STRING: StringType {} */
-			ch_thrift_struct_end(t);
-			ch_thrift_struct_end(t);
-		}
-		ch_thrift_struct_end(t);
-	}
-	ch_thrift_field_i64(t, 3, (int64_t)nrows);
-	ch_thrift_field_list_begin(t, 4, CH_TT_STRUCT, nrg);
+	ch_thrift_init(&w.ft, &w.footer);
+	footer_schema_begin(&w.ft, ncols);
+	for (size_t j = 0; j < ncols; j++)
+		footer_schema_column(&w.ft, &cols[j]);
+	footer_schema_end(&w.ft, nrows, nrg);
 	if (w.footer.oom) {
 		st = nomem();
 		goto out;
 	}
-
 	if ((st = ch_atomic_open(&w.a, path)))
 		goto out;
 	w.open = true;
 	if ((st = w_write(&w, "PAR1", 4)))
 		goto out;
-
-	for (size_t g = 0; g < nrg; g++) {
-		size_t r0 = g * w.rg_rows;
-		size_t r1 = r0 + w.rg_rows < nrows ? r0 + w.rg_rows : nrows;
-		uint64_t rg_start = w.pos;
-		ch_thrift_elem_struct_begin(t); /* RowGroup */
-		ch_thrift_field_list_begin(t, 1, CH_TT_STRUCT, ncols);
-		uint64_t total_unc = 0;
-		for (size_t j = 0; j < ncols; j++)
-			if ((st = write_chunk(&w, &cols[j], r0, r1, &total_unc)))
-				goto out;
-		ch_thrift_field_i64(t, 2, (int64_t)total_unc);
-		ch_thrift_field_i64(t, 3, (int64_t)(r1 - r0));
-		ch_thrift_field_i64(t, 5, (int64_t)rg_start);
-		ch_thrift_field_i64(t, 6, (int64_t)(w.pos - rg_start));
-		if (nrg <= INT16_MAX)
-			ch_thrift_field_i16(t, 7, (int16_t)g);
-		ch_thrift_struct_end(t);
-		if (w.footer.oom) {
-			st = nomem();
+	for (size_t g = 0; g < nrg; g++)
+		if ((st = write_row_group(&w, cols, ncols, nrows, g, nrg)))
 			goto out;
-		}
-		if (!ch_progress(p, "parquet", r1, nrows)) {
-			st = ch_fail(CHURN_E_STATE, "%s: cancelled", path);
-			goto out;
-		}
-	}
-	write_kv_and_tail(&w, kv, ncols);
-	if (w.footer.oom) {
-		st = nomem();
-		goto out;
-	}
-	if (w.footer.n > UINT32_MAX) {
-		st = ch_fail(CHURN_E_LIMIT, "%s: footer too large", path);
-		goto out;
-	}
-	uint8_t tail[8];
-	put_le32(tail, (uint32_t)w.footer.n);
-	memcpy(tail + 4, "PAR1", 4);
-	if ((st = w_write(&w, w.footer.p, w.footer.n)) || (st = w_write(&w, tail, 8)))
-		goto out;
-	w.open = false;
-	if ((st = ch_atomic_commit(&w.a)))
+	if ((st = finish_file(&w, kv, ncols)))
 		goto out;
 	ch_log(p, CHURN_LOG_INFO, "wrote %s: %zu rows, %zu columns, %zu row groups, %llu bytes", path, nrows, ncols, nrg,
 	       (unsigned long long)w.pos);
 out:
-	if (w.open)
-		ch_atomic_abort(&w.a);
-	ZSTD_freeCCtx(w.zc);
-	ch_tbuf_free(&w.vals);
-	ch_tbuf_free(&w.body);
-	ch_tbuf_free(&w.comp);
-	ch_tbuf_free(&w.hdr);
-	ch_tbuf_free(&w.pack);
-	ch_tbuf_free(&w.footer);
-	free(w.lv);
-	free(w.idx);
+	pq_writer_clear(&w);
 	cJSON_Delete(kv);
 	churn_params_free(own);
 	if (!st)
@@ -1211,18 +1242,7 @@ void churn_parquet_writer_free(churn_parquet_writer *w)
 {
 	if (!w)
 		return;
-	if (w->pw.open)
-		ch_atomic_abort(&w->pw.a);
-	pq_writer *pw = &w->pw;
-	ZSTD_freeCCtx(pw->zc);
-	ch_tbuf_free(&pw->vals);
-	ch_tbuf_free(&pw->body);
-	ch_tbuf_free(&pw->comp);
-	ch_tbuf_free(&pw->hdr);
-	ch_tbuf_free(&pw->pack);
-	ch_tbuf_free(&pw->footer);
-	free(pw->lv);
-	free(pw->idx);
+	pq_writer_clear(&w->pw);
 	for (size_t j = 0; w->cols && j < w->ncols; j++) {
 		sw_col *sc = &w->cols[j];
 		free((char *)sc->c.name);
@@ -1242,6 +1262,54 @@ void churn_parquet_writer_free(churn_parquet_writer *w)
 	free(w);
 }
 
+/* The writer's own copy of the params (p is only read while opening, then by progress and log) and its options. */
+static churn_status writer_options(churn_parquet_writer *w, const churn_params *p)
+{
+	churn_status st = p ? churn_params_copy(p, &w->own) : churn_params_new(&w->own);
+	if (st)
+		return st;
+	w->pw.p = w->own;
+	if ((st = read_options(&w->pw, w->own)))
+		return st;
+	return read_kv(w->own, &w->kv);
+}
+
+/* One column of the streaming writer: its name copied, its role and its layout. */
+static bool add_column(churn_parquet_writer *w, size_t *j, const char *name, int role, pq_col layout)
+{
+	sw_col *sc = &w->cols[(*j)++];
+	sc->c = layout;
+	sc->c.name = ch_strdup(name);
+	sc->role = role;
+	sc->dict = role == SW_FEAT && w->pw.dict_doubles;
+	sc->ck = (pq_chunk){.dict_off = -1, .data_off = -1};
+	return sc->c.name != NULL;
+}
+
+/* The columns in file order: the ID, the features, the target; their names checked (check_names). */
+static churn_status add_columns(churn_parquet_writer *w, const char *const *feature_names, size_t nfeatures,
+                                const char *target_name, const char *id_name, unsigned flags)
+{
+	size_t j = 0;
+	bool ok = true;
+	if (id_name)
+		ok = add_column(w, &j, id_name, SW_ID,
+		                (pq_col){.phys = PQ_T_BYTE_ARRAY, .optional = (flags & CHURN_PARQUET_ID_NULLABLE) != 0,
+		                         .utf8 = true});
+	for (size_t f = 0; ok && f < nfeatures; f++)
+		ok = add_column(w, &j, feature_names[f] ? feature_names[f] : "", SW_FEAT, (pq_col){.phys = PQ_T_DOUBLE});
+	if (ok && target_name)
+		ok = add_column(w, &j, target_name, SW_LABEL, (pq_col){.phys = PQ_T_INT32});
+	pq_col *tmp = ok ? malloc(w->ncols * sizeof(*tmp)) : NULL;
+	if (!tmp)
+		return nomem();
+	for (j = 0; j < w->ncols; j++)
+		tmp[j] = w->cols[j].c;
+	churn_status st = check_names(tmp, w->ncols);
+	free(tmp);
+	return st;
+}
+
 churn_status churn_parquet_writer_open(const char *path, const char *const *feature_names, size_t nfeatures,
                                        const char *target_name, const char *id_name, unsigned flags,
                                        uint64_t nrows_hint, const churn_params *p, churn_parquet_writer **out)
@@ -1253,11 +1321,11 @@ churn_status churn_parquet_writer_open(const char *path, const char *const *feat
 	size_t ncols = nfeatures + (id_name ? 1 : 0) + (target_name ? 1 : 0);
 	if (!ncols)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: nothing to write (no features, id or target)", path);
-	churn_status st = CHURN_OK;
 	churn_parquet_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return nomem();
 	pq_writer *pw = &w->pw;
+	churn_status st = CHURN_OK;
 	w->nrows_hint = nrows_hint;
 	w->has_id = id_name != NULL;
 	w->has_target = target_name != NULL;
@@ -1266,68 +1334,9 @@ churn_status churn_parquet_writer_open(const char *path, const char *const *feat
 	    !(w->ord_at = malloc(((size_t)INT16_MAX + 1) * sizeof(size_t))))
 		goto nomem;
 	pw->path = w->path;
-	if (!p) {
-		if ((st = churn_params_new(&w->own)))
-			goto fail;
-		p = w->own;
-	}
-	/* p is only read during this call (options, kv) and by progress/log: keep a copy. */
-	if (!w->own) {
-		if ((st = churn_params_copy(p, &w->own)))
-			goto fail;
-	}
-	pw->p = w->own;
-	if ((st = read_options(pw, w->own)))
-		goto fail;
-	const char *kvs = churn_params_get_str(w->own, "parquet.kv");
-	if (kvs && *kvs) {
-		w->kv = ch_json_parse_str(kvs, "parquet.kv");
-		if (!w->kv || !cJSON_IsObject(w->kv)) {
-			st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: not a JSON object");
-			goto fail;
-		}
-		for (const cJSON *it = w->kv->child; it; it = it->next)
-			if (!cJSON_IsString(it)) {
-				st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: value of \"%s\" is not a string", it->string);
-				goto fail;
-			}
-	}
 	w->ncols = ncols;
-	size_t j = 0;
-	if (id_name) {
-		w->cols[j].c = (pq_col){.name = ch_strdup(id_name), .phys = PQ_T_BYTE_ARRAY,
-		                        .optional = (flags & CHURN_PARQUET_ID_NULLABLE) != 0, .utf8 = true};
-		w->cols[j].role = SW_ID;
-		if (!w->cols[j++].c.name)
-			goto nomem;
-	}
-	for (size_t f = 0; f < nfeatures; f++, j++) {
-		const char *nm = feature_names[f] ? feature_names[f] : "";
-		w->cols[j].c = (pq_col){.name = ch_strdup(nm), .phys = PQ_T_DOUBLE};
-		w->cols[j].role = SW_FEAT;
-		w->cols[j].dict = pw->dict_doubles;
-		if (!w->cols[j].c.name)
-			goto nomem;
-	}
-	if (target_name) {
-		w->cols[j].c = (pq_col){.name = ch_strdup(target_name), .phys = PQ_T_INT32};
-		w->cols[j].role = SW_LABEL;
-		if (!w->cols[j++].c.name)
-			goto nomem;
-	}
-	for (j = 0; j < ncols; j++)
-		w->cols[j].ck = (pq_chunk){.dict_off = -1, .data_off = -1};
-	{
-		pq_col *tmp = malloc(ncols * sizeof(*tmp));
-		if (!tmp)
-			goto nomem;
-		for (j = 0; j < ncols; j++)
-			tmp[j] = w->cols[j].c;
-		st = check_names(tmp, ncols);
-		free(tmp);
-		if (st)
-			goto fail;
-	}
+	if ((st = writer_options(w, p)) || (st = add_columns(w, feature_names, nfeatures, target_name, id_name, flags)))
+		goto fail;
 	if (pw->codec == PQ_CODEC_ZSTD && !(pw->zc = ZSTD_createCCtx()))
 		goto nomem;
 	pw->idx = malloc(pw->max_page_rows * sizeof(*pw->idx));
@@ -1439,42 +1448,12 @@ churn_status churn_parquet_writer_close(churn_parquet_writer *w)
 	/* footer: version, schema, num_rows, row groups, kv, created_by, column orders */
 	ch_thrift *t = &pw->ft;
 	ch_thrift_init(t, &pw->footer);
-	ch_thrift_field_i32(t, 1, 2);
-	ch_thrift_field_list_begin(t, 2, CH_TT_STRUCT, w->ncols + 1);
-	ch_thrift_elem_struct_begin(t);
-	ch_thrift_field_string(t, 4, "schema");
-	ch_thrift_field_i32(t, 5, (int32_t)w->ncols);
-	ch_thrift_struct_end(t);
-	for (size_t j = 0; j < w->ncols; j++) {
-		const pq_col *c = &w->cols[j].c;
-		ch_thrift_elem_struct_begin(t);
-		ch_thrift_field_i32(t, 1, c->phys);
-		ch_thrift_field_i32(t, 3, c->optional ? PQ_OPTIONAL : PQ_REQUIRED);
-		ch_thrift_field_string(t, 4, c->name);
-		if (c->utf8) {
-			ch_thrift_field_i32(t, 6, PQ_CONVERTED_UTF8);
-			ch_thrift_field_struct_begin(t, 10); /* LogicalType */
-			ch_thrift_field_struct_begin(t, 1);  /* STRING: StringType {} */
-			ch_thrift_struct_end(t);
-			ch_thrift_struct_end(t);
-		}
-		ch_thrift_struct_end(t);
-	}
-	ch_thrift_field_i64(t, 3, (int64_t)w->nrows);
-	ch_thrift_field_list_begin(t, 4, CH_TT_STRUCT, w->nrg);
+	footer_schema_begin(t, w->ncols);
+	for (size_t j = 0; j < w->ncols; j++)
+		footer_schema_column(t, &w->cols[j].c);
+	footer_schema_end(t, w->nrows, w->nrg);
 	ch_tbuf_append(&pw->footer, w->rgs.p, w->rgs.n);
-	write_kv_and_tail(pw, w->kv, w->ncols);
-	if (pw->footer.oom)
-		return sw_fail(w, nomem());
-	if (pw->footer.n > UINT32_MAX)
-		return sw_fail(w, ch_fail(CHURN_E_LIMIT, "%s: footer too large", w->path));
-	uint8_t tail[8];
-	put_le32(tail, (uint32_t)pw->footer.n);
-	memcpy(tail + 4, "PAR1", 4);
-	if ((st = w_write(pw, pw->footer.p, pw->footer.n)) || (st = w_write(pw, tail, 8)))
-		return sw_fail(w, st);
-	pw->open = false;
-	if ((st = ch_atomic_commit(&pw->a)))
+	if ((st = finish_file(pw, w->kv, w->ncols)))
 		return sw_fail(w, st);
 	w->closed = true;
 	ch_log(pw->p, CHURN_LOG_INFO, "wrote %s: %llu rows, %zu columns, %llu row groups, %llu bytes", w->path,

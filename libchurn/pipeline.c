@@ -236,7 +236,11 @@ static churn_status run_begin(struct run *r, churn_workdir *w, const churn_param
 		return st;
 	ch_params_get_log(p, &r->caller_log, &r->caller_ud, &r->caller_max);
 	churn_params_set_log(r->p, run_log, r, CHURN_LOG_INFO);
-	snprintf(r->run_id, sizeof(r->run_id), "%s", churn_workdir_new_run_id(w));
+	char *run_id = NULL;
+	if ((st = churn_workdir_new_run_id(w, &run_id)))
+		return st;
+	snprintf(r->run_id, sizeof(r->run_id), "%s", run_id);
+	churn_free(run_id);
 	if (!(r->fields = cJSON_CreateObject()) || !t->runs)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	t->steps.p = r->p;
@@ -830,7 +834,7 @@ static churn_status find_raw_input(struct run *r, char **out_path, char sha256[6
 {
 	const char *wd = churn_workdir_get_path(r->w);
 	char *json = NULL;
-	churn_status st = churn_workdir_read_json(wd, "data/processed/source.json", &json, NULL);
+	churn_status st = churn_workdir_read_json(r->w, "data/processed/source.json", &json, NULL);
 	if (st == CHURN_E_NOTFOUND)
 		return ch_fail(CHURN_E_NOTFOUND, "%s: no completed data run yet; run `churn data` first", wd);
 	if (st)
@@ -1081,8 +1085,8 @@ static churn_status eda_document(struct run *r, struct ml_state *m, cJSON **out)
 	char *old = NULL, *text = NULL;
 	churn_eda *full = NULL;
 	churn_status st = CHURN_OK;
-	if (churn_workdir_read_json(ch_gen_read_dir(r->txn->gen, "reports/eda.json"), "reports/eda.json", &old, NULL) ==
-	    CHURN_OK)
+	if (ch_json_read_file(ch_gen_read_dir(r->txn->gen, "reports/eda.json"), "reports/eda.json",
+	                      (size_t)churn_params_get_int(r->p, "workdir.max_report_bytes"), &old, NULL) == CHURN_OK)
 		*out = cJSON_Parse(old);
 	if (!*out && !(st = churn_eda_compute(m->ds, r->p, &full)) && !(st = churn_eda_to_json(full, &text)) &&
 	    !(*out = cJSON_Parse(text)))

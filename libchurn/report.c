@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "churn/version.h"
-#include "churn/workdir.h"
+#include "churn/params.h"
 #include "core-private.h"
 
 /* Where artifacts live and which files in each directory are listed. */
@@ -29,6 +29,12 @@ static const struct {
 	{"reports/figures", "figure", {".png", ".svg", NULL}, NULL},
 };
 #define NPLACES (sizeof(places) / sizeof(places[0]))
+
+/* A JSON report of @p dir (a workdir or a pinned generation), at most workdir.max_report_bytes (its default). */
+static churn_status read_report(const char *dir, const char *rel, char **out)
+{
+	return ch_json_read_file(dir, rel, (size_t)churn_params_get_int(NULL, "workdir.max_report_bytes"), out, NULL);
+}
 
 static bool has_suffix(const char *s, const char *suf)
 {
@@ -186,7 +192,7 @@ churn_status churn_report_records_json(const char *workdir, const char *rel, siz
 	if (!workdir || !rel || !out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_records_json: NULL argument");
 	char *text = NULL;
-	churn_status st = churn_workdir_read_json(workdir, rel, &text, NULL);
+	churn_status st = read_report(workdir, rel, &text);
 	if (st)
 		return st;
 	cJSON *doc = ch_json_parse_str(text, rel);
@@ -273,7 +279,7 @@ static void copy_keys(cJSON *dst, const cJSON *src, const char *const *keys)
 static cJSON *summary_as_run(const char *workdir, cJSON **out_doc)
 {
 	char *text = NULL;
-	if (churn_workdir_read_json(workdir, "reports/summary.json", &text, NULL) != CHURN_OK)
+	if (read_report(workdir, "reports/summary.json", &text) != CHURN_OK)
 		return NULL;
 	cJSON *sum = ch_json_parse_str(text, "reports/summary.json");
 	churn_free(text);
@@ -329,7 +335,7 @@ static void details_src_free(details_src *s)
 /* The run records, the summary and the metrics under dir; CHURN_E_NOTFOUND without a completed data run. */
 static churn_status details_read(const char *workdir, const char *dir, details_src *s)
 {
-	if (churn_workdir_read_json(dir, "reports/run_metadata.json", &s->runs_text, NULL) == CHURN_OK)
+	if (read_report(dir, "reports/run_metadata.json", &s->runs_text) == CHURN_OK)
 		s->runs_doc = ch_json_parse_str(s->runs_text, "reports/run_metadata.json");
 	s->runs = cJSON_GetObjectItemCaseSensitive(s->runs_doc, "runs");
 	/*
@@ -339,7 +345,7 @@ static churn_status details_read(const char *workdir, const char *dir, details_s
 	if (!(s->data_ok = last_run(s->runs, "data", true)) && !(s->data_ok = summary_as_run(dir, &s->summary_doc)))
 		return ch_fail(CHURN_E_NOTFOUND, "no completed data run in %s yet: run `churn run --workdir %s`", workdir,
 		               workdir);
-	if (churn_workdir_read_json(dir, "reports/metrics.json", &s->metrics_text, NULL) == CHURN_OK)
+	if (read_report(dir, "reports/metrics.json", &s->metrics_text) == CHURN_OK)
 		s->metrics_doc = ch_json_parse_str(s->metrics_text, "reports/metrics.json");
 	return CHURN_OK;
 }
@@ -430,7 +436,7 @@ churn_status churn_report_best_model(const char *workdir, char **out_name)
 	if (!workdir || !out_name)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_best_model: NULL argument");
 	char *text = NULL;
-	churn_status st = churn_workdir_read_json(workdir, "reports/metrics.json", &text, NULL);
+	churn_status st = read_report(workdir, "reports/metrics.json", &text);
 	if (st)
 		return st == CHURN_E_NOTFOUND ? ch_fail(st, "no model evaluated in %s yet: run `churn ml --workdir %s`",
 		                                        workdir, workdir)
@@ -460,4 +466,11 @@ const char *churn_report_content_type(const char *name)
 	if (has_suffix(name, ".parquet"))
 		return "application/vnd.apache.parquet";
 	return "application/octet-stream";
+}
+
+churn_status churn_report_metrics_json(const char *workdir, char **out_json)
+{
+	if (!workdir || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_metrics_json: NULL argument");
+	return read_report(workdir, "reports/metrics.json", out_json);
 }

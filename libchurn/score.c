@@ -36,7 +36,7 @@ typedef struct sc_name {
 	size_t col;
 } sc_name;
 
-/* One prep column, compiled for direct encoding (mirrors prep.c's apply). */
+/* One prep column, compiled for direct encoding (mirrors apply_numeric/apply_categorical in prep-apply.c). */
 typedef struct sc_col {
 	bool numeric;
 	size_t feat0, nfeat;

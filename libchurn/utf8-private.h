@@ -1,6 +1,6 @@
 /*
- * UTF-8 validation shared inside the library (the CSV reader, the Parquet
- * writer). Strict: no overlong forms, no UTF-16 surrogates, nothing above
+ * UTF-8 validation shared inside the library (the CSV reader, the JSON
+ * scan before every parse, the Parquet writer): its one decoder. Strict: no overlong forms, no UTF-16 surrogates, nothing above
  * U+10FFFF (Unicode 15, table 3-7). ASCII runs are skipped 16 bytes (SSE2)
  * and 8 bytes at a time, straight to the first byte with its high bit set;
  * only there is a sequence decoded.

@@ -157,10 +157,10 @@ void churn_workdir_unlock(churn_workdir *w)
 	w->lock_fd = -1;
 }
 
-const char *churn_workdir_new_run_id(churn_workdir *w)
+churn_status churn_workdir_new_run_id(churn_workdir *w, char **out_id)
 {
-	if (!w)
-		return "";
+	if (!w || !out_id)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_workdir_new_run_id: NULL argument");
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
@@ -174,12 +174,16 @@ const char *churn_workdir_new_run_id(churn_workdir *w)
 	x *= 0xff51afd7ed558ccdull;
 	x ^= x >> 33;
 	snprintf(w->run_id, sizeof(w->run_id), "%s-%06x", stamp, (unsigned)(x & 0xffffff));
-	return w->run_id;
+	return churn_workdir_get_run_id(w, out_id);
 }
 
-const char *churn_workdir_get_run_id(const churn_workdir *w)
+churn_status churn_workdir_get_run_id(const churn_workdir *w, char **out_id)
 {
-	return w ? w->run_id : "";
+	if (!w || !out_id)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_workdir_get_run_id: NULL argument");
+	if (!(*out_id = ch_strdup(w->run_id)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	return CHURN_OK;
 }
 
 static const char *level_name(churn_log_level level)
@@ -252,32 +256,11 @@ churn_status churn_workdir_write(churn_workdir *w, const char *rel, const char *
 	return st;
 }
 
-churn_status churn_workdir_read_json(const char *dir, const char *rel, char **out, size_t *out_n)
+churn_status churn_workdir_read_json(const churn_workdir *w, const char *rel, char **out, size_t *out_n)
 {
-	if (!dir || !rel || !out)
+	if (!w || !rel || !out)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_workdir_read_json: NULL argument");
-	char *path = ch_asprintf("%s/%s", dir, rel);
-	if (!path)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	char *buf = NULL;
-	size_t n = 0;
-	churn_status st = ch_read_file(path, 64u << 20, &buf, &n);
-	if (st)
-		goto out;
-	cJSON *o = ch_json_parse(buf, n, path, &st);
-	if (!o) {
-		if (!st)
-			st = ch_fail(CHURN_E_PARSE, "%s: not valid JSON", path);
-		free(buf);
-		goto out;
-	}
-	cJSON_Delete(o);
-	*out = buf;
-	if (out_n)
-		*out_n = n;
-out:
-	free(path);
-	return st;
+	return ch_json_read_file(w->dir, rel, (size_t)churn_params_get_int(w->p, "workdir.max_report_bytes"), out, out_n);
 }
 
 churn_status churn_workdir_append_record(churn_workdir *w, const char *rel, const char *entry_json)

@@ -110,8 +110,12 @@ START_TEST(test_readers_refuse_deep_documents)
 	snprintf(path, sizeof(path), "%s/reports/metrics.json", dir);
 	ck_assert(churn_test_write_file(path, obj));
 	char *text = NULL;
-	ck_assert_int_eq(churn_workdir_read_json(dir, "reports/metrics.json", &text, NULL), CHURN_E_PARSE);
+	churn_workdir *w = NULL;
+	ck_assert_int_eq(churn_workdir_open(dir, NULL, &w), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_read_json(w, "reports/metrics.json", &text, NULL), CHURN_E_PARSE);
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "reports/metrics.json: byte 69: JSON nested deeper than 64 levels"));
+	churn_workdir_free(w);
+	ck_assert_int_eq(churn_report_metrics_json(dir, &text), CHURN_E_PARSE);
 	snprintf(path, sizeof(path), "%s/reports/model_run_metadata.json", dir);
 	ck_assert(churn_test_write_file(path, obj));
 	ck_assert_int_eq(churn_report_records_json(dir, "reports/model_run_metadata.json", 5, &text), CHURN_E_PARSE);

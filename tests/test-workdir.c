@@ -88,8 +88,11 @@ START_TEST(test_workdir_log_lines_stamped_and_rotated)
 	ck_assert_int_eq(churn_params_set_int(p, "workdir.log_max_bytes", 2048), CHURN_OK);
 	churn_workdir *w = NULL;
 	ck_assert_int_eq(churn_workdir_open(churn_test_tmp, p, &w), CHURN_OK);
-	const char *id = churn_workdir_new_run_id(w);
+	char *id = NULL, *again = NULL, *next = NULL;
+	ck_assert_int_eq(churn_workdir_new_run_id(w, &id), CHURN_OK);
 	ck_assert_uint_ge(strlen(id), 20);
+	ck_assert_int_eq(churn_workdir_get_run_id(w, &again), CHURN_OK);
+	ck_assert_str_eq(again, id);
 	ck_assert_int_eq(churn_workdir_log(w, CHURN_LOG_INFO, "step=fetch duration_s=0.1 status=succeeded"), CHURN_OK);
 	char path[1024];
 	snprintf(path, sizeof(path), "%s/logs/pipeline.log", churn_test_tmp);
@@ -102,6 +105,12 @@ START_TEST(test_workdir_log_lines_stamped_and_rotated)
 	ck_assert_ptr_nonnull(strstr(line, id));
 	ck_assert_ptr_nonnull(strstr(line, "step=fetch"));
 	ck_assert(line[4] == '-' && line[10] == 'T' && line[19] == 'Z');
+	/* the caller's copy outlives the next id */
+	ck_assert_int_eq(churn_workdir_new_run_id(w, &next), CHURN_OK);
+	ck_assert_str_ne(next, id);
+	churn_free(again);
+	churn_free(next);
+	churn_free(id);
 	for (int i = 0; i < 200; i++)
 		ck_assert_int_eq(churn_workdir_log(w, CHURN_LOG_WARN, "filler line to force a rotation of the log"), CHURN_OK);
 	struct stat sb;
@@ -126,7 +135,7 @@ START_TEST(test_workdir_records_capped_at_max_records)
 	}
 	char *json = NULL;
 	size_t n = 0;
-	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/run_metadata.json", &json, &n), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_read_json(w, "reports/run_metadata.json", &json, &n), CHURN_OK);
 	ck_assert_ptr_null(strstr(json, "\"r4\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"r5\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"r24\""));
@@ -140,7 +149,7 @@ START_TEST(test_workdir_records_capped_at_max_records)
 	ck_assert_int_eq(churn_workdir_append_record(w, "reports/run_metadata.json",
 	                                             "[{\"run_id\": \"a1\"}, {\"run_id\": \"a2\"}]"),
 	                 CHURN_OK);
-	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/run_metadata.json", &json, &n), CHURN_OK);
+	ck_assert_int_eq(churn_workdir_read_json(w, "reports/run_metadata.json", &json, &n), CHURN_OK);
 	ck_assert_ptr_null(strstr(json, "\"r6\""));
 	ck_assert_ptr_nonnull(strstr(json, "\"r7\""));
 	ck_assert(strstr(json, "\"r24\"") < strstr(json, "\"a1\"") && strstr(json, "\"a1\"") < strstr(json, "\"a2\""));
@@ -158,13 +167,13 @@ START_TEST(test_workdir_corrupt_record_kept_aside)
 	snprintf(path, sizeof(path), "%s/reports/model_run_metadata.json", churn_test_tmp);
 	ck_assert(churn_test_write_file(path, "{\"runs\": [ {\"trunc"));
 	char *json = NULL;
-	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/model_run_metadata.json", &json, NULL),
+	ck_assert_int_eq(churn_workdir_read_json(w, "reports/model_run_metadata.json", &json, NULL),
 	                 CHURN_E_PARSE);
 	ck_assert_ptr_null(json);
-	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/none.json", &json, NULL), CHURN_E_NOTFOUND);
+	ck_assert_int_eq(churn_workdir_read_json(w, "reports/none.json", &json, NULL), CHURN_E_NOTFOUND);
 	ck_assert_int_eq(churn_workdir_append_record(w, "reports/model_run_metadata.json", "{\"run_id\":\"a\"}"), CHURN_OK);
 	ck_assert(exists(churn_test_tmp, "reports/model_run_metadata.json.corrupt"));
-	ck_assert_int_eq(churn_workdir_read_json(churn_test_tmp, "reports/model_run_metadata.json", &json, NULL),
+	ck_assert_int_eq(churn_workdir_read_json(w, "reports/model_run_metadata.json", &json, NULL),
 	                 CHURN_OK);
 	ck_assert_ptr_nonnull(strstr(json, "\"a\""));
 	churn_free(json);

@@ -1,5 +1,5 @@
 /*
- * churn/prep.h: fitted feature preparation and stratified splits.
+ * churn/prep.h: fitted feature preparation (splits of the rows are in churn/split.h).
  *
  * A churn_prep ("prep spec") is fitted on training rows of a dataset and then
  * applied to any rows, to another dataset with the same columns, or to a
@@ -16,7 +16,7 @@
  *     strcmp order; a two-level column whose levels are a yes/no pair
  *     (Yes/No, True/False, 1/0, Y/N, case-insensitive) becomes one 0/1
  *     feature ("Partner=Yes"); levels unseen at fit time encode as all zeros
- *     (counted, see churn_prep_get_unseen_count());
+ *     (counted, see churn_prep_apply_rows_count());
  *   - scales numerics (prep.scale: standard, minmax, none).
  * The target (data.target, default "Churn") and ID columns are never
  * features. The positive label is data.positive or the one of

@@ -65,6 +65,15 @@ CHURN_API CHURN_NODISCARD churn_status churn_report_artifact_path(const char *wo
  */
 CHURN_API CHURN_NODISCARD churn_status churn_report_best_model(const char *workdir, char **out_name);
 
+/**
+ * reports/metrics.json as written (checked to be one JSON document, at most
+ * workdir.max_report_bytes' default) in a new string (churn_free). Returns
+ * CHURN_OK; CHURN_E_INVALID_ARG (a NULL argument); CHURN_E_NOTFOUND (no model
+ * evaluated yet); CHURN_E_PARSE (not valid JSON); CHURN_E_LIMIT (too large);
+ * CHURN_E_IO; CHURN_E_NOMEM. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_report_metrics_json(const char *workdir, char **out_json);
+
 /** Content type for an artifact name ("application/json; charset=utf-8", "image/png", ...). @since 0.1 */
 CHURN_API const char *churn_report_content_type(const char *name);
 

@@ -28,48 +28,72 @@ extern "C" {
 typedef struct churn_workdir churn_workdir;
 
 /**
- * Open a workdir, creating it and its layout when missing (CHURN_E_CREATE
- * when that fails). Uses params workdir.* (log cap, record cap, lock wait).
- * @p p is copied. @since 0.1
+ * Open a workdir, creating it and its layout when missing. Uses params
+ * workdir.* (log cap, record cap, lock wait, report size). @p p is copied
+ * (NULL: the defaults). On success *out is a new handle (churn_workdir_free).
+ * Returns CHURN_OK; CHURN_E_INVALID_ARG (no directory or no @p out);
+ * CHURN_E_CREATE (the directory or its layout cannot be made); CHURN_E_NOMEM.
+ * @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_workdir_open(const char *dir, const churn_params *p,
                                                           churn_workdir **out);
 /** Releases the lock if held. NULL is a no-op. @since 0.1 */
 CHURN_API void churn_workdir_free(churn_workdir *w);
 
-/** The workdir path as given. @since 0.1 */
+/** The workdir path as given (owned by @p w, valid until churn_workdir_free); NULL for NULL. @since 0.1 */
 CHURN_API const char *churn_workdir_get_path(const churn_workdir *w);
-/** "<dir>/<rel>" as a new string (churn_free). @since 0.1 */
+/**
+ * "<dir>/<rel>" as a new string (churn_free) in *out.
+ * Returns CHURN_OK; CHURN_E_INVALID_ARG (a NULL argument); CHURN_E_NOMEM.
+ * @since 0.1
+ */
 CHURN_API CHURN_NODISCARD churn_status churn_workdir_join(const churn_workdir *w, const char *rel, char **out);
 
 /**
  * Take the exclusive workdir lock (flock on <dir>/.churn.lock), waiting up to
- * workdir.lock_wait_s seconds; CHURN_E_BUSY when another run still holds it.
- * The lock is released by churn_workdir_unlock(), churn_workdir_free() or
- * process exit (also kill -9). @since 0.1
+ * workdir.lock_wait_s seconds. The lock is released by churn_workdir_unlock(),
+ * churn_workdir_free() or process exit (also kill -9). Taking it twice through
+ * one handle is a no-op. Returns CHURN_OK; CHURN_E_INVALID_ARG (NULL);
+ * CHURN_E_BUSY (another run still holds it after the wait); CHURN_E_CREATE
+ * (the lock file cannot be opened); CHURN_E_IO (flock failed); CHURN_E_NOMEM.
+ * @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_workdir_lock(churn_workdir *w);
-/** @since 0.1 */
+/** Release the lock if held; NULL is a no-op. @since 0.1 */
 CHURN_API void churn_workdir_unlock(churn_workdir *w);
 
 /**
- * Start a run: a fresh run id ("20261126T120000Z-1a2b3c"), used by log lines.
- * Returns the id (borrowed, valid until the next call). @since 0.1
+ * Start a run: a fresh run id ("20261126T120000Z-1a2b3c", unique across
+ * overlapping processes), which the handle's log lines carry from now on.
+ * *out_id is a new string (churn_free).
+ * Returns CHURN_OK; CHURN_E_INVALID_ARG (a NULL argument); CHURN_E_NOMEM.
+ * @since 0.1; caller-owned since libchurn.so.1 (a borrowed pointer before)
  */
-CHURN_API const char *churn_workdir_new_run_id(churn_workdir *w);
-/** Current run id ("" before the first churn_workdir_new_run_id). @since 0.1 */
-CHURN_API const char *churn_workdir_get_run_id(const churn_workdir *w);
+CHURN_API CHURN_NODISCARD churn_status churn_workdir_new_run_id(churn_workdir *w, char **out_id);
+/**
+ * The current run id as a new string (churn_free) in *out_id; "" before the
+ * first churn_workdir_new_run_id().
+ * Returns CHURN_OK; CHURN_E_INVALID_ARG (a NULL argument); CHURN_E_NOMEM.
+ * @since 0.1; caller-owned since libchurn.so.1 (a borrowed pointer before)
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_workdir_get_run_id(const churn_workdir *w, char **out_id);
 
 /**
- * Append one line to logs/pipeline.log: "<UTC time> <LEVEL> run=<id> <msg>".
- * The log is rotated to pipeline.log.1 when it passes workdir.log_max_bytes,
- * so it cannot grow without bound. @since 0.1
+ * Append one line to logs/pipeline.log: "<UTC time> <LEVEL> run=<id> <msg>"
+ * (one write on an O_APPEND descriptor: lines of concurrent writers never
+ * interleave; a line past 2047 bytes is cut). The log is rotated to
+ * pipeline.log.1 when it passes workdir.log_max_bytes, so it cannot grow
+ * without bound. Returns CHURN_OK; CHURN_E_INVALID_ARG (a NULL argument);
+ * CHURN_E_IO (the log cannot be opened or written); CHURN_E_NOMEM.
+ * @since 0.1
  */
 CHURN_API churn_status churn_workdir_log(churn_workdir *w, churn_log_level level, const char *msg);
 
 /**
  * A churn_log_fn writing to the workdir log; userdata is the churn_workdir.
- * Install with churn_params_set_log(p, churn_workdir_log_fn, w, level). @since 0.1
+ * Install with churn_params_set_log(p, churn_workdir_log_fn, w, level).
+ * Failures are dropped, and the thread's churn_last_error() is kept as it was.
+ * @since 0.1
  */
 CHURN_API void churn_workdir_log_fn(void *userdata, churn_log_level level, const char *msg);
 
@@ -79,24 +103,39 @@ CHURN_API void churn_workdir_log_fn(void *userdata, churn_log_level level, const
  * file @p rel (e.g. "reports/run_metadata.json"), keeping the last
  * workdir.max_records entries, oldest first. A missing file starts a new
  * record; a corrupt one is kept aside as <file>.corrupt and a new one begun.
- * Atomic. @since 0.1
+ * Atomic. Returns CHURN_OK; CHURN_E_INVALID_ARG (a NULL argument, or
+ * @p entry_json not an object or a non-empty array of objects); CHURN_E_LIMIT
+ * (the record file is larger than workdir.max_report_bytes); CHURN_E_IO
+ * (reading or replacing the file failed); CHURN_E_CREATE (its temporary file
+ * cannot be made); CHURN_E_NOMEM.
+ * @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_workdir_append_record(churn_workdir *w, const char *rel,
                                                                    const char *entry_json);
 
 /**
- * Replace the file @p rel atomically with @p data. @since 0.1
+ * Replace the file @p rel atomically with @p data (temp file in the same
+ * directory, fsync, rename). Returns CHURN_OK; CHURN_E_INVALID_ARG (a NULL
+ * argument); CHURN_E_CREATE (the temporary file cannot be made: missing
+ * directory, permissions); CHURN_E_IO (writing, syncing or renaming failed);
+ * CHURN_E_NOMEM.
+ * @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_workdir_write(churn_workdir *w, const char *rel, const char *data,
                                                            size_t n);
 
 /**
- * Read a JSON report @p rel (validated: it must parse) into a new string
- * (churn_free). CHURN_E_NOTFOUND when absent, CHURN_E_PARSE when invalid,
- * CHURN_E_LIMIT past workdir.max_report_bytes. Safe for readers that do not
- * hold the lock (files are replaced atomically). @since 0.1
+ * Read a JSON report @p rel of the workdir (validated: it must parse) into a
+ * new string (churn_free) in *out, its length in *out_n (optional). Safe for
+ * readers that do not hold the lock (files are replaced atomically); readers
+ * that hold no handle (a server) use report.h. Returns CHURN_OK;
+ * CHURN_E_INVALID_ARG (a NULL argument); CHURN_E_NOTFOUND (absent);
+ * CHURN_E_PARSE (not valid JSON, nested deeper than 64 levels, invalid UTF-8
+ * or a NUL byte); CHURN_E_LIMIT (larger than workdir.max_report_bytes);
+ * CHURN_E_IO (reading failed); CHURN_E_NOMEM.
+ * @since 0.1; takes the handle since libchurn.so.1 (the workdir path before)
  */
-CHURN_API CHURN_NODISCARD churn_status churn_workdir_read_json(const char *dir, const char *rel, char **out,
+CHURN_API CHURN_NODISCARD churn_status churn_workdir_read_json(const churn_workdir *w, const char *rel, char **out,
                                                                size_t *out_n);
 
 #ifdef __cplusplus
