@@ -13,8 +13,11 @@
 #include <strings.h>
 
 #include "core-private.h"
+#include "dataset-private.h"
 #include "eda-private.h"
 #include "params-private.h"
+#include "prep-private.h"
+#include "target-private.h"
 
 /* ---- shared helpers ---- */
 
@@ -155,98 +158,37 @@ static bool is_id_col(const churn_params *p, const char *name)
 	return false;
 }
 
-/* The positive level of categorical column tj: want (exact, then any case), else the first of yes/true/1/y/t; -1. */
-static long positive_level(const churn_dataset *ds, size_t tj, const char *want)
-{
-	size_t nl = churn_dataset_get_nlevels(ds, tj);
-	if (*want) {
-		for (size_t k = 0; k < nl; k++)
-			if (strcmp(churn_dataset_get_level(ds, tj, k), want) == 0)
-				return (long)k;
-		for (size_t k = 0; k < nl; k++)
-			if (strcasecmp(churn_dataset_get_level(ds, tj, k), want) == 0)
-				return (long)k;
-		return -1;
-	}
-	static const char *cands[] = {"yes", "true", "1", "y", "t"};
-	for (size_t c = 0; c < 5; c++)
-		for (size_t k = 0; k < nl; k++)
-			if (strcasecmp(churn_dataset_get_level(ds, tj, k), cands[c]) == 0)
-				return (long)k;
-	return -1;
-}
-
-/* y[i] of a categorical target; *pos the positive label (borrowed from ds). */
-static churn_status labels_categorical(const churn_dataset *ds, size_t tj, const char *target, const char *want,
-                                       int8_t *y, const char **pos)
-{
-	long pk = positive_level(ds, tj, want);
-	if (pk < 0)
-		return ch_fail(CHURN_E_INVALID_ARG, "eda: target column '%s' has no positive label %s%s%s (set --positive)",
-		               target, *want ? "'" : "(yes/true/1/y/t)", want, *want ? "'" : "");
-	*pos = churn_dataset_get_level(ds, tj, (size_t)pk);
-	const int32_t *codes = churn_dataset_get_codes(ds, tj);
-	size_t n = churn_dataset_get_nrows(ds);
-	for (size_t i = 0; i < n; i++)
-		y[i] = codes[i] < 0 ? -1 : codes[i] == pk ? 1 : 0;
-	return CHURN_OK;
-}
-
-/* y[i] of a numeric target (positive: want as a number, else 1); posbuf its shortest text. */
-static churn_status labels_numeric(const churn_dataset *ds, size_t tj, const char *target, const char *want,
-                                   int8_t *y, char *posbuf, size_t cap)
-{
-	double pv = 1;
-	if (*want && !ch_parse_double(want, strlen(want), &pv))
-		return ch_fail(CHURN_E_INVALID_ARG, "eda: numeric target '%s': positive label '%s' is not a number", target,
-		               want);
-	ch_format_double_short(posbuf, cap, pv);
-	const double *v = churn_dataset_get_numeric(ds, tj);
-	size_t n = churn_dataset_get_nrows(ds);
-	for (size_t i = 0; i < n; i++)
-		y[i] = isnan(v[i]) ? -1 : v[i] == pv ? 1 : 0;
-	return CHURN_OK;
-}
-
 /*
- * 0/1 labels of the target column (-1 where missing or unusable). The
- * positive label is "data.positive" when set (exact, then case-insensitive),
- * else the first of yes/true/1/y/t present.
+ * 0/1 labels of the target column (-1 where missing), by the rule of every command (target-private.h:
+ * labels trimmed and compared ignoring case; data.positive, else the yes-like one or 1 of 0/1).
  */
 static churn_status target_labels(const churn_dataset *ds, const churn_params *p, size_t *out_col, int8_t **out_y,
                                   char **out_target, char **out_pos)
 {
 	const char *target = churn_params_get_str(p, "data.target");
-	const char *want = churn_params_get_str(p, "data.positive");
 	size_t tj;
 	churn_status st = churn_dataset_find_col(ds, target, &tj);
 	if (st)
 		return ch_fail_prefix(st, "eda: target column");
-	size_t n = churn_dataset_get_nrows(ds);
-	int8_t *y = malloc(n ? n : 1);
-	if (!y)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	char posbuf[32] = "1";
-	const char *pos = posbuf;
-	churn_col_type t = churn_dataset_get_col_type(ds, tj);
-	if (t == CHURN_COL_CATEGORICAL)
-		st = labels_categorical(ds, tj, target, want, y, &pos);
-	else if (t == CHURN_COL_NUMERIC)
-		st = labels_numeric(ds, tj, target, want, y, posbuf, sizeof posbuf);
-	else
-		st = ch_fail(CHURN_E_INVALID_ARG, "eda: target column '%s' is free text, not a label", target);
-	if (st) {
-		free(y);
-		return st;
-	}
+	const ch_column *c = &ds->cols[tj];
+	ch_target t;
+	if ((st = ch_target_fit(c, NULL, ds->nrows, churn_params_get_str(p, "data.positive"), &t)))
+		return ch_fail_prefix(st, "eda");
+	int8_t *y = malloc(ds->nrows ? ds->nrows : 1);
 	*out_target = ch_strdup(target);
-	*out_pos = ch_strdup(pos);
-	if (!*out_target || !*out_pos) {
-		free(*out_target);
-		free(*out_pos);
+	if (!y || !*out_target) {
 		free(y);
+		free(*out_target);
+		ch_target_clear(&t);
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
+	char buf[40];
+	for (size_t i = 0; i < ds->nrows; i++)
+		y[i] = (int8_t)ch_label_of_text(ch_prep_cell_text(c, i, buf, sizeof(buf)), t.numeric, t.pos_num, t.neg_num,
+		                                t.positive, t.negative);
+	*out_pos = t.positive;
+	t.positive = NULL;
+	ch_target_clear(&t);
 	*out_col = tj;
 	*out_y = y;
 	return CHURN_OK;
