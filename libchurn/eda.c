@@ -17,6 +17,7 @@
 #include "eda-private.h"
 #include "params-private.h"
 #include "prep-private.h"
+#include "screen-private.h"
 #include "target-private.h"
 
 /* ---- shared helpers ---- */
@@ -210,6 +211,22 @@ static churn_status count_labels(churn_eda *e, const int8_t *y, size_t n)
 	return CHURN_OK;
 }
 
+/* Columns the prep leaves out as identifier-like or leaking the target (screen-private.h), as notes. */
+static churn_status screen_notes(churn_eda *e, const churn_dataset *ds, const churn_params *p, size_t tj,
+                                 const int8_t *y)
+{
+	char **notes = NULL;
+	size_t n = 0;
+	churn_status st = ch_screen_notes(ds, p, tj, y, &notes, &n);
+	for (size_t k = 0; k < n; k++) {
+		if (!st)
+			st = ch_eda_note(e, "%s", notes[k]);
+		free(notes[k]);
+	}
+	free(notes);
+	return st;
+}
+
 /* ---- compute ---- */
 
 /* The numeric columns of a dataset, by pointer, for the correlation (the target appended last). */
@@ -309,6 +326,8 @@ churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, c
 		st = set_options(e, p);
 	if (!st)
 		st = count_labels(e, y, n);
+	if (!st)
+		st = screen_notes(e, ds, p, tj, y);
 	if (st)
 		goto out;
 	e->cats = calloc(ncol ? ncol : 1, sizeof *e->cats);

@@ -33,6 +33,7 @@
 #include "generation-private.h"
 #include "params-private.h"
 #include "pipeline-private.h"
+#include "prep-private.h"
 
 #define MAX_STEPS 16
 
@@ -638,6 +639,7 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
 	}
 	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(d->x));
 	cJSON_AddNumberToObject(r->fields, "features", (double)churn_matrix_get_ncols(d->x));
+	cJSON_AddItemToObject(r->fields, "notes", ch_prep_screen_notes_json(d->prep));
 	if ((st = importance_start(r, d)))
 		return st;
 	/* The same five files as `churn prepare`, from the matrix applied above. */

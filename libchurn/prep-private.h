@@ -272,6 +272,12 @@ static inline int ch_prep_tsrc_label(const churn_prep *prep, const ch_prep_tsrc 
 
 /* ---- cJSON building blocks (prep-json.c; the report uses them too) ---- */
 
+/*
+ * The columns left out as identifier-like or leaking the target (screen-private.h), as a JSON array of
+ * "column 'X' left out: <reason>" (metrics.json and the data run record say them); NULL on OOM.
+ */
+cJSON *ch_prep_screen_notes_json(const churn_prep *prep);
+
 /* A number as shortest round-trip text, written raw so the JSON shows a number; NULL on OOM. */
 cJSON *ch_prep_json_num(double v);
 /* Add @p item under @p key; false (item freed) when item is NULL or cannot be added. */

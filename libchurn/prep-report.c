@@ -201,3 +201,22 @@ out:
 	free(all);
 	return st;
 }
+
+cJSON *ch_prep_screen_notes_json(const churn_prep *prep)
+{
+	cJSON *notes = cJSON_CreateArray();
+	for (size_t k = 0; notes && k < prep->ndropped; k++) {
+		const char *why = prep->dropped[k].reason;
+		if (strncmp(why, "identifier-like", 15) && strncmp(why, "leaks the target", 16))
+			continue;
+		char *note = ch_asprintf("column '%s' left out: %s", prep->dropped[k].column, why);
+		cJSON *item = note ? cJSON_CreateString(note) : NULL;
+		free(note);
+		if (!item || !cJSON_AddItemToArray(notes, item)) {
+			cJSON_Delete(item);
+			cJSON_Delete(notes);
+			return NULL;
+		}
+	}
+	return notes;
+}

@@ -603,73 +603,26 @@ static churn_status set_target(churn_profile *pr, const char *name, const char *
 	return CHURN_OK;
 }
 
-/* Whether name is one of names[0..n) (ID columns, prep.keep_columns). */
-static bool listed(char *const *names, size_t n, const char *name)
-{
-	for (size_t k = 0; k < n; k++)
-		if (strcmp(names[k], name) == 0)
-			return true;
-	return false;
-}
-
-static void free_names(char **names, size_t n)
-{
-	for (size_t k = 0; k < n; k++)
-		free(names[k]);
-	free(names);
-}
-
-/* A note for column c when it looks like an identifier or leaks the target (rows[0..n) labelled y). */
-static churn_status screen_note(churn_profile *pr, const ch_column *c, const size_t *rows, const uint8_t *y,
-                                size_t n)
-{
-	bool id = false;
-	char *why = NULL;
-	double auc = NAN;
-	churn_status st = ch_screen_identifier(c, rows, n, &id, &why);
-	if (!st && !id)
-		st = ch_screen_auc(c, rows, y, n, &auc);
-	if (!st && id)
-		st = add_note(pr, ch_asprintf("column '%s' is %s: left out of the features (keep it with "
-		                              "prep.keep_columns)", c->name, why));
-	else if (!st && auc >= CH_SCREEN_LEAK_AUC)
-		st = add_note(pr, ch_asprintf("column '%s' leaks the target: alone it separates the classes (ROC AUC "
-		                              "%.4f); left out of the features (keep it with prep.keep_columns)",
-		                              c->name, auc));
-	free(why);
-	return st;
-}
-
-/*
- * The screening of the prep (screen-private.h) on every column but the target, the IDs and
- * prep.keep_columns, over the rows with a label: the profile names what training will leave out.
- */
+/* The screening's notes (screen-private.h) on the rows with a label: the profile names what training leaves out. */
 static churn_status profile_screen(churn_profile *pr, const churn_dataset *ds, const churn_params *p, size_t tj,
                                    const ch_target *t)
 {
-	char **ids = NULL, **keep = NULL, buf[40];
-	size_t nids = 0, nkeep = 0, n = 0;
-	size_t *rows = malloc((ds->nrows ? ds->nrows : 1) * sizeof(size_t));
-	uint8_t *y = malloc(ds->nrows ? ds->nrows : 1);
-	churn_status st = rows && y ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
-	for (size_t i = 0; !st && i < ds->nrows; i++) {
-		int l = ch_label_of_text(ch_prep_cell_text(&ds->cols[tj], i, buf, sizeof(buf)), t->numeric, t->pos_num,
-		                         t->neg_num, t->positive, t->negative);
-		if (l >= 0) {
-			rows[n] = i;
-			y[n++] = (uint8_t)l;
-		}
+	char buf[40], **notes = NULL;
+	size_t nnotes = 0;
+	int8_t *y = malloc(ds->nrows ? ds->nrows : 1);
+	if (!y)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < ds->nrows; i++)
+		y[i] = (int8_t)ch_label_of_text(ch_prep_cell_text(&ds->cols[tj], i, buf, sizeof(buf)), t->numeric,
+		                                t->pos_num, t->neg_num, t->positive, t->negative);
+	churn_status st = ch_screen_notes(ds, p, tj, y, &notes, &nnotes);
+	for (size_t k = 0; k < nnotes; k++) {
+		if (!st)
+			st = add_note(pr, notes[k]);
+		else
+			free(notes[k]);
 	}
-	if (!st && ch_prep_id_columns(ds, p, ds->cols[tj].name, &ids, &nids) != CHURN_OK)
-		ch_clear_error(); /* a bad data.id is the prep's error to report */
-	if (!st)
-		st = ch_list_split(churn_params_get_str(p, "prep.keep_columns"), &keep, &nkeep);
-	for (size_t j = 0; !st && j < ds->ncols; j++)
-		if (j != tj && !listed(ids, nids, ds->cols[j].name) && !listed(keep, nkeep, ds->cols[j].name))
-			st = screen_note(pr, &ds->cols[j], rows, y, n);
-	free_names(ids, nids);
-	free_names(keep, nkeep);
-	free(rows);
+	free(notes);
 	free(y);
 	return st;
 }

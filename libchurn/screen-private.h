@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "churn/common.h"
+#include "churn/params.h"
 #include "dataset-private.h"
 
 /* Fewest rows for either test: below it nothing is flagged (a handful of rows says little). */
@@ -39,5 +40,15 @@ churn_status ch_screen_identifier(const ch_column *c, const size_t *rows, size_t
  * computed (too few rows or a class with fewer than 10). CHURN_E_NOMEM.
  */
 churn_status ch_screen_auc(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, double *out);
+
+/*
+ * Notes naming the columns the prep would leave out as identifier-like or
+ * leaking, for readers of the data (profile, EDA): every column of @p ds but
+ * the target (column @p tj), the ID columns and prep.keep_columns, over the
+ * rows with y[i] >= 0 (labels 0/1, -1 unlabelled). *out: malloc'd strings
+ * (*out_n; each and the array the caller's). CHURN_E_NOMEM.
+ */
+churn_status ch_screen_notes(const churn_dataset *ds, const churn_params *p, size_t tj, const int8_t *y, char ***out,
+                             size_t *out_n);
 
 #endif /* CH_SCREEN_PRIVATE_H */

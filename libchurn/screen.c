@@ -193,3 +193,82 @@ churn_status ch_screen_auc(const ch_column *c, const size_t *rows, const uint8_t
 	free(py);
 	return st;
 }
+
+/* ---- notes for readers of the data ---- */
+
+static bool listed(char *const *names, size_t n, const char *name)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(names[k], name) == 0)
+			return true;
+	return false;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+}
+
+/* The note of column c over rows[0..n) labelled y, or NULL (nothing to say); *st on failure. */
+static char *column_note(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, churn_status *st)
+{
+	bool id = false;
+	char *why = NULL, *note = NULL;
+	double auc = NAN;
+	*st = ch_screen_identifier(c, rows, n, &id, &why);
+	if (!*st && !id)
+		*st = ch_screen_auc(c, rows, y, n, &auc);
+	if (!*st && id)
+		note = ch_asprintf("column '%s' is %s: left out of the features (keep it with prep.keep_columns)", c->name,
+		                   why);
+	else if (!*st && auc >= CH_SCREEN_LEAK_AUC)
+		note = ch_asprintf("column '%s' leaks the target: alone it separates the classes (ROC AUC %.4f); left out "
+		                   "of the features (keep it with prep.keep_columns)", c->name, auc);
+	free(why);
+	if (!*st && (id || auc >= CH_SCREEN_LEAK_AUC) && !note)
+		*st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	return note;
+}
+
+churn_status ch_screen_notes(const churn_dataset *ds, const churn_params *p, size_t tj, const int8_t *y, char ***out,
+                             size_t *out_n)
+{
+	char **ids = NULL, **keep = NULL, **notes = NULL;
+	size_t nids = 0, nkeep = 0, n = 0, nn = 0;
+	*out = NULL;
+	*out_n = 0;
+	size_t *rows = malloc((ds->nrows ? ds->nrows : 1) * sizeof(size_t));
+	uint8_t *yy = malloc(ds->nrows ? ds->nrows : 1);
+	notes = malloc((ds->ncols ? ds->ncols : 1) * sizeof(char *));
+	churn_status st = rows && yy && notes ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; !st && i < ds->nrows; i++)
+		if (y[i] >= 0) {
+			rows[n] = i;
+			yy[n++] = (uint8_t)y[i];
+		}
+	if (!st && ch_prep_id_columns(ds, p, ds->cols[tj].name, &ids, &nids) != CHURN_OK)
+		ch_clear_error(); /* a bad data.id is the prep's error to report */
+	if (!st)
+		st = ch_list_split(churn_params_get_str(p, "prep.keep_columns"), &keep, &nkeep);
+	for (size_t j = 0; !st && j < ds->ncols; j++) {
+		const char *name = ds->cols[j].name;
+		if (j == tj || listed(ids, nids, name) || listed(keep, nkeep, name))
+			continue;
+		char *note = column_note(&ds->cols[j], rows, yy, n, &st);
+		if (note)
+			notes[nn++] = note;
+	}
+	free_names(ids, nids);
+	free_names(keep, nkeep);
+	free(rows);
+	free(yy);
+	if (st) {
+		free_names(notes, nn);
+		return st;
+	}
+	*out = notes;
+	*out_n = nn;
+	return CHURN_OK;
+}

@@ -20,6 +20,7 @@
 #include "churn/split.h"
 #include "core-private.h"
 #include "params-private.h"
+#include "prep-private.h"
 #include "screen-private.h"
 #include "tree-private.h"
 
@@ -934,19 +935,7 @@ static bool doc_head(cJSON *doc, const churn_training *t, const char *run_id, co
  */
 static cJSON *notes_json(const churn_training *t)
 {
-	cJSON *notes = cJSON_CreateArray();
-	for (size_t k = 0; notes && k < churn_prep_get_dropped_count(t->prep); k++) {
-		const char *why = churn_prep_get_dropped_reason(t->prep, k);
-		if (strncmp(why, "identifier-like", 15) && strncmp(why, "leaks the target", 16))
-			continue;
-		char *note = ch_asprintf("column '%s' left out: %s", churn_prep_get_dropped_column(t->prep, k), why);
-		if (!note || !cJSON_AddItemToArray(notes, cJSON_CreateString(note))) {
-			free(note);
-			cJSON_Delete(notes);
-			return NULL;
-		}
-		free(note);
-	}
+	cJSON *notes = ch_prep_screen_notes_json(t->prep);
 	for (size_t k = 0; notes && k < t->o.nmodels; k++) {
 		double auc = churn_training_get_metric(t, k, "roc_auc");
 		if (!(auc >= CH_SCREEN_LEAK_AUC))

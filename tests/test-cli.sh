@@ -175,6 +175,11 @@ case_identifiers_and_leaks() {
 	expect_rc 0 "$CHURN" train --input "$T/bank.csv" --target Exited --out "$T/bk2" --config "$T/keep.json" --json
 	json_check "$T/out" 'len(j["notes"]) == 2 + sum(m["roc_auc"] >= 0.99 for m in j["models"].values()) and any("test ROC AUC" in n for n in j["notes"])'
 	json_check "$T/bk2/artifacts/models/gbm.json" '"Complain" in j["features"]'
+	# the pipelines say it too: the data run's record, eda.json and metrics.json
+	expect_rc 0 "$CHURN" run --workdir "$T/bkw" --source "$T/bank.csv" --target Exited --no-figures --quiet
+	json_check "$T/bkw/reports/run_metadata.json" 'len([r for r in j["runs"] if r["pipeline"] == "data"][-1]["notes"]) == 3'
+	json_check "$T/bkw/reports/eda.json" 'sum("identifier-like" in n or "leaks the target" in n for n in j["notes"]) == 3'
+	json_check "$T/bkw/reports/metrics.json" 'len(j["notes"]) == 3'
 }
 
 case_profile_missing_input() {
