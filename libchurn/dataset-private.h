@@ -32,6 +32,12 @@ struct churn_dataset {
 	ch_column *cols;
 };
 
+/*
+ * The name of the column called @p name: itself when a column has that exact name or none is equal ignoring
+ * ASCII case, else the one column name equal to it ignoring case ("Tenure" for "tenure"; several such: name).
+ */
+const char *ch_dataset_resolve_name(const churn_dataset *ds, const char *name);
+
 /* Free the buffers of one column (not the struct itself). */
 void ch_column_clear(ch_column *c);
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core-private.h"
 #include "dataset-private.h"
@@ -441,4 +442,19 @@ nomem:
 	}
 	*out = res;
 	return CHURN_OK;
+}
+
+const char *ch_dataset_resolve_name(const churn_dataset *ds, const char *name)
+{
+	const char *hit = NULL;
+	for (size_t j = 0; j < ds->ncols; j++) {
+		if (strcmp(ds->cols[j].name, name) == 0)
+			return ds->cols[j].name;
+		if (strcasecmp(ds->cols[j].name, name) == 0) {
+			if (hit)
+				return name; /* ambiguous: only the exact name will do */
+			hit = ds->cols[j].name;
+		}
+	}
+	return hit ? hit : name;
 }

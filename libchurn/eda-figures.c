@@ -180,7 +180,7 @@ static churn_status draw_heatmap(const churn_eda *e, const char *dir, const ch_f
 static char *hist_xlabel(const churn_eda *e, const char *name)
 {
 	if (strcmp(name, e->tenure_col) == 0)
-		return ch_asprintf("%s (months)", name);
+		return ch_asprintf("%s (%s)", name, e->time_unit);
 	if (strcmp(name, e->charges_col) == 0)
 		return ch_asprintf("%s (currency units per month)", name);
 	if (strstr(name, "Charges"))
@@ -528,8 +528,8 @@ static void km_points_free(km_points *k)
 	free(k->label);
 }
 
-/* Legend text of curve c: "All customers (n = N, median M months)" or "<segment>: median M months". */
-static char *km_label(const km_curve *c)
+/* Legend text of curve c: "All customers (n = N, median M <unit>)" or "<segment>: median M <unit>". */
+static char *km_label(const km_curve *c, const char *unit_name)
 {
 	char med[48];
 	if (isfinite(c->median)) {
@@ -540,21 +540,21 @@ static char *km_label(const km_curve *c)
 	} else {
 		snprintf(med, sizeof med, "not reached");
 	}
-	const char *unit = isfinite(c->median) ? " months" : "";
+	const char *sp = isfinite(c->median) ? " " : "", *unit = isfinite(c->median) ? unit_name : "";
 	if (!c->segment)
-		return ch_asprintf("All customers (n = %zu, median %s%s)", c->n, med, unit);
-	return ch_asprintf("%s: median %s%s", c->segment, med, unit);
+		return ch_asprintf("All customers (n = %zu, median %s%s%s)", c->n, med, sp, unit);
+	return ch_asprintf("%s: median %s%s%s", c->segment, med, sp, unit);
 }
 
 /* The points of c into *k; *tmax raised to its last time. */
-static churn_status km_points_fill(const km_curve *c, km_points *k, double *tmax)
+static churn_status km_points_fill(const km_curve *c, const char *unit, km_points *k, double *tmax)
 {
 	size_t m = c->m + 1;
 	k->x = malloc(m * sizeof *k->x);
 	k->y = malloc(m * sizeof *k->y);
 	k->lo = malloc(m * sizeof *k->lo);
 	k->hi = malloc(m * sizeof *k->hi);
-	k->label = km_label(c);
+	k->label = km_label(c, unit);
 	if (!k->x || !k->y || !k->lo || !k->hi || !k->label)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	k->x[0] = c->m && c->time[0] < 0 ? c->time[0] : 0;
@@ -587,7 +587,7 @@ static churn_status km_figure(const churn_eda *e, const char *path, const ch_fig
 	if (ymin < 0)
 		ymin = 0;
 	char xl[160], yl[] = "Share of customers retained", t2[160], title[256];
-	snprintf(xl, sizeof xl, "%s (months)", e->tenure_col);
+	snprintf(xl, sizeof xl, "%s (%s)", e->tenure_col, e->time_unit);
 	snprintf(t2, sizeof t2, "By %s", e->segment_col);
 	ch_line_panel P[2] = {
 		{overall, xl, yl, 0, tmax, ymin, 1.01, true, 1, ser, 2},
@@ -609,7 +609,7 @@ static churn_status draw_km(const churn_eda *e, const char *dir, const ch_fig *f
 	double tmax = 1;
 	for (size_t s = 0; !st && s < ns; s++) {
 		const km_curve *c = s == 0 ? &e->km_all : &e->km_seg[s - 1];
-		if ((st = km_points_fill(c, &pts[s], &tmax)))
+		if ((st = km_points_fill(c, e->time_unit, &pts[s], &tmax)))
 			break;
 		/* the overall curve's label is its panel's title, not a legend entry */
 		ser[s] = (ch_line_series){s == 0 ? NULL : pts[s].label, pts[s].x, pts[s].y, c->m + 1, pts[s].lo, pts[s].hi,

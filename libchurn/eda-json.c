@@ -179,6 +179,7 @@ static void survival_json(const churn_eda *e, cJSON *root)
 	cJSON *o = cJSON_AddObjectToObject(root, "survival");
 	cJSON_AddStringToObject(o, "method", "kaplan-meier");
 	cJSON_AddStringToObject(o, "time_col", e->tenure_col);
+	cJSON_AddStringToObject(o, "time_unit", e->time_unit);
 	cJSON_AddStringToObject(o, "event", "churned");
 	cJSON_AddStringToObject(o, "band", e->band);
 	cJSON_AddNumberToObject(o, "confidence", 0.95);

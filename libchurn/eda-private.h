@@ -71,6 +71,7 @@ struct churn_eda {
 	char *target, *positive;
 	/* params captured at compute time */
 	char *tenure_col, *charges_col, *segment_col, *band;
+	char *time_unit; /* eda.tenure_unit: in every label of the tenure */
 	size_t corr_max; /* eda.corr_max_features */
 	size_t fig_max;  /* eda.fig_max_columns */
 	/* correlation: the matrix (ncorr x ncorr, the target last), of corr_total columns before reduction */
@@ -129,7 +130,7 @@ churn_status ch_eda_note(churn_eda *e, const char *fmt, ...) __attribute__((form
 void ch_eda_drop_notes(churn_eda *e, const char *prefix);
 
 /* The tenure, charges and segment column names, the band kind and the caps, from p's eda.* keys. */
-churn_status ch_eda_set_columns(churn_eda *e, const churn_params *p);
+churn_status ch_eda_set_columns(churn_eda *e, const churn_dataset *ds, const churn_params *p);
 
 /* ---- eda-stats.c ---- */
 

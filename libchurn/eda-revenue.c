@@ -119,7 +119,7 @@ churn_status ch_eda_revenue(const churn_dataset *ds, const churn_params *p, cons
 	churn_eda *e = calloc(1, sizeof *e);
 	if (!e)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	churn_status st = ch_eda_set_columns(e, p);
+	churn_status st = ch_eda_set_columns(e, ds, p);
 	if (!st)
 		st = churn_eda_set_revenue_at_risk(e, ds, proba, threshold);
 	cJSON *j = st ? NULL : ch_eda_rev_json(e);

@@ -51,6 +51,7 @@ void churn_eda_free(churn_eda *e)
 	free(e->target);
 	free(e->positive);
 	free(e->tenure_col);
+	free(e->time_unit);
 	free(e->charges_col);
 	free(e->segment_col);
 	free(e->band);
@@ -125,13 +126,15 @@ void ch_eda_drop_notes(churn_eda *e, const char *prefix)
 
 /* ---- options ---- */
 
-churn_status ch_eda_set_columns(churn_eda *e, const churn_params *p)
+churn_status ch_eda_set_columns(churn_eda *e, const churn_dataset *ds, const churn_params *p)
 {
-	e->tenure_col = ch_strdup(churn_params_get_str(p, "eda.tenure_col"));
-	e->charges_col = ch_strdup(churn_params_get_str(p, "eda.charges_col"));
-	e->segment_col = ch_strdup(churn_params_get_str(p, "eda.segment_col"));
+	/* named columns found ignoring case when that is unambiguous: a bank's "Tenure" is the tenure */
+	e->tenure_col = ch_strdup(ch_dataset_resolve_name(ds, churn_params_get_str(p, "eda.tenure_col")));
+	e->charges_col = ch_strdup(ch_dataset_resolve_name(ds, churn_params_get_str(p, "eda.charges_col")));
+	e->segment_col = ch_strdup(ch_dataset_resolve_name(ds, churn_params_get_str(p, "eda.segment_col")));
+	e->time_unit = ch_strdup(churn_params_get_str(p, "eda.tenure_unit"));
 	e->band = ch_strdup(churn_params_get_str(p, "eda.km_band"));
-	if (!e->tenure_col || !e->charges_col || !e->segment_col || !e->band)
+	if (!e->tenure_col || !e->charges_col || !e->segment_col || !e->band || !e->time_unit)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	e->corr_max = (size_t)churn_params_get_int(p, "eda.corr_max_features");
 	e->fig_max = (size_t)churn_params_get_int(p, "eda.fig_max_columns");
@@ -301,9 +304,9 @@ out:
 }
 
 /* e's columns and options from p, checked. */
-static churn_status set_options(churn_eda *e, const churn_params *p)
+static churn_status set_options(churn_eda *e, const churn_dataset *ds, const churn_params *p)
 {
-	churn_status st = ch_eda_set_columns(e, p);
+	churn_status st = ch_eda_set_columns(e, ds, p);
 	if (st)
 		return st;
 	if (strcmp(e->band, "loglog") != 0 && strcmp(e->band, "plain") != 0)
@@ -323,7 +326,7 @@ churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, c
 	size_t tj = 0, n = churn_dataset_get_nrows(ds), ncol = churn_dataset_get_ncols(ds);
 	churn_status st = target_labels(ds, p, &tj, &y, &e->target, &e->positive);
 	if (!st)
-		st = set_options(e, p);
+		st = set_options(e, ds, p);
 	if (!st)
 		st = count_labels(e, y, n);
 	if (!st)

@@ -180,6 +180,11 @@ case_identifiers_and_leaks() {
 	json_check "$T/bkw/reports/run_metadata.json" 'len([r for r in j["runs"] if r["pipeline"] == "data"][-1]["notes"]) == 3'
 	json_check "$T/bkw/reports/eda.json" 'sum("identifier-like" in n or "leaks the target" in n for n in j["notes"]) == 3'
 	json_check "$T/bkw/reports/metrics.json" 'len(j["notes"]) == 3'
+	# its Tenure (in years) is the tenure, found ignoring case; the unit is an option used in every label
+	json_check "$T/bkw/reports/eda.json" 'j["survival"]["time_col"] == "Tenure" and j["survival"]["time_unit"] == "months"'
+	printf '{"eda": {"tenure_unit": "years"}}\n' >"$T/years.json"
+	expect_rc 0 "$CHURN" eda --input "$T/bank.csv" --target Exited --config "$T/years.json" --out "$T/bke" --no-figures --quiet
+	json_check "$T/bke/reports/eda.json" 'j["survival"]["time_unit"] == "years"'
 }
 
 case_profile_missing_input() {

@@ -96,5 +96,6 @@
 #define CHURN_KEY_TRAIN_CV                   "train.cv" /* INT */
 #define CHURN_KEY_TRAIN_REFIT                "train.refit" /* BOOL */
 #define CHURN_KEY_PREP_KEEP_COLUMNS          "prep.keep_columns" /* STR */
+#define CHURN_KEY_EDA_TENURE_UNIT            "eda.tenure_unit" /* STR */
 
 #endif /* CHURN_PARAM_KEYS_H */
