@@ -1081,17 +1081,31 @@ static double heat_label_scale(size_t k, double top, double ph)
 	return lab;
 }
 
-/* The square matrix viewport under top: room left of it and below for the labels, the colour bar right. */
-static void heat_viewport(const heat_ctx *c, double top, double pw, double ph, double vp[4])
+/*
+ * The square matrix viewport under top: room left of it and below for the labels, the colour bar right.
+ * Labels are never clipped: past 40% of the width (45% of the height) for them, *lab shrinks (to 0.35 at
+ * least; longer names are then cut by heat_labels).
+ */
+static void heat_viewport(const heat_ctx *c, double top, double pw, double ph, double *lab, double vp[4])
 {
-	double maxw = 0;
-	for (size_t i = 0; i < c->k; i++) {
-		double w = text_w(c->names[i]);
-		if (w > maxw)
-			maxw = w;
+	double left, bottom;
+	for (;;) {
+		double maxw = 0;
+		for (size_t i = 0; i < c->k; i++) {
+			double w = text_w(c->names[i]);
+			if (w > maxw)
+				maxw = w;
+		}
+		/* text_w() is an estimate: 35% more for wide glyphs, the labels' offset of half a character, a rim */
+		double gap = 0.5 * char_mm();
+		left = 0.015 + maxw * 1.35 + gap / pw;
+		bottom = 0.015 + maxw * 1.35 * pw / ph + gap / ph; /* rotated: the same length in y units */
+		double over = left / 0.4 > bottom / 0.45 ? left / 0.4 : bottom / 0.45;
+		if (over <= 1 || *lab <= 0.35)
+			break;
+		*lab = *lab / over < 0.35 ? 0.35 : *lab / over;
+		sch(*lab);
 	}
-	double maxw_y = maxw * pw / ph; /* rotated labels: same length in y units */
-	double left = 0.02 + maxw * 1.1 + 0.01, bottom = 0.03 + maxw_y * 1.1 + 0.01;
 	if (left > 0.4)
 		left = 0.4;
 	if (bottom > 0.45)
@@ -1194,7 +1208,7 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	page_mm(&pw, &ph);
 	double top = 1 - 5.0 * char_h();
 	double lab = heat_label_scale(k, top, ph);
-	heat_viewport(c, top, pw, ph, vp);
+	heat_viewport(c, top, pw, ph, &lab, vp);
 	plvpor(vp[0], vp[1], vp[2], vp[3]);
 	plwind(0, (double)k, 0, (double)k);
 	heat_cells(c);
