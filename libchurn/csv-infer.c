@@ -694,6 +694,25 @@ static inline churn_status put_cell(rd *r, ccol *c, size_t row, const char *s, s
 	return text_cell(r, c, row, s, n, pos) ? CHURN_OK : ch_csv_nomem();
 }
 
+/* Row @p row starts on r->line: a break when that is not the line after the previous row's (dataset-private.h). */
+static churn_status note_line(rd *r, size_t row)
+{
+	const ch_line_break *last = r->nlines ? &r->lines[r->nlines - 1] : NULL;
+	size_t expect = last ? last->line + (row - last->row) : row + 2;
+	if (r->line == expect)
+		return CHURN_OK;
+	if (r->nlines == r->lines_cap) {
+		size_t cap = r->lines_cap ? 2 * r->lines_cap : 64;
+		ch_line_break *g = realloc(r->lines, cap * sizeof(*g));
+		if (!g)
+			return ch_csv_nomem();
+		r->lines = g;
+		r->lines_cap = cap;
+	}
+	r->lines[r->nlines++] = (ch_line_break){row, r->line};
+	return CHURN_OK;
+}
+
 churn_status ch_csv_commit_row(rd *r, size_t pos)
 {
 	bool skip;
@@ -709,6 +728,8 @@ churn_status ch_csv_commit_row(rd *r, size_t pos)
 		if ((st = put_cell(r, c, row, f->s, f->len, pos)))
 			return st;
 	}
+	if ((st = note_line(r, row)))
+		return st;
 	r->nrows++;
 	return CHURN_OK;
 }
@@ -838,6 +859,14 @@ churn_status ch_csv_finish(rd *r, churn_dataset **out)
 			goto fail;
 		}
 	}
+	if (!(ds->source = ch_strdup(r->name))) {
+		st = ch_csv_nomem();
+		goto fail;
+	}
+	ds->lines = r->lines;
+	ds->nlines = r->nlines;
+	r->lines = NULL;
+	r->nlines = 0;
 	*out = ds;
 	return CHURN_OK;
 fail:

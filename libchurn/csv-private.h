@@ -34,6 +34,7 @@
 
 #include "churn/csv.h"
 #include "core-private.h"
+#include "dataset-private.h"
 
 #define PAD 64                     /* readable bytes after the data in every buffer we hash from */
 #define MAX_NA 16                  /* NA tokens kept */
@@ -121,6 +122,9 @@ typedef struct rd {
 	size_t ncols;
 	ccol *cols;
 	size_t nrows, row_cap, skipped;
+	/* where rows start (dataset-private.h): a break where a row is not on the line after the one before */
+	ch_line_break *lines;
+	size_t nlines, lines_cap;
 } rd;
 
 /* ---- small helpers of both halves ---- */

@@ -585,6 +585,7 @@ static void rd_free(rd *r)
 	free(r->cols);
 	free(r->sp);
 	free(r->buf);
+	free(r->lines);
 }
 
 static churn_status read_any(rd *r, const churn_params *p, churn_dataset **out, size_t *out_skipped)

@@ -25,12 +25,27 @@ typedef struct ch_column {
 	uint64_t *off;
 } ch_column;
 
+/* Where rows start in their source file: from row `row` on, row r is on line `line + (r - row)`. */
+typedef struct ch_line_break {
+	size_t row, line;
+} ch_line_break;
+
 struct churn_dataset {
 	size_t nrows;
 	size_t ncols;
 	size_t cap;
 	ch_column *cols;
+	/* the CSV it was read from (NULL: built otherwise); row 0 on line 2 unless lines[] says otherwise */
+	char *source;
+	ch_line_break *lines; /* in row order; only where a record spans lines or a row was skipped */
+	size_t nlines;
 };
+
+/*
+ * Where row @p row of @p ds is, for messages: "FILE:LINE" when the dataset was read from a CSV, else
+ * "row N" (1-based). Written into buf (cap bytes); returns buf.
+ */
+const char *ch_dataset_where(const churn_dataset *ds, size_t row, char *buf, size_t cap);
 
 /*
  * The name of the column called @p name: itself when a column has that exact name or none is equal ignoring

@@ -50,7 +50,28 @@ void churn_dataset_free(churn_dataset *ds)
 	for (size_t j = 0; j < ds->ncols; j++)
 		ch_column_clear(&ds->cols[j]);
 	free(ds->cols);
+	free(ds->source);
+	free(ds->lines);
 	free(ds);
+}
+
+const char *ch_dataset_where(const churn_dataset *ds, size_t row, char *buf, size_t cap)
+{
+	if (!ds || !ds->source) {
+		snprintf(buf, cap, "row %zu", row + 1);
+		return buf;
+	}
+	size_t lo = 0, hi = ds->nlines; /* the last break at or before row */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ds->lines[mid].row <= row)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t line = lo ? ds->lines[lo - 1].line + (row - ds->lines[lo - 1].row) : row + 2;
+	snprintf(buf, cap, "%s:%zu", ds->source, line);
+	return buf;
 }
 
 churn_status ch_dataset_take_column(churn_dataset *ds, ch_column *c, size_t nrows)

@@ -176,7 +176,7 @@ static churn_status target_labels(const churn_dataset *ds, const churn_params *p
 		return ch_fail_prefix(st, "eda: target column");
 	const ch_column *c = &ds->cols[tj];
 	ch_target t;
-	if ((st = ch_target_fit(c, NULL, ds->nrows, churn_params_get_str(p, "data.positive"), &t)))
+	if ((st = ch_target_fit(ds, tj, NULL, ds->nrows, churn_params_get_str(p, "data.positive"), &t)))
 		return ch_fail_prefix(st, "eda");
 	int8_t *y = malloc(ds->nrows ? ds->nrows : 1);
 	*out_target = ch_strdup(target);

@@ -47,16 +47,18 @@ static churn_status read_labels(const churn_prep *prep, const churn_dataset *ds,
 	for (size_t i = 0; i < n; i++) {
 		int l = ch_prep_tsrc_label(prep, &ts, r[i]);
 		if (l == -2) {
-			char buf[40];
+			char buf[40], where[300];
 			const char *t = ch_prep_cell_text(tc, r[i], buf, sizeof(buf));
-			st = ch_fail(CHURN_E_PARSE, "target '%s', row %zu: '%.60s' is neither the positive label '%s' nor "
-			             "the negative '%s'", prep->target, r[i] + 1, t ? t : "", prep->positive, prep->negative);
+			st = ch_fail(CHURN_E_PARSE, "target '%s' at %s: '%.60s' is neither the positive label '%s' nor the "
+			             "negative '%s'", prep->target, ch_dataset_where(ds, r[i], where, sizeof(where)), t ? t : "",
+			             prep->positive, prep->negative);
 			goto out;
 		}
 		if (l == -1) {
 			if (!prep->drop_missing_target) {
-				st = ch_fail(CHURN_E_PARSE, "target '%s' is missing in row %zu; set prep.drop_missing_target "
-				             "to drop such rows", prep->target, r[i] + 1);
+				char where[300];
+				st = ch_fail(CHURN_E_PARSE, "target '%s' is missing at %s; set prep.drop_missing_target to drop "
+				             "such rows", prep->target, ch_dataset_where(ds, r[i], where, sizeof(where)));
 				goto out;
 			}
 			if (!k) {
@@ -504,14 +506,14 @@ churn_status churn_prep_get_labels(const churn_prep *prep, const churn_dataset *
 	for (size_t i = 0; i < ds->nrows; i++) {
 		int l = ch_prep_tsrc_label(prep, &ts, i);
 		if (l < 0) {
-			char buf[40];
+			char buf[40], where[300];
 			const char *t = ch_prep_cell_text(tc, i, buf, sizeof(buf));
+			ch_dataset_where(ds, i, where, sizeof(where));
 			if (l == -1)
-				st = ch_fail(CHURN_E_PARSE, "target '%s' is missing in row %zu", prep->target, i + 1);
+				st = ch_fail(CHURN_E_PARSE, "target '%s' is missing at %s", prep->target, where);
 			else
-				st = ch_fail(CHURN_E_PARSE, "target '%s', row %zu: '%.60s' is neither the positive label '%s' "
-				             "nor the negative '%s'", prep->target, i + 1, t ? t : "", prep->positive,
-				             prep->negative);
+				st = ch_fail(CHURN_E_PARSE, "target '%s' at %s: '%.60s' is neither the positive label '%s' nor "
+				             "the negative '%s'", prep->target, where, t ? t : "", prep->positive, prep->negative);
 			free(y);
 			free(ts.lvl);
 			return st;

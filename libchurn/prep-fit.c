@@ -441,16 +441,19 @@ static churn_status fit_categorical(churn_prep *prep, ch_prep_col *pc, const ch_
 /* ---- the target ---- */
 
 /* Decide the target's classes and positive label from the fit rows (target-private.h: the rule of every command). */
-static churn_status fit_target(churn_prep *prep, const ch_column *c, const size_t *rows, size_t n,
+static churn_status fit_target(churn_prep *prep, const churn_dataset *ds, size_t tj, const size_t *rows, size_t n,
                                const char *want_pos, size_t *out_missing)
 {
+	const ch_column *c = &ds->cols[tj];
+	char where[300];
 	ch_target t;
-	churn_status st = ch_target_fit(c, rows, n, want_pos, &t);
+	churn_status st = ch_target_fit(ds, tj, rows, n, want_pos, &t);
 	if (st)
 		return st;
 	if (t.missing && !prep->drop_missing_target) {
-		st = ch_fail(CHURN_E_PARSE, "target '%s' is missing in %zu rows (first: row %zu); set "
-		             "prep.drop_missing_target to drop those rows", c->name, t.missing, t.first_missing + 1);
+		st = ch_fail(CHURN_E_PARSE, "target '%s' is missing in %zu rows (first at %s); set "
+		             "prep.drop_missing_target to drop those rows", c->name, t.missing,
+		             ch_dataset_where(ds, t.first_missing, where, sizeof(where)));
 		ch_target_clear(&t);
 		return st;
 	}
@@ -499,7 +502,7 @@ static churn_status fit_target_rows(churn_prep *prep, const churn_dataset *ds, c
 		return ch_fail_prefix(st, "target column '%s'", prep->target);
 	const ch_column *tc = &ds->cols[*tj];
 	size_t tmissing = 0;
-	if ((st = fit_target(prep, tc, *rows, *nrows, churn_params_get_str(p, "data.positive"), &tmissing)))
+	if ((st = fit_target(prep, ds, *tj, *rows, *nrows, churn_params_get_str(p, "data.positive"), &tmissing)))
 		return st;
 	if (tmissing) {
 		size_t *k = malloc((*nrows - tmissing ? *nrows - tmissing : 1) * sizeof(size_t));

@@ -642,7 +642,7 @@ static churn_status profile_target(churn_profile *pr, const churn_dataset *ds, c
 		return add_note(pr, ch_asprintf("no target: column '%s' not found (use --target COL)", name));
 	}
 	ch_target t;
-	churn_status st = ch_target_fit(&ds->cols[j], NULL, ds->nrows, churn_params_get_str(p, "data.positive"), &t);
+	churn_status st = ch_target_fit(ds, j, NULL, ds->nrows, churn_params_get_str(p, "data.positive"), &t);
 	if (st == CHURN_E_NOMEM)
 		return st;
 	if (st) {

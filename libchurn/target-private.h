@@ -33,15 +33,16 @@ typedef struct ch_target {
 bool ch_label_eq(const char *a, const char *b);
 
 /*
- * The classes of column @p c over rows[0..n) (NULL: all rows of a column of
- * @p n rows) and which one is positive (@p want_pos: "" or NULL to guess).
+ * The classes of column @p tj of @p ds over rows[0..n) (NULL: all n rows)
+ * and which one is positive (@p want_pos: "" or NULL to guess).
  * CHURN_E_PARSE, with a message naming the column, the classes (up to
- * CH_TARGET_MAX_SHOWN, "..." only when there are more) and the first row of
- * the third class, when there are more than two classes, fewer than two,
- * or no way to tell the positive one; CHURN_E_NOMEM. *out is cleared first
- * and released with ch_target_clear().
+ * CH_TARGET_MAX_SHOWN, "..." only when there are more) and where the third
+ * class first appears (FILE:LINE, ch_dataset_where), when there are more
+ * than two classes, fewer than two, or no way to tell the positive one;
+ * CHURN_E_NOMEM. *out is cleared first and released with ch_target_clear().
  */
-churn_status ch_target_fit(const ch_column *c, const size_t *rows, size_t n, const char *want_pos, ch_target *out);
+churn_status ch_target_fit(const churn_dataset *ds, size_t tj, const size_t *rows, size_t n, const char *want_pos,
+                           ch_target *out);
 
 /*
  * Label of a text cell: 1, 0, -1 missing (NULL or blank), -2 another value;

@@ -112,17 +112,18 @@ static churn_status collect(const ch_column *c, const size_t *rows, size_t n, cl
 	return CHURN_OK;
 }
 
-static churn_status too_many_classes(const ch_column *c, const classes *cl)
+static churn_status too_many_classes(const churn_dataset *ds, const ch_column *c, const classes *cl)
 {
+	char where[300];
 	char list[512];
 	size_t used = 0, shown = cl->nv > CH_TARGET_MAX_SHOWN ? CH_TARGET_MAX_SHOWN : cl->nv;
 	list[0] = 0;
 	for (size_t k = 0; k < shown && used < sizeof(list); k++)
 		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s'%.40s'", k ? ", " : "", cl->vals[k]);
 	bool more = cl->nv > CH_TARGET_MAX_SHOWN;
-	return ch_fail(CHURN_E_PARSE, "target '%s' has %s%zu classes (%s%s), the third first in row %zu; a binary "
-	               "target is needed", c->name, more ? "more than " : "", shown, list, more ? ", ..." : "",
-	               cl->third_row + 1);
+	return ch_fail(CHURN_E_PARSE, "target '%s' has %s%zu classes (%s%s), the third first at %s; a binary target "
+	               "is needed", c->name, more ? "more than " : "", shown, list, more ? ", ..." : "",
+	               ch_dataset_where(ds, cl->third_row, where, sizeof(where)));
 }
 
 /* Which of the two classes is positive: want when given, else 1 of 1/0 or the yes-like text. */
@@ -165,14 +166,16 @@ static churn_status positive_class(const ch_column *c, const classes *cl, const 
 	return CHURN_OK;
 }
 
-churn_status ch_target_fit(const ch_column *c, const size_t *rows, size_t n, const char *want_pos, ch_target *out)
+churn_status ch_target_fit(const churn_dataset *ds, size_t tj, const size_t *rows, size_t n, const char *want_pos,
+                           ch_target *out)
 {
+	const ch_column *c = &ds->cols[tj];
 	memset(out, 0, sizeof(*out));
 	classes cl = {0};
 	int pos = -1;
 	churn_status st = collect(c, rows, n, &cl);
 	if (!st && cl.nv > 2)
-		st = too_many_classes(c, &cl);
+		st = too_many_classes(ds, c, &cl);
 	else if (!st && cl.nv == 0)
 		st = ch_fail(CHURN_E_PARSE, "target '%s' has no values", c->name);
 	else if (!st && cl.nv == 1)

@@ -484,7 +484,7 @@ START_TEST(test_prep_bad_target_refused_with_detail)
 	double t3[] = {0, 1, 2, 0, 0};
 	ds = with_target(NULL, 5, true, t3);
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_E_PARSE);
-	ck_assert_msg(strstr(churn_last_error(), "has 3 classes ('0', '1', '2'), the third first in row 3;"), "%s",
+	ck_assert_msg(strstr(churn_last_error(), "has 3 classes ('0', '1', '2'), the third first at row 3;"), "%s",
 	              churn_last_error());
 	churn_dataset_free(ds);
 

@@ -159,7 +159,7 @@ START_TEST(test_profile_target_detected_only_with_two_classes)
 	static const char *const three[] = {"No", "Yes", "No", "Maybe", "yes", "No"};
 	pr = target_case("Churn", three, NULL, 6, NULL, NULL);
 	ck_assert(!churn_profile_has_target(pr));
-	ck_assert_msg(strstr(churn_profile_get_note(pr, 0), "3 classes ('No', 'Yes', 'Maybe'), the third first in row 4"),
+	ck_assert_msg(strstr(churn_profile_get_note(pr, 0), "3 classes ('No', 'Yes', 'Maybe'), the third first at row 4"),
 	              "%s", churn_profile_get_note(pr, 0));
 	churn_profile_free(pr);
 
