@@ -27,6 +27,8 @@
 #include "core-private.h"
 #include "model-private.h"
 #include "params-private.h"
+#include "rng-private.h"
+#include "thread-private.h"
 #include "tree-private.h"
 
 #define RF_MAX_ROWS ((size_t)INT32_MAX)

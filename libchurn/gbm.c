@@ -23,6 +23,8 @@
 #include "core-private.h"
 #include "model-private.h"
 #include "params-private.h"
+#include "rng-private.h"
+#include "thread-private.h"
 #include "tree-private.h"
 
 #define GSCALE 4294967296.0        /* 2^32 */

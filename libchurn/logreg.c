@@ -18,9 +18,9 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
@@ -28,6 +28,7 @@
 #include "core-private.h"
 #include "model-private.h"
 #include "params-private.h"
+#include "thread-private.h"
 
 #define CHUNK_ROWS 4096
 #define MAX_THREADS 64
@@ -93,8 +94,7 @@ typedef struct pass_job {
 	uint32_t *ci;           /* column of each non-zero, ascending per row */
 	double *cv;             /* its value */
 	size_t nthreads;
-	size_t tid_next;
-	pthread_mutex_t lock;
+	atomic_bool oom;        /* a worker could not allocate its scratch */
 } pass_job;
 
 /*
@@ -176,24 +176,19 @@ static void pass_chunk(const pass_job *J, size_t c, uint32_t *idx, double *val)
 	J->chunk_f[c] = f;
 }
 
-static void *pass_thread(void *arg)
+/* Worker t of the pass (ch_parallel): chunks t, t + nthreads, ... */
+static void pass_worker(void *arg, size_t t)
 {
 	pass_job *J = arg;
-	pthread_mutex_lock(&J->lock);
-	size_t tid = J->tid_next++;
-	pthread_mutex_unlock(&J->lock);
 	uint32_t *idx = malloc((J->ncols + 1) * sizeof(uint32_t));
 	double *val = malloc((J->ncols + 1) * sizeof(double));
-	if (!idx || !val) {
-		free(idx);
-		free(val);
-		return (void *)1;
-	}
-	for (size_t c = tid; c < J->nchunks; c += J->nthreads)
-		pass_chunk(J, c, idx, val);
+	if (!idx || !val)
+		atomic_store(&J->oom, true);
+	else
+		for (size_t c = t; c < J->nchunks; c += J->nthreads)
+			pass_chunk(J, c, idx, val);
 	free(idx);
 	free(val);
-	return NULL;
 }
 
 /* Run the pass; 0 ok, -1 out of memory. */
@@ -205,31 +200,9 @@ static int run_pass(pass_job *J)
 	if (nt < 1)
 		nt = 1;
 	J->nthreads = nt;
-	J->tid_next = 0;
-	if (nt == 1)
-		return pass_thread(J) ? -1 : 0;
-	pthread_t th[MAX_THREADS];
-	size_t started = 0;
-	int rc = 0;
-	for (; started < nt - 1; started++)
-		if (pthread_create(&th[started], NULL, pass_thread, J) != 0)
-			break;
-	/* The calling thread is one of the workers; chunks of threads that did not start are done here. */
-	if (started < nt - 1) {
-		/* fewer threads: recompute the assignment is not possible mid-flight; run the rest inline */
-		for (size_t t = started; t < nt - 1; t++)
-			if (pass_thread(J))
-				rc = -1;
-	}
-	if (pass_thread(J))
-		rc = -1;
-	for (size_t t = 0; t < started; t++) {
-		void *ret = NULL;
-		pthread_join(th[t], &ret);
-		if (ret)
-			rc = -1;
-	}
-	return rc;
+	atomic_store(&J->oom, false);
+	ch_parallel(nt, pass_worker, J);
+	return atomic_load(&J->oom) ? -1 : 0;
 }
 
 /* Sum the chunks in chunk order: f, and g/H when wanted (H made symmetric). */
@@ -396,10 +369,8 @@ static churn_status newton(pass_job *J, const newton_ctx *N, double *w, double t
 
 static size_t default_threads(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 1;
-	return n > MAX_THREADS ? MAX_THREADS : (size_t)n;
+	size_t n = ch_ncores();
+	return n > MAX_THREADS ? MAX_THREADS : n;
 }
 
 static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn_params *p, ch_fit_info *info)
@@ -427,7 +398,6 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	double *g = NULL, *H = NULL, *delta = NULL, *wn = NULL;
 	pass_job J = {0};
 	newton_ctx N = {0};
-	pthread_mutex_init(&J.lock, NULL);
 	if (!lr)
 		goto nomem;
 	lr->C = C;
@@ -572,7 +542,6 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 nomem:
 	st = ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
 out:
-	pthread_mutex_destroy(&J.lock);
 	free(J.chunk_f);
 	free(J.chunk_g);
 	free(J.chunk_h);

@@ -1,107 +1,14 @@
-/* Shared tree-model internals: RNG, threads, binning, trees, TreeSHAP, JSON, AUC. */
+/* Shared tree-model internals: binning, trees, TreeSHAP, JSON, AUC. */
 #include "tree-private.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core-private.h"
 #include "model-private.h"
-
-/* ---------------------------------------------------------------- RNG */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-void ch_rng_seed(ch_rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed;
-	uint64_t mix = splitmix64(&x) ^ (stream * 0xd1b54a32d192ed03ULL);
-	x = mix;
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t ch_rng_next(ch_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t res = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return res;
-}
-
-uint64_t ch_rng_below(ch_rng *r, uint64_t n)
-{
-	uint64_t lim = UINT64_MAX - UINT64_MAX % n;
-	uint64_t v;
-	do
-		v = ch_rng_next(r);
-	while (v >= lim);
-	return v % n;
-}
-
-double ch_rng_unit(ch_rng *r) { return (double)(ch_rng_next(r) >> 11) * 0x1.0p-53; }
-
-/* ---------------------------------------------------------------- threads */
-
-size_t ch_ncores(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (size_t)n : 1;
-}
-
-struct par_arg {
-	void (*fn)(void *, size_t);
-	void *ctx;
-	size_t t;
-};
-
-static void *par_main(void *p)
-{
-	struct par_arg *a = p;
-	a->fn(a->ctx, a->t);
-	return NULL;
-}
-
-void ch_parallel(size_t nthreads, void (*fn)(void *ctx, size_t t), void *ctx)
-{
-	if (nthreads <= 1) {
-		fn(ctx, 0);
-		return;
-	}
-	enum { MAXT = 256 };
-	if (nthreads > MAXT)
-		nthreads = MAXT;
-	pthread_t th[MAXT];
-	struct par_arg args[MAXT];
-	bool started[MAXT] = {false};
-	for (size_t t = 1; t < nthreads; t++) {
-		args[t] = (struct par_arg){fn, ctx, t};
-		started[t] = pthread_create(&th[t], NULL, par_main, &args[t]) == 0;
-	}
-	fn(ctx, 0);
-	for (size_t t = 1; t < nthreads; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		else
-			fn(ctx, t);
-	}
-}
+#include "rng-private.h"
+#include "thread-private.h"
 
 /* ---------------------------------------------------------------- sorting */
 
