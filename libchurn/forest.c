@@ -375,58 +375,88 @@ static uint64_t seed_of(const churn_params *p, const char *key)
 	return s >= 0 ? (uint64_t)s : (uint64_t)churn_params_get_int(p, "split.seed");
 }
 
+/* The forest.* options into sh (n, nf, y set); the number of bins into *max_bins. */
+static void forest_params(struct rf_shared *sh, const churn_params *p, size_t *max_bins)
+{
+	size_t nf = sh->nf;
+	sh->ntrees = (size_t)churn_params_get_int(p, "forest.n_trees");
+	double mf = churn_params_get_double(p, "forest.max_features");
+	sh->mtry = mf > 0 ? (size_t)ceil(mf * (double)nf) : (size_t)floor(sqrt((double)nf));
+	if (sh->mtry < 1)
+		sh->mtry = 1;
+	if (sh->mtry > nf)
+		sh->mtry = nf;
+	sh->max_depth = (size_t)churn_params_get_int(p, "forest.max_depth");
+	sh->msl = (size_t)churn_params_get_int(p, "forest.min_samples_leaf");
+	sh->bootstrap = churn_params_get_bool(p, "forest.bootstrap");
+	sh->seed = seed_of(p, "forest.seed");
+	sh->p = p;
+	size_t nth = (size_t)churn_params_get_int(p, "forest.n_threads");
+	nth = nth ? nth : ch_ncores();
+	if (nth > sh->ntrees)
+		nth = sh->ntrees;
+	sh->nthreads = nth;
+	*max_bins = (size_t)churn_params_get_int(p, "forest.max_bins");
+}
+
+/* The bins of X, column-major (n x nf), into *out (malloc'd). */
+static churn_status binned_columns(const ch_bins *bins, const double *X, size_t n, size_t nf, size_t nth,
+                                   uint8_t **out)
+{
+	uint8_t *xb = malloc(n * nf > 0 ? n * nf : 1), *xc = malloc(n * nf > 0 ? n * nf : 1);
+	if (!xb || !xc) {
+		free(xb);
+		free(xc);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	ch_bins_apply(bins, X, NULL, n, xb, nth);
+	for (size_t i = 0; i < n; i++)
+		for (size_t f = 0; f < nf; f++)
+			xc[f * n + i] = xb[i * nf + f];
+	free(xb);
+	*out = xc;
+	return CHURN_OK;
+}
+
+/* The first failing worker's status (its detail was set on that thread: a new one here). */
+static churn_status workers_status(const churn_status *status, size_t nth)
+{
+	for (size_t t = 0; t < nth; t++)
+		if (status[t])
+			return status[t] == CHURN_E_STATE
+			               ? ch_fail(CHURN_E_STATE, "forest: cancelled by the progress callback")
+			               : ch_fail(status[t], "forest: building trees failed (%s)", churn_strerror(status[t]));
+	return CHURN_OK;
+}
+
 static churn_status forest_fit(void **out, const churn_matrix *Xm, const churn_params *p, ch_fit_info *info)
 {
 	churn_status st = CHURN_OK;
 	ch_bins bins = {0};
-	uint8_t *xb = NULL, *xc = NULL;
-	uint32_t *off = NULL;
+	uint8_t *xc = NULL;
 	churn_status *status = NULL;
 	forest_state *s = NULL;
-	size_t n = churn_matrix_get_nrows(Xm), nf = churn_matrix_get_ncols(Xm);
+	size_t n = churn_matrix_get_nrows(Xm), nf = churn_matrix_get_ncols(Xm), max_bins;
 	const double *X = churn_matrix_get_data_const(Xm);
 	const uint8_t *y = churn_matrix_get_labels(Xm);
 	if (!y)
 		return ch_fail(CHURN_E_INVALID_ARG, "forest: the training matrix has no labels");
 	if (n > RF_MAX_ROWS)
 		return ch_fail(CHURN_E_LIMIT, "forest: %zu rows (at most %zu)", n, RF_MAX_ROWS);
-	struct rf_shared sh = {0};
-	sh.n = n;
-	sh.nf = nf;
-	sh.y = y;
-	sh.ntrees = (size_t)churn_params_get_int(p, "forest.n_trees");
-	double mf = churn_params_get_double(p, "forest.max_features");
-	sh.mtry = mf > 0 ? (size_t)ceil(mf * (double)nf) : (size_t)floor(sqrt((double)nf));
-	if (sh.mtry < 1)
-		sh.mtry = 1;
-	if (sh.mtry > nf)
-		sh.mtry = nf;
-	sh.max_depth = (size_t)churn_params_get_int(p, "forest.max_depth");
-	sh.msl = (size_t)churn_params_get_int(p, "forest.min_samples_leaf");
-	sh.bootstrap = churn_params_get_bool(p, "forest.bootstrap");
-	sh.seed = seed_of(p, "forest.seed");
-	sh.p = p;
-	size_t nth = (size_t)churn_params_get_int(p, "forest.n_threads");
-	nth = nth ? nth : ch_ncores();
-	if (nth > sh.ntrees)
-		nth = sh.ntrees;
-	sh.nthreads = nth;
-	size_t max_bins = (size_t)churn_params_get_int(p, "forest.max_bins");
+	struct rf_shared sh = {.n = n, .nf = nf, .y = y};
+	forest_params(&sh, p, &max_bins);
+	size_t nth = sh.nthreads;
 	if ((st = ch_bins_fit(&bins, X, n, nf, max_bins, BIN_SAMPLE, sh.seed, nth)))
 		goto out;
 	sh.bins = &bins;
-	xb = malloc(n * nf > 0 ? n * nf : 1);
-	xc = malloc(n * nf > 0 ? n * nf : 1);
 	status = calloc(nth, sizeof(churn_status));
 	s = calloc(1, sizeof(*s));
-	if (!xb || !xc || !status || !s || !(s->trees = calloc(sh.ntrees, sizeof(ch_tree))))
-		goto nomem;
-	ch_bins_apply(&bins, X, NULL, n, xb, nth);
-	for (size_t i = 0; i < n; i++)
-		for (size_t f = 0; f < nf; f++)
-			xc[f * n + i] = xb[i * nf + f];
-	free(xb);
-	xb = NULL;
+	if (!status || !s || !(s->trees = calloc(sh.ntrees, sizeof(ch_tree)))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((st = binned_columns(&bins, X, n, nf, nth, &xc)))
+		goto out;
 	sh.xc = xc;
 	sh.trees = s->trees;
 	sh.status = status;
@@ -434,27 +464,16 @@ static churn_status forest_fit(void **out, const churn_matrix *Xm, const churn_p
 	s->ntrees = sh.ntrees;
 	struct rf_job job = {&sh};
 	ch_parallel(nth, rf_worker, &job);
-	for (size_t t = 0; t < nth; t++)
-		if (status[t]) {
-			/* report the first failing thread's status; its detail was set on that thread */
-			st = status[t] == CHURN_E_STATE ? ch_fail(CHURN_E_STATE, "forest: cancelled by the progress callback")
-			                                : ch_fail(status[t], "forest: building trees failed (%s)",
-			                                          churn_strerror(status[t]));
-			goto out;
-		}
+	if ((st = workers_status(status, nth)))
+		goto out;
 	ch_progress(p, "forest", sh.ntrees, sh.ntrees);
 	info->iterations = s->ntrees;
 	info->converged = true;
 	*out = s;
 	s = NULL;
-	goto out;
-nomem:
-	st = ch_fail(CHURN_E_NOMEM, "out of memory");
 out:
 	forest_free(s);
-	free(xb);
 	free(xc);
-	free(off);
 	free(status);
 	ch_bins_free(&bins);
 	return st;
