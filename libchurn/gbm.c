@@ -23,6 +23,8 @@
 #include "core-private.h"
 #include "model-private.h"
 #include "params-private.h"
+#include "rng-private.h"
+#include "thread-private.h"
 #include "tree-private.h"
 
 #define GSCALE 4294967296.0        /* 2^32 */
@@ -425,17 +427,33 @@ static bool sbin_set(struct trainer *tr, size_t node, uint8_t bin)
 	return true;
 }
 
-/* Grow one tree over rows[0..nrows) (gradients in tr->gp). */
-static churn_status grow_tree(struct trainer *tr, size_t nrows, ch_tree *t)
+/* Return every histogram candidates still hold to the pool. */
+static void cands_release(struct trainer *tr)
 {
-	churn_status st = CHURN_OK;
-	tr->ncand = 0;
-	memset(t, 0, sizeof(*t));
-	if (ch_tree_add(t) < 0)
-		goto nomem;
+	for (size_t i = 0; i < tr->ncand; i++)
+		if (tr->cands[i].hist) {
+			hist_put(tr, tr->cands[i].hist);
+			tr->cands[i].hist = NULL;
+		}
+}
+
+/* Keep c's histogram only when c has a split to apply. */
+static void cand_settle(struct trainer *tr, struct cand *c, bool grow)
+{
+	if (grow)
+		find_split(tr, c);
+	if (!c->open) {
+		hist_put(tr, c->hist);
+		c->hist = NULL;
+	}
+}
+
+/* The root candidate over rows[0..nrows), its split searched; false on OOM. */
+static bool grow_root(struct trainer *tr, size_t nrows)
+{
 	struct cand *root = cand_add(tr);
 	if (!root)
-		goto nomem;
+		return false;
 	root->node = 0;
 	root->begin = 0;
 	root->end = (uint32_t)nrows;
@@ -445,110 +463,113 @@ static churn_status grow_tree(struct trainer *tr, size_t nrows, ch_tree *t)
 		root->H += v[1] & HMASK;
 	}
 	root->C = (int64_t)nrows;
-	if (can_grow(tr, 0, root->C)) {
-		if (!(root->hist = hist_get(tr)))
-			goto nomem;
-		build_hist(tr, tr->rows, nrows, root->hist, root->G, root->H, root->C);
-		find_split(tr, root);
-		if (!root->open) {
-			hist_put(tr, root->hist);
-			root->hist = NULL;
-		}
-	}
-	size_t leaves = 1, head = 0;
-	for (;;) {
-		if (tr->max_leaves && leaves >= tr->max_leaves)
-			break;
-		size_t ci = SIZE_MAX;
-		if (tr->max_leaves) {
-			double best = -1;
-			for (size_t i = 0; i < tr->ncand; i++)
-				if (tr->cands[i].open && tr->cands[i].gain > best) {
-					best = tr->cands[i].gain;
-					ci = i;
-				}
-		} else {
-			while (head < tr->ncand && !tr->cands[head].open)
-				head++;
-			if (head < tr->ncand)
-				ci = head;
-		}
-		if (ci == SIZE_MAX)
-			break;
-		/* apply the split of cands[ci] */
-		struct cand c = tr->cands[ci];
-		tr->cands[ci].open = false;
-		tr->cands[ci].hist = NULL;
-		int32_t l = ch_tree_add(t), r = ch_tree_add(t);
-		if (l < 0 || r < 0 || !sbin_set(tr, (size_t)c.node, c.bin)) {
-			hist_put(tr, c.hist);
-			goto nomem;
-		}
-		ch_node *nd = &t->nodes[c.node];
-		nd->feature = c.feat;
-		nd->threshold = ch_bins_cuts(tr->bins, (size_t)c.feat)[c.bin];
-		nd->gain = c.gain;
-		nd->left = l;
-		nd->right = r;
-		leaves++;
-		/* stable partition of rows[begin, end) */
-		size_t w = c.begin, nr = 0;
-		const uint8_t *col = tr->xc + (size_t)c.feat * tr->n;
-		for (size_t k = c.begin; k < c.end; k++) {
-			uint32_t row = tr->rows[k];
-			size_t go = col[row] <= c.bin;
-			tr->rows[w] = row;
-			tr->tmp[nr] = row;
-			w += go;
-			nr += 1 - go;
-		}
-		memcpy(tr->rows + w, tr->tmp, nr * sizeof(uint32_t));
-		struct cand *lc = cand_add(tr), *rc = lc ? cand_add(tr) : NULL;
-		if (!lc || !rc) {
-			hist_put(tr, c.hist);
-			goto nomem;
-		}
-		lc = &tr->cands[tr->ncand - 2];
-		*lc = (struct cand){.node = l, .begin = c.begin, .end = (uint32_t)w, .depth = c.depth + 1,
-		                    .G = c.gl, .H = c.hl, .C = c.cl};
-		*rc = (struct cand){.node = r, .begin = (uint32_t)w, .end = c.end, .depth = c.depth + 1,
-		                    .G = c.G - c.gl, .H = c.H - c.hl, .C = c.C - c.cl};
-		bool gl = can_grow(tr, lc->depth, lc->C), gr = can_grow(tr, rc->depth, rc->C);
-		if (!gl && !gr) {
-			hist_put(tr, c.hist);
-			continue;
-		}
-		struct cand *small = lc->C <= rc->C ? lc : rc, *large = small == lc ? rc : lc;
-		if (!(small->hist = hist_get(tr))) {
-			hist_put(tr, c.hist);
-			goto nomem;
-		}
-		build_hist(tr, tr->rows + small->begin, small->end - small->begin, small->hist, small->G, small->H,
-		           small->C);
-		large->hist = c.hist;
-		for (size_t b = 0; b < tr->nbt; b++) {
-			large->hist[b].g -= small->hist[b].g;
-			large->hist[b].h -= small->hist[b].h;
-			large->hist[b].c -= small->hist[b].c;
-		}
-		struct cand *both[2] = {lc, rc};
-		bool grow[2] = {gl, gr};
-		for (int k = 0; k < 2; k++) {
-			if (grow[k])
-				find_split(tr, both[k]);
-			if (!both[k]->open) {
-				hist_put(tr, both[k]->hist);
-				both[k]->hist = NULL;
+	if (!can_grow(tr, 0, root->C))
+		return true;
+	if (!(root->hist = hist_get(tr)))
+		return false;
+	build_hist(tr, tr->rows, nrows, root->hist, root->G, root->H, root->C);
+	cand_settle(tr, root, true);
+	return true;
+}
+
+/*
+ * The candidate to split next, SIZE_MAX when none: the largest gain with a
+ * leaf limit (best-first), else the first open one (depth-wise, from *head).
+ */
+static size_t next_cand(const struct trainer *tr, size_t leaves, size_t *head)
+{
+	if (tr->max_leaves && leaves >= tr->max_leaves)
+		return SIZE_MAX;
+	size_t ci = SIZE_MAX;
+	if (tr->max_leaves) {
+		double best = -1;
+		for (size_t i = 0; i < tr->ncand; i++)
+			if (tr->cands[i].open && tr->cands[i].gain > best) {
+				best = tr->cands[i].gain;
+				ci = i;
 			}
-		}
+	} else {
+		while (*head < tr->ncand && !tr->cands[*head].open)
+			(*head)++;
+		if (*head < tr->ncand)
+			ci = *head;
 	}
-	/* leaf values; release histograms still held by unsplit candidates */
+	return ci;
+}
+
+/* Stable partition of rows[c->begin, c->end) by c's split; returns where the right part starts. */
+static size_t partition_rows(struct trainer *tr, const struct cand *c)
+{
+	size_t w = c->begin, nr = 0;
+	const uint8_t *col = tr->xc + (size_t)c->feat * tr->n;
+	for (size_t k = c->begin; k < c->end; k++) {
+		uint32_t row = tr->rows[k];
+		size_t go = col[row] <= c->bin;
+		tr->rows[w] = row;
+		tr->tmp[nr] = row;
+		w += go;
+		nr += 1 - go;
+	}
+	memcpy(tr->rows + w, tr->tmp, nr * sizeof(uint32_t));
+	return w;
+}
+
+/*
+ * Apply the split of cands[ci]: two children in t, its rows partitioned, and
+ * the children as candidates with their splits searched (the smaller child's
+ * histogram built, the larger's by subtraction from the parent's). False on OOM.
+ */
+static bool split_cand(struct trainer *tr, ch_tree *t, size_t ci)
+{
+	struct cand c = tr->cands[ci];
+	tr->cands[ci].open = false;
+	tr->cands[ci].hist = NULL;
+	int32_t l = ch_tree_add(t), r = ch_tree_add(t);
+	struct cand *lc = NULL, *rc = NULL;
+	if (l < 0 || r < 0 || !sbin_set(tr, (size_t)c.node, c.bin))
+		goto nomem;
+	ch_node *nd = &t->nodes[c.node];
+	nd->feature = c.feat;
+	nd->threshold = ch_bins_cuts(tr->bins, (size_t)c.feat)[c.bin];
+	nd->gain = c.gain;
+	nd->left = l;
+	nd->right = r;
+	size_t w = partition_rows(tr, &c);
+	if (!(lc = cand_add(tr)) || !(rc = cand_add(tr)))
+		goto nomem;
+	lc = &tr->cands[tr->ncand - 2];
+	*lc = (struct cand){.node = l, .begin = c.begin, .end = (uint32_t)w, .depth = c.depth + 1,
+	                    .G = c.gl, .H = c.hl, .C = c.cl};
+	*rc = (struct cand){.node = r, .begin = (uint32_t)w, .end = c.end, .depth = c.depth + 1,
+	                    .G = c.G - c.gl, .H = c.H - c.hl, .C = c.C - c.cl};
+	bool gl = can_grow(tr, lc->depth, lc->C), gr = can_grow(tr, rc->depth, rc->C);
+	if (!gl && !gr) {
+		hist_put(tr, c.hist);
+		return true;
+	}
+	struct cand *small = lc->C <= rc->C ? lc : rc, *large = small == lc ? rc : lc;
+	if (!(small->hist = hist_get(tr)))
+		goto nomem;
+	build_hist(tr, tr->rows + small->begin, small->end - small->begin, small->hist, small->G, small->H, small->C);
+	large->hist = c.hist;
+	for (size_t b = 0; b < tr->nbt; b++) {
+		large->hist[b].g -= small->hist[b].g;
+		large->hist[b].h -= small->hist[b].h;
+		large->hist[b].c -= small->hist[b].c;
+	}
+	cand_settle(tr, lc, gl);
+	cand_settle(tr, rc, gr);
+	return true;
+nomem:
+	hist_put(tr, c.hist);
+	return false;
+}
+
+/* Leaf values (Newton step times the learning rate) and covers from the candidates' sums. */
+static void set_leaves(const struct trainer *tr, ch_tree *t)
+{
 	for (size_t i = 0; i < tr->ncand; i++) {
-		struct cand *c = &tr->cands[i];
-		if (c->hist) {
-			hist_put(tr, c->hist);
-			c->hist = NULL;
-		}
+		const struct cand *c = &tr->cands[i];
 		ch_node *nd = &t->nodes[c->node];
 		if (nd->feature >= 0)
 			continue;
@@ -557,14 +578,27 @@ static churn_status grow_tree(struct trainer *tr, size_t nrows, ch_tree *t)
 		nd->value = d > 0 ? -G / d * tr->lr : 0;
 		nd->cover = (double)c->C;
 	}
+}
+
+/* Grow one tree over rows[0..nrows) (gradients in tr->gp). */
+static churn_status grow_tree(struct trainer *tr, size_t nrows, ch_tree *t)
+{
+	tr->ncand = 0;
+	memset(t, 0, sizeof(*t));
+	if (ch_tree_add(t) < 0 || !grow_root(tr, nrows))
+		goto nomem;
+	size_t leaves = 1, head = 0, ci;
+	while ((ci = next_cand(tr, leaves, &head)) != SIZE_MAX) {
+		if (!split_cand(tr, t, ci))
+			goto nomem;
+		leaves++;
+	}
+	cands_release(tr);
+	set_leaves(tr, t);
 	ch_tree_finalize(t);
-	return st;
+	return CHURN_OK;
 nomem:
-	for (size_t i = 0; i < tr->ncand; i++)
-		if (tr->cands[i].hist) {
-			hist_put(tr, tr->cands[i].hist);
-			tr->cands[i].hist = NULL;
-		}
+	cands_release(tr);
 	ch_tree_free(t);
 	return ch_fail(CHURN_E_NOMEM, "out of memory");
 }
@@ -712,217 +746,297 @@ static int cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* One fit's working set: the trainer, and the arrays only the fit's steps use. */
+struct fit {
+	struct trainer tr;
+	ch_bins bins;
+	size_t max_bins;
+	uint8_t *xb;                   /* binned rows (tr.xb) */
+	uint8_t *is_train;             /* per row: 0 for a validation row */
+	uint32_t *train;               /* the training rows, ascending */
+	uint32_t *val;                 /* the validation rows, ascending (early stopping only) */
+	uint32_t *others;              /* per tree: training rows outside its sample, then the validation rows */
+	size_t ntrain, npos, nval;
+};
+
+/* The gbm.* options into f; INVALID_ARG when the depth and leaf limits cannot grow a tree. */
+static churn_status fit_params(struct fit *f, const churn_params *p)
+{
+	struct trainer *tr = &f->tr;
+	tr->lr = churn_params_get_double(p, "gbm.learning_rate");
+	tr->l2 = churn_params_get_double(p, "gbm.l2");
+	tr->min_hess = churn_params_get_double(p, "gbm.min_hessian");
+	tr->subsample = churn_params_get_double(p, "gbm.subsample");
+	tr->val_frac = churn_params_get_double(p, "gbm.validation_fraction");
+	tr->max_depth = (size_t)churn_params_get_int(p, "gbm.max_depth");
+	tr->max_leaves = (size_t)churn_params_get_int(p, "gbm.max_leaves");
+	tr->msl = (size_t)churn_params_get_int(p, "gbm.min_samples_leaf");
+	tr->n_trees = (size_t)churn_params_get_int(p, "gbm.n_trees");
+	tr->patience = (size_t)churn_params_get_int(p, "gbm.n_iter_no_change");
+	tr->early = churn_params_get_bool(p, "gbm.early_stopping");
+	tr->seed = seed_of(p, "gbm.seed");
+	f->max_bins = (size_t)churn_params_get_int(p, "gbm.max_bins");
+	size_t nth = (size_t)churn_params_get_int(p, "gbm.n_threads");
+	tr->nthreads = nth ? nth : ch_ncores();
+	if (tr->max_depth == 0 || tr->max_depth > CH_TREE_MAX_DEPTH)
+		tr->max_depth = tr->max_leaves ? CH_TREE_MAX_DEPTH : 0;
+	if (tr->max_depth == 0)
+		return ch_fail(CHURN_E_INVALID_ARG, "gbm: gbm.max_depth 0 (unlimited) needs gbm.max_leaves > 0");
+	if (tr->max_leaves == 1)
+		return ch_fail(CHURN_E_INVALID_ARG, "gbm: gbm.max_leaves must be 0 (unlimited) or at least 2");
+	return CHURN_OK;
+}
+
+/* Bin the rows of X and allocate the trainer's arrays (bins both ways, sparse layout, scratch). */
+static churn_status fit_setup(struct fit *f, const double *X)
+{
+	struct trainer *tr = &f->tr;
+	size_t n = tr->n, nf = tr->nf;
+	churn_status st = ch_bins_fit(&f->bins, X, n, nf, f->max_bins, BIN_SAMPLE, tr->seed, tr->nthreads);
+	if (st)
+		return st;
+	tr->bins = &f->bins;
+	f->xb = malloc(n * nf > 0 ? n * nf : 1);
+	tr->off = malloc((nf + 1) * sizeof(uint32_t));
+	tr->gp = aligned_alloc(16, (n ? n : 1) * sizeof(v2i));
+	tr->score = malloc(n * sizeof(double));
+	tr->rows = malloc(n * sizeof(uint32_t));
+	tr->tmp = malloc(n * sizeof(uint32_t));
+	f->is_train = malloc(n);
+	f->train = malloc(n * sizeof(uint32_t));
+	f->others = malloc(n * sizeof(uint32_t));
+	if (!f->others || !f->xb || !tr->off || !tr->gp || !tr->score || !tr->rows || !tr->tmp || !f->is_train ||
+	    !f->train)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	ch_bins_apply(&f->bins, X, NULL, n, f->xb, tr->nthreads);
+	tr->xb = f->xb;
+	tr->off[0] = 0;
+	for (size_t j = 0; j < nf; j++)
+		tr->off[j + 1] = tr->off[j] + f->bins.nbins[j];
+	tr->nbt = tr->off[nf];
+	if (tr->nthreads > 1 && !(tr->scratch = malloc((tr->nthreads - 1) * tr->nbt * sizeof(hbin))))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!(tr->pscratch = aligned_alloc(16, tr->nthreads * tr->nbt * sizeof(v2i))))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = build_sparse(tr)))
+		return st;
+	if (!(tr->xc = malloc(n * nf > 0 ? n * nf : 1)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	transpose(tr);
+	return CHURN_OK;
+}
+
+/*
+ * The rows: with early stopping, a stratified seeded validation share of each
+ * class first; the training rows are the rest. INVALID_ARG when they have one
+ * class only.
+ */
+static churn_status fit_split(struct fit *f)
+{
+	struct trainer *tr = &f->tr;
+	size_t n = tr->n;
+	const uint8_t *y = tr->y;
+	memset(f->is_train, 1, n);
+	f->nval = 0;
+	if (tr->early) {
+		if (!(f->val = malloc(n * sizeof(uint32_t))))
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		ch_rng r;
+		ch_rng_seed(&r, tr->seed, 0x7a1);
+		for (int cls = 0; cls < 2; cls++) {
+			size_t m = 0;
+			for (size_t i = 0; i < n; i++)
+				if ((y[i] != 0) == (cls == 1))
+					f->train[m++] = (uint32_t)i;
+			shuffle_u32(f->train, m, &r);
+			size_t k = (size_t)llround(tr->val_frac * (double)m);
+			if (k >= m)
+				k = m ? m - 1 : 0;
+			for (size_t q = 0; q < k; q++) {
+				f->val[f->nval++] = f->train[q];
+				f->is_train[f->train[q]] = 0;
+			}
+		}
+		qsort(f->val, f->nval, sizeof(uint32_t), cmp_u32);
+	}
+	f->ntrain = f->npos = 0;
+	for (size_t i = 0; i < n; i++)
+		if (f->is_train[i]) {
+			f->train[f->ntrain++] = (uint32_t)i;
+			f->npos += y[i] != 0;
+		}
+	if (f->npos == 0 || f->npos == f->ntrain)
+		return ch_fail(CHURN_E_INVALID_ARG, "gbm: the training rows have one class only");
+	return CHURN_OK;
+}
+
+/*
+ * The rows of tree `it` into tr.rows: nsub training rows drawn in order with
+ * the tree's seeded stream (all of them when nsub = ntrain); the training rows
+ * left out, then the validation rows, into others.
+ */
+static void fit_sample(struct fit *f, size_t it, size_t nsub, size_t *out_nrows, size_t *out_nothers)
+{
+	struct trainer *tr = &f->tr;
+	size_t ntrain = f->ntrain, nrows = ntrain, nothers = 0;
+	if (nsub < ntrain) {
+		/* selection sampling (Knuth's algorithm S): exactly nsub rows, in order */
+		ch_rng r;
+		ch_rng_seed(&r, tr->seed, 0x5b5 + it);
+		size_t need = nsub, left = ntrain;
+		nrows = 0;
+		for (size_t k = 0; k < ntrain; k++, left--) {
+			if (need && ch_rng_below(&r, left) < need) {
+				tr->rows[nrows++] = f->train[k];
+				need--;
+			} else {
+				f->others[nothers++] = f->train[k];
+			}
+		}
+	} else {
+		memcpy(tr->rows, f->train, ntrain * sizeof(uint32_t));
+	}
+	if (f->nval)
+		memcpy(f->others + nothers, f->val, f->nval * sizeof(uint32_t));
+	*out_nrows = nrows;
+	*out_nothers = nothers + f->nval;
+}
+
+struct early {
+	double best_loss;
+	size_t best_iter, since;
+};
+
+/* After tree `it`: *stop when the validation loss has not improved for gbm.n_iter_no_change trees. */
+static churn_status fit_early_stop(const struct fit *f, size_t it, struct early *e, bool *stop)
+{
+	double loss = val_loss(&f->tr, f->val, f->nval);
+	if (!isfinite(loss))
+		return ch_fail(CHURN_E_NUMERIC, "gbm: validation loss is not finite after %zu trees", it + 1);
+	if (loss < e->best_loss - 1e-7 * fabs(e->best_loss) || it == 0) {
+		e->best_loss = loss;
+		e->best_iter = it + 1;
+		e->since = 0;
+	} else if (++e->since >= f->tr.patience) {
+		*stop = true;
+	}
+	return CHURN_OK;
+}
+
+/* Keep the first `ntrees` trees (the best validation loss), and the depth of the deepest. */
+static void keep_trees(gbm_state *s, size_t ntrees)
+{
+	if (ntrees >= s->ntrees)
+		return;
+	for (size_t t = ntrees; t < s->ntrees; t++)
+		ch_tree_free(&s->trees[t]);
+	s->ntrees = ntrees;
+	s->max_depth = 0;
+	for (size_t t = 0; t < s->ntrees; t++)
+		if (s->trees[t].depth > s->max_depth)
+			s->max_depth = s->trees[t].depth;
+}
+
+static void fit_free(struct fit *f)
+{
+	struct trainer *tr = &f->tr;
+	for (size_t i = 0; i < tr->npool; i++)
+		free(tr->pool[i]);
+	free(tr->pool);
+	free(tr->cands);
+	free(tr->sbin);
+	free(tr->scratch);
+	free(tr->off);
+	free(tr->gp);
+	free(tr->xc);
+	free(tr->pscratch);
+	free(tr->ci);
+	free(tr->rp);
+	free(tr->dflt);
+	free(tr->score);
+	free(tr->rows);
+	free(tr->tmp);
+	free(f->xb);
+	free(f->is_train);
+	free(f->train);
+	free(f->val);
+	free(f->others);
+	ch_bins_free(&f->bins);
+}
+
+/* Boost tr.n_trees trees (fewer with early stopping) on the training rows. */
+static churn_status fit_trees(struct fit *f, gbm_state *s, const churn_params *p)
+{
+	struct trainer *tr = &f->tr;
+	churn_status st;
+	size_t nsub = tr->subsample < 1 ? (size_t)llround(tr->subsample * (double)f->ntrain) : f->ntrain;
+	if (nsub < 1)
+		nsub = 1;
+	struct early e = {.best_loss = INFINITY};
+	for (size_t it = 0; it < tr->n_trees; it++) {
+		if (!ch_progress(p, "gbm", it, tr->n_trees))
+			return ch_fail(CHURN_E_STATE, "gbm: cancelled after %zu trees", it);
+		size_t nrows, nothers;
+		fit_sample(f, it, nsub, &nrows, &nothers);
+		if ((st = grow_tree(tr, nrows, &s->trees[it])))
+			return st;
+		s->ntrees = it + 1;
+		if (s->trees[it].depth > s->max_depth)
+			s->max_depth = s->trees[it].depth;
+		if ((st = update_scores(tr, &s->trees[it], f->is_train, nrows, f->others, nothers)))
+			return st;
+		if (tr->early) {
+			bool stop = false;
+			if ((st = fit_early_stop(f, it, &e, &stop)))
+				return st;
+			if (stop)
+				break;
+		}
+	}
+	if (tr->early)
+		keep_trees(s, e.best_iter);
+	return CHURN_OK;
+}
+
 static churn_status gbm_fit(void **out, const churn_matrix *Xm, const churn_params *p, ch_fit_info *info)
 {
-	churn_status st = CHURN_OK;
-	struct trainer tr = {0};
-	ch_bins bins = {0};
-	uint8_t *xb = NULL, *is_train = NULL;
-	uint32_t *train = NULL, *val = NULL, *others = NULL;
+	struct fit f = {0};
+	struct trainer *tr = &f.tr;
 	gbm_state *s = NULL;
 	size_t n = churn_matrix_get_nrows(Xm), nf = churn_matrix_get_ncols(Xm);
-	const double *X = churn_matrix_get_data_const(Xm);
 	const uint8_t *y = churn_matrix_get_labels(Xm);
 	if (!y)
 		return ch_fail(CHURN_E_INVALID_ARG, "gbm: the training matrix has no labels");
 	if (n > GBM_MAX_ROWS)
 		return ch_fail(CHURN_E_LIMIT, "gbm: %zu rows (at most %zu)", n, GBM_MAX_ROWS);
-	tr.n = n;
-	tr.nf = nf;
-	tr.y = y;
-	tr.lr = churn_params_get_double(p, "gbm.learning_rate");
-	tr.l2 = churn_params_get_double(p, "gbm.l2");
-	tr.min_hess = churn_params_get_double(p, "gbm.min_hessian");
-	tr.subsample = churn_params_get_double(p, "gbm.subsample");
-	tr.val_frac = churn_params_get_double(p, "gbm.validation_fraction");
-	tr.max_depth = (size_t)churn_params_get_int(p, "gbm.max_depth");
-	tr.max_leaves = (size_t)churn_params_get_int(p, "gbm.max_leaves");
-	tr.msl = (size_t)churn_params_get_int(p, "gbm.min_samples_leaf");
-	tr.n_trees = (size_t)churn_params_get_int(p, "gbm.n_trees");
-	tr.patience = (size_t)churn_params_get_int(p, "gbm.n_iter_no_change");
-	tr.early = churn_params_get_bool(p, "gbm.early_stopping");
-	tr.seed = seed_of(p, "gbm.seed");
-	size_t max_bins = (size_t)churn_params_get_int(p, "gbm.max_bins");
-	size_t nth = (size_t)churn_params_get_int(p, "gbm.n_threads");
-	tr.nthreads = nth ? nth : ch_ncores();
-	if (tr.max_depth == 0 || tr.max_depth > CH_TREE_MAX_DEPTH)
-		tr.max_depth = tr.max_leaves ? CH_TREE_MAX_DEPTH : 0;
-	if (tr.max_depth == 0)
-		return ch_fail(CHURN_E_INVALID_ARG, "gbm: gbm.max_depth 0 (unlimited) needs gbm.max_leaves > 0");
-	if (tr.max_leaves == 1)
-		return ch_fail(CHURN_E_INVALID_ARG, "gbm: gbm.max_leaves must be 0 (unlimited) or at least 2");
-
-	if ((st = ch_bins_fit(&bins, X, n, nf, max_bins, BIN_SAMPLE, tr.seed, tr.nthreads)))
+	tr->n = n;
+	tr->nf = nf;
+	tr->y = y;
+	churn_status st = fit_params(&f, p);
+	if (st)
+		return st;
+	if ((st = fit_setup(&f, churn_matrix_get_data_const(Xm))) || (st = fit_split(&f)))
 		goto out;
-	tr.bins = &bins;
-	xb = malloc(n * nf > 0 ? n * nf : 1);
-	tr.off = malloc((nf + 1) * sizeof(uint32_t));
-	tr.gp = aligned_alloc(16, (n ? n : 1) * sizeof(v2i));
-	tr.score = malloc(n * sizeof(double));
-	tr.rows = malloc(n * sizeof(uint32_t));
-	tr.tmp = malloc(n * sizeof(uint32_t));
-	is_train = malloc(n);
-	train = malloc(n * sizeof(uint32_t));
-	others = malloc(n * sizeof(uint32_t));
-	if (!others || !xb || !tr.off || !tr.gp || !tr.score || !tr.rows || !tr.tmp || !is_train || !train)
-		goto nomem;
-	ch_bins_apply(&bins, X, NULL, n, xb, tr.nthreads);
-	tr.xb = xb;
-	tr.off[0] = 0;
-	for (size_t f = 0; f < nf; f++)
-		tr.off[f + 1] = tr.off[f] + bins.nbins[f];
-	tr.nbt = tr.off[nf];
-	if (tr.nthreads > 1 && !(tr.scratch = malloc((tr.nthreads - 1) * tr.nbt * sizeof(hbin))))
-		goto nomem;
-	if (!(tr.pscratch = aligned_alloc(16, tr.nthreads * tr.nbt * sizeof(v2i))))
-		goto nomem;
-	if ((st = build_sparse(&tr)))
-		goto out;
-	if (!(tr.xc = malloc(n * nf > 0 ? n * nf : 1)))
-		goto nomem;
-	transpose(&tr);
-
-	/* stratified, seeded validation split */
-	memset(is_train, 1, n);
-	size_t nval = 0;
-	if (tr.early) {
-		if (!(val = malloc(n * sizeof(uint32_t))))
-			goto nomem;
-		ch_rng r;
-		ch_rng_seed(&r, tr.seed, 0x7a1);
-		for (int cls = 0; cls < 2; cls++) {
-			size_t m = 0;
-			for (size_t i = 0; i < n; i++)
-				if ((y[i] != 0) == (cls == 1))
-					train[m++] = (uint32_t)i;
-			shuffle_u32(train, m, &r);
-			size_t k = (size_t)llround(tr.val_frac * (double)m);
-			if (k >= m)
-				k = m ? m - 1 : 0;
-			for (size_t q = 0; q < k; q++) {
-				val[nval++] = train[q];
-				is_train[train[q]] = 0;
-			}
-		}
-		qsort(val, nval, sizeof(uint32_t), cmp_u32);
-	}
-	size_t ntrain = 0, npos = 0;
-	for (size_t i = 0; i < n; i++)
-		if (is_train[i]) {
-			train[ntrain++] = (uint32_t)i;
-			npos += y[i] != 0;
-		}
-	if (npos == 0 || npos == ntrain) {
-		st = ch_fail(CHURN_E_INVALID_ARG, "gbm: the training rows have one class only");
+	if (!(s = calloc(1, sizeof(*s))) || !(s->trees = calloc(tr->n_trees, sizeof(ch_tree)))) {
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (!(s = calloc(1, sizeof(*s))))
-		goto nomem;
 	s->nfeat = nf;
-	s->init = log((double)npos / (double)(ntrain - npos));
-	if (!(s->trees = calloc(tr.n_trees, sizeof(ch_tree))))
-		goto nomem;
+	s->init = log((double)f.npos / (double)(f.ntrain - f.npos));
 	for (size_t i = 0; i < n; i++)
-		tr.score[i] = s->init;
-	if ((st = update_scores(&tr, NULL, is_train, 0, NULL, 0)))
+		tr->score[i] = s->init;
+	if ((st = update_scores(tr, NULL, f.is_train, 0, NULL, 0)) || (st = fit_trees(&f, s, p)))
 		goto out;
-
-	size_t nsub = tr.subsample < 1 ? (size_t)llround(tr.subsample * (double)ntrain) : ntrain;
-	if (nsub < 1)
-		nsub = 1;
-	double best_loss = INFINITY;
-	size_t best_iter = 0, since = 0;
-	for (size_t it = 0; it < tr.n_trees; it++) {
-		if (!ch_progress(p, "gbm", it, tr.n_trees)) {
-			st = ch_fail(CHURN_E_STATE, "gbm: cancelled after %zu trees", it);
-			goto out;
-		}
-		size_t nrows = ntrain, nothers = 0;
-		if (nsub < ntrain) {
-			/* selection sampling (Knuth's algorithm S): exactly nsub rows, in order */
-			ch_rng r;
-			ch_rng_seed(&r, tr.seed, 0x5b5 + it);
-			size_t need = nsub, left = ntrain;
-			nrows = 0;
-			for (size_t k = 0; k < ntrain; k++, left--) {
-				if (need && ch_rng_below(&r, left) < need) {
-					tr.rows[nrows++] = train[k];
-					need--;
-				} else {
-					others[nothers++] = train[k];
-				}
-			}
-		} else {
-			memcpy(tr.rows, train, ntrain * sizeof(uint32_t));
-		}
-		if (nval)
-			memcpy(others + nothers, val, nval * sizeof(uint32_t));
-		nothers += nval;
-		if ((st = grow_tree(&tr, nrows, &s->trees[it])))
-			goto out;
-		s->ntrees = it + 1;
-		if (s->trees[it].depth > s->max_depth)
-			s->max_depth = s->trees[it].depth;
-		if ((st = update_scores(&tr, &s->trees[it], is_train, nrows, others, nothers)))
-			goto out;
-		if (tr.early) {
-			double loss = val_loss(&tr, val, nval);
-			if (!isfinite(loss)) {
-				st = ch_fail(CHURN_E_NUMERIC, "gbm: validation loss is not finite after %zu trees", it + 1);
-				goto out;
-			}
-			if (loss < best_loss - 1e-7 * fabs(best_loss) || it == 0) {
-				best_loss = loss;
-				best_iter = it + 1;
-				since = 0;
-			} else if (++since >= tr.patience) {
-				break;
-			}
-		}
-	}
-	if (tr.early && best_iter < s->ntrees) {
-		for (size_t t = best_iter; t < s->ntrees; t++)
-			ch_tree_free(&s->trees[t]);
-		s->ntrees = best_iter;
-		s->max_depth = 0;
-		for (size_t t = 0; t < s->ntrees; t++)
-			if (s->trees[t].depth > s->max_depth)
-				s->max_depth = s->trees[t].depth;
-	}
-	ch_progress(p, "gbm", tr.n_trees, tr.n_trees);
+	ch_progress(p, "gbm", tr->n_trees, tr->n_trees);
 	ch_log(p, CHURN_LOG_DEBUG, "gbm: %zu trees on %zu rows x %zu features (%zu bins), %zu threads", s->ntrees,
-	       ntrain, nf, tr.nbt, tr.nthreads);
+	       f.ntrain, nf, tr->nbt, tr->nthreads);
 	info->iterations = s->ntrees;
 	info->converged = true;
 	*out = s;
 	s = NULL;
-	goto out;
-nomem:
-	st = ch_fail(CHURN_E_NOMEM, "out of memory");
 out:
 	gbm_free(s);
-	for (size_t i = 0; i < tr.npool; i++)
-		free(tr.pool[i]);
-	free(tr.pool);
-	free(tr.cands);
-	free(tr.sbin);
-	free(tr.scratch);
-	free(tr.off);
-	free(tr.gp);
-	free(tr.xc);
-	free(tr.pscratch);
-	free(tr.ci);
-	free(tr.rp);
-	free(tr.dflt);
-	free(tr.score);
-	free(tr.rows);
-	free(tr.tmp);
-	free(xb);
-	free(is_train);
-	free(train);
-	free(val);
-	free(others);
-	ch_bins_free(&bins);
+	fit_free(&f);
 	return st;
 }
 

@@ -18,9 +18,9 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
@@ -28,6 +28,7 @@
 #include "core-private.h"
 #include "model-private.h"
 #include "params-private.h"
+#include "thread-private.h"
 
 #define CHUNK_ROWS 4096
 #define MAX_THREADS 64
@@ -93,8 +94,7 @@ typedef struct pass_job {
 	uint32_t *ci;           /* column of each non-zero, ascending per row */
 	double *cv;             /* its value */
 	size_t nthreads;
-	size_t tid_next;
-	pthread_mutex_t lock;
+	atomic_bool oom;        /* a worker could not allocate its scratch */
 } pass_job;
 
 /*
@@ -176,24 +176,19 @@ static void pass_chunk(const pass_job *J, size_t c, uint32_t *idx, double *val)
 	J->chunk_f[c] = f;
 }
 
-static void *pass_thread(void *arg)
+/* Worker t of the pass (ch_parallel): chunks t, t + nthreads, ... */
+static void pass_worker(void *arg, size_t t)
 {
 	pass_job *J = arg;
-	pthread_mutex_lock(&J->lock);
-	size_t tid = J->tid_next++;
-	pthread_mutex_unlock(&J->lock);
 	uint32_t *idx = malloc((J->ncols + 1) * sizeof(uint32_t));
 	double *val = malloc((J->ncols + 1) * sizeof(double));
-	if (!idx || !val) {
-		free(idx);
-		free(val);
-		return (void *)1;
-	}
-	for (size_t c = tid; c < J->nchunks; c += J->nthreads)
-		pass_chunk(J, c, idx, val);
+	if (!idx || !val)
+		atomic_store(&J->oom, true);
+	else
+		for (size_t c = t; c < J->nchunks; c += J->nthreads)
+			pass_chunk(J, c, idx, val);
 	free(idx);
 	free(val);
-	return NULL;
 }
 
 /* Run the pass; 0 ok, -1 out of memory. */
@@ -205,31 +200,9 @@ static int run_pass(pass_job *J)
 	if (nt < 1)
 		nt = 1;
 	J->nthreads = nt;
-	J->tid_next = 0;
-	if (nt == 1)
-		return pass_thread(J) ? -1 : 0;
-	pthread_t th[MAX_THREADS];
-	size_t started = 0;
-	int rc = 0;
-	for (; started < nt - 1; started++)
-		if (pthread_create(&th[started], NULL, pass_thread, J) != 0)
-			break;
-	/* The calling thread is one of the workers; chunks of threads that did not start are done here. */
-	if (started < nt - 1) {
-		/* fewer threads: recompute the assignment is not possible mid-flight; run the rest inline */
-		for (size_t t = started; t < nt - 1; t++)
-			if (pass_thread(J))
-				rc = -1;
-	}
-	if (pass_thread(J))
-		rc = -1;
-	for (size_t t = 0; t < started; t++) {
-		void *ret = NULL;
-		pthread_join(th[t], &ret);
-		if (ret)
-			rc = -1;
-	}
-	return rc;
+	atomic_store(&J->oom, false);
+	ch_parallel(nt, pass_worker, J);
+	return atomic_load(&J->oom) ? -1 : 0;
 }
 
 /* Sum the chunks in chunk order: f, and g/H when wanted (H made symmetric). */
@@ -396,10 +369,132 @@ static churn_status newton(pass_job *J, const newton_ctx *N, double *w, double t
 
 static size_t default_threads(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 1;
-	return n > MAX_THREADS ? MAX_THREADS : (size_t)n;
+	size_t n = ch_ncores();
+	return n > MAX_THREADS ? MAX_THREADS : n;
+}
+
+/* Small designs: the non-zeros of X gathered once (J->rp, ci, cv) instead of on every pass. False on OOM. */
+static bool gather_nonzeros(pass_job *J)
+{
+	size_t nrows = J->nrows, ncols = J->ncols, nnz = 0;
+	const double *X = J->X;
+	for (size_t k = 0; k < nrows * ncols; k++)
+		nnz += X[k] != 0;
+	J->rp = malloc((nrows + 1) * sizeof(size_t));
+	J->ci = malloc((nnz ? nnz : 1) * sizeof(uint32_t));
+	J->cv = malloc((nnz ? nnz : 1) * sizeof(double));
+	if (!J->rp || !J->ci || !J->cv)
+		return false;
+	size_t q = 0;
+	for (size_t i = 0; i < nrows; i++) {
+		J->rp[i] = q;
+		for (size_t j = 0; j < ncols; j++) {
+			double v = X[i * ncols + j];
+			if (v != 0) {
+				J->ci[q] = (uint32_t)j;
+				J->cv[q++] = v;
+			}
+		}
+	}
+	J->rp[nrows] = q;
+	return true;
+}
+
+/* The pass's chunk sums and the Newton step's arrays; LIMIT when d x d per chunk does not fit in memory. */
+static churn_status fit_alloc(pass_job *J, newton_ctx *N)
+{
+	size_t d = J->ncols + 1;
+	if (d > SIZE_MAX / sizeof(double) / d / (J->nchunks + 1))
+		return ch_fail(CHURN_E_LIMIT, "logreg: %zu features is too many", J->ncols);
+	J->chunk_f = calloc(J->nchunks, sizeof(double));
+	J->chunk_g = calloc(J->nchunks * d, sizeof(double));
+	J->chunk_h = calloc(J->nchunks * d * d, sizeof(double));
+	N->g = calloc(d, sizeof(double));
+	N->H = calloc(d * d, sizeof(double));
+	N->delta = calloc(d, sizeof(double));
+	N->wn = calloc(d, sizeof(double));
+	if (!J->chunk_f || !J->chunk_g || !J->chunk_h || !N->g || !N->H || !N->delta || !N->wn)
+		return ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
+	if (J->nrows * J->ncols <= CSR_MAX_CELLS && !gather_nonzeros(J))
+		return ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
+	return CHURN_OK;
+}
+
+static void fit_free(pass_job *J, newton_ctx *N)
+{
+	free(J->chunk_f);
+	free(J->chunk_g);
+	free(J->chunk_h);
+	free(J->rp);
+	free(J->ci);
+	free(J->cv);
+	free(N->g);
+	free(N->H);
+	free(N->delta);
+	free(N->wn);
+}
+
+/* Population standard deviation of each column of X into sd (for importance): two row-major passes; mean is scratch. */
+static void feature_sd(const double *X, size_t nrows, size_t ncols, double *sd, double *mean)
+{
+	for (size_t j = 0; j < ncols; j++)
+		mean[j] = 0;
+	for (size_t i = 0; i < nrows; i++)
+		for (size_t j = 0; j < ncols; j++)
+			mean[j] += X[i * ncols + j];
+	for (size_t j = 0; j < ncols; j++) {
+		mean[j] /= (double)nrows;
+		sd[j] = 0;
+	}
+	for (size_t i = 0; i < nrows; i++)
+		for (size_t j = 0; j < ncols; j++) {
+			double dv = X[i * ncols + j] - mean[j];
+			sd[j] += dv * dv;
+		}
+	for (size_t j = 0; j < ncols; j++) {
+		sd[j] = sqrt(sd[j] / (double)nrows);
+		mean[j] = 0;
+	}
+}
+
+/*
+ * Newton from w. A warm start on a subsample (every 8th chunk, losses scaled
+ * up to the whole) when there are many rows; then Newton on all rows from
+ * there, which usually needs 2 or 3 steps. The result is the full-data
+ * optimum either way; only the time changes.
+ */
+static churn_status fit_newton(pass_job *J, const newton_ctx *N, double *w, double tol, size_t max_iter,
+                               size_t *out_iter, bool *out_converged)
+{
+	churn_status st;
+	size_t iters = 0, nchunks_all = J->nchunks, nrows = J->nrows;
+	if (nchunks_all >= 64) {
+		size_t stride = 8;
+		J->stride = stride;
+		J->nchunks = (nchunks_all + stride - 1) / stride;
+		size_t sub_rows = 0;
+		for (size_t k = 0; k < J->nchunks; k++) {
+			size_t r0 = k * stride * CHUNK_ROWS;
+			sub_rows += (r0 + CHUNK_ROWS < nrows ? CHUNK_ROWS : nrows - r0);
+		}
+		double scale = (double)nrows / (double)sub_rows;
+		J->s0 *= scale;
+		J->s1 *= scale;
+		bool conv1 = false;
+		size_t it1 = 0;
+		st = newton(J, N, w, 1e-6, max_iter, &it1, &conv1);
+		iters += it1;
+		J->s0 /= scale;
+		J->s1 /= scale;
+		J->stride = 1;
+		J->nchunks = nchunks_all;
+		if (st)
+			return st;
+	}
+	size_t it2 = 0;
+	st = newton(J, N, w, tol, max_iter, &it2, out_converged);
+	*out_iter = iters + it2;
+	return st;
 }
 
 static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn_params *p, ch_fit_info *info)
@@ -424,12 +519,12 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	pthread_once(&gsl_once, gsl_handler_off);
 
 	logreg *lr = logreg_alloc(ncols);
-	double *g = NULL, *H = NULL, *delta = NULL, *wn = NULL;
 	pass_job J = {0};
 	newton_ctx N = {0};
-	pthread_mutex_init(&J.lock, NULL);
-	if (!lr)
-		goto nomem;
+	if (!lr) {
+		st = ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
+		goto out;
+	}
 	lr->C = C;
 	lr->balanced = balanced;
 
@@ -444,117 +539,25 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	J.s1 = balanced ? (double)nrows / (2.0 * (double)npos) : 1.0;
 	J.nchunks = (nrows + CHUNK_ROWS - 1) / CHUNK_ROWS;
 	J.stride = 1;
-	size_t nthreads = nth > 0 ? (size_t)nth : default_threads();
-	if (nthreads > MAX_THREADS)
-		nthreads = MAX_THREADS;
-	if (nrows < 8 * CHUNK_ROWS)
-		nthreads = 1;
-	if (d > SIZE_MAX / sizeof(double) / d / (J.nchunks + 1)) {
-		st = ch_fail(CHURN_E_LIMIT, "logreg: %zu features is too many", ncols);
-		goto out;
-	}
-	J.chunk_f = calloc(J.nchunks, sizeof(double));
-	J.chunk_g = calloc(J.nchunks * d, sizeof(double));
-	J.chunk_h = calloc(J.nchunks * d * d, sizeof(double));
-	g = calloc(d, sizeof(double));
-	H = calloc(d * d, sizeof(double));
-	delta = calloc(d, sizeof(double));
-	wn = calloc(d, sizeof(double));
-	if (!J.chunk_f || !J.chunk_g || !J.chunk_h || !g || !H || !delta || !wn)
-		goto nomem;
-	if (nrows * ncols <= CSR_MAX_CELLS) {
-		/* small enough: gather the non-zeros once instead of on every pass */
-		size_t nnz = 0;
-		for (size_t k = 0; k < nrows * ncols; k++)
-			nnz += X[k] != 0;
-		J.rp = malloc((nrows + 1) * sizeof(size_t));
-		J.ci = malloc((nnz ? nnz : 1) * sizeof(uint32_t));
-		J.cv = malloc((nnz ? nnz : 1) * sizeof(double));
-		if (!J.rp || !J.ci || !J.cv)
-			goto nomem;
-		size_t q = 0;
-		for (size_t i = 0; i < nrows; i++) {
-			J.rp[i] = q;
-			for (size_t j = 0; j < ncols; j++) {
-				double v = X[i * ncols + j];
-				if (v != 0) {
-					J.ci[q] = (uint32_t)j;
-					J.cv[q++] = v;
-				}
-			}
-		}
-		J.rp[nrows] = q;
-	}
 	N.ncols = ncols;
 	N.C = C;
-	N.nthreads = nthreads;
+	N.nthreads = nth > 0 ? (size_t)nth : default_threads();
+	if (N.nthreads > MAX_THREADS)
+		N.nthreads = MAX_THREADS;
+	if (nrows < 8 * CHUNK_ROWS)
+		N.nthreads = 1;
 	N.p = p;
-	N.g = g;
-	N.H = H;
-	N.delta = delta;
-	N.wn = wn;
-
-	/* feature standard deviations (for importance): two row-major passes */
-	for (size_t j = 0; j < ncols; j++)
-		delta[j] = 0;
-	for (size_t i = 0; i < nrows; i++)
-		for (size_t j = 0; j < ncols; j++)
-			delta[j] += X[i * ncols + j];
-	for (size_t j = 0; j < ncols; j++) {
-		delta[j] /= (double)nrows;
-		lr->sd[j] = 0;
-	}
-	for (size_t i = 0; i < nrows; i++)
-		for (size_t j = 0; j < ncols; j++) {
-			double dv = X[i * ncols + j] - delta[j];
-			lr->sd[j] += dv * dv;
-		}
-	for (size_t j = 0; j < ncols; j++) {
-		lr->sd[j] = sqrt(lr->sd[j] / (double)nrows);
-		delta[j] = 0;
-	}
+	if ((st = fit_alloc(&J, &N)))
+		goto out;
+	feature_sd(X, nrows, ncols, lr->sd, N.delta);
 
 	/* start: w = 0, intercept = log-odds of the weighted positive rate */
 	double *w = lr->w;
 	double wpos = J.s1 * (double)npos, wneg = J.s0 * (double)(nrows - npos);
 	w[ncols] = log(wpos / wneg);
-
-	/*
-	 * Warm start on a subsample (every 8th chunk, losses scaled up to the
-	 * whole) when there are many rows; then Newton on all rows from there,
-	 * which usually needs 2 or 3 steps. The result is the full-data optimum
-	 * either way; only the time changes.
-	 */
 	size_t iters = 0;
 	bool converged = false;
-	size_t nchunks_all = J.nchunks;
-	if (nchunks_all >= 64) {
-		size_t stride = 8;
-		J.stride = stride;
-		J.nchunks = (nchunks_all + stride - 1) / stride;
-		size_t sub_rows = 0;
-		for (size_t k = 0; k < J.nchunks; k++) {
-			size_t r0 = k * stride * CHUNK_ROWS;
-			sub_rows += (r0 + CHUNK_ROWS < nrows ? CHUNK_ROWS : nrows - r0);
-		}
-		double scale = (double)nrows / (double)sub_rows;
-		J.s0 *= scale;
-		J.s1 *= scale;
-		bool conv1 = false;
-		size_t it1 = 0;
-		st = newton(&J, &N, w, 1e-6, (size_t)max_iter, &it1, &conv1);
-		iters += it1;
-		J.s0 /= scale;
-		J.s1 /= scale;
-		J.stride = 1;
-		J.nchunks = nchunks_all;
-		if (st)
-			goto out;
-	}
-	size_t it2 = 0;
-	st = newton(&J, &N, w, tol, (size_t)max_iter, &it2, &converged);
-	iters += it2;
-	if (st)
+	if ((st = fit_newton(&J, &N, w, tol, (size_t)max_iter, &iters, &converged)))
 		goto out;
 	for (size_t j = 0; j < d; j++)
 		if (!isfinite(w[j])) {
@@ -568,21 +571,8 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	info->converged = converged;
 	*state = lr;
 	lr = NULL;
-	goto out;
-nomem:
-	st = ch_fail(CHURN_E_NOMEM, "logreg: out of memory");
 out:
-	pthread_mutex_destroy(&J.lock);
-	free(J.chunk_f);
-	free(J.chunk_g);
-	free(J.chunk_h);
-	free(J.rp);
-	free(J.ci);
-	free(J.cv);
-	free(g);
-	free(H);
-	free(delta);
-	free(wn);
+	fit_free(&J, &N);
 	logreg_free(lr);
 	return st;
 }

@@ -653,13 +653,10 @@ static void line_col(const char *buf, size_t off, size_t *line, size_t *col)
 	}
 }
 
-static churn_status model_from_cjson(const cJSON *o, churn_model **out)
+/* "format", "version" and "kind": the model kind, when this libchurn reads it and has it built in. */
+static churn_status read_kind(const cJSON *o, const char *w, churn_model_kind *out)
 {
 	churn_status st;
-	churn_model *m = NULL;
-	const char *w = "model artifact";
-	if (!cJSON_IsObject(o))
-		return ch_fail(CHURN_E_FORMAT, "%s: not a JSON object", w);
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, "format");
 	if (!cJSON_IsString(it) || strcmp(it->valuestring, CH_MODEL_FORMAT) != 0)
 		return ch_fail(CHURN_E_FORMAT, "%s: \"format\" is not \"%s\" (not a libchurn model file)", w, CH_MODEL_FORMAT);
@@ -674,111 +671,114 @@ static churn_status model_from_cjson(const cJSON *o, churn_model **out)
 	it = cJSON_GetObjectItemCaseSensitive(o, "kind");
 	if (!cJSON_IsString(it))
 		return ch_fail(CHURN_E_FORMAT, "%s: field 'kind' is missing or not a string", w);
-	churn_model_kind kind;
 	if (!strcmp(it->valuestring, "logreg"))
-		kind = CHURN_MODEL_LOGREG;
+		*out = CHURN_MODEL_LOGREG;
 	else if (!strcmp(it->valuestring, "gbm"))
-		kind = CHURN_MODEL_GBM;
+		*out = CHURN_MODEL_GBM;
 	else if (!strcmp(it->valuestring, "forest"))
-		kind = CHURN_MODEL_FOREST;
+		*out = CHURN_MODEL_FOREST;
 	else
 		return ch_fail(CHURN_E_FORMAT, "%s: unknown model kind '%.40s'", w, it->valuestring);
-	if (!ch_model_ops_for(kind))
+	if (!ch_model_ops_for(*out))
 		return ch_fail(CHURN_E_FORMAT, "%s: model kind '%s' is not built into this libchurn", w, it->valuestring);
-	if ((st = churn_model_new(kind, &m)))
-		return st;
+	return CHURN_OK;
+}
 
-	const cJSON *feats = cJSON_GetObjectItemCaseSensitive(o, "features");
-	if (!cJSON_IsArray(feats)) {
-		st = ch_fail(CHURN_E_FORMAT, "%s: field 'features' is missing or not an array", w);
-		goto fail;
-	}
+/* "features": m->names and m->ncols (1 to CH_MODEL_MAX_FEATURES strings). */
+static churn_status read_features(const cJSON *o, const char *w, churn_model *m)
+{
+	const cJSON *feats = cJSON_GetObjectItemCaseSensitive(o, "features"), *it;
+	if (!cJSON_IsArray(feats))
+		return ch_fail(CHURN_E_FORMAT, "%s: field 'features' is missing or not an array", w);
 	size_t ncols = (size_t)cJSON_GetArraySize(feats);
-	if (ncols == 0 || ncols > CH_MODEL_MAX_FEATURES) {
-		st = ch_fail(CHURN_E_FORMAT, "%s: 'features' has %zu entries", w, ncols);
-		goto fail;
-	}
-	if (!(m->names = calloc(ncols, sizeof(char *)))) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto fail;
-	}
+	if (ncols == 0 || ncols > CH_MODEL_MAX_FEATURES)
+		return ch_fail(CHURN_E_FORMAT, "%s: 'features' has %zu entries", w, ncols);
+	if (!(m->names = calloc(ncols, sizeof(char *))))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	m->ncols = ncols;
 	size_t j = 0;
 	cJSON_ArrayForEach(it, feats) {
-		if (!cJSON_IsString(it)) {
-			st = ch_fail(CHURN_E_FORMAT, "%s: features[%zu] is not a string", w, j);
-			goto fail;
-		}
-		if (!(m->names[j++] = ch_strdup(it->valuestring))) {
-			st = ch_fail(CHURN_E_NOMEM, "out of memory");
-			goto fail;
-		}
+		if (!cJSON_IsString(it))
+			return ch_fail(CHURN_E_FORMAT, "%s: features[%zu] is not a string", w, j);
+		if (!(m->names[j++] = ch_strdup(it->valuestring)))
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
+	return CHURN_OK;
+}
+
+/* "threshold", "training_rows", "data_sha256", "params" and "fit". */
+static churn_status read_training(const cJSON *o, const char *w, churn_model *m)
+{
+	churn_status st;
 	if ((st = ch_json_get_double(o, "threshold", w, &m->threshold)))
-		goto fail;
-	if (!(m->threshold >= 0 && m->threshold <= 1)) {
-		st = ch_fail(CHURN_E_FORMAT, "%s: 'threshold' is not in [0, 1]", w);
-		goto fail;
-	}
+		return st;
+	if (!(m->threshold >= 0 && m->threshold <= 1))
+		return ch_fail(CHURN_E_FORMAT, "%s: 'threshold' is not in [0, 1]", w);
 	if ((st = ch_json_get_size(o, "training_rows", w, (size_t)1 << 52, &m->training_rows)))
-		goto fail;
-	it = cJSON_GetObjectItemCaseSensitive(o, "data_sha256");
-	if (!cJSON_IsString(it) || (it->valuestring[0] && !is_hex64(it->valuestring))) {
-		st = ch_fail(CHURN_E_FORMAT, "%s: 'data_sha256' is not empty or 64 hex digits", w);
-		goto fail;
-	}
+		return st;
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, "data_sha256");
+	if (!cJSON_IsString(it) || (it->valuestring[0] && !is_hex64(it->valuestring)))
+		return ch_fail(CHURN_E_FORMAT, "%s: 'data_sha256' is not empty or 64 hex digits", w);
 	snprintf(m->sha256, sizeof(m->sha256), "%s", it->valuestring);
 	it = cJSON_GetObjectItemCaseSensitive(o, "params");
-	if (!cJSON_IsObject(it)) {
-		st = ch_fail(CHURN_E_FORMAT, "%s: field 'params' is missing or not an object", w);
-		goto fail;
-	}
-	if (!(m->params = cJSON_Duplicate(it, true))) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto fail;
-	}
+	if (!cJSON_IsObject(it))
+		return ch_fail(CHURN_E_FORMAT, "%s: field 'params' is missing or not an object", w);
+	if (!(m->params = cJSON_Duplicate(it, true)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	const cJSON *fit = cJSON_GetObjectItemCaseSensitive(o, "fit");
-	if (!cJSON_IsObject(fit)) {
-		st = ch_fail(CHURN_E_FORMAT, "%s: field 'fit' is missing or not an object", w);
-		goto fail;
-	}
+	if (!cJSON_IsObject(fit))
+		return ch_fail(CHURN_E_FORMAT, "%s: field 'fit' is missing or not an object", w);
 	if ((st = ch_json_get_size(fit, "iterations", "model artifact: fit", (size_t)1 << 40, &m->info.iterations)))
-		goto fail;
+		return st;
 	it = cJSON_GetObjectItemCaseSensitive(fit, "converged");
-	if (!cJSON_IsBool(it)) {
-		st = ch_fail(CHURN_E_FORMAT, "%s: fit.converged is not a boolean", w);
-		goto fail;
-	}
+	if (!cJSON_IsBool(it))
+		return ch_fail(CHURN_E_FORMAT, "%s: fit.converged is not a boolean", w);
 	m->info.converged = cJSON_IsTrue(it);
-	it = cJSON_GetObjectItemCaseSensitive(o, "metrics");
+	return CHURN_OK;
+}
+
+/* The optional "metrics" (kept as text) and "prep" (its features must be the model's). */
+static churn_status read_metrics_prep(const cJSON *o, const char *w, churn_model *m)
+{
+	churn_status st;
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, "metrics");
 	if (it && !cJSON_IsNull(it)) {
-		if (!cJSON_IsObject(it)) {
-			st = ch_fail(CHURN_E_FORMAT, "%s: 'metrics' is not an object", w);
-			goto fail;
-		}
-		if (!(m->metrics = ch_json_print(it, false))) {
-			st = ch_fail(CHURN_E_NOMEM, "out of memory");
-			goto fail;
-		}
+		if (!cJSON_IsObject(it))
+			return ch_fail(CHURN_E_FORMAT, "%s: 'metrics' is not an object", w);
+		if (!(m->metrics = ch_json_print(it, false)))
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
 	it = cJSON_GetObjectItemCaseSensitive(o, "prep");
 	if (it && !cJSON_IsNull(it)) {
 		if ((st = ch_prep_from_cjson(it, &m->prep))) {
 			ch_fail_prefix(st, "%s: prep", w);
-			goto fail;
+			return st;
 		}
-		if (churn_prep_get_nfeatures(m->prep) != ncols) {
-			st = ch_fail(CHURN_E_FORMAT, "%s: the prep spec makes %zu features, the model has %zu", w,
-			             churn_prep_get_nfeatures(m->prep), ncols);
-			goto fail;
-		}
+		if (churn_prep_get_nfeatures(m->prep) != m->ncols)
+			return ch_fail(CHURN_E_FORMAT, "%s: the prep spec makes %zu features, the model has %zu", w,
+			               churn_prep_get_nfeatures(m->prep), m->ncols);
 	}
-	it = cJSON_GetObjectItemCaseSensitive(o, m->ops->name);
+	return CHURN_OK;
+}
+
+static churn_status model_from_cjson(const cJSON *o, churn_model **out)
+{
+	churn_status st;
+	churn_model *m = NULL;
+	const char *w = "model artifact";
+	if (!cJSON_IsObject(o))
+		return ch_fail(CHURN_E_FORMAT, "%s: not a JSON object", w);
+	churn_model_kind kind = CHURN_MODEL_LOGREG;
+	if ((st = read_kind(o, w, &kind)) || (st = churn_model_new(kind, &m)))
+		return st;
+	if ((st = read_features(o, w, m)) || (st = read_training(o, w, m)) || (st = read_metrics_prep(o, w, m)))
+		goto fail;
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, m->ops->name);
 	if (!it) {
 		st = ch_fail(CHURN_E_FORMAT, "%s: the '%s' part (the fitted model) is missing", w, m->ops->name);
 		goto fail;
 	}
-	if ((st = m->ops->from_cjson(it, ncols, &m->state)))
+	if ((st = m->ops->from_cjson(it, m->ncols, &m->state)))
 		goto fail;
 	*out = m;
 	ch_clear_error();

@@ -27,6 +27,8 @@
 
 #include "core-private.h"
 #include "model-private.h"
+#include "rng-private.h"
+#include "thread-private.h"
 #include "tree-private.h"
 
 /* trees x rows of the recorded leaves and masks (16 bytes each) above which the generic road is taken */

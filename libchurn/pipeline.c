@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,7 @@
 #include "params-private.h"
 #include "pipeline-private.h"
 #include "prep-private.h"
+#include "thread-private.h"
 
 #define MAX_STEPS 16
 
@@ -99,29 +99,6 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* A job on a thread of its own (the importance, a model fit, the early fits). */
-struct bg_thread {
-	pthread_t thread;
-	bool started, joined;
-};
-
-/* Run fn(arg) on a new thread, or on this one when no thread can be made. */
-static void bg_start(struct bg_thread *b, void *(*fn)(void *), void *arg)
-{
-	b->started = pthread_create(&b->thread, NULL, fn, arg) == 0;
-	b->joined = false;
-	if (!b->started)
-		fn(arg);
-}
-
-/* Wait for the job (once; later calls return at once). */
-static void bg_join(struct bg_thread *b)
-{
-	if (b->started && !b->joined)
-		pthread_join(b->thread, NULL);
-	b->joined = true;
 }
 
 /* The path of output @p rel in the run's new generation (its directory made). */
@@ -668,7 +645,7 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
  * parameters without the progress callback (never called from that thread).
  */
 struct importance {
-	struct bg_thread bg;
+	ch_thread bg;
 	churn_params *p;
 	const churn_prep *prep;
 	const churn_matrix *x;
@@ -702,7 +679,7 @@ static churn_status importance_start(struct run *r, struct data_state *d)
 	j->prep = d->prep;
 	j->x = d->x;
 	d->imp = j;
-	bg_start(&j->bg, importance_main, j);
+	ch_thread_start(&j->bg, importance_main, j);
 	return CHURN_OK;
 }
 
@@ -711,7 +688,7 @@ static churn_status importance_join(struct importance *j)
 {
 	if (!j)
 		return CHURN_OK;
-	bg_join(&j->bg);
+	ch_thread_join(&j->bg);
 	return j->st;
 }
 
@@ -938,7 +915,7 @@ out:
  * workdir's log (not through the data run, which may be over by then).
  */
 struct prefit {
-	struct bg_thread bg;
+	ch_thread bg;
 	churn_params *p;
 	atomic_bool cancel;
 	const churn_dataset *ds;  /* the data run's, alive until this is freed */
@@ -967,7 +944,7 @@ static void prefit_free(struct prefit *f)
 	if (!f)
 		return;
 	atomic_store(&f->cancel, true);
-	bg_join(&f->bg);
+	ch_thread_join(&f->bg);
 	churn_training_free(f->t);
 	churn_params_free(f->p);
 	free(f);
@@ -988,7 +965,7 @@ static struct prefit *prefit_start(const churn_params *p, churn_workdir *w, cons
 	atomic_init(&f->cancel, false);
 	churn_params_set_log(f->p, churn_workdir_log_fn, w, CHURN_LOG_INFO);
 	ch_params_set_progress_shared(f->p, prefit_progress, &f->cancel);
-	bg_start(&f->bg, prefit_main, f);
+	ch_thread_start(&f->bg, prefit_main, f);
 	return f;
 }
 
@@ -997,7 +974,7 @@ static churn_status step_train(struct run *r, struct ml_state *m, struct prefit 
 {
 	churn_status st;
 	if (pre) {
-		bg_join(&pre->bg);
+		ch_thread_join(&pre->bg);
 		if (pre->st)
 			return ch_fail(pre->st, "%s", pre->error);
 		m->t = pre->t;

@@ -7,11 +7,9 @@
  */
 #include "churn/prep.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -21,6 +19,7 @@
 #include "core-private.h"
 #include "params-private.h"
 #include "prep-private.h"
+#include "thread-private.h"
 
 enum { OUT_PARQUET, OUT_CSV, OUT_SPEC, OUT_SUMMARY_JSON, OUT_SUMMARY_CSV, NOUT };
 
@@ -327,12 +326,14 @@ static churn_status write_data(chunker *c, const char *pq_path, const char *csv_
 		}
 		/* both writers read the chunk: the CSV on a second thread when there is a second CPU */
 		csv_job job = {.cw = cw, .m = m, .ids = c->ids};
-		pthread_t th;
-		bool threaded = pw && cw && c->threads && pthread_create(&th, NULL, csv_job_run, &job) == 0;
+		ch_thread th;
+		bool threaded = pw && cw && c->threads;
+		if (threaded)
+			ch_thread_start(&th, csv_job_run, &job);
 		if (pw)
 			st = churn_parquet_writer_append(pw, m, c->ids);
 		if (threaded) {
-			pthread_join(th, NULL);
+			ch_thread_join(&th);
 			if (!st && job.st)
 				st = ch_fail(job.st, "%s", job.err);
 		} else if (!st && cw) {
@@ -423,7 +424,7 @@ static churn_status processed_data(const churn_prep *prep, const churn_dataset *
 {
 	chunker c = {.prep = prep, .ds = ds, .x = x, .rows = rows, .nrows = nrows};
 	int64_t chunk = churn_params_get_int(p, "prep.chunk_rows");
-	c.threads = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	c.threads = ch_ncores() > 1;
 	c.chunk = chunk > 0 ? (size_t)chunk : 65536;
 	if (c.chunk > nrows && nrows)
 		c.chunk = nrows;

@@ -1,6 +1,6 @@
 /*
  * Stratified train/test split and stratified k-fold (declared in
- * churn/prep.h). Deterministic per seed: splitmix64 drives a Fisher-Yates
+ * churn/split.h). Deterministic per seed: splitmix64 (rng-private.h) drives a Fisher-Yates
  * shuffle of each class's row indices; no global state.
  */
 #include "churn/split.h"
@@ -10,31 +10,12 @@
 #include <string.h>
 
 #include "core-private.h"
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
-/* Uniform integer in [0, n) without modulo bias (Lemire's method, rejection). */
-static size_t rand_below(uint64_t *s, size_t n)
-{
-	uint64_t bound = (uint64_t)n;
-	uint64_t threshold = (0 - bound) % bound;
-	for (;;) {
-		uint64_t r = splitmix64(s);
-		if (r >= threshold)
-			return (size_t)(r % bound);
-	}
-}
+#include "rng-private.h"
 
 static void shuffle(size_t *a, size_t n, uint64_t *s)
 {
 	for (size_t i = n; i > 1; i--) {
-		size_t j = rand_below(s, i);
+		size_t j = (size_t)ch_splitmix64_below(s, i);
 		size_t t = a[i - 1];
 		a[i - 1] = a[j];
 		a[j] = t;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core-private.h"
+#include "rng-private.h"
 
 /* Upper bounds on rows (the ID space is 10^4 * 26^5 = 1.19e11). */
 #define SYNTH_MAX_ROWS UINT64_C(10000000000)
@@ -18,62 +19,25 @@
 #define SYNTH_CHUNK (1u << 20)
 #define SYNTH_ROW_MAX 512 /* longest possible CSV row is about 330 bytes */
 
-/* ---- random numbers: splitmix64 seeds xoshiro256** ---------------------- */
+/* ---- random numbers: ch_rng (rng-private.h), seeded by splitmix64 ------- */
 
-typedef struct rng {
-	uint64_t s[4];
-} rng;
-
-static uint64_t splitmix64(uint64_t *x)
+static inline bool bern(ch_rng *r, double p)
 {
-	uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static inline uint64_t rng_next(rng *r)
-{
-	uint64_t *s = r->s;
-	const uint64_t result = rotl(s[1] * 5, 7) * 9;
-	const uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
-/* Uniform in [0, 1). */
-static inline double u01(rng *r)
-{
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
-}
-
-static inline bool bern(rng *r, double p)
-{
-	return u01(r) < p;
+	return ch_rng_unit(r) < p;
 }
 
 /* Standard normal (Box-Muller, one value per call: simple and reproducible). */
-static double normal(rng *r)
+static double normal(ch_rng *r)
 {
-	double u1 = 1.0 - u01(r); /* (0, 1] */
-	double u2 = u01(r);
+	double u1 = 1.0 - ch_rng_unit(r); /* (0, 1] */
+	double u2 = ch_rng_unit(r);
 	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
 /* Index drawn from cumulative probabilities cum[0..n) (cum[n-1] = 1). */
-static int pick(rng *r, const double *cum, int n)
+static int pick(ch_rng *r, const double *cum, int n)
 {
-	double u = u01(r);
+	double u = ch_rng_unit(r);
 	for (int k = 0; k < n - 1; k++)
 		if (u < cum[k])
 			return k;
@@ -88,7 +52,7 @@ static int pick(rng *r, const double *cum, int n)
 #define ID_HALF_MASK ((UINT64_C(1) << ID_HALF_BITS) - 1)
 
 typedef struct synth {
-	rng r;
+	ch_rng r;
 	uint64_t id_key[4];
 } synth;
 
@@ -114,10 +78,9 @@ static uint64_t id_permute(const synth *g, uint64_t x)
 static void synth_init(synth *g, uint64_t seed)
 {
 	uint64_t x = seed;
+	ch_rng_seed_splitmix(&g->r, &x);
 	for (int k = 0; k < 4; k++)
-		g->r.s[k] = splitmix64(&x);
-	for (int k = 0; k < 4; k++)
-		g->id_key[k] = splitmix64(&x);
+		g->id_key[k] = ch_splitmix64(&x);
 }
 
 /* ---- one row ------------------------------------------------------------ */
@@ -180,7 +143,7 @@ static int clip_int(double v, int lo, int hi)
 
 static void gen_row(synth *g, uint64_t i, row *w)
 {
-	rng *r = &g->r;
+	ch_rng *r = &g->r;
 	w->id = id_permute(g, i);
 	w->male = bern(r, 0.505);
 	w->senior = bern(r, 0.162);
@@ -189,7 +152,7 @@ static void gen_row(synth *g, uint64_t i, row *w)
 	w->contract = (uint8_t)pick(r, contract_cum, 3);
 
 	if (w->contract == 0) {
-		w->tenure = bern(r, 0.12) ? 1 : clip_int(1.0 + floor(-19.0 * log(1.0 - u01(r))), 1, 72);
+		w->tenure = bern(r, 0.12) ? 1 : clip_int(1.0 + floor(-19.0 * log(1.0 - ch_rng_unit(r))), 1, 72);
 	} else if (bern(r, 0.0044)) {
 		w->tenure = 0;
 	} else {
@@ -238,7 +201,7 @@ static void gen_row(synth *g, uint64_t i, row *w)
 	           B_MONTHLY_10 * (double)w->monthly_cents / 1000.0 + (w->paperless ? B_PAPERLESS : 0.0) +
 	           (w->senior ? B_SENIOR : 0.0) + (w->addon[ADD_SUPPORT] == 1 ? B_SUPPORT : 0.0) +
 	           (w->addon[ADD_SECURITY] == 1 ? B_SECURITY : 0.0) + NOISE_SD * normal(r);
-	w->churn = u01(r) < 1.0 / (1.0 + exp(-z));
+	w->churn = ch_rng_unit(r) < 1.0 / (1.0 + exp(-z));
 }
 
 /* ---- text of the values ------------------------------------------------- */

@@ -22,7 +22,7 @@
 #include "params-private.h"
 #include "prep-private.h"
 #include "screen-private.h"
-#include "tree-private.h"
+#include "thread-private.h"
 
 #define MAX_MODELS 3
 

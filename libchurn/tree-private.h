@@ -1,8 +1,8 @@
 /*
  * Shared internals of the tree models (gbm.c, forest.c): feature binning,
  * the stored tree (node arrays in original feature units), prediction,
- * contributions (TreeSHAP and Saabas), JSON I/O with validation, a seeded
- * RNG, a small thread helper and an exact ROC AUC.
+ * contributions (TreeSHAP and Saabas), JSON I/O with validation and an exact
+ * ROC AUC.
  */
 #ifndef CH_TREE_PRIVATE_H
 #define CH_TREE_PRIVATE_H
@@ -16,30 +16,6 @@
 #include "churn/common.h"
 #include "churn/matrix.h"
 #include "churn/model.h"
-
-/* ---- RNG: splitmix64 (seeding) + xoshiro256** (streams) ---- */
-typedef struct ch_rng {
-	uint64_t s[4];
-} ch_rng;
-
-/* Seed a stream from (seed, stream): independent streams per tree/iteration. */
-void ch_rng_seed(ch_rng *r, uint64_t seed, uint64_t stream);
-uint64_t ch_rng_next(ch_rng *r);
-/* Uniform integer in [0, n), n > 0 (unbiased). */
-uint64_t ch_rng_below(ch_rng *r, uint64_t n);
-/* Uniform double in [0, 1). */
-double ch_rng_unit(ch_rng *r);
-
-/* ---- threads ---- */
-/* Number of online cores (>= 1). */
-size_t ch_ncores(void);
-/*
- * Run fn(ctx, t) for t in [0, nthreads) on nthreads threads (t = 0 on the
- * calling thread) and wait for all. Falls back to running the remaining
- * indices on the caller when a thread cannot be created: results must not
- * depend on which thread runs which index.
- */
-void ch_parallel(size_t nthreads, void (*fn)(void *ctx, size_t t), void *ctx);
 
 /* ---- binning ---- */
 #define CH_MAX_BINS 255

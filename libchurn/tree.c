@@ -1,107 +1,14 @@
-/* Shared tree-model internals: RNG, threads, binning, trees, TreeSHAP, JSON, AUC. */
+/* Shared tree-model internals: binning, trees, TreeSHAP, JSON, AUC. */
 #include "tree-private.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core-private.h"
 #include "model-private.h"
-
-/* ---------------------------------------------------------------- RNG */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-void ch_rng_seed(ch_rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed;
-	uint64_t mix = splitmix64(&x) ^ (stream * 0xd1b54a32d192ed03ULL);
-	x = mix;
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t ch_rng_next(ch_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t res = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return res;
-}
-
-uint64_t ch_rng_below(ch_rng *r, uint64_t n)
-{
-	uint64_t lim = UINT64_MAX - UINT64_MAX % n;
-	uint64_t v;
-	do
-		v = ch_rng_next(r);
-	while (v >= lim);
-	return v % n;
-}
-
-double ch_rng_unit(ch_rng *r) { return (double)(ch_rng_next(r) >> 11) * 0x1.0p-53; }
-
-/* ---------------------------------------------------------------- threads */
-
-size_t ch_ncores(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (size_t)n : 1;
-}
-
-struct par_arg {
-	void (*fn)(void *, size_t);
-	void *ctx;
-	size_t t;
-};
-
-static void *par_main(void *p)
-{
-	struct par_arg *a = p;
-	a->fn(a->ctx, a->t);
-	return NULL;
-}
-
-void ch_parallel(size_t nthreads, void (*fn)(void *ctx, size_t t), void *ctx)
-{
-	if (nthreads <= 1) {
-		fn(ctx, 0);
-		return;
-	}
-	enum { MAXT = 256 };
-	if (nthreads > MAXT)
-		nthreads = MAXT;
-	pthread_t th[MAXT];
-	struct par_arg args[MAXT];
-	bool started[MAXT] = {false};
-	for (size_t t = 1; t < nthreads; t++) {
-		args[t] = (struct par_arg){fn, ctx, t};
-		started[t] = pthread_create(&th[t], NULL, par_main, &args[t]) == 0;
-	}
-	fn(ctx, 0);
-	for (size_t t = 1; t < nthreads; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		else
-			fn(ctx, t);
-	}
-}
+#include "rng-private.h"
+#include "thread-private.h"
 
 /* ---------------------------------------------------------------- sorting */
 
@@ -702,6 +609,73 @@ static const cJSON *get_array(const cJSON *j, const char *key, const char *where
 	return a;
 }
 
+static const char *const tree_keys[] = {"feature", "left", "right", "threshold", "value", "cover", "gain"};
+
+/*
+ * Node i of n from its seven numbers v (in tree_keys order), checked: a
+ * feature index below nfeat or -1, a positive cover, and for a split two
+ * children after it that no other node claimed (marked in seen).
+ */
+static churn_status node_from_values(const double v[7], int i, int n, size_t nfeat, const char *where, uint8_t *seen,
+                                     ch_node *nd)
+{
+	if (v[0] != floor(v[0]) || v[0] < -1 || v[0] >= (double)nfeat)
+		return ch_fail(CHURN_E_FORMAT, "%s: feature[%d] = %.17g is not -1 or a feature index below %zu", where, i,
+		               v[0], nfeat);
+	nd->feature = (int32_t)v[0];
+	nd->threshold = v[3];
+	nd->value = v[4];
+	nd->cover = v[5];
+	nd->gain = v[6];
+	nd->left = nd->right = -1;
+	if (!(v[5] > 0))
+		return ch_fail(CHURN_E_FORMAT, "%s: cover[%d] must be positive", where, i);
+	if (nd->feature < 0)
+		return CHURN_OK;
+	for (int k = 1; k <= 2; k++) {
+		if (v[k] != floor(v[k]) || v[k] <= i || v[k] >= n)
+			return ch_fail(CHURN_E_FORMAT, "%s: %s[%d] = %.17g is not a node after %d", where, tree_keys[k], i,
+			               v[k], i);
+		size_t c = (size_t)v[k];
+		if (seen[c])
+			return ch_fail(CHURN_E_FORMAT, "%s: node %zu has two parents", where, c);
+		seen[c] = 1;
+	}
+	nd->left = (int32_t)v[1];
+	nd->right = (int32_t)v[2];
+	return CHURN_OK;
+}
+
+/* The n nodes from the seven parallel arrays into t->nodes; every node but the root must have a parent. */
+static churn_status nodes_from_arrays(const cJSON *const arr[7], int n, size_t nfeat, const char *where, ch_tree *t)
+{
+	uint8_t *seen = calloc((size_t)n, 1);
+	if (!seen)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_status st = CHURN_OK;
+	const cJSON *it[7];
+	for (int k = 0; k < 7; k++)
+		it[k] = arr[k]->child;
+	for (int i = 0; i < n && !st; i++) {
+		double v[7];
+		for (int k = 0; k < 7; k++) {
+			if (!cJSON_IsNumber(it[k]) || !isfinite(it[k]->valuedouble)) {
+				st = ch_fail(CHURN_E_FORMAT, "%s: %s[%d] is not a finite number", where, tree_keys[k], i);
+				goto out;
+			}
+			v[k] = it[k]->valuedouble;
+			it[k] = it[k]->next;
+		}
+		st = node_from_values(v, i, n, nfeat, where, seen, &t->nodes[i]);
+	}
+	for (int i = 1; i < n && !st; i++)
+		if (!seen[i])
+			st = ch_fail(CHURN_E_FORMAT, "%s: node %d is unreachable", where, i);
+out:
+	free(seen);
+	return st;
+}
+
 churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where, ch_tree *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -709,77 +683,22 @@ churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where,
 		where = "tree";
 	if (!cJSON_IsObject(j))
 		return ch_fail(CHURN_E_FORMAT, "%s: not an object", where);
-	static const char *const keys[] = {"feature", "left", "right", "threshold", "value", "cover", "gain"};
 	const cJSON *arr[7];
 	int n = -1;
 	churn_status st = CHURN_OK;
 	for (int k = 0; k < 7; k++)
-		if (!(arr[k] = get_array(j, keys[k], where, &n, &st)))
+		if (!(arr[k] = get_array(j, tree_keys[k], where, &n, &st)))
 			return st;
 	if (n < 1 || n > (1 << 24))
 		return ch_fail(CHURN_E_FORMAT, "%s: %d nodes (expected 1 to %d)", where, n, 1 << 24);
 	ch_tree t = {0};
-	uint8_t *seen = calloc((size_t)n, 1);
-	t.nodes = calloc((size_t)n, sizeof(ch_node));
-	if (!seen || !t.nodes) {
-		free(seen);
-		free(t.nodes);
+	if (!(t.nodes = calloc((size_t)n, sizeof(ch_node))))
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	}
 	t.n = t.cap = (size_t)n;
-	const cJSON *it[7];
-	for (int k = 0; k < 7; k++)
-		it[k] = arr[k]->child;
-	for (int i = 0; i < n; i++) {
-		double v[7];
-		for (int k = 0; k < 7; k++) {
-			if (!cJSON_IsNumber(it[k]) || !isfinite(it[k]->valuedouble)) {
-				st = ch_fail(CHURN_E_FORMAT, "%s: %s[%d] is not a finite number", where, keys[k], i);
-				goto fail;
-			}
-			v[k] = it[k]->valuedouble;
-			it[k] = it[k]->next;
-		}
-		ch_node *nd = &t.nodes[i];
-		if (v[0] != floor(v[0]) || v[0] < -1 || v[0] >= (double)nfeat) {
-			st = ch_fail(CHURN_E_FORMAT, "%s: feature[%d] = %.17g is not -1 or a feature index below %zu",
-			             where, i, v[0], nfeat);
-			goto fail;
-		}
-		nd->feature = (int32_t)v[0];
-		nd->threshold = v[3];
-		nd->value = v[4];
-		nd->cover = v[5];
-		nd->gain = v[6];
-		nd->left = nd->right = -1;
-		if (!(v[5] > 0)) {
-			st = ch_fail(CHURN_E_FORMAT, "%s: cover[%d] must be positive", where, i);
-			goto fail;
-		}
-		if (nd->feature >= 0) {
-			for (int k = 1; k <= 2; k++) {
-				if (v[k] != floor(v[k]) || v[k] <= i || v[k] >= n) {
-					st = ch_fail(CHURN_E_FORMAT, "%s: %s[%d] = %.17g is not a node after %d",
-					             where, keys[k], i, v[k], i);
-					goto fail;
-				}
-				size_t c = (size_t)v[k];
-				if (seen[c]) {
-					st = ch_fail(CHURN_E_FORMAT, "%s: node %zu has two parents", where, c);
-					goto fail;
-				}
-				seen[c] = 1;
-			}
-			nd->left = (int32_t)v[1];
-			nd->right = (int32_t)v[2];
-		}
+	if ((st = nodes_from_arrays(arr, n, nfeat, where, &t))) {
+		ch_tree_free(&t);
+		return st;
 	}
-	for (int i = 1; i < n; i++)
-		if (!seen[i]) {
-			st = ch_fail(CHURN_E_FORMAT, "%s: node %d is unreachable", where, i);
-			goto fail;
-		}
-	free(seen);
 	tree_depth(&t);
 	if (t.depth > CH_TREE_MAX_DEPTH) {
 		ch_tree_free(&t);
@@ -788,12 +707,7 @@ churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where,
 	ch_tree_compact(&t);
 	*out = t;
 	return CHURN_OK;
-fail:
-	free(seen);
-	ch_tree_free(&t);
-	return st;
 }
-
 
 bool ch_trees_add_cjson(cJSON *o, const ch_tree *trees, size_t n)
 {

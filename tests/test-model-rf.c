@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "test-common.h"
+#include "rng-private.h"
 #include "tree-private.h"
 
 static churn_params *small_params(int64_t trees)
