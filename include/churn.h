@@ -34,5 +34,6 @@
 #include "churn/workdir.h"
 #include "churn/report.h"
 #include "churn/score.h"
+#include "churn/survival.h"
 
 #endif /* CHURN_H */

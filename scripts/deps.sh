@@ -6,7 +6,7 @@ set -eu
 what=${1:-test}
 build_pkgs="meson ninja-build pkg-config gcc libcurl4-openssl-dev libgsl-dev libcjson-dev
 libplplot-dev plplot-driver-cairo libcivetweb-dev libzstd-dev libssl-dev check"
-test_pkgs="clang libclang-rt-14-dev zstd chromium wrk"
+test_pkgs="clang libclang-rt-14-dev zstd chromium wrk r-base-core r-cran-survival"
 bench_pkgs="python3-pandas python3-sklearn python3-xgboost python3-matplotlib python3-seaborn
 python3-fastapi python3-uvicorn time hyperfine"
 case $what in

@@ -97,5 +97,10 @@
 #define CHURN_KEY_TRAIN_REFIT                "train.refit" /* BOOL */
 #define CHURN_KEY_PREP_KEEP_COLUMNS          "prep.keep_columns" /* STR */
 #define CHURN_KEY_EDA_TENURE_UNIT            "eda.tenure_unit" /* STR */
+#define CHURN_KEY_COX_RIDGE                  "cox.ridge" /* DOUBLE */
+#define CHURN_KEY_COX_MAX_ITER               "cox.max_iter" /* INT */
+#define CHURN_KEY_COX_TOL                    "cox.tol" /* DOUBLE */
+#define CHURN_KEY_COX_HORIZON                "cox.horizon" /* DOUBLE */
+#define CHURN_KEY_COX_N_THREADS              "cox.n_threads" /* INT */
 
 #endif /* CHURN_PARAM_KEYS_H */
