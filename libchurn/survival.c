@@ -15,6 +15,8 @@
 
 #define LEAK_MIN_ABS_R 0.8
 #define LEAK_MAX_RATIO_CV 0.1
+#define LEAK_MIN_PRODUCT_R 0.95
+#define LEAK_MAX_FACTORS 64 /* numeric columns tried as the other factor of a product with the time */
 
 typedef struct keyed {
 	double key;
@@ -162,6 +164,43 @@ static void leak_stats(const churn_dataset *ds, size_t jt, size_t jv, double *ab
 	*ratio_cv = kr > 2 && mr != 0 ? sqrt(srr / (double)(kr - 1)) / fabs(mr) : INFINITY;
 }
 
+/* |Pearson r| of v / t (t > 0) with column m, over rows where all three are present. */
+static double ratio_corr(const churn_dataset *ds, size_t jt, size_t jv, size_t jm)
+{
+	const double *t = churn_dataset_get_numeric(ds, jt), *v = churn_dataset_get_numeric(ds, jv);
+	const double *w = churn_dataset_get_numeric(ds, jm);
+	size_t n = churn_dataset_get_nrows(ds), k = 0;
+	double ma = 0, mb = 0, saa = 0, sbb = 0, sab = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (churn_dataset_is_missing(ds, jt, i) || churn_dataset_is_missing(ds, jv, i) ||
+		    churn_dataset_is_missing(ds, jm, i) || !(t[i] > 0) || !isfinite(v[i]) || !isfinite(w[i]) ||
+		    !isfinite(t[i]))
+			continue;
+		double a = v[i] / t[i], da = a - ma, db = w[i] - mb;
+		k++;
+		ma += da / (double)k;
+		mb += db / (double)k;
+		saa += da * (a - ma);
+		sbb += db * (w[i] - mb);
+		sab += da * (w[i] - mb);
+	}
+	return k > 2 && saa > 0 && sbb > 0 ? fabs(sab / sqrt(saa * sbb)) : 0;
+}
+
+/* v is the time times another numeric column m (v / t follows m). */
+static bool is_time_product(const churn_dataset *ds, size_t jt, size_t jv)
+{
+	size_t tried = 0;
+	for (size_t jm = 0; jm < churn_dataset_get_ncols(ds) && tried < LEAK_MAX_FACTORS; jm++) {
+		if (jm == jt || jm == jv || churn_dataset_get_col_type(ds, jm) != CHURN_COL_NUMERIC)
+			continue;
+		tried++;
+		if (ratio_corr(ds, jt, jv, jm) >= LEAK_MIN_PRODUCT_R)
+			return true;
+	}
+	return false;
+}
+
 churn_status churn_survival_find_time_leaks(const churn_dataset *ds, const char *time_col, size_t **out_cols,
                                             size_t *out_n)
 {
@@ -182,7 +221,7 @@ churn_status churn_survival_find_time_leaks(const churn_dataset *ds, const char 
 			continue;
 		double r, cv;
 		leak_stats(ds, jt, j, &r, &cv);
-		if (r >= LEAK_MIN_ABS_R || cv < LEAK_MAX_RATIO_CV)
+		if (r >= LEAK_MIN_ABS_R || cv < LEAK_MAX_RATIO_CV || is_time_product(ds, jt, j))
 			cols[k++] = j;
 	}
 	if (k == 0) {

@@ -2,12 +2,14 @@
  * survival-dump: fit libchurn's Cox model on a churn CSV and write what an
  * outside tool needs to check it (tests/test-survival-r.sh, bench/cox.sh).
  *
- *   survival-dump CSV OUTDIR [TIME_COL]      (TIME_COL: tenure)
+ *   survival-dump CSV OUTDIR [TIME_COL [csv|bin]]      (TIME_COL: tenure; csv)
  *
  * The design is libchurn's prep of the CSV on all rows (default options,
  * target Churn) without the time column and the columns
  * churn_survival_find_time_leaks() names. Writes OUTDIR/design.csv
- * (x1..xp, time, event), OUTDIR/result.json (features, coef, se, aliased,
+ * (x1..xp, time, event; with "bin" instead: OUTDIR/design.bin, the n x p
+ * matrix column after column, then time and event, as native doubles, and
+ * OUTDIR/design.dims "n p"), OUTDIR/result.json (features, coef, se, aliased,
  * loglik, concordance, baseline, leaks, fit_seconds, cpu_seconds) and
  * OUTDIR/model.json (churn_cox_to_json). Prints one summary line.
  */
@@ -97,6 +99,28 @@ static int write_design(const char *dir, const churn_matrix *x, const double *ti
 		fprintf(f, "%.17g,%u\n", time[i], (unsigned)event[i]);
 	}
 	return fclose(f) != 0;
+}
+
+static int write_design_bin(const char *dir, const churn_matrix *x, const double *time, const uint8_t *event)
+{
+	char path[4096];
+	size_t n = churn_matrix_get_nrows(x), p = churn_matrix_get_ncols(x);
+	snprintf(path, sizeof path, "%s/design.dims", dir);
+	FILE *f = fopen(path, "w");
+	if (!f || fprintf(f, "%zu %zu\n", n, p) < 0 || fclose(f) != 0)
+		return 1;
+	snprintf(path, sizeof path, "%s/design.bin", dir);
+	if (!(f = fopen(path, "wb")))
+		return 1;
+	double *col = malloc(n * sizeof *col);
+	int bad = !col;
+	for (size_t j = 0; !bad && j <= p + 1; j++) {
+		for (size_t i = 0; i < n; i++)
+			col[i] = j < p ? churn_matrix_get_row(x, i)[j] : j == p ? time[i] : event[i];
+		bad = fwrite(col, sizeof *col, n, f) != n;
+	}
+	free(col);
+	return (fclose(f) != 0) | bad;
 }
 
 static int write_result(const char *dir, const churn_cox *m, double c, double ibs, const char **leaks,
@@ -195,7 +219,8 @@ int main(int argc, char **argv)
 	    (st = churn_survival_concordance(time, event, lp, n, &c, NULL, NULL, NULL)) ||
 	    (st = churn_cox_integrated_brier(m, x, time, event, n, &ibs)))
 		return fail("evaluating the model", st);
-	if (write_design(argv[2], x, time, event) ||
+	int bin = argc > 4 && strcmp(argv[4], "bin") == 0;
+	if ((bin ? write_design_bin(argv[2], x, time, event) : write_design(argv[2], x, time, event)) ||
 	    write_result(argv[2], m, c, ibs, ex + 1, nleak, wall, cpu) || write_model(argv[2], m)) {
 		fprintf(stderr, "survival-dump: cannot write into %s\n", argv[2]);
 		return 73;

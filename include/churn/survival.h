@@ -170,8 +170,11 @@ CHURN_API CHURN_NODISCARD churn_status churn_survival_concordance(const double *
  * Numeric columns of @p ds that are a function of the time column
  * @p time_col and would leak the duration into a survival model: a Pearson
  * correlation with the time of |r| >= 0.8, or a ratio column / time whose
- * coefficient of variation is below 0.1 (over rows where both are present
- * and the time is positive). The time column itself is not listed. Indices
+ * coefficient of variation is below 0.1, or a ratio column / time that
+ * follows another numeric column (|r| >= 0.95: the column is the time times
+ * that one, as TotalCharges = tenure x MonthlyCharges; the first 64 other
+ * numeric columns are tried), over rows where the values are present and
+ * the time is positive. The time column itself is not listed. Indices
  * of the columns into *out_cols (free with churn_free(); NULL when none),
  * count in *out_n. Statuses: CHURN_E_INVALID_ARG (NULL), CHURN_E_NOTFOUND
  * (no such column), CHURN_E_PARSE (the time column is not numeric),
