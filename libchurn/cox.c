@@ -10,8 +10,9 @@
  * covariance of the risk set. Its second-moment part is rewritten as
  * sum_j c_j w_j x_j x_j' (c_j: the sum of 1/S0 over the event times whose
  * risk set holds row j, Efron-adjusted for j's own death), one pass of
- * O(n p^2) split into fixed row chunks on cox.n_threads threads and summed
- * in chunk order, so the model does not depend on the thread count.
+ * O(n p^2) split into at most 16 blocks of rows (fixed by the row count) on
+ * cox.n_threads threads and summed in block order, so the model does not
+ * depend on the thread count.
  */
 #include "churn/survival.h"
 
@@ -28,7 +29,8 @@
 #include "tree-private.h"
 
 #define ALIAS_TOL 1.8189894035458617e-12 /* R's toler.chol: .Machine$double.eps^0.75 */
-#define CHUNK_ROWS 8192
+#define CHUNK_ROWS 8192 /* fewest rows per block of the information's second moments */
+#define MAX_BLOCKS 16    /* at most this many blocks (p x p sums each), whatever the rows */
 #define MAX_HALVINGS 60
 
 /* ---- GSL error handler: off once per process (as logreg.c; documented in churn/model.h) ---- */
@@ -180,9 +182,16 @@ static void fitdata_free(fitdata *f)
 	free(f->part);
 }
 
+/* Blocks of rows summed separately, then in block order: they depend on n only, not on the threads. */
 static size_t nchunks(const fitdata *f)
 {
-	return (f->n + CHUNK_ROWS - 1) / CHUNK_ROWS;
+	size_t k = (f->n + CHUNK_ROWS - 1) / CHUNK_ROWS;
+	return k < MAX_BLOCKS ? k : MAX_BLOCKS;
+}
+
+static size_t chunk_rows(const fitdata *f)
+{
+	return (f->n + nchunks(f) - 1) / nchunks(f);
 }
 
 /* Column centers as coxph: the mean, 0 for a column of 0s and 1s only (one pass over the rows). */
@@ -267,8 +276,8 @@ static void xprod_chunks(void *vctx, size_t t)
 	for (size_t k = t; k < nchunks(f); k += c->nth) {
 		double *P = f->part + k * q * q;
 		memset(P, 0, q * q * sizeof *P);
-		size_t end = (k + 1) * CHUNK_ROWS < f->n ? (k + 1) * CHUNK_ROWS : f->n;
-		size_t r = k * CHUNK_ROWS;
+		size_t cr = chunk_rows(f), end = (k + 1) * cr < f->n ? (k + 1) * cr : f->n;
+		size_t r = k * cr;
 		/* four rows at a time: one load and store of P per four multiply-adds */
 		for (; r + 4 <= end; r += 4) {
 			const double *x0 = f->x + r * q, *x1 = x0 + q, *x2 = x1 + q, *x3 = x2 + q;

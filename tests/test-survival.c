@@ -126,6 +126,43 @@ START_TEST(test_cox_ridge_shrinks_the_coefficient)
 }
 END_TEST
 
+START_TEST(test_cox_fit_does_not_depend_on_threads)
+{
+	enum { N = 40000 };
+	double *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *t = malloc(N * sizeof *t);
+	uint8_t *e = malloc(N);
+	uint64_t s = 12345;
+	for (size_t i = 0; i < N; i++) { /* a fixed LCG: the rows are the same every run */
+		s = s * 6364136223846793005u + 1442695040888963407u;
+		a[i] = (double)(s >> 40) / (double)(1u << 24);
+		b[i] = (double)((s >> 20) & 1);
+		t[i] = (double)(1 + (s >> 33) % 72);
+		e[i] = ((s >> 13) % 100) < (uint64_t)(20 + 30 * a[i]);
+	}
+	const double *cols[] = {a, b};
+	churn_matrix *x = matrix_of(N, 2, cols);
+	churn_params *p1 = churn_test_params("cox.n_threads", "1", NULL);
+	churn_params *p3 = churn_test_params("cox.n_threads", "3", NULL);
+	churn_cox *m1 = NULL, *m3 = NULL;
+	ck_assert_int_eq(churn_cox_fit(x, t, e, N, p1, &m1), CHURN_OK);
+	ck_assert_int_eq(churn_cox_fit(x, t, e, N, p3, &m3), CHURN_OK);
+	for (size_t j = 0; j < 2; j++) {
+		ck_assert(churn_cox_get_coef(m1, j) == churn_cox_get_coef(m3, j));
+		ck_assert(churn_cox_get_se(m1, j) == churn_cox_get_se(m3, j));
+	}
+	ck_assert(churn_cox_get_coef(m1, 0) > 0); /* the event rate grows with a */
+	churn_cox_free(m1);
+	churn_cox_free(m3);
+	churn_params_free(p1);
+	churn_params_free(p3);
+	churn_matrix_free(x);
+	free(a);
+	free(b);
+	free(t);
+	free(e);
+}
+END_TEST
+
 START_TEST(test_concordance_counts_pairs_by_hand)
 {
 	/* events at 1..4, risks 4 3 1 2: pairs (1,2..4) and (2,3..4) concordant, (3,4) discordant */
@@ -357,6 +394,7 @@ int main(void)
 	tcase_add_test(fit, test_cox_fit_aliased_column_is_left_out_as_r);
 	tcase_add_test(fit, test_cox_ridge_shrinks_the_coefficient);
 	tcase_add_test(fit, test_cox_json_round_trips_and_rejects_others);
+	tcase_add_test(fit, test_cox_fit_does_not_depend_on_threads);
 	suite_add_tcase(s, fit);
 	TCase *metrics = tcase_create("metrics");
 	tcase_add_test(metrics, test_concordance_counts_pairs_by_hand);
