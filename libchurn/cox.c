@@ -26,7 +26,7 @@
 
 #include "core-private.h"
 #include "cox-private.h"
-#include "tree-private.h"
+#include "thread-private.h"
 
 #define ALIAS_TOL 1.8189894035458617e-12 /* R's toler.chol: .Machine$double.eps^0.75 */
 #define CHUNK_ROWS 8192 /* fewest rows per block of the information's second moments */
