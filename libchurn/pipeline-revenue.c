@@ -5,6 +5,8 @@
  * "revenue_at_risk" (with the model and the run), the rest of the document
  * kept as it is.
  */
+#include <string.h>
+
 #include "churn/model.h"
 #include "core-private.h"
 #include "eda-private.h"
@@ -41,5 +43,18 @@ churn_status ch_pipeline_merge_revenue(const churn_training *t, const churn_data
 		return st;
 	cJSON_DeleteItemFromObjectCaseSensitive(eda_doc, "revenue_at_risk");
 	cJSON_AddItemToObject(eda_doc, "revenue_at_risk", rev);
+	/* and what it said about itself ("skipped: no numeric charges column ..."), in place of the data run's */
+	cJSON *notes = cJSON_GetObjectItemCaseSensitive(eda_doc, "notes");
+	if (!cJSON_IsArray(notes) && !(notes = cJSON_AddArrayToObject(eda_doc, "notes")))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (int i = cJSON_GetArraySize(notes) - 1; i >= 0; i--) {
+		const char *n = cJSON_GetStringValue(cJSON_GetArrayItem(notes, i));
+		if (n && !strncmp(n, "revenue_at_risk:", 16))
+			cJSON_DeleteItemFromArray(notes, i);
+	}
+	for (size_t k = 0; k < (*out_eda)->nnotes; k++)
+		if (!strncmp((*out_eda)->notes[k], "revenue_at_risk:", 16) &&
+		    !cJSON_AddItemToArray(notes, cJSON_CreateString((*out_eda)->notes[k])))
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
 	return CHURN_OK;
 }

@@ -183,6 +183,8 @@ case_identifiers_and_leaks() {
 	json_check "$T/bkw/reports/run_metadata.json" 'len([r for r in j["runs"] if r["pipeline"] == "data"][-1]["notes"]) == 3'
 	json_check "$T/bkw/reports/eda.json" 'sum("identifier-like" in n or "leaks the target" in n for n in j["notes"]) == 3'
 	json_check "$T/bkw/reports/metrics.json" 'len(j["notes"]) == 3'
+	# no charges column: revenue at risk is skipped with a note naming the option, after the ML run too
+	json_check "$T/bkw/reports/eda.json" 'j["revenue_at_risk"] is None and any(n.startswith("revenue_at_risk: skipped: no numeric charges column") and "eda.charges_col" in n for n in j["notes"])'
 	# its Tenure (in years) is the tenure, found ignoring case; the unit is an option used in every label
 	json_check "$T/bkw/reports/eda.json" 'j["survival"]["time_col"] == "Tenure" and j["survival"]["time_unit"] == "months"'
 	printf '{"eda": {"tenure_unit": "years"}}\n' >"$T/years.json"
