@@ -1,14 +1,11 @@
 /*
  * churn_scorer: JSON records in, probability + label + reasons out.
  *
- * The request is parsed once (cJSON). Records whose values are all of the
- * plain kinds (numbers for numeric columns, a fitted level's exact text for
- * categorical ones, null or absent for missing cells) are encoded straight
- * into design-matrix rows from the prep spec compiled at load time; anything
- * else (numbers as text, case-different or unseen levels, a target value, ...)
- * goes through churn_prep_apply_json(), the reference path, so both give the
- * same rows (tests/fuzz/fuzz-predict.c checks that they do). The answer is
- * written directly into one growing buffer.
+ * The request is parsed once (cJSON); each record object fills a
+ * churn_record (score-record.c), the one encoder of raw values, whose rules
+ * are those of churn_prep_apply_json() (the reference path: tests and
+ * tests/fuzz/fuzz-predict.c check that both give the same rows). The answer
+ * is written directly into one growing buffer.
  */
 #include "churn/score.h"
 
@@ -26,64 +23,23 @@
 #include "churn/dataset.h"
 #include "model-private.h"
 #include "prep-private.h"
+#include "score-private.h"
 
-enum { ROLE_COL, ROLE_TARGET, ROLE_OTHER };
 
-/* A name a record may carry: a prep column (col), the target or an ID/dropped column. */
-typedef struct sc_name {
-	char *name;
-	int role;
-	size_t col;
-} sc_name;
-
-/* One prep column, compiled for direct encoding (mirrors apply_numeric/apply_categorical in prep-apply.c). */
-typedef struct sc_col {
-	bool numeric;
-	size_t feat0, nfeat;
-	/* numeric: (x - center) / scale, missing -> fill (+ indicator feature) */
-	double fill, center, scale;
-	bool indicator;
-	/* categorical: levels in strcmp order */
-	char **levels;
-	size_t nlevels;
-	bool binary;
-	size_t yes;          /* binary: the level that encodes as 1 */
-	long fill_level;     /* -1: none */
-	bool missing_feature; /* onehot: a "(missing)" feature follows the levels */
-} sc_col;
-
-struct churn_scorer {
-	churn_model *model;
-	const churn_prep *prep; /* borrowed from the model */
-	sc_name *names;         /* sorted by name */
-	size_t nnames;
-	sc_col *cols;
-	size_t ncols;
-	size_t nfeatures;
-	bool fast;              /* the compiled encoder is usable */
-	char *id;               /* first ID column, or NULL */
-	char *positive, *negative;
-};
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(((const sc_name *)a)->name, ((const sc_name *)b)->name);
-}
-
-static const sc_name *find_name(const churn_scorer *s, const char *name)
+size_t ch_scorer_find_exact(const churn_scorer *s, const char *name)
 {
 	size_t lo = 0, hi = s->nnames;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(s->names[mid].name, name);
+		int r = strcmp(s->names[s->sorted[mid]].name, name);
 		if (r == 0)
-			return &s->names[mid];
+			return s->sorted[mid];
 		if (r < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return (size_t)-1;
 }
 
 static churn_status add_name(churn_scorer *s, const char *name, int role, size_t col, size_t *cap)
@@ -95,7 +51,7 @@ static churn_status add_name(churn_scorer *s, const char *name, int role, size_t
 			return CHURN_OK; /* first role wins (a column before the target or an ID) */
 	if (s->nnames == *cap) {
 		*cap = *cap ? *cap * 2 : 32;
-		sc_name *nn = realloc(s->names, *cap * sizeof(*nn));
+		ch_sc_name *nn = realloc(s->names, *cap * sizeof(*nn));
 		if (!nn)
 			return ch_fail(CHURN_E_NOMEM, "out of memory");
 		s->names = nn;
@@ -108,103 +64,22 @@ static churn_status add_name(churn_scorer *s, const char *name, int role, size_t
 	return CHURN_OK;
 }
 
-/* A number of the spec: numbers are written as raw text (exact round trip). */
-static bool spec_num(const cJSON *o, const char *key, double *out)
+/* s->sorted: the names' indexes in strcmp order (insertion sort: a few dozen names, once per load, thread-safe). */
+static churn_status sort_names(churn_scorer *s)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (cJSON_IsNumber(v)) {
-		*out = v->valuedouble;
-		return true;
+	if (!(s->sorted = malloc((s->nnames ? s->nnames : 1) * sizeof(size_t))))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < s->nnames; i++) {
+		size_t j = i;
+		for (; j > 0 && strcmp(s->names[s->sorted[j - 1]].name, s->names[i].name) > 0; j--)
+			s->sorted[j] = s->sorted[j - 1];
+		s->sorted[j] = i;
 	}
-	if (cJSON_IsRaw(v) && v->valuestring)
-		return ch_parse_double(v->valuestring, strlen(v->valuestring), out);
-	return false;
-}
-
-static long level_index(const sc_col *c, const char *s)
-{
-	size_t lo = 0, hi = c->nlevels;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(c->levels[mid], s);
-		if (r == 0)
-			return (long)mid;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-/*
- * Compile spec column @p c into s->cols[j]; false when its shape is not one
- * this encoder knows (then the scorer always uses the reference path).
- */
-static bool compile_col(churn_scorer *s, const cJSON *c, size_t j, size_t *feat)
-{
-	sc_col *k = &s->cols[j];
-	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "type"));
-	const cJSON *feats = cJSON_GetObjectItemCaseSensitive(c, "features");
-	if (!type || !cJSON_IsArray(feats))
-		return false;
-	k->feat0 = *feat;
-	k->nfeat = (size_t)cJSON_GetArraySize(feats);
-	*feat += k->nfeat;
-	size_t f = k->feat0;
-	const cJSON *fn;
-	cJSON_ArrayForEach(fn, feats)
-	{
-		const char *want = churn_prep_get_feature_name(s->prep, f++);
-		if (!cJSON_IsString(fn) || !want || strcmp(want, fn->valuestring) != 0)
-			return false;
-	}
-	if (!strcmp(type, "numeric")) {
-		k->numeric = true;
-		k->indicator = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "indicator"));
-		return spec_num(c, "fill", &k->fill) && spec_num(c, "center", &k->center) &&
-		       spec_num(c, "scale", &k->scale) && k->scale > 0 && k->nfeat == (k->indicator ? 2u : 1u);
-	}
-	if (strcmp(type, "categorical") != 0)
-		return false;
-	const char *enc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "encoding"));
-	const cJSON *levels = cJSON_GetObjectItemCaseSensitive(c, "levels");
-	if (!enc || !cJSON_IsArray(levels))
-		return false;
-	k->binary = !strcmp(enc, "binary");
-	if (!k->binary && strcmp(enc, "onehot") != 0)
-		return false;
-	size_t nl = (size_t)cJSON_GetArraySize(levels);
-	if (!(k->levels = calloc(nl ? nl : 1, sizeof(char *))))
-		return false;
-	const cJSON *l;
-	cJSON_ArrayForEach(l, levels)
-	{
-		if (!cJSON_IsString(l) || !(k->levels[k->nlevels] = ch_strdup(l->valuestring)))
-			return false;
-		if (k->nlevels && strcmp(k->levels[k->nlevels - 1], k->levels[k->nlevels]) >= 0)
-			return false; /* not in strcmp order */
-		k->nlevels++;
-	}
-	const cJSON *fill = cJSON_GetObjectItemCaseSensitive(c, "fill");
-	k->fill_level = cJSON_IsString(fill) ? level_index(k, fill->valuestring) : -1;
-	if (cJSON_IsString(fill) && k->fill_level < 0)
-		return false;
-	k->missing_feature = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "missing_level"));
-	if (k->binary) {
-		const char *yes = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "yes"));
-		long y = yes ? level_index(k, yes) : -1;
-		if (y < 0 || k->missing_feature || k->nfeat != 1)
-			return false;
-		k->yes = (size_t)y;
-		return true;
-	}
-	return k->nfeat == k->nlevels + (k->missing_feature ? 1u : 0u);
+	return CHURN_OK;
 }
 
 static churn_status scorer_init(churn_scorer *s, const char *what)
 {
-	cJSON *spec = NULL;
 	size_t cap = 0;
 	churn_status st = CHURN_OK;
 	if (!(s->prep = churn_model_get_prep(s->model)))
@@ -213,51 +88,28 @@ static churn_status scorer_init(churn_scorer *s, const char *what)
 	if (s->nfeatures != churn_model_get_nfeatures(s->model))
 		return ch_fail(CHURN_E_FORMAT, "%s: the prep spec has %zu features, the model %zu", what, s->nfeatures,
 		               churn_model_get_nfeatures(s->model));
-	if (!(spec = ch_prep_to_cjson(s->prep)))
+	/* The raw columns a record may name: inputs, the target, dropped and ID columns. */
+	const churn_prep *prep = s->prep;
+	for (size_t j = 0; j < prep->ncols; j++)
+		if ((st = add_name(s, prep->cols[j].name, CH_ROLE_COL, j, &cap)))
+			return st;
+	if ((st = add_name(s, prep->target, CH_ROLE_TARGET, 0, &cap)))
+		return st;
+	for (size_t j = 0; j < prep->ndropped; j++)
+		if ((st = add_name(s, prep->dropped[j].column, CH_ROLE_OTHER, 0, &cap)))
+			return st;
+	for (size_t j = 0; j < prep->nids; j++)
+		if ((st = add_name(s, prep->ids[j], CH_ROLE_OTHER, 0, &cap)))
+			return st;
+	if ((st = sort_names(s)))
+		return st;
+	if (prep->nids && !(s->id = ch_strdup(prep->ids[0])))
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	/* The raw columns a record may name: inputs, the target, IDs and dropped columns. */
-	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(spec, "columns"), *c;
-	s->ncols = (size_t)cJSON_GetArraySize(cols);
-	if (!(s->cols = calloc(s->ncols ? s->ncols : 1, sizeof(*s->cols)))) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
-	}
-	size_t j = 0, feat = 0;
-	s->fast = true;
-	cJSON_ArrayForEach(c, cols)
-	{
-		if ((st = add_name(s, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name")), ROLE_COL, j, &cap)))
-			goto out;
-		if (s->fast && !compile_col(s, c, j, &feat))
-			s->fast = false;
-		j++;
-	}
-	if (feat != s->nfeatures)
-		s->fast = false;
-	if ((st = add_name(s, churn_prep_get_target(s->prep), ROLE_TARGET, 0, &cap)))
-		goto out;
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(spec, "dropped"))
-	if ((st = add_name(s, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "column")), ROLE_OTHER, 0, &cap)))
-		goto out;
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(spec, "ids"))
-	if ((st = add_name(s, cJSON_GetStringValue(c), ROLE_OTHER, 0, &cap)))
-		goto out;
-	if (s->nnames)
-		qsort(s->names, s->nnames, sizeof(*s->names), cmp_name);
-	if (churn_prep_get_id_count(s->prep) && !(s->id = ch_strdup(churn_prep_get_id(s->prep, 0)))) {
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-		goto out;
-	}
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(spec, "target");
-	const char *pos = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "positive"));
-	const char *neg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "negative"));
-	s->positive = ch_strdup(pos ? pos : "1");
-	s->negative = ch_strdup(neg ? neg : "0");
+	s->positive = ch_strdup(prep->positive ? prep->positive : "1");
+	s->negative = ch_strdup(prep->negative ? prep->negative : "0");
 	if (!s->positive || !s->negative)
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-out:
-	cJSON_Delete(spec);
-	return st;
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	return CHURN_OK;
 }
 
 churn_status churn_scorer_load(const char *model_path, churn_scorer **out)
@@ -303,12 +155,7 @@ void churn_scorer_free(churn_scorer *s)
 	for (size_t i = 0; i < s->nnames; i++)
 		free(s->names[i].name);
 	free(s->names);
-	for (size_t j = 0; s->cols && j < s->ncols; j++) {
-		for (size_t l = 0; l < s->cols[j].nlevels; l++)
-			free(s->cols[j].levels[l]);
-		free(s->cols[j].levels);
-	}
-	free(s->cols);
+	free(s->sorted);
 	free(s->id);
 	free(s->positive);
 	free(s->negative);
@@ -319,76 +166,6 @@ void churn_scorer_free(churn_scorer *s)
 const churn_model *churn_scorer_get_model(const churn_scorer *s)
 {
 	return s ? s->model : NULL;
-}
-
-/*
- * Encode record @p rec into @p row (nfeatures values) as churn_prep_apply_json()
- * would; false when the record needs the reference path. @p state is
- * ncols bytes of scratch.
- */
-static bool encode_fast(const churn_scorer *s, const cJSON *rec, double *row, unsigned char *state)
-{
-	memset(row, 0, s->nfeatures * sizeof(double));
-	memset(state, 0, s->ncols); /* 0 absent, 1 value, 2 missing */
-	for (const cJSON *f = rec->child; f; f = f->next) {
-		const sc_name *e = find_name(s, f->string);
-		if (!e)
-			return false;
-		if (e->role == ROLE_TARGET) {
-			if (!cJSON_IsNull(f))
-				return false; /* a label to check: the reference path does */
-			continue;
-		}
-		if (e->role != ROLE_COL)
-			continue;
-		if (state[e->col])
-			return false; /* a duplicate key */
-		const sc_col *c = &s->cols[e->col];
-		if (cJSON_IsNull(f) || (cJSON_IsString(f) && !f->valuestring[0])) {
-			state[e->col] = 2;
-			continue;
-		}
-		state[e->col] = 1;
-		if (c->numeric) {
-			if (!cJSON_IsNumber(f) || !isfinite(f->valuedouble))
-				return false;
-			double z = (f->valuedouble - c->center) / c->scale;
-			if (!isfinite(z))
-				return false;
-			row[c->feat0] = z;
-		} else {
-			if (!cJSON_IsString(f))
-				return false;
-			long k = level_index(c, f->valuestring);
-			if (k < 0)
-				return false;
-			if (c->binary)
-				row[c->feat0] = (size_t)k == c->yes ? 1 : 0;
-			else
-				row[c->feat0 + (size_t)k] = 1;
-		}
-	}
-	for (size_t j = 0; j < s->ncols; j++) {
-		if (state[j] == 1)
-			continue;
-		const sc_col *c = &s->cols[j];
-		if (c->numeric) {
-			double z = (c->fill - c->center) / c->scale;
-			if (!isfinite(z))
-				return false;
-			row[c->feat0] = z;
-			if (c->indicator)
-				row[c->feat0 + 1] = 1;
-		} else if (c->missing_feature) {
-			row[c->feat0 + c->nlevels] = 1;
-		} else if (c->fill_level >= 0) {
-			if (c->binary)
-				row[c->feat0] = (size_t)c->fill_level == c->yes ? 1 : 0;
-			else
-				row[c->feat0 + (size_t)c->fill_level] = 1;
-		}
-	}
-	return true;
 }
 
 /* ---- the answer: one writer for every front-end ---- */
@@ -435,13 +212,11 @@ static churn_status score_rows(const churn_scorer *s, const double *rows, size_t
 	for (size_t i = 0; i < n; i++) {
 		const double *row = rows + i * p;
 		double *c = r->contrib + i * (p + 1);
-		churn_status st;
-		if ((st = churn_model_predict_row(s->model, row, p, &r->prob[i])) ||
-		    (st = churn_model_explain(s->model, row, p, c, p + 1))) {
+		churn_status st = ch_scorer_score_row(s, row, top_k, &r->prob[i], c, r->idx + i * k, &r->nreasons[i]);
+		if (st) {
 			scored_free(r);
 			return st;
 		}
-		r->nreasons[i] = ch_top_reasons(c, p, top_k, r->idx + i * k); /* churn_model_reasons() */
 	}
 	return CHURN_OK;
 }
@@ -561,7 +336,7 @@ static churn_status check_records(const churn_scorer *s, const cJSON **recs, siz
 		if (!cJSON_IsObject(recs[r]))
 			return ch_fail(CHURN_E_INVALID_ARG, "record %zu is not a JSON object", r + 1);
 		for (const cJSON *f = recs[r]->child; f; f = f->next) {
-			if (!find_name(s, f->string))
+			if (ch_scorer_find_exact(s, f->string) == (size_t)-1)
 				return ch_fail(CHURN_E_INVALID_ARG, "record %zu: unknown column '%s'", r + 1, f->string);
 			if (cJSON_IsArray(f) || cJSON_IsObject(f))
 				return ch_fail(CHURN_E_PARSE, "record %zu, column '%s': expected a string, number, boolean or null",
@@ -571,38 +346,55 @@ static churn_status check_records(const churn_scorer *s, const cJSON **recs, siz
 	return CHURN_OK;
 }
 
-/* Design-matrix rows of the records: the compiled encoder when every record allows it, else the reference path. */
-static churn_status encode_records(const churn_scorer *s, const char *request, size_t len, const cJSON **recs,
-                                   size_t nrec, double *rows)
+/*
+ * Fill @p r from the checked object @p rec (its keys name fields exactly; the
+ * first of duplicate keys wins, as the reference path reads them). JSON
+ * booleans are the text "true"/"false", as the reference path reads them.
+ */
+static churn_status fill_record(churn_record *r, const cJSON *rec, unsigned char *seen)
 {
-	size_t p = s->nfeatures;
-	unsigned char *state = malloc(s->ncols ? s->ncols : 1);
-	if (!state)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	bool fast = s->fast;
-	for (size_t r = 0; r < nrec && fast; r++)
-		fast = encode_fast(s, recs[r], rows + r * p, state);
-	free(state);
-	if (fast)
-		return CHURN_OK;
-	/* The reference path: the prep spec applied to the records as a data set, from the request's own text
-	 * (cJSON's printer would round numbers). */
-	char *text = ch_strndup(request, len);
-	churn_matrix *x = NULL;
-	if (!text)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	churn_status st = churn_prep_apply_json(s->prep, text, &x);
-	free(text);
-	if (st)
-		return st;
-	if (churn_matrix_get_nrows(x) != nrec || churn_matrix_get_ncols(x) != p) {
-		churn_matrix_free(x);
-		return ch_fail(CHURN_E_INVALID_ARG, "records with a missing target were dropped: leave the target out");
+	const churn_scorer *s = r->s;
+	churn_status st = CHURN_OK;
+	churn_record_clear(r);
+	memset(seen, 0, s->nnames);
+	for (const cJSON *f = rec->child; f && !st; f = f->next) {
+		size_t k = ch_scorer_find_exact(s, f->string);
+		if (seen[k]++)
+			continue;
+		if (cJSON_IsNull(f))
+			st = churn_record_set_missing(r, k);
+		else if (cJSON_IsString(f))
+			st = churn_record_set_string(r, k, f->valuestring);
+		else if (cJSON_IsBool(f))
+			st = churn_record_set_string(r, k, cJSON_IsTrue(f) ? "true" : "false");
+		else if (!isfinite(f->valuedouble))
+			st = ch_fail(CHURN_E_PARSE, "field '%s': number out of range", f->string);
+		else
+			st = churn_record_set_number(r, k, f->valuedouble);
 	}
-	for (size_t r = 0; r < nrec; r++)
-		memcpy(rows + r * p, churn_matrix_get_row(x, r), p * sizeof(double));
-	churn_matrix_free(x);
-	return CHURN_OK;
+	return st;
+}
+
+/* Design-matrix rows of the records, each through a churn_record (the one encoder). */
+static churn_status encode_records(const churn_scorer *s, const cJSON **recs, size_t nrec, double *rows)
+{
+	churn_record *r = NULL;
+	unsigned char *seen = malloc(s->nnames ? s->nnames : 1);
+	churn_status st = seen ? churn_record_new(s, &r) : ch_fail(CHURN_E_NOMEM, "out of memory");
+	size_t labelled = 0;
+	for (size_t i = 0; !st && i < nrec; i++) {
+		if ((st = fill_record(r, recs[i], seen))) {
+			st = ch_fail_prefix(st, "record %zu", i + 1);
+			break;
+		}
+		labelled += r->has_target;
+		ch_record_encode(r, rows + i * s->nfeatures);
+	}
+	churn_record_free(r);
+	free(seen);
+	if (!st && labelled && labelled < nrec) /* the reference path would drop (or refuse) the unlabelled records */
+		st = ch_fail(CHURN_E_INVALID_ARG, "records with a missing target were dropped: leave the target out");
+	return st;
 }
 
 typedef struct rec_ids {
@@ -648,7 +440,7 @@ churn_status churn_scorer_score_json(const churn_scorer *s, const char *request,
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((st = check_records(s, recs, nrec)) || (st = encode_records(s, request, len, recs, nrec, rows)) ||
+	if ((st = check_records(s, recs, nrec)) || (st = encode_records(s, recs, nrec, rows)) ||
 	    (st = score_rows(s, rows, nrec, top_k, &scored)))
 		goto out;
 	rec_ids ids = {s, recs};
@@ -804,31 +596,17 @@ churn_status churn_scorer_encode_json(const churn_scorer *s, const char *record,
 	churn_status st = CHURN_OK;
 	cJSON *req = parse_whole(record, len, 0, &st);
 	churn_matrix *x = NULL;
-	unsigned char *state = NULL;
 	if (!req)
 		goto out;
 	if (!cJSON_IsObject(req)) {
 		st = ch_fail(CHURN_E_PARSE, "the record is not a JSON object");
 		goto out;
 	}
-	for (const cJSON *f = req->child; f; f = f->next) {
-		if (!find_name(s, f->string)) {
-			st = ch_fail(CHURN_E_INVALID_ARG, "unknown column '%s'", f->string);
-			goto out;
-		}
-		if (cJSON_IsArray(f) || cJSON_IsObject(f)) {
-			st = ch_fail(CHURN_E_PARSE, "column '%s': expected a string, number, boolean or null", f->string);
-			goto out;
-		}
-	}
+	const cJSON *one[1] = {req};
+	if ((st = check_records(s, one, 1)))
+		goto out;
 	if (!reference) {
-		if (!(state = malloc(s->ncols ? s->ncols : 1))) {
-			st = ch_fail(CHURN_E_NOMEM, "out of memory");
-			goto out;
-		}
-		if (s->fast && encode_fast(s, req, out_row, state))
-			goto out;
-		st = ch_fail(CHURN_E_UNSUPPORTED, "the record needs the reference encoder");
+		st = encode_records(s, one, 1, out_row);
 		goto out;
 	}
 	char *text = ch_strndup(record, len); /* the record's own text: cJSON's printer would round numbers */
@@ -848,6 +626,5 @@ churn_status churn_scorer_encode_json(const churn_scorer *s, const char *record,
 out:
 	cJSON_Delete(req);
 	churn_matrix_free(x);
-	free(state);
 	return st;
 }

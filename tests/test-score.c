@@ -195,6 +195,235 @@ START_TEST(test_hostile_requests_refused_before_parsing)
 }
 END_TEST
 
+/* ---- typed records (churn_record) ---- */
+
+/* The scorer of a model of @p kind fitted (with its prep) on all rows of ds. */
+static churn_scorer *scorer_of(churn_model_kind kind, const churn_dataset *ds)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	churn_scorer *sc = NULL;
+	churn_model *m = churn_test_fit_with_prep(kind, ds, NULL, NULL);
+	ck_assert_int_eq(churn_model_to_buffer(m, &buf, &n), CHURN_OK);
+	ck_assert_int_eq(churn_scorer_from_buffer(buf, n, &sc), CHURN_OK);
+	churn_free(buf);
+	churn_model_free(m);
+	return sc;
+}
+
+/* Row i of ds (target left out) as one JSON object, and into record r by lower-cased names (as PostgreSQL gives them). */
+static char *row_json_and_record(const churn_dataset *ds, size_t i, const churn_scorer *sc, churn_record *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	churn_record_clear(r);
+	for (size_t j = 0; j < churn_dataset_get_ncols(ds); j++) {
+		char buf[64], lower[128];
+		const char *name = churn_dataset_get_col_name(ds, j);
+		if (!strcmp(name, "Churn"))
+			continue;
+		size_t k, q;
+		for (q = 0; name[q] && q + 1 < sizeof(lower); q++)
+			lower[q] = (char)(name[q] >= 'A' && name[q] <= 'Z' ? name[q] + 32 : name[q]);
+		lower[q] = '\0';
+		ck_assert_int_eq(churn_scorer_find_column(sc, lower, &k), CHURN_OK);
+		ck_assert_str_eq(churn_scorer_get_column(sc, k), name);
+		const char *t = churn_dataset_get_cell_text(ds, j, i, buf, sizeof(buf));
+		if (!t) {
+			cJSON_AddNullToObject(o, name);
+			/* empty text is missing; blank text too in a numeric column, as the CSV reader reads it */
+			bool num = churn_dataset_get_col_type(ds, j) == CHURN_COL_NUMERIC;
+			ck_assert_int_eq(churn_record_set_string(r, k, num && (i & 1) ? " " : ""), CHURN_OK);
+		} else if (churn_dataset_get_col_type(ds, j) == CHURN_COL_NUMERIC) {
+			cJSON_AddRawToObject(o, name, t);
+			ck_assert_int_eq(churn_record_set_number(r, k, churn_dataset_get_numeric(ds, j)[i]), CHURN_OK);
+		} else {
+			cJSON_AddStringToObject(o, name, t);
+			ck_assert_int_eq(churn_record_set_string(r, k, t), CHURN_OK);
+		}
+	}
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+/* The record's answer equals prediction p of a JSON answer: probability, label and reasons, bit for bit. */
+static void assert_record_is(const churn_scorer *sc, churn_record *r, const cJSON *p)
+{
+	double prob;
+	bool churn;
+	ck_assert_int_eq(churn_record_score(r, 3, &prob, &churn), CHURN_OK);
+	ck_assert_msg(prob == churn_test_json_num(p, "probability"), "record %.17g, JSON %.17g (%s)", prob,
+	              churn_test_json_num(p, "probability"), cJSON_PrintUnformatted(cJSON_GetObjectItem(p, "id")));
+	ck_assert(churn == cJSON_IsTrue(cJSON_GetObjectItem(p, "churn")));
+	ck_assert_str_eq(churn_scorer_get_label(sc, churn), churn_test_json_str(p, "label"));
+	const cJSON *reasons = cJSON_GetObjectItem(p, "reasons");
+	ck_assert_uint_eq(churn_record_get_reason_count(r), (size_t)cJSON_GetArraySize(reasons));
+	for (size_t q = 0; q < churn_record_get_reason_count(r); q++) {
+		const cJSON *e = cJSON_GetArrayItem(reasons, (int)q);
+		const char *f = NULL;
+		double v, c;
+		ck_assert_int_eq(churn_record_get_reason(r, q, &f, &v, &c), CHURN_OK);
+		ck_assert_str_eq(f, churn_test_json_str(e, "feature"));
+		ck_assert(v == churn_test_json_num(e, "value"));
+		ck_assert(c == churn_test_json_num(e, "contribution"));
+	}
+}
+
+/* Every row of ds through a record, a one-record JSON request and the data-set scorer (churn predict): one answer. */
+static void check_record_matches_json(const churn_dataset *ds, churn_model_kind kind)
+{
+	churn_scorer *sc = scorer_of(kind, ds);
+	churn_record *r = NULL;
+	char *all = NULL;
+	ck_assert_int_eq(churn_record_new(sc, &r), CHURN_OK);
+	ck_assert_int_eq(churn_scorer_score_dataset_json(sc, ds, 3, &all), CHURN_OK);
+	cJSON *doc = churn_test_json_parse(all);
+	const cJSON *preds = cJSON_GetObjectItem(doc, "predictions");
+	ck_assert_uint_eq((size_t)cJSON_GetArraySize(preds), churn_dataset_get_nrows(ds));
+	size_t i = 0;
+	for (const cJSON *p = preds->child; p; p = p->next, i++) {
+		char *req = row_json_and_record(ds, i, sc, r), *ans = NULL;
+		ck_assert_int_eq(churn_scorer_score_json(sc, req, strlen(req), 3, 0, &ans), CHURN_OK);
+		cJSON *one = churn_test_json_parse(ans);
+		assert_record_is(sc, r, cJSON_GetArrayItem(cJSON_GetObjectItem(one, "predictions"), 0));
+		assert_record_is(sc, r, p);
+		cJSON_Delete(one);
+		churn_free(ans);
+		free(req);
+	}
+	cJSON_Delete(doc);
+	churn_free(all);
+	churn_record_free(r);
+	churn_scorer_free(sc);
+}
+
+START_TEST(test_record_matches_json_on_test_data)
+{
+	const char *files[] = {"prep-small.csv", "csv-telco-head.csv"};
+	for (size_t f = 0; f < sizeof(files) / sizeof(*files); f++) {
+		churn_dataset *ds = churn_test_load_data(files[f]);
+		check_record_matches_json(ds, CHURN_MODEL_LOGREG);
+		check_record_matches_json(ds, CHURN_MODEL_GBM);
+		churn_dataset_free(ds);
+	}
+	check_record_matches_json(data, CHURN_MODEL_GBM);
+}
+END_TEST
+
+START_TEST(test_record_matches_json_on_telco)
+{
+	churn_dataset *ds = churn_test_load_telco();
+	if (!ds)
+		return;
+	check_record_matches_json(ds, CHURN_MODEL_GBM);
+	check_record_matches_json(ds, CHURN_MODEL_LOGREG);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+/* Values given differently (numbers as text, levels in another case, booleans) encode as the JSON entry reads them. */
+START_TEST(test_record_converts_values_as_json)
+{
+	churn_dataset *ds = churn_test_load_data("prep-small.csv");
+	churn_scorer *sc = scorer_of(CHURN_MODEL_LOGREG, ds);
+	churn_record *r = NULL;
+	ck_assert_int_eq(churn_record_new(sc, &r), CHURN_OK);
+	ck_assert_int_eq(churn_record_set_string_by_name(r, "tenure", " 12 "), CHURN_OK);
+	ck_assert_int_eq(churn_record_set_string_by_name(r, "CONTRACT", "one year"), CHURN_OK);
+	ck_assert_int_eq(churn_record_set_string_by_name(r, "partner", "true"), CHURN_OK);
+	ck_assert_int_eq(churn_record_set_number_by_name(r, "MonthlyCharges", 70.5), CHURN_OK);
+	ck_assert_int_eq(churn_record_set_string_by_name(r, "TotalCharges", "NA"), CHURN_OK);
+	ck_assert_int_eq(churn_record_set_string_by_name(r, "InternetService", "Satellite"), CHURN_OK); /* unseen */
+	ck_assert_int_eq(churn_record_set_missing_by_name(r, "gender"), CHURN_OK);
+	ck_assert_int_eq(churn_record_set_string_by_name(r, "Churn", "yes"), CHURN_OK);
+	ck_assert_int_eq(churn_record_set_string_by_name(r, "customerID", "X-1"), CHURN_OK);
+	const char *req = "{\"tenure\":\" 12 \",\"Contract\":\"one year\",\"Partner\":true,\"MonthlyCharges\":70.5,"
+	                  "\"TotalCharges\":\"NA\",\"InternetService\":\"Satellite\",\"gender\":null,\"Churn\":\"yes\","
+	                  "\"customerID\":\"X-1\"}";
+	char *ans = NULL;
+	ck_assert_int_eq(churn_scorer_score_json(sc, req, strlen(req), 3, 0, &ans), CHURN_OK);
+	cJSON *doc = churn_test_json_parse(ans);
+	assert_record_is(sc, r, cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "predictions"), 0));
+	/* and the JSON entry still equals the reference path (churn_prep_apply_json) */
+	double a[64], b[64];
+	size_t na = 0, nb = 0;
+	ck_assert_int_eq(churn_scorer_encode_json(sc, req, strlen(req), false, a, 64, &na), CHURN_OK);
+	ck_assert_int_eq(churn_scorer_encode_json(sc, req, strlen(req), true, b, 64, &nb), CHURN_OK);
+	ck_assert_uint_eq(na, nb);
+	ck_assert(memcmp(a, b, na * sizeof(double)) == 0);
+	cJSON_Delete(doc);
+	churn_free(ans);
+	churn_record_free(r);
+	churn_scorer_free(sc);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_record_bad_inputs_give_documented_statuses)
+{
+	churn_dataset *ds = churn_test_load_data("prep-small.csv");
+	churn_scorer *sc = scorer_of(CHURN_MODEL_LOGREG, ds);
+	churn_record *r = NULL;
+	size_t k, tenure, contract;
+	ck_assert_int_eq(churn_record_new(sc, &r), CHURN_OK);
+	ck_assert_int_eq(churn_scorer_find_column(sc, "tenure", &tenure), CHURN_OK);
+	ck_assert_int_eq(churn_scorer_find_column(sc, "contract", &contract), CHURN_OK);
+	ck_assert_int_eq(churn_scorer_find_column(sc, "no_such", &k), CHURN_E_NOTFOUND);
+	ck_assert_str_ne(churn_last_error(), "");
+	ck_assert_int_eq(churn_record_set_number_by_name(r, "no_such", 1), CHURN_E_NOTFOUND);
+	ck_assert_int_eq(churn_record_set_number(r, tenure, NAN), CHURN_E_NUMERIC);
+	ck_assert_int_eq(churn_record_set_number(r, tenure, INFINITY), CHURN_E_NUMERIC);
+	ck_assert_int_eq(churn_record_set_string(r, tenure, "twelve"), CHURN_E_PARSE);
+	ck_assert_str_ne(churn_last_error(), "");
+	ck_assert_int_eq(churn_record_set_text(r, contract, "a\0b", 3), CHURN_E_PARSE);
+	ck_assert_int_eq(churn_record_set_string(r, contract, "\xc3\x28"), CHURN_E_PARSE);
+	ck_assert_int_eq(churn_record_set_string_by_name(r, "churn", "maybe"), CHURN_E_PARSE);
+	ck_assert_int_eq(churn_record_set_number(r, churn_scorer_get_column_count(sc), 1), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_record_get_reason(r, 0, NULL, NULL, NULL), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_record_new(NULL, &r), CHURN_E_INVALID_ARG);
+	ck_assert_int_eq(churn_scorer_find_column(NULL, "x", &k), CHURN_E_INVALID_ARG);
+	/* failed sets left the record as it was: all missing, as an empty request */
+	double p;
+	char *ans = NULL;
+	ck_assert_int_eq(churn_record_score(r, 0, &p, NULL), CHURN_OK);
+	ck_assert_uint_eq(churn_record_get_reason_count(r), 0);
+	ck_assert_int_eq(churn_scorer_score_json(sc, "{}", 2, 0, 0, &ans), CHURN_OK);
+	cJSON *doc = churn_test_json_parse(ans);
+	ck_assert(p == churn_test_json_num(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "predictions"), 0), "probability"));
+	cJSON_Delete(doc);
+	churn_free(ans);
+	churn_record_free(r);
+	churn_scorer_free(sc);
+	churn_dataset_free(ds);
+}
+END_TEST
+
+/* Two columns whose names differ only in case: the exact name works, the folded one is ambiguous. */
+START_TEST(test_record_ambiguous_name_refused)
+{
+	double a[40], b[40];
+	const char *y[40];
+	for (size_t i = 0; i < 40; i++) {
+		a[i] = (double)(i % 7);
+		b[i] = (double)(i % 5);
+		y[i] = i % 3 ? "No" : "Yes";
+	}
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "Tenure", a, 40), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_numeric(ds, "tenure", b, 40), CHURN_OK);
+	ck_assert_int_eq(churn_dataset_add_categorical(ds, "Churn", y, 40), CHURN_OK);
+	churn_scorer *sc = scorer_of(CHURN_MODEL_LOGREG, ds);
+	size_t k;
+	ck_assert_int_eq(churn_scorer_find_column(sc, "TENURE", &k), CHURN_E_INVALID_ARG);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "ambiguous"));
+	ck_assert_int_eq(churn_scorer_find_column(sc, "tenure", &k), CHURN_OK);
+	ck_assert_str_eq(churn_scorer_get_column(sc, k), "tenure");
+	churn_scorer_free(sc);
+	churn_dataset_free(ds);
+}
+END_TEST
+
 static Suite *score_suite(void)
 {
 	Suite *s = suite_create("score");
@@ -205,6 +434,11 @@ static Suite *score_suite(void)
 	tcase_add_test(tc, test_csv_matches_json);
 	tcase_add_test(tc, test_missing_columns_named);
 	tcase_add_test(tc, test_hostile_requests_refused_before_parsing);
+	tcase_add_test(tc, test_record_matches_json_on_test_data);
+	tcase_add_test(tc, test_record_matches_json_on_telco);
+	tcase_add_test(tc, test_record_converts_values_as_json);
+	tcase_add_test(tc, test_record_bad_inputs_give_documented_statuses);
+	tcase_add_test(tc, test_record_ambiguous_name_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,6 +10,7 @@
 #ifndef CHURN_SCORE_H
 #define CHURN_SCORE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "churn/common.h"
@@ -67,11 +68,10 @@ CHURN_API CHURN_NODISCARD churn_status churn_scorer_score_json(const churn_score
  * the model sees it: out_row[0..nfeatures), *out_n = nfeatures (also when
  * @p out_cap is too small: then CHURN_E_INVALID_ARG). With @p reference the
  * prep spec is applied through churn_prep_apply_json(); without, through the
- * scorer's compiled encoder, which answers CHURN_E_UNSUPPORTED for records it
- * leaves to the reference path (values that need conversion: numbers as
- * text, levels that differ in case, unseen levels, a target value). Both
- * give identical rows; churn_scorer_score_json() uses the compiled encoder
- * when it can. Errors as churn_scorer_score_json(). @since 0.1
+ * scorer's own encoder (a churn_record filled from the object), the one
+ * churn_scorer_score_json() uses. Both give identical rows (the reference
+ * path is the oracle of tests/fuzz/fuzz-predict.c). Errors as
+ * churn_scorer_score_json(). @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_scorer_encode_json(const churn_scorer *s, const char *record, size_t len,
                                                                 bool reference, double *out_row, size_t out_cap,
@@ -106,6 +106,120 @@ CHURN_API CHURN_NODISCARD churn_status churn_scorer_score_dataset_json(const chu
  */
 CHURN_API CHURN_NODISCARD churn_status churn_scorer_write_csv(const churn_scorer *s, const churn_dataset *ds,
                                                               size_t top_k, FILE *out);
+
+/* ---- typed records: one customer's values set by column, scored without JSON ---- */
+
+/**
+ * One customer's raw values for a scorer, set by column (by name or by the
+ * index churn_scorer_find_column() resolves once), encoded and scored with
+ * the rules of churn_scorer_score_json() (the same probability, label and
+ * reasons, churn_model_reasons) without printing or parsing JSON. Made for
+ * per-row callers: resolve the names once, then set values by index and
+ * score; nothing is allocated per row.
+ *
+ * A record borrows its scorer (which must outlive it) and is used by one
+ * thread at a time; any number of records may share one scorer.
+ */
+typedef struct churn_record churn_record;
+
+/**
+ * The number of fields a record may carry: the model's input columns, then
+ * its target, dropped and ID columns (accepted, not used for scoring).
+ * @since 0.1
+ */
+CHURN_API size_t churn_scorer_get_column_count(const churn_scorer *s);
+/** Field @p k's name (borrowed; NULL when out of range). @since 0.1 */
+CHURN_API const char *churn_scorer_get_column(const churn_scorer *s, size_t k);
+/**
+ * The index of the field called @p name: the exact name, else the one name
+ * equal to it ignoring ASCII case ("seniorcitizen" for "SeniorCitizen", as
+ * PostgreSQL folds unquoted names). CHURN_E_NOTFOUND when no field has the
+ * name, CHURN_E_INVALID_ARG when several do ignoring case and none exactly
+ * (ambiguous) or an argument is NULL. Thread-safe (const scorer). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_scorer_find_column(const churn_scorer *s, const char *name,
+                                                                size_t *out_index);
+/**
+ * The text of the scorer's label: the positive one (the target's churn
+ * value, "Yes") when @p churn, else the negative one. Borrowed. @since 0.1
+ */
+CHURN_API const char *churn_scorer_get_label(const churn_scorer *s, bool churn);
+
+/**
+ * A record for @p s with every value missing (free with churn_record_free).
+ * CHURN_E_INVALID_ARG for NULL, CHURN_E_NOMEM. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_record_new(const churn_scorer *s, churn_record **out);
+/** NULL is a no-op. @since 0.1 */
+CHURN_API void churn_record_free(churn_record *r);
+/** Every value missing again (for the next row). @since 0.1 */
+CHURN_API void churn_record_clear(churn_record *r);
+
+/**
+ * Set field @p index to a number. Numeric column: the value (scaled at
+ * once); categorical column: the level written as that number ("1" for 1.0).
+ * Statuses: CHURN_E_INVALID_ARG for an index out of range, CHURN_E_NUMERIC
+ * for NaN or an infinity, or a value that overflows when scaled,
+ * CHURN_E_PARSE for a target value that is neither label. On failure the
+ * field is left as it was. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_record_set_number(churn_record *r, size_t index, double v);
+/**
+ * Set field @p index from text (@p len bytes, need not be NUL-terminated),
+ * as the CSV reader and churn_scorer_score_json() read it: empty text is
+ * missing; a numeric column parses the number (blank and "NA"-like tokens:
+ * missing), a categorical one looks up the level (exact, else ignoring case,
+ * else a yes/no token or the same number written differently; an unseen
+ * level encodes as all zeros, as in training). Statuses:
+ * CHURN_E_INVALID_ARG (index, NULL), CHURN_E_PARSE for text that is not a
+ * number in a numeric column, invalid UTF-8 or a NUL byte, or a target value
+ * that is neither label, CHURN_E_NUMERIC for a value that overflows when
+ * scaled. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_record_set_text(churn_record *r, size_t index, const char *text,
+                                                             size_t len);
+/** churn_record_set_text() of a NUL-terminated string (NULL: missing). @since 0.1 */
+CHURN_API CHURN_NODISCARD churn_status churn_record_set_string(churn_record *r, size_t index, const char *text);
+/**
+ * Set field @p index to a boolean: a numeric column takes 1 or 0, a
+ * categorical one the text "true" or "false" (which matches yes/no levels of
+ * a binary column). Statuses as churn_record_set_number(). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_record_set_bool(churn_record *r, size_t index, bool v);
+/** Set field @p index missing. CHURN_E_INVALID_ARG for an index out of range. @since 0.1 */
+CHURN_API CHURN_NODISCARD churn_status churn_record_set_missing(churn_record *r, size_t index);
+/**
+ * The setters by name (churn_scorer_find_column(): exact, else unambiguous
+ * ignoring case); its statuses, then the setter's. Per-row callers should
+ * resolve names once and use the index forms. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_record_set_number_by_name(churn_record *r, const char *name, double v);
+CHURN_API CHURN_NODISCARD churn_status churn_record_set_string_by_name(churn_record *r, const char *name,
+                                                                       const char *text);
+CHURN_API CHURN_NODISCARD churn_status churn_record_set_missing_by_name(churn_record *r, const char *name);
+
+/**
+ * Score the record: *out_probability, *out_churn (probability >= the
+ * model's threshold; either out may be NULL) and, when @p top_k > 0, up to
+ * @p top_k reasons (churn_record_get_reason), the same numbers as
+ * churn_scorer_score_json() gives for the same values. With top_k 0 the
+ * contributions are not computed (faster). Values unset are missing.
+ * Statuses: CHURN_E_INVALID_ARG (NULL), CHURN_E_NOMEM, the model's predict
+ * errors. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_record_score(churn_record *r, size_t top_k, double *out_probability,
+                                                          bool *out_churn);
+/** The number of reasons of the last churn_record_score() (0 before). @since 0.1 */
+CHURN_API size_t churn_record_get_reason_count(const churn_record *r);
+/**
+ * Reason @p k of the last churn_record_score(), largest first: the feature's
+ * name (borrowed from the scorer), its value in the encoded row and its
+ * contribution (any out may be NULL). CHURN_E_INVALID_ARG when @p k is out
+ * of range. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_record_get_reason(const churn_record *r, size_t k,
+                                                               const char **out_feature, double *out_value,
+                                                               double *out_contribution);
 
 #ifdef __cplusplus
 }

@@ -100,14 +100,14 @@ static void check(const churn_scorer *s, const uint8_t *data, size_t size)
 	if (churn_scorer_encode_json(s, (const char *)data, size, false, fast, 64, &nf) != CHURN_OK)
 		return;
 	if (churn_scorer_encode_json(s, (const char *)data, size, true, ref, 64, &nr) != CHURN_OK) {
-		fprintf(stderr, "fuzz-predict: the compiled encoder accepted a record the reference path refuses: %s\n",
+		fprintf(stderr, "fuzz-predict: the record encoder accepted a record the reference path refuses: %s\n",
 		        churn_last_error());
 		abort();
 	}
 	if (nf != nr || memcmp(fast, ref, nf * sizeof(double)) != 0) {
 		for (size_t j = 0; j < nf && j < nr; j++)
-			fprintf(stderr, "  feature %zu: compiled %.17g, reference %.17g\n", j, fast[j], ref[j]);
-		fprintf(stderr, "fuzz-predict: the compiled encoder and the reference path disagree\n");
+			fprintf(stderr, "  feature %zu: record %.17g, reference %.17g\n", j, fast[j], ref[j]);
+		fprintf(stderr, "fuzz-predict: the record encoder and the reference path disagree\n");
 		abort();
 	}
 }

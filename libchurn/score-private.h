@@ -1,0 +1,69 @@
+/*
+ * Internal scorer helpers (ch_ prefix, never exported): the scorer's layout
+ * and the one encoder of raw values that every entry shares.
+ *
+ * The score module's files, one concern each:
+ *   score.c         the scorer's lifetime, its names, JSON requests and data sets, the answer
+ *   score-record.c  churn_record: typed values by column, encoded and scored without text
+ *
+ * The JSON entry fills a churn_record per request object and encodes it with
+ * ch_record_encode(), so a JSON request, an embedding C program and the
+ * PostgreSQL extension all go through the same conversion rules (those of
+ * churn_prep_apply_json(), the reference path).
+ */
+#ifndef CH_SCORE_PRIVATE_H
+#define CH_SCORE_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "churn/score.h"
+#include "prep-private.h"
+
+enum { CH_ROLE_COL, CH_ROLE_TARGET, CH_ROLE_OTHER };
+
+/* A name a record may carry: a prep column (col), the target or an ID/dropped column. */
+typedef struct ch_sc_name {
+	char *name;
+	int role;
+	size_t col;
+} ch_sc_name;
+
+struct churn_scorer {
+	churn_model *model;
+	const churn_prep *prep; /* borrowed from the model */
+	ch_sc_name *names;      /* the record's fields: prep columns in spec order, then target, dropped, IDs */
+	size_t nnames;
+	size_t *sorted;         /* indexes into names, in strcmp order of the name */
+	size_t nfeatures;
+	char *id;               /* first ID column, or NULL */
+	char *positive, *negative;
+};
+
+/* The field named exactly @p name (bsearch); (size_t)-1 when none. */
+size_t ch_scorer_find_exact(const churn_scorer *s, const char *name);
+
+/* A cell's state in a record. */
+enum { CH_CELL_ABSENT = 0, CH_CELL_VALUE = 1, CH_CELL_MISSING = 2 };
+
+struct churn_record {
+	const churn_scorer *s;
+	uint8_t *state;   /* per prep column: CH_CELL_* */
+	double *z;        /* numeric columns: the scaled value */
+	int32_t *level;   /* categorical columns: the fitted level, -2 unseen */
+	bool has_target;  /* a valid target value was set */
+	double *row;      /* nfeatures: the encoded row */
+	double *contrib;  /* nfeatures + 1 */
+	size_t *idx;      /* kcap reasons */
+	size_t kcap, nreasons;
+};
+
+/* The design-matrix row of the record's values into row[0..nfeatures) (churn_prep_apply_json's rules). */
+void ch_record_encode(const churn_record *r, double *row);
+
+/* Probability of @p row and, when top_k > 0, its contributions (p + 1) and up to top_k reason indexes. */
+churn_status ch_scorer_score_row(const churn_scorer *s, const double *row, size_t top_k, double *prob,
+                                 double *contrib, size_t *idx, size_t *nreasons);
+
+#endif

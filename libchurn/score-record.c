@@ -1,0 +1,373 @@
+/*
+ * churn_record: one customer's raw values set by column, typed (number,
+ * text, boolean, missing), encoded into a design-matrix row and scored.
+ *
+ * Values are converted when they are set (numbers scaled, text parsed or
+ * looked up among the fitted levels) with the prep module's own helpers,
+ * the rules churn_prep_apply_json() applies to a data set of text cells;
+ * encoding is then a walk over the columns. churn_scorer_score_json() fills
+ * a record per request object (score.c), so there is one encoder.
+ */
+#include "churn/score.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core-private.h"
+#include "model-private.h"
+#include "prep-private.h"
+#include "score-private.h"
+#include "utf8-private.h"
+
+size_t churn_scorer_get_column_count(const churn_scorer *s)
+{
+	return s ? s->nnames : 0;
+}
+
+const char *churn_scorer_get_column(const churn_scorer *s, size_t k)
+{
+	return s && k < s->nnames ? s->names[k].name : NULL;
+}
+
+churn_status churn_scorer_find_column(const churn_scorer *s, const char *name, size_t *out_index)
+{
+	if (!s || !name || !out_index)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_find_column: NULL argument");
+	size_t k = ch_scorer_find_exact(s, name), found = (size_t)-1, n = 0;
+	if (k != (size_t)-1) {
+		*out_index = k;
+		return CHURN_OK;
+	}
+	for (k = 0; k < s->nnames; k++) {
+		if (strcasecmp(s->names[k].name, name) == 0) {
+			if (n++ == 0)
+				found = k;
+			else
+				return ch_fail(CHURN_E_INVALID_ARG, "column '%.100s' is ambiguous: the model has both '%s' and "
+				               "'%s'; use the exact name", name, s->names[found].name, s->names[k].name);
+		}
+	}
+	if (!n)
+		return ch_fail(CHURN_E_NOTFOUND, "unknown column '%.100s': the model has no such column", name);
+	*out_index = found;
+	return CHURN_OK;
+}
+
+const char *churn_scorer_get_label(const churn_scorer *s, bool churn)
+{
+	return s ? (churn ? s->positive : s->negative) : NULL;
+}
+
+churn_status churn_record_new(const churn_scorer *s, churn_record **out)
+{
+	if (!s || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_record_new: NULL argument");
+	churn_record *r = calloc(1, sizeof(*r));
+	size_t nc = s->prep->ncols ? s->prep->ncols : 1, p = s->nfeatures;
+	if (!r)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	r->s = s;
+	r->state = calloc(nc, 1);
+	r->z = calloc(nc, sizeof(double));
+	r->level = calloc(nc, sizeof(int32_t));
+	r->row = calloc(p ? p : 1, sizeof(double));
+	r->contrib = calloc(p + 1, sizeof(double));
+	if (!r->state || !r->z || !r->level || !r->row || !r->contrib) {
+		churn_record_free(r);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	*out = r;
+	return CHURN_OK;
+}
+
+void churn_record_free(churn_record *r)
+{
+	if (!r)
+		return;
+	free(r->state);
+	free(r->z);
+	free(r->level);
+	free(r->row);
+	free(r->contrib);
+	free(r->idx);
+	free(r);
+}
+
+void churn_record_clear(churn_record *r)
+{
+	if (!r)
+		return;
+	memset(r->state, 0, r->s->prep->ncols);
+	r->has_target = false;
+	r->nreasons = 0;
+}
+
+/* The field's prep column, or NULL for the target and other accepted names; *st on a bad index. */
+static const ch_prep_col *field_col(const churn_record *r, size_t index, const ch_sc_name **e, churn_status *st)
+{
+	*st = CHURN_OK;
+	if (!r || index >= r->s->nnames) {
+		*st = ch_fail(CHURN_E_INVALID_ARG, "churn_record: field index %zu is out of range (%zu fields)", index,
+		              r ? r->s->nnames : 0);
+		return NULL;
+	}
+	*e = &r->s->names[index];
+	return (*e)->role == CH_ROLE_COL ? &r->s->prep->cols[(*e)->col] : NULL;
+}
+
+/* A number for numeric column pc: scaled into the record. */
+static churn_status put_number(churn_record *r, const ch_sc_name *e, const ch_prep_col *pc, double x)
+{
+	double z = (x - pc->center) / pc->scale;
+	if (!isfinite(z))
+		return ch_fail(CHURN_E_NUMERIC, "column '%s': value %g overflows when scaled", pc->name, x);
+	r->z[e->col] = z;
+	r->state[e->col] = CH_CELL_VALUE;
+	return CHURN_OK;
+}
+
+/* Text t (NUL-terminated, not empty) for categorical column pc. */
+static void put_level(churn_record *r, const ch_sc_name *e, const ch_prep_col *pc, const char *t)
+{
+	int32_t k = ch_prep_lookup_level(pc, t);
+	r->level[e->col] = k >= 0 ? k : -2;
+	r->state[e->col] = CH_CELL_VALUE;
+}
+
+/* A target value: checked against the labels (as the reference path reads them), otherwise unused. */
+static churn_status put_target(churn_record *r, const char *t)
+{
+	const churn_prep *prep = r->s->prep;
+	int l = ch_prep_label_of_text(prep, t);
+	if (l == -2)
+		return ch_fail(CHURN_E_PARSE, "target '%s': '%.60s' is neither the positive label '%s' nor the negative "
+		               "'%s'", prep->target, t, prep->positive, prep->negative);
+	r->has_target = l >= 0;
+	return CHURN_OK;
+}
+
+churn_status churn_record_set_number(churn_record *r, size_t index, double v)
+{
+	churn_status st;
+	const ch_sc_name *e = NULL;
+	const ch_prep_col *pc = field_col(r, index, &e, &st);
+	if (st)
+		return st;
+	if (!isfinite(v))
+		return ch_fail(CHURN_E_NUMERIC, "column '%s': %s is not a value (use missing)", e->name,
+		               isnan(v) ? "NaN" : "an infinity");
+	if (e->role == CH_ROLE_OTHER)
+		return CHURN_OK;
+	if (e->role == CH_ROLE_TARGET || pc->kind != CH_PC_NUMERIC) {
+		/* As text, the way a JSON number reaches the reference path. */
+		char buf[40];
+		ch_format_double_short(buf, sizeof(buf), v);
+		if (e->role == CH_ROLE_TARGET)
+			return put_target(r, buf);
+		put_level(r, e, pc, buf);
+		return CHURN_OK;
+	}
+	return put_number(r, e, pc, v);
+}
+
+/* churn_record_set_text() of NUL-terminated t (no NUL inside, valid UTF-8, len bytes). */
+static churn_status set_cstring(churn_record *r, const ch_sc_name *e, const ch_prep_col *pc, const char *t)
+{
+	if (e->role == CH_ROLE_TARGET)
+		return put_target(r, t);
+	if (pc->kind == CH_PC_NUMERIC) {
+		double x;
+		int k = ch_prep_parse_num_text(t, &x);
+		if (k < 0)
+			return ch_fail(CHURN_E_PARSE, "column '%s': '%.60s' is not a number (the column was numeric when "
+			               "fitted)", e->name, t);
+		if (k == 0) {
+			r->state[e->col] = CH_CELL_MISSING;
+			return CHURN_OK;
+		}
+		return put_number(r, e, pc, x);
+	}
+	put_level(r, e, pc, t);
+	return CHURN_OK;
+}
+
+churn_status churn_record_set_text(churn_record *r, size_t index, const char *text, size_t len)
+{
+	churn_status st;
+	const ch_sc_name *e = NULL;
+	const ch_prep_col *pc = field_col(r, index, &e, &st);
+	if (st)
+		return st;
+	if (!text && len)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_record_set_text: NULL text");
+	if (e->role == CH_ROLE_OTHER)
+		return CHURN_OK;
+	if (len == 0)
+		return churn_record_set_missing(r, index);
+	if (memchr(text, '\0', len))
+		return ch_fail(CHURN_E_PARSE, "column '%s': the text holds a NUL byte", e->name);
+	int why = 0;
+	size_t bad = ch_utf8_check(text, len, &why);
+	if (bad < len)
+		return ch_fail(CHURN_E_PARSE, "column '%s': invalid UTF-8 (byte 0x%02x at offset %zu)", e->name,
+		               (unsigned char)text[bad], bad);
+	char small[128], *t = len < sizeof(small) ? small : malloc(len + 1);
+	if (!t)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	memcpy(t, text, len);
+	t[len] = '\0';
+	st = set_cstring(r, e, pc, t);
+	if (t != small)
+		free(t);
+	return st;
+}
+
+churn_status churn_record_set_string(churn_record *r, size_t index, const char *text)
+{
+	return churn_record_set_text(r, index, text, text ? strlen(text) : 0);
+}
+
+churn_status churn_record_set_bool(churn_record *r, size_t index, bool v)
+{
+	churn_status st;
+	const ch_sc_name *e = NULL;
+	const ch_prep_col *pc = field_col(r, index, &e, &st);
+	if (st)
+		return st;
+	if (pc && pc->kind == CH_PC_NUMERIC)
+		return put_number(r, e, pc, v ? 1 : 0);
+	return churn_record_set_text(r, index, v ? "true" : "false", v ? 4 : 5);
+}
+
+churn_status churn_record_set_missing(churn_record *r, size_t index)
+{
+	churn_status st;
+	const ch_sc_name *e = NULL;
+	field_col(r, index, &e, &st);
+	if (st)
+		return st;
+	if (e->role == CH_ROLE_COL)
+		r->state[e->col] = CH_CELL_MISSING;
+	else if (e->role == CH_ROLE_TARGET)
+		r->has_target = false;
+	return CHURN_OK;
+}
+
+churn_status churn_record_set_number_by_name(churn_record *r, const char *name, double v)
+{
+	size_t k;
+	churn_status st = churn_scorer_find_column(r ? r->s : NULL, name, &k);
+	return st ? st : churn_record_set_number(r, k, v);
+}
+
+churn_status churn_record_set_string_by_name(churn_record *r, const char *name, const char *text)
+{
+	size_t k;
+	churn_status st = churn_scorer_find_column(r ? r->s : NULL, name, &k);
+	return st ? st : churn_record_set_string(r, k, text);
+}
+
+churn_status churn_record_set_missing_by_name(churn_record *r, const char *name)
+{
+	size_t k;
+	churn_status st = churn_scorer_find_column(r ? r->s : NULL, name, &k);
+	return st ? st : churn_record_set_missing(r, k);
+}
+
+/* Missing cells: the fill (and the indicator), the "(missing)" feature or the fill level (apply_numeric/categorical). */
+static void encode_missing(const ch_prep_col *pc, double *row)
+{
+	if (pc->kind == CH_PC_NUMERIC) {
+		row[pc->feat0] = (pc->fill - pc->center) / pc->scale;
+		if (pc->indicator)
+			row[pc->feat0 + 1] = 1;
+	} else if (pc->missing_feature) {
+		row[pc->feat0 + pc->nlevels] = 1;
+	} else if (pc->fill_level >= 0) {
+		if (pc->encoding == CH_ENC_BINARY)
+			row[pc->feat0] = pc->fill_level == pc->yes ? 1 : 0;
+		else
+			row[pc->feat0 + (size_t)pc->fill_level] = 1;
+	}
+}
+
+void ch_record_encode(const churn_record *r, double *row)
+{
+	const churn_prep *prep = r->s->prep;
+	memset(row, 0, r->s->nfeatures * sizeof(double));
+	for (size_t c = 0; c < prep->ncols; c++) {
+		const ch_prep_col *pc = &prep->cols[c];
+		if (r->state[c] != CH_CELL_VALUE) {
+			encode_missing(pc, row);
+		} else if (pc->kind == CH_PC_NUMERIC) {
+			row[pc->feat0] = r->z[c];
+		} else if (r->level[c] >= 0) { /* unseen levels stay all zero */
+			if (pc->encoding == CH_ENC_BINARY)
+				row[pc->feat0] = r->level[c] == pc->yes ? 1 : 0;
+			else
+				row[pc->feat0 + (size_t)r->level[c]] = 1;
+		}
+	}
+}
+
+churn_status ch_scorer_score_row(const churn_scorer *s, const double *row, size_t top_k, double *prob,
+                                 double *contrib, size_t *idx, size_t *nreasons)
+{
+	size_t p = s->nfeatures;
+	churn_status st = churn_model_predict_row(s->model, row, p, prob);
+	*nreasons = 0;
+	if (st || !top_k)
+		return st;
+	if ((st = churn_model_explain(s->model, row, p, contrib, p + 1)))
+		return st;
+	*nreasons = ch_top_reasons(contrib, p, top_k, idx); /* churn_model_reasons() */
+	return CHURN_OK;
+}
+
+churn_status churn_record_score(churn_record *r, size_t top_k, double *out_probability, bool *out_churn)
+{
+	if (!r)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_record_score: NULL argument");
+	if (top_k > r->s->nfeatures)
+		top_k = r->s->nfeatures; /* no more reasons than features */
+	if (top_k > r->kcap) {
+		size_t *idx = realloc(r->idx, top_k * sizeof(size_t));
+		if (!idx)
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		r->idx = idx;
+		r->kcap = top_k;
+	}
+	double prob;
+	r->nreasons = 0;
+	ch_record_encode(r, r->row);
+	churn_status st = ch_scorer_score_row(r->s, r->row, top_k, &prob, r->contrib, r->idx, &r->nreasons);
+	if (st)
+		return st;
+	if (out_probability)
+		*out_probability = prob;
+	if (out_churn)
+		*out_churn = prob >= churn_model_get_threshold(r->s->model);
+	return CHURN_OK;
+}
+
+size_t churn_record_get_reason_count(const churn_record *r)
+{
+	return r ? r->nreasons : 0;
+}
+
+churn_status churn_record_get_reason(const churn_record *r, size_t k, const char **out_feature, double *out_value,
+                                     double *out_contribution)
+{
+	if (!r || k >= r->nreasons)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_record_get_reason: reason %zu of %zu", k, r ? r->nreasons : 0);
+	size_t j = r->idx[k];
+	if (out_feature)
+		*out_feature = churn_prep_get_feature_name(r->s->prep, j);
+	if (out_value)
+		*out_value = r->row[j];
+	if (out_contribution)
+		*out_contribution = r->contrib[j];
+	return CHURN_OK;
+}
