@@ -6,7 +6,10 @@ set -eu
 what=${1:-test}
 build_pkgs="meson ninja-build pkg-config gcc libcurl4-openssl-dev libgsl-dev libcjson-dev
 libplplot-dev plplot-driver-cairo libcivetweb-dev libzstd-dev libssl-dev check"
-test_pkgs="clang libclang-rt-14-dev zstd chromium wrk r-base-core r-cran-survival"
+# PostgreSQL: the extension (postgresql/) needs the server headers; churn publish libpq;
+# tests/test-postgresql.py starts its own cluster and talks to it with psycopg2
+test_pkgs="clang libclang-rt-14-dev zstd chromium wrk r-base-core r-cran-survival postgresql-15
+postgresql-server-dev-15 libpq-dev python3-psycopg2"
 bench_pkgs="python3-pandas python3-sklearn python3-xgboost python3-matplotlib python3-seaborn
 python3-fastapi python3-uvicorn time hyperfine"
 case $what in

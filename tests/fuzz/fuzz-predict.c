@@ -2,7 +2,7 @@
  * libFuzzer harness for the predict request parser (POST /api/predict):
  * churn_scorer_score_json() on arbitrary bytes must never crash, leak or read
  * out of bounds, and whatever it answers must be valid JSON. It is also a
- * differential test: for any record the scorer's compiled encoder accepts,
+ * differential test: for any record the scorer's record encoder accepts,
  * the reference path (churn_prep_apply_json) must give the same row, bit for
  * bit. Two small models are fitted here once (fixed data): a logreg with the
  * default prep (binary and one-hot columns, median imputation) and one with

@@ -1,0 +1,520 @@
+/*
+ * The churn extension for PostgreSQL: score customers in SQL with the
+ * scorer of `churn predict` and /api/predict (libchurn's churn_record, no
+ * second implementation).
+ *
+ * Models live in churn.models (name, version, artifact jsonb, sha256); the
+ * newest version of a name is the one scored. Each backend (and parallel
+ * worker) keeps the parsed scorers it used, keyed by name and sha256. Each
+ * call site (fn_extra, lives as long as the statement) resolves the model
+ * once per statement (one SPI query: a reload by churn.load_model in another
+ * session is seen by the next statement), keeps a churn_record, and for the
+ * record forms maps each attribute of the row type to the model's field
+ * once, so a row costs no name lookup and no text work beyond its own
+ * values.
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/typcache.h"
+
+#include <churn.h>
+
+PG_MODULE_MAGIC;
+
+#define CACHE_MAX 16  /* parsed scorers kept per backend */
+#define EXPLAIN_TOP_K 3 /* reasons, as /api/predict */
+
+/* ---- the backend's parsed models ---- */
+
+typedef struct cached_model {
+	char name[NAMEDATALEN * 2];
+	char sha256[65];
+	churn_scorer *scorer;
+	uint64 used;
+} cached_model;
+
+static cached_model cache[CACHE_MAX];
+static uint64 cache_clock;
+
+/* The scorer of (name, sha256), parsing @p artifact (may be NULL: lookup only) on a miss. */
+static churn_scorer *cache_get(const char *name, const char *sha, const char *artifact)
+{
+	int free_slot = -1, oldest = 0;
+	for (int i = 0; i < CACHE_MAX; i++) {
+		if (cache[i].scorer && !strcmp(cache[i].name, name) && !strcmp(cache[i].sha256, sha)) {
+			cache[i].used = ++cache_clock;
+			return cache[i].scorer;
+		}
+		if (!cache[i].scorer && free_slot < 0)
+			free_slot = i;
+		if (cache[i].used < cache[oldest].used)
+			oldest = i;
+	}
+	if (!artifact)
+		return NULL;
+	churn_scorer *s = NULL;
+	if (churn_scorer_from_buffer(artifact, strlen(artifact), &s) != CHURN_OK)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("churn: model \"%s\" cannot be loaded: %s", name, churn_last_error())));
+	int slot = free_slot >= 0 ? free_slot : oldest;
+	/* An evicted scorer may still be held by a call site of a statement in progress in this backend only
+	 * when more than CACHE_MAX models are used at once; the statement's own lookups keep theirs fresh. */
+	churn_scorer_free(cache[slot].scorer);
+	strlcpy(cache[slot].name, name, sizeof(cache[slot].name));
+	strlcpy(cache[slot].sha256, sha, sizeof(cache[slot].sha256));
+	cache[slot].scorer = s;
+	cache[slot].used = ++cache_clock;
+	return s;
+}
+
+/* The newest version of model @p name: its scorer (from the cache, or read and parsed). */
+static churn_scorer *model_lookup(const char *name)
+{
+	Oid types[1] = {TEXTOID};
+	Datum args[1] = {CStringGetTextDatum(name)};
+	char sha[65] = "";
+	churn_scorer *s = NULL;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "churn: SPI_connect failed");
+	if (SPI_execute_with_args("SELECT sha256 FROM churn.models WHERE name = $1 ORDER BY version DESC LIMIT 1", 1,
+	                          types, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "churn: reading churn.models failed");
+	if (SPI_processed == 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("churn: unknown model \"%s\"", name),
+		                errhint("Load it with churn.load_model(name, artifact) or churn publish.")));
+	char *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	strlcpy(sha, v ? v : "", sizeof(sha));
+	if (!(s = cache_get(name, sha, NULL))) {
+		if (SPI_execute_with_args("SELECT artifact::text FROM churn.models WHERE name = $1 ORDER BY version DESC "
+		                          "LIMIT 1", 1, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed == 0)
+			elog(ERROR, "churn: reading the artifact of model \"%s\" failed", name);
+		char *artifact = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		s = cache_get(name, sha, artifact ? artifact : "");
+	}
+	SPI_finish();
+	return s;
+}
+
+/* ---- a call site's state (fn_extra) ---- */
+
+enum { CONV_IGNORE, CONV_FLOAT8, CONV_FLOAT4, CONV_INT2, CONV_INT4, CONV_INT8, CONV_NUMERIC, CONV_TEXT,
+       CONV_BPCHAR, CONV_BOOL, CONV_OTHER };
+
+typedef struct attr_map {
+	size_t field; /* the model's field */
+	int conv;     /* CONV_* */
+	FmgrInfo out; /* CONV_OTHER: the type's output function */
+} attr_map;
+
+typedef struct call_site {
+	text *model;        /* the model name of the current statement's lookup (in fn_mcxt) */
+	churn_scorer *scorer;
+	churn_record *rec;
+	/* record forms: the row type mapped */
+	Oid tupType;
+	int32 tupTypmod;
+	int natts;
+	attr_map *map;
+	/* jsonb form: the keys of the last object and their fields, by position */
+	int nkeys;
+	char **keys;
+	size_t *key_field;
+} call_site;
+
+static void call_site_free(void *arg)
+{
+	call_site *cs = arg;
+	churn_record_free(cs->rec);
+	cs->rec = NULL;
+}
+
+/* The call site of @p fcinfo, its model resolved for the statement (once, or again when the name changes). */
+static call_site *call_site_get(FunctionCallInfo fcinfo, text *model)
+{
+	FmgrInfo *fl = fcinfo->flinfo;
+	call_site *cs = fl->fn_extra;
+	if (!cs) {
+		cs = MemoryContextAllocZero(fl->fn_mcxt, sizeof(*cs));
+		MemoryContextCallback *cb = MemoryContextAlloc(fl->fn_mcxt, sizeof(*cb));
+		cb->func = call_site_free;
+		cb->arg = cs;
+		MemoryContextRegisterResetCallback(fl->fn_mcxt, cb);
+		fl->fn_extra = cs;
+	}
+	if (cs->scorer && VARSIZE_ANY(cs->model) == VARSIZE_ANY(model) &&
+	    !memcmp(VARDATA_ANY(cs->model), VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model)))
+		return cs;
+	char *name = text_to_cstring(model);
+	churn_scorer *s = model_lookup(name);
+	pfree(name);
+	if (s != cs->scorer) {
+		churn_record_free(cs->rec);
+		cs->rec = NULL;
+		cs->tupType = InvalidOid; /* the attribute map names fields of the old scorer */
+		cs->nkeys = 0;
+		if (churn_record_new(s, &cs->rec) != CHURN_OK)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("churn: %s", churn_last_error())));
+		cs->scorer = s;
+	}
+	if (cs->model)
+		pfree(cs->model);
+	cs->model = MemoryContextAlloc(fl->fn_mcxt, VARSIZE_ANY(model));
+	memcpy(cs->model, model, VARSIZE_ANY(model));
+	return cs;
+}
+
+static void fail_value(const call_site *cs, size_t field, churn_status st) pg_attribute_noreturn();
+static void fail_value(const call_site *cs, size_t field, churn_status st)
+{
+	ereport(ERROR, (errcode(st == CHURN_E_NUMERIC ? ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
+	                                              : ERRCODE_INVALID_TEXT_REPRESENTATION),
+	                errmsg("churn: %s", churn_last_error()),
+	                errdetail("While reading column \"%s\" of the model.", churn_scorer_get_column(cs->scorer, field))));
+}
+
+/* The model's field named @p name (any case when unambiguous); (size_t)-1 when the model has none. */
+static size_t field_of(const call_site *cs, const char *name)
+{
+	size_t k;
+	churn_status st = churn_scorer_find_column(cs->scorer, name, &k);
+	if (st == CHURN_E_NOTFOUND)
+		return (size_t)-1;
+	if (st)
+		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_COLUMN), errmsg("churn: %s", churn_last_error())));
+	return k;
+}
+
+static double numeric_to_double(Datum d)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
+}
+
+/* ---- record forms: the row's attributes straight into the record ---- */
+
+static int conv_of(Oid type)
+{
+	switch (type) {
+	case FLOAT8OID: return CONV_FLOAT8;
+	case FLOAT4OID: return CONV_FLOAT4;
+	case INT2OID: return CONV_INT2;
+	case INT4OID: return CONV_INT4;
+	case INT8OID: return CONV_INT8;
+	case NUMERICOID: return CONV_NUMERIC;
+	case TEXTOID: case VARCHAROID: case NAMEOID: return type == NAMEOID ? CONV_OTHER : CONV_TEXT;
+	case BPCHAROID: return CONV_BPCHAR;
+	case BOOLOID: return CONV_BOOL;
+	default: return CONV_OTHER;
+	}
+}
+
+/* Map the row type's attributes to the model's fields (once per call site and row type). */
+static void map_row_type(FunctionCallInfo fcinfo, call_site *cs, Oid type, int32 typmod)
+{
+	TupleDesc td = lookup_rowtype_tupdesc(type, typmod);
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	attr_map *map = palloc0(sizeof(attr_map) * (td->natts ? td->natts : 1));
+	for (int i = 0; i < td->natts; i++) {
+		Form_pg_attribute a = TupleDescAttr(td, i);
+		map[i].conv = CONV_IGNORE;
+		if (a->attisdropped)
+			continue;
+		size_t k = field_of(cs, NameStr(a->attname));
+		if (k == (size_t)-1)
+			continue; /* a column the model does not know: a table has more than the model needs */
+		map[i].field = k;
+		map[i].conv = conv_of(a->atttypid);
+		if (map[i].conv == CONV_OTHER) {
+			Oid outfn;
+			bool varlena;
+			getTypeOutputInfo(a->atttypid, &outfn, &varlena);
+			fmgr_info_cxt(outfn, &map[i].out, fcinfo->flinfo->fn_mcxt);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	if (cs->map)
+		pfree(cs->map);
+	cs->map = map;
+	cs->natts = td->natts;
+	cs->tupType = type;
+	cs->tupTypmod = typmod;
+	ReleaseTupleDesc(td);
+}
+
+static churn_status set_text_datum(churn_record *r, size_t k, Datum d, bool bpchar)
+{
+	text *t = DatumGetTextPP(d);
+	const char *p = VARDATA_ANY(t);
+	size_t n = VARSIZE_ANY_EXHDR(t);
+	while (bpchar && n && p[n - 1] == ' ')
+		n--; /* char(n) pads with blanks that are not part of the value */
+	churn_status st = churn_record_set_text(r, k, p, n);
+	if ((Pointer)t != DatumGetPointer(d))
+		pfree(t);
+	return st;
+}
+
+static churn_status set_attr(churn_record *r, const attr_map *m, Datum d)
+{
+	switch (m->conv) {
+	case CONV_FLOAT8: return churn_record_set_number(r, m->field, DatumGetFloat8(d));
+	case CONV_FLOAT4: return churn_record_set_number(r, m->field, (double)DatumGetFloat4(d));
+	case CONV_INT2: return churn_record_set_number(r, m->field, (double)DatumGetInt16(d));
+	case CONV_INT4: return churn_record_set_number(r, m->field, (double)DatumGetInt32(d));
+	case CONV_INT8: return churn_record_set_number(r, m->field, (double)DatumGetInt64(d));
+	case CONV_NUMERIC:
+		if (numeric_is_nan(DatumGetNumeric(d)))
+			return churn_record_set_missing(r, m->field);
+		return churn_record_set_number(r, m->field, numeric_to_double(d));
+	case CONV_TEXT: return set_text_datum(r, m->field, d, false);
+	case CONV_BPCHAR: return set_text_datum(r, m->field, d, true);
+	case CONV_BOOL: return churn_record_set_bool(r, m->field, DatumGetBool(d));
+	default: {
+		char *s = OutputFunctionCall((FmgrInfo *)&m->out, d);
+		churn_status st = churn_record_set_string(r, m->field, s);
+		pfree(s);
+		return st;
+	}
+	}
+}
+
+/* Fill the call site's record from the row argument @p argno. */
+static void fill_from_row(FunctionCallInfo fcinfo, call_site *cs, int argno)
+{
+	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(argno);
+	Oid type = HeapTupleHeaderGetTypeId(th);
+	int32 typmod = HeapTupleHeaderGetTypMod(th);
+	if (type != cs->tupType || typmod != cs->tupTypmod || !cs->map)
+		map_row_type(fcinfo, cs, type, typmod);
+	HeapTupleData tuple;
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	TupleDesc td = lookup_rowtype_tupdesc(type, typmod);
+	churn_record_clear(cs->rec);
+	for (int i = 0; i < cs->natts; i++) {
+		const attr_map *m = &cs->map[i];
+		if (m->conv == CONV_IGNORE)
+			continue;
+		bool isnull;
+		Datum d = heap_getattr(&tuple, i + 1, td, &isnull);
+		churn_status st = isnull ? churn_record_set_missing(cs->rec, m->field) : set_attr(cs->rec, m, d);
+		if (st) {
+			ReleaseTupleDesc(td);
+			fail_value(cs, m->field, st);
+		}
+	}
+	ReleaseTupleDesc(td);
+}
+
+/* ---- the jsonb form ---- */
+
+/* The field of key @p k (position @p pos in the object): the last object's key at that position, else a lookup. */
+static size_t key_field(FunctionCallInfo fcinfo, call_site *cs, int pos, const char *k, int len)
+{
+	if (pos < cs->nkeys && cs->keys[pos] && (int)strlen(cs->keys[pos]) == len &&
+	    !memcmp(cs->keys[pos], k, (size_t)len))
+		return cs->key_field[pos];
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (pos >= cs->nkeys) {
+		int n = pos + 16;
+		cs->keys = cs->keys ? repalloc(cs->keys, sizeof(char *) * n) : palloc(sizeof(char *) * n);
+		cs->key_field = cs->key_field ? repalloc(cs->key_field, sizeof(size_t) * n) : palloc(sizeof(size_t) * n);
+		for (int i = cs->nkeys; i < n; i++)
+			cs->keys[i] = NULL;
+		cs->nkeys = n;
+	}
+	if (cs->keys[pos])
+		pfree(cs->keys[pos]);
+	cs->keys[pos] = pnstrdup(k, len);
+	MemoryContextSwitchTo(old);
+	cs->key_field[pos] = field_of(cs, cs->keys[pos]);
+	return cs->key_field[pos];
+}
+
+static void fill_from_jsonb(FunctionCallInfo fcinfo, call_site *cs, Jsonb *jb)
+{
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("churn: the customer must be a JSON object of column values")));
+	JsonbIterator *it = JsonbIteratorInit(&jb->root);
+	JsonbValue v;
+	JsonbIteratorToken tok;
+	int pos = 0;
+	size_t field = (size_t)-1;
+	churn_record_clear(cs->rec);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE) {
+		if (tok == WJB_KEY) {
+			field = key_field(fcinfo, cs, pos++, v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE || field == (size_t)-1)
+			continue;
+		churn_status st;
+		switch (v.type) {
+		case jbvNull: st = churn_record_set_missing(cs->rec, field); break;
+		case jbvString:
+			st = churn_record_set_text(cs->rec, field, v.val.string.val, (size_t)v.val.string.len);
+			break;
+		case jbvNumeric:
+			st = churn_record_set_number(cs->rec, field, numeric_to_double(NumericGetDatum(v.val.numeric)));
+			break;
+		case jbvBool: st = churn_record_set_bool(cs->rec, field, v.val.boolean); break;
+		default:
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			                errmsg("churn: column \"%s\": expected a string, number, boolean or null",
+			                       churn_scorer_get_column(cs->scorer, field))));
+		}
+		if (st)
+			fail_value(cs, field, st);
+	}
+}
+
+/* ---- scoring ---- */
+
+static call_site *filled(FunctionCallInfo fcinfo, bool row)
+{
+	call_site *cs = call_site_get(fcinfo, PG_GETARG_TEXT_PP(0));
+	if (row)
+		fill_from_row(fcinfo, cs, 1);
+	else
+		fill_from_jsonb(fcinfo, cs, PG_GETARG_JSONB_P(1));
+	return cs;
+}
+
+static double score(call_site *cs, size_t top_k, bool *churn)
+{
+	double p;
+	if (churn_record_score(cs->rec, top_k, &p, churn) != CHURN_OK)
+		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("churn: %s", churn_last_error())));
+	return p;
+}
+
+static void append_number(StringInfo b, double v)
+{
+	char buf[32];
+	if (!isfinite(v)) {
+		appendStringInfoString(b, "null");
+		return;
+	}
+	/* the shortest of %.15g..%.17g that reads back, as the library prints numbers */
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	appendStringInfoString(b, buf);
+}
+
+/* {"model", "probability", "label", "churn", "reasons": [{"feature", "value", "contribution"}]} */
+static Datum explain(call_site *cs, size_t top_k)
+{
+	bool churn;
+	double p = score(cs, top_k, &churn);
+	StringInfoData b;
+	initStringInfo(&b);
+	appendStringInfoString(&b, "{\"model\": ");
+	escape_json(&b, churn_model_kind_name(churn_model_get_kind(churn_scorer_get_model(cs->scorer))));
+	appendStringInfoString(&b, ", \"probability\": ");
+	append_number(&b, p);
+	appendStringInfoString(&b, ", \"label\": ");
+	escape_json(&b, churn_scorer_get_label(cs->scorer, churn));
+	appendStringInfo(&b, ", \"churn\": %s, \"reasons\": [", churn ? "true" : "false");
+	for (size_t q = 0; q < churn_record_get_reason_count(cs->rec); q++) {
+		const char *f = NULL;
+		double v = 0, c = 0;
+		if (churn_record_get_reason(cs->rec, q, &f, &v, &c) != CHURN_OK)
+			elog(ERROR, "churn: %s", churn_last_error());
+		appendStringInfoString(&b, q ? ", {\"feature\": " : "{\"feature\": ");
+		escape_json(&b, f);
+		appendStringInfoString(&b, ", \"value\": ");
+		append_number(&b, v);
+		appendStringInfoString(&b, ", \"contribution\": ");
+		append_number(&b, c);
+		appendStringInfoChar(&b, '}');
+	}
+	appendStringInfoString(&b, "]}");
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(b.data));
+}
+
+static size_t top_k_arg(FunctionCallInfo fcinfo)
+{
+	if (PG_NARGS() < 3)
+		return EXPLAIN_TOP_K;
+	int32 k = PG_GETARG_INT32(2);
+	if (k < 0 || k > 1000)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("churn: top_k must be 0..1000")));
+	return (size_t)k;
+}
+
+PG_FUNCTION_INFO_V1(churn_score_jsonb);
+PG_FUNCTION_INFO_V1(churn_score_row);
+PG_FUNCTION_INFO_V1(churn_label_jsonb);
+PG_FUNCTION_INFO_V1(churn_label_row);
+PG_FUNCTION_INFO_V1(churn_explain_jsonb);
+PG_FUNCTION_INFO_V1(churn_explain_row);
+PG_FUNCTION_INFO_V1(churn_check_artifact);
+
+Datum churn_score_jsonb(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(score(filled(fcinfo, false), 0, NULL));
+}
+
+Datum churn_score_row(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(score(filled(fcinfo, true), 0, NULL));
+}
+
+Datum churn_label_jsonb(PG_FUNCTION_ARGS)
+{
+	bool churn;
+	score(filled(fcinfo, false), 0, &churn);
+	PG_RETURN_BOOL(churn);
+}
+
+Datum churn_label_row(PG_FUNCTION_ARGS)
+{
+	bool churn;
+	score(filled(fcinfo, true), 0, &churn);
+	PG_RETURN_BOOL(churn);
+}
+
+Datum churn_explain_jsonb(PG_FUNCTION_ARGS)
+{
+	return explain(filled(fcinfo, false), top_k_arg(fcinfo));
+}
+
+Datum churn_explain_row(PG_FUNCTION_ARGS)
+{
+	return explain(filled(fcinfo, true), top_k_arg(fcinfo));
+}
+
+/* churn._check_artifact(jsonb): the artifact loads as a scorer (ERROR with the reason otherwise). */
+Datum churn_check_artifact(PG_FUNCTION_ARGS)
+{
+	Jsonb *jb = PG_GETARG_JSONB_P(0);
+	char *text = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	churn_scorer *s = NULL;
+	if (churn_scorer_from_buffer(text, strlen(text), &s) != CHURN_OK)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("churn: not a model artifact: %s", churn_last_error())));
+	churn_scorer_free(s);
+	pfree(text);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,41 @@
+-- pg_regress-style checks of the churn extension (run by tests/test-postgresql.py with
+-- psql -X -a -q -v artifact=<a gbm artifact trained on `churn synth --rows 600 --seed 7`>).
+CREATE EXTENSION churn;
+\dx churn
+SELECT churn.load_model('gbm', :'artifact'::jsonb);
+SELECT churn.load_model('gbm', :'artifact'::jsonb);
+SELECT name, version, length(sha256) FROM churn.models ORDER BY version;
+-- a customer as jsonb: names in any case, blank text in a numeric column is missing
+SELECT round(churn.score('gbm', '{"tenure": 2, "contract": "Month-to-month", "internetservice": "Fiber optic", "totalcharges": " "}'::jsonb)::numeric, 6) AS p;
+SELECT churn.score('gbm', '{"tenure": 2, "contract": "Month-to-month", "internetservice": "Fiber optic", "totalcharges": " "}'::jsonb)
+     = churn.score('gbm', '{"Tenure": 2, "Contract": "Month-to-month", "InternetService": "Fiber optic"}'::jsonb) AS same;
+SELECT churn.label('gbm', '{"tenure": 70, "contract": "Two year"}'::jsonb);
+SELECT jsonb_array_length(e->'reasons') <= 3 AS at_most_3, e ? 'probability' AS has_p, e->>'model' AS model
+  FROM churn.explain('gbm', '{"tenure": 1, "contract": "Month-to-month"}'::jsonb) AS e;
+-- a whole row: the record form reads the attributes directly
+CREATE TABLE customers (customerID text, tenure integer, Contract text, InternetService varchar(20),
+                        MonthlyCharges numeric, TotalCharges text, SeniorCitizen boolean, note text);
+INSERT INTO customers VALUES ('a', 2, 'Month-to-month', 'Fiber optic', 70.7, '151.65', false, 'x'),
+                             ('b', 60, 'Two year', 'DSL', 55.2, ' ', true, NULL),
+                             ('c', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT customerid, churn.score('gbm', c) = churn.score('gbm', to_jsonb(c)) AS record_is_jsonb,
+       churn.label('gbm', c) = churn.label('gbm', to_jsonb(c)) AS labels_agree,
+       churn.explain('gbm', c) = churn.explain('gbm', to_jsonb(c)) AS reasons_agree
+  FROM customers c ORDER BY 1;
+SELECT count(*) FROM customers c WHERE churn.score('gbm', c) BETWEEN 0 AND 1;
+-- errors
+SELECT churn.score('nope', '{}'::jsonb);
+SELECT churn.score('gbm', '[1, 2]'::jsonb);
+SELECT churn.score('gbm', '{"tenure": "twelve"}'::jsonb);
+SELECT churn.score('gbm', '{"tenure": {"a": 1}}'::jsonb);
+SELECT churn.score('gbm', '{"churn": "maybe"}'::jsonb);
+SELECT churn.explain('gbm', '{}'::jsonb, -1);
+SELECT churn.load_model('broken', '{"format": "not a model"}'::jsonb);
+-- STRICT: NULL in, NULL out
+SELECT churn.score('gbm', NULL::jsonb) IS NULL AS is_null;
+-- the functions' properties
+SELECT proname, provolatile, proparallel, proisstrict FROM pg_proc
+ WHERE pronamespace = 'churn'::regnamespace AND proname IN ('score', 'label', 'explain')
+ ORDER BY proname, pg_get_function_arguments(oid);
+DROP TABLE customers;
+DROP EXTENSION churn;
