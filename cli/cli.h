@@ -81,5 +81,6 @@ int cmd_synth(cli_ctx *ctx, int argc, char **argv);
 int cmd_profile(cli_ctx *ctx, int argc, char **argv);
 int cmd_train(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict(cli_ctx *ctx, int argc, char **argv);
+int cmd_publish(cli_ctx *ctx, int argc, char **argv);
 
 #endif

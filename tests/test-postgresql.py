@@ -341,6 +341,38 @@ def reload_noticed(models_dir, table):
     b.close()
 
 
+def publish_cli(models_dir):
+    conninfo = f"host=127.0.0.1 port={PORT} user=postgres dbname=postgres"
+    model = os.path.join(models_dir, "gbm.json")
+    r = subprocess.run([CHURN, "publish", "--db", conninfo, "--model", model, "--name", "pub", "--json"],
+                       capture_output=True, text=True)
+    doc = json.loads(r.stdout) if r.returncode == 0 else {}
+    check(doc.get("name") == "pub" and doc.get("version") == 1 and len(doc.get("sha256", "")) == 64,
+          f"churn publish stores version 1 ({r.stdout.strip() or r.stderr.strip()})")
+    r = subprocess.run([CHURN, "publish", "--db", conninfo, "--model", model], capture_output=True, text=True)
+    check(r.returncode == 0 and "published gbm version" in r.stdout, "churn publish names the model by its kind")
+    cur = connect().cursor()
+    cur.execute("SELECT (SELECT artifact FROM churn.models WHERE name = 'pub') = "
+                "(SELECT artifact FROM churn.models WHERE name = 'gbm' ORDER BY version DESC LIMIT 1)")
+    check(cur.fetchone()[0], "the published artifact is the file's")
+    bad = os.path.join(TMP, "work", "not-a-model.json")
+    with open(bad, "w") as f:
+        f.write('{"format": "something else"}')
+    cur.execute("DROP DATABASE IF EXISTS bare")
+    cur.execute("CREATE DATABASE bare")
+    for args, code, what in (
+            (["--db", f"host=127.0.0.1 port={free_port()} user=postgres password=s3cret connect_timeout=3",
+              "--model", model], 69, "an unreachable database"),
+            (["--db", f"host=127.0.0.1 port={PORT} user=postgres dbname=bare", "--model", model], 69,
+             "a database without the extension"),
+            (["--db", conninfo, "--model", bad], 65, "a file that is not a model"),
+            (["--db", conninfo, "--model", bad + ".missing"], 66, "a missing file"),
+            (["--model", model], 64, "no --db")):
+        r = subprocess.run([CHURN, "publish"] + args, capture_output=True, text=True)
+        check(r.returncode == code and "s3cret" not in r.stderr and r.stderr.count("\n") == 1,
+              f"churn publish, {what}: exit {r.returncode} (want {code}): {r.stderr.strip()}")
+
+
 def main():
     work = os.path.join(TMP, "work")
     os.makedirs(work)
@@ -371,6 +403,7 @@ def main():
     parallel_plan(cur, table)
     malformed(cur, table)
     reload_noticed(models, table)
+    publish_cli(models)
     conn.close()
     print(f"# {len(failures)} failed")
     return 1 if failures else 0
