@@ -276,7 +276,7 @@ churn_status churn_record_set_missing_by_name(churn_record *r, const char *name)
 	return st ? st : churn_record_set_missing(r, k);
 }
 
-/* Missing cells: the fill (and the indicator), the "(missing)" feature or the fill level (apply_numeric/categorical). */
+/* A missing cell: the fill (+ indicator), the "(missing)" feature or the fill level (as prep-apply.c). */
 static void encode_missing(const ch_prep_col *pc, double *row)
 {
 	if (pc->kind == CH_PC_NUMERIC) {

@@ -3,14 +3,9 @@
 
 usage: test-postgresql.py CHURN_CLI EXTENSION_SO SOURCE_DIR
 
-Nothing is installed into the system's PostgreSQL: PostgreSQL 15 finds
-extensions only in its own sharedir, which it locates relative to its
-executable, so the test copies the server's binaries into a temporary tree
-(<tmp>/lib/postgresql/15/bin), links the rest of its share and lib
-directories there and adds churn.control, the SQL script and churn.so. The
-cluster (initdb in that tree, 127.0.0.1 on a free port) runs as `nobody`
-when the test runs as root (PostgreSQL refuses root) and is stopped, and
-the tree removed, on every way out.
+The cluster is tests/pgcluster.py's: a private copy of the server's tree
+with the extension added (nothing is installed as root), run as `nobody`
+when the test runs as root, stopped on every way out.
 
 Checks: the pg_regress-style script tests/postgresql/churn.sql against
 tests/postgresql/churn.out; every row of a synthetic CSV (and of Telco when
@@ -21,15 +16,11 @@ parallel plan launches workers; malformed records give errors, never a
 crash; a model reloaded in another session is noticed by a running backend.
 Exit 77 (skip) when PostgreSQL, psycopg2 or the extension is absent.
 """
-import atexit
 import csv
 import json
 import os
 import random
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,116 +43,19 @@ def check(ok, what):
 if len(sys.argv) != 4:
     sys.exit(__doc__)
 CHURN, MODULE, SRC = (os.path.abspath(a) for a in sys.argv[1:4])
-try:
-    import psycopg2
-    import psycopg2.extensions
-except ImportError:
-    skip("python3-psycopg2 is not installed")
-PG_CONFIG = shutil.which("pg_config")
-if not PG_CONFIG:
-    skip("pg_config not found (install postgresql-15 postgresql-server-dev-15)")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgcluster  # noqa: E402
 
+why = pgcluster.missing(MODULE)
+if why:
+    skip(why)
+import psycopg2  # noqa: E402
 
-def pg_config(flag):
-    return subprocess.run([PG_CONFIG, flag], check=True, capture_output=True, text=True).stdout.strip()
-
-
-BINDIR, SHAREDIR, PKGLIBDIR = pg_config("--bindir"), pg_config("--sharedir"), pg_config("--pkglibdir")
-if not os.path.exists(os.path.join(BINDIR, "postgres")) or not os.path.exists(MODULE):
-    skip("PostgreSQL server binaries or the built extension are absent")
-
-ROOT = os.geteuid() == 0
-TMP = tempfile.mkdtemp(prefix="churn-pg-")
-os.chmod(TMP, 0o755)
-cluster_up = False
-
-
-def as_user(cmd, **kw):
-    if ROOT:
-        cmd = ["runuser", "-u", "nobody", "--"] + cmd
-    return subprocess.run(cmd, **kw)
-
-
-def cleanup():
-    global cluster_up
-    if os.environ.get("CHURN_PG_KEEP_LOG") and os.path.exists(LOG):
-        shutil.copy(LOG, os.path.join(tempfile.gettempdir(), "churn-pg-server.log"))
-    if cluster_up:
-        as_user([PG_BIN + "/pg_ctl", "-D", DATA, "-m", "immediate", "stop"], capture_output=True)
-        cluster_up = False
-    shutil.rmtree(TMP, ignore_errors=True)
-
-
-atexit.register(cleanup)
-for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-    signal.signal(sig, lambda *_: sys.exit(1))
-
-
-def common_prefix_tail(path):
-    """path below the prefix shared by bindir, sharedir and pkglibdir (PostgreSQL's relative-path rule)."""
-    prefix = os.path.commonpath([BINDIR, SHAREDIR, PKGLIBDIR])
-    return os.path.relpath(path, prefix)
-
-
-def private_install():
-    """The server's tree copied under TMP, with the extension added; returns its bindir."""
-    bindir = os.path.join(TMP, common_prefix_tail(BINDIR))
-    sharedir = os.path.join(TMP, common_prefix_tail(SHAREDIR))
-    libdir = os.path.join(TMP, common_prefix_tail(PKGLIBDIR))
-    os.makedirs(bindir)
-    for prog in ("postgres", "initdb", "pg_ctl", "psql"):
-        if os.path.exists(os.path.join(BINDIR, prog)):
-            shutil.copy2(os.path.join(BINDIR, prog), bindir)
-    for src, dst, skipname in ((SHAREDIR, sharedir, "extension"), (PKGLIBDIR, libdir, None)):
-        os.makedirs(dst, exist_ok=True)
-        for e in os.listdir(src):
-            if e != skipname and not os.path.exists(os.path.join(dst, e)):
-                os.symlink(os.path.join(src, e), os.path.join(dst, e))
-    ext = os.path.join(sharedir, "extension")
-    os.makedirs(ext)
-    for e in os.listdir(os.path.join(SHAREDIR, "extension")):
-        os.symlink(os.path.join(SHAREDIR, "extension", e), os.path.join(ext, e))
-    for f in ("churn.control", "churn--0.1.sql"):
-        shutil.copy2(os.path.join(SRC, "postgresql", f), ext)
-    shutil.copy2(MODULE, os.path.join(libdir, "churn.so"))
-    for d, _, files in os.walk(TMP):
-        os.chmod(d, 0o755)
-    return bindir
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-PG_BIN = private_install()
-DATA = os.path.join(TMP, "data")
-os.makedirs(DATA)
-if ROOT:
-    shutil.chown(DATA, "nobody")
-r = as_user([PG_BIN + "/initdb", "-D", DATA, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
-            capture_output=True, text=True)
-if r.returncode:
-    sys.exit("initdb failed: " + r.stderr)
-PORT = free_port()
-LOG = os.path.join(DATA, "server.log")
-opts = (f"-p {PORT} -k {DATA} -c listen_addresses=127.0.0.1 -c max_worker_processes=8 "
-        "-c max_parallel_workers=4 -c max_parallel_workers_per_gather=2 -c fsync=off")
-# churn.so finds libchurn through the build's run path relative to itself ($ORIGIN), which the copy loses
-LIBCHURN = os.path.join(os.path.dirname(os.path.dirname(MODULE)), "libchurn")
-r = as_user(["env", "LD_LIBRARY_PATH=" + LIBCHURN, PG_BIN + "/pg_ctl", "-D", DATA, "-l", LOG, "-o", opts, "-w",
-             "start"], capture_output=True, text=True)
-if r.returncode:
-    sys.exit("pg_ctl start failed: " + r.stderr + open(LOG).read() if os.path.exists(LOG) else "")
-cluster_up = True
-print(f"# cluster on 127.0.0.1:{PORT} in {DATA}")
-
-
-def connect():
-    c = psycopg2.connect(host="127.0.0.1", port=PORT, user="postgres", dbname="postgres")
-    c.autocommit = True
-    return c
+CL = pgcluster.Cluster(MODULE, SRC)
+PORT, LOG, PG_BIN, TMP = CL.port, CL.log, CL.bin, CL.tmp
+free_port = pgcluster.free_port
+connect = CL.connect
+print(f"# cluster on 127.0.0.1:{PORT} in {CL.data}")
 
 
 def churn(*args):

@@ -211,7 +211,7 @@ static churn_scorer *scorer_of(churn_model_kind kind, const churn_dataset *ds)
 	return sc;
 }
 
-/* Row i of ds (target left out) as one JSON object, and into record r by lower-cased names (as PostgreSQL gives them). */
+/* Row i of ds (no target) as one JSON object, and into r by lower-cased names (as PostgreSQL gives them). */
 static char *row_json_and_record(const churn_dataset *ds, size_t i, const churn_scorer *sc, churn_record *r)
 {
 	cJSON *o = cJSON_CreateObject();
