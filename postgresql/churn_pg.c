@@ -131,6 +131,9 @@ typedef struct call_site {
 	int32 tupTypmod;
 	int natts;
 	attr_map *map;
+	TupleDesc desc;     /* a copy of the row type's descriptor */
+	Datum *values;      /* natts, for heap_deform_tuple */
+	bool *nulls;
 	/* jsonb form: the keys of the last object and their fields, by position */
 	int nkeys;
 	char **keys;
@@ -246,11 +249,18 @@ static void map_row_type(FunctionCallInfo fcinfo, call_site *cs, Oid type, int32
 			fmgr_info_cxt(outfn, &map[i].out, fcinfo->flinfo->fn_mcxt);
 		}
 	}
-	MemoryContextSwitchTo(old);
-	if (cs->map)
+	if (cs->map) {
 		pfree(cs->map);
+		pfree(cs->values);
+		pfree(cs->nulls);
+		FreeTupleDesc(cs->desc);
+	}
 	cs->map = map;
 	cs->natts = td->natts;
+	cs->desc = CreateTupleDescCopy(td);
+	cs->values = palloc(sizeof(Datum) * (td->natts ? td->natts : 1));
+	cs->nulls = palloc(sizeof(bool) * (td->natts ? td->natts : 1));
+	MemoryContextSwitchTo(old);
 	cs->tupType = type;
 	cs->tupTypmod = typmod;
 	ReleaseTupleDesc(td);
@@ -301,26 +311,23 @@ static void fill_from_row(FunctionCallInfo fcinfo, call_site *cs, int argno)
 	int32 typmod = HeapTupleHeaderGetTypMod(th);
 	if (type != cs->tupType || typmod != cs->tupTypmod || !cs->map)
 		map_row_type(fcinfo, cs, type, typmod);
+	/* one pass over the row (heap_getattr per attribute would rescan the varlena ones before it) */
 	HeapTupleData tuple;
 	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = th;
-	TupleDesc td = lookup_rowtype_tupdesc(type, typmod);
+	heap_deform_tuple(&tuple, cs->desc, cs->values, cs->nulls);
 	churn_record_clear(cs->rec);
 	for (int i = 0; i < cs->natts; i++) {
 		const attr_map *m = &cs->map[i];
 		if (m->conv == CONV_IGNORE)
 			continue;
-		bool isnull;
-		Datum d = heap_getattr(&tuple, i + 1, td, &isnull);
-		churn_status st = isnull ? churn_record_set_missing(cs->rec, m->field) : set_attr(cs->rec, m, d);
-		if (st) {
-			ReleaseTupleDesc(td);
+		churn_status st = cs->nulls[i] ? churn_record_set_missing(cs->rec, m->field)
+		                               : set_attr(cs->rec, m, cs->values[i]);
+		if (st)
 			fail_value(cs, m->field, st);
-		}
 	}
-	ReleaseTupleDesc(td);
 }
 
 /* ---- the jsonb form ---- */
