@@ -152,7 +152,8 @@ def main():
     fig["python"] = py
     best_sql = min(fig["insert"][0], fig["ctas"])
     print(f"python client end to end {py['total']:.2f} s (read {py['read']:.2f}, score {py['score']:.2f}, write "
-          f"{py['write']:.2f}), peak RSS {py['rss_mib']:.0f} MiB")
+          f"{py['write']:.2f}), {py['cpu']:.2f} s CPU (client + its backend), peak RSS {py['rss_mib']:.0f} MiB")
+    print(f"ratio python / SQL in CPU seconds: {py['cpu'] / fig['insert'][1]:.1f}x (INSERT ... SELECT, backend CPU)")
     print(f"ratio python / SQL end to end: {py['total'] / fig['insert'][0]:.1f}x (INSERT ... SELECT), "
           f"{py['total'] / best_sql:.1f}x (best SQL form)")
     print("FIGURES " + json.dumps(fig))
@@ -179,6 +180,9 @@ def python_client(cl, n):
     model.fit(xt.fillna(med), y)
     conn = cl.connect()
     cur = conn.cursor()
+    cur.execute("SELECT pg_backend_pid()")
+    pid = cur.fetchone()[0]
+    b0, u0 = proc_cpu(pid), os.times()
     t0 = time.perf_counter()
     df = pd.read_sql_query("SELECT * FROM customers", conn)
     t1 = time.perf_counter()
@@ -191,8 +195,10 @@ def python_client(cl, n):
     buf.seek(0)
     cur.copy_expert("COPY scores_py FROM STDIN WITH (FORMAT csv)", buf)
     t3 = time.perf_counter()
+    u1 = os.times()
+    cpu = (u1.user - u0.user) + (u1.system - u0.system) + proc_cpu(pid) - b0
     conn.close()
-    return {"read": t1 - t0, "score": t2 - t1, "write": t3 - t2, "total": t3 - t0,
+    return {"read": t1 - t0, "score": t2 - t1, "write": t3 - t2, "total": t3 - t0, "cpu": cpu,
             "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
