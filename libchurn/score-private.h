@@ -59,6 +59,9 @@ struct churn_record {
 	size_t kcap, nreasons;
 };
 
+/* churn_record_set_string() of text already checked (valid UTF-8, NUL-terminated: a parsed request's). */
+churn_status ch_record_set_valid_string(churn_record *r, size_t index, const char *text);
+
 /* The design-matrix row of the record's values into row[0..nfeatures) (churn_prep_apply_json's rules). */
 void ch_record_encode(const churn_record *r, double *row);
 

@@ -64,20 +64,21 @@ churn_status churn_record_new(const churn_scorer *s, churn_record **out)
 {
 	if (!s || !out)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_record_new: NULL argument");
-	churn_record *r = calloc(1, sizeof(*r));
+	/* One block: the JSON entry makes a record per request. */
 	size_t nc = s->prep->ncols ? s->prep->ncols : 1, p = s->nfeatures;
-	if (!r)
+	size_t off_z = sizeof(churn_record), off_row = off_z + nc * sizeof(double);
+	size_t off_contrib = off_row + (p ? p : 1) * sizeof(double), off_level = off_contrib + (p + 1) * sizeof(double);
+	size_t off_state = off_level + nc * sizeof(int32_t);
+	char *blk = calloc(1, off_state + nc);
+	if (!blk)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	churn_record *r = (churn_record *)blk;
 	r->s = s;
-	r->state = calloc(nc, 1);
-	r->z = calloc(nc, sizeof(double));
-	r->level = calloc(nc, sizeof(int32_t));
-	r->row = calloc(p ? p : 1, sizeof(double));
-	r->contrib = calloc(p + 1, sizeof(double));
-	if (!r->state || !r->z || !r->level || !r->row || !r->contrib) {
-		churn_record_free(r);
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	}
+	r->z = (double *)(blk + off_z);
+	r->row = (double *)(blk + off_row);
+	r->contrib = (double *)(blk + off_contrib);
+	r->level = (int32_t *)(blk + off_level);
+	r->state = (uint8_t *)(blk + off_state);
 	*out = r;
 	return CHURN_OK;
 }
@@ -86,11 +87,6 @@ void churn_record_free(churn_record *r)
 {
 	if (!r)
 		return;
-	free(r->state);
-	free(r->z);
-	free(r->level);
-	free(r->row);
-	free(r->contrib);
 	free(r->idx);
 	free(r);
 }
@@ -222,6 +218,18 @@ churn_status churn_record_set_text(churn_record *r, size_t index, const char *te
 	if (t != small)
 		free(t);
 	return st;
+}
+
+churn_status ch_record_set_valid_string(churn_record *r, size_t index, const char *text)
+{
+	churn_status st;
+	const ch_sc_name *e = NULL;
+	const ch_prep_col *pc = field_col(r, index, &e, &st);
+	if (st || e->role == CH_ROLE_OTHER)
+		return st;
+	if (!text[0])
+		return churn_record_set_missing(r, index);
+	return set_cstring(r, e, pc, text);
 }
 
 churn_status churn_record_set_string(churn_record *r, size_t index, const char *text)

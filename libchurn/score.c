@@ -363,10 +363,10 @@ static churn_status fill_record(churn_record *r, const cJSON *rec, unsigned char
 			continue;
 		if (cJSON_IsNull(f))
 			st = churn_record_set_missing(r, k);
-		else if (cJSON_IsString(f))
-			st = churn_record_set_string(r, k, f->valuestring);
+		else if (cJSON_IsString(f)) /* the request's UTF-8 and NUL bytes were checked before parsing */
+			st = ch_record_set_valid_string(r, k, f->valuestring);
 		else if (cJSON_IsBool(f))
-			st = churn_record_set_string(r, k, cJSON_IsTrue(f) ? "true" : "false");
+			st = ch_record_set_valid_string(r, k, cJSON_IsTrue(f) ? "true" : "false");
 		else if (!isfinite(f->valuedouble))
 			st = ch_fail(CHURN_E_PARSE, "field '%s': number out of range", f->string);
 		else
