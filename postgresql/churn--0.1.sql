@@ -3,7 +3,7 @@
 
 -- Every version of every model; the newest version of a name is the one scored.
 CREATE TABLE churn.models (
-	name text NOT NULL,
+	name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
 	version integer NOT NULL,
 	artifact jsonb NOT NULL,
 	sha256 text NOT NULL,
@@ -21,6 +21,9 @@ LANGUAGE plpgsql STRICT AS $$
 DECLARE
 	v integer;
 BEGIN
+	IF length(load_model.name) NOT BETWEEN 1 AND 100 THEN
+		RAISE EXCEPTION 'churn: a model name has 1 to 100 characters' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	PERFORM churn._check_artifact(artifact);
 	-- one writer per name at a time: versions are consecutive
 	PERFORM pg_advisory_xact_lock(hashtext('churn.models:' || load_model.name));
@@ -48,3 +51,12 @@ CREATE FUNCTION churn.explain(model text, customer jsonb, top_k integer DEFAULT 
 	AS 'MODULE_PATHNAME', 'churn_explain_jsonb' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 CREATE FUNCTION churn.explain(model text, customer record, top_k integer DEFAULT 3) RETURNS jsonb
 	AS 'MODULE_PATHNAME', 'churn_explain_row' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+-- A customer written as a literal ('{"tenure": 3}') or held as text: the jsonb forms. (Without these,
+-- an untyped literal matches both the jsonb and the record forms and PostgreSQL refuses to choose.)
+CREATE FUNCTION churn.score(model text, customer text) RETURNS float8
+	LANGUAGE sql STRICT STABLE PARALLEL SAFE AS 'SELECT churn.score(model, customer::jsonb)';
+CREATE FUNCTION churn.label(model text, customer text) RETURNS boolean
+	LANGUAGE sql STRICT STABLE PARALLEL SAFE AS 'SELECT churn.label(model, customer::jsonb)';
+CREATE FUNCTION churn.explain(model text, customer text, top_k integer DEFAULT 3) RETURNS jsonb
+	LANGUAGE sql STRICT STABLE PARALLEL SAFE AS 'SELECT churn.explain(model, customer::jsonb, top_k)';

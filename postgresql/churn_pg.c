@@ -249,6 +249,13 @@ static void map_row_type(FunctionCallInfo fcinfo, call_site *cs, Oid type, int32
 			fmgr_info_cxt(outfn, &map[i].out, fcinfo->flinfo->fn_mcxt);
 		}
 	}
+	int mapped = 0;
+	for (int i = 0; i < td->natts; i++)
+		mapped += map[i].conv != CONV_IGNORE;
+	if (!mapped)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("churn: none of the row's %d columns is a column of the model", td->natts),
+		                errhint("Name the columns as the model's (case does not matter), e.g. SELECT ... AS tenure.")));
 	if (cs->map) {
 		pfree(cs->map);
 		pfree(cs->values);

@@ -23,7 +23,11 @@ SELECT customerid, churn.score('gbm', c) = churn.score('gbm', to_jsonb(c)) AS re
        churn.explain('gbm', c) = churn.explain('gbm', to_jsonb(c)) AS reasons_agree
   FROM customers c ORDER BY 1;
 SELECT count(*) FROM customers c WHERE churn.score('gbm', c) BETWEEN 0 AND 1;
+-- an untyped literal is a jsonb customer
+SELECT churn.score('gbm', '{"tenure": 2}') = churn.score('gbm', '{"tenure": 2}'::jsonb) AS literal_is_jsonb;
 -- errors
+SELECT churn.score('gbm', ROW(1, 'x'));
+SELECT churn.load_model(repeat('x', 101), :'artifact'::jsonb);
 SELECT churn.score('nope', '{}'::jsonb);
 SELECT churn.score('gbm', '[1, 2]'::jsonb);
 SELECT churn.score('gbm', '{"tenure": "twelve"}'::jsonb);
