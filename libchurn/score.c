@@ -64,17 +64,32 @@ static churn_status add_name(churn_scorer *s, const char *name, int role, size_t
 	return CHURN_OK;
 }
 
-/* s->sorted: the names' indexes in strcmp order (insertion sort: a few dozen names, once per load, thread-safe). */
+typedef struct name_ref {
+	const char *name;
+	size_t k;
+} name_ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+	return strcmp(((const name_ref *)a)->name, ((const name_ref *)b)->name);
+}
+
+/* s->sorted: the names' indexes in strcmp order (wide models have thousands of columns: qsort). */
 static churn_status sort_names(churn_scorer *s)
 {
-	if (!(s->sorted = malloc((s->nnames ? s->nnames : 1) * sizeof(size_t))))
+	size_t n = s->nnames ? s->nnames : 1;
+	name_ref *refs = malloc(n * sizeof(*refs));
+	if (!refs || !(s->sorted = malloc(n * sizeof(size_t)))) {
+		free(refs);
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < s->nnames; i++) {
-		size_t j = i;
-		for (; j > 0 && strcmp(s->names[s->sorted[j - 1]].name, s->names[i].name) > 0; j--)
-			s->sorted[j] = s->sorted[j - 1];
-		s->sorted[j] = i;
 	}
+	for (size_t i = 0; i < s->nnames; i++)
+		refs[i] = (name_ref){s->names[i].name, i};
+	if (s->nnames)
+		qsort(refs, s->nnames, sizeof(*refs), cmp_ref);
+	for (size_t i = 0; i < s->nnames; i++)
+		s->sorted[i] = refs[i].k;
+	free(refs);
 	return CHURN_OK;
 }
 
