@@ -242,7 +242,7 @@ static int parse_option(cli_ctx *ctx, const arg *a, const cli_opt *opts, const c
 static int apply_flags(cli_ctx *ctx, const data_flags *d)
 {
 	struct { const char *key, *val, *flag; } data_opts[] = {
-		{"data.target", d->target, "--target"}, {"data.id", d->id, "--id"}, {"data.positive", d->positive, "--positive"}};
+		{CHURN_KEY_DATA_TARGET, d->target, "--target"}, {CHURN_KEY_DATA_ID, d->id, "--id"}, {CHURN_KEY_DATA_POSITIVE, d->positive, "--positive"}};
 	for (size_t k = 0; k < 3; k++) {
 		if (!data_opts[k].val)
 			continue;

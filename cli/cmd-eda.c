@@ -96,7 +96,7 @@ static churn_status statistics(cli_ctx *ctx, eda_run *r, const char *input)
 static churn_status importance(cli_ctx *ctx, eda_run *r)
 {
 	r->what = "importance";
-	if (!churn_params_get_bool(ctx->params, "eda.importance"))
+	if (!churn_params_get_bool(ctx->params, CHURN_KEY_EDA_IMPORTANCE))
 		return churn_eda_add_note(r->eda, "importance: skipped (eda.importance = false)");
 	churn_status st = churn_eda_importance_compute(r->prep, r->x, ctx->params, &r->imp);
 	if (st == CHURN_E_NOMEM)
@@ -113,7 +113,7 @@ static churn_status importance(cli_ctx *ctx, eda_run *r)
 static churn_status revenue(cli_ctx *ctx, eda_run *r)
 {
 	size_t n = churn_matrix_get_nrows(r->x), got = 0;
-	double thr = churn_params_get_double(ctx->params, "eda.threshold");
+	double thr = churn_params_get_double(ctx->params, CHURN_KEY_EDA_THRESHOLD);
 	churn_status st;
 	r->what = "revenue at risk";
 	/* rows without a target (prep.drop_missing_target) are not in the matrix: no score for them */
@@ -151,7 +151,7 @@ static int write_outputs(cli_ctx *ctx, eda_run *r, const char *out)
 
 static void print_summary(const cli_ctx *ctx, const eda_run *r, double secs)
 {
-	bool figs = churn_params_get_bool(ctx->params, "eda.figures");
+	bool figs = churn_params_get_bool(ctx->params, CHURN_KEY_EDA_FIGURES);
 	if (ctx->json) {
 		printf("{\"eda\":\"%s\",\"figures\":%s%s%s,\"rows\":%zu,\"skipped_rows\":%zu,\"duration_s\":%.3f}\n",
 		       r->json_path, figs ? "\"" : "", figs ? r->figures : "null", figs ? "\"" : "",
@@ -188,7 +188,7 @@ int cmd_eda(cli_ctx *ctx, int argc, char **argv)
 		cli_error(ctx, "--input CSV is required (see churn eda --help)");
 		return EX_USAGE_;
 	}
-	if (no_figures && churn_params_set_bool(ctx->params, "eda.figures", false) != CHURN_OK)
+	if (no_figures && churn_params_set_bool(ctx->params, CHURN_KEY_EDA_FIGURES, false) != CHURN_OK)
 		return cli_fail(ctx, CHURN_E_INTERNAL, "--no-figures");
 	double t0 = now_s();
 	eda_run r = {0};

@@ -42,9 +42,9 @@ int cmd_fetch(cli_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	churn_status st;
-	if (source && (st = churn_params_set_str(ctx->params, "data.source", source)))
+	if (source && (st = churn_params_set_str(ctx->params, CHURN_KEY_DATA_SOURCE, source)))
 		return cli_fail(ctx, st, "--source");
-	source = churn_params_get_str(ctx->params, "data.source");
+	source = churn_params_get_str(ctx->params, CHURN_KEY_DATA_SOURCE);
 	if (!source[0]) {
 		cli_error(ctx, "no source: pass --source SRC or set data.source in the configuration");
 		return EX_USAGE_;

@@ -24,11 +24,11 @@ static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, boo
 	if (rc)
 		return rc;
 	churn_status st = CHURN_OK;
-	if (source && (st = churn_params_set_str(ctx->params, "data.source", source)))
+	if (source && (st = churn_params_set_str(ctx->params, CHURN_KEY_DATA_SOURCE, source)))
 		return cli_fail(ctx, st, "--source");
-	if (models && (st = churn_params_set_str(ctx->params, "pipeline.models", models)))
+	if (models && (st = churn_params_set_str(ctx->params, CHURN_KEY_PIPELINE_MODELS, models)))
 		return cli_fail(ctx, st, "--models");
-	if (no_figures && (st = churn_params_set_bool(ctx->params, "pipeline.figures", false)))
+	if (no_figures && (st = churn_params_set_bool(ctx->params, CHURN_KEY_PIPELINE_FIGURES, false)))
 		return cli_fail(ctx, st, "--no-figures");
 	char *record = NULL;
 	st = fn(ctx->workdir, ctx->params, &record);

@@ -22,9 +22,9 @@ static int threshold_to_params(cli_ctx *ctx, const char *v)
 {
 	churn_params *p = ctx->params;
 	bool policy = !strcmp(v, "best-f1") || !strcmp(v, "cost") || !strcmp(v, "fixed");
-	if ((policy && churn_params_set_str(p, "train.threshold", v)) ||
-	    (!policy && (churn_params_set_str(p, "pipeline.threshold", v) ||
-	                 churn_params_set_str(p, "train.threshold", "fixed")))) {
+	if ((policy && churn_params_set_str(p, CHURN_KEY_TRAIN_THRESHOLD, v)) ||
+	    (!policy && (churn_params_set_str(p, CHURN_KEY_PIPELINE_THRESHOLD, v) ||
+	                 churn_params_set_str(p, CHURN_KEY_TRAIN_THRESHOLD, "fixed")))) {
 		cli_error(ctx, "--threshold: '%s' is neither a probability in [0, 1] nor best-f1 or cost", v);
 		return EX_USAGE_;
 	}
@@ -37,9 +37,9 @@ static int flags_to_params(cli_ctx *ctx, const struct train_flags *f)
 	const struct {
 		const char *flag, *key, *value;
 	} map[] = {
-		{"--models", "pipeline.models", f->models}, {"--test-size", "split.test_size", f->test_size},
-		{"--seed", "split.seed", f->seed},          {"--cv", "train.cv", f->cv},
-		{"--cost-fn", "train.cost_fn", f->cost_fn}, {"--cost-fp", "train.cost_fp", f->cost_fp},
+		{"--models", CHURN_KEY_PIPELINE_MODELS, f->models}, {"--test-size", CHURN_KEY_SPLIT_TEST_SIZE, f->test_size},
+		{"--seed", CHURN_KEY_SPLIT_SEED, f->seed},          {"--cv", CHURN_KEY_TRAIN_CV, f->cv},
+		{"--cost-fn", CHURN_KEY_TRAIN_COST_FN, f->cost_fn}, {"--cost-fp", CHURN_KEY_TRAIN_COST_FP, f->cost_fp},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		churn_status st = map[i].value ? churn_params_set_str(ctx->params, map[i].key, map[i].value) : CHURN_OK;
@@ -50,9 +50,9 @@ static int flags_to_params(cli_ctx *ctx, const struct train_flags *f)
 		cli_error(ctx, "--cost-fn and --cost-fp go together, and exclude --threshold");
 		return EX_USAGE_;
 	}
-	if (f->cost_fn && churn_params_set_str(ctx->params, "train.threshold", "cost"))
+	if (f->cost_fn && churn_params_set_str(ctx->params, CHURN_KEY_TRAIN_THRESHOLD, "cost"))
 		return cli_fail(ctx, CHURN_E_INVALID_ARG, "--cost-fn");
-	if (f->refit && churn_params_set_bool(ctx->params, "train.refit", true))
+	if (f->refit && churn_params_set_bool(ctx->params, CHURN_KEY_TRAIN_REFIT, true))
 		return cli_fail(ctx, CHURN_E_INVALID_ARG, "--refit");
 	return f->threshold ? threshold_to_params(ctx, f->threshold) : 0;
 }

@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 	churn_status st;
 
 	/* the library's training procedure (what churn train does): a 70/30 split, prep fitted on the training rows */
-	if ((st = churn_params_new(&p)) || (st = churn_params_set_str(p, "pipeline.models", "logreg")))
+	if ((st = churn_params_new(&p)) || (st = churn_params_set_str(p, CHURN_KEY_PIPELINE_MODELS, "logreg")))
 		return fail("options", st);
 	if ((st = churn_train_file(argv[1], p, &t))) {
 		rc = fail("training", st);

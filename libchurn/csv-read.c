@@ -473,16 +473,16 @@ static churn_status read_params(rd *r, const churn_params *p)
 			return st;
 		p = def;
 	}
-	r->max_field = (size_t)churn_params_get_int(p, "csv.max_field_bytes");
-	r->max_line = (size_t)churn_params_get_int(p, "csv.max_line_bytes");
-	r->max_rows = (size_t)churn_params_get_int(p, "csv.max_rows");
-	r->max_cols = (size_t)churn_params_get_int(p, "csv.max_cols");
-	r->max_cat = (size_t)churn_params_get_int(p, "csv.max_categories");
-	r->chunk = (size_t)churn_params_get_int(p, "csv.chunk_bytes");
-	r->skip_ragged = churn_params_get_bool(p, "csv.skip_ragged");
+	r->max_field = (size_t)churn_params_get_int(p, CHURN_KEY_CSV_MAX_FIELD_BYTES);
+	r->max_line = (size_t)churn_params_get_int(p, CHURN_KEY_CSV_MAX_LINE_BYTES);
+	r->max_rows = (size_t)churn_params_get_int(p, CHURN_KEY_CSV_MAX_ROWS);
+	r->max_cols = (size_t)churn_params_get_int(p, CHURN_KEY_CSV_MAX_COLS);
+	r->max_cat = (size_t)churn_params_get_int(p, CHURN_KEY_CSV_MAX_CATEGORIES);
+	r->chunk = (size_t)churn_params_get_int(p, CHURN_KEY_CSV_CHUNK_BYTES);
+	r->skip_ragged = churn_params_get_bool(p, CHURN_KEY_CSV_SKIP_RAGGED);
 	if (r->max_cat > INT32_MAX - 1)
 		r->max_cat = INT32_MAX - 1;
-	const char *na = churn_params_get_str(p, "csv.na_tokens");
+	const char *na = churn_params_get_str(p, CHURN_KEY_CSV_NA_TOKENS);
 	r->na_min = SIZE_MAX;
 	r->na_max = 0;
 	while (*na && r->nna < MAX_NA) {

@@ -384,7 +384,7 @@ churn_status churn_eda_set_correlation(churn_eda *e, const churn_matrix *x)
 		for (size_t i = 0; i < n; i++)
 			ycol[i] = lab[i];
 		/* an EDA made by churn_eda_compute() always has its target's name */
-		names[nc] = e->target ? e->target : churn_params_get_str(NULL, "data.target");
+		names[nc] = e->target ? e->target : churn_params_get_str(NULL, CHURN_KEY_DATA_TARGET);
 		cols[nc] = ycol;
 		stride[nc] = 1;
 	}

@@ -721,7 +721,7 @@ churn_status churn_eda_draw_revenue(const churn_eda *e, const char *dir, const c
 {
 	if (!e || !dir)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_draw_revenue: NULL argument");
-	if (!e->has_rev || !churn_params_get_bool(p, "eda.figures"))
+	if (!e->has_rev || !churn_params_get_bool(p, CHURN_KEY_EDA_FIGURES))
 		return CHURN_OK;
 	churn_status st = ch_plot_check_dir(dir);
 	if (st)
@@ -740,7 +740,7 @@ churn_status churn_eda_draw_figures(const churn_eda *e, const char *dir, const c
 {
 	if (!e || !dir)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_draw_figures: NULL argument");
-	if (!churn_params_get_bool(p, "eda.figures"))
+	if (!churn_params_get_bool(p, CHURN_KEY_EDA_FIGURES))
 		return CHURN_OK;
 	churn_status st = ch_plot_check_dir(dir);
 	if (st)

@@ -11,7 +11,7 @@
  * most 50,000 rows and permutations are scored on at most 2,000 (evenly
  * spaced rows; in-sample: the question is what the forest relies on, not how
  * well it generalizes). Wide data: permutations for the
- * "eda.importance_max_columns" columns of highest impurity only.
+ * CHURN_KEY_EDA_IMPORTANCE_MAX_COLUMNS columns of highest impurity only.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -92,10 +92,10 @@ static churn_status sample_rows(const churn_matrix *x, size_t cap, churn_matrix 
 static churn_status forest_params(const churn_params *p, churn_params **out)
 {
 	churn_status st = p ? churn_params_copy(p, out) : churn_params_new(out);
-	if (!st && !churn_params_is_set(*out, "forest.n_trees"))
-		st = churn_params_set_int(*out, "forest.n_trees", 50);
-	if (!st && !churn_params_is_set(*out, "forest.max_depth"))
-		st = churn_params_set_int(*out, "forest.max_depth", 8);
+	if (!st && !churn_params_is_set(*out, CHURN_KEY_FOREST_N_TREES))
+		st = churn_params_set_int(*out, CHURN_KEY_FOREST_N_TREES, 50);
+	if (!st && !churn_params_is_set(*out, CHURN_KEY_FOREST_MAX_DEPTH))
+		st = churn_params_set_int(*out, CHURN_KEY_FOREST_MAX_DEPTH, 8);
 	return st;
 }
 
@@ -122,8 +122,8 @@ static churn_status fit_and_permute(churn_eda_importance *imp, const churn_matri
 		imp->impurity[group[k]] += fimp[k];
 	if (!st)
 		st = ch_model_permutation_importance_top(imp->forest, sample ? sample : x, group, imp->n, imp->impurity,
-		                                         (size_t)churn_params_get_int(fp, "eda.importance_max_columns"),
-		                                         (uint64_t)churn_params_get_int(fp, "split.seed"), 1,
+		                                         (size_t)churn_params_get_int(fp, CHURN_KEY_EDA_IMPORTANCE_MAX_COLUMNS),
+		                                         (uint64_t)churn_params_get_int(fp, CHURN_KEY_SPLIT_SEED), 1,
 		                                         imp->permutation, p);
 	churn_matrix_free(fit);
 	churn_matrix_free(sample);

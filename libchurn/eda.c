@@ -129,24 +129,24 @@ void ch_eda_drop_notes(churn_eda *e, const char *prefix)
 churn_status ch_eda_set_columns(churn_eda *e, const churn_dataset *ds, const churn_params *p)
 {
 	/* named columns found ignoring case when that is unambiguous: a bank's "Tenure" is the tenure */
-	e->tenure_col = ch_strdup(ch_dataset_resolve_name(ds, churn_params_get_str(p, "eda.tenure_col")));
-	e->charges_col = ch_strdup(ch_dataset_resolve_name(ds, churn_params_get_str(p, "eda.charges_col")));
-	e->segment_col = ch_strdup(ch_dataset_resolve_name(ds, churn_params_get_str(p, "eda.segment_col")));
-	e->time_unit = ch_strdup(churn_params_get_str(p, "eda.tenure_unit"));
-	e->band = ch_strdup(churn_params_get_str(p, "eda.km_band"));
+	e->tenure_col = ch_strdup(ch_dataset_resolve_name(ds, churn_params_get_str(p, CHURN_KEY_EDA_TENURE_COL)));
+	e->charges_col = ch_strdup(ch_dataset_resolve_name(ds, churn_params_get_str(p, CHURN_KEY_EDA_CHARGES_COL)));
+	e->segment_col = ch_strdup(ch_dataset_resolve_name(ds, churn_params_get_str(p, CHURN_KEY_EDA_SEGMENT_COL)));
+	e->time_unit = ch_strdup(churn_params_get_str(p, CHURN_KEY_EDA_TENURE_UNIT));
+	e->band = ch_strdup(churn_params_get_str(p, CHURN_KEY_EDA_KM_BAND));
 	if (!e->tenure_col || !e->charges_col || !e->segment_col || !e->band || !e->time_unit)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	e->corr_max = (size_t)churn_params_get_int(p, "eda.corr_max_features");
-	e->fig_max = (size_t)churn_params_get_int(p, "eda.fig_max_columns");
+	e->corr_max = (size_t)churn_params_get_int(p, CHURN_KEY_EDA_CORR_MAX_FEATURES);
+	e->fig_max = (size_t)churn_params_get_int(p, CHURN_KEY_EDA_FIG_MAX_COLUMNS);
 	return CHURN_OK;
 }
 
 /* ---- the target ---- */
 
-/* An ID column: one of "data.id" (comma-separated), or customerID when that is empty. */
+/* An ID column: one of CHURN_KEY_DATA_ID (comma-separated), or customerID when that is empty. */
 static bool is_id_col(const churn_params *p, const char *name)
 {
-	const char *ids = churn_params_get_str(p, "data.id");
+	const char *ids = churn_params_get_str(p, CHURN_KEY_DATA_ID);
 	if (!*ids)
 		return strcmp(name, "customerID") == 0;
 	size_t len = strlen(name);
@@ -169,14 +169,14 @@ static bool is_id_col(const churn_params *p, const char *name)
 static churn_status target_labels(const churn_dataset *ds, const churn_params *p, size_t *out_col, int8_t **out_y,
                                   char **out_target, char **out_pos)
 {
-	const char *target = churn_params_get_str(p, "data.target");
+	const char *target = churn_params_get_str(p, CHURN_KEY_DATA_TARGET);
 	size_t tj;
 	churn_status st = churn_dataset_find_col(ds, target, &tj);
 	if (st)
 		return ch_fail_prefix(st, "eda: target column");
 	const ch_column *c = &ds->cols[tj];
 	ch_target t;
-	if ((st = ch_target_fit(ds, tj, NULL, ds->nrows, churn_params_get_str(p, "data.positive"), &t)))
+	if ((st = ch_target_fit(ds, tj, NULL, ds->nrows, churn_params_get_str(p, CHURN_KEY_DATA_POSITIVE), &t)))
 		return ch_fail_prefix(st, "eda");
 	int8_t *y = malloc(ds->nrows ? ds->nrows : 1);
 	*out_target = ch_strdup(target);
@@ -246,7 +246,7 @@ typedef struct num_cols {
 static churn_status column_stats(churn_eda *e, const churn_dataset *ds, const churn_params *p, size_t tj,
                                  const int8_t *y, num_cols *nc)
 {
-	size_t ncol = churn_dataset_get_ncols(ds), bins = (size_t)churn_params_get_int(p, "eda.hist_bins");
+	size_t ncol = churn_dataset_get_ncols(ds), bins = (size_t)churn_params_get_int(p, CHURN_KEY_EDA_HIST_BINS);
 	for (size_t j = 0; j < ncol; j++) {
 		if (j == tj)
 			continue;

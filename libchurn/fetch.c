@@ -819,7 +819,7 @@ static churn_status accept_unchanged(const churn_params *p, const char *name, co
  */
 static bool retry_after(const churn_params *p, unsigned attempt, churn_status st)
 {
-	int64_t retries = churn_params_get_int(p, "fetch.retries");
+	int64_t retries = churn_params_get_int(p, CHURN_KEY_FETCH_RETRIES);
 	if ((int64_t)attempt > retries) {
 		if (retries > 0) {
 			char msg[768];
@@ -828,7 +828,7 @@ static bool retry_after(const churn_params *p, unsigned attempt, churn_status st
 		}
 		return false;
 	}
-	double wait = churn_params_get_double(p, "fetch.retry_delay_s");
+	double wait = churn_params_get_double(p, CHURN_KEY_FETCH_RETRY_DELAY_S);
 	for (unsigned k = 1; k < attempt && wait < MAX_RETRY_DELAY_S; k++)
 		wait *= 2;
 	if (wait > MAX_RETRY_DELAY_S)
@@ -844,8 +844,8 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 	pthread_once(&curl_once, curl_init_once);
 	if (curl_init_result != CURLE_OK)
 		return ch_fail(CHURN_E_INTERNAL, "libcurl: %s", curl_load_error);
-	double timeout_s = churn_params_get_double(p, "fetch.timeout_s");
-	uint64_t max_bytes = (uint64_t)churn_params_get_int(p, "fetch.max_bytes");
+	double timeout_s = churn_params_get_double(p, CHURN_KEY_FETCH_TIMEOUT_S);
+	uint64_t max_bytes = (uint64_t)churn_params_get_int(p, CHURN_KEY_FETCH_MAX_BYTES);
 	struct curl_slist *headers = NULL;
 	struct sink sink;
 	memset(&sink, 0, sizeof(sink));
@@ -856,7 +856,7 @@ static churn_status fetch_http(const char *url, const char *name, const char *de
 	if (!h)
 		return ch_fail(CHURN_E_NOMEM, "%s: cannot create a libcurl handle", name);
 	churn_status st = conditional_headers(prev, dest, &headers, &conditional);
-	if (st || (st = set_opts(h, url, &c, errbuf, timeout_s, churn_params_get_double(p, "fetch.connect_timeout_s"),
+	if (st || (st = set_opts(h, url, &c, errbuf, timeout_s, churn_params_get_double(p, CHURN_KEY_FETCH_CONNECT_TIMEOUT_S),
 	                         max_bytes, headers)))
 		goto out;
 	for (unsigned attempt = 1;; attempt++) {
@@ -959,7 +959,7 @@ static churn_status set_now(churn_fetch_info *info)
 static churn_status fetch_local(const char *path, const char *name, const char *dest, const char *meta_path,
                                 const churn_params *p, const struct prev_meta *prev, churn_fetch_info *info)
 {
-	uint64_t max_bytes = (uint64_t)churn_params_get_int(p, "fetch.max_bytes");
+	uint64_t max_bytes = (uint64_t)churn_params_get_int(p, CHURN_KEY_FETCH_MAX_BYTES);
 	struct stat ssb, dsb;
 	char mt[40];
 	info->attempts = 1;
@@ -1074,7 +1074,7 @@ static churn_status fetch_synthetic(const char *src, const char *dest, const cha
 		return st;
 	info->attempts = 1;
 	struct sink sink;
-	if ((st = sink_open(&sink, dest, info->url, (uint64_t)churn_params_get_int(p, "fetch.max_bytes"))))
+	if ((st = sink_open(&sink, dest, info->url, (uint64_t)churn_params_get_int(p, CHURN_KEY_FETCH_MAX_BYTES))))
 		return st;
 	st = synth_generate(rows, seed, &sink);
 	if (sink.st)

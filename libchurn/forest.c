@@ -372,31 +372,31 @@ static void rf_worker(void *p, size_t th)
 static uint64_t seed_of(const churn_params *p, const char *key)
 {
 	int64_t s = churn_params_get_int(p, key);
-	return s >= 0 ? (uint64_t)s : (uint64_t)churn_params_get_int(p, "split.seed");
+	return s >= 0 ? (uint64_t)s : (uint64_t)churn_params_get_int(p, CHURN_KEY_SPLIT_SEED);
 }
 
 /* The forest.* options into sh (n, nf, y set); the number of bins into *max_bins. */
 static void forest_params(struct rf_shared *sh, const churn_params *p, size_t *max_bins)
 {
 	size_t nf = sh->nf;
-	sh->ntrees = (size_t)churn_params_get_int(p, "forest.n_trees");
-	double mf = churn_params_get_double(p, "forest.max_features");
+	sh->ntrees = (size_t)churn_params_get_int(p, CHURN_KEY_FOREST_N_TREES);
+	double mf = churn_params_get_double(p, CHURN_KEY_FOREST_MAX_FEATURES);
 	sh->mtry = mf > 0 ? (size_t)ceil(mf * (double)nf) : (size_t)floor(sqrt((double)nf));
 	if (sh->mtry < 1)
 		sh->mtry = 1;
 	if (sh->mtry > nf)
 		sh->mtry = nf;
-	sh->max_depth = (size_t)churn_params_get_int(p, "forest.max_depth");
-	sh->msl = (size_t)churn_params_get_int(p, "forest.min_samples_leaf");
-	sh->bootstrap = churn_params_get_bool(p, "forest.bootstrap");
-	sh->seed = seed_of(p, "forest.seed");
+	sh->max_depth = (size_t)churn_params_get_int(p, CHURN_KEY_FOREST_MAX_DEPTH);
+	sh->msl = (size_t)churn_params_get_int(p, CHURN_KEY_FOREST_MIN_SAMPLES_LEAF);
+	sh->bootstrap = churn_params_get_bool(p, CHURN_KEY_FOREST_BOOTSTRAP);
+	sh->seed = seed_of(p, CHURN_KEY_FOREST_SEED);
 	sh->p = p;
-	size_t nth = (size_t)churn_params_get_int(p, "forest.n_threads");
+	size_t nth = (size_t)churn_params_get_int(p, CHURN_KEY_FOREST_N_THREADS);
 	nth = nth ? nth : ch_ncores();
 	if (nth > sh->ntrees)
 		nth = sh->ntrees;
 	sh->nthreads = nth;
-	*max_bins = (size_t)churn_params_get_int(p, "forest.max_bins");
+	*max_bins = (size_t)churn_params_get_int(p, CHURN_KEY_FOREST_MAX_BINS);
 }
 
 /* The bins of X, column-major (n x nf), into *out (malloc'd). */

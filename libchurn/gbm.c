@@ -727,7 +727,7 @@ static double val_loss(const struct trainer *tr, const uint32_t *val, size_t nva
 static uint64_t seed_of(const churn_params *p, const char *key)
 {
 	int64_t s = churn_params_get_int(p, key);
-	return s >= 0 ? (uint64_t)s : (uint64_t)churn_params_get_int(p, "split.seed");
+	return s >= 0 ? (uint64_t)s : (uint64_t)churn_params_get_int(p, CHURN_KEY_SPLIT_SEED);
 }
 
 static void shuffle_u32(uint32_t *a, size_t n, ch_rng *r)
@@ -763,20 +763,20 @@ struct fit {
 static churn_status fit_params(struct fit *f, const churn_params *p)
 {
 	struct trainer *tr = &f->tr;
-	tr->lr = churn_params_get_double(p, "gbm.learning_rate");
-	tr->l2 = churn_params_get_double(p, "gbm.l2");
-	tr->min_hess = churn_params_get_double(p, "gbm.min_hessian");
-	tr->subsample = churn_params_get_double(p, "gbm.subsample");
-	tr->val_frac = churn_params_get_double(p, "gbm.validation_fraction");
-	tr->max_depth = (size_t)churn_params_get_int(p, "gbm.max_depth");
-	tr->max_leaves = (size_t)churn_params_get_int(p, "gbm.max_leaves");
-	tr->msl = (size_t)churn_params_get_int(p, "gbm.min_samples_leaf");
-	tr->n_trees = (size_t)churn_params_get_int(p, "gbm.n_trees");
-	tr->patience = (size_t)churn_params_get_int(p, "gbm.n_iter_no_change");
-	tr->early = churn_params_get_bool(p, "gbm.early_stopping");
-	tr->seed = seed_of(p, "gbm.seed");
-	f->max_bins = (size_t)churn_params_get_int(p, "gbm.max_bins");
-	size_t nth = (size_t)churn_params_get_int(p, "gbm.n_threads");
+	tr->lr = churn_params_get_double(p, CHURN_KEY_GBM_LEARNING_RATE);
+	tr->l2 = churn_params_get_double(p, CHURN_KEY_GBM_L2);
+	tr->min_hess = churn_params_get_double(p, CHURN_KEY_GBM_MIN_HESSIAN);
+	tr->subsample = churn_params_get_double(p, CHURN_KEY_GBM_SUBSAMPLE);
+	tr->val_frac = churn_params_get_double(p, CHURN_KEY_GBM_VALIDATION_FRACTION);
+	tr->max_depth = (size_t)churn_params_get_int(p, CHURN_KEY_GBM_MAX_DEPTH);
+	tr->max_leaves = (size_t)churn_params_get_int(p, CHURN_KEY_GBM_MAX_LEAVES);
+	tr->msl = (size_t)churn_params_get_int(p, CHURN_KEY_GBM_MIN_SAMPLES_LEAF);
+	tr->n_trees = (size_t)churn_params_get_int(p, CHURN_KEY_GBM_N_TREES);
+	tr->patience = (size_t)churn_params_get_int(p, CHURN_KEY_GBM_N_ITER_NO_CHANGE);
+	tr->early = churn_params_get_bool(p, CHURN_KEY_GBM_EARLY_STOPPING);
+	tr->seed = seed_of(p, CHURN_KEY_GBM_SEED);
+	f->max_bins = (size_t)churn_params_get_int(p, CHURN_KEY_GBM_MAX_BINS);
+	size_t nth = (size_t)churn_params_get_int(p, CHURN_KEY_GBM_N_THREADS);
 	tr->nthreads = nth ? nth : ch_ncores();
 	if (tr->max_depth == 0 || tr->max_depth > CH_TREE_MAX_DEPTH)
 		tr->max_depth = tr->max_leaves ? CH_TREE_MAX_DEPTH : 0;

@@ -504,10 +504,10 @@ static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn
 	const double *X = churn_matrix_get_data_const(Xm);
 	const uint8_t *y = churn_matrix_get_labels(Xm);
 	double C = churn_params_get_double(p, "logreg.C");
-	double tol = churn_params_get_double(p, "logreg.tol");
-	int64_t max_iter = churn_params_get_int(p, "logreg.max_iter");
-	int64_t nth = churn_params_get_int(p, "logreg.n_threads");
-	const char *cw = churn_params_get_str(p, "logreg.class_weight");
+	double tol = churn_params_get_double(p, CHURN_KEY_LOGREG_TOL);
+	int64_t max_iter = churn_params_get_int(p, CHURN_KEY_LOGREG_MAX_ITER);
+	int64_t nth = churn_params_get_int(p, CHURN_KEY_LOGREG_N_THREADS);
+	const char *cw = churn_params_get_str(p, CHURN_KEY_LOGREG_CLASS_WEIGHT);
 	bool balanced;
 	if (!strcmp(cw, "none"))
 		balanced = false;

@@ -165,7 +165,7 @@ static churn_status params_subset(const churn_model *m, const churn_params *p, c
 	while (it) {
 		cJSON *next = it->next;
 		if (it->string && ((!strncmp(it->string, m->ops->name, plen) && it->string[plen] == '.') ||
-		                   !strcmp(it->string, "split.seed"))) {
+		                   !strcmp(it->string, CHURN_KEY_SPLIT_SEED))) {
 			cJSON_DetachItemViaPointer(all, it);
 			cJSON_AddItemToObject(res, it->string, it);
 		}

@@ -571,18 +571,18 @@ static churn_status write_chunk(pq_writer *w, pq_col *col, size_t r0, size_t r1,
 
 static churn_status read_options(pq_writer *w, const churn_params *p)
 {
-	const char *comp = churn_params_get_str(p, "parquet.compression");
+	const char *comp = churn_params_get_str(p, CHURN_KEY_PARQUET_COMPRESSION);
 	if (strcmp(comp, "zstd") == 0)
 		w->codec = PQ_CODEC_ZSTD;
 	else if (strcmp(comp, "none") == 0 || strcmp(comp, "uncompressed") == 0)
 		w->codec = PQ_CODEC_UNCOMPRESSED;
 	else
 		return ch_fail(CHURN_E_INVALID_ARG, "parquet.compression: unknown codec \"%s\" (use zstd or none)", comp);
-	w->level = (int)churn_params_get_int(p, "parquet.zstd_level");
-	w->rg_rows = (size_t)churn_params_get_int(p, "parquet.row_group_rows");
-	w->page_bytes = (size_t)churn_params_get_int(p, "parquet.page_bytes");
+	w->level = (int)churn_params_get_int(p, CHURN_KEY_PARQUET_ZSTD_LEVEL);
+	w->rg_rows = (size_t)churn_params_get_int(p, CHURN_KEY_PARQUET_ROW_GROUP_ROWS);
+	w->page_bytes = (size_t)churn_params_get_int(p, CHURN_KEY_PARQUET_PAGE_BYTES);
 	w->max_page_rows = w->page_bytes / 8 ? w->page_bytes / 8 : 1;
-	w->dict_doubles = churn_params_get_bool(p, "parquet.dictionary");
+	w->dict_doubles = churn_params_get_bool(p, CHURN_KEY_PARQUET_DICTIONARY);
 	return CHURN_OK;
 }
 
@@ -675,10 +675,10 @@ static churn_status check_strings(const pq_col *cols, size_t ncols, size_t nrows
 static churn_status read_kv(const churn_params *p, cJSON **out)
 {
 	*out = NULL;
-	const char *kvs = churn_params_get_str(p, "parquet.kv");
+	const char *kvs = churn_params_get_str(p, CHURN_KEY_PARQUET_KV);
 	if (!kvs || !*kvs)
 		return CHURN_OK;
-	cJSON *kv = ch_json_parse_str(kvs, "parquet.kv");
+	cJSON *kv = ch_json_parse_str(kvs, CHURN_KEY_PARQUET_KV);
 	churn_status st = CHURN_OK;
 	if (!kv || !cJSON_IsObject(kv))
 		st = ch_fail(CHURN_E_INVALID_ARG, "parquet.kv: not a JSON object");
@@ -1499,7 +1499,7 @@ churn_status churn_parquet_write_dataset(const char *path, const churn_dataset *
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_write_dataset: path or dataset is NULL");
 	if (!ds->ncols)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: the dataset has no columns", path);
-	bool dict = churn_params_get_bool(p, "parquet.dictionary");
+	bool dict = churn_params_get_bool(p, CHURN_KEY_PARQUET_DICTIONARY);
 	pq_col *cols = calloc(ds->ncols, sizeof(*cols));
 	if (!cols)
 		return nomem();

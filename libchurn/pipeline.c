@@ -523,7 +523,7 @@ static churn_status importance_start(struct run *r, struct data_state *d);
  */
 static churn_status step_fetch(struct run *r, struct data_state *d)
 {
-	const char *source = churn_params_get_str(r->p, "data.source");
+	const char *source = churn_params_get_str(r->p, CHURN_KEY_DATA_SOURCE);
 	const char *wd = churn_workdir_get_path(r->w);
 	struct txn *t = r->txn;
 	char *name = NULL;
@@ -589,7 +589,7 @@ static churn_status stage_source_record(struct run *r, struct data_state *d)
 	if (st)
 		return st;
 	cJSON_AddStringToObject(o, "run_id", r->run_id);
-	cJSON_AddStringToObject(o, "source", churn_params_get_str(r->p, "data.source"));
+	cJSON_AddStringToObject(o, "source", churn_params_get_str(r->p, CHURN_KEY_DATA_SOURCE));
 	cJSON_AddStringToObject(o, "raw_path", d->raw_rel);
 	cJSON_AddStringToObject(o, "sha256", churn_fetch_info_get_sha256(d->info));
 	cJSON_AddNumberToObject(o, "rows", (double)churn_dataset_get_nrows(d->ds));
@@ -665,7 +665,7 @@ static void *importance_main(void *arg)
 /* Start the job (on the calling thread when no thread can be made); NULL job when importance is off. */
 static churn_status importance_start(struct run *r, struct data_state *d)
 {
-	if (!churn_params_get_bool(r->p, "pipeline.importance"))
+	if (!churn_params_get_bool(r->p, CHURN_KEY_PIPELINE_IMPORTANCE))
 		return CHURN_OK;
 	struct importance *j = calloc(1, sizeof(*j));
 	if (!j)
@@ -773,7 +773,7 @@ static churn_status data_locked(churn_workdir *w, const churn_params *p, struct 
 	STEP(&r, "profile", step_profile(&r, &d));
 	STEP(&r, "prepare", step_prepare(&r, &d));
 	STEP(&r, "eda", step_eda(&r, &d));
-	if (churn_params_get_bool(r.p, "pipeline.figures"))
+	if (churn_params_get_bool(r.p, CHURN_KEY_PIPELINE_FIGURES))
 		STEP(&r, "figures", step_figures(&r, &d));
 out:
 	importance_free(d.imp);
@@ -846,18 +846,18 @@ static churn_status adopt_data_options(struct run *r)
 		st = ch_read_file(path, 64u << 20, &spec, NULL);
 	if (!st)
 		st = churn_prep_from_json(spec, &prep);
-	if (!st && !churn_params_is_set(r->p, "data.target"))
-		st = churn_params_set_str(r->p, "data.target", churn_prep_get_target(prep));
-	if (!st && !churn_params_is_set(r->p, "data.positive"))
-		st = churn_params_set_str(r->p, "data.positive", churn_prep_get_positive(prep));
+	if (!st && !churn_params_is_set(r->p, CHURN_KEY_DATA_TARGET))
+		st = churn_params_set_str(r->p, CHURN_KEY_DATA_TARGET, churn_prep_get_target(prep));
+	if (!st && !churn_params_is_set(r->p, CHURN_KEY_DATA_POSITIVE))
+		st = churn_params_set_str(r->p, CHURN_KEY_DATA_POSITIVE, churn_prep_get_positive(prep));
 	for (size_t k = 0; !st && k < churn_prep_get_id_count(prep); k++) {
 		char *more = ch_asprintf("%s%s%s", ids ? ids : "", ids ? "," : "", churn_prep_get_id(prep, k));
 		free(ids);
 		if (!(ids = more))
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
-	if (!st && ids && !churn_params_is_set(r->p, "data.id"))
-		st = churn_params_set_str(r->p, "data.id", ids);
+	if (!st && ids && !churn_params_is_set(r->p, CHURN_KEY_DATA_ID))
+		st = churn_params_set_str(r->p, CHURN_KEY_DATA_ID, ids);
 	churn_prep_free(prep);
 	free(ids);
 	free(spec);
@@ -1065,7 +1065,7 @@ static churn_status eda_document(struct run *r, struct ml_state *m, cJSON **out)
 	churn_eda *full = NULL;
 	churn_status st = CHURN_OK;
 	if (ch_json_read_file(ch_gen_read_dir(r->txn->gen, "reports/eda.json"), "reports/eda.json",
-	                      (size_t)churn_params_get_int(r->p, "workdir.max_report_bytes"), &old, NULL) == CHURN_OK)
+	                      (size_t)churn_params_get_int(r->p, CHURN_KEY_WORKDIR_MAX_REPORT_BYTES), &old, NULL) == CHURN_OK)
 		*out = cJSON_Parse(old);
 	if (!*out && !(st = churn_eda_compute(m->ds, r->p, &full)) && !(st = churn_eda_to_json(full, &text)) &&
 	    !(*out = cJSON_Parse(text)))
@@ -1135,7 +1135,7 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, struct tx
 			goto out;
 	}
 	STEP(&r, "report", step_report(&r, &m));
-	if (churn_params_get_bool(r.p, "pipeline.figures"))
+	if (churn_params_get_bool(r.p, CHURN_KEY_PIPELINE_FIGURES))
 		STEP(&r, "figures", model_figures(&r, &m));
 out:
 	st = run_end(&r, st, true);

@@ -19,7 +19,7 @@ typedef struct ch_fig {
 	const churn_params *p; /* for log lines (may be NULL) */
 } ch_fig;
 
-/* Width/height/svg from "eda.fig_width", "eda.fig_height", "eda.svg" (p may be NULL). */
+/* Width/height/svg from CHURN_KEY_EDA_FIG_WIDTH, CHURN_KEY_EDA_FIG_HEIGHT, CHURN_KEY_EDA_SVG (p may be NULL). */
 void ch_fig_from_params(ch_fig *f, const churn_params *p);
 
 /* mkdir -p dir and check it is writable (CHURN_E_CREATE otherwise). */

@@ -252,9 +252,9 @@ out:
 void ch_fig_from_params(ch_fig *f, const churn_params *p)
 {
 	/* the registry bounds both sizes (params-keys.def); NULL params give its defaults */
-	f->width = (int)churn_params_get_int(p, "eda.fig_width");
-	f->height = (int)churn_params_get_int(p, "eda.fig_height");
-	f->svg = churn_params_get_bool(p, "eda.svg");
+	f->width = (int)churn_params_get_int(p, CHURN_KEY_EDA_FIG_WIDTH);
+	f->height = (int)churn_params_get_int(p, CHURN_KEY_EDA_FIG_HEIGHT);
+	f->svg = churn_params_get_bool(p, CHURN_KEY_EDA_SVG);
 	f->p = p;
 }
 

@@ -472,16 +472,16 @@ static churn_status fit_target(churn_prep *prep, const churn_dataset *ds, size_t
 static churn_status read_options(churn_prep *prep, const churn_params *p)
 {
 	churn_status st;
-	if ((st = parse_enum(p, "prep.impute_numeric", ch_prep_imp_names, 3, &prep->impute_numeric)) ||
-	    (st = parse_enum(p, "prep.impute_categorical", ch_prep_impc_names, 2, &prep->impute_categorical)) ||
-	    (st = parse_enum(p, "prep.scale", ch_prep_sc_names, 3, &prep->scale)))
+	if ((st = parse_enum(p, CHURN_KEY_PREP_IMPUTE_NUMERIC, ch_prep_imp_names, 3, &prep->impute_numeric)) ||
+	    (st = parse_enum(p, CHURN_KEY_PREP_IMPUTE_CATEGORICAL, ch_prep_impc_names, 2, &prep->impute_categorical)) ||
+	    (st = parse_enum(p, CHURN_KEY_PREP_SCALE, ch_prep_sc_names, 3, &prep->scale)))
 		return st;
-	prep->impute_constant = churn_params_get_double(p, "prep.impute_constant");
-	prep->missing_indicator = churn_params_get_bool(p, "prep.missing_indicator");
-	prep->drop_missing_target = churn_params_get_bool(p, "prep.drop_missing_target");
-	prep->max_unique_ratio = churn_params_get_double(p, "prep.max_unique_ratio");
-	prep->max_levels = churn_params_get_int(p, "prep.max_levels");
-	const char *target = churn_params_get_str(p, "data.target");
+	prep->impute_constant = churn_params_get_double(p, CHURN_KEY_PREP_IMPUTE_CONSTANT);
+	prep->missing_indicator = churn_params_get_bool(p, CHURN_KEY_PREP_MISSING_INDICATOR);
+	prep->drop_missing_target = churn_params_get_bool(p, CHURN_KEY_PREP_DROP_MISSING_TARGET);
+	prep->max_unique_ratio = churn_params_get_double(p, CHURN_KEY_PREP_MAX_UNIQUE_RATIO);
+	prep->max_levels = churn_params_get_int(p, CHURN_KEY_PREP_MAX_LEVELS);
+	const char *target = churn_params_get_str(p, CHURN_KEY_DATA_TARGET);
 	if (!target[0])
 		return ch_fail(CHURN_E_INVALID_ARG, "data.target: the target column's name is empty");
 	if (!(prep->target = ch_strdup(target)))
@@ -502,7 +502,7 @@ static churn_status fit_target_rows(churn_prep *prep, const churn_dataset *ds, c
 		return ch_fail_prefix(st, "target column '%s'", prep->target);
 	const ch_column *tc = &ds->cols[*tj];
 	size_t tmissing = 0;
-	if ((st = fit_target(prep, ds, *tj, *rows, *nrows, churn_params_get_str(p, "data.positive"), &tmissing)))
+	if ((st = fit_target(prep, ds, *tj, *rows, *nrows, churn_params_get_str(p, CHURN_KEY_DATA_POSITIVE), &tmissing)))
 		return st;
 	if (tmissing) {
 		size_t *k = malloc((*nrows - tmissing ? *nrows - tmissing : 1) * sizeof(size_t));
@@ -529,7 +529,7 @@ churn_status ch_prep_id_columns(const churn_dataset *ds, const churn_params *p, 
                                 size_t *out_n)
 {
 	churn_status st;
-	const char *idspec = churn_params_get_str(p, "data.id");
+	const char *idspec = churn_params_get_str(p, CHURN_KEY_DATA_ID);
 	*out = NULL;
 	*out_n = 0;
 	if (idspec[0]) {
@@ -616,7 +616,7 @@ static churn_status fit_columns(churn_prep *prep, const churn_dataset *ds, size_
 	char **keep = NULL;
 	size_t nkeep = 0;
 	uint8_t *y = NULL;
-	churn_status st = ch_list_split(churn_params_get_str(p, "prep.keep_columns"), &keep, &nkeep);
+	churn_status st = ch_list_split(churn_params_get_str(p, CHURN_KEY_PREP_KEEP_COLUMNS), &keep, &nkeep);
 	if (!st)
 		st = fit_labels(prep, &ds->cols[tj], rows, nrows, &y);
 	if (!st)

@@ -423,7 +423,7 @@ static churn_status processed_data(const churn_prep *prep, const churn_dataset *
                                    const size_t *rows, size_t nrows, const char *const *path, const churn_params *p)
 {
 	chunker c = {.prep = prep, .ds = ds, .x = x, .rows = rows, .nrows = nrows};
-	int64_t chunk = churn_params_get_int(p, "prep.chunk_rows");
+	int64_t chunk = churn_params_get_int(p, CHURN_KEY_PREP_CHUNK_ROWS);
 	c.threads = ch_ncores() > 1;
 	c.chunk = chunk > 0 ? (size_t)chunk : 65536;
 	if (c.chunk > nrows && nrows)

@@ -635,14 +635,14 @@ static churn_status profile_screen(churn_profile *pr, const churn_dataset *ds, c
  */
 static churn_status profile_target(churn_profile *pr, const churn_dataset *ds, const churn_params *p)
 {
-	const char *name = churn_params_get_str(p, "data.target");
+	const char *name = churn_params_get_str(p, CHURN_KEY_DATA_TARGET);
 	size_t j;
 	if (churn_dataset_find_col(ds, name, &j) != CHURN_OK) {
 		ch_clear_error();
 		return add_note(pr, ch_asprintf("no target: column '%s' not found (use --target COL)", name));
 	}
 	ch_target t;
-	churn_status st = ch_target_fit(ds, j, NULL, ds->nrows, churn_params_get_str(p, "data.positive"), &t);
+	churn_status st = ch_target_fit(ds, j, NULL, ds->nrows, churn_params_get_str(p, CHURN_KEY_DATA_POSITIVE), &t);
 	if (st == CHURN_E_NOMEM)
 		return st;
 	if (st) {

@@ -33,7 +33,7 @@ static const struct {
 /* A JSON report of @p dir (a workdir or a pinned generation), at most workdir.max_report_bytes (its default). */
 static churn_status read_report(const char *dir, const char *rel, char **out)
 {
-	return ch_json_read_file(dir, rel, (size_t)churn_params_get_int(NULL, "workdir.max_report_bytes"), out, NULL);
+	return ch_json_read_file(dir, rel, (size_t)churn_params_get_int(NULL, CHURN_KEY_WORKDIR_MAX_REPORT_BYTES), out, NULL);
 }
 
 static bool has_suffix(const char *s, const char *suf)

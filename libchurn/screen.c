@@ -251,7 +251,7 @@ churn_status ch_screen_notes(const churn_dataset *ds, const churn_params *p, siz
 	if (!st && ch_prep_id_columns(ds, p, ds->cols[tj].name, &ids, &nids) != CHURN_OK)
 		ch_clear_error(); /* a bad data.id is the prep's error to report */
 	if (!st)
-		st = ch_list_split(churn_params_get_str(p, "prep.keep_columns"), &keep, &nkeep);
+		st = ch_list_split(churn_params_get_str(p, CHURN_KEY_PREP_KEEP_COLUMNS), &keep, &nkeep);
 	for (size_t j = 0; !st && j < ds->ncols; j++) {
 		const char *name = ds->cols[j].name;
 		if (j == tj || listed(ids, nids, name) || listed(keep, nkeep, name))

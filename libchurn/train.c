@@ -127,31 +127,31 @@ static churn_status parse_models(const char *list, struct options *o)
 static churn_status parse_options(const churn_params *p, struct options *o)
 {
 	memset(o, 0, sizeof(*o));
-	churn_status st = parse_models(churn_params_get_str(p, "pipeline.models"), o);
+	churn_status st = parse_models(churn_params_get_str(p, CHURN_KEY_PIPELINE_MODELS), o);
 	if (st)
 		return st;
-	const char *policy = churn_params_get_str(p, "train.threshold");
+	const char *policy = churn_params_get_str(p, CHURN_KEY_TRAIN_THRESHOLD);
 	o->policy = (enum policy)3;
 	for (int i = 0; i < 3; i++)
 		if (!strcmp(policy, policy_names[i]))
 			o->policy = (enum policy)i;
 	if (o->policy > POLICY_COST)
 		return ch_fail(CHURN_E_INVALID_ARG, "train.threshold: '%.40s' is not fixed, best-f1 or cost", policy);
-	o->fixed = churn_params_get_double(p, "pipeline.threshold");
-	o->cost_fn = churn_params_get_double(p, "train.cost_fn");
-	o->cost_fp = churn_params_get_double(p, "train.cost_fp");
+	o->fixed = churn_params_get_double(p, CHURN_KEY_PIPELINE_THRESHOLD);
+	o->cost_fn = churn_params_get_double(p, CHURN_KEY_TRAIN_COST_FN);
+	o->cost_fp = churn_params_get_double(p, CHURN_KEY_TRAIN_COST_FP);
 	if (o->policy == POLICY_COST && !(o->cost_fn + o->cost_fp > 0))
 		return ch_fail(CHURN_E_INVALID_ARG, "train.cost_fn and train.cost_fp are both 0: no threshold is cheaper");
-	o->folds = (size_t)churn_params_get_int(p, "train.threshold_folds");
-	o->cv = (size_t)churn_params_get_int(p, "train.cv");
+	o->folds = (size_t)churn_params_get_int(p, CHURN_KEY_TRAIN_THRESHOLD_FOLDS);
+	o->cv = (size_t)churn_params_get_int(p, CHURN_KEY_TRAIN_CV);
 	if (o->cv == 1)
 		return ch_fail(CHURN_E_INVALID_ARG, "train.cv: 1 is not a fold count (0: no cross-validation, or 2 to 100)");
-	o->test_size = churn_params_get_double(p, "split.test_size");
-	o->refit = churn_params_get_bool(p, "train.refit");
+	o->test_size = churn_params_get_double(p, CHURN_KEY_SPLIT_TEST_SIZE);
+	o->refit = churn_params_get_bool(p, CHURN_KEY_TRAIN_REFIT);
 	if (!(o->test_size > 0))
 		return ch_fail(CHURN_E_INVALID_ARG, "split.test_size 0: the evaluation needs held-out rows; to fit the "
 		               "deployed model on every row, keep a test size and set train.refit (churn train --refit)");
-	o->seed = (uint64_t)churn_params_get_int(p, "split.seed");
+	o->seed = (uint64_t)churn_params_get_int(p, CHURN_KEY_SPLIT_SEED);
 	return CHURN_OK;
 }
 
@@ -305,7 +305,7 @@ static churn_status choose_threshold(const struct options *o, churn_model_kind k
 	double *oof = malloc((n ? n : 1) * sizeof(double));
 	churn_status st = (fold && oof) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 	if (!st && (st = churn_split_kfold(y, n, o->folds, o->seed + 1, fold)))
-		st = ch_fail_prefix(st, "train.threshold_folds");
+		st = ch_fail_prefix(st, CHURN_KEY_TRAIN_THRESHOLD_FOLDS);
 	if (!st)
 		st = oof_scores(kind, x, fold, o->folds, p, oof);
 	if (!st && o->policy == POLICY_BEST_F1)

@@ -112,7 +112,7 @@ churn_status churn_workdir_lock(churn_workdir *w)
 		free(path);
 		return st;
 	}
-	double wait_s = churn_params_get_double(w->p, "workdir.lock_wait_s");
+	double wait_s = churn_params_get_double(w->p, CHURN_KEY_WORKDIR_LOCK_WAIT_S);
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
@@ -206,7 +206,7 @@ churn_status churn_workdir_log(churn_workdir *w, churn_log_level level, const ch
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	churn_status st = CHURN_OK;
 	struct stat sb;
-	int64_t cap = churn_params_get_int(w->p, "workdir.log_max_bytes");
+	int64_t cap = churn_params_get_int(w->p, CHURN_KEY_WORKDIR_LOG_MAX_BYTES);
 	if (stat(path, &sb) == 0 && sb.st_size >= cap) {
 		char *old = ch_asprintf("%s.1", path);
 		if (old) {
@@ -260,7 +260,7 @@ churn_status churn_workdir_read_json(const churn_workdir *w, const char *rel, ch
 {
 	if (!w || !rel || !out)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_workdir_read_json: NULL argument");
-	return ch_json_read_file(w->dir, rel, (size_t)churn_params_get_int(w->p, "workdir.max_report_bytes"), out, out_n);
+	return ch_json_read_file(w->dir, rel, (size_t)churn_params_get_int(w->p, CHURN_KEY_WORKDIR_MAX_REPORT_BYTES), out, out_n);
 }
 
 churn_status churn_workdir_append_record(churn_workdir *w, const char *rel, const char *entry_json)
@@ -285,7 +285,7 @@ churn_status churn_workdir_append_record(churn_workdir *w, const char *rel, cons
 	}
 	char *old = NULL;
 	size_t n = 0;
-	churn_status rst = ch_read_file(path, (size_t)churn_params_get_int(w->p, "workdir.max_report_bytes"), &old, &n);
+	churn_status rst = ch_read_file(path, (size_t)churn_params_get_int(w->p, CHURN_KEY_WORKDIR_MAX_REPORT_BYTES), &old, &n);
 	if (rst == CHURN_OK) {
 		doc = ch_json_parse(old, n, path, NULL);
 		free(old);
@@ -320,7 +320,7 @@ churn_status churn_workdir_append_record(churn_workdir *w, const char *rel, cons
 		cJSON_AddItemToArray(runs, entry);
 		entry = NULL;
 	}
-	int64_t cap = churn_params_get_int(w->p, "workdir.max_records");
+	int64_t cap = churn_params_get_int(w->p, CHURN_KEY_WORKDIR_MAX_RECORDS);
 	while (cJSON_GetArraySize(runs) > cap)
 		cJSON_DeleteItemFromArray(runs, 0);
 	text = ch_json_print(doc, true);
