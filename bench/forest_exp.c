@@ -47,11 +47,11 @@ int main(int argc, char **argv)
 	churn_prep *prep = NULL;
 	churn_matrix *x = NULL;
 	churn_status st;
-	if ((st = churn_dataset_load_csv(argv[1], &ds)))
+	if ((st = churn_csv_read_file(argv[1], NULL, &ds, NULL)))
 		return die("read", st);
 	if ((st = churn_prep_fit(ds, NULL, 0, NULL, &prep)) || (st = churn_prep_apply(prep, ds, &x)))
 		return die("prep", st);
-	size_t n = churn_matrix_get_nrows(x), p = churn_matrix_get_ncols(x);
+	size_t n = churn_matrix_get_row_count(x), p = churn_matrix_get_column_count(x);
 	double *prob = malloc(n * sizeof(double));
 	static const struct {
 		int trees, depth, threads;

@@ -42,7 +42,7 @@ static int dump(const churn_matrix *m, const char *prefix, const char *part)
 	char path[4096];
 	snprintf(path, sizeof path, "%s.%s.x", prefix, part);
 	FILE *f = fopen(path, "wb");
-	size_t n = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m);
+	size_t n = churn_matrix_get_row_count(m), nf = churn_matrix_get_column_count(m);
 	if (!f || fwrite(churn_matrix_get_data_const(m), sizeof(double), n * nf, f) != n * nf || fclose(f))
 		return 1;
 	snprintf(path, sizeof path, "%s.%s.y", prefix, part);
@@ -59,7 +59,7 @@ static int bench_model(const char *kind_name, const char *nthreads, int reps, co
 	churn_model_kind kind;
 	if (churn_model_kind_from_name(kind_name, &kind))
 		return die("model kind");
-	size_t nte = churn_matrix_get_nrows(mte);
+	size_t nte = churn_matrix_get_row_count(mte);
 	churn_params *p = NULL;
 	char key[64];
 	snprintf(key, sizeof key, "%s.n_threads", kind_name);
@@ -108,7 +108,7 @@ static int bench_model(const char *kind_name, const char *nthreads, int reps, co
 	printf("{\"model\":\"%s\",\"train_rows\":%zu,\"test_rows\":%zu,\"features\":%zu,\"read_s\":%.4f,"
 	       "\"prep_s\":%.4f,\"fit_s\":%.4f,\"fit_cpu_s\":%.4f,\"predict_s\":%.4f,\"eval_s\":%.4f,"
 	       "\"eval_cpu_s\":%.4f,\"auc\":%.6f,\"iterations\":%zu,\"peak_rss_mb\":%.1f,\"fit_all_s\":[%s]}\n",
-	       kind_name, churn_matrix_get_nrows(mtr), nte, churn_matrix_get_ncols(mtr), t_read, t_prep, t_fit, c_fit,
+	       kind_name, churn_matrix_get_row_count(mtr), nte, churn_matrix_get_column_count(mtr), t_read, t_prep, t_fit, c_fit,
 	       t_pred, t_eval, c_eval, auc, churn_model_get_iterations(m), (double)ru.ru_maxrss / 1024.0, all);
 	fflush(stdout);
 	free(prob);
@@ -129,10 +129,10 @@ int main(int argc, char **argv)
 		reps = 1;
 	double t0 = now();
 	churn_dataset *ds = NULL;
-	if (churn_dataset_load_csv(argv[1], &ds))
+	if (churn_csv_read_file(argv[1], NULL, &ds, NULL))
 		return die("read csv");
 	double t_read = now() - t0;
-	size_t n = churn_dataset_get_nrows(ds);
+	size_t n = churn_dataset_get_row_count(ds);
 	churn_prep *prep0 = NULL;
 	uint8_t *y = NULL;
 	size_t ny;

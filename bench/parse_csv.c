@@ -23,9 +23,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "parse_csv: %s\n", churn_last_error());
 		return 65;
 	}
-	printf("%zu %zu %.3f\n", churn_dataset_get_nrows(ds), churn_dataset_get_ncols(ds),
+	printf("%zu %zu %.3f\n", churn_dataset_get_row_count(ds), churn_dataset_get_column_count(ds),
 	       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
-	for (size_t j = 0; j < churn_dataset_get_ncols(ds); j++)
+	for (size_t j = 0; j < churn_dataset_get_column_count(ds); j++)
 		fprintf(stderr, "%s:%s:%zu ", churn_dataset_get_col_name(ds, j),
 		        churn_col_type_name(churn_dataset_get_col_type(ds, j)), churn_dataset_get_missing_count(ds, j));
 	fprintf(stderr, "\n");

@@ -112,12 +112,12 @@ static churn_status importance(cli_ctx *ctx, eda_run *r)
 /* Revenue at risk from the importance forest's scores of every customer (a note when there are none). */
 static churn_status revenue(cli_ctx *ctx, eda_run *r)
 {
-	size_t n = churn_matrix_get_nrows(r->x), got = 0;
+	size_t n = churn_matrix_get_row_count(r->x), got = 0;
 	double thr = churn_params_get_double(ctx->params, CHURN_KEY_EDA_THRESHOLD);
 	churn_status st;
 	r->what = "revenue at risk";
 	/* rows without a target (prep.drop_missing_target) are not in the matrix: no score for them */
-	if (r->imp && n == churn_dataset_get_nrows(r->ds)) {
+	if (r->imp && n == churn_dataset_get_row_count(r->ds)) {
 		if (!(r->proba = malloc((n ? n : 1) * sizeof *r->proba)))
 			return CHURN_E_NOMEM;
 		if ((st = churn_model_predict(churn_eda_importance_get_model(r->imp), r->x, r->proba, n, &got)))
@@ -155,9 +155,9 @@ static void print_summary(const cli_ctx *ctx, const eda_run *r, double secs)
 	if (ctx->json) {
 		printf("{\"eda\":\"%s\",\"figures\":%s%s%s,\"rows\":%zu,\"skipped_rows\":%zu,\"duration_s\":%.3f}\n",
 		       r->json_path, figs ? "\"" : "", figs ? r->figures : "null", figs ? "\"" : "",
-		       churn_dataset_get_nrows(r->ds), r->skipped, secs);
+		       churn_dataset_get_row_count(r->ds), r->skipped, secs);
 	} else if (!ctx->quiet) {
-		printf("eda: %zu rows -> %s%s%s (%.2f s)\n", churn_dataset_get_nrows(r->ds), r->json_path,
+		printf("eda: %zu rows -> %s%s%s (%.2f s)\n", churn_dataset_get_row_count(r->ds), r->json_path,
 		       figs ? ", figures in " : "", figs ? r->figures : "", secs);
 	}
 }

@@ -64,7 +64,7 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 	churn_dataset *ds = NULL;
 	char *json = NULL;
 	churn_status st;
-	if ((st = churn_scorer_load(model_path, &s))) {
+	if ((st = churn_scorer_load_file(model_path, &s))) {
 		rc = cli_fail(ctx, st, "loading the model");
 	} else if ((st = churn_csv_read_file(input, ctx->params, &ds, NULL))) {
 		rc = cli_fail(ctx, st, "reading the input");
@@ -74,7 +74,7 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 	} else if (outpath) {
 		rc = write_scores_file(ctx, s, ds, outpath);
 		if (!rc && !ctx->json && !ctx->quiet)
-			fprintf(stderr, "scored %zu rows into %s\n", churn_dataset_get_nrows(ds), outpath);
+			fprintf(stderr, "scored %zu rows into %s\n", churn_dataset_get_row_count(ds), outpath);
 	} else if (!ctx->json && (st = churn_scorer_write_csv(s, ds, TOP_REASONS, stdout))) {
 		rc = cli_fail(ctx, st, "scoring");
 	}

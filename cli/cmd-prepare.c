@@ -24,7 +24,7 @@ static void print_json(const prepared *r)
 	size_t nd = churn_prep_get_dropped_count(r->prep);
 	printf("{\"input\":");
 	cli_json_string(stdout, r->input);
-	printf(",\"rows\":%zu,\"features\":%zu,\"target\":", r->nrows, churn_prep_get_nfeatures(r->prep));
+	printf(",\"rows\":%zu,\"features\":%zu,\"target\":", r->nrows, churn_prep_get_feature_count(r->prep));
 	cli_json_string(stdout, churn_prep_get_target(r->prep));
 	printf(",\"positive\":");
 	cli_json_string(stdout, churn_prep_get_positive(r->prep));
@@ -37,7 +37,7 @@ static void print_json(const prepared *r)
 		printf("}");
 	}
 	printf("],\"dropped_target_rows\":%zu,\"skipped_rows\":%zu,\"imputed_cells\":%zu,\"outputs\":{",
-	       churn_prep_get_dropped_target_rows(r->prep), r->skipped, r->imputed);
+	       churn_prep_get_dropped_target_row_count(r->prep), r->skipped, r->imputed);
 	static const char *const keys[NOUT] = {"parquet", "csv", "prep", "summary_json", "summary_csv"};
 	for (size_t k = 0; k < NOUT; k++) {
 		printf("%s\"%s\":", k ? "," : "", keys[k]);
@@ -50,11 +50,11 @@ static void print_text(const prepared *r)
 {
 	const churn_prep *prep = r->prep;
 	printf("prepared %zu rows x %zu features from %s (target %s, positive \"%s\")\n", r->nrows,
-	       churn_prep_get_nfeatures(prep), r->input, churn_prep_get_target(prep), churn_prep_get_positive(prep));
+	       churn_prep_get_feature_count(prep), r->input, churn_prep_get_target(prep), churn_prep_get_positive(prep));
 	for (size_t k = 0; k < churn_prep_get_dropped_count(prep); k++)
 		printf("  dropped %s: %s\n", churn_prep_get_dropped_column(prep, k), churn_prep_get_dropped_reason(prep, k));
-	if (churn_prep_get_dropped_target_rows(prep))
-		printf("  dropped %zu rows with a missing target\n", churn_prep_get_dropped_target_rows(prep));
+	if (churn_prep_get_dropped_target_row_count(prep))
+		printf("  dropped %zu rows with a missing target\n", churn_prep_get_dropped_target_row_count(prep));
 	if (r->imputed)
 		printf("  imputed %zu missing cells\n", r->imputed);
 	for (size_t k = 0; k < NOUT; k++)

@@ -14,7 +14,7 @@ static void print_num(double v)
 
 static void print_table(const churn_profile *pr)
 {
-	size_t nc = churn_profile_get_ncols(pr), w = 6;
+	size_t nc = churn_profile_get_column_count(pr), w = 6;
 	for (size_t j = 0; j < nc; j++) {
 		size_t l = strlen(churn_profile_get_col_name(pr, j));
 		if (l > w)
@@ -22,13 +22,13 @@ static void print_table(const churn_profile *pr)
 	}
 	if (w > 32)
 		w = 32;
-	printf("rows: %zu   columns: %zu\n\n", churn_profile_get_nrows(pr), nc);
+	printf("rows: %zu   columns: %zu\n\n", churn_profile_get_row_count(pr), nc);
 	printf("%-*s  %-11s  %8s  %s\n", (int)w, "column", "type", "missing", "summary");
 	for (size_t j = 0; j < nc; j++) {
 		churn_col_type t = churn_profile_get_col_type(pr, j);
 		printf("%-*.*s  %-11s  %8zu  ", (int)w, (int)w, churn_profile_get_col_name(pr, j), churn_col_type_name(t),
 		       churn_profile_get_col_missing(pr, j));
-		size_t count = churn_profile_get_col_count(pr, j);
+		size_t count = churn_profile_get_col_present_count(pr, j);
 		if (t == CHURN_COL_NUMERIC) {
 			static const char *const stats[] = {"mean", "std", "min", "p50", "max"};
 			for (size_t k = 0; k < 5; k++) {
@@ -36,7 +36,7 @@ static void print_table(const churn_profile *pr)
 				print_num(churn_profile_get_col_stat(pr, j, stats[k]));
 			}
 		} else if (t == CHURN_COL_CATEGORICAL) {
-			size_t nl = churn_profile_get_col_nlevels(pr, j);
+			size_t nl = churn_profile_get_col_level_count(pr, j);
 			for (size_t k = 0; k < nl && k < 4; k++) {
 				size_t c = 0;
 				const char *v = churn_profile_get_col_level(pr, j, k, &c);
@@ -61,7 +61,7 @@ static void print_table(const churn_profile *pr)
 		       churn_profile_get_target_count(pr), 100.0 * churn_profile_get_target_rate(pr));
 	else
 		printf("target: none\n");
-	for (size_t k = 0; k < churn_profile_get_nnotes(pr); k++)
+	for (size_t k = 0; k < churn_profile_get_note_count(pr); k++)
 		printf("note: %s\n", churn_profile_get_note(pr, k));
 }
 

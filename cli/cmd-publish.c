@@ -135,7 +135,7 @@ int cmd_publish(cli_ctx *ctx, int argc, char **argv)
 #ifdef CHURN_HAVE_LIBPQ
 	/* Checked here first: a file that is not an artifact never reaches the database. */
 	churn_scorer *s = NULL;
-	churn_status st = churn_scorer_load(model_path, &s);
+	churn_status st = churn_scorer_load_file(model_path, &s);
 	if (st)
 		return cli_fail(ctx, st, "loading the model");
 	if (!name)

@@ -17,7 +17,7 @@ int main(int argc, char **argv)
 	}
 	churn_scorer *scorer = NULL;
 	churn_dataset *ds = NULL;
-	churn_status st = churn_scorer_load(argv[1], &scorer);
+	churn_status st = churn_scorer_load_file(argv[1], &scorer);
 	if (!st)
 		st = churn_csv_read_file(argv[2], NULL, &ds, NULL);
 	if (!st)

@@ -43,13 +43,13 @@ int main(int argc, char **argv)
 	size_t ntr = 0;
 	churn_training_get_train_rows(t, &ntr);
 	printf("trained on %zu rows, %zu features, %zu Newton iterations; test ROC AUC %.4f\n", ntr,
-	       churn_model_get_nfeatures(model), churn_model_get_iterations(model),
+	       churn_model_get_feature_count(model), churn_model_get_iterations(model),
 	       churn_training_get_metric(t, 0, "roc_auc"));
 
 	/* score one raw record: the first row of the file, through the model's prep spec */
-	size_t first = 0, nc = churn_model_get_nfeatures(model);
+	size_t first = 0, nc = churn_model_get_feature_count(model);
 	double prob;
-	if ((st = churn_dataset_load_csv(argv[1], &ds)) ||
+	if ((st = churn_csv_read_file(argv[1], NULL, &ds, NULL)) ||
 	    (st = churn_prep_apply_rows(churn_model_get_prep(model), ds, &first, 1, &one)) ||
 	    (st = churn_model_predict_row(model, churn_matrix_get_row(one, 0), nc, &prob))) {
 		rc = fail("scoring", st);

@@ -291,7 +291,7 @@ static api_model_ref *model_acquire(api_ctx *ctx, int i, const char *name, churn
 		api_model_ref *nr = malloc(sizeof(*nr));
 		if (path && nr) {
 			sprintf(path, "%s/%s", ctx->workdir, rel);
-			if ((lst = churn_scorer_load(path, &nsc)))
+			if ((lst = churn_scorer_load_file(path, &nsc)))
 				fprintf(stderr, "churn-httpd: cannot load %s: %s\n", path, churn_last_error());
 		}
 		free(path);

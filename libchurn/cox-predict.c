@@ -32,9 +32,9 @@ static churn_status check_x(const churn_cox *m, const churn_matrix *x, const cha
 {
 	if (!m || !x)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: NULL argument", fn);
-	if (churn_matrix_get_ncols(x) != m->p)
+	if (churn_matrix_get_column_count(x) != m->p)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: the matrix has %zu columns, the model %zu", fn,
-		               churn_matrix_get_ncols(x), m->p);
+		               churn_matrix_get_column_count(x), m->p);
 	return CHURN_OK;
 }
 
@@ -46,7 +46,7 @@ churn_status churn_cox_linear_predictor(const churn_cox *m, const churn_matrix *
 		return st;
 	if (!out || !out_n)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_cox_linear_predictor: NULL argument");
-	size_t n = churn_matrix_get_nrows(x);
+	size_t n = churn_matrix_get_row_count(x);
 	*out_n = n;
 	if (cap < n)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_cox_linear_predictor: room for %zu values, %zu needed", cap, n);
@@ -121,7 +121,7 @@ churn_status churn_cox_remaining(const churn_cox *m, const churn_matrix *x, cons
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: the horizon is not finite", fn);
 	if (horizon <= 0)
 		horizon = DEFAULT_HORIZON;
-	size_t n = churn_matrix_get_nrows(x);
+	size_t n = churn_matrix_get_row_count(x);
 	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(t0[i]) || t0[i] < 0)
 			return ch_fail(CHURN_E_INVALID_ARG, "%s: row %zu has reached %g, not a finite time >= 0", fn, i, t0[i]);
@@ -189,9 +189,9 @@ churn_status churn_cox_integrated_brier(const churn_cox *m, const churn_matrix *
 	churn_status st = check_x(m, x, fn);
 	if (st)
 		return st;
-	if (!time || !event || !out_ibs || n != churn_matrix_get_nrows(x) || n == 0)
+	if (!time || !event || !out_ibs || n != churn_matrix_get_row_count(x) || n == 0)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: NULL argument, no rows or %zu times for %zu rows", fn, n,
-		               churn_matrix_get_nrows(x));
+		               churn_matrix_get_row_count(x));
 	if ((st = ch_survival_check_data(time, event, n, fn)))
 		return st;
 	double *ut = malloc(n * sizeof *ut), *G = malloc(n * sizeof *G), *risk = malloc(n * sizeof *risk);

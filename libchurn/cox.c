@@ -82,7 +82,7 @@ void churn_cox_free(churn_cox *m)
 
 /* ------------------------------------------------------------ getters */
 
-size_t churn_cox_get_nfeatures(const churn_cox *m) { return m ? m->p : 0; }
+size_t churn_cox_get_feature_count(const churn_cox *m) { return m ? m->p : 0; }
 const char *churn_cox_get_feature_name(const churn_cox *m, size_t j) { return m && j < m->p ? m->names[j] : NULL; }
 double churn_cox_get_coef(const churn_cox *m, size_t j) { return m && j < m->p ? m->coef[j] : 0; }
 double churn_cox_get_se(const churn_cox *m, size_t j) { return m && j < m->p ? m->se[j] : 0; }
@@ -92,8 +92,8 @@ double churn_cox_get_loglik_null(const churn_cox *m) { return m ? m->loglik_null
 double churn_cox_get_loglik(const churn_cox *m) { return m ? m->loglik : 0; }
 int churn_cox_get_iterations(const churn_cox *m) { return m ? m->iterations : 0; }
 bool churn_cox_is_converged(const churn_cox *m) { return m && m->converged; }
-size_t churn_cox_get_nrows(const churn_cox *m) { return m ? m->nrows : 0; }
-size_t churn_cox_get_nevents(const churn_cox *m) { return m ? m->nevents : 0; }
+size_t churn_cox_get_row_count(const churn_cox *m) { return m ? m->nrows : 0; }
+size_t churn_cox_get_event_count(const churn_cox *m) { return m ? m->nevents : 0; }
 size_t churn_cox_get_baseline_count(const churn_cox *m) { return m ? m->nbase : 0; }
 
 churn_status churn_cox_get_baseline(const churn_cox *m, size_t k, double *out_time, double *out_hazard)
@@ -213,7 +213,7 @@ static void centers(const double *x, size_t n, size_t p, double *center, uint8_t
 static churn_status fitdata_init(fitdata *f, const churn_matrix *xm, const double *time, const uint8_t *event,
                                  double *center, size_t nth)
 {
-	size_t n = churn_matrix_get_nrows(xm), p = churn_matrix_get_ncols(xm);
+	size_t n = churn_matrix_get_row_count(xm), p = churn_matrix_get_column_count(xm);
 	const double *x = churn_matrix_get_data_const(xm);
 	timed_row *ord = malloc(n * sizeof *ord);
 	*f = (fitdata){.n = n, .p = p, .q = p, .nth = nth};
@@ -548,9 +548,9 @@ static churn_status check_fit_args(const churn_matrix *x, const double *time, co
 {
 	if (!x || !time || !event || !out)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_cox_fit: NULL argument");
-	size_t p = churn_matrix_get_ncols(x);
-	if (n != churn_matrix_get_nrows(x))
-		return ch_fail(CHURN_E_INVALID_ARG, "churn_cox_fit: %zu times for %zu rows", n, churn_matrix_get_nrows(x));
+	size_t p = churn_matrix_get_column_count(x);
+	if (n != churn_matrix_get_row_count(x))
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_cox_fit: %zu times for %zu rows", n, churn_matrix_get_row_count(x));
 	if (n == 0 || p == 0)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_cox_fit: the design has %zu rows and %zu columns", n, p);
 	churn_status st = ch_survival_check_data(time, event, n, "churn_cox_fit");
@@ -627,7 +627,7 @@ churn_status churn_cox_fit(const churn_matrix *x, const double *time, const uint
 	if (st)
 		return st;
 	pthread_once(&gsl_once, gsl_handler_off);
-	size_t np = churn_matrix_get_ncols(x);
+	size_t np = churn_matrix_get_column_count(x);
 	double theta = p ? churn_params_get_double(p, CHURN_KEY_COX_RIDGE) : 0;
 	int max_iter = p ? (int)churn_params_get_int(p, CHURN_KEY_COX_MAX_ITER) : 20;
 	double tol = p ? churn_params_get_double(p, CHURN_KEY_COX_TOL) : 1e-9;

@@ -646,8 +646,3 @@ churn_status churn_csv_read_buffer(const char *data, size_t n, const char *name,
 	return read_any(&r, p, out, out_skipped_rows);
 }
 
-churn_status churn_dataset_load_csv(const char *path, churn_dataset **out)
-{
-	return churn_csv_read_file(path, NULL, out, NULL);
-}
-

@@ -268,12 +268,12 @@ churn_status churn_dataset_add_text(churn_dataset *ds, const char *name, const c
 	return st;
 }
 
-size_t churn_dataset_get_nrows(const churn_dataset *ds)
+size_t churn_dataset_get_row_count(const churn_dataset *ds)
 {
 	return ds ? ds->nrows : 0;
 }
 
-size_t churn_dataset_get_ncols(const churn_dataset *ds)
+size_t churn_dataset_get_column_count(const churn_dataset *ds)
 {
 	return ds ? ds->ncols : 0;
 }
@@ -350,7 +350,7 @@ const int32_t *churn_dataset_get_codes(const churn_dataset *ds, size_t j)
 	return (c && c->type == CHURN_COL_CATEGORICAL) ? c->codes : NULL;
 }
 
-size_t churn_dataset_get_nlevels(const churn_dataset *ds, size_t j)
+size_t churn_dataset_get_level_count(const churn_dataset *ds, size_t j)
 {
 	const ch_column *c = col(ds, j);
 	return (c && c->type == CHURN_COL_CATEGORICAL) ? c->nlevels : 0;

@@ -355,7 +355,7 @@ churn_status churn_eda_set_correlation(churn_eda *e, const churn_matrix *x)
 {
 	if (!e || !x)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_set_correlation: NULL argument");
-	size_t n = churn_matrix_get_nrows(x), nc = churn_matrix_get_ncols(x);
+	size_t n = churn_matrix_get_row_count(x), nc = churn_matrix_get_column_count(x);
 	const uint8_t *lab = churn_matrix_get_labels(x);
 	if (n < 2 || nc == 0)
 		return ch_fail(CHURN_E_INVALID_ARG, "eda correlation: matrix has %zu rows and %zu columns (need 2+ and 1+)",

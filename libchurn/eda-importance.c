@@ -56,7 +56,7 @@ void churn_eda_importance_free(churn_eda_importance *imp)
 static churn_status feature_groups(churn_eda_importance *imp, const churn_prep *prep, const churn_matrix *x,
                                    size_t *group)
 {
-	size_t p = churn_matrix_get_ncols(x), j = 0;
+	size_t p = churn_matrix_get_column_count(x), j = 0;
 	for (size_t c = 0; c < prep->ncols; c++) {
 		const ch_prep_col *pc = &prep->cols[c];
 		if (!pc->nfeat)
@@ -77,7 +77,7 @@ static churn_status feature_groups(churn_eda_importance *imp, const churn_prep *
 /* Evenly spaced rows of @p x, at most @p cap of them (all rows when fewer). */
 static churn_status sample_rows(const churn_matrix *x, size_t cap, churn_matrix **out)
 {
-	size_t n = churn_matrix_get_nrows(x), ns = n < cap ? n : cap;
+	size_t n = churn_matrix_get_row_count(x), ns = n < cap ? n : cap;
 	size_t *rows = malloc((ns ? ns : 1) * sizeof(size_t));
 	if (!rows)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -103,7 +103,7 @@ static churn_status forest_params(const churn_params *p, churn_params **out)
 static churn_status fit_and_permute(churn_eda_importance *imp, const churn_matrix *x, const size_t *group,
                                     const churn_params *fp)
 {
-	size_t p = churn_matrix_get_ncols(x), nr = churn_matrix_get_nrows(x), got = 0;
+	size_t p = churn_matrix_get_column_count(x), nr = churn_matrix_get_row_count(x), got = 0;
 	churn_matrix *fit = NULL, *sample = NULL;
 	double *fimp = malloc((p ? p : 1) * sizeof(double));
 	churn_status st = fimp ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -138,7 +138,7 @@ churn_status churn_eda_importance_compute(const churn_prep *prep, const churn_ma
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_importance_compute: NULL argument");
 	if (!churn_matrix_get_labels(x))
 		return ch_fail(CHURN_E_INVALID_ARG, "importance: the matrix has no labels (no target column)");
-	size_t np = churn_matrix_get_ncols(x), cap = np ? np : 1;
+	size_t np = churn_matrix_get_column_count(x), cap = np ? np : 1;
 	churn_params *fp = NULL;
 	size_t *group = malloc(cap * sizeof(size_t));
 	churn_eda_importance *imp = calloc(1, sizeof(*imp));

@@ -142,7 +142,7 @@ static churn_status km_observations(churn_eda *e, const double *t, const int8_t 
 static churn_status km_by_segment(churn_eda *e, const churn_dataset *ds, size_t sj, const km_obs *obs,
                                   const size_t *row, size_t m, bool loglog)
 {
-	size_t nl = churn_dataset_get_nlevels(ds, sj);
+	size_t nl = churn_dataset_get_level_count(ds, sj);
 	const int32_t *codes = churn_dataset_get_codes(ds, sj);
 	e->km_seg = calloc(nl ? nl : 1, sizeof *e->km_seg);
 	km_obs *so = malloc(m * sizeof *so);
@@ -173,7 +173,7 @@ out:
 
 churn_status ch_eda_km_compute(churn_eda *e, const churn_dataset *ds, const int8_t *y)
 {
-	size_t tj, sj, n = churn_dataset_get_nrows(ds);
+	size_t tj, sj, n = churn_dataset_get_row_count(ds);
 	if (churn_dataset_find_col(ds, e->tenure_col, &tj) != CHURN_OK ||
 	    churn_dataset_get_col_type(ds, tj) != CHURN_COL_NUMERIC)
 		return ch_eda_note(e, "survival: skipped: no numeric tenure column '%s' (set eda.tenure_col)",

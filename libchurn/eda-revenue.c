@@ -28,7 +28,7 @@ static churn_status rev_segments(churn_eda *e, const churn_dataset *ds, const in
 	if (churn_dataset_find_col(ds, e->segment_col, &sj) != CHURN_OK ||
 	    churn_dataset_get_col_type(ds, sj) != CHURN_COL_CATEGORICAL)
 		return CHURN_OK;
-	size_t nl = churn_dataset_get_nlevels(ds, sj);
+	size_t nl = churn_dataset_get_level_count(ds, sj);
 	e->rev_segs = calloc(nl ? nl : 1, sizeof *e->rev_segs);
 	if (!e->rev_segs)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -87,7 +87,7 @@ churn_status churn_eda_set_revenue_at_risk(churn_eda *e, const churn_dataset *ds
 	ch_eda_rev_clear(e);
 	if (!proba)
 		return churn_eda_add_note(e, "revenue_at_risk: skipped: no churn probabilities (no model scores)");
-	size_t cj, n = churn_dataset_get_nrows(ds);
+	size_t cj, n = churn_dataset_get_row_count(ds);
 	churn_status st;
 	if (churn_dataset_find_col(ds, e->charges_col, &cj) != CHURN_OK ||
 	    churn_dataset_get_col_type(ds, cj) != CHURN_COL_NUMERIC) {

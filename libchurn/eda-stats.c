@@ -41,7 +41,7 @@ static double chisq_q(double x, double df)
 static churn_status level_counts(const churn_dataset *ds, size_t j, const int8_t *y, size_t **out_cnt,
                                  size_t **out_pos)
 {
-	size_t n = churn_dataset_get_nrows(ds), nl = churn_dataset_get_nlevels(ds, j);
+	size_t n = churn_dataset_get_row_count(ds), nl = churn_dataset_get_level_count(ds, j);
 	const int32_t *codes = churn_dataset_get_codes(ds, j);
 	size_t *cnt = calloc(nl + 1, sizeof *cnt), *pos = calloc(nl + 1, sizeof *pos);
 	if (!cnt || !pos) {
@@ -91,7 +91,7 @@ static void chi_square(eda_cat *c, size_t tot, size_t tpos)
 
 churn_status ch_eda_cat_stats(const churn_dataset *ds, size_t j, const int8_t *y, eda_cat *c)
 {
-	size_t nl = churn_dataset_get_nlevels(ds, j);
+	size_t nl = churn_dataset_get_level_count(ds, j);
 	c->name = ch_strdup(churn_dataset_get_col_name(ds, j));
 	c->levels = calloc(nl + 1, sizeof *c->levels);
 	if (!c->name || !c->levels)
@@ -157,7 +157,7 @@ static size_t value_range(const double *v, const int8_t *y, size_t n, eda_hist *
 
 churn_status ch_eda_hist_stats(const churn_dataset *ds, size_t j, const int8_t *y, size_t bins, eda_hist *h)
 {
-	size_t n = churn_dataset_get_nrows(ds);
+	size_t n = churn_dataset_get_row_count(ds);
 	const double *v = churn_dataset_get_numeric(ds, j);
 	h->name = ch_strdup(churn_dataset_get_col_name(ds, j));
 	if (!h->name)

@@ -246,7 +246,7 @@ typedef struct num_cols {
 static churn_status column_stats(churn_eda *e, const churn_dataset *ds, const churn_params *p, size_t tj,
                                  const int8_t *y, num_cols *nc)
 {
-	size_t ncol = churn_dataset_get_ncols(ds), bins = (size_t)churn_params_get_int(p, CHURN_KEY_EDA_HIST_BINS);
+	size_t ncol = churn_dataset_get_column_count(ds), bins = (size_t)churn_params_get_int(p, CHURN_KEY_EDA_HIST_BINS);
 	for (size_t j = 0; j < ncol; j++) {
 		if (j == tj)
 			continue;
@@ -323,7 +323,7 @@ churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, c
 	churn_eda *e = calloc(1, sizeof *e);
 	if (!e)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	size_t tj = 0, n = churn_dataset_get_nrows(ds), ncol = churn_dataset_get_ncols(ds);
+	size_t tj = 0, n = churn_dataset_get_row_count(ds), ncol = churn_dataset_get_column_count(ds);
 	churn_status st = target_labels(ds, p, &tj, &y, &e->target, &e->positive);
 	if (!st)
 		st = set_options(e, ds, p);

@@ -436,7 +436,7 @@ static churn_status forest_fit(void **out, const churn_matrix *Xm, const churn_p
 	uint8_t *xc = NULL;
 	churn_status *status = NULL;
 	forest_state *s = NULL;
-	size_t n = churn_matrix_get_nrows(Xm), nf = churn_matrix_get_ncols(Xm), max_bins;
+	size_t n = churn_matrix_get_row_count(Xm), nf = churn_matrix_get_column_count(Xm), max_bins;
 	const double *X = churn_matrix_get_data_const(Xm);
 	const uint8_t *y = churn_matrix_get_labels(Xm);
 	if (!y)

@@ -1003,7 +1003,7 @@ static churn_status gbm_fit(void **out, const churn_matrix *Xm, const churn_para
 	struct fit f = {0};
 	struct trainer *tr = &f.tr;
 	gbm_state *s = NULL;
-	size_t n = churn_matrix_get_nrows(Xm), nf = churn_matrix_get_ncols(Xm);
+	size_t n = churn_matrix_get_row_count(Xm), nf = churn_matrix_get_column_count(Xm);
 	const uint8_t *y = churn_matrix_get_labels(Xm);
 	if (!y)
 		return ch_fail(CHURN_E_INVALID_ARG, "gbm: the training matrix has no labels");

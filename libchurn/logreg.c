@@ -500,7 +500,7 @@ static churn_status fit_newton(pass_job *J, const newton_ctx *N, double *w, doub
 static churn_status logreg_fit(void **state, const churn_matrix *Xm, const churn_params *p, ch_fit_info *info)
 {
 	churn_status st = CHURN_OK;
-	size_t nrows = churn_matrix_get_nrows(Xm), ncols = churn_matrix_get_ncols(Xm), d = ncols + 1;
+	size_t nrows = churn_matrix_get_row_count(Xm), ncols = churn_matrix_get_column_count(Xm), d = ncols + 1;
 	const double *X = churn_matrix_get_data_const(Xm);
 	const uint8_t *y = churn_matrix_get_labels(Xm);
 	double C = churn_params_get_double(p, "logreg.C");

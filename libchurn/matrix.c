@@ -53,8 +53,8 @@ void churn_matrix_free(churn_matrix *m)
 	free(m);
 }
 
-size_t churn_matrix_get_nrows(const churn_matrix *m) { return m ? m->nrows : 0; }
-size_t churn_matrix_get_ncols(const churn_matrix *m) { return m ? m->ncols : 0; }
+size_t churn_matrix_get_row_count(const churn_matrix *m) { return m ? m->nrows : 0; }
+size_t churn_matrix_get_column_count(const churn_matrix *m) { return m ? m->ncols : 0; }
 double *churn_matrix_get_data(churn_matrix *m) { return m ? m->data : NULL; }
 const double *churn_matrix_get_data_const(const churn_matrix *m) { return m ? m->data : NULL; }
 

@@ -185,7 +185,7 @@ churn_status churn_model_fit(churn_model *m, const churn_matrix *train, const ch
 	cJSON *params = NULL;
 	if (!m || !train)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_fit: NULL argument");
-	size_t nrows = churn_matrix_get_nrows(train), ncols = churn_matrix_get_ncols(train);
+	size_t nrows = churn_matrix_get_row_count(train), ncols = churn_matrix_get_column_count(train);
 	const uint8_t *y = churn_matrix_get_labels(train);
 	if (nrows == 0 || ncols == 0)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_fit: empty training matrix (%zu x %zu)", nrows, ncols);
@@ -278,7 +278,7 @@ churn_status churn_model_predict(const churn_model *m, const churn_matrix *x, do
 		return st;
 	if (!x || !out_n || (out_cap && !out))
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_predict: NULL argument");
-	size_t nrows = churn_matrix_get_nrows(x), ncols = churn_matrix_get_ncols(x);
+	size_t nrows = churn_matrix_get_row_count(x), ncols = churn_matrix_get_column_count(x);
 	*out_n = nrows;
 	if (ncols != m->ncols)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_predict: the matrix has %zu columns, the model expects %zu",
@@ -400,13 +400,13 @@ churn_status churn_model_get_importance(const churn_model *m, double *out, size_
 /* ---- getters and setters ---- */
 
 churn_model_kind churn_model_get_kind(const churn_model *m) { return m ? m->kind : CHURN_MODEL_LOGREG; }
-size_t churn_model_get_nfeatures(const churn_model *m) { return m ? m->ncols : 0; }
+size_t churn_model_get_feature_count(const churn_model *m) { return m ? m->ncols : 0; }
 size_t churn_model_get_iterations(const churn_model *m) { return m ? m->info.iterations : 0; }
 bool churn_model_is_converged(const churn_model *m) { return m && m->state && m->info.converged; }
 double churn_model_get_threshold(const churn_model *m) { return m ? m->threshold : 0.5; }
 const churn_prep *churn_model_get_prep(const churn_model *m) { return m ? m->prep : NULL; }
 const char *churn_model_get_metrics_json(const churn_model *m) { return m ? m->metrics : NULL; }
-size_t churn_model_get_training_rows(const churn_model *m) { return m ? m->training_rows : 0; }
+size_t churn_model_get_training_row_count(const churn_model *m) { return m ? m->training_rows : 0; }
 const char *churn_model_get_data_sha256(const churn_model *m) { return m ? m->sha256 : ""; }
 
 const char *churn_model_get_feature_name(const churn_model *m, size_t j)
@@ -754,9 +754,9 @@ static churn_status read_metrics_prep(const cJSON *o, const char *w, churn_model
 			ch_fail_prefix(st, "%s: prep", w);
 			return st;
 		}
-		if (churn_prep_get_nfeatures(m->prep) != m->ncols)
+		if (churn_prep_get_feature_count(m->prep) != m->ncols)
 			return ch_fail(CHURN_E_FORMAT, "%s: the prep spec makes %zu features, the model has %zu", w,
-			               churn_prep_get_nfeatures(m->prep), m->ncols);
+			               churn_prep_get_feature_count(m->prep), m->ncols);
 	}
 	return CHURN_OK;
 }

@@ -1365,7 +1365,7 @@ churn_status churn_parquet_writer_append(churn_parquet_writer *w, const churn_ma
 	if (w->failed || w->closed)
 		return ch_fail(CHURN_E_STATE, "%s: the Parquet writer %s", w->path,
 		               w->closed ? "is closed" : "failed earlier");
-	size_t n = churn_matrix_get_nrows(chunk), nf = churn_matrix_get_ncols(chunk);
+	size_t n = churn_matrix_get_row_count(chunk), nf = churn_matrix_get_column_count(chunk);
 	if (nf != w->nfeat)
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: chunk has %zu columns, the writer %zu features", w->path, nf,
 		               w->nfeat);
@@ -1467,7 +1467,7 @@ churn_status churn_parquet_write_matrix(const char *path, const churn_matrix *m,
 {
 	if (!path || !*path || !m)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_parquet_write_matrix: path or matrix is NULL");
-	size_t nrows = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m);
+	size_t nrows = churn_matrix_get_row_count(m), nf = churn_matrix_get_column_count(m);
 	if (target_name && !churn_matrix_get_labels(m))
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: target column \"%s\" requested but the matrix has no labels", path,
 		               target_name);

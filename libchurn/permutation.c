@@ -434,7 +434,7 @@ churn_status ch_model_permutation_importance(const churn_model *m, const churn_m
 		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: NULL argument");
 	if (!churn_model_is_fitted(m))
 		return ch_fail(CHURN_E_STATE, "permutation importance: the model is not fitted");
-	size_t n = churn_matrix_get_nrows(x), nf = churn_matrix_get_ncols(x);
+	size_t n = churn_matrix_get_row_count(x), nf = churn_matrix_get_column_count(x);
 	const uint8_t *y = churn_matrix_get_labels(x);
 	if (!y)
 		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: the matrix has no labels");
@@ -462,9 +462,9 @@ churn_status ch_model_permutation_importance(const churn_model *m, const churn_m
 	ch_ensemble e;
 	churn_status st = (pred && c.status && c.msg) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 	/* the rows must suit the model (as churn_model_predict checks) whichever road is taken */
-	if (!st && churn_model_get_nfeatures(m) != nf)
+	if (!st && churn_model_get_feature_count(m) != nf)
 		st = ch_fail(CHURN_E_INVALID_ARG, "permutation importance: the matrix has %zu columns, the model expects %zu",
-		             nf, churn_model_get_nfeatures(m));
+		             nf, churn_model_get_feature_count(m));
 	const double *X = churn_matrix_get_data_const(x);
 	for (size_t k = 0; !st && k < n * nf; k++)
 		if (!isfinite(X[k]))
@@ -507,7 +507,7 @@ churn_status ch_model_permutation_importance_top(const churn_model *m, const chu
 {
 	if (!m || !x || !out || !key)
 		return ch_fail(CHURN_E_INVALID_ARG, "permutation importance: NULL argument");
-	size_t nf = churn_matrix_get_ncols(x);
+	size_t nf = churn_matrix_get_column_count(x);
 	if (!group)
 		ngroups = nf;
 	if (max_groups == 0 || ngroups <= max_groups)

@@ -22,7 +22,7 @@ static churn_status revenue(const churn_training *t, const churn_dataset *ds, co
 	churn_dataset *sub = NULL;
 	churn_status st = CHURN_OK;
 	/* rows without a target (prep.drop_missing_target) were neither trained on nor scored */
-	if (n != churn_dataset_get_nrows(ds) && (st = churn_dataset_subset_rows(ds, rows, n, &sub)))
+	if (n != churn_dataset_get_row_count(ds) && (st = churn_dataset_subset_rows(ds, rows, n, &sub)))
 		return st;
 	st = ch_eda_revenue(sub ? sub : ds, p, churn_training_get_scores(t, best, NULL),
 	                    churn_model_get_threshold(model), eda, out_rev);

@@ -482,7 +482,7 @@ static churn_status save_string(const char *path, const char *s)
 static double positive_rate(const churn_matrix *x)
 {
 	const uint8_t *y = churn_matrix_get_labels(x);
-	size_t n = churn_matrix_get_nrows(x), pos = 0;
+	size_t n = churn_matrix_get_row_count(x), pos = 0;
 	if (!y || !n)
 		return NAN;
 	for (size_t i = 0; i < n; i++)
@@ -566,8 +566,8 @@ static churn_status step_profile(struct run *r, struct data_state *d)
 	/* churn run: the ML run's training starts now, on a thread of its own (see prefit_start) */
 	if (d->want_prefit)
 		d->pre = prefit_start(r->p, r->w, d->ds, churn_fetch_info_get_sha256(d->info));
-	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_nrows(d->ds));
-	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_ncols(d->ds));
+	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_row_count(d->ds));
+	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_column_count(d->ds));
 	if (skipped)
 		cJSON_AddNumberToObject(r->fields, "skipped_rows", (double)skipped);
 	d->skipped = skipped;
@@ -592,8 +592,8 @@ static churn_status stage_source_record(struct run *r, struct data_state *d)
 	cJSON_AddStringToObject(o, "source", churn_params_get_str(r->p, CHURN_KEY_DATA_SOURCE));
 	cJSON_AddStringToObject(o, "raw_path", d->raw_rel);
 	cJSON_AddStringToObject(o, "sha256", churn_fetch_info_get_sha256(d->info));
-	cJSON_AddNumberToObject(o, "rows", (double)churn_dataset_get_nrows(d->ds));
-	cJSON_AddNumberToObject(o, "columns", (double)churn_dataset_get_ncols(d->ds));
+	cJSON_AddNumberToObject(o, "rows", (double)churn_dataset_get_row_count(d->ds));
+	cJSON_AddNumberToObject(o, "columns", (double)churn_dataset_get_column_count(d->ds));
 	if (!(text = ch_json_print(o, true)))
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	else if (!(st = stage(r, "data/processed/source.json", &path)))
@@ -615,7 +615,7 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
 		return st;
 	}
 	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(d->x));
-	cJSON_AddNumberToObject(r->fields, "features", (double)churn_matrix_get_ncols(d->x));
+	cJSON_AddNumberToObject(r->fields, "features", (double)churn_matrix_get_column_count(d->x));
 	cJSON_AddItemToObject(r->fields, "notes", ch_prep_screen_notes_json(d->prep));
 	if ((st = importance_start(r, d)))
 		return st;
@@ -898,8 +898,8 @@ fields:
 	st = CHURN_OK;
 	cJSON_AddStringToObject(r->fields, "source", raw + strlen(churn_workdir_get_path(r->w)) + 1);
 	cJSON_AddStringToObject(r->fields, "sha256", m->sha256);
-	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_nrows(m->ds));
-	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_ncols(m->ds));
+	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_row_count(m->ds));
+	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_column_count(m->ds));
 out:
 	free(raw);
 	return st;

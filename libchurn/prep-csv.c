@@ -108,8 +108,8 @@ churn_status ch_prep_csv_open(const char *path, const char *const *names, size_t
 
 churn_status ch_prep_csv_append(ch_prep_csv *w, const churn_matrix *m, const char *const *ids)
 {
-	size_t nr = churn_matrix_get_nrows(m), nc = w->nc;
-	if (churn_matrix_get_ncols(m) != nc || (w->y && nr && !churn_matrix_get_labels(m)) || (w->ids && nr && !ids))
+	size_t nr = churn_matrix_get_row_count(m), nc = w->nc;
+	if (churn_matrix_get_column_count(m) != nc || (w->y && nr && !churn_matrix_get_labels(m)) || (w->ids && nr && !ids))
 		return ch_fail(CHURN_E_INVALID_ARG, "%s: rows do not match the CSV columns", w->path);
 	const double *X = churn_matrix_get_data_const(m);
 	const uint8_t *y = w->y ? churn_matrix_get_labels(m) : NULL;
@@ -164,7 +164,7 @@ churn_status churn_prep_write_csv(const churn_prep *prep, const churn_matrix *m,
 {
 	if (!prep || !m || !path || (ids && !id_name))
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_prep_write_csv: NULL argument");
-	size_t nc = churn_matrix_get_ncols(m);
+	size_t nc = churn_matrix_get_column_count(m);
 	const char **names = malloc((nc ? nc : 1) * sizeof(*names));
 	if (!names)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");

@@ -92,17 +92,17 @@ static bool prep_totals(cJSON *s, cJSON *rep, const churn_prep *prep, size_t ski
 	}
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(rep, "rows");
 	bool ok = cJSON_AddNumberToObject(po, "rows", cJSON_IsNumber(rows) ? rows->valuedouble : 0) &&
-	          cJSON_AddNumberToObject(po, "features", (double)churn_prep_get_nfeatures(prep));
+	          cJSON_AddNumberToObject(po, "features", (double)churn_prep_get_feature_count(prep));
 	cJSON *names = ok ? cJSON_AddArrayToObject(po, "feature_names") : NULL;
 	ok = names != NULL;
-	for (size_t j = 0; ok && j < churn_prep_get_nfeatures(prep); j++) {
+	for (size_t j = 0; ok && j < churn_prep_get_feature_count(prep); j++) {
 		cJSON *e = cJSON_CreateString(churn_prep_get_feature_name(prep, j));
 		ok = e && cJSON_AddItemToArray(names, e);
 	}
 	cJSON *dropped = cJSON_DetachItemFromObjectCaseSensitive(rep, "dropped");
 	if (dropped)
 		cJSON_AddItemToObject(po, "dropped", dropped);
-	return ok && cJSON_AddNumberToObject(po, "dropped_target_rows", (double)churn_prep_get_dropped_target_rows(prep)) &&
+	return ok && cJSON_AddNumberToObject(po, "dropped_target_rows", (double)churn_prep_get_dropped_target_row_count(prep)) &&
 	       cJSON_AddNumberToObject(po, "skipped_rows", (double)skipped) &&
 	       cJSON_AddNumberToObject(po, "imputed_cells", (double)imp) &&
 	       cJSON_AddNumberToObject(po, "unseen_cells", (double)uns) &&
@@ -301,7 +301,7 @@ static churn_status write_data(chunker *c, const char *pq_path, const char *csv_
 	churn_parquet_writer *pw = NULL;
 	ch_prep_csv *cw = NULL;
 	churn_matrix *m = NULL;
-	size_t nf = churn_prep_get_nfeatures(prep);
+	size_t nf = churn_prep_get_feature_count(prep);
 	const char **names = malloc((nf ? nf : 1) * sizeof(*names));
 	churn_status st = names ? CHURN_OK : nomem();
 	for (size_t j = 0; names && j < nf; j++)
@@ -368,10 +368,10 @@ static churn_status write_data(chunker *c, const char *pq_path, const char *csv_
 /* Rows: all (*rows NULL), or those with a target when the spec drops missing targets (*rows, the caller frees it). */
 static churn_status rows_with_target(const churn_prep *prep, const churn_dataset *ds, size_t **rows, size_t *nrows)
 {
-	size_t n = churn_dataset_get_nrows(ds), tj;
+	size_t n = churn_dataset_get_row_count(ds), tj;
 	*rows = NULL;
 	*nrows = n;
-	if (churn_prep_get_dropped_target_rows(prep) == 0 ||
+	if (churn_prep_get_dropped_target_row_count(prep) == 0 ||
 	    churn_dataset_find_col(ds, churn_prep_get_target(prep), &tj) != CHURN_OK)
 		return CHURN_OK;
 	size_t *r = malloc((n ? n : 1) * sizeof(size_t));
@@ -468,9 +468,9 @@ churn_status churn_prep_write_outputs(const churn_prep *prep, const churn_datase
 	}
 	if ((st = rows_with_target(prep, ds, &rows, &nrows)))
 		goto out;
-	if (x && churn_matrix_get_nrows(x) != nrows) {
+	if (x && churn_matrix_get_row_count(x) != nrows) {
 		st = ch_fail(CHURN_E_INVALID_ARG, "churn_prep_write_outputs: the matrix has %zu rows, the data %zu",
-		             churn_matrix_get_nrows(x), nrows);
+		             churn_matrix_get_row_count(x), nrows);
 		goto out;
 	}
 	/* Reports first: nothing is replaced when they fail. */

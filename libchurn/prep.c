@@ -316,7 +316,7 @@ churn_status ch_prep_tsrc_init(ch_prep_tsrc *ts, const churn_prep *prep, const c
 
 /* ---- getters ---- */
 
-size_t churn_prep_get_nfeatures(const churn_prep *prep) { return prep ? prep->nfeatures : 0; }
+size_t churn_prep_get_feature_count(const churn_prep *prep) { return prep ? prep->nfeatures : 0; }
 const char *churn_prep_get_feature_name(const churn_prep *prep, size_t j)
 {
 	return prep && j < prep->nfeatures ? prep->features[j] : NULL;
@@ -333,8 +333,8 @@ const char *churn_prep_get_id(const churn_prep *prep, size_t k)
 {
 	return prep && k < prep->nids ? prep->ids[k] : NULL;
 }
-size_t churn_prep_get_fit_rows(const churn_prep *prep) { return prep ? prep->fit_rows : 0; }
-size_t churn_prep_get_dropped_target_rows(const churn_prep *prep) { return prep ? prep->dropped_target_rows : 0; }
+size_t churn_prep_get_fit_row_count(const churn_prep *prep) { return prep ? prep->fit_rows : 0; }
+size_t churn_prep_get_dropped_target_row_count(const churn_prep *prep) { return prep ? prep->dropped_target_rows : 0; }
 size_t churn_prep_get_dropped_count(const churn_prep *prep) { return prep ? prep->ndropped : 0; }
 const char *churn_prep_get_dropped_column(const churn_prep *prep, size_t k)
 {

@@ -417,7 +417,7 @@ static int cmp_level(const void *pa, const void *pb)
 
 static churn_status profile_categorical(prof_col *c, const churn_dataset *ds, size_t j, size_t n)
 {
-	size_t nl = churn_dataset_get_nlevels(ds, j);
+	size_t nl = churn_dataset_get_level_count(ds, j);
 	const int32_t *codes = churn_dataset_get_codes(ds, j);
 	/* Four interleaved counter sets break the store-to-load chain on repeated codes. */
 	size_t stride = nl + 1;
@@ -670,8 +670,8 @@ churn_status churn_profile_compute(const churn_dataset *ds, const churn_params *
 	if (!pr)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	pr->rate = NAN;
-	pr->nrows = churn_dataset_get_nrows(ds);
-	size_t ncols = churn_dataset_get_ncols(ds);
+	pr->nrows = churn_dataset_get_row_count(ds);
+	size_t ncols = churn_dataset_get_column_count(ds);
 	pr->cols = calloc(ncols ? ncols : 1, sizeof(*pr->cols));
 	if (!pr->cols) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -1062,12 +1062,12 @@ static const prof_col *pcol(const churn_profile *pr, size_t j)
 	return pr && j < pr->ncols ? &pr->cols[j] : NULL;
 }
 
-size_t churn_profile_get_nrows(const churn_profile *pr)
+size_t churn_profile_get_row_count(const churn_profile *pr)
 {
 	return pr ? pr->nrows : 0;
 }
 
-size_t churn_profile_get_ncols(const churn_profile *pr)
+size_t churn_profile_get_column_count(const churn_profile *pr)
 {
 	return pr ? pr->ncols : 0;
 }
@@ -1090,7 +1090,7 @@ size_t churn_profile_get_col_missing(const churn_profile *pr, size_t j)
 	return c ? c->missing : 0;
 }
 
-size_t churn_profile_get_col_count(const churn_profile *pr, size_t j)
+size_t churn_profile_get_col_present_count(const churn_profile *pr, size_t j)
 {
 	const prof_col *c = pcol(pr, j);
 	return c ? c->count : 0;
@@ -1117,7 +1117,7 @@ double churn_profile_get_col_stat(const churn_profile *pr, size_t j, const char 
 	return NAN;
 }
 
-size_t churn_profile_get_col_nlevels(const churn_profile *pr, size_t j)
+size_t churn_profile_get_col_level_count(const churn_profile *pr, size_t j)
 {
 	const prof_col *c = pcol(pr, j);
 	return c ? c->nlevels : 0;
@@ -1180,7 +1180,7 @@ double churn_profile_get_target_rate(const churn_profile *pr)
 	return pr && pr->has_target ? pr->rate : NAN;
 }
 
-size_t churn_profile_get_nnotes(const churn_profile *pr)
+size_t churn_profile_get_note_count(const churn_profile *pr)
 {
 	return pr ? pr->nnotes : 0;
 }

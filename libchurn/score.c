@@ -99,10 +99,10 @@ static churn_status scorer_init(churn_scorer *s, const char *what)
 	churn_status st = CHURN_OK;
 	if (!(s->prep = churn_model_get_prep(s->model)))
 		return ch_fail(CHURN_E_STATE, "%s: the model has no prep spec; it cannot score raw records", what);
-	s->nfeatures = churn_prep_get_nfeatures(s->prep);
-	if (s->nfeatures != churn_model_get_nfeatures(s->model))
+	s->nfeatures = churn_prep_get_feature_count(s->prep);
+	if (s->nfeatures != churn_model_get_feature_count(s->model))
 		return ch_fail(CHURN_E_FORMAT, "%s: the prep spec has %zu features, the model %zu", what, s->nfeatures,
-		               churn_model_get_nfeatures(s->model));
+		               churn_model_get_feature_count(s->model));
 	/* The raw columns a record may name: inputs, the target, dropped and ID columns. */
 	const churn_prep *prep = s->prep;
 	for (size_t j = 0; j < prep->ncols; j++)
@@ -127,10 +127,10 @@ static churn_status scorer_init(churn_scorer *s, const char *what)
 	return CHURN_OK;
 }
 
-churn_status churn_scorer_load(const char *model_path, churn_scorer **out)
+churn_status churn_scorer_load_file(const char *model_path, churn_scorer **out)
 {
 	if (!model_path || !out)
-		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_load: NULL argument");
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_load_file: NULL argument");
 	churn_scorer *s = calloc(1, sizeof(*s));
 	if (!s)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -513,10 +513,10 @@ static churn_status score_dataset(const churn_scorer *s, const churn_dataset *ds
 	churn_status st;
 	if ((st = churn_scorer_check_columns(s, ds)) || (st = churn_prep_apply(s->prep, ds, x)))
 		return st;
-	size_t n = churn_matrix_get_nrows(*x);
+	size_t n = churn_matrix_get_row_count(*x);
 	ids->ds = ds;
 	ids->col = (size_t)-1;
-	if (s->id && churn_dataset_get_nrows(ds) == n && churn_dataset_find_col(ds, s->id, &ids->col) != CHURN_OK)
+	if (s->id && churn_dataset_get_row_count(ds) == n && churn_dataset_find_col(ds, s->id, &ids->col) != CHURN_OK)
 		ids->col = (size_t)-1; /* (rows dropped for a missing target would not line up: row numbers then) */
 	const double *rows = n ? churn_matrix_get_row(*x, 0) : NULL;
 	return score_rows(s, rows, n, top_k, scored);
@@ -532,7 +532,7 @@ churn_status churn_scorer_score_dataset_json(const churn_scorer *s, const churn_
 	ds_ids ids;
 	churn_status st = score_dataset(s, ds, top_k, &x, &scored, &ids);
 	if (!st) {
-		size_t n = churn_matrix_get_nrows(x);
+		size_t n = churn_matrix_get_row_count(x);
 		st = write_json(s, n ? churn_matrix_get_row(x, 0) : NULL, n, top_k, &scored, dataset_id, &ids, out_json);
 	}
 	scored_free(&scored);
@@ -550,7 +550,7 @@ churn_status churn_scorer_write_csv(const churn_scorer *s, const churn_dataset *
 	churn_status st = score_dataset(s, ds, top_k, &x, &scored, &ids);
 	if (st)
 		goto out;
-	size_t n = churn_matrix_get_nrows(x), p = s->nfeatures, k = top_k ? top_k : 1;
+	size_t n = churn_matrix_get_row_count(x), p = s->nfeatures, k = top_k ? top_k : 1;
 	double thr = churn_model_get_threshold(s->model);
 	ch_buf b = {0};
 	ch_buf_puts(&b, "id,probability,label");
@@ -633,7 +633,7 @@ churn_status churn_scorer_encode_json(const churn_scorer *s, const char *record,
 	free(text);
 	if (st)
 		goto out;
-	if (churn_matrix_get_nrows(x) != 1 || churn_matrix_get_ncols(x) != s->nfeatures) {
+	if (churn_matrix_get_row_count(x) != 1 || churn_matrix_get_column_count(x) != s->nfeatures) {
 		st = ch_fail(CHURN_E_INVALID_ARG, "the record was dropped (missing target)");
 		goto out;
 	}

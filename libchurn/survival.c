@@ -140,7 +140,7 @@ out:
 static void leak_stats(const churn_dataset *ds, size_t jt, size_t jv, double *abs_r, double *ratio_cv)
 {
 	const double *t = churn_dataset_get_numeric(ds, jt), *v = churn_dataset_get_numeric(ds, jv);
-	size_t n = churn_dataset_get_nrows(ds), k = 0, kr = 0;
+	size_t n = churn_dataset_get_row_count(ds), k = 0, kr = 0;
 	double mt = 0, mv = 0, stt = 0, svv = 0, stv = 0, mr = 0, srr = 0;
 	for (size_t i = 0; i < n; i++) { /* Welford, for both statistics */
 		if (churn_dataset_is_missing(ds, jt, i) || churn_dataset_is_missing(ds, jv, i) || !isfinite(t[i]) ||
@@ -169,7 +169,7 @@ static double ratio_corr(const churn_dataset *ds, size_t jt, size_t jv, size_t j
 {
 	const double *t = churn_dataset_get_numeric(ds, jt), *v = churn_dataset_get_numeric(ds, jv);
 	const double *w = churn_dataset_get_numeric(ds, jm);
-	size_t n = churn_dataset_get_nrows(ds), k = 0;
+	size_t n = churn_dataset_get_row_count(ds), k = 0;
 	double ma = 0, mb = 0, saa = 0, sbb = 0, sab = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (churn_dataset_is_missing(ds, jt, i) || churn_dataset_is_missing(ds, jv, i) ||
@@ -191,7 +191,7 @@ static double ratio_corr(const churn_dataset *ds, size_t jt, size_t jv, size_t j
 static bool is_time_product(const churn_dataset *ds, size_t jt, size_t jv)
 {
 	size_t tried = 0;
-	for (size_t jm = 0; jm < churn_dataset_get_ncols(ds) && tried < LEAK_MAX_FACTORS; jm++) {
+	for (size_t jm = 0; jm < churn_dataset_get_column_count(ds) && tried < LEAK_MAX_FACTORS; jm++) {
 		if (jm == jt || jm == jv || churn_dataset_get_col_type(ds, jm) != CHURN_COL_NUMERIC)
 			continue;
 		tried++;
@@ -212,7 +212,7 @@ churn_status churn_survival_find_time_leaks(const churn_dataset *ds, const char 
 	if (churn_dataset_get_col_type(ds, jt) != CHURN_COL_NUMERIC)
 		return ch_fail(CHURN_E_PARSE, "churn_survival_find_time_leaks: the time column \"%s\" is not numeric",
 		               time_col);
-	size_t nc = churn_dataset_get_ncols(ds), k = 0;
+	size_t nc = churn_dataset_get_column_count(ds), k = 0;
 	size_t *cols = malloc((nc ? nc : 1) * sizeof *cols);
 	if (!cols)
 		return ch_fail(CHURN_E_NOMEM, "churn_survival_find_time_leaks: out of memory");

@@ -195,7 +195,7 @@ static churn_status label_rows(const churn_dataset *ds, const churn_params *p, c
                                churn_dataset **sub)
 {
 	churn_prep *all = NULL;
-	size_t n = churn_dataset_get_nrows(ds), tj = 0, ny = 0;
+	size_t n = churn_dataset_get_row_count(ds), tj = 0, ny = 0;
 	churn_status st = fit_prep_quietly(ds, NULL, 0, p, &all);
 	if (st)
 		return st;
@@ -203,7 +203,7 @@ static churn_status label_rows(const churn_dataset *ds, const churn_params *p, c
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	bool dropped = churn_prep_get_dropped_target_rows(all) > 0;
+	bool dropped = churn_prep_get_dropped_target_row_count(all) > 0;
 	if (dropped && (st = churn_dataset_find_col(ds, churn_prep_get_target(all), &tj)))
 		goto out;
 	t->n = 0;
@@ -259,7 +259,7 @@ static churn_status fit(churn_model_kind kind, const churn_matrix *x, const chur
 static churn_status oof_scores(churn_model_kind kind, const churn_matrix *x, const uint32_t *fold, size_t folds,
                                const churn_params *p, double *oof)
 {
-	size_t n = churn_matrix_get_nrows(x);
+	size_t n = churn_matrix_get_row_count(x);
 	size_t *idx = malloc((n ? n : 1) * sizeof(size_t));
 	double *prob = malloc((n ? n : 1) * sizeof(double));
 	churn_status st = (idx && prob) ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
@@ -299,7 +299,7 @@ static churn_status choose_threshold(const struct options *o, churn_model_kind k
 		*out = o->fixed;
 		return CHURN_OK;
 	}
-	size_t n = churn_matrix_get_nrows(x);
+	size_t n = churn_matrix_get_row_count(x);
 	const uint8_t *y = churn_matrix_get_labels(x);
 	uint32_t *fold = malloc((n ? n : 1) * sizeof(uint32_t));
 	double *oof = malloc((n ? n : 1) * sizeof(double));
@@ -416,7 +416,7 @@ static churn_status cv_model(struct work *w, size_t k, const churn_params *p)
 	churn_training *t = w->t;
 	struct trained *m = &t->m[k];
 	churn_model *model = NULL;
-	size_t n = churn_matrix_get_nrows(w->xte), got = 0;
+	size_t n = churn_matrix_get_row_count(w->xte), got = 0;
 	double *prob = malloc((n ? n : 1) * sizeof(double)), v[NCV];
 	churn_status st = prob ? fit(t->o.kinds[k], w->xtr, p, &model) : ch_fail(CHURN_E_NOMEM, "out of memory");
 	if (!st)
@@ -923,7 +923,7 @@ static bool doc_head(cJSON *doc, const churn_training *t, const char *run_id, co
 	       cJSON_AddNumberToObject(doc, "test_rows", (double)t->nte) &&
 	       cJSON_AddNumberToObject(doc, "fitted_rows", (double)(t->o.refit ? t->n : t->ntr)) &&
 	       cJSON_AddBoolToObject(doc, "refit", t->o.refit) &&
-	       cJSON_AddNumberToObject(doc, "features", (double)churn_prep_get_nfeatures(t->prep)) &&
+	       cJSON_AddNumberToObject(doc, "features", (double)churn_prep_get_feature_count(t->prep)) &&
 	       (s = cJSON_AddObjectToObject(doc, "split")) && cJSON_AddNumberToObject(s, "test_size", t->o.test_size) &&
 	       cJSON_AddNumberToObject(s, "seed", (double)t->o.seed) &&
 	       cJSON_AddItemToObject(doc, "threshold_policy", policy_json(&t->o));

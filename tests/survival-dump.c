@@ -44,7 +44,7 @@ static int from_column(const char *feature, const char *col)
 /* The design without the excluded raw columns (names[0..nex)). */
 static churn_status keep_columns(const churn_matrix *full, const char **ex, size_t nex, churn_matrix **out)
 {
-	size_t n = churn_matrix_get_nrows(full), p = churn_matrix_get_ncols(full), q = 0;
+	size_t n = churn_matrix_get_row_count(full), p = churn_matrix_get_column_count(full), q = 0;
 	size_t *keep = malloc(p * sizeof *keep);
 	if (!keep)
 		return CHURN_E_NOMEM;
@@ -88,7 +88,7 @@ static int write_design(const char *dir, const churn_matrix *x, const double *ti
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return 1;
-	size_t n = churn_matrix_get_nrows(x), p = churn_matrix_get_ncols(x);
+	size_t n = churn_matrix_get_row_count(x), p = churn_matrix_get_column_count(x);
 	for (size_t j = 0; j < p; j++)
 		fprintf(f, "x%zu,", j + 1);
 	fprintf(f, "time,event\n");
@@ -104,7 +104,7 @@ static int write_design(const char *dir, const churn_matrix *x, const double *ti
 static int write_design_bin(const char *dir, const churn_matrix *x, const double *time, const uint8_t *event)
 {
 	char path[4096];
-	size_t n = churn_matrix_get_nrows(x), p = churn_matrix_get_ncols(x);
+	size_t n = churn_matrix_get_row_count(x), p = churn_matrix_get_column_count(x);
 	snprintf(path, sizeof path, "%s/design.dims", dir);
 	FILE *f = fopen(path, "w");
 	if (!f || fprintf(f, "%zu %zu\n", n, p) < 0 || fclose(f) != 0)
@@ -131,7 +131,7 @@ static int write_result(const char *dir, const churn_cox *m, double c, double ib
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return 1;
-	size_t p = churn_cox_get_nfeatures(m), nb = churn_cox_get_baseline_count(m);
+	size_t p = churn_cox_get_feature_count(m), nb = churn_cox_get_baseline_count(m);
 	double *coef = malloc((p + 1) * sizeof *coef), *se = malloc((p + 1) * sizeof *se);
 	double *bt = malloc((nb + 1) * sizeof *bt), *bh = malloc((nb + 1) * sizeof *bh);
 	for (size_t j = 0; j < p; j++) {
@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 	churn_cox *m = NULL;
 	size_t *leak = NULL, nleak = 0, jt, nfit;
 	churn_status st;
-	if ((st = churn_dataset_load_csv(argv[1], &ds)))
+	if ((st = churn_csv_read_file(argv[1], NULL, &ds, NULL)))
 		return fail("reading the CSV", st);
 	if ((st = churn_survival_find_time_leaks(ds, time_col, &leak, &nleak)))
 		return fail("finding time leaks", st);
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 		return fail("preparing the features", st);
 	if ((st = keep_columns(full, ex, nleak + 1, &x)))
 		return fail("selecting the columns", st);
-	size_t n = churn_matrix_get_nrows(x);
+	size_t n = churn_matrix_get_row_count(x);
 	if ((st = churn_dataset_find_col(ds, time_col, &jt)))
 		return fail("finding the time column", st);
 	const double *time = churn_dataset_get_numeric(ds, jt);
@@ -225,8 +225,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "survival-dump: cannot write into %s\n", argv[2]);
 		return 73;
 	}
-	printf("survival-dump: %zu rows, %zu features, %zu events, time leaks:", n, churn_matrix_get_ncols(x),
-	       churn_cox_get_nevents(m));
+	printf("survival-dump: %zu rows, %zu features, %zu events, time leaks:", n, churn_matrix_get_column_count(x),
+	       churn_cox_get_event_count(m));
 	for (size_t k = 0; k < nleak; k++)
 		printf(" %s", ex[k + 1]);
 	printf("; fit %.1f ms (cpu %.1f ms), %d iterations, concordance %.6f, IBS %.6f\n", wall * 1e3, cpu * 1e3,

@@ -261,7 +261,7 @@ churn_model *churn_test_fit(churn_model_kind kind, const churn_matrix *m, const 
 
 double *churn_test_predict(const churn_model *model, const churn_matrix *x)
 {
-	size_t n = churn_matrix_get_nrows(x), got = 0;
+	size_t n = churn_matrix_get_row_count(x), got = 0;
 	double *p = malloc((n ? n : 1) * sizeof(double));
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(churn_model_predict(model, x, p, n, &got), CHURN_OK);
@@ -312,7 +312,7 @@ double churn_test_telco_cv_auc(churn_model_kind kind, const churn_params *p, voi
 	churn_dataset *ds = churn_test_load_telco();
 	if (!ds)
 		return NAN;
-	size_t n = churn_dataset_get_nrows(ds);
+	size_t n = churn_dataset_get_row_count(ds);
 	churn_prep *prep0 = NULL;
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep0), CHURN_OK);
 	uint8_t *y = NULL;

@@ -55,9 +55,9 @@ START_TEST(test_csv_read_telco_head_infers_types_and_values)
 {
 	char *path = churn_test_data_path("csv-telco-head.csv");
 	churn_dataset *ds = NULL;
-	ck_assert_int_eq(churn_dataset_load_csv(path, &ds), CHURN_OK);
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 5);
-	ck_assert_uint_eq(churn_dataset_get_ncols(ds), 21);
+	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 5);
+	ck_assert_uint_eq(churn_dataset_get_column_count(ds), 21);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, col(ds, "SeniorCitizen")), CHURN_COL_NUMERIC);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, col(ds, "tenure")), CHURN_COL_NUMERIC);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, col(ds, "Contract")), CHURN_COL_CATEGORICAL);
@@ -65,7 +65,7 @@ START_TEST(test_csv_read_telco_head_infers_types_and_values)
 	ck_assert_double_eq(mc[0], 29.85);
 	ck_assert_double_eq(mc[1], 56.95);
 	size_t j = col(ds, "Contract");
-	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, j), 2);
+	ck_assert_uint_eq(churn_dataset_get_level_count(ds, j), 2);
 	ck_assert_str_eq(churn_dataset_get_level(ds, j, 0), "Month-to-month");
 	ck_assert_str_eq(churn_dataset_get_level(ds, j, 1), "One year");
 	churn_dataset_free(ds);
@@ -80,7 +80,7 @@ START_TEST(test_csv_read_quoted_fields_after_bom_with_crlf)
 	size_t skipped = 99;
 	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, &skipped), CHURN_OK);
 	ck_assert_uint_eq(skipped, 0);
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 4);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 4);
 	ck_assert_str_eq(churn_dataset_get_col_name(ds, 0), "id"); /* BOM skipped, trimmed */
 	ck_assert_str_eq(churn_dataset_get_col_name(ds, 1), "Monthly Charges ($)");
 	size_t m = col(ds, "Monthly Charges ($)");
@@ -99,7 +99,7 @@ START_TEST(test_csv_read_quoted_fields_after_bom_with_crlf)
 	ck_assert_int_eq(codes[3], -1); /* "" is missing */
 	size_t flag = col(ds, "Flag");
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, flag), 1);
-	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, flag), 2);
+	ck_assert_uint_eq(churn_dataset_get_level_count(ds, flag), 2);
 	churn_dataset_free(ds);
 	free(path);
 }
@@ -108,11 +108,11 @@ END_TEST
 START_TEST(test_csv_read_skips_empty_lines_keeps_unterminated_last_line)
 {
 	churn_dataset *ds = read_str("\n\na,b\n1,x\n\n2,y", NULL);
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 2);
 	ck_assert_str_eq(churn_dataset_get_cell_text(ds, 1, 1, NULL, 0), "y");
 	churn_dataset_free(ds);
 	ds = read_str("a,b\r\n1,x\r\n2,y\r\n", NULL);
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 2);
 	ck_assert_str_eq(churn_dataset_get_cell_text(ds, 1, 1, NULL, 0), "y");
 	churn_dataset_free(ds);
 }
@@ -154,7 +154,7 @@ START_TEST(test_csv_types_inferred_na_tokens_missing_many_levels_text)
 	ck_assert_double_eq(churn_dataset_get_numeric(ds, 2)[1], -2000);
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 2), 2); /* blank and null */
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 3), CHURN_COL_CATEGORICAL);
-	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, 3), 2); /* n/a is missing */
+	ck_assert_uint_eq(churn_dataset_get_level_count(ds, 3), 2); /* n/a is missing */
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 3), 1);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 4), CHURN_COL_NUMERIC); /* all missing */
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 4), 4);
@@ -185,9 +185,9 @@ START_TEST(test_csv_types_word_after_numbers_makes_categorical_or_text)
 	snprintf(csv + n, cap - n, "other,word\n");
 	churn_params *p = churn_test_params("csv.chunk_bytes", "100", NULL); /* transitions across many refills */
 	churn_dataset *ds = read_str(csv, p);
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 201);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 201);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_CATEGORICAL);
-	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, 0), 4);
+	ck_assert_uint_eq(churn_dataset_get_level_count(ds, 0), 4);
 	ck_assert_str_eq(churn_dataset_get_level(ds, 0, 3), "other");
 	ck_assert_str_eq(churn_dataset_get_cell_text(ds, 0, 5, NULL, 0), "2");
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 1), CHURN_COL_TEXT);
@@ -315,7 +315,7 @@ START_TEST(test_csv_write_missing_in_single_column_as_quoted_empty)
 	char *s = to_csv(ds);
 	ck_assert_str_eq(s, "v\n1.5\n\"\"\n3\n");
 	churn_dataset *back = read_str(s, NULL);
-	ck_assert_uint_eq(churn_dataset_get_nrows(back), 3);
+	ck_assert_uint_eq(churn_dataset_get_row_count(back), 3);
 	ck_assert(isnan(churn_dataset_get_numeric(back, 0)[1]));
 	churn_free(s);
 	churn_dataset_free(ds);
@@ -331,8 +331,8 @@ START_TEST(test_csv_write_file_reads_back_missing_dir_is_create_error)
 	churn_dataset *ds = read_str("a,b\n1,x\n2,y\n", NULL);
 	ck_assert_int_eq(churn_csv_write_file(ds, path), CHURN_OK);
 	churn_dataset *back = NULL;
-	ck_assert_int_eq(churn_dataset_load_csv(path, &back), CHURN_OK);
-	ck_assert_uint_eq(churn_dataset_get_nrows(back), 2);
+	ck_assert_int_eq(churn_csv_read_file(path, NULL, &back, NULL), CHURN_OK);
+	ck_assert_uint_eq(churn_dataset_get_row_count(back), 2);
 	churn_dataset_free(back);
 	snprintf(path, sizeof path, "%s/no/such/dir/out.csv", dir);
 	ck_assert_int_eq(churn_csv_write_file(ds, path), CHURN_E_CREATE);
@@ -374,7 +374,7 @@ START_TEST(test_csv_error_ragged_names_line_and_column)
 	size_t skipped = 0;
 	ck_assert_int_eq(churn_csv_read_file(path, p, &ds, &skipped), CHURN_OK);
 	ck_assert_uint_eq(skipped, 1);
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 2);
 	churn_dataset_free(ds);
 	churn_params_free(p);
 	free(path);
@@ -485,8 +485,8 @@ START_TEST(test_csv_read_telco_types_and_missing_counts)
 		return;
 	churn_dataset *ds = NULL;
 	ck_assert_int_eq(churn_csv_read_file(path, NULL, &ds, NULL), CHURN_OK);
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 7043);
-	ck_assert_uint_eq(churn_dataset_get_ncols(ds), 21);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 7043);
+	ck_assert_uint_eq(churn_dataset_get_column_count(ds), 21);
 	size_t tc = col(ds, "TotalCharges");
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, tc), CHURN_COL_NUMERIC);
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, tc), 11);
@@ -566,10 +566,10 @@ START_TEST(test_csv_utf8_valid_file_read_intact)
 	ck_assert_msg(churn_csv_read_file(path, NULL, &ds, NULL) == CHURN_OK, "%s", churn_last_error());
 	ck_assert_str_eq(churn_dataset_get_col_name(ds, 0), "customerID"); /* BOM skipped */
 	ck_assert_str_eq(churn_dataset_get_col_name(ds, 1), "r\xc3\xa9gion");
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 3);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 3);
 	size_t r = col(ds, "r\xc3\xa9gion");
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, r), CHURN_COL_CATEGORICAL);
-	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, r), 2);
+	ck_assert_uint_eq(churn_dataset_get_level_count(ds, r), 2);
 	ck_assert_str_eq(churn_dataset_get_level(ds, r, 0), "Z\xc3\xbcrich");
 	ck_assert_str_eq(churn_dataset_get_level(ds, r, 1), "\xc3\x8ele-de-France");
 	size_t n = col(ds, "note");
@@ -635,7 +635,7 @@ START_TEST(test_csv_utf8_bad_sequences_refused_edges_accepted)
 		char csv[64];
 		snprintf(csv, sizeof csv, "id,v%s\n1,%s\n2,\"%s,\"\n", good[k], good[k], good[k]);
 		churn_dataset *ds = read_str(csv, NULL);
-		ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+		ck_assert_uint_eq(churn_dataset_get_row_count(ds), 2);
 		ck_assert_str_eq(churn_dataset_get_level(ds, 1, (size_t)churn_dataset_get_codes(ds, 1)[0]), good[k]);
 		churn_dataset_free(ds);
 	}
@@ -646,7 +646,7 @@ START_TEST(test_csv_utf8_bad_sequences_refused_edges_accepted)
 	const char *csv = "id,v\n1,a\n2,\xe9,extra\n3,b\n";
 	ck_assert_int_eq(churn_csv_read_buffer(csv, strlen(csv), "t.csv", p, &ds, &skipped), CHURN_OK);
 	ck_assert_uint_eq(skipped, 1);
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 2);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 2);
 	churn_dataset_free(ds);
 	churn_params_free(p);
 	/* without csv.skip_ragged the row is reported as ragged, as before */

@@ -22,8 +22,8 @@ static churn_dataset *make_small(void)
 START_TEST(test_dataset_columns_read_back_types_levels_and_missing)
 {
 	churn_dataset *ds = make_small();
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 4);
-	ck_assert_uint_eq(churn_dataset_get_ncols(ds), 3);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 4);
+	ck_assert_uint_eq(churn_dataset_get_column_count(ds), 3);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_NUMERIC);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 1), CHURN_COL_CATEGORICAL);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 2), CHURN_COL_TEXT);
@@ -32,7 +32,7 @@ START_TEST(test_dataset_columns_read_back_types_levels_and_missing)
 	ck_assert_uint_eq(churn_dataset_get_missing_count(ds, 2), 1);
 	ck_assert(churn_dataset_is_missing(ds, 0, 2));
 	ck_assert(!churn_dataset_is_missing(ds, 0, 1));
-	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, 1), 2);
+	ck_assert_uint_eq(churn_dataset_get_level_count(ds, 1), 2);
 	ck_assert_str_eq(churn_dataset_get_level(ds, 1, 0), "Month-to-month");
 	ck_assert_str_eq(churn_dataset_get_level(ds, 1, 1), "One year");
 	const int32_t *codes = churn_dataset_get_codes(ds, 1);
@@ -65,7 +65,7 @@ START_TEST(test_dataset_bad_columns_refused_lookup_names_columns)
 	double inf[] = {1, INFINITY, 3, 4};
 	ck_assert_int_eq(churn_dataset_add_numeric(ds, "x", inf, 4), CHURN_E_NUMERIC);
 	ck_assert_int_eq(churn_dataset_add_numeric(ds, "", w, 4), CHURN_E_INVALID_ARG);
-	ck_assert_uint_eq(churn_dataset_get_ncols(ds), 3);
+	ck_assert_uint_eq(churn_dataset_get_column_count(ds), 3);
 	churn_dataset_free(ds);
 	churn_dataset_free(NULL);
 }
@@ -76,7 +76,7 @@ START_TEST(test_dataset_subset_rows_repeats_rows_refuses_out_of_range)
 	churn_dataset *ds = make_small(), *sub = NULL;
 	size_t idx[] = {3, 0, 3};
 	ck_assert_int_eq(churn_dataset_subset_rows(ds, idx, 3, &sub), CHURN_OK);
-	ck_assert_uint_eq(churn_dataset_get_nrows(sub), 3);
+	ck_assert_uint_eq(churn_dataset_get_row_count(sub), 3);
 	ck_assert_double_eq(churn_dataset_get_numeric(sub, 0)[0], 45);
 	ck_assert_str_eq(churn_dataset_get_level(sub, 1, churn_dataset_get_codes(sub, 1)[1]), "Month-to-month");
 	ck_assert_uint_eq(churn_dataset_get_missing_count(sub, 2), 2);

@@ -826,7 +826,7 @@ START_TEST(test_eda_importance_per_raw_column_sums_levels_ranks_signal)
 	ck_assert_ptr_null(churn_eda_importance_get_column(imp, 3));
 	ck_assert(isnan(churn_eda_importance_get_impurity(imp, 3)));
 	/* a column's impurity is the sum over its features (the one-hot levels of plan) */
-	size_t nf = churn_matrix_get_ncols(x), got = 0;
+	size_t nf = churn_matrix_get_column_count(x), got = 0;
 	double *fi = malloc(nf * sizeof *fi), sums[3] = {0};
 	ck_assert_int_eq(churn_model_get_importance(churn_eda_importance_get_model(imp), fi, nf, &got), CHURN_OK);
 	for (size_t j = 0; j < nf; j++) {

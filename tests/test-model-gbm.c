@@ -246,7 +246,7 @@ START_TEST(test_gbm_io_roundtrip_bit_identical)
 	ck_assert_int_eq(churn_model_to_buffer(model, &buf, &bn), CHURN_OK);
 	churn_model *loaded = NULL;
 	ck_assert_int_eq(churn_model_from_buffer(buf, bn, &loaded), CHURN_OK);
-	size_t n = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m);
+	size_t n = churn_matrix_get_row_count(m), nf = churn_matrix_get_column_count(m);
 	double *a = churn_test_predict(model, m), *b = churn_test_predict(loaded, m);
 	ck_assert_int_eq(memcmp(a, b, n * sizeof(double)), 0);
 	/* the batch walk (8 rows at a time, blocks of 256) gives each row's own bits */
@@ -376,7 +376,7 @@ START_TEST(test_gbm_bad_params_or_data_refused)
 	ck_assert_int_eq(churn_model_fit(model, nolab, NULL), CHURN_E_INVALID_ARG);
 	ck_assert_str_ne(churn_last_error(), "");
 	/* NaN in X */
-	size_t n = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m);
+	size_t n = churn_matrix_get_row_count(m), nf = churn_matrix_get_column_count(m);
 	churn_matrix *bad = churn_test_matrix(n, nf, churn_matrix_get_data_const(m), churn_matrix_get_labels(m));
 	churn_matrix_get_data(bad)[17] = NAN;
 	ck_assert_int_eq(churn_model_fit(model, bad, NULL), CHURN_E_NUMERIC);

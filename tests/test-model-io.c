@@ -46,7 +46,7 @@ START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 	ck_assert_uint_eq(n, strlen(buf));
 	churn_model *back = NULL;
 	ck_assert_int_eq(churn_model_from_buffer(buf, n, &back), CHURN_OK);
-	size_t rows = churn_matrix_get_nrows(fx.x), nc = churn_model_get_nfeatures(fx.model);
+	size_t rows = churn_matrix_get_row_count(fx.x), nc = churn_model_get_feature_count(fx.model);
 	double *p1 = churn_test_predict(fx.model, fx.x), *p2 = churn_test_predict(back, fx.x);
 	ck_assert_int_eq(memcmp(p1, p2, rows * sizeof(double)), 0);
 	double *w1 = malloc((nc + 1) * sizeof(double)), *w2 = malloc((nc + 1) * sizeof(double));
@@ -54,12 +54,12 @@ START_TEST(test_model_io_buffer_roundtrip_bit_identical)
 	ck_assert_int_eq(churn_model_get_coefficients(fx.model, w1, nc + 1, &k), CHURN_OK);
 	ck_assert_int_eq(churn_model_get_coefficients(back, w2, nc + 1, &k), CHURN_OK);
 	ck_assert_int_eq(memcmp(w1, w2, (nc + 1) * sizeof(double)), 0);
-	ck_assert_uint_eq(churn_model_get_nfeatures(back), nc);
+	ck_assert_uint_eq(churn_model_get_feature_count(back), nc);
 	for (size_t j = 0; j < nc; j++)
 		ck_assert_str_eq(churn_model_get_feature_name(back, j), churn_model_get_feature_name(fx.model, j));
 	ck_assert_int_eq(churn_model_get_kind(back), CHURN_MODEL_LOGREG);
 	ck_assert_double_eq(churn_model_get_threshold(back), 0.3141592653589793);
-	ck_assert_uint_eq(churn_model_get_training_rows(back), 123);
+	ck_assert_uint_eq(churn_model_get_training_row_count(back), 123);
 	ck_assert_str_eq(churn_model_get_data_sha256(back),
 	                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 	ck_assert_ptr_nonnull(strstr(churn_model_get_metrics_json(back), "0.8123456789012345"));
@@ -109,7 +109,7 @@ START_TEST(test_model_io_file_roundtrip_predicts_same_bits)
 	ck_assert_int_eq(churn_model_save_file(fx.model, path), CHURN_OK);
 	churn_model *back = NULL;
 	ck_assert_int_eq(churn_model_load_file(path, &back), CHURN_OK);
-	size_t rows = churn_matrix_get_nrows(fx.x);
+	size_t rows = churn_matrix_get_row_count(fx.x);
 	double *p1 = churn_test_predict(fx.model, fx.x), *p2 = churn_test_predict(back, fx.x);
 	ck_assert_int_eq(memcmp(p1, p2, rows * sizeof(double)), 0);
 	free(p1);

@@ -142,10 +142,10 @@ START_TEST(test_model_explain_sums_to_logit_of_prediction)
 		ck_assert_int_eq(churn_model_predict_row(model, X + i * NC, NC, &p1), CHURN_OK);
 		ck_assert_double_eq(p1, prob[i]);
 	}
-	ck_assert_uint_eq(churn_model_get_nfeatures(model), NC);
+	ck_assert_uint_eq(churn_model_get_feature_count(model), NC);
 	ck_assert_str_eq(churn_model_get_feature_name(model, 2), "Contract=Month-to-month");
 	ck_assert_ptr_null(churn_model_get_feature_name(model, 3));
-	ck_assert_uint_eq(churn_model_get_training_rows(model), NR);
+	ck_assert_uint_eq(churn_model_get_training_row_count(model), NR);
 	double imp[NC];
 	ck_assert_int_eq(churn_model_get_importance(model, imp, NC, &n), CHURN_OK);
 	ck_assert_uint_eq(n, NC);

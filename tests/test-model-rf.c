@@ -116,7 +116,7 @@ START_TEST(test_rf_explain_sums_to_probability)
 	churn_matrix *m = churn_test_mixed_matrix(2000, 4, false);
 	churn_params *p = small_params(30);
 	churn_model *model = churn_test_fit(CHURN_MODEL_FOREST, m, p);
-	size_t nf = churn_matrix_get_ncols(m);
+	size_t nf = churn_matrix_get_column_count(m);
 	for (size_t i = 0; i < 50; i++) {
 		const double *row = churn_matrix_get_row(m, i);
 		double c[16], pr, sum = 0;
@@ -136,7 +136,7 @@ END_TEST
 static void reference_importance(const churn_model *model, const churn_matrix *m, const size_t *group, size_t ng,
                                  uint64_t seed, size_t repeats, double *out)
 {
-	size_t n = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m), got;
+	size_t n = churn_matrix_get_row_count(m), nf = churn_matrix_get_column_count(m), got;
 	const uint8_t *y = churn_matrix_get_labels(m);
 	const double *src = churn_matrix_get_data_const(m);
 	churn_matrix *w = churn_test_matrix(n, nf, src, y);
@@ -295,7 +295,7 @@ START_TEST(test_rf_io_roundtrip_identical_corrupt_refused)
 	ck_assert_int_eq(churn_model_to_buffer(model, &buf, &bn), CHURN_OK);
 	churn_model *loaded = NULL;
 	ck_assert_int_eq(churn_model_from_buffer(buf, bn, &loaded), CHURN_OK);
-	size_t n = churn_matrix_get_nrows(m);
+	size_t n = churn_matrix_get_row_count(m);
 	double *a = churn_test_predict(model, m), *b = churn_test_predict(loaded, m);
 	ck_assert_int_eq(memcmp(a, b, n * sizeof(double)), 0);
 	/* corrupt: child index out of range, cycle, bad feature, no trees */

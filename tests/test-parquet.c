@@ -396,7 +396,7 @@ static const char *full_ids[NR] = {"a", "b", "c", "d", "e", "f", "g"};
 static size_t matrix_cols(tcol *cols, const churn_matrix *m, const char *id_name, const char *const *ids,
                           const char *target)
 {
-	size_t k = 0, nf = churn_matrix_get_ncols(m), n = churn_matrix_get_nrows(m);
+	size_t k = 0, nf = churn_matrix_get_column_count(m), n = churn_matrix_get_row_count(m);
 	if (id_name) {
 		bool opt = false;
 		for (size_t i = 0; i < n; i++)
@@ -553,7 +553,7 @@ static churn_dataset *make_dataset(size_t n)
 /* Expected columns of a dataset file (string cells borrowed from ds; arrays malloc'd into bufs). */
 static size_t dataset_cols(tcol *cols, const churn_dataset *ds, const char ***bufs)
 {
-	size_t nc = churn_dataset_get_ncols(ds), n = churn_dataset_get_nrows(ds);
+	size_t nc = churn_dataset_get_column_count(ds), n = churn_dataset_get_row_count(ds);
 	for (size_t j = 0; j < nc; j++) {
 		cols[j] = (tcol){.name = churn_dataset_get_col_name(ds, j), .optional = true};
 		bufs[j] = NULL;
@@ -606,14 +606,14 @@ START_TEST(test_parquet_write_dataset_telco_reads_back_every_cell)
 	churn_dataset *ds = churn_test_load_telco();
 	if (!ds)
 		return;
-	size_t nc = churn_dataset_get_ncols(ds);
+	size_t nc = churn_dataset_get_column_count(ds);
 	tcol *cols = calloc(nc, sizeof(*cols));
 	const char ***bufs = calloc(nc, sizeof(*bufs));
 	ck_assert_uint_eq(dataset_cols(cols, ds, bufs), nc);
 	char *path = churn_test_path(churn_test_tmp, "telco.parquet");
 	churn_params *p = churn_test_params("parquet.row_group_rows", "3000", NULL);
 	ck_assert_int_eq(churn_parquet_write_dataset(path, ds, p), CHURN_OK);
-	check_file(path, cols, nc, churn_dataset_get_nrows(ds), 3000, "ZSTD");
+	check_file(path, cols, nc, churn_dataset_get_row_count(ds), 3000, "ZSTD");
 	churn_params_free(p);
 	free(path);
 	for (size_t j = 0; j < nc; j++)
@@ -845,7 +845,7 @@ static bool same_file(const char *a, const char *b)
 static churn_status stream_matrix(const char *path, const churn_matrix *m, const char *target, const char *id_name,
                                   const char *const *ids, unsigned flags, const churn_params *p, size_t chunk)
 {
-	size_t n = churn_matrix_get_nrows(m), nf = churn_matrix_get_ncols(m);
+	size_t n = churn_matrix_get_row_count(m), nf = churn_matrix_get_column_count(m);
 	const char **names = malloc((nf ? nf : 1) * sizeof(*names));
 	for (size_t j = 0; j < nf; j++)
 		names[j] = churn_matrix_get_feature_name(m, j);

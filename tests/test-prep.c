@@ -35,7 +35,7 @@ static churn_dataset *make_small(void)
 
 static void assert_finite(const churn_matrix *m)
 {
-	size_t n = churn_matrix_get_nrows(m) * churn_matrix_get_ncols(m);
+	size_t n = churn_matrix_get_row_count(m) * churn_matrix_get_column_count(m);
 	const double *x = churn_matrix_get_data_const(m);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_msg(isfinite(x[i]), "non-finite value at %zu", i);
@@ -43,7 +43,7 @@ static void assert_finite(const churn_matrix *m)
 
 static size_t feat_index(const churn_prep *prep, const char *name)
 {
-	for (size_t j = 0; j < churn_prep_get_nfeatures(prep); j++)
+	for (size_t j = 0; j < churn_prep_get_feature_count(prep); j++)
 		if (strcmp(churn_prep_get_feature_name(prep, j), name) == 0)
 			return j;
 	ck_abort_msg("feature '%s' not found", name);
@@ -52,7 +52,7 @@ static size_t feat_index(const churn_prep *prep, const char *name)
 
 static bool has_feature(const churn_prep *prep, const char *name)
 {
-	for (size_t j = 0; j < churn_prep_get_nfeatures(prep); j++)
+	for (size_t j = 0; j < churn_prep_get_feature_count(prep); j++)
 		if (strcmp(churn_prep_get_feature_name(prep, j), name) == 0)
 			return true;
 	return false;
@@ -80,7 +80,7 @@ START_TEST(test_prep_fit_defaults_one_hot_and_scaled_features)
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
 	const char *want[] = {"gender=Female", "gender=Male", "SeniorCitizen", "Partner=Yes", "tenure",
 	                      "Contract=Month-to-month", "Contract=One year", "Contract=Two year"};
-	ck_assert_uint_eq(churn_prep_get_nfeatures(prep), 8);
+	ck_assert_uint_eq(churn_prep_get_feature_count(prep), 8);
 	for (size_t j = 0; j < 8; j++)
 		ck_assert_str_eq(churn_prep_get_feature_name(prep, j), want[j]);
 	ck_assert_ptr_null(churn_prep_get_feature_name(prep, 8));
@@ -93,8 +93,8 @@ START_TEST(test_prep_fit_defaults_one_hot_and_scaled_features)
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_prep_apply(prep, ds, &m), CHURN_OK);
 	assert_finite(m);
-	ck_assert_uint_eq(churn_matrix_get_nrows(m), N8);
-	ck_assert_uint_eq(churn_matrix_get_ncols(m), 8);
+	ck_assert_uint_eq(churn_matrix_get_row_count(m), N8);
+	ck_assert_uint_eq(churn_matrix_get_column_count(m), 8);
 	ck_assert_str_eq(churn_matrix_get_feature_name(m, 3), "Partner=Yes");
 	const uint8_t *y = churn_matrix_get_labels(m);
 	ck_assert_ptr_nonnull(y);
@@ -133,7 +133,7 @@ START_TEST(test_prep_fit_rows_subset_leaves_unseen_levels)
 	size_t rows[] = {0, 1, 2, 3, 4, 6};
 	ck_assert_int_eq(churn_prep_fit(ds, rows, 6, NULL, &prep), CHURN_OK);
 	ck_assert(!has_feature(prep, "Contract=Two year"));
-	ck_assert_uint_eq(churn_prep_get_fit_rows(prep), 6);
+	ck_assert_uint_eq(churn_prep_get_fit_row_count(prep), 6);
 	churn_matrix *m = NULL;
 	size_t unseen = 99, imputed = 99;
 	ck_assert_int_eq(churn_prep_apply_rows_count(prep, ds, NULL, 0, &m, &unseen, &imputed), CHURN_OK);
@@ -145,7 +145,7 @@ START_TEST(test_prep_fit_rows_subset_leaves_unseen_levels)
 	churn_matrix_free(m);
 	size_t pick[] = {7, 0};
 	ck_assert_int_eq(churn_prep_apply_rows(prep, ds, pick, 2, &m), CHURN_OK);
-	ck_assert_uint_eq(churn_matrix_get_nrows(m), 2);
+	ck_assert_uint_eq(churn_matrix_get_row_count(m), 2);
 	ck_assert_int_eq(churn_matrix_get_labels(m)[0], 1);
 	ck_assert_int_eq(churn_matrix_get_labels(m)[1], 0);
 	churn_matrix_free(m);
@@ -290,7 +290,7 @@ START_TEST(test_prep_constant_and_empty_columns_dropped_with_reason)
 	ck_assert_int_eq(churn_dataset_add_categorical(ds, "nolevel", none, N8), CHURN_OK);
 	churn_prep *prep = NULL;
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
-	ck_assert_uint_eq(churn_prep_get_nfeatures(prep), 8);
+	ck_assert_uint_eq(churn_prep_get_feature_count(prep), 8);
 	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "const"), "constant"));
 	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "empty"), "missing"));
 	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "onelevel"), "constant"));
@@ -366,7 +366,7 @@ START_TEST(test_prep_identifiers_and_leaks_left_out_unless_kept)
 	/* real features stay: a balance distinct in every row but not whole, an age that repeats */
 	ck_assert_ptr_null(dropped_reason(prep, "Balance"));
 	ck_assert_ptr_null(dropped_reason(prep, "Age"));
-	ck_assert_uint_eq(churn_prep_get_nfeatures(prep), 2);
+	ck_assert_uint_eq(churn_prep_get_feature_count(prep), 2);
 	churn_prep_free(prep);
 	/* kept when named */
 	churn_params *p = churn_test_params("prep.keep_columns", "RowNumber, Refund", NULL);
@@ -374,7 +374,7 @@ START_TEST(test_prep_identifiers_and_leaks_left_out_unless_kept)
 	ck_assert_ptr_null(dropped_reason(prep, "RowNumber"));
 	ck_assert_ptr_null(dropped_reason(prep, "Refund"));
 	ck_assert_ptr_nonnull(dropped_reason(prep, "CustomerNo"));
-	ck_assert_uint_eq(churn_prep_get_nfeatures(prep), 4);
+	ck_assert_uint_eq(churn_prep_get_feature_count(prep), 4);
 	churn_prep_free(prep);
 	churn_params_free(p);
 	churn_dataset_free(ds);
@@ -438,11 +438,11 @@ START_TEST(test_prep_bad_target_refused_with_detail)
 	ck_assert_ptr_nonnull(strstr(churn_last_error(), "row 3"));
 	ck_assert_int_eq(churn_params_set_bool(p, "prep.drop_missing_target", true), CHURN_OK);
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, p, &prep), CHURN_OK);
-	ck_assert_uint_eq(churn_prep_get_dropped_target_rows(prep), 2);
-	ck_assert_uint_eq(churn_prep_get_fit_rows(prep), 4);
+	ck_assert_uint_eq(churn_prep_get_dropped_target_row_count(prep), 2);
+	ck_assert_uint_eq(churn_prep_get_fit_row_count(prep), 4);
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_prep_apply(prep, ds, &m), CHURN_OK);
-	ck_assert_uint_eq(churn_matrix_get_nrows(m), 4); /* rows with a missing target left out */
+	ck_assert_uint_eq(churn_matrix_get_row_count(m), 4); /* rows with a missing target left out */
 	churn_matrix_free(m);
 	uint8_t *y = NULL;
 	size_t ny = 0;
@@ -625,7 +625,7 @@ START_TEST(test_prep_csv_files_fit_apply_and_write)
 	ck_assert_ptr_nonnull(dropped_reason(prep, "customerID"));
 	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "Region"), "constant"));
 	ck_assert_ptr_nonnull(strstr(dropped_reason(prep, "Notes"), "missing"));
-	ck_assert_uint_eq(churn_matrix_get_nrows(m), churn_dataset_get_nrows(ds));
+	ck_assert_uint_eq(churn_matrix_get_row_count(m), churn_dataset_get_row_count(ds));
 
 	/* Apply to a second CSV whose TotalCharges has words and whose Contract has a new level. */
 	churn_dataset *ds2 = churn_test_load_data("prep-apply-new-level.csv");
@@ -655,17 +655,17 @@ START_TEST(test_prep_csv_files_fit_apply_and_write)
 	const char *ids[64];
 	size_t idj;
 	ck_assert_int_eq(churn_dataset_find_col(ds, "customerID", &idj), CHURN_OK);
-	for (size_t i = 0; i < churn_dataset_get_nrows(ds); i++)
+	for (size_t i = 0; i < churn_dataset_get_row_count(ds); i++)
 		ids[i] = churn_dataset_get_text(ds, idj, i);
 	ck_assert_int_eq(churn_prep_write_csv(prep, m, "customerID", ids, out), CHURN_OK);
 	churn_dataset *back = NULL;
 	ck_assert_int_eq(churn_csv_read_file(out, NULL, &back, NULL), CHURN_OK);
-	ck_assert_uint_eq(churn_dataset_get_ncols(back), churn_matrix_get_ncols(m) + 2);
+	ck_assert_uint_eq(churn_dataset_get_column_count(back), churn_matrix_get_column_count(m) + 2);
 	ck_assert_str_eq(churn_dataset_get_col_name(back, 0), "customerID");
-	for (size_t j = 0; j < churn_matrix_get_ncols(m); j++) {
+	for (size_t j = 0; j < churn_matrix_get_column_count(m); j++) {
 		const double *col = churn_dataset_get_numeric(back, j + 1);
 		ck_assert_ptr_nonnull(col);
-		for (size_t i = 0; i < churn_matrix_get_nrows(m); i++)
+		for (size_t i = 0; i < churn_matrix_get_row_count(m); i++)
 			ck_assert_msg(col[i] == at(m, i, j), "csv value (%zu,%zu) differs", i, j);
 	}
 	churn_dataset_free(back);
@@ -779,10 +779,10 @@ START_TEST(test_prep_json_round_trip_exact_for_every_option)
 		churn_matrix *ma = NULL, *mb = NULL;
 		ck_assert_int_eq(churn_prep_apply(a, ds, &ma), CHURN_OK);
 		ck_assert_int_eq(churn_prep_apply(b, ds, &mb), CHURN_OK);
-		ck_assert_uint_eq(churn_matrix_get_ncols(ma), churn_matrix_get_ncols(mb));
+		ck_assert_uint_eq(churn_matrix_get_column_count(ma), churn_matrix_get_column_count(mb));
 		ck_assert_int_eq(memcmp(churn_matrix_get_data_const(ma), churn_matrix_get_data_const(mb),
-		                        N8 * churn_matrix_get_ncols(ma) * sizeof(double)), 0);
-		for (size_t j = 0; j < churn_matrix_get_ncols(ma); j++)
+		                        N8 * churn_matrix_get_column_count(ma) * sizeof(double)), 0);
+		for (size_t j = 0; j < churn_matrix_get_column_count(ma); j++)
 			ck_assert_str_eq(churn_matrix_get_feature_name(ma, j), churn_matrix_get_feature_name(mb, j));
 		ck_assert_str_eq(churn_prep_get_positive(b), "Yes");
 		ck_assert_uint_eq(churn_prep_get_id_count(b), 1);
@@ -858,13 +858,13 @@ START_TEST(test_prep_single_record_matches_dataset_row)
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
 	churn_matrix *ref = NULL;
 	ck_assert_int_eq(churn_prep_apply(prep, ds, &ref), CHURN_OK);
-	size_t nf = churn_matrix_get_ncols(ref);
+	size_t nf = churn_matrix_get_column_count(ref);
 
 	const char *names[] = {"customerID", "gender", "SeniorCitizen", "Partner", "tenure", "Contract"};
 	const char *vals[] = {"C2", "Male", "0", "No", "34", "One year"};
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_prep_apply_strings(prep, names, vals, 6, &m), CHURN_OK);
-	ck_assert_uint_eq(churn_matrix_get_nrows(m), 1);
+	ck_assert_uint_eq(churn_matrix_get_row_count(m), 1);
 	ck_assert_ptr_null(churn_matrix_get_labels(m));
 	ck_assert_int_eq(memcmp(churn_matrix_get_row(m, 0), churn_matrix_get_row(ref, 1), nf * sizeof(double)), 0);
 	churn_matrix_free(m);
@@ -896,7 +896,7 @@ START_TEST(test_prep_single_record_matches_dataset_row)
 	                  "\"Contract\": \"Month-to-month\", \"Churn\": \"No\"},"
 	                  " {\"tenure\": null, \"Contract\": \"Three year\", \"Churn\": \"yes\"}]";
 	ck_assert_int_eq(churn_prep_apply_json(prep, arr, &m), CHURN_OK);
-	ck_assert_uint_eq(churn_matrix_get_nrows(m), 2);
+	ck_assert_uint_eq(churn_matrix_get_row_count(m), 2);
 	ck_assert_ptr_nonnull(churn_matrix_get_labels(m));
 	ck_assert_int_eq(churn_matrix_get_labels(m)[0], 0);
 	ck_assert_int_eq(churn_matrix_get_labels(m)[1], 1);
@@ -1023,13 +1023,13 @@ START_TEST(test_prep_telco_expected_features_labels_and_round_trip)
 	churn_dataset *ds = churn_test_load_telco();
 	if (!ds)
 		return;
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 7043);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 7043);
 	churn_prep *prep = NULL;
 	ck_assert_int_eq(churn_prep_fit(ds, NULL, 0, NULL, &prep), CHURN_OK);
 	churn_matrix *m = NULL;
 	ck_assert_int_eq(churn_prep_apply(prep, ds, &m), CHURN_OK);
 	assert_finite(m);
-	size_t nf = churn_prep_get_nfeatures(prep);
+	size_t nf = churn_prep_get_feature_count(prep);
 	fprintf(stderr, "# telco: %zu features:", nf);
 	for (size_t j = 0; j < nf; j++)
 		fprintf(stderr, " %s%s", churn_prep_get_feature_name(prep, j), j + 1 < nf ? "," : "\n");
@@ -1213,7 +1213,7 @@ START_TEST(test_prep_write_outputs_dropped_rows_streamed_as_whole)
 	ck_assert_uint_eq(imputed, 2);
 	churn_matrix *x = NULL;
 	ck_assert_int_eq(churn_prep_apply(prep, ds, &x), CHURN_OK);
-	ck_assert_uint_eq(churn_matrix_get_nrows(x), 7);
+	ck_assert_uint_eq(churn_matrix_get_row_count(x), 7);
 	ck_assert_int_eq(write_into(b, prep, ds, x, p, NULL, NULL), CHURN_OK);
 	assert_same_outputs(a, b, "dropped rows");
 	char path[900];

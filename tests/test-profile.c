@@ -40,12 +40,12 @@ START_TEST(test_profile_compute_stats_match_hand_values)
 {
 	churn_dataset *ds = tiny();
 	churn_profile *pr = profile_of(ds, NULL, NULL);
-	ck_assert_uint_eq(churn_profile_get_nrows(pr), 5);
-	ck_assert_uint_eq(churn_profile_get_ncols(pr), 4);
+	ck_assert_uint_eq(churn_profile_get_row_count(pr), 5);
+	ck_assert_uint_eq(churn_profile_get_column_count(pr), 4);
 	ck_assert_str_eq(churn_profile_get_col_name(pr, 0), "x");
 	ck_assert_int_eq(churn_profile_get_col_type(pr, 0), CHURN_COL_NUMERIC);
 	ck_assert_uint_eq(churn_profile_get_col_missing(pr, 0), 1);
-	ck_assert_uint_eq(churn_profile_get_col_count(pr, 0), 4);
+	ck_assert_uint_eq(churn_profile_get_col_present_count(pr, 0), 4);
 	/* 1 2 3 4: mean 2.5, sample sd sqrt(5/3), quartiles at 0.75, 1.5, 2.25 (linear) */
 	ck_assert_double_eq_tol(churn_profile_get_col_stat(pr, 0, "mean"), 2.5, 1e-12);
 	ck_assert_double_eq_tol(churn_profile_get_col_stat(pr, 0, "std"), sqrt(5.0 / 3.0), 1e-12);
@@ -58,7 +58,7 @@ START_TEST(test_profile_compute_stats_match_hand_values)
 	ck_assert(isnan(churn_profile_get_col_stat(pr, 1, "mean")));
 	/* categorical: a 3, b 1, one missing */
 	ck_assert_uint_eq(churn_profile_get_col_missing(pr, 1), 1);
-	ck_assert_uint_eq(churn_profile_get_col_nlevels(pr, 1), 2);
+	ck_assert_uint_eq(churn_profile_get_col_level_count(pr, 1), 2);
 	size_t c = 0;
 	ck_assert_str_eq(churn_profile_get_col_level(pr, 1, 0, &c), "a");
 	ck_assert_uint_eq(c, 3);
@@ -77,7 +77,7 @@ START_TEST(test_profile_compute_stats_match_hand_values)
 	ck_assert_str_eq(churn_profile_get_positive(pr), "Yes");
 	ck_assert_uint_eq(churn_profile_get_positive_count(pr), 2);
 	ck_assert_double_eq_tol(churn_profile_get_target_rate(pr), 0.4, 1e-15);
-	ck_assert_uint_eq(churn_profile_get_nnotes(pr), 0);
+	ck_assert_uint_eq(churn_profile_get_note_count(pr), 0);
 	churn_profile_free(pr);
 	churn_dataset_free(ds);
 }
@@ -94,7 +94,7 @@ START_TEST(test_profile_edge_columns_give_null_stats_and_notes)
 	ck_assert_int_eq(churn_dataset_add_numeric(ds, "one", one, 3), CHURN_OK);
 	ck_assert_int_eq(churn_dataset_add_numeric(ds, "neg", neg, 3), CHURN_OK);
 	churn_profile *pr = profile_of(ds, NULL, NULL);
-	ck_assert_uint_eq(churn_profile_get_col_count(pr, 0), 0);
+	ck_assert_uint_eq(churn_profile_get_col_present_count(pr, 0), 0);
 	ck_assert(isnan(churn_profile_get_col_stat(pr, 0, "mean")));
 	ck_assert(isnan(churn_profile_get_col_stat(pr, 0, "p50")));
 	ck_assert_double_eq(churn_profile_get_col_stat(pr, 1, "p75"), 7);
@@ -116,9 +116,9 @@ START_TEST(test_profile_edge_columns_give_null_stats_and_notes)
 	/* no columns at all */
 	ck_assert_int_eq(churn_dataset_new(&ds), CHURN_OK);
 	pr = profile_of(ds, NULL, NULL);
-	ck_assert_uint_eq(churn_profile_get_nrows(pr), 0);
-	ck_assert_uint_eq(churn_profile_get_ncols(pr), 0);
-	ck_assert_uint_eq(churn_profile_get_nnotes(pr), 1);
+	ck_assert_uint_eq(churn_profile_get_row_count(pr), 0);
+	ck_assert_uint_eq(churn_profile_get_column_count(pr), 0);
+	ck_assert_uint_eq(churn_profile_get_note_count(pr), 1);
 	churn_profile_free(pr);
 	churn_dataset_free(ds);
 }
@@ -189,7 +189,7 @@ START_TEST(test_profile_target_detected_only_with_two_classes)
 	pr = target_case("Exited", NULL, exited, 8, NULL, NULL);
 	ck_assert(!churn_profile_has_target(pr));
 	ck_assert(isnan(churn_profile_get_target_rate(pr)));
-	ck_assert_uint_eq(churn_profile_get_nnotes(pr), 1);
+	ck_assert_uint_eq(churn_profile_get_note_count(pr), 1);
 	ck_assert_ptr_nonnull(strstr(churn_profile_get_note(pr, 0), "'Churn' not found"));
 	churn_profile_free(pr);
 
@@ -258,7 +258,7 @@ START_TEST(test_profile_save_files_read_back)
 	ck_assert_int_eq(churn_profile_save_json(pr, pj), CHURN_OK);
 	ck_assert_int_eq(churn_profile_save_csv(pr, pc), CHURN_OK);
 	ck_assert_int_eq(churn_profile_load_json(pj, &back), CHURN_OK);
-	ck_assert_uint_eq(churn_profile_get_ncols(back), 4);
+	ck_assert_uint_eq(churn_profile_get_column_count(back), 4);
 	ck_assert_str_eq(churn_profile_get_col_name(back, 2), "id text");
 	ck_assert_double_eq(churn_profile_get_col_stat(back, 0, "p75"), 3.25);
 	char *buf = churn_test_read_file(pc, NULL);
@@ -304,7 +304,7 @@ START_TEST(test_profile_bad_input_refused)
 	churn_profile_free(NULL);
 	churn_dataset_free(ds);
 	/* getters on NULL */
-	ck_assert_uint_eq(churn_profile_get_nrows(NULL), 0);
+	ck_assert_uint_eq(churn_profile_get_row_count(NULL), 0);
 	ck_assert_ptr_null(churn_profile_get_col_name(NULL, 0));
 	ck_assert(!churn_profile_has_target(NULL));
 }
@@ -332,7 +332,7 @@ START_TEST(test_profile_other_churn_file_stats_and_positive_needed)
 	/* spaces and punctuation in names, a numeric ID, a True/False target named Churned */
 	churn_dataset *ds = churn_test_load_data("profile-other.csv");
 	churn_profile *pr = profile_of(ds, "Churned", NULL);
-	ck_assert_uint_eq(churn_profile_get_nrows(pr), 6);
+	ck_assert_uint_eq(churn_profile_get_row_count(pr), 6);
 	ck_assert_str_eq(churn_profile_get_col_name(pr, 1), "Monthly Fee ($)");
 	ck_assert_int_eq(churn_profile_get_col_type(pr, 0), CHURN_COL_NUMERIC);
 	ck_assert_int_eq(churn_profile_get_col_type(pr, 1), CHURN_COL_NUMERIC);
@@ -365,8 +365,8 @@ START_TEST(test_profile_telco_counts_types_and_rate)
 	if (!ds)
 		return;
 	churn_profile *pr = profile_of(ds, NULL, NULL);
-	ck_assert_uint_eq(churn_profile_get_nrows(pr), 7043);
-	ck_assert_uint_eq(churn_profile_get_ncols(pr), 21);
+	ck_assert_uint_eq(churn_profile_get_row_count(pr), 7043);
+	ck_assert_uint_eq(churn_profile_get_column_count(pr), 21);
 	size_t j;
 	ck_assert_int_eq(churn_dataset_find_col(ds, "TotalCharges", &j), CHURN_OK);
 	ck_assert_int_eq(churn_profile_get_col_type(pr, j), CHURN_COL_NUMERIC);

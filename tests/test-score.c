@@ -40,7 +40,7 @@ static char *records_json(size_t nrows)
 	cJSON *arr = cJSON_CreateArray();
 	for (size_t i = 0; i < nrows; i++) {
 		cJSON *o = cJSON_CreateObject();
-		for (size_t j = 0; j < churn_dataset_get_ncols(data); j++) {
+		for (size_t j = 0; j < churn_dataset_get_column_count(data); j++) {
 			char buf[64];
 			const char *name = churn_dataset_get_col_name(data, j);
 			if (!strcmp(name, "Churn"))
@@ -62,7 +62,7 @@ static char *records_json(size_t nrows)
 
 START_TEST(test_request_and_dataset_give_one_answer)
 {
-	char *req = records_json(churn_dataset_get_nrows(data)), *a = NULL, *b = NULL;
+	char *req = records_json(churn_dataset_get_row_count(data)), *a = NULL, *b = NULL;
 	ck_assert_int_eq(churn_scorer_score_json(scorer, req, strlen(req), 3, 0, &a), CHURN_OK);
 	ck_assert_int_eq(churn_scorer_score_dataset_json(scorer, data, 3, &b), CHURN_OK);
 	cJSON *ja = cJSON_Parse(a), *jb = cJSON_Parse(b);
@@ -109,7 +109,7 @@ START_TEST(test_reasons_are_largest_positive_contributions_first)
 	size_t row0 = 0, idx[5], k = 0;
 	double c[5];
 	ck_assert_int_eq(churn_prep_apply_rows(churn_model_get_prep(m), data, &row0, 1, &x), CHURN_OK);
-	ck_assert_int_eq(churn_model_reasons(m, churn_matrix_get_row(x, 0), churn_matrix_get_ncols(x), 5, idx, c, &k),
+	ck_assert_int_eq(churn_model_reasons(m, churn_matrix_get_row(x, 0), churn_matrix_get_column_count(x), 5, idx, c, &k),
 	                 CHURN_OK);
 	cJSON *first = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "predictions"), 0), "reasons");
 	ck_assert_int_eq((int)k, cJSON_GetArraySize(first));
@@ -216,7 +216,7 @@ static char *row_json_and_record(const churn_dataset *ds, size_t i, const churn_
 {
 	cJSON *o = cJSON_CreateObject();
 	churn_record_clear(r);
-	for (size_t j = 0; j < churn_dataset_get_ncols(ds); j++) {
+	for (size_t j = 0; j < churn_dataset_get_column_count(ds); j++) {
 		char buf[64], lower[128];
 		const char *name = churn_dataset_get_col_name(ds, j);
 		if (!strcmp(name, "Churn"))
@@ -279,7 +279,7 @@ static void check_record_matches_json(const churn_dataset *ds, churn_model_kind 
 	ck_assert_int_eq(churn_scorer_score_dataset_json(sc, ds, 3, &all), CHURN_OK);
 	cJSON *doc = churn_test_json_parse(all);
 	const cJSON *preds = cJSON_GetObjectItem(doc, "predictions");
-	ck_assert_uint_eq((size_t)cJSON_GetArraySize(preds), churn_dataset_get_nrows(ds));
+	ck_assert_uint_eq((size_t)cJSON_GetArraySize(preds), churn_dataset_get_row_count(ds));
 	size_t i = 0;
 	for (const cJSON *p = preds->child; p; p = p->next, i++) {
 		char *req = row_json_and_record(ds, i, sc, r), *ans = NULL;

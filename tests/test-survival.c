@@ -54,7 +54,7 @@ START_TEST(test_cox_fit_two_groups_with_ties_matches_r)
 	assert_rel(churn_cox_get_loglik_null(m), -log(8.0 * 7 * 6 * 4 * 3), 1e-12, "loglik at zero");
 	ck_assert_int_eq(churn_cox_get_iterations(m), 4);
 	ck_assert(churn_cox_is_converged(m));
-	ck_assert_uint_eq(churn_cox_get_nevents(m), 6);
+	ck_assert_uint_eq(churn_cox_get_event_count(m), 6);
 	ck_assert_double_eq(churn_cox_get_center(m, 0), 0); /* a 0/1 column is centered at 0, as coxph */
 	/* R: basehaz(fit, centered = TRUE) at the event times 1, 2, 4, 6 */
 	static const double bt[] = {1, 2, 4, 6};

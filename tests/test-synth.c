@@ -196,8 +196,8 @@ START_TEST(test_synth_dataset_same_values_as_csv_text)
 {
 	churn_dataset *ds = NULL;
 	ck_assert_int_eq(churn_synth_dataset(20000, 3, &ds), CHURN_OK);
-	ck_assert_uint_eq(churn_dataset_get_nrows(ds), 20000);
-	ck_assert_uint_eq(churn_dataset_get_ncols(ds), CHURN_SYNTH_NCOLS);
+	ck_assert_uint_eq(churn_dataset_get_row_count(ds), 20000);
+	ck_assert_uint_eq(churn_dataset_get_column_count(ds), CHURN_SYNTH_NCOLS);
 	ck_assert_str_eq(churn_dataset_get_col_name(ds, 0), "customerID");
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 0), CHURN_COL_TEXT);
 	ck_assert_int_eq(churn_dataset_get_col_type(ds, 2), CHURN_COL_NUMERIC);
@@ -212,7 +212,7 @@ START_TEST(test_synth_dataset_same_values_as_csv_text)
 	const char *row1 = strchr(m.p, '\n') + 1;
 	ck_assert(!strncmp(row1, churn_dataset_get_text(ds, 0, 0), 10));
 	ck_assert_int_eq(churn_dataset_find_col(ds, "Churn", &j), CHURN_OK);
-	ck_assert_uint_eq(churn_dataset_get_nlevels(ds, j), 2);
+	ck_assert_uint_eq(churn_dataset_get_level_count(ds, j), 2);
 	char buf[64];
 	ck_assert_int_eq(churn_dataset_find_col(ds, "MonthlyCharges", &j), CHURN_OK);
 	const char *mc = churn_dataset_get_cell_text(ds, j, 0, buf, sizeof buf);
@@ -236,8 +236,8 @@ START_TEST(test_synth_csv_read_back_typed_as_dataset)
 	churn_dataset *a = NULL, *b = NULL;
 	ck_assert_int_eq(churn_csv_read_file(path, NULL, &a, NULL), CHURN_OK);
 	ck_assert_int_eq(churn_synth_dataset(2000, 9, &b), CHURN_OK);
-	ck_assert_uint_eq(churn_dataset_get_ncols(a), churn_dataset_get_ncols(b));
-	for (size_t j = 0; j < churn_dataset_get_ncols(a); j++) {
+	ck_assert_uint_eq(churn_dataset_get_column_count(a), churn_dataset_get_column_count(b));
+	for (size_t j = 0; j < churn_dataset_get_column_count(a); j++) {
 		ck_assert_str_eq(churn_dataset_get_col_name(a, j), churn_dataset_get_col_name(b, j));
 		ck_assert_msg(churn_dataset_get_col_type(a, j) == churn_dataset_get_col_type(b, j), "column %s",
 		              churn_dataset_get_col_name(a, j));

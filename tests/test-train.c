@@ -100,7 +100,7 @@ END_TEST
 /* A copy of ds whose rows `rows` carry other tenure and charges, and a Contract level never seen elsewhere. */
 static churn_dataset *perturbed(const churn_dataset *ds, const size_t *rows, size_t nrows)
 {
-	size_t n = churn_dataset_get_nrows(ds);
+	size_t n = churn_dataset_get_row_count(ds);
 	bool *mark = calloc(n, 1);
 	double *v = malloc(n * sizeof(double));
 	const char **s = malloc(n * sizeof(char *));
@@ -108,7 +108,7 @@ static churn_dataset *perturbed(const churn_dataset *ds, const size_t *rows, siz
 		mark[rows[i]] = true;
 	churn_dataset *out = NULL;
 	ck_assert_int_eq(churn_dataset_new(&out), CHURN_OK);
-	for (size_t j = 0; j < churn_dataset_get_ncols(ds); j++) {
+	for (size_t j = 0; j < churn_dataset_get_column_count(ds); j++) {
 		const char *name = churn_dataset_get_col_name(ds, j);
 		if (churn_dataset_get_col_type(ds, j) == CHURN_COL_NUMERIC) {
 			memcpy(v, churn_dataset_get_numeric(ds, j), n * sizeof(double));
@@ -199,7 +199,7 @@ static churn_matrix *training_matrix(const churn_training *t, const churn_datase
 /* Out-of-fold scores of x by 5 logreg fits, as train.h defines them. */
 static double *oof_logreg(const churn_matrix *x, const churn_params *p)
 {
-	size_t n = churn_matrix_get_nrows(x), got = 0;
+	size_t n = churn_matrix_get_row_count(x), got = 0;
 	uint32_t *fold = malloc(n * sizeof(uint32_t));
 	size_t *a = malloc(n * sizeof(size_t)), *b = malloc(n * sizeof(size_t));
 	double *oof = malloc(n * sizeof(double)), *prob = malloc(n * sizeof(double));
@@ -248,7 +248,7 @@ START_TEST(test_thresholds_are_their_definitions)
 	t = train(ds, p);
 	churn_matrix *x = training_matrix(t, ds);
 	double *oof = oof_logreg(x, p), want = 0, got = churn_training_get_metric(t, 0, "threshold");
-	size_t n = churn_matrix_get_nrows(x);
+	size_t n = churn_matrix_get_row_count(x);
 	ck_assert_int_eq(churn_metrics_best_f1_threshold(churn_matrix_get_labels(x), oof, n, &want, NULL), CHURN_OK);
 	ck_assert_msg(got == want, "best-f1 threshold %.17g, by definition %.17g", got, want);
 	churn_training_free(t);
@@ -287,7 +287,7 @@ START_TEST(test_cross_validation_is_its_definition)
 	churn_training *t = train(ds, p);
 	ck_assert(churn_training_get_metric(t, 0, "cv.k") == 3);
 	/* by hand: stratified 3 folds of all rows (seed split.seed), prep refitted on each training part */
-	size_t n = churn_dataset_get_nrows(ds), got = 0;
+	size_t n = churn_dataset_get_row_count(ds), got = 0;
 	const uint8_t *y = churn_training_get_labels(t, NULL);
 	uint32_t *fold = malloc(n * sizeof(uint32_t));
 	size_t *a = malloc(n * sizeof(size_t)), *b = malloc(n * sizeof(size_t));
@@ -359,7 +359,7 @@ START_TEST(test_scores_and_artifacts_agree)
 			ck_assert(prob[i] == ts[i]);
 			ck_assert(all[te[i]] == ts[i]);
 		}
-		ck_assert_uint_eq(churn_model_get_training_rows(m), ntr);
+		ck_assert_uint_eq(churn_model_get_training_row_count(m), ntr);
 		ck_assert(churn_model_get_threshold(m) == churn_training_get_metric(t, k, "threshold"));
 		ck_assert(churn_training_get_seconds(t, k) >= 0);
 		churn_model_free(m);
@@ -571,7 +571,7 @@ START_TEST(test_telco)
 	churn_training_get_train_rows(t, &ntr);
 	ck_assert_uint_eq(n, 7043);
 	ck_assert_uint_eq(ntr, 4930);
-	ck_assert_uint_eq(churn_prep_get_fit_rows(churn_training_get_prep(t)), 4930);
+	ck_assert_uint_eq(churn_prep_get_fit_row_count(churn_training_get_prep(t)), 4930);
 	for (size_t k = 0; k < 2; k++)
 		ck_assert(churn_training_get_metric(t, k, "roc_auc") >= 0.82);
 	churn_training_free(t);
@@ -593,8 +593,8 @@ START_TEST(test_refit_fits_the_artifacts_on_all_rows)
 		for (size_t q = 0; q < 4; q++)
 			ck_assert(churn_training_get_metric(a, k, keys[q]) == churn_training_get_metric(b, k, keys[q]));
 		const churn_model *m = churn_training_get_model(b, k);
-		ck_assert_uint_eq(churn_model_get_training_rows(m), 1200);
-		ck_assert_uint_eq(churn_model_get_training_rows(churn_training_get_model(a, k)), 840);
+		ck_assert_uint_eq(churn_model_get_training_row_count(m), 1200);
+		ck_assert_uint_eq(churn_model_get_training_row_count(churn_training_get_model(a, k)), 840);
 		/* the refitted model is the model of the same kind fitted on a prep of all rows */
 		churn_prep *prep = NULL;
 		churn_matrix *x = NULL;

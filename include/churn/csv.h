@@ -105,8 +105,6 @@ CHURN_API CHURN_NODISCARD churn_status churn_csv_read_buffer(const char *data, s
                                                              const churn_params *p, churn_dataset **out,
                                                              size_t *out_skipped_rows);
 
-/** churn_csv_read_file() with default params and no skipped-row count. @since 0.1 */
-CHURN_API CHURN_NODISCARD churn_status churn_dataset_load_csv(const char *path, churn_dataset **out);
 
 /**
  * Output sink for churn_csv_write(): consume @p n bytes of @p buf and return

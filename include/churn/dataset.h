@@ -51,8 +51,8 @@ CHURN_API CHURN_NODISCARD churn_status churn_dataset_add_text(churn_dataset *ds,
                                                               const char *const *values, size_t n);
 
 /** Number of rows / columns. @since 0.1 */
-CHURN_API size_t churn_dataset_get_nrows(const churn_dataset *ds);
-CHURN_API size_t churn_dataset_get_ncols(const churn_dataset *ds);
+CHURN_API size_t churn_dataset_get_row_count(const churn_dataset *ds);
+CHURN_API size_t churn_dataset_get_column_count(const churn_dataset *ds);
 /** Column name and type; NULL / CHURN_COL_TEXT when j is out of range. @since 0.1 */
 CHURN_API const char *churn_dataset_get_col_name(const churn_dataset *ds, size_t j);
 CHURN_API churn_col_type churn_dataset_get_col_type(const churn_dataset *ds, size_t j);
@@ -69,7 +69,7 @@ CHURN_API const double *churn_dataset_get_numeric(const churn_dataset *ds, size_
 /** Categorical codes (-1 = missing); NULL unless column j is categorical. @since 0.1 */
 CHURN_API const int32_t *churn_dataset_get_codes(const churn_dataset *ds, size_t j);
 /** Number of levels of a categorical column (0 otherwise). @since 0.1 */
-CHURN_API size_t churn_dataset_get_nlevels(const churn_dataset *ds, size_t j);
+CHURN_API size_t churn_dataset_get_level_count(const churn_dataset *ds, size_t j);
 /** Level k of categorical column j; NULL when out of range. @since 0.1 */
 CHURN_API const char *churn_dataset_get_level(const churn_dataset *ds, size_t j, size_t k);
 /** Text cell; NULL when missing or column j is not text. @since 0.1 */

@@ -21,8 +21,8 @@ CHURN_API CHURN_NODISCARD churn_status churn_matrix_new(size_t nrows, size_t nco
 /** NULL is a no-op. @since 0.1 */
 CHURN_API void churn_matrix_free(churn_matrix *m);
 
-CHURN_API size_t churn_matrix_get_nrows(const churn_matrix *m);
-CHURN_API size_t churn_matrix_get_ncols(const churn_matrix *m);
+CHURN_API size_t churn_matrix_get_row_count(const churn_matrix *m);
+CHURN_API size_t churn_matrix_get_column_count(const churn_matrix *m);
 /** Row-major values: element (i, j) is at [i * ncols + j]. @since 0.1 */
 CHURN_API double *churn_matrix_get_data(churn_matrix *m);
 CHURN_API const double *churn_matrix_get_data_const(const churn_matrix *m);

@@ -77,7 +77,7 @@ CHURN_API bool churn_model_is_fitted(const churn_model *m);
 /**
  * P(churn) of each row of @p x into out[0..nrows). *out_n receives nrows
  * (also when out_cap is too small: then CHURN_E_INVALID_ARG). The matrix must
- * have churn_model_get_nfeatures() columns (CHURN_E_INVALID_ARG) and finite
+ * have churn_model_get_feature_count() columns (CHURN_E_INVALID_ARG) and finite
  * values (CHURN_E_NUMERIC). CHURN_E_STATE before fit. Safe concurrently on a
  * const model. @since 0.1
  */
@@ -138,7 +138,7 @@ CHURN_API CHURN_NODISCARD churn_status churn_model_get_coefficients(const churn_
 /** @since 0.1 */
 CHURN_API churn_model_kind churn_model_get_kind(const churn_model *m);
 /** Number of design-matrix columns the model expects (0 before fit). @since 0.1 */
-CHURN_API size_t churn_model_get_nfeatures(const churn_model *m);
+CHURN_API size_t churn_model_get_feature_count(const churn_model *m);
 /** Feature name j (borrowed, lives as long as the model); NULL when out of range. @since 0.1 */
 CHURN_API const char *churn_model_get_feature_name(const churn_model *m, size_t j);
 /** Iterations (logreg Newton steps; trees fitted for gbm/forest) of the last fit. @since 0.1 */
@@ -182,7 +182,7 @@ CHURN_API CHURN_NODISCARD churn_status churn_model_set_training_info(churn_model
  */
 CHURN_API CHURN_NODISCARD churn_status churn_model_set_training_file(churn_model *m, const char *path);
 /** @since 0.1 */
-CHURN_API size_t churn_model_get_training_rows(const churn_model *m);
+CHURN_API size_t churn_model_get_training_row_count(const churn_model *m);
 /** Borrowed; "" when unknown. @since 0.1 */
 CHURN_API const char *churn_model_get_data_sha256(const churn_model *m);
 

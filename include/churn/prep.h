@@ -115,7 +115,7 @@ CHURN_API CHURN_NODISCARD churn_status churn_prep_to_json(const churn_prep *prep
 CHURN_API CHURN_NODISCARD churn_status churn_prep_from_json(const char *json, churn_prep **out);
 
 /** Number of features (matrix columns). @since 0.1 */
-CHURN_API size_t churn_prep_get_nfeatures(const churn_prep *prep);
+CHURN_API size_t churn_prep_get_feature_count(const churn_prep *prep);
 /** Feature name j (borrowed); NULL when out of range. @since 0.1 */
 CHURN_API const char *churn_prep_get_feature_name(const churn_prep *prep, size_t j);
 /** Target column name (borrowed). @since 0.1 */
@@ -130,8 +130,8 @@ CHURN_API const char *churn_prep_get_column(const churn_prep *prep, size_t j);
 CHURN_API size_t churn_prep_get_id_count(const churn_prep *prep);
 CHURN_API const char *churn_prep_get_id(const churn_prep *prep, size_t k);
 /** Rows used for fitting (after dropping missing targets) and rows dropped for a missing target. @since 0.1 */
-CHURN_API size_t churn_prep_get_fit_rows(const churn_prep *prep);
-CHURN_API size_t churn_prep_get_dropped_target_rows(const churn_prep *prep);
+CHURN_API size_t churn_prep_get_fit_row_count(const churn_prep *prep);
+CHURN_API size_t churn_prep_get_dropped_target_row_count(const churn_prep *prep);
 /** Columns dropped at fit time and the reason (borrowed; NULL out of range). @since 0.1 */
 CHURN_API size_t churn_prep_get_dropped_count(const churn_prep *prep);
 CHURN_API const char *churn_prep_get_dropped_column(const churn_prep *prep, size_t k);

@@ -95,13 +95,13 @@ CHURN_API CHURN_NODISCARD churn_status churn_profile_save_json(const churn_profi
 CHURN_API CHURN_NODISCARD churn_status churn_profile_save_csv(const churn_profile *prof, const char *path);
 
 /* Getters (0 / NULL / NaN when out of range or not applicable). @since 0.1 */
-CHURN_API size_t churn_profile_get_nrows(const churn_profile *prof);
-CHURN_API size_t churn_profile_get_ncols(const churn_profile *prof);
+CHURN_API size_t churn_profile_get_row_count(const churn_profile *prof);
+CHURN_API size_t churn_profile_get_column_count(const churn_profile *prof);
 CHURN_API const char *churn_profile_get_col_name(const churn_profile *prof, size_t j);
 CHURN_API churn_col_type churn_profile_get_col_type(const churn_profile *prof, size_t j);
 CHURN_API size_t churn_profile_get_col_missing(const churn_profile *prof, size_t j);
 /** Non-missing cells of column j. @since 0.1 */
-CHURN_API size_t churn_profile_get_col_count(const churn_profile *prof, size_t j);
+CHURN_API size_t churn_profile_get_col_present_count(const churn_profile *prof, size_t j);
 /**
  * A numeric statistic of column j by name: "mean", "std", "min", "p25",
  * "p50", "p75", "max". NaN when unknown, not applicable or not computed.
@@ -109,7 +109,7 @@ CHURN_API size_t churn_profile_get_col_count(const churn_profile *prof, size_t j
  */
 CHURN_API double churn_profile_get_col_stat(const churn_profile *prof, size_t j, const char *stat);
 /** Levels of a categorical column, most frequent first. @since 0.1 */
-CHURN_API size_t churn_profile_get_col_nlevels(const churn_profile *prof, size_t j);
+CHURN_API size_t churn_profile_get_col_level_count(const churn_profile *prof, size_t j);
 /** Level k (borrowed) and its count in *out_count (may be NULL). @since 0.1 */
 CHURN_API const char *churn_profile_get_col_level(const churn_profile *prof, size_t j, size_t k,
                                                   size_t *out_count);
@@ -129,7 +129,7 @@ CHURN_API size_t churn_profile_get_target_count(const churn_profile *prof);
 /** positive_count / target_count; NaN without a target. @since 0.1 */
 CHURN_API double churn_profile_get_target_rate(const churn_profile *prof);
 /** Notes (e.g. why there is no target); n of them, each borrowed. @since 0.1 */
-CHURN_API size_t churn_profile_get_nnotes(const churn_profile *prof);
+CHURN_API size_t churn_profile_get_note_count(const churn_profile *prof);
 CHURN_API const char *churn_profile_get_note(const churn_profile *prof, size_t k);
 
 #ifdef __cplusplus

@@ -4,7 +4,7 @@
  * owns a loaded model (with its prep spec) and answers JSON requests with
  * probability, label and the top reasons per record.
  *
- * Thread safety: a scorer is immutable after churn_scorer_load(); any number
+ * Thread safety: a scorer is immutable after churn_scorer_load_file(); any number
  * of threads may call churn_scorer_score_json() on it concurrently.
  */
 #ifndef CHURN_SCORE_H
@@ -28,9 +28,9 @@ typedef struct churn_scorer churn_scorer;
  * CHURN_E_NOTFOUND, CHURN_E_FORMAT, CHURN_E_PARSE as the loader;
  * CHURN_E_STATE when the model has no prep spec. @since 0.1
  */
-CHURN_API CHURN_NODISCARD churn_status churn_scorer_load(const char *model_path, churn_scorer **out);
+CHURN_API CHURN_NODISCARD churn_status churn_scorer_load_file(const char *model_path, churn_scorer **out);
 /**
- * As churn_scorer_load() from an artifact in memory (@p n bytes, copied).
+ * As churn_scorer_load_file() from an artifact in memory (@p n bytes, copied).
  * @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_scorer_from_buffer(const char *buf, size_t n, churn_scorer **out);

@@ -61,7 +61,7 @@ CHURN_API CHURN_NODISCARD churn_status churn_cox_fit(const churn_matrix *x, cons
 CHURN_API void churn_cox_free(churn_cox *m);
 
 /** Number of features (columns of the design the model was fitted on). @since 0.1 */
-CHURN_API size_t churn_cox_get_nfeatures(const churn_cox *m);
+CHURN_API size_t churn_cox_get_feature_count(const churn_cox *m);
 /** Feature name j (borrowed); NULL when out of range. @since 0.1 */
 CHURN_API const char *churn_cox_get_feature_name(const churn_cox *m, size_t j);
 /** Coefficient j (log hazard ratio per unit); 0 for an aliased column or j out of range. @since 0.1 */
@@ -83,8 +83,8 @@ CHURN_API double churn_cox_get_loglik(const churn_cox *m);
 CHURN_API int churn_cox_get_iterations(const churn_cox *m);
 CHURN_API bool churn_cox_is_converged(const churn_cox *m);
 /** Rows fitted and events among them. @since 0.1 */
-CHURN_API size_t churn_cox_get_nrows(const churn_cox *m);
-CHURN_API size_t churn_cox_get_nevents(const churn_cox *m);
+CHURN_API size_t churn_cox_get_row_count(const churn_cox *m);
+CHURN_API size_t churn_cox_get_event_count(const churn_cox *m);
 
 /** Number of steps of the baseline hazard (distinct event times). @since 0.1 */
 CHURN_API size_t churn_cox_get_baseline_count(const churn_cox *m);

@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		churn_params_free(p);
 		return 0;
 	}
-	size_t nrows = churn_dataset_get_nrows(ds), ncols = churn_dataset_get_ncols(ds);
+	size_t nrows = churn_dataset_get_row_count(ds), ncols = churn_dataset_get_column_count(ds);
 	CHECK(nrows > 0 && ncols > 0, "%zu rows, %zu cols", nrows, ncols);
 
 	char *out = NULL;
@@ -93,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	churn_dataset *back = NULL;
 	st = churn_csv_read_buffer(out, n, "rewritten.csv", p, &back, NULL);
 	CHECK(st == CHURN_OK, "re-read: %s\n--- written ---\n%s", churn_last_error(), out);
-	CHECK(churn_dataset_get_nrows(back) == nrows, "rows %zu vs %zu", churn_dataset_get_nrows(back), nrows);
-	CHECK(churn_dataset_get_ncols(back) == ncols, "cols %zu vs %zu", churn_dataset_get_ncols(back), ncols);
+	CHECK(churn_dataset_get_row_count(back) == nrows, "rows %zu vs %zu", churn_dataset_get_row_count(back), nrows);
+	CHECK(churn_dataset_get_column_count(back) == ncols, "cols %zu vs %zu", churn_dataset_get_column_count(back), ncols);
 	for (size_t j = 0; j < ncols; j++) {
 		CHECK(churn_dataset_get_col_type(back, j) == churn_dataset_get_col_type(ds, j), "type of column %zu", j);
 		CHECK(strcmp(churn_dataset_get_col_name(back, j), churn_dataset_get_col_name(ds, j)) == 0, "name %zu", j);

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	churn_model *m = NULL;
 	if (churn_model_from_buffer((const char *)data, size, &m) != CHURN_OK)
 		return 0;
-	size_t nc = churn_model_get_nfeatures(m);
+	size_t nc = churn_model_get_feature_count(m);
 	if (nc > 0 && nc < 4096) {
 		double *row = calloc(nc + 1, sizeof(double));
 		double *contrib = calloc(nc + 1, sizeof(double));
