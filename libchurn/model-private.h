@@ -129,8 +129,10 @@ churn_status ch_json_get_doubles(const cJSON *arr, size_t n, const char *where, 
 churn_status ch_logreg_coefficients(const void *state, size_t ncols, double *out);
 
 /*
- * The reasons rule (churn_model_reasons): indices of the top_k largest
- * positive contrib[j], j < p, largest first, into out; returns how many.
+ * The reasons rule (churn_model_reasons; the scorer applies it to the sums of
+ * each raw column's features): indices of the top_k contrib[j], j < p, of
+ * largest absolute value (zero and NaN left out; the first of equals first),
+ * largest first, into out; returns how many.
  */
 size_t ch_top_reasons(const double *contrib, size_t p, size_t top_k, size_t *out);
 

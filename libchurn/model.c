@@ -342,15 +342,15 @@ size_t ch_top_reasons(const double *contrib, size_t p, size_t top_k, size_t *out
 	if (top_k == 0)
 		return 0;
 	for (size_t j = 0; j < p; j++) {
-		double a = contrib[j];
+		double a = fabs(contrib[j]);
 		if (!(a > 0))
-			continue; /* lowers the score, zero or NaN */
+			continue; /* no effect, or NaN */
 		size_t pos = k < top_k ? k++ : top_k;
-		if (pos == top_k && a <= contrib[out[top_k - 1]])
+		if (pos == top_k && a <= fabs(contrib[out[top_k - 1]]))
 			continue;
 		if (pos == top_k)
 			pos = top_k - 1;
-		while (pos > 0 && contrib[out[pos - 1]] < a) {
+		while (pos > 0 && fabs(contrib[out[pos - 1]]) < a) {
 			out[pos] = out[pos - 1];
 			pos--;
 		}

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf-private.h"
 #include "churn/score.h"
 #include "prep-private.h"
 
@@ -55,8 +56,13 @@ struct churn_record {
 	bool has_target;  /* a valid target value was set */
 	double *row;      /* nfeatures: the encoded row */
 	double *contrib;  /* nfeatures + 1 */
-	size_t *idx;      /* kcap reasons */
+	double *x;        /* numeric columns: the value as given */
+	size_t *idx;      /* kcap reasons: prep column indexes */
+	double *sums;     /* their contributions */
+	char (*vtext)[40]; /* numeric reasons' values as text (churn_record_get_reason) */
 	size_t kcap, nreasons;
+	double prob;      /* of the last churn_record_score() */
+	bool scored;      /* since the last clear */
 };
 
 /* churn_record_set_string() of text already checked (valid UTF-8, NUL-terminated: a parsed request's). */
@@ -65,8 +71,39 @@ churn_status ch_record_set_valid_string(churn_record *r, size_t index, const cha
 /* The design-matrix row of the record's values into row[0..nfeatures) (churn_prep_apply_json's rules). */
 void ch_record_encode(const churn_record *r, double *row);
 
-/* Probability of @p row and, when top_k > 0, its contributions (p + 1) and up to top_k reason indexes. */
+/*
+ * The reasons of one prediction in the customer's own terms: the rule of
+ * churn_model_reasons() (largest absolute contribution first, sign kept, zero
+ * left out) applied to the raw columns, each column's contribution the sum of
+ * its features' (one-hot levels, missing indicator, scaled value). Up to
+ * top_k prep column indexes into cols and their sums into sums; returns how
+ * many.
+ */
+size_t ch_column_reasons(const churn_prep *prep, const double *contrib, size_t top_k, size_t *cols, double *sums);
+
+/*
+ * Probability of @p row and, when top_k > 0, its contributions (p + 1) and up
+ * to top_k reasons (ch_column_reasons: prep column indexes and their sums).
+ */
 churn_status ch_scorer_score_row(const churn_scorer *s, const double *row, size_t top_k, double *prob,
-                                 double *contrib, size_t *idx, size_t *nreasons);
+                                 double *contrib, size_t *cols, double *sums, size_t *nreasons);
+
+/* A customer's value as an answer shows it: missing, text, or a number. */
+typedef struct ch_sc_value {
+	enum { CH_VALUE_NULL, CH_VALUE_TEXT, CH_VALUE_NUMBER } kind;
+	const char *text;
+	double num;
+} ch_sc_value;
+
+/*
+ * One prediction of an answer (the one writer of /api/predict, churn predict
+ * --json, the record and the SQL explain): "probability", "label", "churn" and
+ * "reasons": [{"feature": the raw column, "value": the customer's own value,
+ * "contribution": the column's summed contribution, "effect": "raises" or
+ * "lowers"}], appended to b after whatever the caller wrote of the object.
+ * value(ud, col) gives prep column col's value.
+ */
+void ch_scorer_write_prediction(ch_buf *b, const churn_scorer *s, double prob, const size_t *cols, const double *sums,
+                                size_t nreasons, ch_sc_value (*value)(const void *ud, size_t col), const void *ud);
 
 #endif

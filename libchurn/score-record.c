@@ -66,7 +66,7 @@ churn_status churn_record_new(const churn_scorer *s, churn_record **out)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_record_new: NULL argument");
 	/* One block: the JSON entry makes a record per request. */
 	size_t nc = s->prep->ncols ? s->prep->ncols : 1, p = s->nfeatures;
-	size_t off_z = sizeof(churn_record), off_row = off_z + nc * sizeof(double);
+	size_t off_z = sizeof(churn_record), off_x = off_z + nc * sizeof(double), off_row = off_x + nc * sizeof(double);
 	size_t off_contrib = off_row + (p ? p : 1) * sizeof(double), off_level = off_contrib + (p + 1) * sizeof(double);
 	size_t off_state = off_level + nc * sizeof(int32_t);
 	char *blk = calloc(1, off_state + nc);
@@ -75,6 +75,7 @@ churn_status churn_record_new(const churn_scorer *s, churn_record **out)
 	churn_record *r = (churn_record *)blk;
 	r->s = s;
 	r->z = (double *)(blk + off_z);
+	r->x = (double *)(blk + off_x);
 	r->row = (double *)(blk + off_row);
 	r->contrib = (double *)(blk + off_contrib);
 	r->level = (int32_t *)(blk + off_level);
@@ -88,6 +89,8 @@ void churn_record_free(churn_record *r)
 	if (!r)
 		return;
 	free(r->idx);
+	free(r->sums);
+	free(r->vtext);
 	free(r);
 }
 
@@ -98,6 +101,7 @@ void churn_record_clear(churn_record *r)
 	memset(r->state, 0, r->s->prep->ncols);
 	r->has_target = false;
 	r->nreasons = 0;
+	r->scored = false;
 }
 
 /* The field's prep column, or NULL for the target and other accepted names; *st on a bad index. */
@@ -120,6 +124,7 @@ static churn_status put_number(churn_record *r, const ch_sc_name *e, const ch_pr
 	if (!isfinite(z))
 		return ch_fail(CHURN_E_NUMERIC, "column '%s': value %g overflows when scaled", pc->name, x);
 	r->z[e->col] = z;
+	r->x[e->col] = x;
 	r->state[e->col] = CH_CELL_VALUE;
 	return CHURN_OK;
 }
@@ -320,8 +325,37 @@ void ch_record_encode(const churn_record *r, double *row)
 	}
 }
 
+size_t ch_column_reasons(const churn_prep *prep, const double *contrib, size_t top_k, size_t *cols, double *sums)
+{
+	size_t k = 0;
+	if (top_k == 0)
+		return 0;
+	for (size_t j = 0; j < prep->ncols; j++) {
+		const ch_prep_col *pc = &prep->cols[j];
+		double sum = 0;
+		for (size_t f = 0; f < pc->nfeat; f++)
+			sum += contrib[pc->feat0 + f];
+		double a = fabs(sum);
+		if (!(a > 0))
+			continue; /* no effect, or NaN: as ch_top_reasons() */
+		size_t pos = k < top_k ? k++ : top_k;
+		if (pos == top_k && a <= fabs(sums[top_k - 1]))
+			continue;
+		if (pos == top_k)
+			pos = top_k - 1;
+		while (pos > 0 && fabs(sums[pos - 1]) < a) {
+			cols[pos] = cols[pos - 1];
+			sums[pos] = sums[pos - 1];
+			pos--;
+		}
+		cols[pos] = j;
+		sums[pos] = sum;
+	}
+	return k;
+}
+
 churn_status ch_scorer_score_row(const churn_scorer *s, const double *row, size_t top_k, double *prob,
-                                 double *contrib, size_t *idx, size_t *nreasons)
+                                 double *contrib, size_t *cols, double *sums, size_t *nreasons)
 {
 	size_t p = s->nfeatures;
 	churn_status st = churn_model_predict_row(s->model, row, p, prob);
@@ -330,7 +364,7 @@ churn_status ch_scorer_score_row(const churn_scorer *s, const double *row, size_
 		return st;
 	if ((st = churn_model_explain(s->model, row, p, contrib, p + 1)))
 		return st;
-	*nreasons = ch_top_reasons(contrib, p, top_k, idx); /* churn_model_reasons() */
+	*nreasons = ch_column_reasons(s->prep, contrib, top_k, cols, sums);
 	return CHURN_OK;
 }
 
@@ -338,21 +372,29 @@ churn_status churn_record_score(churn_record *r, size_t top_k, double *out_proba
 {
 	if (!r)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_record_score: NULL argument");
-	if (top_k > r->s->nfeatures)
-		top_k = r->s->nfeatures; /* no more reasons than features */
+	if (top_k > r->s->prep->ncols)
+		top_k = r->s->prep->ncols; /* no more reasons than columns */
 	if (top_k > r->kcap) {
 		size_t *idx = realloc(r->idx, top_k * sizeof(size_t));
-		if (!idx)
+		if (idx)
+			r->idx = idx;
+		double *sums = idx ? realloc(r->sums, top_k * sizeof(double)) : NULL;
+		if (sums)
+			r->sums = sums;
+		char(*vt)[40] = sums ? realloc(r->vtext, top_k * sizeof(*vt)) : NULL;
+		if (!vt)
 			return ch_fail(CHURN_E_NOMEM, "out of memory");
-		r->idx = idx;
+		r->vtext = vt;
 		r->kcap = top_k;
 	}
 	double prob;
 	r->nreasons = 0;
 	ch_record_encode(r, r->row);
-	churn_status st = ch_scorer_score_row(r->s, r->row, top_k, &prob, r->contrib, r->idx, &r->nreasons);
+	churn_status st = ch_scorer_score_row(r->s, r->row, top_k, &prob, r->contrib, r->idx, r->sums, &r->nreasons);
 	if (st)
 		return st;
+	r->prob = prob;
+	r->scored = true;
 	if (out_probability)
 		*out_probability = prob;
 	if (out_churn)
@@ -365,17 +407,54 @@ size_t churn_record_get_reason_count(const churn_record *r)
 	return r ? r->nreasons : 0;
 }
 
-churn_status churn_record_get_reason(const churn_record *r, size_t k, const char **out_feature, double *out_value,
+/* Prep column c's value in record r, as the answer shows it (ch_sc_value). */
+static ch_sc_value record_value(const void *ud, size_t c)
+{
+	const churn_record *r = ud;
+	const ch_prep_col *pc = &r->s->prep->cols[c];
+	if (r->state[c] != CH_CELL_VALUE)
+		return (ch_sc_value){CH_VALUE_NULL, NULL, 0};
+	if (pc->kind == CH_PC_NUMERIC)
+		return (ch_sc_value){CH_VALUE_NUMBER, NULL, r->x[c]};
+	if (r->level[c] >= 0)
+		return (ch_sc_value){CH_VALUE_TEXT, pc->levels[r->level[c]], 0};
+	return (ch_sc_value){CH_VALUE_TEXT, "(a level not seen in training)", 0};
+}
+
+churn_status churn_record_get_reason(const churn_record *r, size_t k, const char **out_column, const char **out_value,
                                      double *out_contribution)
 {
 	if (!r || k >= r->nreasons)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_record_get_reason: reason %zu of %zu", k, r ? r->nreasons : 0);
-	size_t j = r->idx[k];
-	if (out_feature)
-		*out_feature = churn_prep_get_feature_name(r->s->prep, j);
+	size_t c = r->idx[k];
+	ch_sc_value v = record_value(r, c);
+	if (v.kind == CH_VALUE_NUMBER) {
+		churn_record *w = (churn_record *)r; /* the text buffer of reason k, not the record's state */
+		ch_format_double_short(w->vtext[k], sizeof(w->vtext[k]), v.num);
+		v.text = w->vtext[k];
+	}
+	if (out_column)
+		*out_column = r->s->prep->cols[c].name;
 	if (out_value)
-		*out_value = r->row[j];
+		*out_value = v.text;
 	if (out_contribution)
-		*out_contribution = r->contrib[j];
+		*out_contribution = r->sums[k];
+	return CHURN_OK;
+}
+
+churn_status churn_record_explain_json(const churn_record *r, char **out_json)
+{
+	if (!r || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_record_explain_json: NULL argument");
+	if (!r->scored)
+		return ch_fail(CHURN_E_STATE, "churn_record_explain_json: the record has not been scored");
+	ch_buf b = {0};
+	ch_buf_puts(&b, "{\"model\":");
+	ch_buf_json_str(&b, churn_model_kind_name(churn_model_get_kind(r->s->model)));
+	ch_buf_putc(&b, ',');
+	ch_scorer_write_prediction(&b, r->s, r->prob, r->idx, r->sums, r->nreasons, record_value, r);
+	ch_buf_putc(&b, '}');
+	if (!(*out_json = ch_buf_take(&b)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	return CHURN_OK;
 }

@@ -193,12 +193,15 @@ typedef struct sc_id {
 } sc_id;
 
 typedef sc_id (*id_fn)(const void *ud, size_t i, char *buf, size_t cap);
+/* Row i's value of prep column col (ch_sc_value). */
+typedef ch_sc_value (*value_fn)(const void *ud, size_t i, size_t col);
 
 /* Probabilities, then contributions and reasons per row, for rows[0..n) of width nfeatures. */
 typedef struct sc_scored {
 	double *prob;
 	double *contrib; /* n x (p + 1) */
-	size_t *idx;     /* n x top_k */
+	size_t *idx;     /* n x top_k: prep columns (ch_column_reasons) */
+	double *sums;    /* n x top_k: their contributions */
 	size_t *nreasons;
 } sc_scored;
 
@@ -207,6 +210,7 @@ static void scored_free(sc_scored *r)
 	free(r->prob);
 	free(r->contrib);
 	free(r->idx);
+	free(r->sums);
 	free(r->nreasons);
 }
 
@@ -219,15 +223,17 @@ static churn_status score_rows(const churn_scorer *s, const double *rows, size_t
 	r->prob = malloc((n ? n : 1) * sizeof(double));
 	r->contrib = malloc((n ? n : 1) * (p + 1) * sizeof(double));
 	r->idx = malloc((n ? n : 1) * k * sizeof(size_t));
+	r->sums = malloc((n ? n : 1) * k * sizeof(double));
 	r->nreasons = malloc((n ? n : 1) * sizeof(size_t));
-	if (!r->prob || !r->contrib || !r->idx || !r->nreasons) {
+	if (!r->prob || !r->contrib || !r->idx || !r->sums || !r->nreasons) {
 		scored_free(r);
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const double *row = rows + i * p;
 		double *c = r->contrib + i * (p + 1);
-		churn_status st = ch_scorer_score_row(s, row, top_k, &r->prob[i], c, r->idx + i * k, &r->nreasons[i]);
+		churn_status st = ch_scorer_score_row(s, row, top_k, &r->prob[i], c, r->idx + i * k, r->sums + i * k,
+		                                      &r->nreasons[i]);
 		if (st) {
 			scored_free(r);
 			return st;
@@ -236,23 +242,64 @@ static churn_status score_rows(const churn_scorer *s, const double *rows, size_t
 	return CHURN_OK;
 }
 
-/* The JSON answer of churn_scorer_score_json() for scored rows. */
-static churn_status write_json(const churn_scorer *s, const double *rows, size_t n, size_t top_k, const sc_scored *r,
-                               id_fn ids, const void *ud, char **out)
+/* ch_sc_value of a row of a batch: the value_fn with its row fixed. */
+typedef struct row_value {
+	value_fn fn;
+	const void *ud;
+	size_t i;
+} row_value;
+
+static ch_sc_value value_of_row(const void *ud, size_t col)
 {
-	size_t p = s->nfeatures, k = top_k ? top_k : 1;
-	double thr = churn_model_get_threshold(s->model);
+	const row_value *rv = ud;
+	return rv->fn(rv->ud, rv->i, col);
+}
+
+static void put_value(ch_buf *b, ch_sc_value v)
+{
+	if (v.kind == CH_VALUE_TEXT)
+		ch_buf_json_str(b, v.text);
+	else if (v.kind == CH_VALUE_NUMBER)
+		ch_buf_num(b, v.num, "null");
+	else
+		ch_buf_puts(b, "null");
+}
+
+void ch_scorer_write_prediction(ch_buf *b, const churn_scorer *s, double prob, const size_t *cols, const double *sums,
+                                size_t nreasons, ch_sc_value (*value)(const void *ud, size_t col), const void *ud)
+{
+	bool churn = prob >= churn_model_get_threshold(s->model);
+	ch_buf_puts(b, "\"probability\":");
+	ch_buf_num(b, prob, "null");
+	ch_buf_puts(b, ",\"label\":");
+	ch_buf_json_str(b, churn ? s->positive : s->negative);
+	ch_buf_puts(b, churn ? ",\"churn\":true,\"reasons\":[" : ",\"churn\":false,\"reasons\":[");
+	for (size_t q = 0; q < nreasons; q++) {
+		ch_buf_puts(b, q ? ",{\"feature\":" : "{\"feature\":");
+		ch_buf_json_str(b, s->prep->cols[cols[q]].name);
+		ch_buf_puts(b, ",\"value\":");
+		put_value(b, value(ud, cols[q]));
+		ch_buf_puts(b, ",\"contribution\":");
+		ch_buf_num(b, sums[q], "null");
+		ch_buf_puts(b, sums[q] > 0 ? ",\"effect\":\"raises\"}" : ",\"effect\":\"lowers\"}");
+	}
+	ch_buf_puts(b, "]");
+}
+
+/* The JSON answer of churn_scorer_score_json() for scored rows. */
+static churn_status write_json(const churn_scorer *s, size_t n, size_t top_k, const sc_scored *r, id_fn ids,
+                               value_fn values, const void *ud, char **out)
+{
+	size_t k = top_k ? top_k : 1;
 	ch_buf b = {0};
 	ch_buf_puts(&b, "{\"model\":");
 	ch_buf_json_str(&b, churn_model_kind_name(churn_model_get_kind(s->model)));
 	ch_buf_puts(&b, ",\"threshold\":");
-	ch_buf_num(&b, thr, "null");
+	ch_buf_num(&b, churn_model_get_threshold(s->model), "null");
 	char cnt[64];
 	snprintf(cnt, sizeof(cnt), ",\"count\":%zu,\"predictions\":[", n);
 	ch_buf_puts(&b, cnt);
 	for (size_t i = 0; i < n; i++) {
-		const double *row = rows + i * p, *c = r->contrib + i * (p + 1);
-		const size_t *idx = r->idx + i * k;
 		char idbuf[64];
 		sc_id id = ids(ud, i, idbuf, sizeof(idbuf));
 		ch_buf_puts(&b, i ? ",{\"id\":" : "{\"id\":");
@@ -262,22 +309,11 @@ static churn_status write_json(const churn_scorer *s, const double *rows, size_t
 			ch_buf_num(&b, id.num, "null");
 		else
 			ch_buf_puts(&b, "null");
-		bool churn = r->prob[i] >= thr;
-		ch_buf_puts(&b, ",\"probability\":");
-		ch_buf_num(&b, r->prob[i], "null");
-		ch_buf_puts(&b, ",\"label\":");
-		ch_buf_json_str(&b, churn ? s->positive : s->negative);
-		ch_buf_puts(&b, churn ? ",\"churn\":true,\"reasons\":[" : ",\"churn\":false,\"reasons\":[");
-		for (size_t q = 0; q < r->nreasons[i]; q++) {
-			ch_buf_puts(&b, q ? ",{\"feature\":" : "{\"feature\":");
-			ch_buf_json_str(&b, churn_prep_get_feature_name(s->prep, idx[q]));
-			ch_buf_puts(&b, ",\"value\":");
-			ch_buf_num(&b, row[idx[q]], "null");
-			ch_buf_puts(&b, ",\"contribution\":");
-			ch_buf_num(&b, c[idx[q]], "null");
-			ch_buf_puts(&b, "}");
-		}
-		ch_buf_puts(&b, "]}");
+		ch_buf_putc(&b, ',');
+		row_value rv = {values, ud, i};
+		ch_scorer_write_prediction(&b, s, r->prob[i], r->idx + i * k, r->sums + i * k, r->nreasons[i], value_of_row,
+		                           &rv);
+		ch_buf_putc(&b, '}');
 	}
 	ch_buf_puts(&b, "]}");
 	if (!(*out = ch_buf_take(&b)))
@@ -430,6 +466,20 @@ static sc_id record_id(const void *ud, size_t i, char *buf, size_t cap)
 	return (sc_id){ID_NULL, NULL, 0};
 }
 
+/* Record i's value of prep column col, as the request gave it (booleans as the text the encoder read). */
+static ch_sc_value request_value(const void *ud, size_t i, size_t col)
+{
+	const rec_ids *r = ud;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->recs[i], r->s->prep->cols[col].name);
+	if (cJSON_IsString(v))
+		return (ch_sc_value){CH_VALUE_TEXT, v->valuestring, 0};
+	if (cJSON_IsNumber(v))
+		return (ch_sc_value){CH_VALUE_NUMBER, NULL, v->valuedouble};
+	if (cJSON_IsBool(v))
+		return (ch_sc_value){CH_VALUE_TEXT, cJSON_IsTrue(v) ? "true" : "false", 0};
+	return (ch_sc_value){CH_VALUE_NULL, NULL, 0};
+}
+
 churn_status churn_scorer_score_json(const churn_scorer *s, const char *request, size_t len, size_t top_k,
                                      size_t max_records, char **out_json)
 {
@@ -459,7 +509,7 @@ churn_status churn_scorer_score_json(const churn_scorer *s, const char *request,
 	    (st = score_rows(s, rows, nrec, top_k, &scored)))
 		goto out;
 	rec_ids ids = {s, recs};
-	st = write_json(s, rows, nrec, top_k, &scored, record_id, &ids, out_json);
+	st = write_json(s, nrec, top_k, &scored, record_id, request_value, &ids, out_json);
 out:
 	scored_free(&scored);
 	cJSON_Delete(req);
@@ -493,8 +543,32 @@ churn_status churn_scorer_check_columns(const churn_scorer *s, const churn_datas
 
 typedef struct ds_ids {
 	const churn_dataset *ds;
-	size_t col; /* (size_t)-1: row numbers */
+	size_t col;   /* (size_t)-1: row numbers */
+	size_t *cols; /* the data set's column of each prep column */
 } ds_ids;
+
+/* Row i's value of prep column col, from the data set (numbers as numbers, levels and text as text). */
+static ch_sc_value dataset_value(const void *ud, size_t i, size_t col)
+{
+	const ds_ids *d = ud;
+	size_t j = d->cols[col];
+	switch (churn_dataset_get_col_type(d->ds, j)) {
+	case CHURN_COL_NUMERIC: {
+		double v = churn_dataset_get_numeric(d->ds, j)[i];
+		return isnan(v) ? (ch_sc_value){CH_VALUE_NULL, NULL, 0} : (ch_sc_value){CH_VALUE_NUMBER, NULL, v};
+	}
+	case CHURN_COL_CATEGORICAL: {
+		int32_t code = churn_dataset_get_codes(d->ds, j)[i];
+		return code < 0 ? (ch_sc_value){CH_VALUE_NULL, NULL, 0}
+		                : (ch_sc_value){CH_VALUE_TEXT, churn_dataset_get_level(d->ds, j, (size_t)code), 0};
+	}
+	case CHURN_COL_TEXT: {
+		const char *t = churn_dataset_get_cell_text(d->ds, j, i, NULL, 0);
+		return t && t[0] ? (ch_sc_value){CH_VALUE_TEXT, t, 0} : (ch_sc_value){CH_VALUE_NULL, NULL, 0};
+	}
+	}
+	return (ch_sc_value){CH_VALUE_NULL, NULL, 0};
+}
 
 /* The spec's first ID column when the data set has it, else the row number (1-based). */
 static sc_id dataset_id(const void *ud, size_t i, char *buf, size_t cap)
@@ -513,9 +587,14 @@ static churn_status score_dataset(const churn_scorer *s, const churn_dataset *ds
 	churn_status st;
 	if ((st = churn_scorer_check_columns(s, ds)) || (st = churn_prep_apply(s->prep, ds, x)))
 		return st;
-	size_t n = churn_matrix_get_row_count(*x);
+	size_t n = churn_matrix_get_row_count(*x), nc = s->prep->ncols;
 	ids->ds = ds;
 	ids->col = (size_t)-1;
+	if (!(ids->cols = malloc((nc ? nc : 1) * sizeof(size_t))))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t c = 0; c < nc; c++)
+		if ((st = churn_dataset_find_col(ds, s->prep->cols[c].name, &ids->cols[c])))
+			return st; /* (churn_scorer_check_columns found each) */
 	if (s->id && churn_dataset_get_row_count(ds) == n && churn_dataset_find_col(ds, s->id, &ids->col) != CHURN_OK)
 		ids->col = (size_t)-1; /* (rows dropped for a missing target would not line up: row numbers then) */
 	const double *rows = n ? churn_matrix_get_row(*x, 0) : NULL;
@@ -529,15 +608,28 @@ churn_status churn_scorer_score_dataset_json(const churn_scorer *s, const churn_
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_score_dataset_json: NULL argument");
 	churn_matrix *x = NULL;
 	sc_scored scored = {0};
-	ds_ids ids;
+	ds_ids ids = {0};
 	churn_status st = score_dataset(s, ds, top_k, &x, &scored, &ids);
-	if (!st) {
-		size_t n = churn_matrix_get_row_count(x);
-		st = write_json(s, n ? churn_matrix_get_row(x, 0) : NULL, n, top_k, &scored, dataset_id, &ids, out_json);
-	}
+	if (!st)
+		st = write_json(s, churn_matrix_get_row_count(x), top_k, &scored, dataset_id, dataset_value, &ids, out_json);
+	free(ids.cols);
 	scored_free(&scored);
 	churn_matrix_free(x);
 	return st;
+}
+
+/* A reason as a CSV field: "Contract = Month-to-month: raises churn risk (+0.90 log-odds)". */
+static void reason_text(ch_buf *b, const churn_scorer *s, const ds_ids *ids, size_t i, size_t col, double sum,
+                        const char *unit)
+{
+	char text[600], num[40];
+	ch_sc_value v = dataset_value(ids, i, col);
+	if (v.kind == CH_VALUE_NUMBER)
+		ch_format_double_short(num, sizeof(num), v.num);
+	snprintf(text, sizeof(text), "%s = %.200s: %s churn risk (%+.2f %s)", s->prep->cols[col].name,
+	         v.kind == CH_VALUE_NUMBER ? num : v.kind == CH_VALUE_TEXT ? v.text : "(missing)",
+	         sum > 0 ? "raises" : "lowers", sum, unit);
+	ch_csv_field(b, text);
 }
 
 churn_status churn_scorer_write_csv(const churn_scorer *s, const churn_dataset *ds, size_t top_k, FILE *out)
@@ -546,11 +638,12 @@ churn_status churn_scorer_write_csv(const churn_scorer *s, const churn_dataset *
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_scorer_write_csv: NULL argument");
 	churn_matrix *x = NULL;
 	sc_scored scored = {0};
-	ds_ids ids;
+	ds_ids ids = {0};
 	churn_status st = score_dataset(s, ds, top_k, &x, &scored, &ids);
 	if (st)
 		goto out;
-	size_t n = churn_matrix_get_row_count(x), p = s->nfeatures, k = top_k ? top_k : 1;
+	size_t n = churn_matrix_get_row_count(x), k = top_k ? top_k : 1;
+	const char *unit = churn_model_score_is_logit(s->model) ? "log-odds" : "probability";
 	double thr = churn_model_get_threshold(s->model);
 	ch_buf b = {0};
 	ch_buf_puts(&b, "id,probability,label");
@@ -571,15 +664,10 @@ churn_status churn_scorer_write_csv(const churn_scorer *s, const churn_dataset *
 		ch_buf_num(&b, scored.prob[i], "");
 		ch_buf_putc(&b, ',');
 		ch_csv_field(&b, scored.prob[i] >= thr ? s->positive : s->negative);
-		const double *c = scored.contrib + i * (p + 1);
-		const size_t *idx = scored.idx + i * k;
 		for (size_t q = 0; q < top_k; q++) {
 			ch_buf_putc(&b, ',');
-			if (q >= scored.nreasons[i])
-				continue;
-			char text[512];
-			snprintf(text, sizeof(text), "%s (%+.2f)", churn_prep_get_feature_name(s->prep, idx[q]), c[idx[q]]);
-			ch_csv_field(&b, text);
+			if (q < scored.nreasons[i])
+				reason_text(&b, s, &ids, i, scored.idx[i * k + q], scored.sums[i * k + q], unit);
 		}
 		ch_buf_putc(&b, '\n');
 		if (b.n > (1u << 16)) { /* write as we go: a million rows need not sit in memory */
@@ -594,6 +682,7 @@ churn_status churn_scorer_write_csv(const churn_scorer *s, const churn_dataset *
 		st = ch_fail(CHURN_E_IO, "writing the scores failed");
 	ch_buf_free(&b);
 out:
+	free(ids.cols);
 	scored_free(&scored);
 	churn_matrix_free(x);
 	return st;

@@ -420,51 +420,17 @@ static double score(call_site *cs, size_t top_k, bool *churn)
 	return p;
 }
 
-static void append_number(StringInfo b, double v)
-{
-	char buf[32];
-	if (!isfinite(v)) {
-		appendStringInfoString(b, "null");
-		return;
-	}
-	/* the shortest of %.15g..%.17g that reads back, as the library prints numbers */
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	appendStringInfoString(b, buf);
-}
-
-/* {"model", "probability", "label", "churn", "reasons": [{"feature", "value", "contribution"}]} */
+/* The library's answer for one customer (churn_record_explain_json: the writer of /api/predict), as jsonb. */
 static Datum explain(call_site *cs, size_t top_k)
 {
 	bool churn;
-	double p = score(cs, top_k, &churn);
-	StringInfoData b;
-	initStringInfo(&b);
-	appendStringInfoString(&b, "{\"model\": ");
-	escape_json(&b, churn_model_kind_name(churn_model_get_kind(churn_scorer_get_model(cs->scorer))));
-	appendStringInfoString(&b, ", \"probability\": ");
-	append_number(&b, p);
-	appendStringInfoString(&b, ", \"label\": ");
-	escape_json(&b, churn_scorer_get_label(cs->scorer, churn));
-	appendStringInfo(&b, ", \"churn\": %s, \"reasons\": [", churn ? "true" : "false");
-	for (size_t q = 0; q < churn_record_get_reason_count(cs->rec); q++) {
-		const char *f = NULL;
-		double v = 0, c = 0;
-		if (churn_record_get_reason(cs->rec, q, &f, &v, &c) != CHURN_OK)
-			elog(ERROR, "churn: %s", churn_last_error());
-		appendStringInfoString(&b, q ? ", {\"feature\": " : "{\"feature\": ");
-		escape_json(&b, f);
-		appendStringInfoString(&b, ", \"value\": ");
-		append_number(&b, v);
-		appendStringInfoString(&b, ", \"contribution\": ");
-		append_number(&b, c);
-		appendStringInfoChar(&b, '}');
-	}
-	appendStringInfoString(&b, "]}");
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(b.data));
+	(void)score(cs, top_k, &churn);
+	char *json = NULL;
+	if (churn_record_explain_json(cs->rec, &json) != CHURN_OK)
+		elog(ERROR, "churn: %s", churn_last_error());
+	char *copy = pstrdup(json);
+	churn_free(json);
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(copy));
 }
 
 static size_t top_k_arg(FunctionCallInfo fcinfo)

@@ -225,7 +225,7 @@ case_train_predict() {
 	# the target column is optional and extra columns are ignored
 	cut -d, -f1-20 "$T/s.csv" | sed '1s/$/,extra/; 2,$s/$/,x/' >"$T/notarget.csv"
 	expect_rc 0 "$CHURN" predict --model "$T/w/artifacts/models/logreg.json" --input "$T/notarget.csv" --json
-	json_check "$T/out" 'j["count"] == 2000 and all(len(p["reasons"]) <= 3 and all(r["contribution"] > 0 for r in p["reasons"]) for p in j["predictions"]) and 0 <= j["predictions"][0]["probability"] <= 1'
+	json_check "$T/out" 'j["count"] == 2000 and all(len(p["reasons"]) <= 3 and all(r["contribution"] != 0 and r["effect"] in ("raises", "lowers") for r in p["reasons"]) for p in j["predictions"]) and 0 <= j["predictions"][0]["probability"] <= 1'
 }
 
 case_train_cv_threshold() {

@@ -20,6 +20,28 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import httpdtest  # noqa: E402  (tests/httpdtest.py: the server, checks and summary these scripts share)
 from httpdtest import Server, check  # noqa: E402
 
+
+
+def own_value(cell):
+    """A CSV cell as the answer shows the customer's value: a number, text, or None when blank."""
+    cell = cell.strip()
+    if not cell:
+        return None
+    try:
+        return float(cell)
+    except ValueError:
+        return cell
+
+
+def value_text(v):
+    """The value as the CSV reason writes it: numbers shortest (1, not 1.0), (missing) for none."""
+    if v is None:
+        return "(missing)"
+    if isinstance(v, str):
+        return v
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
 CHURN, HTTPD = httpdtest.args()
 telco = os.environ.get("CHURN_TELCO_CSV", "")
 if not telco or not os.path.exists(telco):
@@ -66,8 +88,18 @@ try:
         diffs = [i for i, (a, b) in enumerate(zip(cli["predictions"], api["predictions"])) if a != b]
         check(not diffs, "%s: every row has the same id, probability, label and reasons" % model,
               [(cli["predictions"][i], api["predictions"][i]) for i in diffs[:2]])
-        check(all(all(x["contribution"] > 0 for x in p["reasons"]) for p in api["predictions"]),
-              "%s: every reason raises the churn score" % model)
+        # reasons in the customer's own terms: raw columns, their own values, largest effect first, signed
+        header = rows[0].keys()
+        good = all(x["feature"] in header and x["contribution"] != 0 and
+                   x["effect"] == ("raises" if x["contribution"] > 0 else "lowers") and
+                   all(abs(a["contribution"]) >= abs(b["contribution"]) for a, b in zip(p["reasons"], p["reasons"][1:]))
+                   for p in api["predictions"] for x in p["reasons"])
+        same_values = all(own_value(row[x["feature"]]) == x["value"]
+                          for row, p in zip(rows, api["predictions"]) for x in p["reasons"])
+        check(good and same_values, "%s: reasons are raw columns with the customer's own values, largest effect "
+              "first, raising or lowering the risk" % model)
+        check(any(x["contribution"] < 0 for p in api["predictions"] for x in p["reasons"]),
+              "%s: reasons that lower the risk are shown too" % model)
         if model == "logreg":
             g = next(p for p in api["predictions"] if p["id"] == "5575-GNVDE")
             print("# 5575-GNVDE (%s): %s" % (model, ", ".join("%s (%+.2f)" % (x["feature"], x["contribution"])
@@ -76,7 +108,8 @@ try:
         lines = list(csv.reader(r.stdout.decode().splitlines()))
         ok = lines[0] == ["id", "probability", "label", "reason1", "reason2", "reason3"] and len(lines) == len(rows) + 1
         for line, p in zip(lines[1:], api["predictions"]):
-            want = ["%s (%+.2f)" % (x["feature"], x["contribution"]) for x in p["reasons"]]
+            want = ["%s = %s: %s churn risk (%+.2f log-odds)" % (x["feature"], value_text(x["value"]), x["effect"],
+                                                                  x["contribution"]) for x in p["reasons"]]
             want += [""] * (3 - len(want))
             if line[0] != p["id"] or float(line[1]) != p["probability"] or line[2] != p["label"] or line[3:] != want:
                 ok = False

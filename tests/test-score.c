@@ -83,42 +83,79 @@ START_TEST(test_request_and_dataset_give_one_answer)
 }
 END_TEST
 
-START_TEST(test_reasons_are_largest_positive_contributions_first)
+/*
+ * One reason per raw column in the customer's own terms: the column's features' contributions summed, largest
+ * absolute value first, sign kept ("effect"), the customer's value as given; the same rule per feature in
+ * churn_model_reasons().
+ */
+START_TEST(test_reasons_are_raw_columns_largest_effect_first)
 {
 	char *out = NULL;
 	ck_assert_int_eq(churn_scorer_score_dataset_json(scorer, data, 5, &out), CHURN_OK);
 	cJSON *doc = cJSON_Parse(out), *p;
-	int with = 0;
+	const churn_model *m = churn_scorer_get_model(scorer);
+	const churn_prep *prep = churn_model_get_prep(m);
+	size_t nf = churn_prep_get_feature_count(prep), row = 0, lowers = 0, raises = 0;
+	double *contrib = malloc((nf + 1) * sizeof(double));
 	cJSON_ArrayForEach(p, cJSON_GetObjectItem(doc, "predictions"))
 	{
+		churn_matrix *x = NULL;
+		ck_assert_int_eq(churn_prep_apply_rows(prep, data, &row, 1, &x), CHURN_OK);
+		ck_assert_int_eq(churn_model_explain(m, churn_matrix_get_row(x, 0), nf, contrib, nf + 1), CHURN_OK);
 		double last = INFINITY;
 		cJSON *r;
 		ck_assert_int_le(cJSON_GetArraySize(cJSON_GetObjectItem(p, "reasons")), 5);
 		cJSON_ArrayForEach(r, cJSON_GetObjectItem(p, "reasons"))
 		{
-			double c = cJSON_GetObjectItem(r, "contribution")->valuedouble;
-			ck_assert_msg(c > 0 && c <= last, "reasons raise the score, largest first (%g after %g)", c, last);
-			last = c;
-			with++;
+			const char *col = cJSON_GetObjectItem(r, "feature")->valuestring;
+			double c = cJSON_GetObjectItem(r, "contribution")->valuedouble, sum = 0;
+			/* the sum of the column's features: its name, or "<name>=" one-hot levels, "<name>_missing" */
+			size_t len = strlen(col);
+			for (size_t f = 0; f < nf; f++) {
+				const char *fn = churn_prep_get_feature_name(prep, f);
+				if (!strncmp(fn, col, len) && (!fn[len] || fn[len] == '=' || !strcmp(fn + len, "_missing")))
+					sum += contrib[f];
+			}
+			ck_assert_msg(fabs(c - sum) < 1e-12, "%s: %g is not the sum of its features %g", col, c, sum);
+			ck_assert_msg(c != 0 && fabs(c) <= last, "largest effect first (%g after %g)", c, last);
+			ck_assert_str_eq(cJSON_GetObjectItem(r, "effect")->valuestring, c > 0 ? "raises" : "lowers");
+			/* the customer's own value: the data set's cell */
+			size_t j;
+			char buf[64];
+			ck_assert_int_eq(churn_dataset_find_col(data, col, &j), CHURN_OK);
+			const char *cell = churn_dataset_get_cell_text(data, j, row, buf, sizeof(buf));
+			const cJSON *v = cJSON_GetObjectItem(r, "value");
+			if (cJSON_IsString(v))
+				ck_assert_str_eq(v->valuestring, cell);
+			else if (cJSON_IsNumber(v))
+				ck_assert(strtod(cell, NULL) == v->valuedouble);
+			else
+				ck_assert_ptr_null(cell);
+			last = fabs(c);
+			lowers += c < 0;
+			raises += c > 0;
 		}
+		churn_matrix_free(x);
+		row++;
 	}
-	ck_assert_int_gt(with, 0);
-	/* churn_model_reasons gives the same for a row */
-	const churn_model *m = churn_scorer_get_model(scorer);
-	churn_matrix *x = NULL;
+	ck_assert(lowers > 0 && raises > 0); /* both directions are shown */
+	/* churn_model_reasons: the same rule on the encoded features */
 	size_t row0 = 0, idx[5], k = 0;
 	double c[5];
-	ck_assert_int_eq(churn_prep_apply_rows(churn_model_get_prep(m), data, &row0, 1, &x), CHURN_OK);
-	ck_assert_int_eq(churn_model_reasons(m, churn_matrix_get_row(x, 0), churn_matrix_get_column_count(x), 5, idx, c, &k),
-	                 CHURN_OK);
-	cJSON *first = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "predictions"), 0), "reasons");
-	ck_assert_int_eq((int)k, cJSON_GetArraySize(first));
+	churn_matrix *x = NULL;
+	ck_assert_int_eq(churn_prep_apply_rows(prep, data, &row0, 1, &x), CHURN_OK);
+	ck_assert_int_eq(churn_model_explain(m, churn_matrix_get_row(x, 0), nf, contrib, nf + 1), CHURN_OK);
+	ck_assert_int_eq(churn_model_reasons(m, churn_matrix_get_row(x, 0), nf, 5, idx, c, &k), CHURN_OK);
+	ck_assert_uint_eq(k, 5);
 	for (size_t q = 0; q < k; q++) {
-		cJSON *r = cJSON_GetArrayItem(first, (int)q);
-		ck_assert_str_eq(cJSON_GetObjectItem(r, "feature")->valuestring, churn_model_get_feature_name(m, idx[q]));
-		ck_assert_double_eq(cJSON_GetObjectItem(r, "contribution")->valuedouble, c[q]);
+		ck_assert(c[q] == contrib[idx[q]] && c[q] != 0);
+		ck_assert(q == 0 || fabs(c[q]) <= fabs(c[q - 1]));
+		for (size_t f = 0; f < nf; f++) /* nothing left out is larger than the last one kept */
+			ck_assert(fabs(contrib[f]) <= fabs(c[k - 1]) || f == idx[0] || f == idx[1] || f == idx[2] || f == idx[3] ||
+			          f == idx[4]);
 	}
 	churn_matrix_free(x);
+	free(contrib);
 	cJSON_Delete(doc);
 	churn_free(out);
 }
@@ -146,10 +183,12 @@ START_TEST(test_csv_matches_json)
 		cJSON *r;
 		cJSON_ArrayForEach(r, cJSON_GetObjectItem(p, "reasons"))
 		{
-			char t[300];
-			snprintf(t, sizeof(t), "%s (%+.2f)", cJSON_GetObjectItem(r, "feature")->valuestring,
-			         cJSON_GetObjectItem(r, "contribution")->valuedouble);
-			ck_assert_msg(strstr(line, t), "%s not in %s", t, line);
+			/* "Contract = Month-to-month: raises churn risk (+0.90 log-odds)" */
+			char t[300], u[64];
+			double c = cJSON_GetObjectItem(r, "contribution")->valuedouble;
+			snprintf(t, sizeof(t), "%s = ", cJSON_GetObjectItem(r, "feature")->valuestring);
+			snprintf(u, sizeof(u), ": %s churn risk (%+.2f log-odds)", c > 0 ? "raises" : "lowers", c);
+			ck_assert_msg(strstr(line, t) && strstr(line, u), "%s...%s not in %s", t, u, line);
 		}
 	}
 	ck_assert_ptr_null(strtok(NULL, "\n"));
@@ -260,13 +299,28 @@ static void assert_record_is(const churn_scorer *sc, churn_record *r, const cJSO
 	ck_assert_uint_eq(churn_record_get_reason_count(r), (size_t)cJSON_GetArraySize(reasons));
 	for (size_t q = 0; q < churn_record_get_reason_count(r); q++) {
 		const cJSON *e = cJSON_GetArrayItem(reasons, (int)q);
-		const char *f = NULL;
-		double v, c;
+		const char *f = NULL, *v = NULL;
+		double c;
 		ck_assert_int_eq(churn_record_get_reason(r, q, &f, &v, &c), CHURN_OK);
 		ck_assert_str_eq(f, churn_test_json_str(e, "feature"));
-		ck_assert(v == churn_test_json_num(e, "value"));
+		const cJSON *jv = cJSON_GetObjectItem(e, "value");
+		if (cJSON_IsNumber(jv))
+			ck_assert(v && strtod(v, NULL) == jv->valuedouble);
+		else if (cJSON_IsString(jv))
+			ck_assert_str_eq(v, jv->valuestring);
+		else
+			ck_assert_ptr_null(v);
 		ck_assert(c == churn_test_json_num(e, "contribution"));
+		ck_assert_str_eq(churn_test_json_str(e, "effect"), c > 0 ? "raises" : "lowers");
 	}
+	/* the record's own answer is the same object, reasons and all (the SQL explain prints it) */
+	char *ex = NULL;
+	ck_assert_int_eq(churn_record_explain_json(r, &ex), CHURN_OK);
+	cJSON *mine = churn_test_json_parse(ex);
+	ck_assert(cJSON_Compare(cJSON_GetObjectItem(mine, "reasons"), reasons, true));
+	ck_assert(churn_test_json_num(mine, "probability") == prob);
+	cJSON_Delete(mine);
+	churn_free(ex);
 }
 
 /* Every row of ds through a record, a one-record JSON request and the data-set scorer (churn predict): one answer. */
@@ -430,7 +484,7 @@ static Suite *score_suite(void)
 	TCase *tc = tcase_create("score");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_request_and_dataset_give_one_answer);
-	tcase_add_test(tc, test_reasons_are_largest_positive_contributions_first);
+	tcase_add_test(tc, test_reasons_are_raw_columns_largest_effect_first);
 	tcase_add_test(tc, test_csv_matches_json);
 	tcase_add_test(tc, test_missing_columns_named);
 	tcase_add_test(tc, test_hostile_requests_refused_before_parsing);

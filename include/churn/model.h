@@ -103,12 +103,14 @@ CHURN_API CHURN_NODISCARD churn_status churn_model_explain(const churn_model *m,
                                                            double *out_contrib, size_t out_cap);
 /**
  * The reasons of a prediction, the one rule every front-end shows: the
- * features that raise this customer's churn score the most (largest
- * positive churn_model_explain() contribution), largest first; features
- * that lower it are never reasons. Up to @p top_k indices into out_idx and
- * their contributions into out_contrib (both room for top_k); *out_n how
- * many (0 when nothing raises the score). Errors as churn_model_explain(),
- * plus CHURN_E_NOMEM. @since 0.1
+ * features whose churn_model_explain() contribution is largest in absolute
+ * value, largest first, with their sign (positive raises the churn score,
+ * negative lowers it; zero is no reason). The scorer (churn/score.h) applies
+ * the same rule to the sum of each raw column's features, so that a customer
+ * reads one reason per column in their own terms. Up to @p top_k indices
+ * into out_idx and their contributions into out_contrib (both room for
+ * top_k); *out_n how many. Errors as churn_model_explain(), plus
+ * CHURN_E_NOMEM. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_model_reasons(const churn_model *m, const double *row, size_t ncols,
                                                            size_t top_k, size_t *out_idx, double *out_contrib,

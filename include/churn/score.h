@@ -212,14 +212,27 @@ CHURN_API CHURN_NODISCARD churn_status churn_record_score(churn_record *r, size_
 /** The number of reasons of the last churn_record_score() (0 before). @since 0.1 */
 CHURN_API size_t churn_record_get_reason_count(const churn_record *r);
 /**
- * Reason @p k of the last churn_record_score(), largest first: the feature's
- * name (borrowed from the scorer), its value in the encoded row and its
- * contribution (any out may be NULL). CHURN_E_INVALID_ARG when @p k is out
- * of range. @since 0.1
+ * Reason @p k of the last churn_record_score(), in the customer's own terms:
+ * the raw column's name (borrowed from the scorer), the customer's value as
+ * text (a number written shortest, the level, or NULL when missing; valid
+ * until the record is scored again or freed) and the column's contribution
+ * (the sum of its encoded features'; positive raises the churn score,
+ * negative lowers it). Reasons come largest absolute contribution first
+ * (churn_model_reasons()'s rule). Any out may be NULL. CHURN_E_INVALID_ARG
+ * when @p k is out of range. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_record_get_reason(const churn_record *r, size_t k,
-                                                               const char **out_feature, double *out_value,
+                                                               const char **out_column, const char **out_value,
                                                                double *out_contribution);
+/**
+ * The last churn_record_score() as the answer of churn_scorer_score_json()
+ * prints one prediction, with the model's name and without an id:
+ * {"model", "probability", "label", "churn", "reasons": [{"feature",
+ * "value", "contribution", "effect"}]} (the SQL explain prints this).
+ * *out_json is the caller's (churn_free). CHURN_E_INVALID_ARG (NULL),
+ * CHURN_E_STATE (not scored since the last clear), CHURN_E_NOMEM. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_record_explain_json(const churn_record *r, char **out_json);
 
 #ifdef __cplusplus
 }
