@@ -770,7 +770,7 @@ static churn_dataset *make_signal(size_t n, uint64_t seed, bool with_noise)
 {
 	const char **id = malloc(n * sizeof *id), **plan = malloc(n * sizeof *plan), **churn = malloc(n * sizeof *churn);
 	double *sig = malloc(n * sizeof *sig), *noise = malloc(n * sizeof *noise);
-	char (*ids)[16] = malloc(n * sizeof *ids);
+	char (*ids)[24] = malloc(n * sizeof *ids);
 	ck_assert(id && plan && churn && sig && noise && ids);
 	static const char *const plans[] = {"basic", "plus", "pro"};
 	churn_test_rng_seed(seed);
