@@ -139,33 +139,61 @@ static churn_status numeric_scores(const ch_column *c, const size_t *rows, const
 	return CHURN_OK;
 }
 
-/* A categorical column's rows scored by their level's positive rate; *m 0 when the levels are too small. */
-static churn_status level_scores(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, double *p,
-                                 uint8_t *py, size_t *m)
+/* Level counts, for ordering the levels by positive rate (pos/all, compared exactly by cross products). */
+typedef struct lvl_count {
+	size_t pos, all;
+} lvl_count;
+
+static int cmp_rate(const void *a, const void *b)
 {
-	*m = 0;
+	const lvl_count *x = a, *y = b;
+	unsigned __int128 l = (unsigned __int128)x->pos * y->all, r = (unsigned __int128)y->pos * x->all;
+	return l < r ? -1 : l > r;
+}
+
+/*
+ * The ROC AUC of a categorical column's rows scored by their level's positive rate, from the level counts alone
+ * (no sort of the rows): levels in increasing rate, equal rates one group (ties count half),
+ * AUC = sum over groups of pos_g * (negatives of lower groups + neg_g / 2) / (P * N). NaN when the levels are
+ * too small (fewer than MIN_ROWS_PER_LEVEL rows each on average) or a class too rare.
+ */
+static churn_status level_auc(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, double *out)
+{
+	*out = NAN;
 	if (c->nlevels == 0 || n / c->nlevels < MIN_ROWS_PER_LEVEL)
 		return CHURN_OK;
-	size_t *pos = calloc(2 * c->nlevels, sizeof(size_t));
-	if (!pos)
+	lvl_count *lv = calloc(c->nlevels, sizeof(*lv));
+	if (!lv)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
-	size_t *all = pos + c->nlevels, k = 0;
+	size_t P = 0, N = 0;
 	for (size_t i = 0; i < n; i++) {
 		int32_t code = c->codes[rows ? rows[i] : i];
 		if (code >= 0) {
-			pos[code] += y[i];
-			all[code]++;
+			lv[code].pos += y[i];
+			lv[code].all++;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		int32_t code = c->codes[rows ? rows[i] : i];
-		if (code >= 0) {
-			p[k] = (double)pos[code] / (double)all[code];
-			py[k++] = y[i];
-		}
+	qsort(lv, c->nlevels, sizeof(*lv), cmp_rate);
+	for (size_t k = 0; k < c->nlevels; k++) {
+		P += lv[k].pos;
+		N += lv[k].all - lv[k].pos;
 	}
-	free(pos);
-	*m = k;
+	if (P >= MIN_CLASS_ROWS && N >= MIN_CLASS_ROWS) {
+		double area = 0, below = 0;
+		for (size_t k = 0; k < c->nlevels;) {
+			size_t gpos = 0, gneg = 0, e = k;
+			for (; e < c->nlevels && cmp_rate(&lv[k], &lv[e]) == 0; e++) {
+				gpos += lv[e].pos;
+				gneg += lv[e].all - lv[e].pos;
+			}
+			area += (double)gpos * (below + (double)gneg / 2);
+			below += (double)gneg;
+			k = e;
+		}
+		double auc = area / ((double)P * (double)N);
+		*out = auc >= 0.5 ? auc : 1 - auc;
+	}
+	free(lv);
 	return CHURN_OK;
 }
 
@@ -174,13 +202,12 @@ churn_status ch_screen_auc(const ch_column *c, const size_t *rows, const uint8_t
 	*out = NAN;
 	if (n < CH_SCREEN_MIN_ROWS)
 		return CHURN_OK;
+	if (c->type == CHURN_COL_CATEGORICAL)
+		return level_auc(c, rows, y, n, out);
 	double *p = malloc(n * sizeof(double));
 	uint8_t *py = malloc(n);
 	size_t m = 0, npos = 0;
-	churn_status st = p && py ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
-	if (!st)
-		st = c->type == CHURN_COL_CATEGORICAL ? level_scores(c, rows, y, n, p, py, &m)
-		                                      : numeric_scores(c, rows, y, n, p, py, &m);
+	churn_status st = p && py ? numeric_scores(c, rows, y, n, p, py, &m) : ch_fail(CHURN_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < m; i++)
 		npos += py[i];
 	if (!st && npos >= MIN_CLASS_ROWS && m - npos >= MIN_CLASS_ROWS) {
