@@ -37,7 +37,9 @@ churn_status ch_screen_identifier(const ch_column *c, const size_t *rows, size_t
  * missing cells left out), a categorical
  * column's levels scored by their positive rate (only with at least 20 rows
  * per level on average: fewer would separate any classes). NaN when not
- * computed (too few rows or a class with fewer than 10). CHURN_E_NOMEM.
+ * computed (too few rows or a class with fewer than 10). A numeric column is
+ * first measured on 2,000 rows: below 0.95 there, that estimate is the
+ * answer (no leak), else it is measured on the 50,000. CHURN_E_NOMEM.
  */
 churn_status ch_screen_auc(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, double *out);
 

@@ -12,6 +12,8 @@
 #include "prep-private.h"
 
 #define AUC_MAX_ROWS 50000
+#define AUC_FIRST_ROWS 2000
+#define AUC_FIRST_BAR 0.95
 #define MIN_CLASS_ROWS 10
 #define MIN_ROWS_PER_LEVEL 20
 
@@ -117,11 +119,11 @@ static int cell_number(const ch_column *c, size_t r, double *v)
 	return c->type == CHURN_COL_TEXT && ch_prep_parse_num_text(ch_prep_text_cell(c, r), v) == 1;
 }
 
-/* Numeric scores of at most AUC_MAX_ROWS rows (evenly spread), mapped to [0, 1] keeping their order. */
-static churn_status numeric_scores(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, double *p,
-                                   uint8_t *py, size_t *m)
+/* Numeric scores of at most `most` rows (evenly spread), mapped to [0, 1] keeping their order. */
+static churn_status numeric_scores(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, size_t most,
+                                   double *p, uint8_t *py, size_t *m)
 {
-	size_t step = n > AUC_MAX_ROWS ? (n + AUC_MAX_ROWS - 1) / AUC_MAX_ROWS : 1, k = 0;
+	size_t step = n > most ? (n + most - 1) / most : 1, k = 0;
 	double lo = INFINITY, hi = -INFINITY;
 	for (size_t i = 0; i < n; i += step) {
 		double v;
@@ -197,6 +199,24 @@ static churn_status level_auc(const ch_column *c, const size_t *rows, const uint
 	return CHURN_OK;
 }
 
+/* The AUC (either direction) of numeric column c on at most `most` of the rows; NaN with too few of a class. */
+static churn_status numeric_auc(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, size_t most,
+                                double *p, uint8_t *py, double *out)
+{
+	size_t m = 0, npos = 0;
+	churn_status st = numeric_scores(c, rows, y, n, most, p, py, &m);
+	for (size_t i = 0; i < m; i++)
+		npos += py[i];
+	*out = NAN;
+	if (!st && npos >= MIN_CLASS_ROWS && m - npos >= MIN_CLASS_ROWS) {
+		double auc;
+		st = churn_metrics_roc_auc(py, p, m, &auc);
+		if (!st)
+			*out = auc >= 0.5 ? auc : 1 - auc;
+	}
+	return st;
+}
+
 churn_status ch_screen_auc(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, double *out)
 {
 	*out = NAN;
@@ -206,16 +226,15 @@ churn_status ch_screen_auc(const ch_column *c, const size_t *rows, const uint8_t
 		return level_auc(c, rows, y, n, out);
 	double *p = malloc(n * sizeof(double));
 	uint8_t *py = malloc(n);
-	size_t m = 0, npos = 0;
-	churn_status st = p && py ? numeric_scores(c, rows, y, n, p, py, &m) : ch_fail(CHURN_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < m; i++)
-		npos += py[i];
-	if (!st && npos >= MIN_CLASS_ROWS && m - npos >= MIN_CLASS_ROWS) {
-		double auc;
-		st = churn_metrics_roc_auc(py, p, m, &auc);
-		if (!st)
-			*out = auc >= 0.5 ? auc : 1 - auc;
-	}
+	churn_status st = p && py ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
+	/*
+	 * A first look at AUC_FIRST_ROWS rows: an AUC below AUC_FIRST_BAR there (its sampling error is about 0.01)
+	 * rules a leak out, and that estimate is the answer; only a column that may leak is measured on more rows.
+	 */
+	if (!st)
+		st = numeric_auc(c, rows, y, n, n > 2 * AUC_FIRST_ROWS ? AUC_FIRST_ROWS : AUC_MAX_ROWS, p, py, out);
+	if (!st && n > 2 * AUC_FIRST_ROWS && !(*out < AUC_FIRST_BAR))
+		st = numeric_auc(c, rows, y, n, AUC_MAX_ROWS, p, py, out);
 	free(p);
 	free(py);
 	return st;
