@@ -55,7 +55,6 @@ typedef struct eda_run {
 	churn_prep *prep;
 	churn_matrix *x;
 	churn_eda_importance *imp;
-	double *proba;
 	size_t skipped;
 	char *reports, *figures, *json_path;
 	const char *what; /* what failed, for the message */
@@ -68,7 +67,6 @@ static void eda_run_free(eda_run *r)
 	churn_prep_free(r->prep);
 	churn_matrix_free(r->x);
 	churn_eda_importance_free(r->imp);
-	free(r->proba);
 	free(r->reports);
 	free(r->figures);
 	free(r->json_path);
@@ -112,21 +110,8 @@ static churn_status importance(cli_ctx *ctx, eda_run *r)
 /* Revenue at risk from the importance forest's scores of every customer (a note when there are none). */
 static churn_status revenue(cli_ctx *ctx, eda_run *r)
 {
-	size_t n = churn_matrix_get_row_count(r->x), got = 0;
-	double thr = churn_params_get_double(ctx->params, CHURN_KEY_EDA_THRESHOLD);
-	churn_status st;
 	r->what = "revenue at risk";
-	/* rows without a target (prep.drop_missing_target) are not in the matrix: no score for them */
-	if (r->imp && n == churn_dataset_get_row_count(r->ds)) {
-		if (!(r->proba = malloc((n ? n : 1) * sizeof *r->proba)))
-			return CHURN_E_NOMEM;
-		if ((st = churn_model_predict(churn_eda_importance_get_model(r->imp), r->x, r->proba, n, &got)))
-			return st;
-	}
-	if ((st = churn_eda_set_revenue_at_risk(r->eda, r->ds, r->proba, thr)) || !r->proba)
-		return st;
-	return churn_eda_add_note(r->eda, "revenue_at_risk: in-sample scores of the EDA importance forest; "
-	                                  "churn ml reports the held-out models");
+	return churn_eda_set_revenue_from_importance(r->eda, r->imp, r->ds, r->x, ctx->params);
 }
 
 /* DIR/reports/eda.json and the figures. */

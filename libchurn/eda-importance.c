@@ -197,3 +197,26 @@ churn_status churn_eda_set_importance_of(churn_eda *eda, const churn_eda_importa
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_set_importance_of: NULL argument");
 	return churn_eda_set_importance(eda, (const char *const *)imp->names, imp->impurity, imp->permutation, imp->n);
 }
+
+churn_status churn_eda_set_revenue_from_importance(churn_eda *eda, const churn_eda_importance *imp,
+                                                   const churn_dataset *ds, const churn_matrix *x,
+                                                   const churn_params *p)
+{
+	if (!eda || !ds || !x)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_eda_set_revenue_from_importance: NULL argument");
+	size_t n = churn_matrix_get_row_count(x), got = 0;
+	double *proba = NULL;
+	churn_status st = CHURN_OK;
+	if (imp && n == churn_dataset_get_row_count(ds)) {
+		if (!(proba = malloc((n ? n : 1) * sizeof(*proba))))
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		st = churn_model_predict(imp->forest, x, proba, n, &got);
+	}
+	if (!st)
+		st = churn_eda_set_revenue_at_risk(eda, ds, proba, churn_params_get_double(p, CHURN_KEY_EDA_THRESHOLD));
+	if (!st && proba)
+		st = churn_eda_add_note(eda, "revenue_at_risk: in-sample scores of the EDA importance forest; churn ml "
+		                             "reports the held-out models");
+	free(proba);
+	return st;
+}

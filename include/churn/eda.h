@@ -179,6 +179,22 @@ CHURN_API const churn_model *churn_eda_importance_get_model(const churn_eda_impo
  */
 CHURN_API CHURN_NODISCARD churn_status churn_eda_set_importance_of(churn_eda *eda, const churn_eda_importance *imp);
 
+/**
+ * Revenue at risk from the importance forest's in-sample scores (what `churn
+ * eda` reports without a trained model): every row of @p x (the design of
+ * @p ds, one row per data set row) scored by @p imp's forest, then
+ * churn_eda_set_revenue_at_risk() at "eda.threshold" of @p p, with a note
+ * saying where the scores come from. @p imp NULL, or @p x not one row per
+ * row of @p ds (rows without a target were left out): no scores, the
+ * revenue is skipped with its note. CHURN_E_INVALID_ARG for a NULL eda, ds
+ * or x; CHURN_E_NOMEM; the model's predict errors. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_eda_set_revenue_from_importance(churn_eda *eda,
+                                                                             const churn_eda_importance *imp,
+                                                                             const churn_dataset *ds,
+                                                                             const churn_matrix *x,
+                                                                             const churn_params *p);
+
 /** NULL is a no-op. @since 0.1 */
 CHURN_API void churn_eda_importance_free(churn_eda_importance *imp);
 
