@@ -37,7 +37,14 @@ static churn_status read_labels(const churn_prep *prep, const churn_dataset *ds,
 	if ((st = ch_prep_tsrc_init(&ts, prep, tc)))
 		return st;
 	const size_t *r = *rows;
-	size_t n = *nrows, a = 0;
+	size_t n = *nrows, a = 0, labelled = 0;
+	/* a target of blanks only (missing once trimmed) is no target either: a scoring input, as an empty one */
+	for (size_t i = 0; i < n && !labelled; i++)
+		labelled += ch_prep_tsrc_label(prep, &ts, r[i]) != -1;
+	if (!labelled) {
+		free(ts.lvl);
+		return CHURN_OK;
+	}
 	uint8_t *y = *labels = malloc(n ? n : 1);
 	if (!y) {
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
