@@ -438,6 +438,22 @@ static inline __attribute__((always_inline)) int32_t cat_code(const rd *r, ccol 
 	return cat_add(r, c, s, n, h, w0, w1, at);
 }
 
+/* Drop a column's categorical state (codes, level table, levels): it becomes text. */
+static void cat_clear(ccol *c)
+{
+	free(c->codes);
+	free(c->tab);
+	free(c->keys);
+	for (size_t k = 0; k < c->nlev; k++)
+		free(c->lev[k]);
+	free(c->lev);
+	c->codes = NULL;
+	c->tab = NULL;
+	c->keys = NULL;
+	c->lev = NULL;
+	c->nlev = c->lev_cap = c->tab_cap = 0;
+}
+
 /* CAT -> TEXT: expand the first nrows codes into the arena. */
 static churn_status cat_to_text(rd *r, ccol *c, size_t nrows, size_t pos)
 {
@@ -453,17 +469,7 @@ static churn_status cat_to_text(rd *r, ccol *c, size_t nrows, size_t pos)
 		if (!text_put(r, c, i, s, strlen(s), pos))
 			return ch_csv_nomem();
 	}
-	free(c->codes);
-	free(c->tab);
-	free(c->keys);
-	for (size_t k = 0; k < c->nlev; k++)
-		free(c->lev[k]);
-	free(c->lev);
-	c->codes = NULL;
-	c->tab = NULL;
-	c->keys = NULL;
-	c->lev = NULL;
-	c->nlev = c->lev_cap = c->tab_cap = 0;
+	cat_clear(c);
 	c->st = ST_TEXT;
 	return CHURN_OK;
 }
@@ -495,17 +501,7 @@ static churn_status num_to_cat(rd *r, ccol *c, size_t nrows, size_t pos)
 	}
 	if (i < nrows) {
 		/* Too many distinct values: straight to TEXT, from the side text. */
-		free(c->codes);
-		free(c->tab);
-		free(c->keys);
-		for (size_t k = 0; k < c->nlev; k++)
-			free(c->lev[k]);
-		free(c->lev);
-		c->codes = NULL;
-		c->tab = NULL;
-		c->keys = NULL;
-		c->lev = NULL;
-		c->nlev = c->lev_cap = c->tab_cap = 0;
+		cat_clear(c);
 		c->off = arr_resize(NULL, 0, r->row_cap * sizeof(uint64_t));
 		if (!c->off)
 			return ch_csv_nomem();
