@@ -109,6 +109,8 @@ int ch_prep_parse_num_text(const char *s, double *out);
 
 /* Fitted level of exact text s (bsearch), -1 when absent. */
 int32_t ch_prep_find_level(const ch_prep_col *pc, const char *s);
+/* The same for the n bytes at p (not NUL-terminated): a per-row caller's exact match without a copy. */
+int32_t ch_prep_find_level_n(const ch_prep_col *pc, const char *p, size_t n);
 
 /*
  * Level for raw text at apply time: exact, else case-insensitive, else for a

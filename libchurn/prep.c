@@ -192,6 +192,35 @@ int32_t ch_prep_find_level(const ch_prep_col *pc, const char *s)
 	return -1;
 }
 
+/* strcmp(lv, the n bytes at p) in sign, for p not NUL-terminated (a NUL inside p never matches a level). */
+static int cmp_level_n(const char *lv, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!lv[i])
+			return -1;
+		int d = (unsigned char)lv[i] - (unsigned char)p[i];
+		if (d)
+			return d;
+	}
+	return lv[n] ? 1 : 0;
+}
+
+int32_t ch_prep_find_level_n(const ch_prep_col *pc, const char *p, size_t n)
+{
+	size_t lo = 0, hi = pc->nlevels;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = cmp_level_n(pc->levels[mid], p, n);
+		if (r == 0)
+			return (int32_t)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
 int32_t ch_prep_lookup_level(const ch_prep_col *pc, const char *s)
 {
 	int32_t k = ch_prep_find_level(pc, s);

@@ -40,7 +40,12 @@ struct churn_scorer {
 	size_t nfeatures;
 	char *id;               /* first ID column, or NULL */
 	char *positive, *negative;
+	size_t *level_len;      /* the byte lengths of every column's levels, column c's from level_off[c] */
+	size_t *level_off;
 };
+
+/* Fitted level of the n bytes at p in categorical prep column c (exact match, no copy); -1 when none. */
+int32_t ch_scorer_find_level(const churn_scorer *s, size_t c, const char *p, size_t n);
 
 /* The field named exactly @p name (bsearch); (size_t)-1 when none. */
 size_t ch_scorer_find_exact(const churn_scorer *s, const char *name);

@@ -207,6 +207,15 @@ churn_status churn_record_set_text(churn_record *r, size_t index, const char *te
 		return CHURN_OK;
 	if (len == 0)
 		return churn_record_set_missing(r, index);
+	if (pc && pc->kind == CH_PC_CATEGORICAL) {
+		/* a fitted level as it was written (the common case): no copy, no checks needed */
+		int32_t k = ch_scorer_find_level(r->s, e->col, text, len);
+		if (k >= 0) {
+			r->level[e->col] = k;
+			r->state[e->col] = CH_CELL_VALUE;
+			return CHURN_OK;
+		}
+	}
 	if (memchr(text, '\0', len))
 		return ch_fail(CHURN_E_PARSE, "column '%s': the text holds a NUL byte", e->name);
 	int why = 0;

@@ -93,6 +93,38 @@ static churn_status sort_names(churn_scorer *s)
 	return CHURN_OK;
 }
 
+/* The byte lengths of the levels, so that a per-row lookup compares lengths before bytes. */
+static churn_status level_lengths(churn_scorer *s)
+{
+	const churn_prep *prep = s->prep;
+	size_t total = 0;
+	if (!(s->level_off = malloc((prep->ncols ? prep->ncols : 1) * sizeof(size_t))))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t c = 0; c < prep->ncols; c++) {
+		s->level_off[c] = total;
+		total += prep->cols[c].kind == CH_PC_CATEGORICAL ? prep->cols[c].nlevels : 0;
+	}
+	if (!(s->level_len = malloc((total ? total : 1) * sizeof(size_t))))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t c = 0; c < prep->ncols; c++)
+		if (prep->cols[c].kind == CH_PC_CATEGORICAL)
+			for (size_t a = 0; a < prep->cols[c].nlevels; a++)
+				s->level_len[s->level_off[c] + a] = strlen(prep->cols[c].levels[a]);
+	return CHURN_OK;
+}
+
+int32_t ch_scorer_find_level(const churn_scorer *s, size_t c, const char *p, size_t n)
+{
+	const ch_prep_col *pc = &s->prep->cols[c];
+	if (pc->nlevels > 8)
+		return ch_prep_find_level_n(pc, p, n);
+	const size_t *len = s->level_len + s->level_off[c];
+	for (size_t a = 0; a < pc->nlevels; a++)
+		if (len[a] == n && memcmp(pc->levels[a], p, n) == 0)
+			return (int32_t)a;
+	return -1;
+}
+
 static churn_status scorer_init(churn_scorer *s, const char *what)
 {
 	size_t cap = 0;
@@ -120,6 +152,8 @@ static churn_status scorer_init(churn_scorer *s, const char *what)
 		return st;
 	if (prep->nids && !(s->id = ch_strdup(prep->ids[0])))
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = level_lengths(s)))
+		return st;
 	s->positive = ch_strdup(prep->positive ? prep->positive : "1");
 	s->negative = ch_strdup(prep->negative ? prep->negative : "0");
 	if (!s->positive || !s->negative)
@@ -174,6 +208,8 @@ void churn_scorer_free(churn_scorer *s)
 	free(s->id);
 	free(s->positive);
 	free(s->negative);
+	free(s->level_len);
+	free(s->level_off);
 	churn_model_free(s->model);
 	free(s);
 }

@@ -68,11 +68,26 @@ typedef struct ch_cnode {
 	int32_t left;      /* right child is left + 1 */
 } ch_cnode;
 
+/*
+ * A shallow tree as a complete one (ch_tree_compact, depth <= CH_FULL_MAX_DEPTH):
+ * internal node i's children are 2i+1 and 2i+2, leaves follow the 2^depth - 1
+ * internal nodes; a leaf above the last level becomes splits on +inf whose
+ * every leaf holds its value, so a walk takes exactly depth steps and
+ * reaches the same value for any x.
+ */
+#define CH_FULL_MAX_DEPTH 6
+typedef struct ch_full {
+	int32_t feature[(1 << CH_FULL_MAX_DEPTH) - 1];
+	double threshold[(1 << CH_FULL_MAX_DEPTH) - 1];
+	double leaf[1 << CH_FULL_MAX_DEPTH];
+} ch_full;
+
 typedef struct ch_tree {
 	ch_node *nodes;
 	size_t n, cap;
 	size_t depth;      /* longest root-to-leaf edge count */
 	ch_cnode *cn;      /* compact copy for prediction (ch_tree_compact), or NULL */
+	ch_full *full;     /* complete copy of a shallow tree (ch_tree_compact), or NULL */
 } ch_tree;
 
 /* Append a leaf; returns its index or -1 on OOM. */

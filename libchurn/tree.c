@@ -298,6 +298,7 @@ void ch_tree_free(ch_tree *t)
 	if (!t)
 		return;
 	free(t->cn);
+	free(t->full);
 	free(t->nodes);
 	memset(t, 0, sizeof(*t));
 }
@@ -325,8 +326,34 @@ static void tree_depth(ch_tree *t)
 	t->depth = maxd;
 }
 
+/* Place node k of t at position pos (depth d) of the complete tree f of depth t->depth. */
+static void full_fill(const ch_tree *t, ch_full *f, int32_t k, size_t pos, size_t d)
+{
+	const ch_node *nd = &t->nodes[k];
+	size_t ninternal = ((size_t)1 << t->depth) - 1;
+	if (d == t->depth) {
+		f->leaf[pos - ninternal] = nd->value;
+		return;
+	}
+	if (nd->feature < 0) {
+		f->feature[pos] = 0;
+		f->threshold[pos] = INFINITY; /* a finite value goes left, NaN right: both reach the leaf */
+		full_fill(t, f, k, 2 * pos + 1, d + 1);
+		full_fill(t, f, k, 2 * pos + 2, d + 1);
+		return;
+	}
+	f->feature[pos] = nd->feature;
+	f->threshold[pos] = nd->threshold;
+	full_fill(t, f, nd->left, 2 * pos + 1, d + 1);
+	full_fill(t, f, nd->right, 2 * pos + 2, d + 1);
+}
+
 bool ch_tree_compact(ch_tree *t)
 {
+	free(t->full);
+	t->full = NULL;
+	if (t->n && t->depth >= 1 && t->depth <= CH_FULL_MAX_DEPTH && (t->full = malloc(sizeof(ch_full))))
+		full_fill(t, t->full, 0, 0, 0);
 	free(t->cn);
 	t->cn = NULL;
 	if (!t->n)
@@ -366,8 +393,24 @@ static inline void predict_batch(const ch_tree *t, const double *X, size_t ncols
 {
 	enum { LANES = 8 };
 	const ch_cnode *cn = t->cn;
+	const ch_full *f = t->full;
 	size_t k = 0;
-	if (cn) {
+	if (f) {
+		uint32_t first_leaf = (1u << t->depth) - 1;
+		for (; k + LANES <= n; k += LANES) {
+			const double *x[LANES];
+			uint32_t at[LANES];
+			for (size_t l = 0; l < LANES; l++) {
+				x[l] = X + (rows ? rows[k + l] : k + l) * ncols;
+				at[l] = 0;
+			}
+			for (size_t d = 0; d < t->depth; d++)
+				for (size_t l = 0; l < LANES; l++)
+					at[l] = 2 * at[l] + 1 + !(x[l][f->feature[at[l]]] <= f->threshold[at[l]]);
+			for (size_t l = 0; l < LANES; l++)
+				out[k + l] = add ? out[k + l] + f->leaf[at[l] - first_leaf] : f->leaf[at[l] - first_leaf];
+		}
+	} else if (cn) {
 		/* the compact tree is never deeper than t->depth (ch_tree_compact only cuts) */
 		for (; k + LANES <= n; k += LANES) {
 			const double *x[LANES];
@@ -412,10 +455,69 @@ double ch_ensemble_prob(const ch_ensemble *e, double sum)
 	return m < 0 ? 0 : (m > 1 ? 1 : m);
 }
 
+/*
+ * base + the leaf values of one row x, summed in tree order. The lanes are
+ * trees here, not rows: a scorer called once per customer (a SQL function,
+ * an API request) has one row, and the walks of eight trees overlap as eight
+ * rows' walks do in predict_batch.
+ */
+static double ensemble_row_sum(const ch_ensemble *e, const double *x)
+{
+	enum { LANES = 8 };
+	double acc = e->base;
+	size_t t = 0;
+	for (; t + LANES <= e->ntrees; t += LANES) {
+		const ch_tree *tr = e->trees + t;
+		const ch_cnode *cn[LANES];
+		uint32_t at[LANES];
+		size_t depth = 0;
+		bool compact = true, full = true;
+		for (size_t l = 0; l < LANES; l++) {
+			cn[l] = tr[l].cn;
+			compact = compact && cn[l];
+			full = full && tr[l].full && tr[l].depth == tr[0].depth;
+			at[l] = 0;
+			depth = tr[l].depth > depth ? tr[l].depth : depth;
+		}
+		if (full) {
+			for (size_t d = 0; d < depth; d++)
+				for (size_t l = 0; l < LANES; l++) {
+					const ch_full *f = tr[l].full;
+					at[l] = 2 * at[l] + 1 + !(x[f->feature[at[l]]] <= f->threshold[at[l]]);
+				}
+			for (size_t l = 0; l < LANES; l++)
+				acc += tr[l].full->leaf[at[l] - ((1u << depth) - 1)];
+			continue;
+		}
+		if (!compact) {
+			for (size_t l = 0; l < LANES; l++)
+				acc += ch_tree_predict(&tr[l], x);
+			continue;
+		}
+		for (size_t d = 0; d < depth; d++)
+			for (size_t l = 0; l < LANES; l++) {
+				const ch_cnode *c = cn[l] + at[l];
+				int32_t f = c->feature;
+				uint32_t next = (uint32_t)c->left + !(x[f < 0 ? 0 : f] <= c->v);
+				at[l] = f < 0 ? at[l] : next; /* a leaf steps to itself */
+			}
+		for (size_t l = 0; l < LANES; l++)
+			acc += cn[l][at[l]].v;
+	}
+	for (; t < e->ntrees; t++)
+		acc += ch_tree_predict(&e->trees[t], x);
+	return acc;
+}
+
 void ch_ensemble_predict(const ch_ensemble *e, const double *X, size_t nrows, size_t ncols, double *out)
 {
 	/* one tree's nodes stay in cache while a block of rows walks it; each row sums in tree order */
 	enum { BLOCK = 256 };
+	if (nrows < 8) {
+		for (size_t i = 0; i < nrows; i++)
+			out[i] = ch_ensemble_prob(e, ensemble_row_sum(e, X + i * ncols));
+		return;
+	}
 	for (size_t i0 = 0; i0 < nrows; i0 += BLOCK) {
 		size_t n = nrows - i0 < BLOCK ? nrows - i0 : BLOCK;
 		double acc[BLOCK];

@@ -10,6 +10,7 @@
 
 #include "test-common.h"
 #include "rng-private.h"
+#include "model-private.h"
 #include "tree-private.h"
 
 static churn_params *small_params(int64_t trees)
@@ -367,6 +368,78 @@ START_TEST(test_rf_telco_cv_auc_reaches_reference)
 }
 END_TEST
 
+
+/* Grow node k of t into a random subtree of depth d (leaves early at random, off the leftmost path). */
+static void grow_random(ch_tree *t, int32_t k, size_t d, bool leftmost, ch_rng *r, size_t nfeat)
+{
+	if (d == 0 || (!leftmost && ch_rng_below(r, 4) == 0)) {
+		t->nodes[k].value = ch_rng_unit(r) - 0.5;
+		return;
+	}
+	int32_t l = ch_tree_add(t), rt = ch_tree_add(t);
+	ck_assert(l >= 0 && rt >= 0);
+	t->nodes[k].feature = (int32_t)ch_rng_below(r, nfeat);
+	t->nodes[k].threshold = (double)ch_rng_below(r, 5) - 2; /* on the grid of x: ties are common */
+	t->nodes[k].left = l;
+	t->nodes[k].right = rt;
+	grow_random(t, l, d - 1, leftmost, r, nfeat);
+	grow_random(t, rt, d - 1, false, r, nfeat);
+}
+
+/* The walk over the nodes as stored, without the prediction layouts. */
+static double walk_nodes(const ch_tree *t, const double *x)
+{
+	const ch_node *nd = t->nodes;
+	while (nd->feature >= 0)
+		nd = t->nodes + (x[nd->feature] <= nd->threshold ? nd->left : nd->right);
+	return nd->value;
+}
+
+START_TEST(test_tree_prediction_layouts_agree)
+{
+	/* Shallow trees get a complete layout, deeper ones the compact one; one row walks eight trees at once
+	 * (trees 0-15 of depth 3, then mixed depths up to 9). */
+	enum { NFEAT = 5, NTREES = 21, NROWS = 300 };
+	ch_rng r;
+	ch_rng_seed(&r, 7, 0);
+	ch_tree trees[NTREES];
+	double X[NROWS * NFEAT];
+	for (size_t i = 0; i < NROWS * NFEAT; i++)
+		X[i] = i % 37 == 0 ? NAN : (double)ch_rng_below(&r, 7) - 3;
+	for (size_t t = 0; t < NTREES; t++) {
+		memset(&trees[t], 0, sizeof(trees[t]));
+		ck_assert_int_eq(ch_tree_add(&trees[t]), 0);
+		grow_random(&trees[t], 0, t < 16 ? 3 : (t % 3 == 2 ? 9 : 1 + t % 6), true, &r, NFEAT);
+		ch_tree_finalize(&trees[t]);
+		ck_assert(trees[t].cn);
+		ck_assert(trees[t].depth > CH_FULL_MAX_DEPTH || trees[t].depth == 0 || trees[t].full);
+	}
+	double acc[NROWS] = {0}, ref[NROWS] = {0};
+	for (size_t t = 0; t < NTREES; t++) {
+		ch_tree_predict_add(&trees[t], X, NFEAT, NROWS, acc);
+		for (size_t i = 0; i < NROWS; i++) {
+			double v = walk_nodes(&trees[t], X + i * NFEAT);
+			ck_assert(ch_tree_predict(&trees[t], X + i * NFEAT) == v);
+			ref[i] += v;
+		}
+	}
+	ch_ensemble e = {trees, NTREES, 0.25, false};
+	double many[NROWS], one;
+	ch_ensemble_predict(&e, X, NROWS, NFEAT, many);
+	for (size_t i = 0; i < NROWS; i++) {
+		ck_assert(acc[i] == ref[i]);
+		double sum = 0.25;
+		for (size_t t = 0; t < NTREES; t++)
+			sum += walk_nodes(&trees[t], X + i * NFEAT); /* the sum in tree order, bit for bit */
+		ch_ensemble_predict(&e, X + i * NFEAT, 1, NFEAT, &one);
+		ck_assert(one == ch_ensemble_prob(&e, sum));
+		ck_assert(many[i] == one);
+	}
+	for (size_t t = 0; t < NTREES; t++)
+		ch_tree_free(&trees[t]);
+}
+END_TEST
+
 static Suite *rf_suite(void)
 {
 	Suite *s = suite_create("model-rf");
@@ -378,6 +451,7 @@ static Suite *rf_suite(void)
 	tcase_add_test(tc, test_rf_permutation_importance_ranks_signal_over_noise);
 	tcase_add_test(tc, test_permutation_fast_path_is_the_definition);
 	tcase_add_test(tc, test_roc_auc_by_ranks_agrees_with_public_sweep);
+	tcase_add_test(tc, test_tree_prediction_layouts_agree);
 	suite_add_tcase(s, tc);
 	TCase *ti = tcase_create("io");
 	tcase_add_test(ti, test_rf_io_roundtrip_identical_corrupt_refused);
