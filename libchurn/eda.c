@@ -214,13 +214,18 @@ static churn_status count_labels(churn_eda *e, const int8_t *y, size_t n)
 	return CHURN_OK;
 }
 
-/* Columns the prep leaves out as identifier-like or leaking the target (screen-private.h), as notes. */
+/*
+ * Columns the prep leaves out as identifier-like or leaking the target
+ * (screen-private.h), as notes; identifier[j] marks the identifier-like ones,
+ * whose distributions say nothing about churn (a leaking column's do: its
+ * figures show why it was left out).
+ */
 static churn_status screen_notes(churn_eda *e, const churn_dataset *ds, const churn_params *p, size_t tj,
-                                 const int8_t *y)
+                                 const int8_t *y, bool *identifier)
 {
 	char **notes = NULL;
 	size_t n = 0;
-	churn_status st = ch_screen_notes(ds, p, tj, y, &notes, &n);
+	churn_status st = ch_screen_notes(ds, p, tj, y, &notes, &n, identifier);
 	for (size_t k = 0; k < n; k++) {
 		if (!st)
 			st = ch_eda_note(e, "%s", notes[k]);
@@ -244,11 +249,11 @@ typedef struct num_cols {
  * each categorical, a histogram of each numeric (collected into *nc too).
  */
 static churn_status column_stats(churn_eda *e, const churn_dataset *ds, const churn_params *p, size_t tj,
-                                 const int8_t *y, num_cols *nc)
+                                 const int8_t *y, const bool *identifier, num_cols *nc)
 {
 	size_t ncol = churn_dataset_get_column_count(ds), bins = (size_t)churn_params_get_int(p, CHURN_KEY_EDA_HIST_BINS);
 	for (size_t j = 0; j < ncol; j++) {
-		if (j == tj)
+		if (j == tj || identifier[j])
 			continue;
 		const char *name = churn_dataset_get_col_name(ds, j);
 		if (is_id_col(p, name))
@@ -321,16 +326,20 @@ churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, c
 	int8_t *y = NULL;
 	num_cols nc = {0};
 	churn_eda *e = calloc(1, sizeof *e);
-	if (!e)
-		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	size_t tj = 0, n = churn_dataset_get_row_count(ds), ncol = churn_dataset_get_column_count(ds);
+	bool *identifier = calloc(ncol ? ncol : 1, sizeof(bool));
+	if (!e || !identifier) {
+		free(e);
+		free(identifier);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
 	churn_status st = target_labels(ds, p, &tj, &y, &e->target, &e->positive);
 	if (!st)
 		st = set_options(e, ds, p);
 	if (!st)
 		st = count_labels(e, y, n);
 	if (!st)
-		st = screen_notes(e, ds, p, tj, y);
+		st = screen_notes(e, ds, p, tj, y, identifier);
 	if (st)
 		goto out;
 	e->cats = calloc(ncol ? ncol : 1, sizeof *e->cats);
@@ -341,12 +350,13 @@ churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, c
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((st = column_stats(e, ds, p, tj, y, &nc)) || (st = default_correlation(e, y, n, &nc)) ||
+	if ((st = column_stats(e, ds, p, tj, y, identifier, &nc)) || (st = default_correlation(e, y, n, &nc)) ||
 	    (st = ch_eda_note_figure_caps(e)) || (st = ch_eda_km_compute(e, ds, y)))
 		goto out;
 	ch_log(p, CHURN_LOG_DEBUG, "eda: %zu rows, %zu categorical, %zu numeric columns", n, e->ncat, e->nhist);
 out:
 	free(y);
+	free(identifier);
 	free(nc.cols);
 	free(nc.names);
 	if (st) {

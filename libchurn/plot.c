@@ -516,6 +516,25 @@ static void legend(size_t n, const legend_item *it, int corner)
 	plwind(wx0, wx1, wy0, wy1);
 }
 
+/* A legend of patches in one row centred at NDC height yc (a figure's key under its title, off the data). */
+static void legend_row(size_t n, const legend_item *it, double yc)
+{
+	char b[512];
+	double ch = char_h(), sample = 0.03, pad = 0.008, gap = 0.03, total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += sample + pad + text_w(it[i].label) + (i + 1 < n ? gap : 0);
+	plvpor(0, 1, 0, 1);
+	plwind(0, 1, 0, 1);
+	double x = 0.5 - total / 2;
+	for (size_t i = 0; i < n; i++) {
+		plcol0(it[i].color);
+		fill_rect(x, yc - 0.45 * ch, x + sample, yc + 0.45 * ch);
+		plcol0(CH_COL_FG);
+		plptex(x + sample + pad, yc - 0.35 * ch, 1, 0, 0, esc(b, sizeof b, it[i].label));
+		x += sample + pad + text_w(it[i].label) + gap;
+	}
+}
+
 /* How many x ticks fit a value axis width (NDC) without the labels touching. */
 static int tick_count(double width, bool pct, double vmax)
 {
@@ -1018,13 +1037,24 @@ static void draw_hist_grid(const void *vctx, const ch_fig *fig)
 	double ch = char_h();
 	size_t ncols = g->ncols, nrows = (g->np + ncols - 1) / ncols;
 	double top = 1 - 4.2 * ch, bottom = 0.0, left = 0.0, right = 0.99;
+	if (g->labels) {
+		legend_item it[2];
+		size_t nl = 0;
+		for (size_t s = 0; s < 2; s++)
+			if (g->labels[s])
+				it[nl++] = (legend_item){g->labels[s], ch_plot_series_color(s), true, false};
+		sch(0.72);
+		legend_row(nl, it, 1 - 4.7 * ch);
+		sch(0.8);
+		top -= 2.2 * ch;
+	}
 	double cw = (right - left) / (double)ncols, rh = (top - bottom) / (double)nrows;
 	for (size_t k = 0; k < g->np; k++) {
 		const ch_hist_panel *P = &g->p[k];
 		size_t r = k / ncols, j = k % ncols;
 		double cx0 = left + (double)j * cw, cy1 = top - (double)r * rh;
 		hist_ctx c = {NULL, P->xlabel, P->ylabel, P->nbins, P->edges, 2, P->counts, g->labels};
-		hist_panel(&c, cx0 + 0.075, cx0 + cw - 0.015, cy1 - rh + 4.6 * ch, cy1 - 1.8 * ch, P->title, k == 0);
+		hist_panel(&c, cx0 + 0.075, cx0 + cw - 0.015, cy1 - rh + 4.6 * ch, cy1 - 1.8 * ch, P->title, false);
 	}
 }
 
@@ -1147,12 +1177,16 @@ static void heat_cells(const heat_ctx *c)
 }
 
 /* The values in the cells (2 decimals; white on dark cells), when there are at most 16 rows. */
-static void heat_values(const heat_ctx *c, double vp_h)
+static void heat_values(const heat_ctx *c, double vp_w, double vp_h)
 {
 	size_t k = c->k;
 	if (k > 16)
 		return;
-	sch(k <= 8 ? 0.75 : 0.55);
+	/* the widest value ("-0.50") stays inside its cell with a margin: smaller type for narrower cells */
+	double base = k <= 8 ? 0.75 : 0.55, cell_w = vp_w / (double)k;
+	sch(base);
+	double w = text_w("-0.00");
+	sch(w > 0.85 * cell_w ? base * 0.85 * cell_w / w : base);
 	for (size_t i = 0; i < k; i++)
 		for (size_t j = 0; j < k; j++) {
 			double v = c->m[i * k + j];
@@ -1212,7 +1246,7 @@ static void draw_heatmap(const void *vctx, const ch_fig *fig)
 	plvpor(vp[0], vp[1], vp[2], vp[3]);
 	plwind(0, (double)k, 0, (double)k);
 	heat_cells(c);
-	heat_values(c, vp[3] - vp[2]);
+	heat_values(c, vp[1] - vp[0], vp[3] - vp[2]);
 	plcol0(CH_COL_FG);
 	plbox("bc", 0, 0, "bc", 0, 0);
 	heat_labels(c, lab);

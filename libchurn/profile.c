@@ -615,7 +615,7 @@ static churn_status profile_screen(churn_profile *pr, const churn_dataset *ds, c
 	for (size_t i = 0; i < ds->nrows; i++)
 		y[i] = (int8_t)ch_label_of_text(ch_prep_cell_text(&ds->cols[tj], i, buf, sizeof(buf)), t->numeric,
 		                                t->pos_num, t->neg_num, t->positive, t->negative);
-	churn_status st = ch_screen_notes(ds, p, tj, y, &notes, &nnotes);
+	churn_status st = ch_screen_notes(ds, p, tj, y, &notes, &nnotes, NULL);
 	for (size_t k = 0; k < nnotes; k++) {
 		if (!st)
 			st = add_note(pr, notes[k]);

@@ -48,9 +48,10 @@ churn_status ch_screen_auc(const ch_column *c, const size_t *rows, const uint8_t
  * leaking, for readers of the data (profile, EDA): every column of @p ds but
  * the target (column @p tj), the ID columns and prep.keep_columns, over the
  * rows with y[i] >= 0 (labels 0/1, -1 unlabelled). *out: malloc'd strings
- * (*out_n; each and the array the caller's). CHURN_E_NOMEM.
+ * (*out_n; each and the array the caller's). @p identifier (NULL, or one per
+ * column of @p ds): true for the columns found identifier-like. CHURN_E_NOMEM.
  */
 churn_status ch_screen_notes(const churn_dataset *ds, const churn_params *p, size_t tj, const int8_t *y, char ***out,
-                             size_t *out_n);
+                             size_t *out_n, bool *identifier);
 
 #endif /* CH_SCREEN_PRIVATE_H */

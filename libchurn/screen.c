@@ -258,7 +258,8 @@ static void free_names(char **names, size_t n)
 }
 
 /* The note of column c over rows[0..n) labelled y, or NULL (nothing to say); *st on failure. */
-static char *column_note(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, churn_status *st)
+static char *column_note(const ch_column *c, const size_t *rows, const uint8_t *y, size_t n, bool *out_id,
+                         churn_status *st)
 {
 	bool id = false;
 	char *why = NULL, *note = NULL;
@@ -273,18 +274,21 @@ static char *column_note(const ch_column *c, const size_t *rows, const uint8_t *
 		note = ch_asprintf("column '%s' leaks the target: alone it separates the classes (ROC AUC %.4f); left out "
 		                   "of the features (keep it with prep.keep_columns)", c->name, auc);
 	free(why);
+	*out_id = !*st && id;
 	if (!*st && (id || auc >= CH_SCREEN_LEAK_AUC) && !note)
 		*st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	return note;
 }
 
 churn_status ch_screen_notes(const churn_dataset *ds, const churn_params *p, size_t tj, const int8_t *y, char ***out,
-                             size_t *out_n)
+                             size_t *out_n, bool *identifier)
 {
 	char **ids = NULL, **keep = NULL, **notes = NULL;
 	size_t nids = 0, nkeep = 0, n = 0, nn = 0;
 	*out = NULL;
 	*out_n = 0;
+	if (identifier)
+		memset(identifier, 0, ds->ncols * sizeof(bool));
 	size_t *rows = malloc((ds->nrows ? ds->nrows : 1) * sizeof(size_t));
 	uint8_t *yy = malloc(ds->nrows ? ds->nrows : 1);
 	notes = malloc((ds->ncols ? ds->ncols : 1) * sizeof(char *));
@@ -302,7 +306,10 @@ churn_status ch_screen_notes(const churn_dataset *ds, const churn_params *p, siz
 		const char *name = ds->cols[j].name;
 		if (j == tj || listed(ids, nids, name) || listed(keep, nkeep, name))
 			continue;
-		char *note = column_note(&ds->cols[j], rows, yy, n, &st);
+		bool id = false;
+		char *note = column_note(&ds->cols[j], rows, yy, n, &id, &st);
+		if (identifier)
+			identifier[j] = id;
 		if (note)
 			notes[nn++] = note;
 	}

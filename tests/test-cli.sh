@@ -182,6 +182,9 @@ case_identifiers_and_leaks() {
 	expect_rc 0 "$CHURN" run --workdir "$T/bkw" --source "$T/bank.csv" --target Exited --no-figures --quiet
 	json_check "$T/bkw/reports/run_metadata.json" 'len([r for r in j["runs"] if r["pipeline"] == "data"][-1]["notes"]) == 3'
 	json_check "$T/bkw/reports/eda.json" 'sum("identifier-like" in n or "leaks the target" in n for n in j["notes"]) == 3'
+	# identifier-like columns have no histogram nor correlation (noise to an analyst); the leak keeps its figures
+	json_check "$T/bkw/reports/eda.json" '{h["name"] for h in j["histograms"]} >= {"Age", "Complain"} and not {h["name"] for h in j["histograms"]} & {"RowNumber", "CustomerId"}'
+	json_check "$T/bkw/reports/eda.json" 'not any(n.startswith(("RowNumber", "CustomerId")) for n in j["correlation"]["features"])'
 	json_check "$T/bkw/reports/metrics.json" 'len(j["notes"]) == 3'
 	# no charges column: revenue at risk is skipped with a note naming the option, after the ML run too
 	json_check "$T/bkw/reports/eda.json" 'j["revenue_at_risk"] is None and any(n.startswith("revenue_at_risk: skipped: no numeric charges column") and "eda.charges_col" in n for n in j["notes"])'
