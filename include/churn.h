@@ -35,5 +35,6 @@
 #include "churn/report.h"
 #include "churn/score.h"
 #include "churn/survival.h"
+#include "churn/drift.h"
 
 #endif /* CHURN_H */

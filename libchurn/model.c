@@ -48,6 +48,7 @@ struct churn_model {
 	double threshold;
 	churn_prep *prep;
 	char *metrics;          /* JSON object text or NULL */
+	char *reference;        /* the training rows' drift reference profile (JSON object text) or NULL */
 	size_t training_rows;
 	char sha256[65];
 };
@@ -130,6 +131,7 @@ void churn_model_free(churn_model *m)
 	clear_fit(m);
 	churn_prep_free(m->prep);
 	free(m->metrics);
+	free(m->reference);
 	free(m);
 }
 
@@ -406,6 +408,7 @@ bool churn_model_is_converged(const churn_model *m) { return m && m->state && m-
 double churn_model_get_threshold(const churn_model *m) { return m ? m->threshold : 0.5; }
 const churn_prep *churn_model_get_prep(const churn_model *m) { return m ? m->prep : NULL; }
 const char *churn_model_get_metrics_json(const churn_model *m) { return m ? m->metrics : NULL; }
+const char *churn_model_get_reference_json(const churn_model *m) { return m ? m->reference : NULL; }
 size_t churn_model_get_training_row_count(const churn_model *m) { return m ? m->training_rows : 0; }
 const char *churn_model_get_data_sha256(const churn_model *m) { return m ? m->sha256 : ""; }
 
@@ -481,6 +484,27 @@ churn_status churn_model_set_metrics_json(churn_model *m, const char *json)
 	}
 	free(m->metrics);
 	m->metrics = copy;
+	return CHURN_OK;
+}
+
+churn_status churn_model_set_reference_json(churn_model *m, const char *json)
+{
+	if (!m)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_model_set_reference_json: model is NULL");
+	char *copy = NULL;
+	if (json) {
+		cJSON *o = ch_json_parse_str(json, "reference");
+		bool ok = cJSON_IsObject(o);
+		if (ok)
+			copy = ch_json_print(o, false);
+		cJSON_Delete(o);
+		if (!ok)
+			return ch_fail(CHURN_E_PARSE, "churn_model_set_reference_json: not a JSON object");
+		if (!copy)
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	free(m->reference);
+	m->reference = copy;
 	return CHURN_OK;
 }
 
@@ -572,6 +596,13 @@ static cJSON *model_to_cjson(const churn_model *m)
 	if (m->metrics) {
 		x = ch_json_parse_str(m->metrics, "metrics");
 		if (!x || !cJSON_AddItemToObject(o, "metrics", x)) {
+			cJSON_Delete(x);
+			goto nomem;
+		}
+	}
+	if (m->reference) {
+		x = ch_json_parse_str(m->reference, "reference");
+		if (!x || !cJSON_AddItemToObject(o, "reference", x)) {
 			cJSON_Delete(x);
 			goto nomem;
 		}
@@ -737,7 +768,7 @@ static churn_status read_training(const cJSON *o, const char *w, churn_model *m)
 	return CHURN_OK;
 }
 
-/* The optional "metrics" (kept as text) and "prep" (its features must be the model's). */
+/* The optional "metrics" and "reference" (kept as text) and "prep" (its features must be the model's). */
 static churn_status read_metrics_prep(const cJSON *o, const char *w, churn_model *m)
 {
 	churn_status st;
@@ -746,6 +777,14 @@ static churn_status read_metrics_prep(const cJSON *o, const char *w, churn_model
 		if (!cJSON_IsObject(it))
 			return ch_fail(CHURN_E_FORMAT, "%s: 'metrics' is not an object", w);
 		if (!(m->metrics = ch_json_print(it, false)))
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	/* the drift reference profile: artifacts from before drift monitoring have none */
+	it = cJSON_GetObjectItemCaseSensitive(o, "reference");
+	if (it && !cJSON_IsNull(it)) {
+		if (!cJSON_IsObject(it))
+			return ch_fail(CHURN_E_FORMAT, "%s: 'reference' is not an object", w);
+		if (!(m->reference = ch_json_print(it, false)))
 			return ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
 	it = cJSON_GetObjectItemCaseSensitive(o, "prep");

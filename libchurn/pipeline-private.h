@@ -4,6 +4,7 @@
  *   pipeline.c          the data and ML pipelines: steps, runs, the commit, records
  *   pipeline-figures.c  ch_pipeline_model_figures: the ML run's model figures
  *   pipeline-revenue.c  ch_pipeline_merge_revenue: the best model's revenue at risk into eda.json
+ *   pipeline-drift.c    ch_pipeline_drift, ch_pipeline_performance: reports/drift.json (drift-private.h)
  */
 #ifndef CH_PIPELINE_PRIVATE_H
 #define CH_PIPELINE_PRIVATE_H
@@ -33,5 +34,31 @@ churn_status ch_pipeline_model_figures(const churn_training *t, const churn_eda 
  */
 churn_status ch_pipeline_merge_revenue(const churn_training *t, const churn_dataset *ds, const churn_params *p,
                                        const char *run_id, cJSON *eda_doc, churn_eda **out_eda);
+
+/*
+ * The data run's drift: every row of @p ds against the serving model's
+ * reference profile (ch_drift_serving_model, read through the workdir @p wd:
+ * the published generation), with the history of the published
+ * reports/drift.json, written to @p out_path; drift_psi.png into @p fig_dir
+ * when not NULL. *out_summary: the run record's "drift". A model without a
+ * reference (none yet, or an old artifact) gives the "no_reference" document.
+ * Statuses: CHURN_E_NOMEM, the writers' CHURN_E_CREATE / CHURN_E_IO, the
+ * figure's.
+ */
+churn_status ch_pipeline_drift(const char *wd, const churn_dataset *ds, const churn_params *p, const char *run_id,
+                               const char *out_path, const char *fig_dir, cJSON **out_summary);
+
+/*
+ * The ML run's monitoring, before anything is retrained: the serving model's
+ * ROC AUC, Brier score and calibration (observed against mean predicted
+ * churn rate) on the labelled rows of @p ds beside its figures at training
+ * time. *out_perf: the run record's "performance"; the same object replaces
+ * "performance" of the drift document found under @p drift_dir, written to
+ * @p out_path (nothing is written without one). Rows the model cannot score
+ * are a "not_scored" status, not an error. CHURN_E_NOMEM, CHURN_E_IO.
+ */
+churn_status ch_pipeline_performance(const char *wd, const char *drift_dir, const churn_dataset *ds,
+                                     const churn_params *p, const char *run_id, const char *out_path,
+                                     cJSON **out_perf);
 
 #endif

@@ -728,6 +728,24 @@ static churn_status step_eda(struct run *r, struct data_state *d)
 	return st;
 }
 
+/* reports/drift.json (and drift_psi.png): these rows against the serving model's training rows (pipeline-drift.c). */
+static churn_status step_drift(struct run *r, struct data_state *d)
+{
+	char *path = NULL, *dir = NULL;
+	cJSON *summary = NULL;
+	bool figures = churn_params_get_bool(r->p, CHURN_KEY_PIPELINE_FIGURES);
+	churn_status st = stage(r, "reports/drift.json", &path);
+	if (!st && figures)
+		st = stage(r, "reports/figures/", &dir);
+	if (!st)
+		st = ch_pipeline_drift(churn_workdir_get_path(r->w), d->ds, r->p, r->run_id, path, dir, &summary);
+	if (!st)
+		cJSON_AddItemToObject(r->fields, "drift", summary);
+	free(path);
+	free(dir);
+	return st;
+}
+
 static churn_status step_figures(struct run *r, struct data_state *d)
 {
 	char *dir = NULL;
@@ -773,6 +791,8 @@ static churn_status data_locked(churn_workdir *w, const churn_params *p, struct 
 	STEP(&r, "profile", step_profile(&r, &d));
 	STEP(&r, "prepare", step_prepare(&r, &d));
 	STEP(&r, "eda", step_eda(&r, &d));
+	if (churn_params_get_bool(r.p, CHURN_KEY_DRIFT_ENABLED))
+		STEP(&r, "drift", step_drift(&r, &d));
 	if (churn_params_get_bool(r.p, CHURN_KEY_PIPELINE_FIGURES))
 		STEP(&r, "figures", step_figures(&r, &d));
 out:
@@ -994,6 +1014,25 @@ static churn_status step_train(struct run *r, struct ml_state *m, struct prefit 
 	return CHURN_OK;
 }
 
+/*
+ * The serving model on this run's labelled rows, before anything is retrained
+ * (the published model: this run's are not published yet), into the run
+ * record and drift.json's "performance" (pipeline-drift.c).
+ */
+static churn_status step_monitor(struct run *r, struct ml_state *m)
+{
+	char *path = NULL;
+	cJSON *perf = NULL;
+	churn_status st = stage(r, "reports/drift.json", &path);
+	if (!st)
+		st = ch_pipeline_performance(churn_workdir_get_path(r->w), ch_gen_read_dir(r->txn->gen, "reports/drift.json"),
+		                             m->ds, r->p, r->run_id, path, &perf);
+	if (!st)
+		cJSON_AddItemToObject(r->fields, "performance", perf);
+	free(path);
+	return st;
+}
+
 /* The model figures (pipeline-figures.c) into the generation's reports/figures. */
 static churn_status model_figures(struct run *r, struct ml_state *m)
 {
@@ -1124,6 +1163,8 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, struct tx
 	}
 	r.model_records = m.records;
 	STEP(&r, "load", step_load(&r, &m, in));
+	if (churn_params_get_bool(r.p, CHURN_KEY_DRIFT_ENABLED))
+		STEP(&r, "monitor", step_monitor(&r, &m));
 	STEP(&r, "train", step_train(&r, &m, pre));
 	for (size_t k = 0; k < churn_training_get_model_count(m.t); k++) {
 		static const char *const step_names[] = {"train_logreg", "train_gbm", "train_forest"};

@@ -61,6 +61,15 @@ typedef struct ch_hbar_panel {
 churn_status ch_plot_hbars(const char *path_noext, const ch_fig *fig, const char *title, size_t npanels,
                            const ch_hbar_panel *panels);
 
+/* What one panel of horizontal bars may add: a colour per bar, a second reference line (e.g. warn and alert). */
+typedef struct ch_hbar_extra {
+	const int *colors;      /* CH_COL_* of each bar (NULL: the panel's color) */
+	double ref2;            /* NaN: none */
+	const char *ref2_label;
+} ch_hbar_extra;
+churn_status ch_plot_hbars_extra(const char *path_noext, const ch_fig *fig, const char *title,
+                                 const ch_hbar_panel *panel, const ch_hbar_extra *extra);
+
 /*
  * Small multiples: one panel of horizontal bars per categorical (each with its
  * own labels and title), ncols panels per row, one shared value scale, the

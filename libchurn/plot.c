@@ -558,14 +558,14 @@ static double bar_end(const ch_hbar_panel *P, size_t i)
 }
 
 /* Bars of P from 0 to their values, bh high (bar units), the first at the top. */
-static void hbar_bars(const ch_hbar_panel *P, double bh)
+static void hbar_bars(const ch_hbar_panel *P, const ch_hbar_extra *X, double bh)
 {
 	size_t n = P->n;
 	for (size_t i = 0; i < n; i++) {
 		double yc = (double)(n - i) - 0.5, v = P->value[i];
 		if (!isfinite(v))
 			continue;
-		plcol0(P->color);
+		plcol0(X && X->colors ? X->colors[i] : P->color);
 		fill_rect(v < 0 ? v : 0, yc - bh / 2, v < 0 ? 0 : v, yc + bh / 2);
 	}
 }
@@ -642,6 +642,7 @@ typedef struct hbar_ctx {
 	const char *title;
 	size_t np;
 	const ch_hbar_panel *p;
+	const ch_hbar_extra *x; /* one panel's extras, or NULL */
 } hbar_ctx;
 
 /* The panels' row: label scale, left edge, panel width, bottom and top (NDC). */
@@ -683,7 +684,7 @@ static hbar_layout hbar_layout_of(const hbar_ctx *c)
 }
 
 /* The value axis of P in a viewport vw wide: bars, whiskers, the reference and the annotations fit. */
-static void hbar_range(const ch_hbar_panel *P, double vw, double *xmin, double *xmax)
+static void hbar_range(const ch_hbar_panel *P, const ch_hbar_extra *X, double vw, double *xmin, double *xmax)
 {
 	double vmin = 0, vmax = 0;
 	for (size_t i = 0; i < P->n; i++) {
@@ -695,6 +696,8 @@ static void hbar_range(const ch_hbar_panel *P, double vw, double *xmin, double *
 	}
 	if (isfinite(P->ref) && P->ref > vmax)
 		vmax = P->ref;
+	if (X && isfinite(X->ref2) && X->ref2 > vmax)
+		vmax = X->ref2;
 	if (!(vmax > vmin))
 		vmax = vmin + 1;
 	*xmax = vmax * 1.05;
@@ -714,14 +717,14 @@ static void hbar_range(const ch_hbar_panel *P, double vw, double *xmin, double *
 	*xmin = vmin < 0 ? vmin * 1.05 : 0;
 }
 
-/* P's reference line, labelled above the panel. */
-static void hbar_ref(const ch_hbar_panel *P, double xmin, double xmax)
+/* A reference line at x over n bars, labelled above the panel. */
+static void hbar_ref(double x, const char *label, size_t n, double xmin, double xmax)
 {
 	char b[512];
-	dashed_line(P->ref, 0, P->ref, (double)P->n, 1.5);
-	if (P->ref_label) {
+	dashed_line(x, 0, x, (double)n, 1.5);
+	if (label) {
 		sch(0.68);
-		plmtex("t", 0.9, (P->ref - xmin) / (xmax - xmin), 0.5, esc(b, sizeof b, P->ref_label));
+		plmtex("t", 0.9, (x - xmin) / (xmax - xmin), 0.5, esc(b, sizeof b, label));
 		sch(0.8);
 	}
 }
@@ -737,20 +740,22 @@ static void hbar_xlabel(const char *xlabel, double vw, double gap)
 }
 
 /* Panel P at vx0 (the first one draws the labels). */
-static void hbar_panel(const ch_hbar_panel *P, bool first, const hbar_layout *L, double vx0)
+static void hbar_panel(const ch_hbar_panel *P, const ch_hbar_extra *X, bool first, const hbar_layout *L, double vx0)
 {
 	size_t n = P->n;
 	double vx1 = vx0 + L->pw, xmin, xmax;
-	hbar_range(P, vx1 - vx0, &xmin, &xmax);
+	hbar_range(P, X, vx1 - vx0, &xmin, &xmax);
 	plvpor(vx0, vx1, L->bottom, L->top);
 	plwind(xmin, xmax, 0, (double)n);
 	axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
 	axes("", "", nice_step(xmax - xmin, tick_count(vx1 - vx0, P->percent, xmax)), 0, &af, true, false);
 	double bh = n > 40 ? 0.8 : 0.62;
-	hbar_bars(P, bh);
+	hbar_bars(P, X, bh);
 	hbar_whiskers(P, bh, 1.5);
 	if (isfinite(P->ref))
-		hbar_ref(P, xmin, xmax);
+		hbar_ref(P->ref, P->ref_label, n, xmin, xmax);
+	if (X && isfinite(X->ref2))
+		hbar_ref(X->ref2, X->ref2_label, n, xmin, xmax);
 	if (P->annot) {
 		hbar_annotations(P, 0.72, 0.008 / (vx1 - vx0) * (xmax - xmin), L->top - L->bottom);
 		sch(0.8);
@@ -778,7 +783,7 @@ static void draw_hbars(const void *vctx, const ch_fig *fig)
 	sch(0.8);
 	hbar_layout L = hbar_layout_of(c);
 	for (size_t k = 0; k < c->np; k++)
-		hbar_panel(&c->p[k], k == 0, &L, L.left + (double)k * (L.pw + L.gap));
+		hbar_panel(&c->p[k], c->x, k == 0, &L, L.left + (double)k * (L.pw + L.gap));
 }
 
 churn_status ch_plot_hbars(const char *path_noext, const ch_fig *fig, const char *title, size_t npanels,
@@ -789,7 +794,16 @@ churn_status ch_plot_hbars(const char *path_noext, const ch_fig *fig, const char
 	for (size_t k = 0; k < npanels; k++)
 		if (panels[k].n != panels[0].n || !panels[k].value)
 			return ch_fail(CHURN_E_INVALID_ARG, "%s: bar chart panels differ in length", path_noext);
-	hbar_ctx c = {title, npanels, panels};
+	hbar_ctx c = {title, npanels, panels, NULL};
+	return render(path_noext, fig, draw_hbars, &c);
+}
+
+churn_status ch_plot_hbars_extra(const char *path_noext, const ch_fig *fig, const char *title,
+                                 const ch_hbar_panel *panel, const ch_hbar_extra *extra)
+{
+	if (!panel || !panel->n || !panel->value)
+		return ch_fail(CHURN_E_INVALID_ARG, "%s: bar chart needs bars", path_noext);
+	hbar_ctx c = {title, 1, panel, extra};
 	return render(path_noext, fig, draw_hbars, &c);
 }
 
@@ -909,7 +923,7 @@ static void grid_panel(const ch_hbar_panel *P, const hgrid_layout *G, size_t j, 
 	axis_fmt af = {.x_pct = P->percent, .y_none = true, .y_noticks = true};
 	axes("", "", nice_step(xmax, tick_count(bx1 - bx0, P->percent, xmax)), 0, &af, true, false);
 	double bh = 0.62;
-	hbar_bars(P, bh);
+	hbar_bars(P, NULL, bh);
 	hbar_whiskers(P, bh, 1.3);
 	if (isfinite(P->ref))
 		dashed_line(P->ref, 0, P->ref, (double)n, 1.3);

@@ -19,6 +19,7 @@
 #include "churn/metrics.h"
 #include "churn/split.h"
 #include "core-private.h"
+#include "drift-private.h"
 #include "params-private.h"
 #include "prep-private.h"
 #include "screen-private.h"
@@ -68,6 +69,7 @@ struct churn_training {
 	uint8_t *yte;
 	churn_prep *prep;           /* fitted on the training rows */
 	churn_prep *prep_all;       /* train.refit: fitted on every row of rows[] (the artifacts' prep) */
+	char *ref, *ref_all;        /* the drift reference profiles of the training rows and (refit) of all rows */
 	struct trained m[MAX_MODELS];
 	size_t best;
 };
@@ -350,6 +352,7 @@ static churn_status make_artifact(const churn_training *t, struct trained *m, co
 	if ((st = churn_model_set_threshold(m->model, m->threshold)) ||
 	    (st = churn_model_set_prep(m->model, all_rows ? t->prep_all : t->prep)) ||
 	    (st = churn_model_set_metrics_json(m->model, metrics)) ||
+	    (st = churn_model_set_reference_json(m->model, all_rows ? t->ref_all : t->ref)) ||
 	    (st = churn_model_set_training_info(m->model, all_rows ? t->n : t->ntr, t->sha256[0] ? t->sha256 : NULL)) ||
 	    (st = churn_model_to_buffer(m->model, &m->artifact, &m->artifact_n)))
 		return st;
@@ -568,12 +571,26 @@ static churn_status cross_validate(struct work *w, const churn_dataset *dw, cons
 	return st;
 }
 
+/* The drift reference profile (churn/drift.h) of rows[0..n) of ds (NULL: all), as the artifacts store it. */
+static churn_status reference_of(const churn_dataset *ds, const size_t *rows, size_t n, const churn_prep *prep,
+                                 const churn_params *p, char **out)
+{
+	cJSON *doc = NULL;
+	churn_status st = ch_drift_reference(ds, rows, n, prep, p, &doc);
+	if (!st && !(*out = ch_json_print(doc, false)))
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	cJSON_Delete(doc);
+	return st;
+}
+
 /* train.refit: the prep and every model fitted again on all rows of dw (the rows[] dataset). */
 static churn_status refit_all(struct work *w, const churn_dataset *dw, const churn_params *p)
 {
 	churn_training *t = w->t;
 	churn_matrix *x = NULL;
 	churn_status st = fit_prep_quietly(dw, NULL, 0, p, &t->prep_all);
+	if (!st)
+		st = reference_of(dw, NULL, t->n, t->prep_all, p, &t->ref_all);
 	if (!st)
 		st = churn_prep_apply(t->prep_all, dw, &x);
 	if (!st) {
@@ -673,6 +690,8 @@ static churn_status train_rows(churn_training *t, const churn_dataset *dw, const
 	if (!st)
 		st = churn_prep_fit(dw, tr, t->ntr, p, &t->prep);
 	if (!st)
+		st = reference_of(dw, tr, t->ntr, t->prep, p, &t->ref);
+	if (!st)
 		st = churn_prep_apply_rows(t->prep, dw, tr, t->ntr, &xtr);
 	if (!st)
 		st = churn_prep_apply_rows(t->prep, dw, te, t->nte, &xte);
@@ -755,6 +774,8 @@ void churn_training_free(churn_training *t)
 	}
 	churn_prep_free(t->prep);
 	churn_prep_free(t->prep_all);
+	free(t->ref);
+	free(t->ref_all);
 	free(t->rows);
 	churn_free(t->y);
 	free(t->tr);

@@ -172,6 +172,16 @@ CHURN_API CHURN_NODISCARD churn_status churn_model_set_metrics_json(churn_model 
 CHURN_API const char *churn_model_get_metrics_json(const churn_model *m);
 
 /**
+ * The drift reference profile of the training rows (churn/drift.h) to embed
+ * in the artifact as "reference": a JSON object (copied; CHURN_E_PARSE when
+ * not an object; CHURN_E_INVALID_ARG when @p m is NULL; CHURN_E_NOMEM). NULL
+ * removes it. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_model_set_reference_json(churn_model *m, const char *json);
+/** The embedded reference profile (borrowed) or NULL (an artifact from before drift monitoring). @since 0.1 */
+CHURN_API const char *churn_model_get_reference_json(const churn_model *m);
+
+/**
  * Provenance recorded in the artifact: the number of training rows and the
  * SHA-256 (64 hex chars) of the training data file; sha256 may be NULL.
  * churn_model_fit() sets the row count itself. @since 0.1
@@ -192,7 +202,8 @@ CHURN_API const char *churn_model_get_data_sha256(const churn_model *m);
  * Artifact I/O. The artifact is one JSON object: "format": "churn-model",
  * "version": 1, "writer": "libchurn X.Y.Z", "kind", "params", "prep" (the
  * fitted prep spec, when set), "features", "threshold", "training_rows",
- * "data_sha256", "metrics", "fit" {iterations, converged} and the
+ * "data_sha256", "metrics", "reference" (the training rows' drift
+ * profile, when set), "fit" {iterations, converged} and the
  * algorithm's own part ("logreg" coefficients with odds ratios, or trees).
  * Doubles round-trip exactly: a loaded model predicts bit-identical
  * probabilities.

@@ -102,5 +102,10 @@
 #define CHURN_KEY_COX_TOL                    "cox.tol" /* DOUBLE */
 #define CHURN_KEY_COX_HORIZON                "cox.horizon" /* DOUBLE */
 #define CHURN_KEY_COX_N_THREADS              "cox.n_threads" /* INT */
+#define CHURN_KEY_DRIFT_ENABLED              "drift.enabled" /* BOOL */
+#define CHURN_KEY_DRIFT_PSI_WARN             "drift.psi_warn" /* DOUBLE */
+#define CHURN_KEY_DRIFT_PSI_ALERT            "drift.psi_alert" /* DOUBLE */
+#define CHURN_KEY_DRIFT_BINS                 "drift.bins" /* INT */
+#define CHURN_KEY_DRIFT_MAX_LEVELS           "drift.max_levels" /* INT */
 
 #endif /* CHURN_PARAM_KEYS_H */
