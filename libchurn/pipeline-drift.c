@@ -233,7 +233,7 @@ static churn_status drift_figure(const cJSON *doc, const char *dir, const churn_
 		labels[i] = b[i].name;
 		v[i] = b[i].psi;
 		colors[i] = v[i] >= alert ? CH_COL_VERMILLION : v[i] >= warn ? CH_COL_ORANGE : CH_COL_BLUE;
-		if (!(annot[i] = ch_asprintf("%.3f", v[i])))
+		if (!(annot[i] = v[i] < 0.0005 ? ch_strdup("< 0.001") : ch_asprintf("%.3f", v[i])))
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
 	const char *model = cJSON_GetStringValue(
