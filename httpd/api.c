@@ -155,6 +155,11 @@ static churn_status build_metrics(const char *wd, char **out)
 	return churn_report_metrics_json(wd, out);
 }
 
+static churn_status build_drift(const char *wd, char **out)
+{
+	return churn_report_drift_json(wd, out);
+}
+
 static churn_status build_details(const char *wd, char **out)
 {
 	return churn_report_details_json(wd, out);
@@ -721,7 +726,7 @@ void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 	/* Everything else is read-only. */
 	bool known = !strcmp(p, "/") || !strcmp(p, "/index.html") || !strcmp(p, "/api/health") ||
 	             !strcmp(p, "/api/details") || !strcmp(p, "/api/metrics") || !strcmp(p, "/api/model-runs") ||
-	             !strcmp(p, "/api/artifacts") || !strcmp(p, "/api/openapi.json") ||
+	             !strcmp(p, "/api/artifacts") || !strcmp(p, "/api/openapi.json") || !strcmp(p, "/api/drift") ||
 	             !strncmp(p, "/api/artifacts/", 15) || !strncmp(p, "/api/figures/", 13);
 	if (!known) {
 		respond_error(rs, 404, "no such endpoint (see /api/openapi.json)");
@@ -757,6 +762,9 @@ void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 	} else if (!strcmp(p, "/api/metrics")) {
 		static const char *const rels[] = {"reports/metrics.json"};
 		respond_cached(ctx, rs, "metrics", rels, 1, build_metrics);
+	} else if (!strcmp(p, "/api/drift")) {
+		static const char *const rels[] = {"reports/drift.json"};
+		respond_cached(ctx, rs, "drift", rels, 1, build_drift);
 	} else if (!strcmp(p, "/api/details")) {
 		static const char *const rels[] = {"reports/run_metadata.json", "reports/metrics.json",
 		                                   "reports/summary.json"};

@@ -474,3 +474,10 @@ churn_status churn_report_metrics_json(const char *workdir, char **out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_metrics_json: NULL argument");
 	return read_report(workdir, "reports/metrics.json", out_json);
 }
+
+churn_status churn_report_drift_json(const char *workdir, char **out_json)
+{
+	if (!workdir || !out_json)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_drift_json: NULL argument");
+	return read_report(workdir, "reports/drift.json", out_json);
+}

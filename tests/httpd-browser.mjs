@@ -6,7 +6,10 @@
 // chart and figures are present; the predict form's answer equals POST
 // /api/predict for the same record; the page refreshes itself after another
 // `churn ml`; a full-page screenshot is saved; a bank's file with identifiers
-// and a leaking column shows the "Check the data" card.
+// and a leaking column shows the "Check the data" card. Two more data runs
+// (a new sample, then a source whose Contract mix moved: tests/gen-drift.py)
+// fill the drift table: a row per compared column with its PSI, status and a
+// sparkline over the runs, equal to /api/drift, Contract flagged.
 //
 // usage: node httpd-browser.mjs CHURN CHURN_HTTPD SCREENSHOT.png
 // exit 77 (skip) when chromium or playwright-core is absent.
@@ -90,6 +93,14 @@ try {
   const run = runPipeline("run", "--source", "synthetic:3000?seed=7");
   check(run.code === 0, `churn run --source synthetic:3000 (${((Date.now() - t0) / 1000).toFixed(1)} s)`, run.err.slice(-400));
   if (run.code !== 0) throw new Error("no workdir to serve");
+  // drift: a new sample of the same mix, then the Contract mix moved on purpose
+  const synthCsv = join(tmp, "synth.csv"), shifted = join(tmp, "contract.csv");
+  const s1 = churn("synth", "--rows", "3000", "--seed", "7", "--out", synthCsv);
+  const g1 = spawnSync("/usr/bin/python3", [join(dirname(fileURLToPath(import.meta.url)), "gen-drift.py"), "contract", synthCsv, shifted]);
+  const dr1 = churn("data", "--source", "synthetic:3000?seed=8", "--workdir", wd, "--quiet");
+  const dr2 = churn("data", "--source", shifted, "--workdir", wd, "--quiet");
+  check(s1.code === 0 && g1.status === 0 && dr1.code === 0 && dr2.code === 0, "two more data runs (a new sample, Contract moved)",
+    [s1.err, dr1.err, dr2.err].join(" ").slice(-400));
   server = await startServer();
   const base = server.base;
 
@@ -154,6 +165,20 @@ try {
   check(imgs.every((w) => w > 0), "every figure image decoded", imgs);
   const sumRows = await page.evaluate(() => document.querySelectorAll("#summary-table tbody tr").length);
   check(sumRows > 10, "data summary table rows", sumRows);
+
+  // Drift table against /api/drift
+  const { body: drift } = await getJSON(base + "/api/drift");
+  const dt = await page.evaluate(() => [...document.querySelectorAll("#drift-table tbody tr[data-column]")].map((r) => ({
+    name: r.dataset.column, psi: Number(r.cells[3].dataset.value), status: r.querySelector(".badge")?.dataset.status,
+    spark: r.querySelectorAll(".spark svg circle").length })));
+  check(drift.status === "compared" && dt.length === drift.columns.length && dt.length > 10, "drift table: a row per compared column", [dt.length, drift.columns.length]);
+  const byName = Object.fromEntries(drift.columns.map((c) => [c.name, c]));
+  check(dt.every((r) => byName[r.name] && r.psi === byName[r.name].psi && r.status === byName[r.name].status),
+    "drift table: PSI and status = /api/drift", dt.slice(0, 3));
+  check(dt[0] && dt[0].name === "Contract" && dt[0].status === "alert" && drift.summary.flagged.join() === "Contract",
+    "drift table: Contract flagged, first", dt.slice(0, 2));
+  check(dt.every((r) => r.spark === drift.history.filter((h) => h.psi && r.name in h.psi).length),
+    "drift sparklines: a point per run of the history", dt.map((r) => r.spark).slice(0, 4));
 
   // Predict form: change two fields, submit, compare with POST /api/predict
   await page.fill('#predict-form input[name="tenure"]', "3");

@@ -74,6 +74,16 @@ CHURN_API CHURN_NODISCARD churn_status churn_report_best_model(const char *workd
  */
 CHURN_API CHURN_NODISCARD churn_status churn_report_metrics_json(const char *workdir, char **out_json);
 
+/**
+ * reports/drift.json as written (the data run's rows against the serving
+ * model's training rows, churn/drift.h, with "history" and the ML run's
+ * "performance"), checked to be one JSON document, in a new string
+ * (churn_free). Returns CHURN_OK; CHURN_E_INVALID_ARG (a NULL argument);
+ * CHURN_E_NOTFOUND (no data run has written one yet); CHURN_E_PARSE;
+ * CHURN_E_LIMIT; CHURN_E_IO; CHURN_E_NOMEM. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_report_drift_json(const char *workdir, char **out_json);
+
 /** Content type for an artifact name ("application/json; charset=utf-8", "image/png", ...). @since 0.1 */
 CHURN_API const char *churn_report_content_type(const char *name);
 
