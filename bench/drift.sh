@@ -55,6 +55,10 @@ data = [r for r in runs if r["pipeline"] == "data" and any(s["name"] == "drift" 
 steps = [s["duration_s"] for r in data for s in r["steps"] if s["name"] == "drift"]
 total = [r["duration_s"] for r in data]
 print(f"drift step (record): {', '.join('%.3f' % s for s in steps)} s of data runs of {', '.join('%.2f' % t for t in total)} s")
+for r in [r for r in runs if r["pipeline"] == "data"][-2 * int(len(res) / 2):]:
+    on = any(s["name"] == "drift" for s in r["steps"])
+    print(f"  data run drift {'on ' if on else 'off'} {r['duration_s']:6.2f} s: " +
+          ", ".join(f"{s['name']} {s['duration_s']:.2f}" for s in r["steps"]))
 ml = [r for r in runs if r["pipeline"] == "ml"][-1]
 mon = [s["duration_s"] for s in ml["steps"] if s["name"] == "monitor"]
 print(f"monitor step (ML run, serving model scoring {ml['rows']} rows): {mon[0]:.3f} s of {ml['duration_s']:.2f} s; "

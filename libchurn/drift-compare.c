@@ -311,7 +311,7 @@ static churn_status compare_target(struct ctx *c)
 	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(c->ref, "target");
 	const char *pos = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rt, "positive"));
 	double rn = num(rt, "rows"), rk = num(rt, "positive_count");
-	if (!pos || !(rn >= 0) || !(rk >= 0) || rk > rn)
+	if (!pos || !(rn >= 0) || !(rk >= 0) || rk > rn || rn > 1e15)
 		return ch_fail(CHURN_E_FORMAT, "drift reference: \"target\" has no positive label or counts");
 	cJSON *o = cJSON_AddObjectToObject(c->doc, "target"), *ref = rate_json((size_t)rk, (size_t)rn), *cur = NULL;
 	if (!o || !ref || !cJSON_AddStringToObject(o, "name", c->target) || !cJSON_AddStringToObject(o, "positive", pos) ||

@@ -238,20 +238,28 @@ static churn_status drift_figure(const cJSON *doc, const char *dir, const churn_
 	}
 	const char *model = cJSON_GetStringValue(
 		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "reference"), "model"));
-	title = ch_asprintf("Drift against the %s model's training rows: PSI per column (%zu compared)",
-	                    model ? model : "serving", n);
+	/* wide data: the columns of largest PSI only (eda.fig_max_columns), the title says how many */
+	size_t shown = n, most = (size_t)churn_params_get_int(p, CHURN_KEY_EDA_FIG_MAX_COLUMNS);
+	if (shown > most)
+		shown = most;
+	if (shown < n)
+		title = ch_asprintf("Drift against the %s model's training rows: PSI, the %zu largest of %zu columns",
+		                    model ? model : "serving", shown, n);
+	else
+		title = ch_asprintf("Drift against the %s model's training rows: PSI per column (%zu compared)",
+		                    model ? model : "serving", n);
 	snprintf(wl, sizeof wl, "warn %.2g", warn);
 	snprintf(al, sizeof al, "alert %.2g", alert);
 	if (!st && !title)
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-	if (!st && n) {
+	if (!st && shown) {
 		ch_fig fig;
 		ch_fig_from_params(&fig, p);
-		if (n > 16)
-			fig.height = fig.height > 300 + (int)n * 28 ? fig.height : 300 + (int)n * 28;
+		if (shown > 16)
+			fig.height = fig.height > 300 + (int)shown * 28 ? fig.height : 300 + (int)shown * 28;
 		ch_hbar_panel P = {
 			.xlabel = "Population stability index (blue: stable, orange: warn, red: alert)",
-			.n = n, .labels = labels, .value = v, .annot = (const char *const *)annot, .ref = warn,
+			.n = shown, .labels = labels, .value = v, .annot = (const char *const *)annot, .ref = warn,
 			.ref_label = wl, .color = CH_COL_BLUE,
 		};
 		ch_hbar_extra X = {colors, alert, al};
