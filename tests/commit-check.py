@@ -86,6 +86,12 @@ def check(wd, a, same, newsha, errors):
     rr = eda.get("revenue_at_risk") or {}
     if rr.get("run_id") != m:
         errors.append("eda.json revenue at risk of run %s, metrics.json of run %s" % (rr.get("run_id"), m))
+    if os.path.exists(os.path.join(wd, "reports/drift.json")):
+        dr = load(wd, "reports/drift.json")
+        perf = dr.get("performance") or {}
+        if dr.get("run_id") != d or perf.get("run_id") != m:
+            errors.append("drift.json of data run %s with performance of run %s, published runs %s and %s" %
+                          (dr.get("run_id"), perf.get("run_id"), d, m))
     models = sorted(load(wd, "reports/metrics.json")["models"])
     mdir = os.path.join(wd, "artifacts/models")
     arts = sorted(n[:-5] for n in os.listdir(mdir) if n.endswith(".json"))
