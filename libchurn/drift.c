@@ -82,7 +82,7 @@ static int cmp_level(const void *a, const void *b)
 static churn_status categorical_profile(const churn_dataset *ds, size_t j, const size_t *rows, size_t n,
                                         size_t max_levels, cJSON *c)
 {
-	size_t nl = churn_dataset_get_level_count(ds, j), m = 0, other = 0;
+	size_t nl = churn_dataset_get_level_count(ds, j), m = 0, other = 0, seen = 0;
 	const int32_t *codes = churn_dataset_get_codes(ds, j);
 	struct level *lv = calloc(nl ? nl : 1, sizeof *lv);
 	if (!lv)
@@ -105,7 +105,8 @@ static churn_status categorical_profile(const churn_dataset *ds, size_t j, const
 		cJSON_Delete(a);
 	for (size_t k = 0; ok && k < nl; k++) {
 		if (lv[k].count == 0)
-			break; /* a level of other rows only: unseen in these */
+			break; /* a level of other rows only: unseen in these, and not in the profile */
+		seen++;
 		if (k >= max_levels) {
 			other += lv[k].count;
 			continue;
@@ -120,7 +121,7 @@ static churn_status categorical_profile(const churn_dataset *ds, size_t j, const
 		     cJSON_AddNumberToObject(o, "count", (double)lv[k].count);
 	}
 	ok = ok && cJSON_AddNumberToObject(c, "count", (double)m) && cJSON_AddNumberToObject(c, "other", (double)other) &&
-	     cJSON_AddNumberToObject(c, "level_count", (double)nl);
+	     cJSON_AddNumberToObject(c, "level_count", (double)seen);
 	free(lv);
 	return ok ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 }

@@ -13,7 +13,11 @@
  *    "ids": [names],
  *    "columns": [{"name", "type", "missing", "count",
  *                 numeric: "min", "max", "edges": [inner edges], "counts": [edges + 1],
- *                 categorical: "levels": [{"value", "count"}], "other", "level_count"}]}
+ *                 categorical: "levels": [{"value", "count"}], "other", "level_count" (levels
+ *                 present in the rows)}]}
+ *
+ * The profile depends on the given rows alone (never on other rows of the
+ * data set, e.g. a level only the test rows have).
  *
  * A comparison (churn_drift_compare) holds, per column present on both sides
  * with one type, the PSI (numeric on the reference bins, a value v in the
