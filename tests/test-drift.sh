@@ -127,6 +127,13 @@ strip_reference "$wd" "{'format': 'churn-drift-reference', 'version': 99, 'rows'
 expect_rc "churn data with a reference from a newer version" 0 "$churn" data --workdir "$wd" --source "$tmp/base.csv" --quiet
 json_check "newer reference: not compared, said why" "$drift" "d['status'] == 'no_reference' and 'newer' in d['message']"
 
+# a serving artifact that is not JSON: the data run (which does not need the model) goes on and says why
+best=$($py -c "import json; m=json.load(open('$wd/reports/metrics.json'))['models']; print(max(m, key=lambda k: m[k]['roc_auc']))")
+printf 'not json' >"$wd/artifacts/models/$best.json.tmp" && mv "$wd/artifacts/models/$best.json.tmp" "$wd/artifacts/models/$best.json"
+expect_rc "churn data with a corrupt serving artifact" 0 "$churn" data --workdir "$wd" --source "$tmp/base.csv" --quiet
+json_check "corrupt artifact: not compared, the file named" "$drift" \
+	"d['status'] == 'no_reference' and 'artifacts/models/$best.json' in d['message'] and d['reference'] is None"
+
 # 8. drift.enabled=false: no drift step
 echo '{"drift.enabled": false}' >"$tmp/off.json"
 expect_rc "churn data with drift.enabled false" 0 "$churn" data --workdir "$wd" --source "$tmp/base.csv" --config "$tmp/off.json" --quiet
