@@ -28,7 +28,7 @@ try:
     s = Server(empty, threads=16)
     st, h, body = s.json("GET", "/api/health")
     check(st == 200 and body["status"] == "ok", "health on an empty workdir")
-    for path in ("/api/details", "/api/metrics", "/api/model-runs"):
+    for path in ("/api/details", "/api/metrics", "/api/model-runs", "/api/drift"):
         st, h, body = s.json("GET", path)
         check(st == 503 and "churn" in body.get("error", ""), "%s answers 503 with what to run" % path, (st, body))
     st, h, body = s.json("POST", "/api/predict", b'{"tenure": 1}', {"Content-Type": "application/json"})
@@ -70,6 +70,10 @@ try:
     st, h, m = s.json("GET", "/api/metrics")
     with open(os.path.join(wd, "reports/metrics.json")) as fh:
         check(st == 200 and m == json.load(fh), "metrics equals reports/metrics.json")
+
+    st, h, dr = s.json("GET", "/api/drift")
+    with open(os.path.join(wd, "reports/drift.json")) as fh:
+        check(st == 200 and dr == json.load(fh) and dr["status"] == "no_reference", "drift equals reports/drift.json (first run: no reference)")
 
     st, h, mr = s.json("GET", "/api/model-runs?limit=1")
     check(st == 200 and len(mr["runs"]) == 1, "model-runs?limit=1 returns one run")
@@ -169,6 +173,9 @@ try:
     check(r.returncode == 0, "second churn ml", r.stderr.decode()[-300:])
     st, h, after = s.json("GET", "/api/metrics")
     check(st == 200 and after["run_id"] != before["run_id"], "metrics reloaded after a new run")
+    st, h, dr = s.json("GET", "/api/drift")
+    check(st == 200 and dr["performance"]["run_id"] == after["run_id"] and dr["performance"]["status"] == "scored",
+          "drift reloaded after a new run: the ML run's performance", dr.get("performance"))
     st, h, p = s.json("POST", "/api/predict", json.dumps(record), hdr)
     check(st == 200, "predict after the model was replaced")
 
