@@ -717,14 +717,14 @@ static void hbar_range(const ch_hbar_panel *P, const ch_hbar_extra *X, double vw
 	*xmin = vmin < 0 ? vmin * 1.05 : 0;
 }
 
-/* A reference line at x over n bars, labelled above the panel. */
-static void hbar_ref(double x, const char *label, size_t n, double xmin, double xmax)
+/* A reference line at x over n bars, labelled above the panel (just: 0 label starts at x, 0.5 centred, 1 ends). */
+static void hbar_ref(double x, const char *label, size_t n, double xmin, double xmax, double just)
 {
 	char b[512];
 	dashed_line(x, 0, x, (double)n, 1.5);
 	if (label) {
 		sch(0.68);
-		plmtex("t", 0.9, (x - xmin) / (xmax - xmin), 0.5, esc(b, sizeof b, label));
+		plmtex("t", 0.9, (x - xmin) / (xmax - xmin), just, esc(b, sizeof b, label));
 		sch(0.8);
 	}
 }
@@ -752,10 +752,12 @@ static void hbar_panel(const ch_hbar_panel *P, const ch_hbar_extra *X, bool firs
 	double bh = n > 40 ? 0.8 : 0.62;
 	hbar_bars(P, X, bh);
 	hbar_whiskers(P, bh, 1.5);
+	/* two lines: the first's label ends at it, the second's starts at it, so close lines keep both legible */
+	bool two = X && isfinite(X->ref2);
 	if (isfinite(P->ref))
-		hbar_ref(P->ref, P->ref_label, n, xmin, xmax);
-	if (X && isfinite(X->ref2))
-		hbar_ref(X->ref2, X->ref2_label, n, xmin, xmax);
+		hbar_ref(P->ref, P->ref_label, n, xmin, xmax, two ? 1.0 : 0.5);
+	if (two)
+		hbar_ref(X->ref2, X->ref2_label, n, xmin, xmax, 0.0);
 	if (P->annot) {
 		hbar_annotations(P, 0.72, 0.008 / (vx1 - vx0) * (xmax - xmin), L->top - L->bottom);
 		sch(0.8);
