@@ -326,27 +326,61 @@ static bool add_scores(cJSON *perf, const uint8_t *y, const double *prob, size_t
 }
 
 /* Score ds with the model at wd/rel: "scored" with the figures, or another status saying why not. */
+/* Rows scored per chunk: the encoded chunk stays small (a 1M-row design matrix would be 300 MB beside the training). */
+#define SCORE_CHUNK 65536
+
+/*
+ * P(churn) and labels of the labelled rows of ds by model, chunk by chunk, into *prob and *y (n_out rows);
+ * *why says why not (not an error: rows that do not fit, no labels). CHURN_E_NOMEM only.
+ */
+static churn_status score_chunks(const churn_model *model, const churn_dataset *ds, double **prob, uint8_t **y,
+                                 size_t *n_out, char *why, size_t cap)
+{
+	size_t n = churn_dataset_get_row_count(ds), m = 0, *idx = malloc(SCORE_CHUNK * sizeof *idx);
+	*prob = malloc((n ? n : 1) * sizeof **prob);
+	*y = malloc(n ? n : 1);
+	if (!idx || !*prob || !*y) {
+		free(idx);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	for (size_t at = 0; at < n && !why[0]; at += SCORE_CHUNK) {
+		size_t k = n - at < SCORE_CHUNK ? n - at : SCORE_CHUNK, got = 0;
+		churn_matrix *x = NULL;
+		for (size_t i = 0; i < k; i++)
+			idx[i] = at + i;
+		if (churn_prep_apply_rows(churn_model_get_prep(model), ds, idx, k, &x))
+			snprintf(why, cap, "these rows do not fit the serving model: %s", churn_last_error());
+		else if (!churn_matrix_get_labels(x))
+			snprintf(why, cap, "these rows have no labels");
+		else if (churn_model_predict(model, x, *prob + m, n - m, &got))
+			snprintf(why, cap, "scoring failed: %s", churn_last_error());
+		else
+			memcpy(*y + m, churn_matrix_get_labels(x), got);
+		m += got;
+		churn_matrix_free(x);
+	}
+	if (!why[0] && m == 0)
+		snprintf(why, cap, "no labelled rows to score");
+	free(idx);
+	*n_out = m;
+	return CHURN_OK;
+}
+
+/* Score ds with the model at wd/rel: "scored" with the figures, or "not_scored" saying why not. */
 static churn_status score_serving(const char *wd, const char *rel, const churn_dataset *ds, cJSON *perf)
 {
 	char *path = ch_asprintf("%s/%s", wd, rel), why[1200] = "";
 	churn_model *model = NULL;
-	churn_matrix *x = NULL;
 	double *prob = NULL;
+	uint8_t *y = NULL;
 	size_t n = 0;
-	const uint8_t *y = NULL;
 	churn_status st = path ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
 	if (st)
 		return st;
 	if (churn_model_load_file(path, &model) || !churn_model_get_prep(model))
 		snprintf(why, sizeof why, "%s: %s", rel, model ? "no prep spec in the artifact" : churn_last_error());
-	else if (churn_prep_apply(churn_model_get_prep(model), ds, &x))
-		snprintf(why, sizeof why, "these rows do not fit the serving model: %s", churn_last_error());
-	else if (!(y = churn_matrix_get_labels(x)) || !(n = churn_matrix_get_row_count(x)))
-		snprintf(why, sizeof why, "these rows have no labels");
-	else if (!(prob = malloc(n * sizeof *prob)))
-		st = ch_fail(CHURN_E_NOMEM, "out of memory");
-	else if (churn_model_predict(model, x, prob, n, &n))
-		snprintf(why, sizeof why, "scoring failed: %s", churn_last_error());
+	else
+		st = score_chunks(model, ds, &prob, &y, &n, why, sizeof why);
 	if (!st && why[0])
 		st = cJSON_AddStringToObject(perf, "status", "not_scored") && cJSON_AddStringToObject(perf, "note", why)
 		             ? CHURN_OK
@@ -357,7 +391,7 @@ static churn_status score_serving(const char *wd, const char *rel, const churn_d
 	if (!st)
 		ch_clear_error();
 	free(prob);
-	churn_matrix_free(x);
+	free(y);
 	churn_model_free(model);
 	free(path);
 	return st;
