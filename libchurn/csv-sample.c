@@ -191,7 +191,7 @@ churn_status ch_csv_sample_admit(rd *r, bool *keep)
 		s->ndead++;
 	}
 	/* the dead rows outnumber the live ones: drop them, so that the columns stay within twice the sample */
-	if (s->ndead > 4096 && 2 * s->ndead > r->nrows && (st = compact(r)))
+	if (s->ndead > 1024 && 2 * s->ndead > r->nrows && (st = compact(r)))
 		return st;
 	if (!room(s, r->nrows, c, k))
 		return ch_csv_nomem();
