@@ -1,9 +1,10 @@
 /*
- * The CSV reader's shared parts (never installed). The reader is three files:
+ * The CSV reader's shared parts (never installed). The reader is four files:
  *   csv-read.c    the input buffer, records split into fields, the header,
  *                 the UTF-8 check, the main loop and the public read calls;
  *   csv-infer.c   the columns typed while reading (NUM -> CAT -> TEXT, see
  *                 below) and the dataset made of them at the end;
+ *   csv-sample.c  train.max_rows: which rows a sampled read keeps;
  *   csv-write.c   the writer (churn_csv_write*).
  *
  * The reader streams the input through one buffer in a single pass. Each
