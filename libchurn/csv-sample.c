@@ -15,8 +15,9 @@
  *
  * Rows enter the reader's columns at the end (csv-infer.c) and leave by
  * compaction: an evicted row is marked dead, and the dead rows are dropped
- * once they outnumber the live ones, so the columns hold at most about
- * twice the sample; the rows keep the file's order. Every row, kept or
+ * once they are a quarter of the rows held, so the columns hold at most
+ * about 4/3 of the reservoirs (up to max_rows rows per class: the final
+ * shares are known only at the end); the rows keep the file's order. Every row, kept or
  * not, goes through the column types (a row not kept is stored, then taken
  * back), so the types are those of the whole file and the categorical
  * dictionaries hold the levels of every row read, also of rows not in the
@@ -190,8 +191,9 @@ churn_status ch_csv_sample_admit(rd *r, bool *keep)
 		s->dead[c->slot[k]] = 1;
 		s->ndead++;
 	}
-	/* the dead rows outnumber the live ones: drop them, so that the columns stay within twice the sample */
-	if (s->ndead > 1024 && 2 * s->ndead > r->nrows && (st = compact(r)))
+	/* a quarter of the rows held are dead: drop them (the columns hold at most 4/3 of the reservoirs; a row
+	 * moves about 4 times in all) */
+	if (s->ndead > 1024 && 4 * s->ndead > r->nrows && (st = compact(r)))
 		return st;
 	if (!room(s, r->nrows, c, k))
 		return ch_csv_nomem();
