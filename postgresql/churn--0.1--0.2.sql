@@ -41,9 +41,9 @@ $$;
 
 -- The probability (label) of a customer by the published version a name pins ('gbm@3'), IMMUTABLE: the
 -- planner may fold constant calls, and postgres_fdw ships calls to the remote servers that list the
--- extension (OPTIONS (extensions 'churn')) when their arguments ship too: columns and built-in
--- expressions such as jsonb_build_object(...); a whole-row argument of a foreign table does not ship (its
--- row type is not built in) and is scored where the rows arrive.
+-- extension (OPTIONS (extensions 'churn')) when their arguments ship too (IMMUTABLE built-ins, columns,
+-- constants); a whole-row argument of a foreign table does not ship (its row type is not built in), nor
+-- does jsonb_build_object() (STABLE): see churn.score_columns below.
 CREATE FUNCTION churn.score_version(model text, customer jsonb) RETURNS float8
 	AS 'MODULE_PATHNAME', 'churn_score_version_jsonb' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION churn.score_version(model text, customer record) RETURNS float8
@@ -52,6 +52,14 @@ CREATE FUNCTION churn.label_version(model text, customer jsonb) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'churn_label_version_jsonb' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION churn.label_version(model text, customer record) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'churn_label_version_row' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+-- The same with the customer's columns as arguments: churn.score_columns('gbm@3', 'tenure', tenure,
+-- 'contract', contract, ...), names then values (read by their types; NULL is missing). This is the form
+-- postgres_fdw sends to a shard: every argument is a column or a constant, where the jsonb forms need
+-- jsonb_build_object() or to_jsonb(), which are STABLE and so are evaluated where the rows arrive.
+CREATE FUNCTION churn.score_columns(model text, VARIADIC columns "any") RETURNS float8
+	AS 'MODULE_PATHNAME', 'churn_score_columns' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION churn.label_columns(model text, VARIADIC columns "any") RETURNS boolean
+	AS 'MODULE_PATHNAME', 'churn_label_columns' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION churn.score_version(model text, customer text) RETURNS float8
 	LANGUAGE sql STRICT IMMUTABLE PARALLEL SAFE AS 'SELECT churn.score_version(model, customer::jsonb)';
 CREATE FUNCTION churn.label_version(model text, customer text) RETURNS boolean

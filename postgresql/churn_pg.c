@@ -174,6 +174,9 @@ typedef struct call_site {
 	int nkeys;
 	char **keys;
 	size_t *key_field;
+	/* column-list form: how each value argument is read, by argument position */
+	int nargs;
+	attr_map *argmap;
 } call_site;
 
 static void call_site_free(void *arg)
@@ -218,6 +221,7 @@ static call_site *call_site_get(FunctionCallInfo fcinfo, text *model, bool need_
 		cs->rec = NULL;
 		cs->tupType = InvalidOid; /* the attribute map names fields of the old scorer */
 		cs->nkeys = 0;
+		cs->nargs = 0;
 		if (churn_record_new(s, &cs->rec) != CHURN_OK)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("churn: %s", churn_last_error())));
 		cs->scorer = s;
@@ -447,6 +451,66 @@ static void fill_from_jsonb(FunctionCallInfo fcinfo, call_site *cs, Jsonb *jb)
 	}
 }
 
+/* ---- the column-list form: churn.score_columns(model, 'name', value, 'name', value, ...) ---- */
+
+/*
+ * Fill the call site's record from the (name, value) argument pairs after the
+ * model. Each value is read by its own type, as a row's attribute (a NULL is
+ * missing); names are matched as the jsonb form's keys (cached by position),
+ * names the model does not know are ignored.
+ */
+static void fill_from_args(FunctionCallInfo fcinfo, call_site *cs)
+{
+	int n = PG_NARGS();
+	if (n % 2 == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("churn: the columns after the model come in pairs: 'name', value")));
+	if (cs->nargs != n) {
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		cs->argmap = palloc0(sizeof(attr_map) * n);
+		for (int i = 2; i < n; i += 2) {
+			Oid t = get_fn_expr_argtype(fcinfo->flinfo, i);
+			cs->argmap[i].conv = conv_of(t);
+			if (cs->argmap[i].conv == CONV_OTHER) {
+				Oid outfn;
+				bool varlena;
+				getTypeOutputInfo(t, &outfn, &varlena);
+				fmgr_info_cxt(outfn, &cs->argmap[i].out, fcinfo->flinfo->fn_mcxt);
+			}
+		}
+		MemoryContextSwitchTo(old);
+		cs->nargs = n;
+	}
+	churn_record_clear(cs->rec);
+	for (int i = 1; i < n; i += 2) {
+		if (PG_ARGISNULL(i))
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("churn: a column name is null")));
+		Oid t = get_fn_expr_argtype(fcinfo->flinfo, i);
+		const char *k;
+		int len;
+		if (t == UNKNOWNOID || t == CSTRINGOID) {
+			k = DatumGetCString(PG_GETARG_DATUM(i));
+			len = (int)strlen(k);
+		} else if (t == TEXTOID || t == VARCHAROID) {
+			text *tx = PG_GETARG_TEXT_PP(i);
+			k = VARDATA_ANY(tx);
+			len = (int)VARSIZE_ANY_EXHDR(tx);
+		} else {
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("churn: argument %d must be a column name (text)", i + 1)));
+		}
+		size_t field = key_field(fcinfo, cs, i / 2, k, len);
+		if (field == (size_t)-1)
+			continue;
+		attr_map *m = &cs->argmap[i + 1];
+		m->field = field;
+		churn_status st = PG_ARGISNULL(i + 1) ? churn_record_set_missing(cs->rec, field)
+		                                      : set_attr(cs->rec, m, PG_GETARG_DATUM(i + 1));
+		if (st)
+			fail_value(cs, field, st);
+	}
+}
+
 /* ---- scoring ---- */
 
 static call_site *filled_pin(FunctionCallInfo fcinfo, bool row, bool need_pin)
@@ -506,6 +570,35 @@ PG_FUNCTION_INFO_V1(churn_score_version_jsonb);
 PG_FUNCTION_INFO_V1(churn_score_version_row);
 PG_FUNCTION_INFO_V1(churn_label_version_jsonb);
 PG_FUNCTION_INFO_V1(churn_label_version_row);
+PG_FUNCTION_INFO_V1(churn_score_columns);
+PG_FUNCTION_INFO_V1(churn_label_columns);
+
+/*
+ * churn.score_columns / label_columns(model, VARIADIC "any"): not STRICT (a
+ * NULL value is a missing one); NULL for a NULL model.
+ */
+static call_site *filled_columns(FunctionCallInfo fcinfo)
+{
+	call_site *cs = call_site_get(fcinfo, PG_GETARG_TEXT_PP(0), true);
+	fill_from_args(fcinfo, cs);
+	return cs;
+}
+
+Datum churn_score_columns(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(score(filled_columns(fcinfo), 0, NULL));
+}
+
+Datum churn_label_columns(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	bool churn;
+	score(filled_columns(fcinfo), 0, &churn);
+	PG_RETURN_BOOL(churn);
+}
 
 /* The IMMUTABLE forms (0.2): as churn.score / churn.label, of a pinned version only. */
 Datum churn_score_version_jsonb(PG_FUNCTION_ARGS)
