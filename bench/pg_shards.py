@@ -7,13 +7,13 @@ usage: bench/pg_shards.py CHURN_CLI EXTENSION_SO SOURCE_DIR DATA_CSV TRAIN_CSV [
 
 The model: `churn train --models gbm` on TRAIN_CSV (Telco when given),
 published as gbm@1 on every node. Queries, best of REPEATS wall seconds:
-  sum        SELECT sum(churn.score_columns('gbm@1', ...)): one number back
-             (sharded: each shard sums its rows, the aggregate pushed down);
-  per row    every customer's score back on the coordinator (sharded:
-             a partitionwise GROUP BY customerid pushed to the shards; one
-             instance: a plain SELECT);
-  one instance also with the record form churn.score('gbm', c), serial and
-  with 2 parallel workers.
+  at risk      SELECT count(*) ... WHERE churn.score_columns('gbm@1', ...) >= 0.5
+               (sharded: the WHERE clause runs on the shards; one instance
+               also with the record form churn.score('gbm', c), serial and
+               with 2 parallel workers);
+  every score  every customer's score back on the coordinator (sharded: a
+               partitionwise GROUP BY customerid pushed to the shards; one
+               instance: a plain SELECT).
 All three servers share this machine's cores: the sharded figures are what
 two shards on two cores give, not two machines.
 """
@@ -93,26 +93,27 @@ def main():
     par = ("SET max_parallel_workers_per_gather = 2", "SET parallel_setup_cost = 0", "SET parallel_tuple_cost = 0")
     pw = ("SET enable_partitionwise_aggregate = on",)
     res = {}
-    res["one, sum, score_columns, serial"] = best(cur, f"SELECT sum(churn.score_columns('gbm@1', {cols})) "
-                                                       "FROM customers_local", serial)
-    res["one, sum, score_columns, 2 workers"] = best(cur, f"SELECT sum(churn.score_columns('gbm@1', {cols})) "
-                                                          "FROM customers_local", par)
-    res["one, sum, record form, serial"] = best(cur, "SELECT sum(churn.score('gbm', c)) FROM customers_local c", serial)
-    res["one, sum, record form, 2 workers"] = best(cur, "SELECT sum(churn.score('gbm', c)) FROM customers_local c", par)
-    res["shards, sum, score_columns"] = best(cur, f"SELECT sum(churn.score_columns('gbm@1', {cols})) FROM customers",
-                                             serial + pw)
-    res["one, per row, score_columns, serial"] = best(cur, f"SELECT customerid, churn.score_columns('gbm@1', {cols}) "
-                                                           "FROM customers_local", serial)
-    res["shards, per row, score_columns"] = best(cur, f"SELECT customerid, min(churn.score_columns('gbm@1', {cols})) "
-                                                      "FROM customers GROUP BY customerid", serial + pw)
-    cur.execute("EXPLAIN VERBOSE SELECT sum(churn.score_columns('gbm@1', " + cols + ")) FROM customers")
-    shipped = sum("Remote SQL" in r[0] and "churn.score_columns" in r[0] for r in cur.fetchall())
-    base = res["one, sum, score_columns, serial"][0]
+    score = f"churn.score_columns('gbm@1', {cols})"
+    risk = "SELECT count(*) FROM {t} WHERE " + score + " >= 0.5"
+    res["one, at risk, serial"] = best(cur, risk.format(t="customers_local"), serial)
+    res["one, at risk, 2 workers"] = best(cur, risk.format(t="customers_local"), par)
+    res["one, at risk, record form, serial"] = best(
+        cur, "SELECT count(*) FROM customers_local c WHERE churn.score('gbm', c) >= 0.5", serial)
+    res["one, at risk, record form, 2 workers"] = best(
+        cur, "SELECT count(*) FROM customers_local c WHERE churn.score('gbm', c) >= 0.5", par)
+    res["shards, at risk"] = best(cur, risk.format(t="customers"), serial + pw)
+    res["one, every score back, serial"] = best(cur, f"SELECT customerid, {score} FROM customers_local", serial)
+    per_row = f"SELECT customerid, min({score}) FROM customers GROUP BY customerid"
+    res["shards, every score back"] = best(cur, per_row, serial + pw)
+    shipped = {}
+    for k, q in (("at risk", risk.format(t="customers")), ("every score back", per_row)):
+        cur.execute("EXPLAIN VERBOSE " + q)
+        shipped[k] = sum("Remote SQL" in r[0] and "churn.score_columns" in r[0] for r in cur.fetchall())
     for k, (t, rows) in res.items():
+        base = res["one, at risk, serial" if "at risk" in k else "one, every score back, serial"][0]
         print(f"{k:<40} {t:8.2f} s  {n / t / 1e6:5.2f}M rows/s  {base / t:5.2f}x one serial", flush=True)
-    s1 = res["one, sum, score_columns, serial"][1][0][0]
-    s2 = res["shards, sum, score_columns"][1][0][0]
-    print(f"sum of scores: one instance {s1:.9f}, shards {s2:.9f}; scoring in the Remote SQL of {shipped} shard scans")
+    counts = {k: v[1][0][0] for k, v in res.items() if "at risk" in k}
+    print(f"customers at risk: {sorted(set(counts.values()))}; scoring in the Remote SQL of {shipped} shard scans")
 
 
 try:
