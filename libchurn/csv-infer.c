@@ -12,7 +12,7 @@
 #include "dataset-private.h"
 
 /* Missing: empty, whitespace only, or an NA token (after trimming). */
-static bool is_missing(const rd *r, const char *s, size_t n)
+static inline bool is_missing(const rd *r, const char *s, size_t n)
 {
 	if (n == 0)
 		return true;
@@ -27,6 +27,11 @@ static bool is_missing(const rd *r, const char *s, size_t n)
 		if (r->na[k].len == n && ch_csv_ieq(r->na[k].s, s, n))
 			return true;
 	return false;
+}
+
+bool ch_csv_is_missing(const rd *r, const char *s, size_t n)
+{
+	return is_missing(r, s, n);
 }
 
 /* [+-](inf|infinity|nan), any case, already trimmed. */
@@ -220,6 +225,8 @@ static bool grow(void **p, size_t *cap, size_t need, size_t est, size_t sz)
 static size_t estimate(const rd *r, size_t now, size_t pos)
 {
 	uint64_t done = r->base + pos;
+	if (r->sample) /* a sample's size does not follow the input's */
+		return 0;
 	if (!r->total || done < 4096 || r->total <= done || now == 0)
 		return 0;
 	double e = (double)now * ((double)r->total / (double)done) * 1.03 + 64;
@@ -563,7 +570,7 @@ static churn_status check_row(rd *r, size_t pos, bool *skip)
 		snprintf(msg, sizeof msg, "expected %zu fields, found %zu", r->ncols, r->nf);
 		return ch_csv_fail_at(r, CHURN_E_PARSE, (r->nf < r->ncols ? r->nf : r->ncols) + 1, msg);
 	}
-	if (r->nrows >= r->max_rows) {
+	if (r->nread >= r->max_rows) {
 		char msg[96];
 		snprintf(msg, sizeof msg, "more than csv.max_rows (%zu) data rows", r->max_rows);
 		return ch_csv_fail_at(r, CHURN_E_LIMIT, 1, msg);
@@ -571,10 +578,10 @@ static churn_status check_row(rd *r, size_t pos, bool *skip)
 	return r->nrows == r->row_cap ? grow_rows(r, pos) : CHURN_OK;
 }
 
-/* A field with doubled quotes, unescaped in place; csv.max_field_bytes applies to what is left. */
-static churn_status unescape_field(const rd *r, span *f, size_t j)
+churn_status ch_csv_unescape_field(const rd *r, span *f, size_t j)
 {
 	ch_csv_unescape(f);
+	f->flags &= ~(uint32_t)F_ESC;
 	if (f->len <= r->max_field)
 		return CHURN_OK;
 	char msg[96];
@@ -709,25 +716,119 @@ static churn_status note_line(rd *r, size_t row)
 	return CHURN_OK;
 }
 
+/*
+ * Take back the cell of row `row` (not kept by the sample) that put_cell
+ * stored in c: what it appended goes, the state it moved the column to
+ * stays (the types are those of every row read). side0 and st0: the side
+ * text's length and the state before the cell.
+ */
+static void retract_cell(ccol *c, size_t row, size_t side0, int st0, size_t nmiss0)
+{
+	c->nmiss = nmiss0;
+	if (c->st == ST_NUM && st0 == ST_NUM)
+		c->side_len = side0;
+	else if (c->st == ST_TEXT && c->off[row] != CH_TEXT_MISSING)
+		c->arena_len = (size_t)c->off[row];
+}
+
 churn_status ch_csv_commit_row(rd *r, size_t pos)
 {
-	bool skip;
+	bool skip, keep = true;
 	churn_status st = check_row(r, pos, &skip);
 	if (st || skip)
 		return st;
+	if (r->sample && (st = ch_csv_sample_admit(r, &keep)))
+		return st;
+	r->nread++;
 	const size_t row = r->nrows, ncols = r->ncols;
 	for (size_t j = 0; j < ncols; j++) {
 		ccol *c = &r->cols[j];
 		span *f = &r->sp[j];
-		if ((f->flags & F_ESC) && (st = unescape_field(r, f, j)))
+		size_t side0 = c->side_len, nmiss0 = c->nmiss;
+		int st0 = c->st;
+		if ((f->flags & F_ESC) && (st = ch_csv_unescape_field(r, f, j)))
 			return st;
 		if ((st = put_cell(r, c, row, f->s, f->len, pos)))
 			return st;
+		if (!keep)
+			retract_cell(c, row, side0, st0, nmiss0);
 	}
-	if ((st = note_line(r, row)))
+	if (!keep)
+		return CHURN_OK;
+	if (!r->sample && (st = note_line(r, row)))
 		return st;
 	r->nrows++;
 	return CHURN_OK;
+}
+
+/* The next side-text entry at *at: its kind (SIDE_MISSING, SIDE_CANON, or length + 2 of raw text), *at past it. */
+static uint64_t side_next(const ccol *c, size_t *at)
+{
+	uint64_t v = 0;
+	unsigned sh = 0;
+	const unsigned char *p = c->side + *at;
+	while (*p & 0x80) {
+		v |= (uint64_t)(*p++ & 0x7f) << sh;
+		sh += 7;
+	}
+	v |= (uint64_t)*p++ << sh;
+	*at = (size_t)(p - c->side) + (v >= SIDE_RAW ? (size_t)v - 2 : 0);
+	return v;
+}
+
+/* One column without the dead rows (see ch_csv_compact). */
+static void compact_col(ccol *c, const unsigned char *dead, size_t n)
+{
+	size_t w = 0;
+	if (c->st == ST_NUM) {
+		size_t at = 0, wat = 0;
+		for (size_t i = 0; i < n; i++) {
+			size_t a = at;
+			uint64_t kind = side_next(c, &at);
+			if (dead[i]) {
+				c->nmiss -= kind == SIDE_MISSING;
+				continue;
+			}
+			memmove(c->side + wat, c->side + a, at - a);
+			wat += at - a;
+			c->num[w++] = c->num[i];
+		}
+		c->side_len = wat;
+	} else if (c->st == ST_CAT) {
+		for (size_t i = 0; i < n; i++) {
+			if (dead[i])
+				c->nmiss -= c->codes[i] < 0;
+			else
+				c->codes[w++] = c->codes[i];
+		}
+	} else {
+		size_t wpos = 0; /* offsets grow with the row: moving down never overwrites a live string */
+		for (size_t i = 0; i < n; i++) {
+			uint64_t o = c->off[i];
+			if (dead[i]) {
+				c->nmiss -= o == CH_TEXT_MISSING;
+				continue;
+			}
+			if (o != CH_TEXT_MISSING) {
+				size_t len = strlen(c->arena + o) + 1;
+				memmove(c->arena + wpos, c->arena + o, len);
+				o = wpos;
+				wpos += len;
+			}
+			c->off[w++] = o;
+		}
+		c->arena_len = wpos;
+	}
+}
+
+void ch_csv_compact(rd *r, const unsigned char *dead)
+{
+	size_t live = 0;
+	for (size_t j = 0; j < r->ncols; j++)
+		compact_col(&r->cols[j], dead, r->nrows);
+	for (size_t i = 0; i < r->nrows; i++)
+		live += !dead[i];
+	r->nrows = live;
 }
 
 static int cmp_level(const void *a, const void *b)

@@ -1,9 +1,10 @@
 /*
- * The CSV reader's shared parts (never installed). The reader is three files:
+ * The CSV reader's shared parts (never installed). The reader is four files:
  *   csv-read.c    the input buffer, records split into fields, the header,
  *                 the UTF-8 check, the main loop and the public read calls;
  *   csv-infer.c   the columns typed while reading (NUM -> CAT -> TEXT, see
  *                 below) and the dataset made of them at the end;
+ *   csv-sample.c  train.max_rows: which rows a sampled read keeps;
  *   csv-write.c   the writer (churn_csv_write*).
  *
  * The reader streams the input through one buffer in a single pass. Each
@@ -122,6 +123,8 @@ typedef struct rd {
 	size_t ncols;
 	ccol *cols;
 	size_t nrows, row_cap, skipped;
+	size_t nread;      /* data rows read (== nrows unless a sample drops rows) */
+	struct ch_csv_sampler *sample; /* train.max_rows: the stratified sample kept while reading (csv-sample.c); NULL: every row */
 	/* where rows start (dataset-private.h): a break where a row is not on the line after the one before */
 	ch_line_break *lines;
 	size_t nlines, lines_cap;
@@ -193,5 +196,31 @@ churn_status ch_csv_commit_row(rd *r, size_t pos);
 /* The dataset made of the columns read (they are moved out of r). */
 churn_status ch_csv_finish(rd *r, churn_dataset **out);
 void ch_csv_col_free(ccol *c);
+/* Missing by the reader's rule (empty, whitespace only, an NA token). */
+bool ch_csv_is_missing(const rd *r, const char *s, size_t n);
+/* Undo a field's doubled quotes (F_ESC) in place and clear the flag; csv.max_field_bytes applies to what is left. */
+churn_status ch_csv_unescape_field(const rd *r, span *f, size_t j);
+/*
+ * Drop the stored rows i < r->nrows with dead[i] set from every column (the
+ * others keep their order; missing counts follow). Rows only ever leave a
+ * sample, so the columns' states and dictionaries stay as they are.
+ */
+void ch_csv_compact(rd *r, const unsigned char *dead);
+
+/* ---- csv-sample.c (train.max_rows) ---- */
+
+/*
+ * Before the cells of a data row are stored at row r->nrows: whether the
+ * sample keeps it (*keep; a row not kept is still read by the column types,
+ * then taken back). May compact the stored rows first.
+ */
+churn_status ch_csv_sample_admit(rd *r, bool *keep);
+/* The header is read: find the target column (CHURN_E_NOTFOUND when absent). */
+churn_status ch_csv_sample_header(rd *r);
+/* The input is read: keep each class's quota, compact, and set r->lines. */
+churn_status ch_csv_sample_finish(rd *r);
+/* The sampler of @p p's train.max_rows (> 0), data.target and split.seed; NULL when out of memory. */
+struct ch_csv_sampler *ch_csv_sampler_new(const churn_params *p);
+void ch_csv_sample_free(struct ch_csv_sampler *s);
 
 #endif

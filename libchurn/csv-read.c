@@ -459,7 +459,7 @@ static churn_status take_header(rd *r)
 		c->st = ST_NUM;
 	}
 	r->sp_max = n + 1;
-	return CHURN_OK;
+	return r->sample ? ch_csv_sample_header(r) : CHURN_OK;
 }
 
 /* ---- setup, main loop, result ---- */
@@ -575,6 +575,8 @@ static churn_status run(rd *r, churn_dataset **out)
 			               r->line, r->skipped);
 		return ch_fail(CHURN_E_PARSE, "%s:%zu:1: no data rows after the header", r->name, r->line);
 	}
+	if (r->sample && (st = ch_csv_sample_finish(r)))
+		return st;
 	return ch_csv_finish(r, out);
 }
 
@@ -586,6 +588,7 @@ static void rd_free(rd *r)
 	free(r->sp);
 	free(r->buf);
 	free(r->lines);
+	ch_csv_sample_free(r->sample);
 }
 
 static churn_status read_any(rd *r, const churn_params *p, churn_dataset **out, size_t *out_skipped)
@@ -598,24 +601,29 @@ static churn_status read_any(rd *r, const churn_params *p, churn_dataset **out, 
 	if (st)
 		return st;
 	ch_clear_error();
+	if (r->sample)
+		ds->rows_read = r->nread;
 	*out = ds;
 	if (out_skipped)
 		*out_skipped = r->skipped;
 	return CHURN_OK;
 }
 
-churn_status churn_csv_read_file(const char *path, const churn_params *p, churn_dataset **out, size_t *out_skipped_rows)
+/* churn_csv_read_file(), with the sample of @p sample when not NULL (taken over). */
+static churn_status read_path(const char *path, const churn_params *p, struct ch_csv_sampler *sample,
+                              churn_dataset **out, size_t *out_skipped_rows)
 {
-	if (!path || !out)
-		return ch_fail(CHURN_E_INVALID_ARG, "churn_csv_read_file: NULL argument");
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		ch_csv_sample_free(sample);
 		return ch_fail(errno == ENOENT || errno == ENOTDIR ? CHURN_E_NOTFOUND : CHURN_E_IO, "%s: cannot open: %s",
 		               path, strerror(errno));
+	}
 	struct stat sb;
 	if (fstat(fd, &sb) != 0 || S_ISDIR(sb.st_mode)) {
 		int e = S_ISDIR(sb.st_mode) ? EISDIR : errno;
 		close(fd);
+		ch_csv_sample_free(sample);
 		return ch_fail(CHURN_E_IO, "%s: cannot read: %s", path, strerror(e));
 	}
 #ifdef POSIX_FADV_SEQUENTIAL
@@ -625,9 +633,41 @@ churn_status churn_csv_read_file(const char *path, const churn_params *p, churn_
 	r.name = path;
 	r.fd = fd;
 	r.total = S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+	r.sample = sample;
 	churn_status st = read_any(&r, p, out, out_skipped_rows);
 	close(fd);
 	return st;
+}
+
+churn_status churn_csv_read_file(const char *path, const churn_params *p, churn_dataset **out, size_t *out_skipped_rows)
+{
+	if (!path || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_csv_read_file: NULL argument");
+	return read_path(path, p, NULL, out, out_skipped_rows);
+}
+
+churn_status churn_csv_read_file_sampled(const char *path, const churn_params *p, churn_dataset **out,
+                                         size_t *out_skipped_rows, size_t *out_rows_read)
+{
+	if (!path || !out)
+		return ch_fail(CHURN_E_INVALID_ARG, "churn_csv_read_file_sampled: NULL argument");
+	churn_params *def = NULL;
+	churn_status st = p ? CHURN_OK : churn_params_new(&def);
+	if (st)
+		return st;
+	struct ch_csv_sampler *s = NULL;
+	if (churn_params_get_int(p ? p : def, CHURN_KEY_TRAIN_MAX_ROWS) > 0 && !(s = ch_csv_sampler_new(p ? p : def)))
+		st = ch_csv_nomem();
+	churn_dataset *ds = NULL;
+	if (!st)
+		st = read_path(path, p, s, &ds, out_skipped_rows);
+	churn_params_free(def);
+	if (st)
+		return st;
+	if (out_rows_read)
+		*out_rows_read = churn_dataset_get_rows_read(ds);
+	*out = ds;
+	return CHURN_OK;
 }
 
 churn_status churn_csv_read_buffer(const char *data, size_t n, const char *name, const churn_params *p,

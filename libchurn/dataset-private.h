@@ -39,6 +39,7 @@ struct churn_dataset {
 	char *source;
 	ch_line_break *lines; /* in row order; only where a record spans lines or a row was skipped */
 	size_t nlines;
+	size_t rows_read;     /* a sample (churn_csv_read_file_sampled): the data rows of the file; else 0 */
 };
 
 /*

@@ -273,6 +273,11 @@ size_t churn_dataset_get_row_count(const churn_dataset *ds)
 	return ds ? ds->nrows : 0;
 }
 
+size_t churn_dataset_get_rows_read(const churn_dataset *ds)
+{
+	return !ds ? 0 : ds->rows_read > ds->nrows ? ds->rows_read : ds->nrows;
+}
+
 size_t churn_dataset_get_column_count(const churn_dataset *ds)
 {
 	return ds ? ds->ncols : 0;

@@ -1,10 +1,11 @@
 /*
  * The revenue at risk of the ML pipeline (ch_pipeline_merge_revenue,
- * pipeline-private.h): every customer the training scored, by the best model
- * and its threshold, merged into the data run's eda.json as its
+ * pipeline-private.h): every customer the training scored (with train.max_rows,
+ * the sample: noted), by the best model and its threshold, merged into the data run's eda.json as its
  * "revenue_at_risk" (with the model and the run), the rest of the document
  * kept as it is.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "churn/model.h"
@@ -56,5 +57,16 @@ churn_status ch_pipeline_merge_revenue(const churn_training *t, const churn_data
 		if (!strncmp((*out_eda)->notes[k], "revenue_at_risk:", 16) &&
 		    !cJSON_AddItemToArray(notes, cJSON_CreateString((*out_eda)->notes[k])))
 			return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (churn_dataset_get_rows_read(ds) > churn_dataset_get_row_count(ds)) {
+		/* train.max_rows: the training scored its sample only */
+		char *note = ch_asprintf("revenue_at_risk: over the %zu rows of the training's sample (train.max_rows), "
+		                         "not all %zu rows of the data", churn_dataset_get_row_count(ds),
+		                         churn_dataset_get_rows_read(ds));
+		if (!note || !cJSON_AddItemToArray(notes, cJSON_CreateString(note))) {
+			free(note);
+			return ch_fail(CHURN_E_NOMEM, "out of memory");
+		}
+		free(note);
+	}
 	return CHURN_OK;
 }

@@ -495,7 +495,7 @@ static double positive_rate(const churn_matrix *x)
 
 struct prefit;
 static struct prefit *prefit_start(const churn_params *p, churn_workdir *w, const churn_dataset *ds,
-                                   const char *sha256);
+                                   const char *path, const char *sha256);
 static void prefit_free(struct prefit *f);
 
 struct data_state {
@@ -565,7 +565,7 @@ static churn_status step_profile(struct run *r, struct data_state *d)
 		return st;
 	/* churn run: the ML run's training starts now, on a thread of its own (see prefit_start) */
 	if (d->want_prefit)
-		d->pre = prefit_start(r->p, r->w, d->ds, churn_fetch_info_get_sha256(d->info));
+		d->pre = prefit_start(r->p, r->w, d->ds, d->raw_path, churn_fetch_info_get_sha256(d->info));
 	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_row_count(d->ds));
 	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_column_count(d->ds));
 	if (skipped)
@@ -766,6 +766,7 @@ static churn_status step_figures(struct run *r, struct data_state *d)
 
 struct handoff {
 	char *raw_path;
+	char *read_path;       /* where the raw file is until the commit (data/raw/.incoming-<run_id>/<name>) */
 	char sha256[65];
 	churn_dataset *ds;
 	struct prefit *pre;    /* the ML run's churn_train, started after the CSV was read */
@@ -775,6 +776,7 @@ static void handoff_clear(struct handoff *h)
 {
 	prefit_free(h->pre); /* before the rows it reads */
 	free(h->raw_path);
+	free(h->read_path);
 	churn_dataset_free(h->ds);
 	memset(h, 0, sizeof(*h));
 }
@@ -803,6 +805,8 @@ out:
 		snprintf(keep->sha256, sizeof keep->sha256, "%s", churn_fetch_info_get_sha256(d.info));
 		keep->ds = d.ds;
 		keep->pre = d.pre;
+		keep->read_path = d.raw_path;
+		d.raw_path = NULL;
 		d.pre = NULL;
 		d.ds = NULL;
 	}
@@ -821,7 +825,8 @@ out:
 /* ML pipeline: the last data run's rows -> churn_train -> artifacts, metrics */
 
 struct ml_state {
-	churn_dataset *ds;     /* raw rows of the last data run */
+	churn_dataset *ds;     /* raw rows of the last data run (the training's sample with train.max_rows) */
+	char *read_path;       /* where the raw file is read from */
 	char sha256[65];
 	churn_training *t;     /* split, models, thresholds, metrics (churn/train.h) */
 	cJSON *records;        /* model records, appended after commit */
@@ -894,6 +899,8 @@ static churn_status step_load(struct run *r, struct ml_state *m, struct handoff 
 		if (!in->raw_path)
 			return ch_fail(CHURN_E_NOMEM, "out of memory");
 		raw = in->raw_path;
+		m->read_path = in->read_path;
+		in->read_path = NULL;
 		snprintf(m->sha256, sizeof m->sha256, "%s", in->sha256);
 		m->ds = in->ds;
 		in->raw_path = NULL;
@@ -912,13 +919,14 @@ static churn_status step_load(struct run *r, struct ml_state *m, struct handoff 
 		             raw, m->sha256, want);
 		goto out;
 	}
-	if ((st = churn_csv_read_file(raw, r->p, &m->ds, NULL)))
+	/* train.max_rows: only the training's sample is read */
+	if ((st = churn_csv_read_file_sampled(raw, r->p, &m->ds, NULL, NULL)))
 		goto out;
 fields:
 	st = CHURN_OK;
 	cJSON_AddStringToObject(r->fields, "source", raw + strlen(churn_workdir_get_path(r->w)) + 1);
 	cJSON_AddStringToObject(r->fields, "sha256", m->sha256);
-	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_row_count(m->ds));
+	cJSON_AddNumberToObject(r->fields, "rows", (double)churn_dataset_get_rows_read(m->ds));
 	cJSON_AddNumberToObject(r->fields, "columns", (double)churn_dataset_get_column_count(m->ds));
 out:
 	free(raw);
@@ -939,6 +947,8 @@ struct prefit {
 	churn_params *p;
 	atomic_bool cancel;
 	const churn_dataset *ds;  /* the data run's, alive until this is freed */
+	char *path;               /* the raw file, for a sample (train.max_rows) */
+	churn_dataset *sample;    /* that sample, trained on instead of ds */
 	char sha256[65];
 	churn_training *t;
 	churn_status st;
@@ -951,10 +961,28 @@ static bool prefit_progress(void *ud, const char *what, uint64_t done, uint64_t 
 	return !atomic_load((atomic_bool *)ud);
 }
 
+/*
+ * Whether the training of ds (every row of the file) takes a sample of it
+ * instead (train.max_rows, and more rows than that): the sample is then read
+ * from the file by churn_csv_read_file_sampled(), the rows `churn ml` trains
+ * on from the same file.
+ */
+static bool wants_sample(const churn_dataset *ds, const churn_params *p)
+{
+	size_t cap = (size_t)churn_params_get_int(p, CHURN_KEY_TRAIN_MAX_ROWS);
+	return cap > 0 && churn_dataset_get_rows_read(ds) == churn_dataset_get_row_count(ds) &&
+	       churn_dataset_get_row_count(ds) > cap;
+}
+
 static void *prefit_main(void *arg)
 {
 	struct prefit *f = arg;
-	if ((f->st = churn_train(f->ds, f->sha256, f->p, &f->t)))
+	f->st = CHURN_OK;
+	if (wants_sample(f->ds, f->p))
+		f->st = churn_csv_read_file_sampled(f->path, f->p, &f->sample, NULL, NULL);
+	if (!f->st)
+		f->st = churn_train(f->sample ? f->sample : f->ds, f->sha256, f->p, &f->t);
+	if (f->st)
 		snprintf(f->error, sizeof f->error, "%s", churn_last_error());
 	return NULL;
 }
@@ -966,16 +994,20 @@ static void prefit_free(struct prefit *f)
 	atomic_store(&f->cancel, true);
 	ch_thread_join(&f->bg);
 	churn_training_free(f->t);
+	churn_dataset_free(f->sample);
 	churn_params_free(f->p);
+	free(f->path);
 	free(f);
 }
 
 /* Start the early training on ds; NULL when it cannot start (the ML run then trains itself). */
 static struct prefit *prefit_start(const churn_params *p, churn_workdir *w, const churn_dataset *ds,
-                                   const char *sha256)
+                                   const char *path, const char *sha256)
 {
 	struct prefit *f = calloc(1, sizeof(*f));
-	if (!f || churn_params_copy(p, &f->p)) {
+	if (!f || !(f->path = ch_strdup(path)) || churn_params_copy(p, &f->p)) {
+		if (f)
+			free(f->path);
 		free(f);
 		ch_clear_error();
 		return NULL;
@@ -999,8 +1031,21 @@ static churn_status step_train(struct run *r, struct ml_state *m, struct prefit 
 			return ch_fail(pre->st, "%s", pre->error);
 		m->t = pre->t;
 		pre->t = NULL;
-	} else if ((st = churn_train(m->ds, m->sha256, r->p, &m->t))) {
-		return st;
+		if (pre->sample) {
+			churn_dataset_free(m->ds);
+			m->ds = pre->sample;
+			pre->sample = NULL;
+		}
+	} else {
+		churn_dataset *s = NULL;
+		if (m->read_path && wants_sample(m->ds, r->p)) {
+			if ((st = churn_csv_read_file_sampled(m->read_path, r->p, &s, NULL, NULL)))
+				return st;
+			churn_dataset_free(m->ds);
+			m->ds = s;
+		}
+		if ((st = churn_train(m->ds, m->sha256, r->p, &m->t)))
+			return st;
 	}
 	size_t n = 0, pos = 0, ntr = 0, nte = 0;
 	const uint8_t *y = churn_training_get_labels(m->t, &n);
@@ -1011,6 +1056,8 @@ static churn_status step_train(struct run *r, struct ml_state *m, struct prefit 
 	cJSON_AddNumberToObject(r->fields, "churn_rate", n ? (double)pos / (double)n : NAN);
 	cJSON_AddNumberToObject(r->fields, "train_rows", (double)ntr);
 	cJSON_AddNumberToObject(r->fields, "test_rows", (double)nte);
+	if (churn_dataset_get_rows_read(m->ds) > churn_dataset_get_row_count(m->ds))
+		cJSON_AddNumberToObject(r->fields, "sampled_rows", (double)churn_dataset_get_row_count(m->ds));
 	return CHURN_OK;
 }
 
@@ -1071,6 +1118,11 @@ static cJSON *model_record(struct run *r, const struct ml_state *m, size_t k, co
 	cJSON_AddItemToObject(rec, "artifact", a);
 	cJSON_AddNumberToObject(rec, "train_rows", (double)ntr);
 	cJSON_AddNumberToObject(rec, "test_rows", (double)nte);
+	if (churn_dataset_get_rows_read(m->ds) > churn_dataset_get_row_count(m->ds)) {
+		/* train.max_rows: the rows of the file and of the sample trained on */
+		cJSON_AddNumberToObject(rec, "rows_read", (double)churn_dataset_get_rows_read(m->ds));
+		cJSON_AddNumberToObject(rec, "rows_sampled", (double)churn_dataset_get_row_count(m->ds));
+	}
 	cJSON_AddNumberToObject(rec, "iterations", (double)churn_model_get_iterations(model));
 	cJSON_AddBoolToObject(rec, "converged", churn_model_is_converged(model));
 	churn_free(params);
@@ -1183,6 +1235,7 @@ out:
 	prefit_free(pre); /* cancel and join the early training before the rows it reads go */
 	churn_training_free(m.t);
 	churn_dataset_free(m.ds);
+	free(m.read_path);
 	churn_eda_free(m.rev_eda);
 	cJSON_Delete(m.records);
 	return st;

@@ -64,6 +64,7 @@ struct churn_training {
 	struct options o;
 	char sha256[65];            /* of the data; "" when unknown */
 	size_t *rows, n;            /* the rows of the dataset used */
+	size_t rows_read, rows_sampled; /* ds is a sample (train.max_rows): the file's data rows and the sample's; else 0 */
 	uint8_t *y;                 /* their labels */
 	size_t *tr, *te, ntr, nte;  /* training and test rows (indices into the dataset) */
 	uint8_t *yte;
@@ -727,6 +728,8 @@ churn_status churn_train(const churn_dataset *ds, const char *data_sha256, const
 	churn_status st = parse_options(p, &t->o);
 	if (!st) {
 		snprintf(t->sha256, sizeof(t->sha256), "%s", data_sha256 ? data_sha256 : "");
+		if (churn_dataset_get_rows_read(ds) > churn_dataset_get_row_count(ds))
+			t->rows_read = churn_dataset_get_rows_read(ds), t->rows_sampled = churn_dataset_get_row_count(ds);
 		st = label_rows(ds, p, t, &sub);
 	}
 	if (!st)
@@ -748,8 +751,8 @@ churn_status churn_train_file(const char *path, const churn_params *p, churn_tra
 	churn_dataset *ds = NULL;
 	char sha[65];
 	churn_status st = parse_options(p, &o);
-	if (!st)
-		st = churn_csv_read_file(path, p, &ds, NULL);
+	if (!st) /* train.max_rows: only the sample is held */
+		st = churn_csv_read_file_sampled(path, p, &ds, NULL, NULL);
 	if (!st)
 		st = ch_sha256_file(path, sha);
 	if (!st)
@@ -926,6 +929,15 @@ static cJSON *policy_json(const struct options *o)
 	return j;
 }
 
+/* "sample" (train.max_rows took one): the rows read from the file and the rows of the sample trained on. */
+static bool sample_json(cJSON *doc, const churn_training *t)
+{
+	cJSON *s = cJSON_AddObjectToObject(doc, "sample");
+	return s && cJSON_AddNumberToObject(s, "rows_read", (double)t->rows_read) &&
+	       cJSON_AddNumberToObject(s, "rows_sampled", (double)t->rows_sampled) &&
+	       cJSON_AddStringToObject(s, "method", "stratified by target class, drawn while reading (train.max_rows)");
+}
+
 /* The document but for its models. */
 static bool doc_head(cJSON *doc, const churn_training *t, const char *run_id, const char *generated_at)
 {
@@ -947,7 +959,7 @@ static bool doc_head(cJSON *doc, const churn_training *t, const char *run_id, co
 	       cJSON_AddNumberToObject(doc, "features", (double)churn_prep_get_feature_count(t->prep)) &&
 	       (s = cJSON_AddObjectToObject(doc, "split")) && cJSON_AddNumberToObject(s, "test_size", t->o.test_size) &&
 	       cJSON_AddNumberToObject(s, "seed", (double)t->o.seed) &&
-	       cJSON_AddItemToObject(doc, "threshold_policy", policy_json(&t->o));
+	       cJSON_AddItemToObject(doc, "threshold_policy", policy_json(&t->o)) && (!t->rows_read || sample_json(doc, t));
 }
 
 /*

@@ -4,7 +4,12 @@
  * second implementation).
  *
  * Models live in churn.models (name, version, artifact jsonb, sha256); the
- * newest version of a name is the one scored. Each backend (and parallel
+ * newest version of a name is the one scored, or the version a name ending
+ * in "@N" or "@vN" pins ("gbm@3"). A published version never changes (a
+ * trigger refuses UPDATE and DELETE, 0.2), so the score of a pinned version
+ * depends on its arguments only: churn.score_version() and
+ * churn.label_version() are IMMUTABLE, which postgres_fdw requires before it
+ * sends a call to a shard (postgresql/cluster.sh). Each backend (and parallel
  * worker) keeps the parsed scorers it used, keyed by name and sha256. Each
  * call site (fn_extra, lives as long as the statement) resolves the model
  * once per statement (one SPI query: a reload by churn.load_model in another
@@ -83,31 +88,62 @@ static churn_scorer *cache_get(const char *name, const char *sha, const char *ar
 	return s;
 }
 
-/* The newest version of model @p name: its scorer (from the cache, or read and parsed). */
-static churn_scorer *model_lookup(const char *name)
+/*
+ * The version a model name pins: "name@N" or "name@vN" (N from 1 to 2^31 - 1)
+ * gives N and cuts the name at the '@'; 0 for a plain name (the newest).
+ */
+static int32 pinned_version(char *name)
 {
-	Oid types[1] = {TEXTOID};
-	Datum args[1] = {CStringGetTextDatum(name)};
+	char *at = strrchr(name, '@'), *d = at ? at + 1 : NULL;
+	if (!d || at == name)
+		return 0;
+	if (*d == 'v')
+		d++;
+	int64 v = 0;
+	for (const char *p = d; *p; p++) {
+		if (*p < '0' || *p > '9' || (v = v * 10 + (*p - '0')) > PG_INT32_MAX)
+			return 0;
+	}
+	if (!*d || v == 0)
+		return 0;
+	*at = '\0';
+	return (int32)v;
+}
+
+/*
+ * The scorer of model @p name (from the cache, or read and parsed): the
+ * newest version, or the one "name@N" pins. *pinned: whether it was pinned.
+ */
+static churn_scorer *model_lookup(const char *spec, bool *pinned)
+{
+	char *name = pstrdup(spec);
+	int32 version = pinned_version(name);
+	Oid types[2] = {TEXTOID, INT4OID};
+	Datum args[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
+	const char *where = version ? "WHERE name = $1 AND version = $2" : "WHERE name = $1 AND $2 = 0 ORDER BY version DESC";
 	char sha[65] = "";
 	churn_scorer *s = NULL;
+	*pinned = version != 0;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "churn: SPI_connect failed");
-	if (SPI_execute_with_args("SELECT sha256 FROM churn.models WHERE name = $1 ORDER BY version DESC LIMIT 1", 1,
-	                          types, args, NULL, true, 1) != SPI_OK_SELECT)
+	char *q = psprintf("SELECT sha256 FROM churn.models %s LIMIT 1", where);
+	if (SPI_execute_with_args(q, 2, types, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "churn: reading churn.models failed");
 	if (SPI_processed == 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("churn: unknown model \"%s\"", name),
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg(version ? "churn: unknown model version \"%s\"" : "churn: unknown model \"%s\"", spec),
 		                errhint("Load it with churn.load_model(name, artifact) or churn publish.")));
 	char *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	strlcpy(sha, v ? v : "", sizeof(sha));
 	if (!(s = cache_get(name, sha, NULL))) {
-		if (SPI_execute_with_args("SELECT artifact::text FROM churn.models WHERE name = $1 ORDER BY version DESC "
-		                          "LIMIT 1", 1, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed == 0)
-			elog(ERROR, "churn: reading the artifact of model \"%s\" failed", name);
+		q = psprintf("SELECT artifact::text FROM churn.models %s LIMIT 1", where);
+		if (SPI_execute_with_args(q, 2, types, args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed == 0)
+			elog(ERROR, "churn: reading the artifact of model \"%s\" failed", spec);
 		char *artifact = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		s = cache_get(name, sha, artifact ? artifact : "");
 	}
 	SPI_finish();
+	pfree(name);
 	return s;
 }
 
@@ -138,6 +174,9 @@ typedef struct call_site {
 	int nkeys;
 	char **keys;
 	size_t *key_field;
+	/* column-list form: how each value argument is read, by argument position */
+	int nargs;
+	attr_map *argmap;
 } call_site;
 
 static void call_site_free(void *arg)
@@ -147,8 +186,12 @@ static void call_site_free(void *arg)
 	cs->rec = NULL;
 }
 
-/* The call site of @p fcinfo, its model resolved for the statement (once, or again when the name changes). */
-static call_site *call_site_get(FunctionCallInfo fcinfo, text *model)
+/*
+ * The call site of @p fcinfo, its model resolved for the statement (once, or
+ * again when the name changes). @p need_pin: the IMMUTABLE forms, which score
+ * a pinned version only.
+ */
+static call_site *call_site_get(FunctionCallInfo fcinfo, text *model, bool need_pin)
 {
 	FmgrInfo *fl = fcinfo->flinfo;
 	call_site *cs = fl->fn_extra;
@@ -164,13 +207,21 @@ static call_site *call_site_get(FunctionCallInfo fcinfo, text *model)
 	    !memcmp(VARDATA_ANY(cs->model), VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model)))
 		return cs;
 	char *name = text_to_cstring(model);
-	churn_scorer *s = model_lookup(name);
+	bool pinned = false;
+	churn_scorer *s = model_lookup(name, &pinned);
+	if (need_pin && !pinned)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("churn: \"%s\" names no version: the _version functions score a published version, "
+		                       "e.g. '%s@1'", name, name),
+		                errhint("A version never changes, so its scores are IMMUTABLE; churn.score() scores the "
+		                        "newest version.")));
 	pfree(name);
 	if (s != cs->scorer) {
 		churn_record_free(cs->rec);
 		cs->rec = NULL;
 		cs->tupType = InvalidOid; /* the attribute map names fields of the old scorer */
 		cs->nkeys = 0;
+		cs->nargs = 0;
 		if (churn_record_new(s, &cs->rec) != CHURN_OK)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("churn: %s", churn_last_error())));
 		cs->scorer = s;
@@ -400,16 +451,81 @@ static void fill_from_jsonb(FunctionCallInfo fcinfo, call_site *cs, Jsonb *jb)
 	}
 }
 
+/* ---- the column-list form: churn.score_columns(model, 'name', value, 'name', value, ...) ---- */
+
+/*
+ * Fill the call site's record from the (name, value) argument pairs after the
+ * model. Each value is read by its own type, as a row's attribute (a NULL is
+ * missing); names are matched as the jsonb form's keys (cached by position),
+ * names the model does not know are ignored.
+ */
+static void fill_from_args(FunctionCallInfo fcinfo, call_site *cs)
+{
+	int n = PG_NARGS();
+	if (n % 2 == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("churn: the columns after the model come in pairs: 'name', value")));
+	if (cs->nargs != n) {
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		cs->argmap = palloc0(sizeof(attr_map) * n);
+		for (int i = 2; i < n; i += 2) {
+			Oid t = get_fn_expr_argtype(fcinfo->flinfo, i);
+			cs->argmap[i].conv = conv_of(t);
+			if (cs->argmap[i].conv == CONV_OTHER) {
+				Oid outfn;
+				bool varlena;
+				getTypeOutputInfo(t, &outfn, &varlena);
+				fmgr_info_cxt(outfn, &cs->argmap[i].out, fcinfo->flinfo->fn_mcxt);
+			}
+		}
+		MemoryContextSwitchTo(old);
+		cs->nargs = n;
+	}
+	churn_record_clear(cs->rec);
+	for (int i = 1; i < n; i += 2) {
+		if (PG_ARGISNULL(i))
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("churn: a column name is null")));
+		Oid t = get_fn_expr_argtype(fcinfo->flinfo, i);
+		const char *k;
+		int len;
+		if (t == UNKNOWNOID || t == CSTRINGOID) {
+			k = DatumGetCString(PG_GETARG_DATUM(i));
+			len = (int)strlen(k);
+		} else if (t == TEXTOID || t == VARCHAROID) {
+			text *tx = PG_GETARG_TEXT_PP(i);
+			k = VARDATA_ANY(tx);
+			len = (int)VARSIZE_ANY_EXHDR(tx);
+		} else {
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("churn: argument %d must be a column name (text)", i + 1)));
+		}
+		size_t field = key_field(fcinfo, cs, i / 2, k, len);
+		if (field == (size_t)-1)
+			continue;
+		attr_map *m = &cs->argmap[i + 1];
+		m->field = field;
+		churn_status st = PG_ARGISNULL(i + 1) ? churn_record_set_missing(cs->rec, field)
+		                                      : set_attr(cs->rec, m, PG_GETARG_DATUM(i + 1));
+		if (st)
+			fail_value(cs, field, st);
+	}
+}
+
 /* ---- scoring ---- */
 
-static call_site *filled(FunctionCallInfo fcinfo, bool row)
+static call_site *filled_pin(FunctionCallInfo fcinfo, bool row, bool need_pin)
 {
-	call_site *cs = call_site_get(fcinfo, PG_GETARG_TEXT_PP(0));
+	call_site *cs = call_site_get(fcinfo, PG_GETARG_TEXT_PP(0), need_pin);
 	if (row)
 		fill_from_row(fcinfo, cs, 1);
 	else
 		fill_from_jsonb(fcinfo, cs, PG_GETARG_JSONB_P(1));
 	return cs;
+}
+
+static call_site *filled(FunctionCallInfo fcinfo, bool row)
+{
+	return filled_pin(fcinfo, row, false);
 }
 
 static double score(call_site *cs, size_t top_k, bool *churn)
@@ -450,6 +566,64 @@ PG_FUNCTION_INFO_V1(churn_label_row);
 PG_FUNCTION_INFO_V1(churn_explain_jsonb);
 PG_FUNCTION_INFO_V1(churn_explain_row);
 PG_FUNCTION_INFO_V1(churn_check_artifact);
+PG_FUNCTION_INFO_V1(churn_score_version_jsonb);
+PG_FUNCTION_INFO_V1(churn_score_version_row);
+PG_FUNCTION_INFO_V1(churn_label_version_jsonb);
+PG_FUNCTION_INFO_V1(churn_label_version_row);
+PG_FUNCTION_INFO_V1(churn_score_columns);
+PG_FUNCTION_INFO_V1(churn_label_columns);
+
+/*
+ * churn.score_columns / label_columns(model, VARIADIC "any"): not STRICT (a
+ * NULL value is a missing one); NULL for a NULL model.
+ */
+static call_site *filled_columns(FunctionCallInfo fcinfo)
+{
+	call_site *cs = call_site_get(fcinfo, PG_GETARG_TEXT_PP(0), true);
+	fill_from_args(fcinfo, cs);
+	return cs;
+}
+
+Datum churn_score_columns(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(score(filled_columns(fcinfo), 0, NULL));
+}
+
+Datum churn_label_columns(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	bool churn;
+	score(filled_columns(fcinfo), 0, &churn);
+	PG_RETURN_BOOL(churn);
+}
+
+/* The IMMUTABLE forms (0.2): as churn.score / churn.label, of a pinned version only. */
+Datum churn_score_version_jsonb(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(score(filled_pin(fcinfo, false, true), 0, NULL));
+}
+
+Datum churn_score_version_row(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(score(filled_pin(fcinfo, true, true), 0, NULL));
+}
+
+Datum churn_label_version_jsonb(PG_FUNCTION_ARGS)
+{
+	bool churn;
+	score(filled_pin(fcinfo, false, true), 0, &churn);
+	PG_RETURN_BOOL(churn);
+}
+
+Datum churn_label_version_row(PG_FUNCTION_ARGS)
+{
+	bool churn;
+	score(filled_pin(fcinfo, true, true), 0, &churn);
+	PG_RETURN_BOOL(churn);
+}
 
 Datum churn_score_jsonb(PG_FUNCTION_ARGS)
 {

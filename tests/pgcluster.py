@@ -118,8 +118,9 @@ class Cluster:
         os.makedirs(ext)
         for e in os.listdir(os.path.join(sharedir, "extension")):
             os.symlink(os.path.join(sharedir, "extension", e), os.path.join(ext, e))
-        for f in ("churn.control", "churn--0.1.sql"):
-            shutil.copy2(os.path.join(src, "postgresql", f), ext)
+        for f in os.listdir(os.path.join(src, "postgresql")):
+            if f == "churn.control" or (f.startswith("churn--") and f.endswith(".sql")):
+                shutil.copy2(os.path.join(src, "postgresql", f), ext)
         shutil.copy2(module, os.path.join(my_lib, "churn.so"))
         for d, _, _ in os.walk(self.tmp):
             os.chmod(d, 0o755)

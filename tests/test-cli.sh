@@ -324,6 +324,32 @@ case_train_equals_ml_telco() {
 	json_check "$T/telco-t/reports/metrics.json" 'j["train_rows"] == 4930 and j["test_rows"] == 2113 and j["models"]["logreg"]["roc_auc"] > 0.84'
 }
 
+# train.max_rows: churn train, ml and run train on one stratified sample, drawn while reading; a cap
+# covering the file changes nothing; the records say the rows read and sampled
+case_train_max_rows() {
+	expect_rc 0 "$CHURN" synth --rows 3000 --seed 5 --out "$T/mr.csv"
+	train_vs_ml mr "$T/mr.csv" '{"train": {"max_rows": 1000}}'
+	json_check "$T/mr-t/reports/metrics.json" 'j["sample"]["rows_read"] == 3000 and j["sample"]["rows_sampled"] == 1000 and j["rows"] == 1000 and j["train_rows"] == 700'
+	json_check "$T/mr-w/reports/model_run_metadata.json" 'all(r["rows_read"] == 3000 and r["rows_sampled"] == 1000 for r in j["runs"])'
+	json_check "$T/mr-w/reports/run_metadata.json" 'j["runs"][-1]["rows"] == 3000 and j["runs"][-1]["sampled_rows"] == 1000'
+	json_check "$T/mr-w/reports/eda.json" 'any("sample (train.max_rows)" in n for n in j["notes"])'
+	expect_rc 0 "$CHURN" run --workdir "$T/mr-r" --source "$T/mr.csv" --config "$T/mr.json" --no-figures --quiet
+	same_train_outputs "$T/mr-t" "$T/mr-r"
+	# the data outputs still cover every row
+	test "$(($(grep -c '' "$T/mr-r/data/processed/churn.csv") - 1))" -eq 3000
+	# a cap of at least the rows: the outputs of no cap, byte for byte
+	train_vs_ml mrall "$T/mr.csv" '{"train": {"max_rows": 3000}}'
+	expect_rc 0 "$CHURN" train --input "$T/mr.csv" --out "$T/mr-none" --quiet
+	same_train_outputs "$T/mr-none" "$T/mrall-t"
+	if grep -q '"sample"' "$T/mrall-t/reports/metrics.json"; then return 1; fi
+	# refused values, a missing target
+	printf '{"train": {"max_rows": -5}}\n' >"$T/mrbad.json"
+	expect_rc 64 "$CHURN" train --input "$T/mr.csv" --config "$T/mrbad.json"
+	grep -q 'train.max_rows' "$T/err"
+	expect_rc 66 "$CHURN" train --input "$T/mr.csv" --config "$T/mr.json" --target Exited
+	grep -q "no target column 'Exited'" "$T/err"
+}
+
 # ---- eda = data: one importance (churn_eda_importance_compute) ----------
 # eda_vs_data NAME CSV CONFIG-JSON: churn eda and churn data on CSV with the same options write the same
 # "importance" into eda.json (the rest of eda.json but revenue at risk and notes too)
@@ -538,7 +564,7 @@ PYEOF
 CASES="version help usage_errors synth_deterministic synth_out_file profile_json profile_table
 profile_other_target labels_differ_in_case identifiers_and_leaks profile_missing_input profile_telco"
 # Other commands: add case_<name> functions above and their names here.
-CASES="$CASES train_predict train_cv_threshold train_predict_errors train_equals_ml train_equals_ml_telco"
+CASES="$CASES train_predict train_cv_threshold train_predict_errors train_equals_ml train_equals_ml_telco train_max_rows"
 
 CASES="$CASES eda_equals_data eda_equals_data_telco"
 CASES="$CASES prepare_outputs prepare_errors prepare_telco"

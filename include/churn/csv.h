@@ -107,6 +107,35 @@ CHURN_API CHURN_NODISCARD churn_status churn_csv_read_buffer(const char *data, s
 
 
 /**
+ * churn_csv_read_file() keeping only a stratified sample of @p p's
+ * train.max_rows rows (0: every row, then exactly churn_csv_read_file()),
+ * drawn while reading, so that memory follows the sample, not the file.
+ * The strata are the values of the target column (data.target: its exact
+ * name, else the one name equal ignoring case; the text of the cell, missing
+ * cells as one class of their own); each class keeps round(train.max_rows x
+ * its share of the rows) rows (largest remainders: the quotas add up to
+ * train.max_rows), a uniform draw of the class (one reservoir per class
+ * while reading, seeded with split.seed: a file and a seed give one
+ * sample). A file of at most train.max_rows rows is read whole, the same
+ * dataset as churn_csv_read_file(). The sample keeps the file's row order.
+ * Types are inferred from every row read (a row left out still goes
+ * through the type inference), so they are the whole file's; a categorical
+ * column's levels are those of every row read, also of rows not in the
+ * sample (a level may then have no row), except that a column which turns
+ * from numeric to categorical partway counts only the values of the rows
+ * held at that moment. Errors name lines of the file as
+ * churn_csv_read_file()'s, for rows left out too; csv.max_rows bounds the
+ * rows read. *out_rows_read (when non-NULL) receives the data rows read
+ * (also churn_dataset_get_rows_read()).
+ * Status: as churn_csv_read_file(), plus CHURN_E_NOTFOUND (no target
+ * column) and CHURN_E_PARSE (a target of more than 16 distinct values).
+ * @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_csv_read_file_sampled(const char *path, const churn_params *p,
+                                                                   churn_dataset **out, size_t *out_skipped_rows,
+                                                                   size_t *out_rows_read);
+
+/**
  * Output sink for churn_csv_write(): consume @p n bytes of @p buf and return
  * @p n; any other value is a failure (the write stops with CHURN_E_IO).
  * @since 0.1

@@ -53,6 +53,12 @@ CHURN_API CHURN_NODISCARD churn_status churn_dataset_add_text(churn_dataset *ds,
 /** Number of rows / columns. @since 0.1 */
 CHURN_API size_t churn_dataset_get_row_count(const churn_dataset *ds);
 CHURN_API size_t churn_dataset_get_column_count(const churn_dataset *ds);
+/**
+ * The data rows of the file @p ds was read from: more than its row count when
+ * it is the sample of churn_csv_read_file_sampled(), else the row count (also
+ * for datasets built otherwise; 0 for NULL). @since 0.1
+ */
+CHURN_API size_t churn_dataset_get_rows_read(const churn_dataset *ds);
 /** Column name and type; NULL / CHURN_COL_TEXT when j is out of range. @since 0.1 */
 CHURN_API const char *churn_dataset_get_col_name(const churn_dataset *ds, size_t j);
 CHURN_API churn_col_type churn_dataset_get_col_type(const churn_dataset *ds, size_t j);

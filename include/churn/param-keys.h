@@ -96,6 +96,7 @@
 #define CHURN_KEY_TRAIN_CV                   "train.cv" /* INT */
 #define CHURN_KEY_TRAIN_REFIT                "train.refit" /* BOOL */
 #define CHURN_KEY_PREP_KEEP_COLUMNS          "prep.keep_columns" /* STR */
+#define CHURN_KEY_TRAIN_MAX_ROWS             "train.max_rows" /* INT */
 #define CHURN_KEY_EDA_TENURE_UNIT            "eda.tenure_unit" /* STR */
 #define CHURN_KEY_COX_RIDGE                  "cox.ridge" /* DOUBLE */
 #define CHURN_KEY_COX_MAX_ITER               "cox.max_iter" /* INT */

@@ -87,8 +87,11 @@ CHURN_API CHURN_NODISCARD churn_status churn_train(const churn_dataset *ds, cons
                                                    const churn_params *p, churn_training **out);
 
 /**
- * churn_train() on the CSV file @p path (read with churn_csv_read_file()
- * and @p p's csv.* options), with the file's SHA-256 as data_sha256. The
+ * churn_train() on the CSV file @p path (read with
+ * churn_csv_read_file_sampled() and @p p's csv.* options: with
+ * train.max_rows, on the stratified sample of that many rows, holding only
+ * the sample; metrics.json then has "sample" {"rows_read", "rows_sampled"}),
+ * with the file's SHA-256 as data_sha256. The
  * options are checked before the file is read. Statuses as churn_train(),
  * plus those of churn_csv_read_file() (CHURN_E_NOTFOUND, CHURN_E_IO,
  * CHURN_E_PARSE, CHURN_E_LIMIT). @since 0.1
