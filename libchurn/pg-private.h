@@ -113,7 +113,8 @@ churn_status ch_pg_exec(ch_pg_conn *c, const char *sql, ExecStatusType want, con
 /*
  * The status of a failed result: its SQLSTATE mapped (undefined table or
  * schema, insufficient privilege: CHURN_E_NOTFOUND for a source,
- * CHURN_E_CREATE for a sink; syntax and other class 42 errors, read-only
+ * CHURN_E_CREATE for a sink, as are a missing column or a constraint the
+ * scores break; syntax and other class 42 errors, read-only
  * violations: CHURN_E_INVALID_ARG; data exceptions (22): CHURN_E_PARSE;
  * the rest, timeouts and lost connections included: CHURN_E_NETWORK), the
  * detail "MASKED: WHAT: primary message" (scrubbed; one line).

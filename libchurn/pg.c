@@ -345,8 +345,8 @@ churn_status ch_pg_fail_result(ch_pg_conn *c, PGresult *res, const char *what, b
 		st = CHURN_E_NETWORK;
 	else if (!strcmp(state, "42P01") || !strcmp(state, "3F000") || !strcmp(state, "42501"))
 		st = sink ? CHURN_E_CREATE : CHURN_E_NOTFOUND;
-	else if (sink && !strcmp(state, "42703"))
-		st = CHURN_E_CREATE; /* the table lacks a column of the scores */
+	else if (sink && (!strcmp(state, "42703") || !strncmp(state, "23", 2)))
+		st = CHURN_E_CREATE; /* the table lacks a column of the scores, or a constraint refuses them */
 	else if (!strncmp(state, "42", 2) || !strcmp(state, "25006") || !strcmp(state, "0A000"))
 		st = CHURN_E_INVALID_ARG;
 	else if (!strncmp(state, "22", 2))

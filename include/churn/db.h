@@ -65,7 +65,8 @@ CHURN_API CHURN_NODISCARD churn_status churn_db_mask_url(const char *url, char *
  *         CHURN_E_NETWORK the server cannot be reached, refuses the login,
  *         times out (pg.statement_timeout_s) or fails during the write;
  *         CHURN_E_CREATE no privilege on the table or schema, the schema
- *         does not exist, or the table lacks a column of the scores;
+ *         does not exist, the table lacks a column of the scores or one
+ *         of its constraints refuses them;
  *         CHURN_E_UNSUPPORTED libpq cannot be loaded (or the library was
  *         built without its header);
  *         CHURN_E_NOMEM. The detail names the masked URL and what failed;
