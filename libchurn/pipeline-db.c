@@ -11,21 +11,37 @@
 #include "churn/prep.h"
 #include "churn/score.h"
 #include "core-private.h"
-#include "dataset-private.h"
 #include "pipeline-private.h"
 #include "target-private.h"
 
+/*
+ * The column PostgreSQL would have made of @p name: the name itself, else its
+ * ASCII lower-case fold (an unquoted CREATE TABLE name), else NULL. Only the
+ * fold: a CSV's "CustomerId" is another column than "customerID" (a bank's
+ * identifier, screened as such), as before.
+ */
+static const char *folded_column(const churn_dataset *ds, const char *name, char *buf, size_t cap)
+{
+	size_t j, n = strlen(name);
+	if (churn_dataset_find_col(ds, name, &j) == CHURN_OK || n >= cap) {
+		ch_clear_error();
+		return NULL;
+	}
+	for (size_t k = 0; k <= n; k++)
+		buf[k] = (name[k] >= 'A' && name[k] <= 'Z') ? (char)(name[k] - 'A' + 'a') : name[k];
+	bool found = strcmp(buf, name) != 0 && churn_dataset_find_col(ds, buf, &j) == CHURN_OK;
+	ch_clear_error();
+	return found ? buf : NULL;
+}
+
 churn_status ch_pipeline_resolve_names(churn_params *p, const churn_dataset *ds)
 {
-	const char *target = churn_params_get_str(p, CHURN_KEY_DATA_TARGET);
-	const char *hit = ch_dataset_resolve_name(ds, target);
+	char buf[256];
+	const char *hit = folded_column(ds, churn_params_get_str(p, CHURN_KEY_DATA_TARGET), buf, sizeof buf);
 	churn_status st = CHURN_OK;
-	if (strcmp(hit, target) != 0 && (st = churn_params_set_str(p, CHURN_KEY_DATA_TARGET, hit)))
+	if (hit && (st = churn_params_set_str(p, CHURN_KEY_DATA_TARGET, hit)))
 		return st;
-	if (churn_params_get_str(p, CHURN_KEY_DATA_ID)[0])
-		return CHURN_OK;
-	hit = ch_dataset_resolve_name(ds, "customerID");
-	if (strcmp(hit, "customerID") != 0)
+	if (!churn_params_get_str(p, CHURN_KEY_DATA_ID)[0] && (hit = folded_column(ds, "customerID", buf, sizeof buf)))
 		st = churn_params_set_str(p, CHURN_KEY_DATA_ID, hit);
 	return st;
 }

@@ -37,9 +37,10 @@ churn_status ch_pipeline_merge_revenue(const churn_training *t, const churn_data
 
 /*
  * data.target, and data.id when it is empty (the default customerID), set
- * in @p p to the column of @p ds of that name ignoring case when the exact
- * name is absent and the match is unambiguous: a table read from PostgreSQL
- * has its unquoted names folded to lower case ("churn", "customerid").
+ * in @p p to the name's lower-case fold when @p ds has no column of the name
+ * itself but one of the fold: a table read from PostgreSQL has its unquoted
+ * names folded to lower case ("churn", "customerid"). Other spellings
+ * ("CustomerId") are other columns, as before.
  * Statuses of churn_params_set_str.
  */
 churn_status ch_pipeline_resolve_names(churn_params *p, const churn_dataset *ds);
