@@ -61,7 +61,7 @@ static char *pct_decode(const char *s, size_t n, bool *bad)
 			*o++ = s[i];
 			continue;
 		}
-		int a = i + 2 < n + 1 ? hexval(s[i + 1]) : -1, b = a >= 0 ? hexval(s[i + 2]) : -1;
+		int a = i + 2 < n ? hexval(s[i + 1]) : -1, b = a >= 0 ? hexval(s[i + 2]) : -1;
 		if (a < 0 || b < 0 || (a == 0 && b == 0)) {
 			free(out);
 			*bad = true;
