@@ -9,19 +9,21 @@ static const char *hint_for(churn_status st)
 {
 	switch (st) {
 	case CHURN_E_NETWORK:
-		return "check the URL and the network (a local path or synthetic:N works offline)";
+		return "check the URL, the network and, for postgresql://, the server and its credentials "
+		       "(a local path or synthetic:N works offline)";
 	case CHURN_E_PARSE:
 		return "the source must be a CSV file with a header line";
 	case CHURN_E_LIMIT:
 		return "raise fetch.max_bytes in the configuration if the file is expected to be this large";
 	case CHURN_E_NOTFOUND:
-		return "check the path";
+		return "check the path (postgresql://: the table name and the role's privileges)";
 	case CHURN_E_CREATE:
 	case CHURN_E_IO:
 		return "check that the output directory is writable and has space";
 	case CHURN_E_UNSUPPORTED:
 	case CHURN_E_INVALID_ARG:
-		return "sources are http(s):// or file:// URLs, paths, or synthetic:N[?seed=S]";
+		return "sources are http(s):// or file:// URLs, paths, synthetic:N[?seed=S], or "
+		       "postgresql://user@host/db?table=schema.name (or ?query=SELECT...)";
 	default:
 		return "the previous file, if any, is unchanged";
 	}
@@ -32,7 +34,8 @@ int cmd_fetch(cli_ctx *ctx, int argc, char **argv)
 	const char *source = NULL, *out = NULL;
 	const cli_opt opts[] = {
 		{"source", "SRC", &source, NULL,
-		 "https://, http://, file://, path or synthetic:N[?seed=S] (default data.source: the IBM Telco CSV)"},
+		 "https://, http://, file://, path, synthetic:N[?seed=S] or postgresql://...?table=T|query=Q "
+		 "(default data.source: the IBM Telco CSV)"},
 		{"out", "FILE", &out, NULL, "destination (default <workdir>/data/raw/<name of the source>)"},
 		{0},
 	};

@@ -12,7 +12,9 @@ static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, boo
 	const char *source = NULL, *models = NULL;
 	bool no_figures = false;
 	cli_opt data_table[] = {
-		{"source", "SRC", &source, NULL, "https://, http://, file://, path or synthetic:N[?seed=S] (default data.source)"},
+		{"source", "SRC", &source, NULL,
+		 "https://, http://, file://, path, synthetic:N[?seed=S] or postgresql://...?table=T|query=Q "
+		 "(default data.source)"},
 		{"no-figures", NULL, NULL, &no_figures, "skip drawing figures (faster)"},
 		{"models", "LIST", &models, NULL, "models to train (default logreg,gbm)"},
 		{0}};
@@ -43,10 +45,18 @@ static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, boo
 		                                       "record_error");
 	if (cJSON_IsString(why))
 		snprintf(lost, sizeof(lost), "%s", why->valuestring);
+	/* pipeline.scores_out failed after the commit: the run succeeded, the scores did not reach the database */
+	const cJSON *ml = cJSON_GetObjectItemCaseSensitive(doc, "ml") ? cJSON_GetObjectItemCaseSensitive(doc, "ml") : doc;
+	bool scores_only = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(ml, "scores_out"), "error"));
 	cJSON_Delete(doc);
 	churn_free(record);
 	if (lost[0])
 		cli_error(ctx, "the run record could not be written to reports/run_metadata.json: %s", lost);
+	if (st && scores_only) {
+		cli_error(ctx, "%s", churn_last_error());
+		return cli_exit_code(st);
+	}
 	if (st) {
 		char what[64];
 		snprintf(what, sizeof(what), "%s pipeline failed", ctx->cmd);

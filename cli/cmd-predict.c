@@ -2,7 +2,9 @@
  * churn predict: score raw customer rows with a model artifact, through the
  * library's scorer (the same probabilities and reasons as /api/predict).
  * CSV id,probability,label,reason1,reason2,reason3 on stdout or --out FILE
- * (written atomically); with --json, the /api/predict document.
+ * (written atomically), or into a PostgreSQL table (--out postgresql://...?table=T:
+ * its rows replaced in one transaction, churn/db.h); with --json, the
+ * /api/predict document.
  */
 #include "cli.h"
 
@@ -50,7 +52,8 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 	const cli_opt opts[] = {
 		{"model", "FILE", &model_path, NULL, "model artifact (artifacts/models/<kind>.json)"},
 		{"input", "CSV", &input, NULL, "customer rows to score (same columns as training; target optional)"},
-		{"out", "FILE", &outpath, NULL, "write the CSV here (atomically) instead of stdout"},
+		{"out", "FILE|URL", &outpath, NULL,
+		 "write the CSV here (atomically) instead of stdout, or into postgresql://...?table=T (rows replaced)"},
 		{NULL, NULL, NULL, NULL, NULL},
 	};
 	int rc = cli_parse(ctx, argc, argv, opts, "score customers with a trained model: probability, label, top reasons");
@@ -71,6 +74,15 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 	} else if ((st = churn_scorer_check_columns(s, ds))) {
 		cli_error(ctx, "%s: %s", input, churn_last_error());
 		rc = EX_DATAERR_;
+	} else if (outpath && churn_db_is_url(outpath)) {
+		uint64_t rows = 0;
+		char *masked = NULL;
+		if ((st = churn_db_write_scores(s, ds, outpath, ctx->params, &rows))) {
+			rc = cli_fail(ctx, st, "writing the scores");
+		} else if (!ctx->json && !ctx->quiet && !churn_db_mask_url(outpath, &masked)) {
+			fprintf(stderr, "scored %llu rows into %s\n", (unsigned long long)rows, masked);
+		}
+		churn_free(masked);
 	} else if (outpath) {
 		rc = write_scores_file(ctx, s, ds, outpath);
 		if (!rc && !ctx->json && !ctx->quiet)

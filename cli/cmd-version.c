@@ -19,8 +19,20 @@ int cmd_config(cli_ctx *ctx, int argc, char **argv)
 	int rc = cli_parse(ctx, argc, argv, NULL, "print the effective configuration (defaults, config file, flags)");
 	if (rc)
 		return rc;
+	/* a PostgreSQL URL is shown with its password masked, as everywhere else */
+	static const char *const urls[] = {CHURN_KEY_DATA_SOURCE, CHURN_KEY_PIPELINE_SCORES_OUT};
+	churn_status st = CHURN_OK;
+	for (size_t k = 0; k < 2 && !st; k++) {
+		char *masked = NULL;
+		if (churn_db_is_url(churn_params_get_str(ctx->params, urls[k])) &&
+		    !(st = churn_db_mask_url(churn_params_get_str(ctx->params, urls[k]), &masked)))
+			st = churn_params_set_str(ctx->params, urls[k], masked);
+		churn_free(masked);
+	}
+	if (st)
+		return cli_fail(ctx, st, "config");
 	char *json = NULL;
-	churn_status st = churn_params_to_json(ctx->params, &json);
+	st = churn_params_to_json(ctx->params, &json);
 	if (st)
 		return cli_fail(ctx, st, "config");
 	printf("%s\n", json);

@@ -34,6 +34,7 @@
 #include "churn/workdir.h"
 #include "churn/report.h"
 #include "churn/score.h"
+#include "churn/db.h"
 #include "churn/survival.h"
 #include "churn/drift.h"
 

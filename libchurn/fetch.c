@@ -29,6 +29,7 @@
 #include "churn/version.h"
 #include "core-private.h"
 #include "params-private.h"
+#include "pg-private.h"
 
 #define SNIFF_BYTES 16384        /* head of the body kept for the CSV check */
 #define META_MAX_BYTES (1u << 20)
@@ -1088,9 +1089,36 @@ static churn_status fetch_synthetic(const char *src, const char *dest, const cha
 	return st;
 }
 
+/* ---- PostgreSQL (fetch-pg.c: COPY ... TO STDOUT) ---- */
+
+static churn_status fetch_pg(const char *src, const char *dest, const char *meta_path, const churn_params *p,
+                             const struct prev_meta *prev, churn_fetch_info *info)
+{
+	ch_pg_url u;
+	uint64_t rows = 0;
+	churn_status st = ch_pg_url_parse(src, true, &u);
+	struct sink sink;
+	memset(&sink, 0, sizeof(sink));
+	info->attempts = 1;
+	if (st || (st = sink_open(&sink, dest, info->url, (uint64_t)churn_params_get_int(p, CHURN_KEY_FETCH_MAX_BYTES))))
+		goto out;
+	st = ch_pg_copy_out(&u, p, synth_to_sink, &sink, &rows);
+	if (sink.st)
+		st = sink_status(&sink); /* the sink's own failure (limit, NUL byte, disk) */
+	if (!st && !(st = sink_finish(p, &sink, dest, prev, info)) && !(st = set_now(info)))
+		st = write_meta(meta_path, info, NULL, NULL);
+	if (!st)
+		ch_log(p, CHURN_LOG_INFO, "%s: %llu rows, %llu bytes, sha256 %s, %s", info->url, (unsigned long long)rows,
+		       (unsigned long long)info->bytes, info->sha256, info->changed ? "changed" : "unchanged");
+out:
+	sink_abort(&sink);
+	ch_pg_url_clear(&u);
+	return st;
+}
+
 /* ---- entry points ---- */
 
-enum source_kind { SRC_HTTP, SRC_FILE_URL, SRC_PATH, SRC_SYNTH };
+enum source_kind { SRC_HTTP, SRC_FILE_URL, SRC_PATH, SRC_SYNTH, SRC_PG };
 
 static churn_status source_kind_of(const char *src, enum source_kind *kind)
 {
@@ -1100,11 +1128,13 @@ static churn_status source_kind_of(const char *src, enum source_kind *kind)
 		*kind = SRC_FILE_URL;
 	else if (starts_with_ci(src, "synthetic:"))
 		*kind = SRC_SYNTH;
+	else if (ch_pg_is_url(src))
+		*kind = SRC_PG;
 	else {
 		/* "scheme://..." with another scheme is not a path */
 		size_t k = strspn(src, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
 		if (k > 0 && strncmp(src + k, "://", 3) == 0)
-			return ch_fail(CHURN_E_UNSUPPORTED, "%.*s: unsupported source scheme (http, https, file, synthetic)",
+			return ch_fail(CHURN_E_UNSUPPORTED, "%.*s: unsupported source scheme (http, https, file, synthetic, postgresql)",
 			               (int)(k + 3), src);
 		*kind = SRC_PATH;
 	}
@@ -1147,7 +1177,7 @@ churn_status churn_fetch(const char *source, const char *dest_path, const churn_
 	}
 	if ((st = source_kind_of(source, &kind)))
 		goto out;
-	info->url = redact_source(source);
+	info->url = kind == SRC_PG ? ch_pg_mask(source) : redact_source(source);
 	info->path = ch_strdup(dest_path);
 	meta_path = ch_asprintf("%s.meta.json", dest_path);
 	if (!info->url || !info->path || !meta_path) {
@@ -1171,6 +1201,9 @@ churn_status churn_fetch(const char *source, const char *dest_path, const churn_
 		break;
 	case SRC_SYNTH:
 		st = fetch_synthetic(source, dest_path, meta_path, p, &prev, info);
+		break;
+	case SRC_PG:
+		st = fetch_pg(source, dest_path, meta_path, p, &prev, info);
 		break;
 	}
 out:
@@ -1201,6 +1234,21 @@ churn_status churn_fetch_default_name(const char *source, char **out_name)
 		if (st)
 			return st;
 		name = ch_asprintf("synthetic-%llu.csv", (unsigned long long)rows);
+	} else if (ch_pg_is_url(source)) {
+		ch_pg_url u;
+		churn_status st = ch_pg_url_parse(source, true, &u);
+		name = st ? NULL : u.table ? ch_asprintf("%s.csv", u.table) : ch_strdup("query.csv");
+		ch_pg_url_clear(&u);
+		if (st)
+			return st;
+		for (char *c = name; c && *c; c++) {
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+			else if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-'))
+				*c = '-';
+		}
+		if (name && name[0] == '.')
+			name[0] = '-'; /* never a hidden file (data/raw/.incoming-*) */
 	} else {
 		const char *path = source, *sep = strstr(source, "://");
 		size_t n;

@@ -5,6 +5,7 @@
  *   pipeline-figures.c  ch_pipeline_model_figures: the ML run's model figures
  *   pipeline-revenue.c  ch_pipeline_merge_revenue: the best model's revenue at risk into eda.json
  *   pipeline-drift.c    ch_pipeline_drift, ch_pipeline_performance: reports/drift.json (drift-private.h)
+ *   pipeline-db.c       ch_pipeline_resolve_names, ch_pipeline_write_scores: PostgreSQL sources and pipeline.scores_out
  */
 #ifndef CH_PIPELINE_PRIVATE_H
 #define CH_PIPELINE_PRIVATE_H
@@ -60,5 +61,24 @@ churn_status ch_pipeline_drift(const char *wd, const churn_dataset *ds, const ch
 churn_status ch_pipeline_performance(const char *wd, const char *drift_dir, const churn_dataset *ds,
                                      const churn_params *p, const char *run_id, const char *out_path,
                                      cJSON **out_perf);
+
+/*
+ * data.target, and data.id when it is empty (the default customerID), set
+ * in @p p to the name's lower-case fold when @p ds has no column of the name
+ * itself but one of the fold: a table read from PostgreSQL has its unquoted
+ * names folded to lower case ("churn", "customerid"). Other spellings
+ * ("CustomerId") are other columns, as before.
+ * Statuses of churn_params_set_str.
+ */
+churn_status ch_pipeline_resolve_names(churn_params *p, const churn_dataset *ds);
+
+/*
+ * pipeline.scores_out: the best model of @p t scores the current customers
+ * of @p ds (rows whose target is not the positive label, missing included)
+ * into the table of @p url (churn_db_write_scores: one transaction). Its
+ * statuses; those of churn_scorer_from_buffer, churn_dataset_subset_rows.
+ */
+churn_status ch_pipeline_write_scores(const churn_training *t, const churn_dataset *ds, const char *url,
+                                      const churn_params *p, uint64_t *out_rows);
 
 #endif

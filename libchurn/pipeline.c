@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "churn/csv.h"
+#include "churn/db.h"
 #include "churn/dataset.h"
 #include "churn/eda.h"
 #include "churn/fetch.h"
@@ -550,7 +551,7 @@ static churn_status step_fetch(struct run *r, struct data_state *d)
 	}
 	if ((st = churn_fetch(source, d->raw_path, r->p, &d->info)))
 		return st;
-	cJSON_AddStringToObject(r->fields, "source", source);
+	cJSON_AddStringToObject(r->fields, "source", churn_fetch_info_get_url(d->info)); /* credentials masked */
 	cJSON_AddStringToObject(r->fields, "sha256", churn_fetch_info_get_sha256(d->info));
 	cJSON_AddStringToObject(r->fields, "raw_path", d->raw_rel);
 	cJSON_AddBoolToObject(r->fields, "source_changed", churn_fetch_info_is_changed(d->info));
@@ -561,7 +562,7 @@ static churn_status step_profile(struct run *r, struct data_state *d)
 {
 	size_t skipped = 0;
 	churn_status st = churn_csv_read_file(d->raw_path, r->p, &d->ds, &skipped);
-	if (st)
+	if (st || (st = ch_pipeline_resolve_names(r->p, d->ds)))
 		return st;
 	/* churn run: the ML run's training starts now, on a thread of its own (see prefit_start) */
 	if (d->want_prefit)
@@ -589,7 +590,7 @@ static churn_status stage_source_record(struct run *r, struct data_state *d)
 	if (st)
 		return st;
 	cJSON_AddStringToObject(o, "run_id", r->run_id);
-	cJSON_AddStringToObject(o, "source", churn_params_get_str(r->p, CHURN_KEY_DATA_SOURCE));
+	cJSON_AddStringToObject(o, "source", churn_fetch_info_get_url(d->info));
 	cJSON_AddStringToObject(o, "raw_path", d->raw_rel);
 	cJSON_AddStringToObject(o, "sha256", churn_fetch_info_get_sha256(d->info));
 	cJSON_AddNumberToObject(o, "rows", (double)churn_dataset_get_row_count(d->ds));
@@ -1198,6 +1199,37 @@ out:
 	return st;
 }
 
+/*
+ * pipeline.scores_out, after the commit: a failure is logged, returned and
+ * noted in the record handed back ("scores_out"), but the published
+ * generation stays: its outputs are good, the database is another system.
+ */
+static churn_status scores_out(churn_workdir *w, const churn_params *p, struct txn *t, struct ml_state *m)
+{
+	const char *url = churn_params_get_str(p, CHURN_KEY_PIPELINE_SCORES_OUT);
+	uint64_t rows = 0;
+	char *masked = NULL, line[1400];
+	churn_status st = churn_db_mask_url(url, &masked);
+	if (!st)
+		st = ch_pipeline_write_scores(m->t, m->ds, url, p, &rows);
+	cJSON *o = cJSON_CreateObject(), *rec = cJSON_GetArrayItem(t->runs, cJSON_GetArraySize(t->runs) - 1);
+	cJSON_AddStringToObject(o, "target", masked ? masked : "");
+	if (st) {
+		snprintf(line, sizeof line, "scores not written (the run's outputs are published): %s", churn_last_error());
+		cJSON_AddStringToObject(o, "error", line);
+	} else {
+		snprintf(line, sizeof line, "pipeline=ml scores_out=%s rows=%llu", masked, (unsigned long long)rows);
+		cJSON_AddNumberToObject(o, "rows", (double)rows);
+	}
+	if (rec)
+		cJSON_AddItemToObject(rec, "scores_out", o);
+	else
+		cJSON_Delete(o);
+	churn_workdir_log(w, st ? CHURN_LOG_ERROR : CHURN_LOG_INFO, line);
+	churn_free(masked);
+	return st ? ch_fail(st, "%s", line) : CHURN_OK;
+}
+
 /* The ML run (the last of its call: it commits). */
 static churn_status ml_locked(churn_workdir *w, const churn_params *p, struct txn *t, struct handoff *in)
 {
@@ -1232,6 +1264,8 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, struct tx
 		STEP(&r, "figures", model_figures(&r, &m));
 out:
 	st = run_end(&r, st, true);
+	if (!st && churn_params_get_str(p, CHURN_KEY_PIPELINE_SCORES_OUT)[0])
+		st = scores_out(w, p, t, &m);
 	prefit_free(pre); /* cancel and join the early training before the rows it reads go */
 	churn_training_free(m.t);
 	churn_dataset_free(m.ds);

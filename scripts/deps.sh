@@ -5,11 +5,12 @@
 set -eu
 what=${1:-test}
 build_pkgs="meson ninja-build pkg-config gcc libcurl4-openssl-dev libgsl-dev libcjson-dev
-libplplot-dev plplot-driver-cairo libcivetweb-dev libzstd-dev libssl-dev check"
-# PostgreSQL: the extension (postgresql/) needs the server headers; churn publish libpq;
-# tests/test-postgresql.py starts its own cluster and talks to it with psycopg2
+libplplot-dev plplot-driver-cairo libcivetweb-dev libzstd-dev libssl-dev check libpq-dev"
+# PostgreSQL: the extension (postgresql/) needs the server headers; churn publish and the library's
+# postgresql:// sources and sinks libpq (its header at build time: libpq-dev above);
+# tests/test-postgresql.py and test-pg-source.py start their own cluster and talk to it with psycopg2
 test_pkgs="clang libclang-rt-14-dev zstd chromium wrk r-base-core r-cran-survival postgresql-15
-postgresql-server-dev-15 libpq-dev python3-psycopg2"
+postgresql-server-dev-15 python3-psycopg2"
 bench_pkgs="python3-pandas python3-sklearn python3-xgboost python3-matplotlib python3-seaborn
 python3-fastapi python3-uvicorn time hyperfine"
 case $what in

@@ -11,6 +11,8 @@ the SQL script and churn.so added. The cluster (initdb in that tree,
 way out (atexit; SIGINT, SIGTERM and SIGHUP exit through it).
 
     cl = pgcluster.start(module_so, source_dir)   # None when PostgreSQL is absent (see cl_missing)
+    (module None: a plain cluster without the extension, for clients of the server such as churn's
+    postgresql:// sources and sinks)
     conn = cl.connect()
 """
 import atexit
@@ -38,7 +40,7 @@ def missing(module):
         return "pg_config not found (install postgresql-15 postgresql-server-dev-15)"
     if not os.path.exists(os.path.join(pg_config("--bindir"), "postgres")):
         return "the PostgreSQL server binaries are absent (install postgresql-15)"
-    if not os.path.exists(module):
+    if module and not os.path.exists(module):
         return f"the extension {module} is not built"
     return None
 
@@ -73,7 +75,7 @@ class Cluster:
                 "-c max_parallel_workers=4 -c max_parallel_workers_per_gather=2 -c fsync=off "
                 + " ".join(f"-c {s}" for s in settings))
         # churn.so finds libchurn through the build's run path relative to itself ($ORIGIN), which the copy loses
-        libchurn = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(module))), "libchurn")
+        libchurn = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(module))), "libchurn") if module else ""
         r = self.as_user(["env", "LD_LIBRARY_PATH=" + libchurn, self.bin + "/pg_ctl", "-D", self.data, "-l",
                           self.log, "-o", opts, "-w", "start"], capture_output=True, text=True)
         if r.returncode:
@@ -118,10 +120,11 @@ class Cluster:
         os.makedirs(ext)
         for e in os.listdir(os.path.join(sharedir, "extension")):
             os.symlink(os.path.join(sharedir, "extension", e), os.path.join(ext, e))
-        for f in os.listdir(os.path.join(src, "postgresql")):
-            if f == "churn.control" or (f.startswith("churn--") and f.endswith(".sql")):
-                shutil.copy2(os.path.join(src, "postgresql", f), ext)
-        shutil.copy2(module, os.path.join(my_lib, "churn.so"))
+        if module:
+            for f in os.listdir(os.path.join(src, "postgresql")):
+                if f == "churn.control" or (f.startswith("churn--") and f.endswith(".sql")):
+                    shutil.copy2(os.path.join(src, "postgresql", f), ext)
+            shutil.copy2(module, os.path.join(my_lib, "churn.so"))
         for d, _, _ in os.walk(self.tmp):
             os.chmod(d, 0o755)
         return my_bin

@@ -767,6 +767,47 @@ START_TEST(test_fetch_default_name_from_source)
 }
 END_TEST
 
+/* postgresql:// sources: the password and unknown parameters' values never shown; libchurn's own parameters checked. */
+START_TEST(test_fetch_postgresql_url_masked_and_checked)
+{
+	static const struct { const char *url, *masked; } cases[] = {
+		{"postgresql://u:s3cr%40t@db.example:5432/churn?table=public.customers",
+		 "postgresql://u:***@db.example:5432/churn?table=public.customers"},
+		{"postgres://u@h/db?query=SELECT%201&sslmode=require&password=pw&sslpassword=x",
+		 "postgres://u@h/db?query=SELECT%201&sslmode=require&password=***&sslpassword=***"},
+		{"postgresql://u:p@ss@h/db?table=t", "postgresql://u:***@h/db?table=t"},
+		{"postgresql:///db?host=/run/pg&table=t&flag", "postgresql:///db?host=/run/pg&table=t&flag"},
+		{"https://a/b.csv", "https://a/b.csv"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *m = NULL;
+		ck_assert_int_eq(churn_db_mask_url(cases[i].url, &m), CHURN_OK);
+		ck_assert_str_eq(m, cases[i].masked);
+		churn_free(m);
+	}
+	ck_assert(churn_db_is_url("PostgreSQL://h/db") && churn_db_is_url("postgres://h") && !churn_db_is_url("pg://h"));
+	char *name = NULL;
+	ck_assert_int_eq(churn_fetch_default_name("postgresql://u:pw@h/db?table=Sales.Customers", &name), CHURN_OK);
+	ck_assert_str_eq(name, "sales.customers.csv");
+	churn_free(name);
+	ck_assert_int_eq(churn_fetch_default_name("postgresql://h/db?query=SELECT%20*%20FROM%20t", &name), CHURN_OK);
+	ck_assert_str_eq(name, "query.csv");
+	churn_free(name);
+	/* neither, both, twice, empty, a bad escape: refused before any connection, the password masked */
+	static const char *const bad[] = {
+		"postgresql://u:hunter22@h/db", "postgresql://u:hunter22@h/db?table=a&query=SELECT%201",
+		"postgresql://u:hunter22@h/db?table=a&table=b", "postgresql://u:hunter22@h/db?table=",
+		"postgresql://u:hunter22@h/db?query=SELECT%zz", "postgresql://u:hunter22@h/db?query=SELECT%00",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(churn_fetch(bad[i], dest, NULL, NULL), CHURN_E_INVALID_ARG);
+		ck_assert_ptr_null(strstr(churn_last_error(), "hunter22"));
+		ck_assert_ptr_nonnull(strstr(churn_last_error(), "u:***@h/db"));
+	}
+	ck_assert_int_ne(access(dest, F_OK), 0);
+}
+END_TEST
+
 START_TEST(test_fetch_bad_args_and_uncreatable_dest_refused)
 {
 	churn_fetch_info *info = NULL;
@@ -930,6 +971,7 @@ static Suite *fetch_suite(void)
 	tcase_add_test(tc, test_fetch_synthetic_deterministic_and_limited);
 	tcase_add_test(tc, test_fetch_default_name_from_source);
 	tcase_add_test(tc, test_fetch_bad_args_and_uncreatable_dest_refused);
+	tcase_add_test(tc, test_fetch_postgresql_url_masked_and_checked);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cli");

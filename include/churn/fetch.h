@@ -8,6 +8,13 @@
  *   a plain path              a local file
  *   synthetic:N[?seed=S]      N rows of synthetic Telco data (churn/synth.h),
  *                             seed 42 unless given
+ *   postgresql://...?table=T  a PostgreSQL table (schema.name) or query
+ *   postgresql://...?query=Q  (%-encoded SELECT), read with COPY ... TO STDOUT
+ *                             (FORMAT csv, HEADER) in a read-only transaction
+ *                             (libpq loaded on first use; pg.connect_timeout_s,
+ *                             pg.statement_timeout_s; ARCHITECTURE.md, "PostgreSQL
+ *                             as a source and a sink"). The URL is recorded with
+ *                             its password masked ("postgresql://u:***@h/db?...").
  *
  * The destination is replaced atomically (temp file in its directory, fsync,
  * rename): readers never see half a file, and on any failure the previous
@@ -73,11 +80,16 @@ typedef struct churn_fetch_info churn_fetch_info;
  *                 churn_fetch_info_free()) on success only; may be NULL.
  * @return CHURN_OK (stored or found unchanged);
  *         CHURN_E_INVALID_ARG bad arguments or a malformed source;
- *         CHURN_E_UNSUPPORTED an unknown URL scheme, or synthetic data when
- *         the synth module is not built in;
+ *         CHURN_E_UNSUPPORTED an unknown URL scheme, synthetic data when
+ *         the synth module is not built in, or postgresql:// without libpq;
  *         CHURN_E_NETWORK unreachable host, timeout, truncated body (after
  *         the retries) or an HTTP error status ("URL: HTTP 404 Not Found");
- *         CHURN_E_NOTFOUND a local source that does not exist;
+ *         CHURN_E_NOTFOUND a local source that does not exist, or a
+ *         PostgreSQL table or schema that does not exist or may not be read;
+ *         (PostgreSQL: CHURN_E_NETWORK also a refused login, a missing
+ *         database or pg.statement_timeout_s; CHURN_E_INVALID_ARG a URI
+ *         libpq cannot parse, neither or both of table= and query=, a query
+ *         that is not one SELECT returning rows;)
  *         CHURN_E_LIMIT a body larger than fetch.max_bytes (the transfer is
  *         stopped early);
  *         CHURN_E_PARSE a body that is not CSV (HTML page, NUL bytes, no

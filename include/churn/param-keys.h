@@ -43,6 +43,7 @@
 #define CHURN_KEY_PIPELINE_MODELS            "pipeline.models" /* STR */
 #define CHURN_KEY_PIPELINE_THRESHOLD         "pipeline.threshold" /* DOUBLE */
 #define CHURN_KEY_PIPELINE_IMPORTANCE        "pipeline.importance" /* BOOL */
+#define CHURN_KEY_PIPELINE_SCORES_OUT        "pipeline.scores_out" /* STR */
 #define CHURN_KEY_LOGREG_CLASS_WEIGHT        "logreg.class_weight" /* STR */
 #define CHURN_KEY_LOGREG_MAX_ITER            "logreg.max_iter" /* INT */
 #define CHURN_KEY_LOGREG_TOL                 "logreg.tol" /* DOUBLE */
@@ -108,5 +109,7 @@
 #define CHURN_KEY_DRIFT_PSI_ALERT            "drift.psi_alert" /* DOUBLE */
 #define CHURN_KEY_DRIFT_BINS                 "drift.bins" /* INT */
 #define CHURN_KEY_DRIFT_MAX_LEVELS           "drift.max_levels" /* INT */
+#define CHURN_KEY_PG_CONNECT_TIMEOUT_S       "pg.connect_timeout_s" /* DOUBLE */
+#define CHURN_KEY_PG_STATEMENT_TIMEOUT_S     "pg.statement_timeout_s" /* DOUBLE */
 
 #endif /* CHURN_PARAM_KEYS_H */
