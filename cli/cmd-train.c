@@ -10,6 +10,8 @@
  */
 #include "cli.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct train_flags {
@@ -74,6 +76,19 @@ static int write_outputs(cli_ctx *ctx, const churn_training *t, const char *dir,
 		what = "artifacts/models";
 		st = churn_workdir_write(w, rel, bytes, n);
 	}
+	size_t cn = 0;
+	const char *cox = churn_training_get_cox_artifact(t, &cn);
+	if (!st && cox) {
+		what = "artifacts/models/cox.json";
+		st = churn_workdir_write(w, "artifacts/models/cox.json", cox, cn);
+	}
+	const churn_retention *r = churn_training_get_retention(t);
+	char *csv = NULL;
+	if (!st && r && !(st = churn_retention_to_csv(r, &csv, &cn))) {
+		what = "reports/retention.csv";
+		st = churn_workdir_write(w, "reports/retention.csv", csv, cn);
+	}
+	churn_free(csv);
 	char *run_id = NULL;
 	if (!st) {
 		what = "reports/metrics.json";
@@ -86,6 +101,34 @@ static int write_outputs(cli_ctx *ctx, const churn_training *t, const char *dir,
 	churn_free(run_id);
 	churn_workdir_free(w);
 	return st ? cli_fail(ctx, st, what) : 0;
+}
+
+/* A number of a JSON entry ("key": value), NaN when absent: the CLI reads the library's documents, not its structs. */
+static double json_number(const char *json, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *s = json ? strstr(json, pat) : NULL;
+	return s ? strtod(s + strlen(pat), NULL) : NAN;
+}
+
+/* The Cox model's test figures, the retention list's best budget and the survival notes. */
+static void print_survival(const churn_training *t)
+{
+	const char *e = churn_training_get_cox_metrics_json(t);
+	if (e)
+		printf("\ncox      concordance %.4f  integrated Brier %.4f  (test rows; cv concordance %.4f)\n",
+		       json_number(e, "concordance"), json_number(e, "integrated_brier"), json_number(e, "concordance_mean"));
+	const churn_retention *r = churn_training_get_retention(t);
+	size_t n = 0;
+	const double *cum = churn_retention_get_curve(r, CHURN_RETENTION_BY_PROFIT, &n);
+	if (r && n) {
+		size_t k = churn_retention_best_count(cum, n - 1);
+		printf("retention: %zu current customers; best budget: contact the first %zu (expected profit %.2f)\n",
+		       n - 1, k, cum[k]);
+	}
+	for (size_t k = 0; k < churn_training_get_survival_note_count(t); k++)
+		printf("note: %s\n", churn_training_get_survival_note(t, k));
 }
 
 /* The metrics of metrics.json as a table: test split, then cross-validation (means), then where the models came from. */
@@ -116,6 +159,7 @@ static void print_table(const churn_training *t, const char *dir)
 			printf("\n");
 		}
 	}
+	print_survival(t);
 	churn_training_get_train_rows(t, &ntr);
 	churn_training_get_test_rows(t, &nte);
 	churn_training_get_rows(t, &nall);
@@ -131,7 +175,7 @@ int cmd_train(cli_ctx *ctx, int argc, char **argv)
 	struct train_flags f = {0};
 	const cli_opt opts[] = {
 		{"input", "CSV", &f.input, NULL, "training data (required)"},
-		{"models", "LIST", &f.models, NULL, "comma-separated: logreg, gbm, forest (default pipeline.models)"},
+		{"models", "LIST", &f.models, NULL, "comma-separated: logreg, gbm, forest, cox (default pipeline.models)"},
 		{"test-size", "F", &f.test_size, NULL, "fraction held out for testing (default 0.3)"},
 		{"seed", "S", &f.seed, NULL, "seed of the split, folds and models (default 42)"},
 		{"cv", "K", &f.cv, NULL, "also run stratified K-fold cross-validation on all rows"},

@@ -37,5 +37,6 @@
 #include "churn/db.h"
 #include "churn/survival.h"
 #include "churn/drift.h"
+#include "churn/retention.h"
 
 #endif /* CHURN_H */

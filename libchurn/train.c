@@ -24,6 +24,7 @@
 #include "prep-private.h"
 #include "screen-private.h"
 #include "thread-private.h"
+#include "train-private.h"
 
 #define MAX_MODELS 3
 
@@ -43,6 +44,7 @@ struct options {
 	size_t folds, cv;
 	uint64_t seed;
 	bool refit; /* train.refit: the artifacts are fitted again on every labelled row */
+	bool cox;   /* pipeline.models lists cox: the survival model (train-cox.c) and the retention list */
 };
 
 /* One model's results. */
@@ -73,6 +75,9 @@ struct churn_training {
 	char *ref, *ref_all;        /* the drift reference profiles of the training rows and (refit) of all rows */
 	struct trained m[MAX_MODELS];
 	size_t best;
+	ch_cox_training cox;        /* pipeline.models "cox" */
+	char *cox_entry_text;
+	churn_retention *retention; /* with cox and a charges column */
 };
 
 /* What the model threads share in one phase (the models, or one fold of the cross-validation). */
@@ -111,8 +116,13 @@ static churn_status parse_models(const char *list, struct options *o)
 	churn_status st = CHURN_OK;
 	for (char *tok = strtok_r(copy, ", ", &save); tok && !st; tok = strtok_r(NULL, ", ", &save)) {
 		churn_model_kind k;
+		if (!strcmp(tok, "cox")) {
+			o->cox = true; /* not a classifier: train-cox.c */
+			continue;
+		}
 		if (churn_model_kind_from_name(tok, &k) != CHURN_OK) {
-			st = ch_fail(CHURN_E_INVALID_ARG, "pipeline.models: '%.40s' is not a model (logreg, gbm or forest)", tok);
+			st = ch_fail(CHURN_E_INVALID_ARG, "pipeline.models: '%.40s' is not a model (logreg, gbm, forest or cox)",
+			             tok);
 			break;
 		}
 		bool seen = false;
@@ -122,8 +132,8 @@ static churn_status parse_models(const char *list, struct options *o)
 			o->kinds[o->nmodels++] = k;
 	}
 	free(copy);
-	if (!st && !o->nmodels)
-		st = ch_fail(CHURN_E_INVALID_ARG, "pipeline.models names no model (logreg, gbm or forest)");
+	if (!st && !o->nmodels && !o->cox)
+		st = ch_fail(CHURN_E_INVALID_ARG, "pipeline.models names no model (logreg, gbm, forest or cox)");
 	return st;
 }
 
@@ -675,6 +685,25 @@ static churn_status finish(churn_training *t)
 }
 
 /* ------------------------------------------------------------------ */
+/* The survival model and the retention list (train-cox.c, retention.c)  */
+
+/* The Cox model on the same split and folds, then the retention list scored by the best classifier. */
+static churn_status survival(churn_training *t, const churn_dataset *dw, const size_t *tr, const size_t *te,
+                             const churn_params *p)
+{
+	ch_cox_input in = {.dw = dw, .prep = t->prep, .tr = tr, .te = te, .ntr = t->ntr, .nte = t->nte, .y = t->y,
+	                   .n = t->n, .cv = t->o.cv, .seed = t->o.seed, .sha256 = t->sha256};
+	churn_status st = ch_train_cox(&in, p, &t->cox);
+	if (!st && t->cox.entry && !(t->cox_entry_text = ch_json_print(t->cox.entry, true)))
+		st = ch_fail(CHURN_E_NOMEM, "out of memory");
+	const double *prob = t->o.nmodels ? t->m[t->best].scores : NULL;
+	const char *source = t->o.nmodels ? churn_model_kind_name(t->o.kinds[t->best]) : "cox";
+	if (!st && t->cox.cox)
+		st = ch_retention_compute(&in, &t->cox, prob, source, p, &t->retention);
+	return st;
+}
+
+/* ------------------------------------------------------------------ */
 /* Public calls                                                         */
 
 /* Steps 2 to 8 on dw (the rows[] of the caller's dataset, labelled in t->y). */
@@ -696,16 +725,18 @@ static churn_status train_rows(churn_training *t, const churn_dataset *dw, const
 		st = churn_prep_apply_rows(t->prep, dw, tr, t->ntr, &xtr);
 	if (!st)
 		st = churn_prep_apply_rows(t->prep, dw, te, t->nte, &xte);
-	if (!st) {
+	if (!st && t->o.nmodels) { /* ch_parallel(0) would still run one worker */
 		w.tr = tr, w.te = te, w.xtr = xtr, w.xte = xte;
 		st = run_phase(&w);
 	}
-	if (!st && t->o.cv)
+	if (!st && t->o.cv && t->o.nmodels)
 		st = cross_validate(&w, dw, p);
-	if (!st && t->o.refit)
+	if (!st && t->o.refit && t->o.nmodels)
 		st = refit_all(&w, dw, p);
 	if (!st)
 		st = finish(t);
+	if (!st && t->o.cox)
+		st = survival(t, dw, tr, te, p);
 	work_clear(&w);
 	churn_free(tr);
 	churn_free(te);
@@ -775,6 +806,9 @@ void churn_training_free(churn_training *t)
 		cJSON_Delete(m->entry);
 		free(m->entry_text);
 	}
+	ch_cox_training_clear(&t->cox);
+	free(t->cox_entry_text);
+	churn_retention_free(t->retention);
 	churn_prep_free(t->prep);
 	churn_prep_free(t->prep_all);
 	free(t->ref);
@@ -983,7 +1017,30 @@ static cJSON *notes_json(const churn_training *t)
 		}
 		free(note);
 	}
+	for (size_t k = 0; notes && k < t->cox.nnotes; k++)
+		if (!cJSON_AddItemToArray(notes, cJSON_CreateString(t->cox.notes[k]))) {
+			cJSON_Delete(notes);
+			return NULL;
+		}
 	return notes;
+}
+
+/* With cox: "survival" {"cox": its entry} (when fitted) and "retention" (the summary of the list, when made). */
+static bool survival_json(cJSON *doc, const churn_training *t)
+{
+	if (!t->o.cox)
+		return true;
+	cJSON *s = cJSON_AddObjectToObject(doc, "survival");
+	if (!s || (t->cox.entry && !cJSON_AddItemToObject(s, "cox", cJSON_Duplicate(t->cox.entry, 1))))
+		return false;
+	if (!t->retention)
+		return true;
+	char *text = NULL;
+	if (churn_retention_summary_json(t->retention, &text))
+		return false;
+	cJSON *r = cJSON_Parse(text);
+	churn_free(text);
+	return r && cJSON_AddItemToObject(doc, "retention", r);
 }
 
 churn_status churn_training_metrics_json(const churn_training *t, const char *run_id, const char *generated_at,
@@ -995,12 +1052,56 @@ churn_status churn_training_metrics_json(const churn_training *t, const char *ru
 	bool ok = doc && doc_head(doc, t, run_id, generated_at) && (models = cJSON_AddObjectToObject(doc, "models"));
 	for (size_t k = 0; ok && k < t->o.nmodels; k++)
 		ok = cJSON_AddItemToObject(models, churn_model_kind_name(t->o.kinds[k]), cJSON_Duplicate(t->m[k].entry, 1));
-	ok = ok && cJSON_AddStringToObject(doc, "best_model", churn_model_kind_name(t->o.kinds[t->best])) &&
-	     cJSON_AddItemToObject(doc, "notes", notes_json(t));
+	ok = ok && (t->o.nmodels ? cJSON_AddStringToObject(doc, "best_model", churn_model_kind_name(t->o.kinds[t->best]))
+	                         : cJSON_AddNullToObject(doc, "best_model")) &&
+	     survival_json(doc, t) && cJSON_AddItemToObject(doc, "notes", notes_json(t));
 	char *text = ok ? ch_json_print(doc, true) : NULL;
 	cJSON_Delete(doc);
 	if (!text)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	*out_json = text;
 	return CHURN_OK;
+}
+
+bool churn_training_has_cox(const churn_training *t)
+{
+	return t && t->cox.cox;
+}
+
+const churn_cox *churn_training_get_cox(const churn_training *t)
+{
+	return t ? t->cox.cox : NULL;
+}
+
+const char *churn_training_get_cox_artifact(const churn_training *t, size_t *out_n)
+{
+	bool ok = t && t->cox.artifact;
+	if (out_n)
+		*out_n = ok ? t->cox.artifact_n : 0;
+	return ok ? t->cox.artifact : NULL;
+}
+
+const char *churn_training_get_cox_artifact_sha256(const churn_training *t)
+{
+	return t && t->cox.artifact ? t->cox.artifact_sha256 : NULL;
+}
+
+const char *churn_training_get_cox_metrics_json(const churn_training *t)
+{
+	return t ? t->cox_entry_text : NULL;
+}
+
+const churn_retention *churn_training_get_retention(const churn_training *t)
+{
+	return t ? t->retention : NULL;
+}
+
+size_t churn_training_get_survival_note_count(const churn_training *t)
+{
+	return t ? t->cox.nnotes : 0;
+}
+
+const char *churn_training_get_survival_note(const churn_training *t, size_t k)
+{
+	return t && k < t->cox.nnotes ? t->cox.notes[k] : NULL;
 }

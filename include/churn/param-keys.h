@@ -104,6 +104,8 @@
 #define CHURN_KEY_COX_TOL                    "cox.tol" /* DOUBLE */
 #define CHURN_KEY_COX_HORIZON                "cox.horizon" /* DOUBLE */
 #define CHURN_KEY_COX_N_THREADS              "cox.n_threads" /* INT */
+#define CHURN_KEY_COX_TIME_COL               "cox.time_col" /* STR */
+#define CHURN_KEY_COX_KEEP_TIME_LEAKS        "cox.keep_time_leaks" /* BOOL */
 #define CHURN_KEY_DRIFT_ENABLED              "drift.enabled" /* BOOL */
 #define CHURN_KEY_DRIFT_PSI_WARN             "drift.psi_warn" /* DOUBLE */
 #define CHURN_KEY_DRIFT_PSI_ALERT            "drift.psi_alert" /* DOUBLE */
@@ -111,5 +113,13 @@
 #define CHURN_KEY_DRIFT_MAX_LEVELS           "drift.max_levels" /* INT */
 #define CHURN_KEY_PG_CONNECT_TIMEOUT_S       "pg.connect_timeout_s" /* DOUBLE */
 #define CHURN_KEY_PG_STATEMENT_TIMEOUT_S     "pg.statement_timeout_s" /* DOUBLE */
+#define CHURN_KEY_RETENTION_CHARGES_COL      "retention.charges_col" /* STR */
+#define CHURN_KEY_RETENTION_MISSING_CHARGES  "retention.missing_charges" /* STR */
+#define CHURN_KEY_RETENTION_DISCOUNT_RATE    "retention.discount_rate" /* DOUBLE */
+#define CHURN_KEY_RETENTION_OFFER_COST       "retention.offer_cost" /* DOUBLE */
+#define CHURN_KEY_RETENTION_OFFER_SUCCESS    "retention.offer_success" /* DOUBLE */
+#define CHURN_KEY_RETENTION_BUDGET           "retention.budget" /* DOUBLE */
+#define CHURN_KEY_RETENTION_TOP_REASONS      "retention.top_reasons" /* INT */
+#define CHURN_KEY_RETENTION_HORIZONS         "retention.horizons" /* STR */
 
 #endif /* CHURN_PARAM_KEYS_H */

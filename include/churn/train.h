@@ -54,6 +54,8 @@
 #include "churn/model.h"
 #include "churn/params.h"
 #include "churn/prep.h"
+#include "churn/retention.h"
+#include "churn/survival.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,7 +104,7 @@ CHURN_API CHURN_NODISCARD churn_status churn_train_file(const char *path, const 
 /** NULL is a no-op. @since 0.1 */
 CHURN_API void churn_training_free(churn_training *t);
 
-/** Number of models trained (at least 1). @since 0.1 */
+/** Number of classifiers trained (0 when pipeline.models lists only cox). @since 0.1 */
 CHURN_API size_t churn_training_get_model_count(const churn_training *t);
 
 /**
@@ -202,6 +204,55 @@ CHURN_API const double *churn_training_get_test_scores(const churn_training *t, 
  */
 CHURN_API CHURN_NODISCARD churn_status churn_training_metrics_json(const churn_training *t, const char *run_id,
                                                                    const char *generated_at, char **out_json);
+
+/*
+ * The survival model (pipeline.models "cox"; not one of the classifiers
+ * above, which churn_training_get_model_count() counts): a Cox model on the
+ * training rows, with cox.time_col (default tenure, found ignoring case) as
+ * the time and the target as the event, on the training prep's features
+ * without the time column and, unless cox.keep_time_leaks, without the
+ * columns churn_survival_find_time_leaks() names (each a note). It is
+ * skipped with a note, and the training still succeeds, when the data has
+ * no numeric time column. metrics.json gets "survival" {"cox": {
+ * "concordance" (Harrell's, test rows), "integrated_brier" (test rows, over
+ * their observed times), "time_column", "horizon", "excluded_columns",
+ * "fitted_rows", "events", "rows_without_time", "iterations", "converged",
+ * "params", "cv" (train.cv: "k", "concordance_mean", "concordance_std",
+ * "integrated_brier_mean", "integrated_brier_std"), "artifact" {"path",
+ * "bytes", "sha256"}}} and, with a retention list, "retention"
+ * (churn_retention_summary_json()). With only cox in pipeline.models,
+ * "models" is empty and "best_model" null.
+ */
+
+/** Whether a Cox model was fitted. @since 0.1 */
+CHURN_API bool churn_training_has_cox(const churn_training *t);
+/** The Cox model (borrowed), NULL when none. @since 0.1 */
+CHURN_API const churn_cox *churn_training_get_cox(const churn_training *t);
+/**
+ * artifacts/models/cox.json (borrowed, NUL-terminated; *out_n its length):
+ * {"format": "churn-cox-artifact", "version": 1, "model": "cox",
+ * "time_column", "horizon", "excluded_columns", "metrics" {"concordance",
+ * "integrated_brier", ...}, "training_rows", "data_sha256", "prep" (the
+ * prep spec), "cox" (churn_cox_to_json())}. NULL when no Cox model. @since 0.1
+ */
+CHURN_API const char *churn_training_get_cox_artifact(const churn_training *t, size_t *out_n);
+/** SHA-256 of that artifact (borrowed); NULL when none. @since 0.1 */
+CHURN_API const char *churn_training_get_cox_artifact_sha256(const churn_training *t);
+/** The Cox model's metrics.json entry as JSON text (borrowed); NULL when none. @since 0.1 */
+CHURN_API const char *churn_training_get_cox_metrics_json(const churn_training *t);
+/**
+ * The retention list (churn/retention.h; borrowed): made with a Cox model
+ * when the data has retention.charges_col; NULL otherwise (a note says why).
+ * @since 0.1
+ */
+CHURN_API const churn_retention *churn_training_get_retention(const churn_training *t);
+/**
+ * The notes of the survival part (also in metrics.json "notes"): "cox:
+ * skipped: ...", "cox: column ... left out: ...", "retention: skipped:
+ * ...". Count, and note k (borrowed; NULL out of range). @since 0.1
+ */
+CHURN_API size_t churn_training_get_survival_note_count(const churn_training *t);
+CHURN_API const char *churn_training_get_survival_note(const churn_training *t, size_t k);
 
 #if defined(__GNUC__)
 /** Cleanup helper for __attribute__((cleanup(churn_training_freep))). @since 0.1 */
