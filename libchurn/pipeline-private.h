@@ -4,8 +4,10 @@
  *   pipeline.c          the data and ML pipelines: steps, runs, the commit, records
  *   pipeline-figures.c  ch_pipeline_model_figures: the ML run's model figures
  *   pipeline-revenue.c  ch_pipeline_merge_revenue: the best model's revenue at risk into eda.json
+ *                       (with the Cox model: the expected loss over retention.horizons by segment)
  *   pipeline-drift.c    ch_pipeline_drift, ch_pipeline_performance: reports/drift.json (drift-private.h)
  *   pipeline-db.c       ch_pipeline_resolve_names, ch_pipeline_write_scores: PostgreSQL sources and pipeline.scores_out
+ *   pipeline-retention.c ch_pipeline_retention_record: the survival part's summary in the run record
  */
 #ifndef CH_PIPELINE_PRIVATE_H
 #define CH_PIPELINE_PRIVATE_H
@@ -80,5 +82,12 @@ churn_status ch_pipeline_resolve_names(churn_params *p, const churn_dataset *ds)
  */
 churn_status ch_pipeline_write_scores(const churn_training *t, const churn_dataset *ds, const char *url,
                                       const churn_params *p, uint64_t *out_rows);
+
+/*
+ * Into the ML run record's @p fields: "survival" {"concordance", "integrated_brier"} of the Cox model, and
+ * "retention" (the list's summary without its curve), when @p t has them; the survival notes into "notes".
+ * CHURN_E_NOMEM.
+ */
+churn_status ch_pipeline_retention_record(const churn_training *t, cJSON *fields);
 
 #endif

@@ -5,6 +5,7 @@
  * "revenue_at_risk" (with the model and the run), the rest of the document
  * kept as it is.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,56 @@
 #include "core-private.h"
 #include "eda-private.h"
 #include "pipeline-private.h"
+#include "retention-private.h"
+
+/*
+ * "horizons": [{"months", "customers", "expected_loss", "segments": [{"segment", "expected_loss"}]}]: what the
+ * current customers of the retention list are expected to take away over retention.horizons months (charge x
+ * (months - restricted mean remaining months) from the Cox model), by level of the segment column, beside the
+ * one-month figures. Nothing without a retention list.
+ */
+static bool add_horizons(const churn_training *t, const churn_dataset *ds, const churn_eda *e, cJSON *rev)
+{
+	const churn_retention *r = churn_training_get_retention(t);
+	if (!r || !r->o.nh)
+		return true;
+	const size_t *rows = churn_training_get_rows(t, NULL);
+	size_t sj = 0, nl = 0;
+	const int32_t *codes = NULL;
+	if (churn_dataset_find_col(ds, e->segment_col, &sj) == CHURN_OK &&
+	    churn_dataset_get_col_type(ds, sj) == CHURN_COL_CATEGORICAL) {
+		codes = churn_dataset_get_codes(ds, sj);
+		nl = churn_dataset_get_level_count(ds, sj);
+	}
+	ch_clear_error();
+	cJSON *hs = cJSON_AddArrayToObject(rev, "horizons");
+	double *seg = calloc(nl + 1, sizeof(double));
+	bool ok = hs && seg;
+	for (size_t h = 0; ok && h < r->o.nh; h++) {
+		double total = 0;
+		memset(seg, 0, (nl + 1) * sizeof(double));
+		for (size_t i = 0; i < r->n; i++) {
+			double v = r->c[i].hloss[h];
+			int32_t code = codes ? codes[rows[r->c[i].row]] : -1;
+			total += v;
+			if (code >= 0 && (size_t)code < nl)
+				seg[code] += v;
+		}
+		cJSON *o = cJSON_CreateObject(), *sa = NULL;
+		ok = o && cJSON_AddItemToArray(hs, o) && cJSON_AddNumberToObject(o, "months", r->o.horizons[h]) &&
+		     cJSON_AddNumberToObject(o, "customers", (double)r->n) &&
+		     cJSON_AddNumberToObject(o, "expected_loss", round(total * 100) / 100) &&
+		     (sa = cJSON_AddArrayToObject(o, "segments"));
+		for (size_t k = 0; ok && k < nl; k++) {
+			cJSON *so = cJSON_CreateObject();
+			ok = so && cJSON_AddItemToArray(sa, so) &&
+			     cJSON_AddStringToObject(so, "segment", churn_dataset_get_level(ds, sj, k)) &&
+			     cJSON_AddNumberToObject(so, "expected_loss", round(seg[k] * 100) / 100);
+		}
+	}
+	free(seg);
+	return ok;
+}
 
 /* Revenue at risk: every customer the training scored, by the best model, as a JSON object (*out_rev). */
 static churn_status revenue(const churn_training *t, const churn_dataset *ds, const churn_params *p,
@@ -31,6 +82,8 @@ static churn_status revenue(const churn_training *t, const churn_dataset *ds, co
 	if (!st && cJSON_IsObject(*out_rev)) {
 		cJSON_AddStringToObject(*out_rev, "model", churn_model_kind_name(churn_model_get_kind(model)));
 		cJSON_AddStringToObject(*out_rev, "run_id", run_id);
+		if (!add_horizons(t, ds, *eda, *out_rev))
+			st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
 	return st;
 }

@@ -1086,8 +1086,10 @@ static churn_status model_figures(struct run *r, struct ml_state *m)
 {
 	char *dir = NULL;
 	churn_status st = stage(r, "reports/figures/", &dir);
-	if (!st)
+	if (!st && churn_training_get_model_count(m->t))
 		st = ch_pipeline_model_figures(m->t, m->rev_eda, dir, r->p);
+	if (!st && churn_training_get_retention(m->t))
+		st = churn_retention_draw(churn_training_get_retention(m->t), dir, r->p);
 	free(dir);
 	return st;
 }
@@ -1150,6 +1152,30 @@ static churn_status save_model(struct run *r, struct ml_state *m, size_t k)
 	return st;
 }
 
+/*
+ * pipeline.models "cox" (survival and value: pipeline-retention.c): the Cox artifact, reports/retention.csv, and the
+ * list's summary (without its curve) in the run record.
+ */
+static churn_status step_survival(struct run *r, struct ml_state *m)
+{
+	size_t n = 0;
+	const char *cox = churn_training_get_cox_artifact(m->t, &n);
+	char *path = NULL, *csv = NULL;
+	churn_status st = CHURN_OK;
+	if (cox && !(st = stage(r, "artifacts/models/cox.json", &path)))
+		st = ch_write_file_atomic(path, cox, n);
+	free(path);
+	path = NULL;
+	const churn_retention *ret = churn_training_get_retention(m->t);
+	if (!st && ret && !(st = churn_retention_to_csv(ret, &csv, &n)) && !(st = stage(r, "reports/retention.csv", &path)))
+		st = ch_write_file_atomic(path, csv, n);
+	if (!st)
+		st = ch_pipeline_retention_record(m->t, r->fields);
+	churn_free(csv);
+	free(path);
+	return st;
+}
+
 /* The data run's eda.json (this call's, `churn run`, or the published one), or the statistics of these rows. */
 static churn_status eda_document(struct run *r, struct ml_state *m, cJSON **out)
 {
@@ -1177,6 +1203,8 @@ static churn_status step_report(struct run *r, struct ml_state *m)
 	churn_status st = churn_training_metrics_json(m->t, r->run_id, NULL, &text);
 	if (st || (st = stage(r, "reports/metrics.json", &path)) || (st = save_string(path, text)))
 		goto out;
+	if (!churn_training_get_model_count(m->t))
+		goto out; /* cox alone: no churn probabilities for revenue at risk; eda.json stays as it is */
 	if ((st = eda_document(r, m, &eda_doc)) ||
 	    (st = ch_pipeline_merge_revenue(m->t, m->ds, r->p, r->run_id, eda_doc, &eda)))
 		goto out;
@@ -1259,6 +1287,8 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, struct tx
 		if (st)
 			goto out;
 	}
+	if (churn_training_get_cox_metrics_json(m.t) || churn_training_get_survival_note_count(m.t))
+		STEP(&r, "survival", step_survival(&r, &m));
 	STEP(&r, "report", step_report(&r, &m));
 	if (churn_params_get_bool(r.p, CHURN_KEY_PIPELINE_FIGURES))
 		STEP(&r, "figures", model_figures(&r, &m));

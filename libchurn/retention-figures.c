@@ -119,8 +119,13 @@ static churn_status draw_profit(const churn_retention *r, const char *dir, const
 	double lo = 0, hi = 0;
 	range_of(y0, n0, &lo, &hi);
 	range_of(y1, n1, &lo, &hi);
+	/* large sums in thousands, so that the tick labels stay short */
+	double unit = fmax(fabs(lo), fabs(hi)) >= 1e4 ? 1000 : 1;
+	for (size_t i = 0; i < MAX_POINTS; i++)
+		y0[i] /= unit, y1[i] /= unit;
+	lo /= unit, hi /= unit;
 	double pad = (hi - lo) * 0.08 + 1e-9, bx = r->n ? 100.0 * (double)kb / (double)r->n : 0;
-	double mx[2] = {bx, bx}, my[2] = {lo - pad, r->cum[0][kb]}, zx[2] = {0, 100}, zy[2] = {0, 0};
+	double mx[2] = {bx, bx}, my[2] = {lo - pad, r->cum[0][kb] / unit}, zx[2] = {0, 100}, zy[2] = {0, 0};
 	char l0[96], l1[96], lb[160], title[160];
 	snprintf(l0, sizeof l0, "ranked by expected profit of contact");
 	snprintf(l1, sizeof l1, "ranked by churn probability (%s)", r->prob_source);
@@ -134,10 +139,11 @@ static churn_status draw_profit(const churn_retention *r, const char *dir, const
 	    {.label = l0, .x = x0, .y = y0, .n = n0, .color = CH_COL_BLUE},
 	    {.label = lb, .x = mx, .y = my, .n = 2, .dashed = true, .color = CH_COL_VERMILLION},
 	};
+	/* the legend where the curves are not: lower right while they end high, else upper right */
 	ch_line_panel P = {.xlabel = "current customers contacted (%, in ranking order)",
-	                   .ylabel = "expected profit (charge currency)", .xmin = 0, .xmax = 100,
-	                   .ymin = lo - pad, .ymax = hi + pad, .nseries = 4, .series = ser,
-	                   .legend = r->cum[0][r->n] < 0.5 * (lo + hi) ? 2 : 0};
+	                   .ylabel = unit > 1 ? "expected profit (thousands)" : "expected profit", .xmin = 0,
+	                   .xmax = 100, .ymin = lo - pad, .ymax = hi + pad, .nseries = 4, .series = ser,
+	                   .legend = r->cum[0][r->n] / unit > lo + 0.35 * (hi - lo) ? 0 : 1};
 	churn_status st = ch_plot_lines(path, fig, title, 1, &P);
 	free(buf);
 	free(path);

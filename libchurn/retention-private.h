@@ -14,11 +14,14 @@
 #include "train-private.h"
 
 #define CH_RETENTION_TIERS 3
+#define CH_RETENTION_MAX_HORIZONS 8
 
 struct ch_retention_opts {
 	double horizon, rate, cost, success, budget;
 	size_t top;
 	bool charges_required;
+	double horizons[CH_RETENTION_MAX_HORIZONS]; /* retention.horizons */
+	size_t nh;
 };
 
 struct ch_retention_customer {
@@ -26,6 +29,7 @@ struct ch_retention_customer {
 	char *id, *reasons;
 	double lp;       /* Cox linear predictor */
 	double f[8];     /* churn_retention_field */
+	double hloss[CH_RETENTION_MAX_HORIZONS]; /* expected loss over each of o.horizons */
 };
 
 struct churn_retention {

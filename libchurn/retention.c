@@ -73,6 +73,29 @@ size_t churn_retention_best_count(const double *cum, size_t n)
 /* ------------------------------------------------------------------ */
 /* Options                                                              */
 
+/* retention.horizons: up to CH_RETENTION_MAX_HORIZONS positive numbers of months, comma-separated. */
+static churn_status parse_horizons(const char *list, struct ch_retention_opts *o)
+{
+	o->nh = 0;
+	for (const char *s = list; *s;) {
+		while (*s == ' ' || *s == ',')
+			s++;
+		if (!*s)
+			break;
+		char *end = NULL;
+		double h = strtod(s, &end); /* digits and a point only: checked below, so no locale surprise */
+		if (end == s || !(h > 0 && h <= 1e6) || o->nh == CH_RETENTION_MAX_HORIZONS)
+			return ch_fail(CHURN_E_INVALID_ARG, "retention.horizons: '%.40s' is not a list of at most %d positive "
+			                                    "numbers of months", list, CH_RETENTION_MAX_HORIZONS);
+		for (const char *q = s; q < end; q++)
+			if (!((*q >= '0' && *q <= '9') || *q == '.'))
+				return ch_fail(CHURN_E_INVALID_ARG, "retention.horizons: '%.40s' is not a list of numbers", list);
+		o->horizons[o->nh++] = h;
+		s = end;
+	}
+	return CHURN_OK;
+}
+
 static churn_status read_options(const churn_params *p, const ch_cox_training *c, struct ch_retention_opts *o)
 {
 	o->horizon = c->horizon;
@@ -85,7 +108,7 @@ static churn_status read_options(const churn_params *p, const ch_cox_training *c
 	if (strcmp(miss, "note") && strcmp(miss, "error"))
 		return ch_fail(CHURN_E_INVALID_ARG, "retention.missing_charges: '%.40s' is not note or error", miss);
 	o->charges_required = strcmp(miss, "error") == 0;
-	return CHURN_OK;
+	return parse_horizons(churn_params_get_str(p, CHURN_KEY_RETENTION_HORIZONS), o);
 }
 
 /* ------------------------------------------------------------------ */
@@ -269,6 +292,9 @@ static churn_status value_customers(ch_retention_ctx *x, churn_retention *r, con
 		c->f[CHURN_RETENTION_VALUE] = ch * months;
 		c->f[CHURN_RETENTION_LOSS] = ch * (full - months);
 		c->f[CHURN_RETENTION_PROFIT] = x->o.success * c->f[CHURN_RETENTION_LOSS] - x->o.cost;
+		for (size_t h = 0; h < x->o.nh; h++) /* revenue at risk's horizons (pipeline-revenue.c) */
+			c->hloss[h] = ch * (discount_integral(x->o.rate, 0, x->o.horizons[h]) -
+			                    discounted_rmst(x->cox, lp[i], t0[i], x->o.horizons[h], x->o.rate));
 		if (prob) {
 			c->f[CHURN_RETENTION_PROBABILITY] = prob[c->row];
 		} else {
