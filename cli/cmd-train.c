@@ -89,6 +89,12 @@ static int write_outputs(cli_ctx *ctx, const churn_training *t, const char *dir,
 		st = churn_workdir_write(w, "reports/retention.csv", csv, cn);
 	}
 	churn_free(csv);
+	csv = NULL;
+	if (!st && r && !(st = churn_retention_list_json(r, CHURN_RETENTION_JSON_MAX, &csv))) {
+		what = "reports/retention.json";
+		st = churn_workdir_write(w, "reports/retention.json", csv, strlen(csv));
+	}
+	churn_free(csv);
 	char *run_id = NULL;
 	if (!st) {
 		what = "reports/metrics.json";

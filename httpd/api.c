@@ -572,6 +572,38 @@ static void handle_model_runs(api_ctx *ctx, const api_request *rq, api_response 
 	respond_owned(rs, 200, JSON_TYPE, json);
 }
 
+/* GET /api/retention?limit=N (1-1000, default 50): the top of the retention list with its summary and curve. */
+static void handle_retention(api_ctx *ctx, const api_request *rq, api_response *rs)
+{
+	char buf[32];
+	size_t limit = 50;
+	if (query_param(rq->query, "limit", buf, sizeof(buf))) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(buf, &end, 10);
+		if (!buf[0] || *end || errno || v == 0 || v > CHURN_RETENTION_JSON_MAX || buf[0] == '-') {
+			respond_error(rs, 400, "limit must be an integer from 1 to 1000");
+			return;
+		}
+		limit = v;
+	}
+	char *json = NULL;
+	churn_status st = churn_report_retention_json(ctx->workdir, limit, &json);
+	if (st == CHURN_E_NOTFOUND) {
+		char msg[700];
+		snprintf(msg, sizeof(msg), "no retention list yet: run `churn ml` with cox in pipeline.models in the workdir %s",
+		         ctx->workdir_name);
+		respond_error(rs, 503, msg);
+		return;
+	}
+	if (st) {
+		fprintf(stderr, "churn-httpd: retention: %s\n", churn_last_error());
+		respond_error(rs, 500, "the retention list could not be read; see the server log");
+		return;
+	}
+	respond_owned(rs, 200, JSON_TYPE, json);
+}
+
 static void handle_file(api_ctx *ctx, const char *name, const char *kind, api_response *rs)
 {
 	char *path = NULL;
@@ -586,6 +618,39 @@ static void handle_file(api_ctx *ctx, const char *name, const char *kind, api_re
 	churn_free(path);
 	if (!rs->file_path)
 		respond_error(rs, 500, "out of memory");
+}
+
+/*
+ * With a Cox model in the workdir (artifacts/models/cox.json): each prediction gains "survival" (months remaining,
+ * value; churn_value_scorer_annotate_json). The artifact is read per request (about 12 KB); a failure leaves the
+ * predictions as they are and is logged.
+ */
+static char *add_survival(api_ctx *ctx, const api_request *rq, char *json)
+{
+	char *path = NULL, *bytes = NULL, *out = NULL;
+	churn_value_scorer *vs = NULL;
+	if (churn_report_artifact_path(ctx->workdir, "cox.json", "model", &path) != CHURN_OK)
+		return json;
+	FILE *f = fopen(path, "rb");
+	size_t n = 0, cap = 1 << 22; /* an artifact of the library is far smaller */
+	if (f && (bytes = malloc(cap + 1))) {
+		n = fread(bytes, 1, cap, f);
+		bytes[n] = '\0';
+	}
+	if (f)
+		fclose(f);
+	churn_status st = bytes && n < cap ? churn_value_scorer_from_buffer(bytes, n, &vs) : CHURN_E_IO;
+	if (!st)
+		st = churn_value_scorer_annotate_json(vs, rq->body, rq->body_len, json, &out);
+	if (st)
+		fprintf(stderr, "churn-httpd: predict: no survival figures: %s\n", churn_last_error());
+	churn_value_scorer_free(vs);
+	churn_free(path);
+	free(bytes);
+	if (!out)
+		return json;
+	churn_free(json);
+	return out;
 }
 
 static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs)
@@ -647,7 +712,7 @@ static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs
 		}
 		return;
 	}
-	respond_owned(rs, 200, JSON_TYPE, json);
+	respond_owned(rs, 200, JSON_TYPE, add_survival(ctx, rq, json));
 }
 
 static bool method_is(const api_request *rq, const char *m)
@@ -727,6 +792,7 @@ void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 	bool known = !strcmp(p, "/") || !strcmp(p, "/index.html") || !strcmp(p, "/api/health") ||
 	             !strcmp(p, "/api/details") || !strcmp(p, "/api/metrics") || !strcmp(p, "/api/model-runs") ||
 	             !strcmp(p, "/api/artifacts") || !strcmp(p, "/api/openapi.json") || !strcmp(p, "/api/drift") ||
+	             !strcmp(p, "/api/retention") ||
 	             !strncmp(p, "/api/artifacts/", 15) || !strncmp(p, "/api/figures/", 13);
 	if (!known) {
 		respond_error(rs, 404, "no such endpoint (see /api/openapi.json)");
@@ -771,6 +837,8 @@ void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 		respond_cached(ctx, rs, "details", rels, 3, build_details);
 	} else if (!strcmp(p, "/api/model-runs")) {
 		handle_model_runs(ctx, rq, rs);
+	} else if (!strcmp(p, "/api/retention")) {
+		handle_retention(ctx, rq, rs);
 	} else if (!strcmp(p, "/api/artifacts")) {
 		static const char *const rels[] = {"artifacts/models", "artifacts", "data/processed", "reports",
 		                                   "reports/figures"};

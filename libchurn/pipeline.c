@@ -1153,8 +1153,8 @@ static churn_status save_model(struct run *r, struct ml_state *m, size_t k)
 }
 
 /*
- * pipeline.models "cox" (survival and value: pipeline-retention.c): the Cox artifact, reports/retention.csv, and the
- * list's summary (without its curve) in the run record.
+ * pipeline.models "cox" (survival and value: pipeline-retention.c): the Cox artifact, reports/retention.csv and
+ * retention.json, and the list's summary (without its curve) in the run record.
  */
 static churn_status step_survival(struct run *r, struct ml_state *m)
 {
@@ -1169,6 +1169,14 @@ static churn_status step_survival(struct run *r, struct ml_state *m)
 	const churn_retention *ret = churn_training_get_retention(m->t);
 	if (!st && ret && !(st = churn_retention_to_csv(ret, &csv, &n)) && !(st = stage(r, "reports/retention.csv", &path)))
 		st = ch_write_file_atomic(path, csv, n);
+	churn_free(csv);
+	csv = NULL;
+	free(path);
+	path = NULL;
+	/* the top of the list with its summary, for /api/retention (churn_report_retention_json) */
+	if (!st && ret && !(st = churn_retention_list_json(ret, CHURN_RETENTION_JSON_MAX, &csv)) &&
+	    !(st = stage(r, "reports/retention.json", &path)))
+		st = ch_write_file_atomic(path, csv, strlen(csv));
 	if (!st)
 		st = ch_pipeline_retention_record(m->t, r->fields);
 	churn_free(csv);

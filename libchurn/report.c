@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "churn/version.h"
+#include "report-private.h"
 #include "churn/params.h"
 #include "core-private.h"
 
@@ -480,4 +481,9 @@ churn_status churn_report_drift_json(const char *workdir, char **out_json)
 	if (!workdir || !out_json)
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_report_drift_json: NULL argument");
 	return read_report(workdir, "reports/drift.json", out_json);
+}
+
+char *ch_report_pinned_dir(const char *workdir)
+{
+	return pinned_dir(workdir);
 }

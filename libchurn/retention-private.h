@@ -58,6 +58,15 @@ typedef struct ch_retention_ctx {
 	struct ch_retention_opts o;
 } ch_retention_ctx;
 
+/* The integral of (1 + rate)^-u over (a, b]; b - a without discount. */
+double ch_retention_discount_integral(double rate, double a, double b);
+
+/*
+ * The discounted restricted mean remaining time of a customer with linear predictor @p lp who reached @p t0: the
+ * integral of S(t0 + u | T > t0) (1 + rate)^-u over (0, horizon], exact over the baseline's steps.
+ */
+double ch_retention_discounted_rmst(const churn_cox *m, double lp, double t0, double horizon, double rate);
+
 /* The prep column (index into prep->cols) of each of the features feat[0..nfeat); NULL on OOM. */
 size_t *ch_retention_feature_columns(const churn_prep *prep, const size_t *feat, size_t nfeat);
 

@@ -193,11 +193,11 @@ churn_status churn_retention_list_json(const churn_retention *r, size_t limit, c
 		return ch_fail(CHURN_E_INVALID_ARG, "churn_retention_list_json: NULL argument");
 	size_t k = limit < r->n ? limit : r->n;
 	cJSON *o = cJSON_CreateObject(), *a = NULL;
-	bool ok = o && cJSON_AddNumberToObject(o, "count", (double)k) &&
+	bool ok = o && cJSON_AddItemToObject(o, "summary", summary(r)) && cJSON_AddNumberToObject(o, "count", (double)k) &&
 	          cJSON_AddNumberToObject(o, "total", (double)r->n) && (a = cJSON_AddArrayToObject(o, "customers"));
 	for (size_t i = 0; ok && i < k; i++)
 		ok = cJSON_AddItemToArray(a, customer_json(&r->c[i]));
-	char *s = ok ? ch_json_print(o, false) : NULL;
+	char *s = ok ? ch_json_print(o, true) : NULL;
 	cJSON_Delete(o);
 	if (!s)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");

@@ -114,8 +114,7 @@ static churn_status read_options(const churn_params *p, const ch_cox_training *c
 /* ------------------------------------------------------------------ */
 /* Value                                                                */
 
-/* The integral of (1 + rate)^-u over (a, b]; b - a without discount. */
-static double discount_integral(double rate, double a, double b)
+double ch_retention_discount_integral(double rate, double a, double b)
 {
 	if (rate <= 0)
 		return b - a;
@@ -127,7 +126,7 @@ static double discount_integral(double rate, double a, double b)
  * The discounted restricted mean remaining time: the integral of S(t0 + u | T > t0) (1 + rate)^-u over
  * (0, horizon], S a step function of the baseline's times: exp(-(H0(t) - H0(t0)) exp(lp)).
  */
-static double discounted_rmst(const churn_cox *m, double lp, double t0, double horizon, double rate)
+double ch_retention_discounted_rmst(const churn_cox *m, double lp, double t0, double horizon, double rate)
 {
 	double risk = exp(lp), h0 = 0, u = 0, s = 1, sum = 0;
 	size_t nb = churn_cox_get_baseline_count(m);
@@ -141,11 +140,11 @@ static double discounted_rmst(const churn_cox *m, double lp, double t0, double h
 		}
 		if (bt - t0 >= horizon)
 			break;
-		sum += s * discount_integral(rate, u, bt - t0);
+		sum += s * ch_retention_discount_integral(rate, u, bt - t0);
 		u = bt - t0;
 		s = exp(-(bh - h0) * risk);
 	}
-	return sum + s * discount_integral(rate, u, horizon);
+	return sum + s * ch_retention_discount_integral(rate, u, horizon);
 }
 
 /* ------------------------------------------------------------------ */
@@ -281,11 +280,11 @@ static churn_status value_customers(ch_retention_ctx *x, churn_retention *r, con
 		st = churn_cox_remaining(x->cox, X, t0, x->o.horizon, med, beyond, rmst);
 	if (!st)
 		st = churn_cox_linear_predictor(x->cox, X, lp, n, &got);
-	double full = discount_integral(x->o.rate, 0, x->o.horizon);
+	double full = ch_retention_discount_integral(x->o.rate, 0, x->o.horizon);
 	for (size_t i = 0; !st && i < n; i++) {
 		struct ch_retention_customer *c = &r->c[i];
 		double ch = c->f[CHURN_RETENTION_CHARGE];
-		double months = x->o.rate > 0 ? discounted_rmst(x->cox, lp[i], t0[i], x->o.horizon, x->o.rate) : rmst[i];
+		double months = x->o.rate > 0 ? ch_retention_discounted_rmst(x->cox, lp[i], t0[i], x->o.horizon, x->o.rate) : rmst[i];
 		c->lp = lp[i];
 		c->f[CHURN_RETENTION_MONTHS_REMAINING] = beyond[i] ? NAN : med[i];
 		c->f[CHURN_RETENTION_RMST] = rmst[i];
@@ -293,8 +292,8 @@ static churn_status value_customers(ch_retention_ctx *x, churn_retention *r, con
 		c->f[CHURN_RETENTION_LOSS] = ch * (full - months);
 		c->f[CHURN_RETENTION_PROFIT] = x->o.success * c->f[CHURN_RETENTION_LOSS] - x->o.cost;
 		for (size_t h = 0; h < x->o.nh; h++) /* revenue at risk's horizons (pipeline-revenue.c) */
-			c->hloss[h] = ch * (discount_integral(x->o.rate, 0, x->o.horizons[h]) -
-			                    discounted_rmst(x->cox, lp[i], t0[i], x->o.horizons[h], x->o.rate));
+			c->hloss[h] = ch * (ch_retention_discount_integral(x->o.rate, 0, x->o.horizons[h]) -
+			                    ch_retention_discounted_rmst(x->cox, lp[i], t0[i], x->o.horizons[h], x->o.rate));
 		if (prob) {
 			c->f[CHURN_RETENTION_PROBABILITY] = prob[c->row];
 		} else {

@@ -68,10 +68,10 @@ const double *ch_cox_times(const ch_cox_training *c, const churn_dataset *dw, si
 	return churn_dataset_get_numeric(dw, j);
 }
 
-static bool is_excluded(const ch_cox_training *c, const char *col)
+static bool is_excluded(char *const *excluded, size_t nex, const char *col)
 {
-	for (size_t k = 0; k < c->nexcluded; k++)
-		if (strcmp(c->excluded[k], col) == 0)
+	for (size_t k = 0; k < nex; k++)
+		if (strcmp(excluded[k], col) == 0)
 			return true;
 	return false;
 }
@@ -88,15 +88,15 @@ static churn_status exclude(ch_cox_training *c, const char *col)
 	return CHURN_OK;
 }
 
-/* The features of @p prep whose raw column is not excluded: *out (malloc'd), *nout. */
-static churn_status pick_features(const ch_cox_training *c, const churn_prep *prep, size_t **out, size_t *nout)
+churn_status ch_cox_pick_features(const churn_prep *prep, char *const *excluded, size_t nex, size_t **out,
+                                  size_t *nout)
 {
 	size_t *f = malloc((prep->nfeatures ? prep->nfeatures : 1) * sizeof(size_t)), n = 0;
 	if (!f)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	for (size_t k = 0; k < prep->ncols; k++) {
 		const ch_prep_col *pc = &prep->cols[k];
-		if (is_excluded(c, pc->name))
+		if (is_excluded(excluded, nex, pc->name))
 			continue;
 		for (size_t j = 0; j < pc->nfeat; j++)
 			f[n++] = pc->feat0 + j;
@@ -106,8 +106,7 @@ static churn_status pick_features(const ch_cox_training *c, const churn_prep *pr
 	return CHURN_OK;
 }
 
-/* Rows of @p full, columns feat[0..nfeat), with their names. */
-static churn_status select_columns(const churn_matrix *full, const size_t *feat, size_t nfeat, churn_matrix **out)
+churn_status ch_cox_select_columns(const churn_matrix *full, const size_t *feat, size_t nfeat, churn_matrix **out)
 {
 	size_t n = churn_matrix_get_row_count(full), p = churn_matrix_get_column_count(full);
 	churn_matrix *m = NULL;
@@ -133,7 +132,7 @@ static churn_status design_with(const churn_prep *prep, const size_t *feat, size
 	churn_matrix *full = NULL;
 	churn_status st = churn_prep_apply_rows(prep, dw, rows, nrows, &full);
 	if (!st)
-		st = select_columns(full, feat, nfeat, out);
+		st = ch_cox_select_columns(full, feat, nfeat, out);
 	churn_matrix_free(full);
 	return st;
 }
@@ -269,7 +268,7 @@ static churn_status cv_fold(const ch_cox_input *in, const ch_cox_training *c, co
 	if (!st)
 		st = churn_prep_fit(in->dw, a, na, quiet, &prep);
 	if (!st)
-		st = pick_features(c, prep, &feat, &nfeat);
+		st = ch_cox_pick_features(prep, c->excluded, c->nexcluded, &feat, &nfeat);
 	if (!st)
 		st = design_with(prep, feat, nfeat, in->dw, ua, nua, &xa);
 	if (!st)
@@ -369,10 +368,20 @@ static cJSON *test_figures(const ch_cox_training *c, const churn_params *p, doub
 
 /*
  * artifacts/models/cox.json: {"format", "version", "model": "cox", "time_column", "horizon",
- * "excluded_columns", "metrics", "training_rows", "data_sha256", "prep", "cox"}.
+ * "excluded_columns", "value" {"charges_column", "discount_rate"}, "metrics", "training_rows", "data_sha256",
+ * "prep", "cox"}.
  */
-static churn_status make_artifact(const ch_cox_input *in, ch_cox_training *c, const cJSON *metrics)
+static churn_status make_artifact(const ch_cox_input *in, ch_cox_training *c, const cJSON *metrics,
+                                  const churn_params *p)
 {
+	cJSON *value = cJSON_CreateObject(); /* what /api/predict needs to value a posted customer */
+	if (value && (!cJSON_AddStringToObject(value, "charges_column",
+	                                       ch_dataset_resolve_name(in->dw, churn_params_get_str(p, CHURN_KEY_RETENTION_CHARGES_COL))) ||
+	              !cJSON_AddNumberToObject(value, "discount_rate",
+	                                       churn_params_get_double(p, CHURN_KEY_RETENTION_DISCOUNT_RATE)))) {
+		cJSON_Delete(value);
+		value = NULL;
+	}
 	char *prep = NULL, *cox = NULL;
 	churn_status st = churn_prep_to_json(in->prep, &prep);
 	if (!st)
@@ -383,6 +392,7 @@ static churn_status make_artifact(const ch_cox_input *in, ch_cox_training *c, co
 	          cJSON_AddStringToObject(a, "time_column", c->time_col) &&
 	          cJSON_AddNumberToObject(a, "horizon", c->horizon) &&
 	          cJSON_AddItemToObject(a, "excluded_columns", string_array(c->excluded, c->nexcluded)) &&
+	          cJSON_AddItemToObject(a, "value", value) && (value = NULL, true) &&
 	          cJSON_AddItemToObject(a, "metrics", cJSON_Duplicate(metrics, 1)) &&
 	          cJSON_AddNumberToObject(a, "training_rows", (double)c->fitted_rows) &&
 	          (in->sha256[0] ? cJSON_AddStringToObject(a, "data_sha256", in->sha256) != NULL
@@ -396,6 +406,7 @@ static churn_status make_artifact(const ch_cox_input *in, ch_cox_training *c, co
 		ch_sha256_buf(c->artifact, c->artifact_n, c->artifact_sha256);
 	}
 	cJSON_Delete(a);
+	cJSON_Delete(value);
 	churn_free(prep);
 	churn_free(cox);
 	return st;
@@ -417,7 +428,7 @@ static churn_status fit_and_evaluate(const ch_cox_input *in, const churn_params 
 		st = ch_cox_note(c, "cox: %zu rows without a usable '%s' (missing or negative) left out", c->rows_without_time,
 		                 c->time_col);
 	if (!st)
-		st = pick_features(c, in->prep, &c->feat, &c->nfeat);
+		st = ch_cox_pick_features(in->prep, c->excluded, c->nexcluded, &c->feat, &c->nfeat);
 	if (!st)
 		st = ch_cox_design(c, in->prep, in->dw, utr, nutr, &xtr);
 	if (!st)
@@ -430,7 +441,7 @@ static churn_status fit_and_evaluate(const ch_cox_input *in, const churn_params 
 	if (!st && !(e = test_figures(c, p, conc, ibs, nute)))
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	if (!st)
-		st = make_artifact(in, c, e);
+		st = make_artifact(in, c, e, p);
 	if (!st && in->cv)
 		st = cross_validate(in, c, time, tj, p, e);
 	cJSON *a = NULL;

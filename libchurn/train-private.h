@@ -55,6 +55,13 @@ typedef struct ch_cox_input {
  */
 churn_status ch_train_cox(const ch_cox_input *in, const churn_params *p, ch_cox_training *c);
 
+/* The features of @p prep whose raw column is not one of excluded[0..nex): *out (malloc'd), *nout. NOMEM. */
+churn_status ch_cox_pick_features(const churn_prep *prep, char *const *excluded, size_t nex, size_t **out,
+                                  size_t *nout);
+
+/* The rows of @p full, columns feat[0..nfeat), with their names: *out. NOMEM. */
+churn_status ch_cox_select_columns(const churn_matrix *full, const size_t *feat, size_t nfeat, churn_matrix **out);
+
 /* Free what *c holds and zero it. */
 void ch_cox_training_clear(ch_cox_training *c);
 

@@ -84,6 +84,17 @@ CHURN_API CHURN_NODISCARD churn_status churn_report_metrics_json(const char *wor
  */
 CHURN_API CHURN_NODISCARD churn_status churn_report_drift_json(const char *workdir, char **out_json);
 
+/**
+ * /api/retention: reports/retention.json (churn_retention_list_json() of the
+ * last ML run with cox, from the published generation) with its
+ * "customers" cut to the first @p limit (1 to CHURN_RETENTION_JSON_MAX) and
+ * "count" set to match, in a new string (churn_free). CHURN_E_INVALID_ARG (a
+ * NULL argument, limit out of range); CHURN_E_NOTFOUND (no retention list:
+ * no ML run with cox in pipeline.models, or the data had no tenure or charges
+ * column); CHURN_E_PARSE, CHURN_E_LIMIT, CHURN_E_IO, CHURN_E_NOMEM. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_report_retention_json(const char *workdir, size_t limit, char **out_json);
+
 /** Content type for an artifact name ("application/json; charset=utf-8", "image/png", ...). @since 0.1 */
 CHURN_API const char *churn_report_content_type(const char *name);
 

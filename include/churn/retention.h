@@ -45,6 +45,9 @@
 extern "C" {
 #endif
 
+/** Customers in reports/retention.json (the most /api/retention?limit=N returns). @since 0.1 */
+#define CHURN_RETENTION_JSON_MAX 1000
+
 /** A retention list (opaque): made by churn_train(), see churn_training_get_retention(). @since 0.1 */
 typedef struct churn_retention churn_retention;
 
@@ -104,8 +107,10 @@ CHURN_API const double *churn_retention_get_curve(const churn_retention *r, chur
  * reports/retention.csv: a header (id, churn_probability, months_remaining
  * (empty: beyond the horizon), expected_remaining_value,
  * expected_loss, expected_profit, monthly_charge, tenure, top_reasons), then
- * one line per customer in list order, numbers with at most 6 significant
- * digits... rounded to cents for money. *out freed with churn_free(); *out_n
+ * one line per customer in list order: probabilities to 4 decimals, months
+ * and money to 2, each the shortest text that reads back (locale-free); an
+ * id or reasons text starting with =, +, - or @ gets a leading ' (no
+ * spreadsheet formula). *out freed with churn_free(); *out_n
  * (may be NULL) its length. CHURN_E_INVALID_ARG (NULL), CHURN_E_NOMEM. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_retention_to_csv(const churn_retention *r, char **out, size_t *out_n);
@@ -123,9 +128,11 @@ CHURN_API CHURN_NODISCARD churn_status churn_retention_to_csv(const churn_retent
 CHURN_API CHURN_NODISCARD churn_status churn_retention_summary_json(const churn_retention *r, char **out);
 
 /**
- * The first @p limit customers as JSON {"count", "total", "customers": [{"id",
+ * The first @p limit customers as JSON {"summary" (as
+ * churn_retention_summary_json()), "count", "total", "customers": [{"id",
  * "churn_probability", "months_remaining" (null: beyond the horizon),
- * "expected_remaining_value", "expected_loss", "expected_profit", "reasons"}]}.
+ * "expected_remaining_value", "expected_loss", "expected_profit", "reasons"}]}:
+ * reports/retention.json holds the first CHURN_RETENTION_JSON_MAX.
  * CHURN_E_INVALID_ARG, CHURN_E_NOMEM. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_retention_list_json(const churn_retention *r, size_t limit, char **out);
@@ -142,6 +149,42 @@ CHURN_API CHURN_NODISCARD churn_status churn_retention_draw(const churn_retentio
 
 /** NULL is a no-op. @since 0.1 */
 CHURN_API void churn_retention_free(churn_retention *r);
+
+/**
+ * A posted customer's remaining months and value, from the Cox artifact
+ * (artifacts/models/cox.json) alone (opaque; read-only once loaded, safe to
+ * share between threads). @since 0.1
+ */
+typedef struct churn_value_scorer churn_value_scorer;
+
+/**
+ * Load the Cox artifact's @p n bytes. Statuses: CHURN_E_INVALID_ARG (NULL),
+ * CHURN_E_PARSE (not JSON, too deep), CHURN_E_FORMAT (not a
+ * "churn-cox-artifact" of version 1, bad fields, a prep or model that does
+ * not load, features that do not match), CHURN_E_NOMEM. *out written only on
+ * success; free with churn_value_scorer_free(). @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_value_scorer_from_buffer(const char *json, size_t n,
+                                                                      churn_value_scorer **out);
+
+/**
+ * Add "survival" to each prediction of @p predictions (the document of
+ * churn_scorer_score_json() for the same @p records, @p n bytes: one JSON
+ * object or an array of them): {"tenure" (the record's time column),
+ * "months_remaining" (median; null beyond the horizon), "beyond_horizon",
+ * "horizon", "restricted_mean_months", "expected_remaining_value" and
+ * "expected_loss" (null without the charges column in the record)}, or null
+ * when the record has no usable time. New document in *out_json
+ * (churn_free). Statuses: CHURN_E_INVALID_ARG (NULL, counts that differ),
+ * CHURN_E_PARSE (bad JSON, a value of the wrong kind for the prep),
+ * CHURN_E_NOMEM. @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_value_scorer_annotate_json(const churn_value_scorer *s,
+                                                                        const char *records, size_t n,
+                                                                        const char *predictions, char **out_json);
+
+/** NULL is a no-op. @since 0.1 */
+CHURN_API void churn_value_scorer_free(churn_value_scorer *s);
 
 #ifdef __cplusplus
 }
