@@ -1017,22 +1017,21 @@ static cJSON *notes_json(const churn_training *t)
 		}
 		free(note);
 	}
-	for (size_t k = 0; notes && k < t->cox.nnotes; k++)
-		if (!cJSON_AddItemToArray(notes, cJSON_CreateString(t->cox.notes[k]))) {
-			cJSON_Delete(notes);
-			return NULL;
-		}
 	return notes;
 }
 
-/* With cox: "survival" {"cox": its entry} (when fitted) and "retention" (the summary of the list, when made). */
+/* With cox: "survival" {"notes", "cox": its entry} (when fitted) and "retention" (the summary of the list, when made). */
 static bool survival_json(cJSON *doc, const churn_training *t)
 {
 	if (!t->o.cox)
 		return true;
-	cJSON *s = cJSON_AddObjectToObject(doc, "survival");
-	if (!s || (t->cox.entry && !cJSON_AddItemToObject(s, "cox", cJSON_Duplicate(t->cox.entry, 1))))
+	cJSON *s = cJSON_AddObjectToObject(doc, "survival"), *notes = s ? cJSON_AddArrayToObject(s, "notes") : NULL;
+	if (!notes || (t->cox.entry && !cJSON_AddItemToObject(s, "cox", cJSON_Duplicate(t->cox.entry, 1))))
 		return false;
+	/* beside the model, not in "notes": those are about the data (the dashboard's "Check the data") */
+	for (size_t k = 0; k < t->cox.nnotes; k++)
+		if (!cJSON_AddItemToArray(notes, cJSON_CreateString(t->cox.notes[k])))
+			return false;
 	if (!t->retention)
 		return true;
 	char *text = NULL;

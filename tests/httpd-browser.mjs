@@ -55,13 +55,13 @@ function churn(...args) {
   return { code: r.status, err: (r.stderr || "") + (r.error ? String(r.error) : "") };
 }
 
-// Model set: logreg,gbm unless this library lacks gbm.
-let models = "logreg,gbm";
+// Model set: logreg,gbm unless this library lacks gbm; cox for the retention panel and the survival figures.
+let models = "logreg,gbm,cox";
 function runPipeline(...extra) {
   let r = churn(...extra, "--workdir", wd, "--quiet", "--models", models);
   if (r.code !== 0 && /is not built/.test(r.err)) {
-    models = "logreg";
-    console.log("# gbm is not built: using --models logreg");
+    models = "logreg,cox";
+    console.log("# gbm is not built: using --models logreg,cox");
     r = churn(...extra, "--workdir", wd, "--quiet", "--models", models);
   }
   return r;
@@ -200,6 +200,22 @@ try {
     "#predict-probability = POST /api/predict probability", [pred.p, api.predictions?.[0]?.probability]);
   check(pred.label === api.predictions[0].label && pred.reasons === api.predictions[0].reasons.length,
     "label and reasons as the API", [pred.label, pred.reasons]);
+
+  // With cox: the prediction has its remaining months; the retention panel shows /api/retention's list and curve
+  const surv = await page.evaluate(() => document.getElementById("predict-survival")?.dataset.months);
+  check(api.predictions[0].survival && String(api.predictions[0].survival.months_remaining) === surv,
+    "#predict-survival = POST /api/predict survival.months_remaining", [surv, api.predictions[0].survival]);
+  const { status: rst, body: ret } = await getJSON(base + "/api/retention?limit=15");
+  const panel = await page.evaluate(() => ({
+    hidden: document.getElementById("retention").hidden,
+    rows: [...document.querySelectorAll("#retention-table tbody tr")].map((r) => r.cells[0].textContent),
+    lines: document.querySelectorAll("#retention-curve polyline").length,
+    best: document.getElementById("retention-best").dataset.contacts }));
+  check(rst === 200 && !panel.hidden && panel.rows.length === 15 && panel.rows[0] === ret.customers[0].id,
+    "retention panel lists /api/retention's customers in order", [rst, panel.rows.slice(0, 2)]);
+  check(panel.lines === 2 && Number(panel.best) === ret.summary.best.contacts,
+    "retention panel: two profit curves and the best budget", panel);
+  await page.locator("#retention").screenshot({ path: SHOT.replace(/\.png$/, "-retention.png") });
 
   // Screenshot (before the refresh check: the page as first loaded + a prediction)
   await page.screenshot({ path: SHOT, fullPage: true });

@@ -207,6 +207,37 @@ try:
     code = s.stop()
     check(code == 0, "SIGTERM: clean shutdown (exit %s)" % code)
 
+    # --- cox: the retention list and a posted customer's remaining months ----
+    wc = os.path.join(tmp, "wc")
+    r = run("run", "--workdir", wc, "--source", "synthetic:1500?seed=5", "--quiet", "--no-figures", "--models", "logreg,cox")
+    check(r.returncode == 0, "churn run with cox", r.stderr.decode()[-300:])
+    s = Server(wc, threads=16)
+    st, h, body = s.json("GET", "/api/retention")
+    check(st == 200 and body["count"] == 50 and len(body["customers"]) == 50 and body["total"] > 50, "retention: 50 by default", (st, body.get("count")))
+    profits = [c["expected_profit"] for c in body["customers"]]
+    check(profits == sorted(profits, reverse=True) and body["summary"]["best"]["contacts"] >= 0, "retention: by expected profit, with the best budget")
+    st, h, small = s.json("GET", "/api/retention?limit=3")
+    check(st == 200 and small["count"] == 3 and [c["id"] for c in small["customers"]] == [c["id"] for c in body["customers"][:3]], "retention?limit=3: the first three")
+    for bad in ("0", "1001", "abc", "-1", "2%00"):
+        st, h, e = s.json("GET", "/api/retention?limit=" + bad)
+        check(st == 400 and "error" in e, "retention?limit=%s is 400" % bad, st)
+    rec = httpdtest.first_record(wc)
+    rec.pop("Churn", None)
+    for k in ("tenure", "MonthlyCharges", "SeniorCitizen"):
+        rec[k] = float(rec[k])
+    st, h, p = s.json("POST", "/api/predict", json.dumps(rec), hdr)
+    sv = p["predictions"][0].get("survival") if st == 200 else None
+    check(sv and sv["horizon"] == 24 and (sv["beyond_horizon"] or 0 < sv["months_remaining"] <= 24) and sv["expected_remaining_value"] > 0,
+          "predict with a cox model: months remaining and value", (st, sv))
+    rec.pop("tenure")
+    st, h, p = s.json("POST", "/api/predict", json.dumps([rec, rec]), hdr)
+    check(st == 200 and p["count"] == 2 and p["predictions"][1]["survival"] is None, "predict without tenure: survival null", (st, p))
+    s.stop()
+    s = Server(wd, threads=16)
+    st, h, e = s.json("GET", "/api/retention")
+    check(st == 503 and "cox" in e.get("error", ""), "retention without a cox run is 503 saying what to run", (st, e))
+    s.stop()
+
     # token and CORS
     s = Server(wd, "--token", "s3cret-s3cret-s3cret", "--cors", "http://dash.example", threads=16)
     st, h, p = s.json("POST", "/api/predict", json.dumps(record), hdr)

@@ -213,7 +213,8 @@ CHURN_API CHURN_NODISCARD churn_status churn_training_metrics_json(const churn_t
  * without the time column and, unless cox.keep_time_leaks, without the
  * columns churn_survival_find_time_leaks() names (each a note). It is
  * skipped with a note, and the training still succeeds, when the data has
- * no numeric time column. metrics.json gets "survival" {"cox": {
+ * no numeric time column. metrics.json gets "survival" {"notes" (those
+ * notes, and why there is no retention list), "cox": {
  * "concordance" (Harrell's, test rows), "integrated_brier" (test rows, over
  * their observed times), "time_column", "horizon", "excluded_columns",
  * "fitted_rows", "events", "rows_without_time", "iterations", "converged",
@@ -247,7 +248,7 @@ CHURN_API const char *churn_training_get_cox_metrics_json(const churn_training *
  */
 CHURN_API const churn_retention *churn_training_get_retention(const churn_training *t);
 /**
- * The notes of the survival part (also in metrics.json "notes"): "cox:
+ * The notes of the survival part (metrics.json "survival"."notes"): "cox:
  * skipped: ...", "cox: column ... left out: ...", "retention: skipped:
  * ...". Count, and note k (borrowed; NULL out of range). @since 0.1
  */
