@@ -65,6 +65,10 @@ void api_ctx_destroy(api_ctx *ctx)
 			free(ctx->models[i].current);
 		}
 	}
+	if (ctx->value) {
+		churn_value_scorer_free(ctx->value->scorer);
+		free(ctx->value);
+	}
 	pthread_mutex_destroy(&ctx->lock);
 }
 
@@ -620,33 +624,84 @@ static void handle_file(api_ctx *ctx, const char *name, const char *kind, api_re
 		respond_error(rs, 500, "out of memory");
 }
 
-/*
- * With a Cox model in the workdir (artifacts/models/cox.json): each prediction gains "survival" (months remaining,
- * value; churn_value_scorer_annotate_json). The artifact is read per request (about 12 KB); a failure leaves the
- * predictions as they are and is logged.
- */
-static char *add_survival(api_ctx *ctx, const api_request *rq, char *json)
+static void value_unref_locked(api_ctx *ctx, api_value_ref *r)
 {
-	char *path = NULL, *bytes = NULL, *out = NULL;
-	churn_value_scorer *vs = NULL;
-	if (churn_report_artifact_path(ctx->workdir, "cox.json", "model", &path) != CHURN_OK)
-		return json;
-	FILE *f = fopen(path, "rb");
+	if (--r->refs == 0 && r != ctx->value) {
+		churn_value_scorer_free(r->scorer);
+		free(r);
+	}
+}
+
+/* A new value scorer from artifacts/models/cox.json, or NULL (logged). */
+static api_value_ref *value_load(api_ctx *ctx)
+{
+	char *path = NULL, *bytes = NULL;
+	api_value_ref *r = calloc(1, sizeof(*r));
 	size_t n = 0, cap = 1 << 22; /* an artifact of the library is far smaller */
+	churn_status st = r ? churn_report_artifact_path(ctx->workdir, "cox.json", "model", &path) : CHURN_E_NOMEM;
+	FILE *f = st ? NULL : fopen(path, "rb");
 	if (f && (bytes = malloc(cap + 1))) {
 		n = fread(bytes, 1, cap, f);
 		bytes[n] = '\0';
 	}
 	if (f)
 		fclose(f);
-	churn_status st = bytes && n < cap ? churn_value_scorer_from_buffer(bytes, n, &vs) : CHURN_E_IO;
 	if (!st)
-		st = churn_value_scorer_annotate_json(vs, rq->body, rq->body_len, json, &out);
-	if (st)
-		fprintf(stderr, "churn-httpd: predict: no survival figures: %s\n", churn_last_error());
-	churn_value_scorer_free(vs);
+		st = bytes && n < cap ? churn_value_scorer_from_buffer(bytes, n, &r->scorer) : CHURN_E_IO;
+	if (st) {
+		fprintf(stderr, "churn-httpd: cannot load artifacts/models/cox.json: %s\n", churn_last_error());
+		free(r);
+		r = NULL;
+	}
 	churn_free(path);
 	free(bytes);
+	return r;
+}
+
+/* The current value scorer with a reference held (value_release), reloaded when cox.json changed; NULL: none. */
+static api_value_ref *value_acquire(api_ctx *ctx)
+{
+	api_stamp now;
+	stamp_of(ctx->workdir, "artifacts/models/cox.json", &now);
+	if (!now.exists)
+		return NULL; /* no Cox model in the published generation (any more) */
+	pthread_mutex_lock(&ctx->lock);
+	if (!ctx->value || !stamps_equal(&ctx->value_stamp, &now, 1)) {
+		pthread_mutex_unlock(&ctx->lock);
+		api_value_ref *nr = value_load(ctx); /* concurrent loaders: the last one's stays */
+		pthread_mutex_lock(&ctx->lock);
+		if (nr) {
+			nr->refs = 1; /* the ctx's own reference */
+			api_value_ref *old = ctx->value;
+			ctx->value = nr;
+			ctx->value_stamp = now;
+			if (old)
+				value_unref_locked(ctx, old);
+		}
+	}
+	api_value_ref *r = ctx->value;
+	if (r)
+		r->refs++;
+	pthread_mutex_unlock(&ctx->lock);
+	return r;
+}
+
+/*
+ * With a Cox model in the workdir (artifacts/models/cox.json, loaded once per version): each prediction gains
+ * "survival" (months remaining, value; churn_value_scorer_annotate_json). A failure leaves the predictions as they
+ * are and is logged.
+ */
+static char *add_survival(api_ctx *ctx, const api_request *rq, char *json)
+{
+	api_value_ref *r = value_acquire(ctx);
+	char *out = NULL;
+	if (!r)
+		return json;
+	if (churn_value_scorer_annotate_json(r->scorer, rq->body, rq->body_len, json, &out))
+		fprintf(stderr, "churn-httpd: predict: no survival figures: %s\n", churn_last_error());
+	pthread_mutex_lock(&ctx->lock);
+	value_unref_locked(ctx, r);
+	pthread_mutex_unlock(&ctx->lock);
 	if (!out)
 		return json;
 	churn_free(json);

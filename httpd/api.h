@@ -76,6 +76,12 @@ typedef struct api_model_slot {
 	bool loading;
 } api_model_slot;
 
+/* The Cox artifact's value scorer (artifacts/models/cox.json) and its users (guarded by the ctx lock). */
+typedef struct api_value_ref {
+	churn_value_scorer *scorer;
+	int refs;
+} api_value_ref;
+
 typedef struct api_ctx {
 	const char *workdir;
 	const char *workdir_name; /* its base name: what clients are told */
@@ -94,6 +100,8 @@ typedef struct api_ctx {
 		api_blob *blob;
 	} cache[API_NCACHE];
 	api_model_slot models[API_NMODELS];
+	api_stamp value_stamp;
+	api_value_ref *value;  /* /api/predict's "survival"; a replaced one is freed by its last user */
 	const char *dashboard; /* embedded assets */
 	size_t dashboard_len;
 	const char *openapi;
