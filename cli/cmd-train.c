@@ -122,9 +122,13 @@ static double json_number(const char *json, const char *key)
 static void print_survival(const churn_training *t)
 {
 	const char *e = churn_training_get_cox_metrics_json(t);
-	if (e)
+	double cv = json_number(e, "concordance_mean");
+	if (e && cv == cv)
 		printf("\ncox      concordance %.4f  integrated Brier %.4f  (test rows; cv concordance %.4f)\n",
-		       json_number(e, "concordance"), json_number(e, "integrated_brier"), json_number(e, "concordance_mean"));
+		       json_number(e, "concordance"), json_number(e, "integrated_brier"), cv);
+	else if (e)
+		printf("\ncox      concordance %.4f  integrated Brier %.4f  (test rows)\n", json_number(e, "concordance"),
+		       json_number(e, "integrated_brier"));
 	const churn_retention *r = churn_training_get_retention(t);
 	size_t n = 0;
 	const double *cum = churn_retention_get_curve(r, CHURN_RETENTION_BY_PROFIT, &n);

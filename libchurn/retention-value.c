@@ -166,8 +166,8 @@ static churn_status compute(const churn_value_scorer *s, const cJSON *recs, cons
 	bool *beyond = malloc(nrec);
 	size_t got = 0;
 	churn_status st = t0 && med && rmst && lp && beyond ? CHURN_OK : ch_fail(CHURN_E_NOMEM, "out of memory");
-	for (size_t i = 0; !st && i < nrec; i++) {
-		const cJSON *rec = cJSON_IsArray(recs) ? cJSON_GetArrayItem(recs, (int)i) : recs;
+	const cJSON *rec = cJSON_IsArray(recs) ? recs->child : recs; /* walked along: GetArrayItem(i) is O(i) */
+	for (size_t i = 0; !st && i < nrec && rec; i++, rec = cJSON_IsArray(recs) ? rec->next : rec) {
 		f[i].t0 = number_of(rec, s->time_col);
 		f[i].charge = s->charges_col ? number_of(rec, s->charges_col) : NAN;
 		t0[i] = isfinite(f[i].t0) && f[i].t0 >= 0 ? f[i].t0 : 0; /* without a time the figures are dropped */
@@ -211,8 +211,9 @@ churn_status churn_value_scorer_annotate_json(const churn_value_scorer *s, const
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	if (!st)
 		st = compute(s, recs, x, nrec, f);
-	for (size_t i = 0; !st && i < nrec; i++)
-		if (!annotate_one(s, &f[i], cJSON_GetArrayItem(preds, (int)i)))
+	cJSON *pred = preds ? preds->child : NULL;
+	for (size_t i = 0; !st && i < nrec && pred; i++, pred = pred->next)
+		if (!annotate_one(s, &f[i], pred))
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	free(f);
 	char *outs = st ? NULL : ch_json_print(doc, false);
