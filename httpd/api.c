@@ -632,52 +632,43 @@ static void value_unref_locked(api_ctx *ctx, api_value_ref *r)
 	}
 }
 
-/* A new value scorer from artifacts/models/cox.json, or NULL (logged). */
+/* A new value scorer from the last training's artifacts/models/cox.json, or NULL (none, or logged). */
 static api_value_ref *value_load(api_ctx *ctx)
 {
-	char *path = NULL, *bytes = NULL;
 	api_value_ref *r = calloc(1, sizeof(*r));
-	size_t n = 0, cap = 1 << 22; /* an artifact of the library is far smaller */
-	churn_status st = r ? churn_report_artifact_path(ctx->workdir, "cox.json", "model", &path) : CHURN_E_NOMEM;
-	FILE *f = st ? NULL : fopen(path, "rb");
-	if (f && (bytes = malloc(cap + 1))) {
-		n = fread(bytes, 1, cap, f);
-		bytes[n] = '\0';
-	}
-	if (f)
-		fclose(f);
-	if (!st)
-		st = bytes && n < cap ? churn_value_scorer_from_buffer(bytes, n, &r->scorer) : CHURN_E_IO;
-	if (st) {
+	churn_status st = r ? churn_report_value_scorer(ctx->workdir, &r->scorer) : CHURN_E_NOMEM;
+	if (st && st != CHURN_E_NOTFOUND)
 		fprintf(stderr, "churn-httpd: cannot load artifacts/models/cox.json: %s\n", churn_last_error());
+	if (st) {
 		free(r);
-		r = NULL;
+		return NULL;
 	}
-	churn_free(path);
-	free(bytes);
 	return r;
 }
 
-/* The current value scorer with a reference held (value_release), reloaded when cox.json changed; NULL: none. */
+/*
+ * The current value scorer with a reference held (released by value_unref_locked), looked at again when cox.json
+ * or metrics.json changed (a run without cox leaves the older cox.json: metrics.json says whose it is); NULL: none.
+ */
 static api_value_ref *value_acquire(api_ctx *ctx)
 {
-	api_stamp now;
-	stamp_of(ctx->workdir, "artifacts/models/cox.json", &now);
-	if (!now.exists)
-		return NULL; /* no Cox model in the published generation (any more) */
+	api_stamp now[2];
+	stamp_of(ctx->workdir, "artifacts/models/cox.json", &now[0]);
+	stamp_of(ctx->workdir, "reports/metrics.json", &now[1]);
+	if (!now[0].exists)
+		return NULL; /* no Cox model in the published generation */
 	pthread_mutex_lock(&ctx->lock);
-	if (!ctx->value || !stamps_equal(&ctx->value_stamp, &now, 1)) {
+	if (!stamps_equal(ctx->value_stamp, now, 2)) {
 		pthread_mutex_unlock(&ctx->lock);
 		api_value_ref *nr = value_load(ctx); /* concurrent loaders: the last one's stays */
 		pthread_mutex_lock(&ctx->lock);
-		if (nr) {
+		if (nr)
 			nr->refs = 1; /* the ctx's own reference */
-			api_value_ref *old = ctx->value;
-			ctx->value = nr;
-			ctx->value_stamp = now;
-			if (old)
-				value_unref_locked(ctx, old);
-		}
+		api_value_ref *old = ctx->value;
+		ctx->value = nr; /* NULL: none for these files (not retried until they change) */
+		memcpy(ctx->value_stamp, now, sizeof(now));
+		if (old)
+			value_unref_locked(ctx, old);
 	}
 	api_value_ref *r = ctx->value;
 	if (r)

@@ -100,7 +100,7 @@ typedef struct api_ctx {
 		api_blob *blob;
 	} cache[API_NCACHE];
 	api_model_slot models[API_NMODELS];
-	api_stamp value_stamp;
+	api_stamp value_stamp[2]; /* artifacts/models/cox.json, reports/metrics.json */
 	api_value_ref *value;  /* /api/predict's "survival"; a replaced one is freed by its last user */
 	const char *dashboard; /* embedded assets */
 	size_t dashboard_len;

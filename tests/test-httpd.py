@@ -232,6 +232,14 @@ try:
     rec.pop("tenure")
     st, h, p = s.json("POST", "/api/predict", json.dumps([rec, rec]), hdr)
     check(st == 200 and p["count"] == 2 and p["predictions"][1]["survival"] is None, "predict without tenure: survival null", (st, p))
+    # a later run without cox leaves cox.json and retention.json in the generation: they are not served as current
+    r = run("ml", "--workdir", wc, "--quiet", "--no-figures", "--models", "logreg")
+    check(r.returncode == 0 and os.path.exists(os.path.join(wc, "reports/retention.json")), "churn ml without cox", r.stderr.decode()[-300:])
+    st, h, e = s.json("GET", "/api/retention")
+    check(st == 503, "retention after a run without cox is 503", (st, e))
+    rec["tenure"] = 5.0
+    st, h, p = s.json("POST", "/api/predict", json.dumps(rec), hdr)
+    check(st == 200 and "survival" not in p["predictions"][0], "predict after a run without cox: no survival", (st, p))
     s.stop()
     s = Server(wd, threads=16)
     st, h, e = s.json("GET", "/api/retention")

@@ -13,6 +13,7 @@
 #define CHURN_REPORT_H
 
 #include "churn/common.h"
+#include "churn/retention.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,7 +87,8 @@ CHURN_API CHURN_NODISCARD churn_status churn_report_drift_json(const char *workd
 
 /**
  * /api/retention: reports/retention.json (churn_retention_list_json() of the
- * last ML run with cox, from the published generation) with its
+ * last ML run with cox, from the published generation; only when its summary
+ * is metrics.json's "retention": the last training's) with its
  * "customers" cut to the first @p limit (1 to CHURN_RETENTION_JSON_MAX) and
  * "count" set to match, in a new string (churn_free). CHURN_E_INVALID_ARG (a
  * NULL argument, limit out of range); CHURN_E_NOTFOUND (no retention list:
@@ -94,6 +96,18 @@ CHURN_API CHURN_NODISCARD churn_status churn_report_drift_json(const char *workd
  * column); CHURN_E_PARSE, CHURN_E_LIMIT, CHURN_E_IO, CHURN_E_NOMEM. @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_report_retention_json(const char *workdir, size_t limit, char **out_json);
+
+/**
+ * The value scorer of the published generation's artifacts/models/cox.json
+ * (churn_value_scorer_from_buffer()) for /api/predict, when, and only when,
+ * its SHA-256 is the one reports/metrics.json gives for the last training's
+ * Cox model (a later run without cox leaves the older file in place).
+ * *out freed with churn_value_scorer_free(). CHURN_E_INVALID_ARG (NULL);
+ * CHURN_E_NOTFOUND (no Cox model in the last training, or a stale file);
+ * those of churn_value_scorer_from_buffer(), CHURN_E_IO, CHURN_E_NOMEM.
+ * @since 0.1
+ */
+CHURN_API CHURN_NODISCARD churn_status churn_report_value_scorer(const char *workdir, churn_value_scorer **out);
 
 /** Content type for an artifact name ("application/json; charset=utf-8", "image/png", ...). @since 0.1 */
 CHURN_API const char *churn_report_content_type(const char *name);
