@@ -72,6 +72,8 @@ churn_status ch_pipeline_write_scores(const churn_training *t, const churn_datas
                                       const churn_params *p, uint64_t *out_rows)
 {
 	size_t n = 0, len = 0, *idx = NULL;
+	if (!churn_training_get_model_count(t)) /* pipeline.models is cox alone: no churn probabilities */
+		return ch_fail(CHURN_E_INVALID_ARG, "pipeline.scores_out: no classifier in pipeline.models to score with");
 	const char *artifact = churn_training_get_artifact(t, churn_training_get_best(t), &len);
 	churn_scorer *s = NULL;
 	churn_dataset *cur = NULL;
