@@ -38,5 +38,6 @@
 #include "churn/survival.h"
 #include "churn/drift.h"
 #include "churn/retention.h"
+#include "churn/alerts.h"
 
 #endif /* CHURN_H */

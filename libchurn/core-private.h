@@ -113,5 +113,7 @@ churn_status ch_read_file(const char *path, size_t max, char **out, size_t *out_
 /* SHA-256 of a file or buffer as 64 lowercase hex chars + NUL (hex >= 65). */
 churn_status ch_sha256_file(const char *path, char hex[65]);
 void ch_sha256_buf(const void *data, size_t n, char hex[65]);
+/* HMAC-SHA256 (RFC 2104) of [data, data+n) with the key [key, key+key_n), as 64 lowercase hex chars + NUL. */
+void ch_hmac_sha256_hex(const void *key, size_t key_n, const void *data, size_t n, char hex[65]);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "core-private.h"
 
@@ -503,6 +504,16 @@ void ch_sha256_buf(const void *data, size_t n, char hex[65])
 	unsigned char md[32];
 	unsigned int len = 0;
 	EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
+	to_hex(md, hex);
+}
+
+/* RFC 2104 over OpenSSL's SHA-256 (the library's one digest); keys of any length. */
+void ch_hmac_sha256_hex(const void *key, size_t key_n, const void *data, size_t n, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+	static const unsigned char empty = 0;
+	HMAC(EVP_sha256(), key_n ? key : &empty, (int)key_n, n ? data : &empty, n, md, &len);
 	to_hex(md, hex);
 }
 

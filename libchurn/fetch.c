@@ -28,6 +28,7 @@
 #include "churn/synth.h"
 #include "churn/version.h"
 #include "core-private.h"
+#include "fetch-private.h"
 #include "params-private.h"
 #include "pg-private.h"
 
@@ -124,7 +125,7 @@ static bool memmem_ci(const char *hay, size_t n, const char *needle)
  * userinfo and every query value are replaced by "***" (a token in the query
  * string is as secret as a password); names of query parameters stay.
  */
-static char *redact_source(const char *src)
+char *ch_redact_url(const char *src)
 {
 	const char *sep = strstr(src, "://");
 	if (!sep)
@@ -455,17 +456,7 @@ static churn_status sink_finish(const churn_params *p, struct sink *s, const cha
  * them is most of a short process's start-up. Its functions are called
  * through this table.
  */
-static struct {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
-	CURLcode (*easy_perform)(CURL *h);
-	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
-	void (*easy_cleanup)(CURL *h);
-	const char *(*easy_strerror)(CURLcode rc);
-	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-	void (*slist_free_all)(struct curl_slist *list);
-} cu;
+static struct ch_curl cu;
 
 #ifndef CHURN_LIBCURL_SONAME
 #define CHURN_LIBCURL_SONAME "libcurl.so.4" /* Debian's libcurl4 (libcurl4-openssl-dev builds against it) */
@@ -502,6 +493,16 @@ static void curl_init_once(void)
 	if (curl_init_result != CURLE_OK)
 		snprintf(curl_load_error, sizeof curl_load_error, "initialisation failed: %s",
 		         cu.easy_strerror(curl_init_result));
+}
+
+const struct ch_curl *ch_curl_load(void)
+{
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_result != CURLE_OK) {
+		ch_fail(CHURN_E_INTERNAL, "libcurl: %s", curl_load_error);
+		return NULL;
+	}
+	return &cu;
 }
 
 struct http_hdr {
@@ -1177,7 +1178,7 @@ churn_status churn_fetch(const char *source, const char *dest_path, const churn_
 	}
 	if ((st = source_kind_of(source, &kind)))
 		goto out;
-	info->url = kind == SRC_PG ? ch_pg_mask(source) : redact_source(source);
+	info->url = kind == SRC_PG ? ch_pg_mask(source) : ch_redact_url(source);
 	info->path = ch_strdup(dest_path);
 	meta_path = ch_asprintf("%s.meta.json", dest_path);
 	if (!info->url || !info->path || !meta_path) {

@@ -301,6 +301,15 @@ bool churn_params_is_set(const churn_params *p, const char *key)
 	return p && i >= 0 && p->v[i].set;
 }
 
+/* A string value as listed: a secret (a key ending in "_secret") is "***" when set, never its text. */
+static const char *shown_str(size_t i, const char *s)
+{
+	size_t n = strlen(defs[i].key);
+	if (s && s[0] && n > 7 && !strcmp(defs[i].key + n - 7, "_secret"))
+		return "***";
+	return s ? s : "";
+}
+
 churn_status churn_params_to_json(const churn_params *p, char **out_json)
 {
 	if (!p || !out_json)
@@ -314,7 +323,7 @@ churn_status churn_params_to_json(const churn_params *p, char **out_json)
 		case CHURN_PARAM_INT: item = cJSON_CreateNumber((double)p->v[i].i); break;
 		case CHURN_PARAM_DOUBLE: item = cJSON_CreateNumber(p->v[i].d); break;
 		case CHURN_PARAM_BOOL: item = cJSON_CreateBool(p->v[i].b); break;
-		case CHURN_PARAM_STR: item = cJSON_CreateString(p->v[i].s ? p->v[i].s : ""); break;
+		case CHURN_PARAM_STR: item = cJSON_CreateString(shown_str(i, p->v[i].s)); break;
 		}
 		if (!item || !cJSON_AddItemToObject(o, defs[i].key, item)) {
 			cJSON_Delete(item);

@@ -8,6 +8,7 @@
  *   pipeline-drift.c    ch_pipeline_drift, ch_pipeline_performance: reports/drift.json (drift-private.h)
  *   pipeline-db.c       ch_pipeline_resolve_names, ch_pipeline_write_scores: PostgreSQL sources and pipeline.scores_out
  *   pipeline-retention.c ch_pipeline_retention_record: the survival part's summary in the run record
+ *   pipeline-alerts.c   ch_pipeline_alerts*: a run's alerts (alerts.c's rules) into its record, the webhook
  */
 #ifndef CH_PIPELINE_PRIVATE_H
 #define CH_PIPELINE_PRIVATE_H
@@ -18,6 +19,7 @@
 #include "churn/eda.h"
 #include "churn/params.h"
 #include "churn/train.h"
+#include "churn/workdir.h"
 
 /*
  * Into directory @p dir (which exists): roc_curve, pr_curve, lift_chart and
@@ -63,6 +65,31 @@ churn_status ch_pipeline_drift(const char *wd, const churn_dataset *ds, const ch
 churn_status ch_pipeline_performance(const char *wd, const char *drift_dir, const churn_dataset *ds,
                                      const churn_params *p, const char *run_id, const char *out_path,
                                      cJSON **out_perf);
+
+/*
+ * The columns of @p ds into a data run's record fields: "schema_sha256"
+ * (of the "name<TAB>type" lines) and, up to 1,000 columns, "schema" [{"name",
+ * "type"}] (what schema_change compares). CHURN_E_NOMEM.
+ */
+churn_status ch_pipeline_schema_fields(const churn_dataset *ds, cJSON *fields);
+
+/*
+ * Evaluate the alert rules on the run record @p rec (a data run against the
+ * last succeeded data run of the published records) and add what fired to
+ * rec's "alerts" array (made, possibly empty) and to @p call_alerts. Never
+ * fails the run: an evaluation failure is logged through @p p.
+ */
+void ch_pipeline_alerts(churn_workdir *w, const churn_params *p, cJSON *rec, cJSON *call_alerts);
+
+/* Add the run_failed alert to @p rec (marked failed after its alerts were evaluated) unless it has one. */
+void ch_pipeline_alerts_failed(const churn_params *p, cJSON *rec, cJSON *call_alerts);
+
+/*
+ * POST the alerts of @p call_alerts from index *sent on (ch_alerts_webhook)
+ * and record the outcome as "webhook" in each record of @p runs that has
+ * alerts; *sent becomes their count. Never fails.
+ */
+void ch_pipeline_alerts_deliver(const churn_params *p, cJSON *runs, cJSON *call_alerts, int *sent);
 
 /*
  * data.target, and data.id when it is empty (the default customerID), set

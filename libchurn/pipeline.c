@@ -29,6 +29,7 @@
 #include "churn/train.h"
 #include "churn/profile.h"
 #include "churn/workdir.h"
+#include "alerts-private.h"
 #include "core-private.h"
 #include "generation-private.h"
 #include "params-private.h"
@@ -58,6 +59,8 @@ struct txn {
 	char *raw_name;
 	bool moved[2], had_old[2]; /* the file and its .meta.json: moved into place; an older one kept */
 	char record_error[1024];   /* why the run records could not be written ("" when they were) */
+	cJSON *alerts;             /* the alerts the call's runs fired (pipeline-alerts.c) */
+	int alerts_sent;           /* how many of them the webhook was given */
 };
 
 /* One pipeline run: its steps and record fields. */
@@ -125,6 +128,7 @@ static void txn_init(struct txn *t, churn_workdir *w)
 	memset(t, 0, sizeof(*t));
 	t->w = w;
 	t->runs = cJSON_CreateArray();
+	t->alerts = cJSON_CreateArray();
 }
 
 static void txn_clear(struct txn *t)
@@ -135,6 +139,7 @@ static void txn_clear(struct txn *t)
 	free(t->raw_dir);
 	free(t->raw_name);
 	cJSON_Delete(t->runs);
+	cJSON_Delete(t->alerts);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -220,8 +225,10 @@ static churn_status run_begin(struct run *r, churn_workdir *w, const churn_param
 		return st;
 	snprintf(r->run_id, sizeof(r->run_id), "%s", run_id);
 	churn_free(run_id);
-	if (!(r->fields = cJSON_CreateObject()) || !t->runs)
+	if (!(r->fields = cJSON_CreateObject()) || !t->runs || !t->alerts)
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	if ((st = ch_alerts_check_params(r->p)))
+		return st;
 	t->steps.p = r->p;
 	char line[256];
 	snprintf(line, sizeof(line), "pipeline=%s status=started", pipeline);
@@ -333,10 +340,31 @@ static churn_status append_records(struct txn *t, ch_gen *g, const char *rel, co
 	return st;
 }
 
+/* The call's fired alerts appended to reports/alerts.json of generation g (nothing when none fired). */
+static churn_status append_alerts(struct txn *t, ch_gen *g, const churn_params *p)
+{
+	if (!cJSON_GetArraySize(t->alerts))
+		return CHURN_OK;
+	char *path = ch_gen_path(g, "reports/alerts.json");
+	churn_status st = path ? ch_gen_step(&t->steps, "write reports/alerts.json") : ch_fail(CHURN_E_NOMEM, "out of memory");
+	if (!st) {
+		*strrchr(path, '/') = '\0';
+		st = ch_mkdir_p(path);
+		path[strlen(path)] = '/';
+	}
+	if (!st)
+		st = ch_alerts_append(path, t->alerts, p);
+	free(path);
+	return st;
+}
+
 /* The commit of a call whose runs succeeded: records into the generation, raw file into data/raw, the switch. */
 static churn_status commit_publish(struct txn *t, struct run *r)
 {
+	ch_pipeline_alerts_deliver(r->p, t->runs, t->alerts, &t->alerts_sent);
 	churn_status st = append_records(t, t->gen, "reports/run_metadata.json", t->runs);
+	if (!st)
+		st = append_alerts(t, t->gen, r->p);
 	if (!st && cJSON_GetArraySize(r->model_records) > 0)
 		st = append_records(t, t->gen, "reports/model_run_metadata.json", r->model_records);
 	if (!st)
@@ -376,6 +404,9 @@ static void commit_failure(struct txn *t, struct run *r, const char *error)
 			record_fail(rec, msg);
 		}
 	}
+	/* this run's failure is an alert (also when its commit failed after its alerts were evaluated) */
+	ch_pipeline_alerts_failed(r->p, cJSON_GetArrayItem(t->runs, n - 1), t->alerts);
+	ch_pipeline_alerts_deliver(r->p, t->runs, t->alerts, &t->alerts_sent);
 	ch_gen *g = NULL;
 	char id[64], lid[64];
 	snprintf(id, sizeof(id), "%s.failed", r->run_id);
@@ -388,6 +419,11 @@ static void commit_failure(struct txn *t, struct run *r, const char *error)
 		st = ch_gen_fill(g);
 	if (!st)
 		st = append_records(t, g, "reports/run_metadata.json", t->runs);
+	if (!st && append_alerts(t, g, r->p)) {
+		/* the record (which lists the alerts) matters more: publish it without alerts.json */
+		ch_log(r->p, CHURN_LOG_ERROR, "reports/alerts.json not written: %s", churn_last_error());
+		ch_clear_error();
+	}
 	if (!st)
 		st = ch_gen_publish(g, r->p);
 	if (st) {
@@ -418,8 +454,10 @@ static churn_status run_end(struct run *r, churn_status st, bool last)
 			snprintf(error, sizeof(error), "%s", churn_last_error());
 	}
 	cJSON *rec = run_record(r, st, error);
-	if (rec)
+	if (rec) {
+		ch_pipeline_alerts(r->w, r->p, rec, t->alerts);
 		cJSON_AddItemToArray(t->runs, rec);
+	}
 	else if (!st)
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 	if (!st && last) {
@@ -572,6 +610,8 @@ static churn_status step_profile(struct run *r, struct data_state *d)
 	if (skipped)
 		cJSON_AddNumberToObject(r->fields, "skipped_rows", (double)skipped);
 	d->skipped = skipped;
+	if ((st = ch_pipeline_schema_fields(d->ds, r->fields)))
+		return st;
 	/* reports/summary.json|csv hold the profile and the prep report: step_prepare writes them. */
 	return churn_profile_compute(d->ds, r->p, &d->prof);
 }
@@ -616,6 +656,7 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
 		return st;
 	}
 	cJSON_AddNumberToObject(r->fields, "churn_rate", positive_rate(d->x));
+	cJSON_AddNumberToObject(r->fields, "labelled_rows", (double)churn_matrix_get_row_count(d->x));
 	cJSON_AddNumberToObject(r->fields, "features", (double)churn_matrix_get_column_count(d->x));
 	cJSON_AddItemToObject(r->fields, "notes", ch_prep_screen_notes_json(d->prep));
 	if ((st = importance_start(r, d)))

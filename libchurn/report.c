@@ -15,6 +15,7 @@
 #include "report-private.h"
 #include "churn/params.h"
 #include "core-private.h"
+#include "report-private.h"
 
 /* Where artifacts live and which files in each directory are listed. */
 static const struct {
@@ -233,7 +234,7 @@ static cJSON *last_run(cJSON *runs, const char *pipeline, bool ok_only)
  * path starts a word ('/' after a space, a quote, '(' or '=', or first) and
  * runs to white space, a quote, ')', ',' or ':'; URLs are left whole.
  */
-static char *strip_paths(const char *text)
+char *ch_report_strip_paths(const char *text)
 {
 	char *out = ch_strdup(text);
 	if (!out)
@@ -264,7 +265,7 @@ static void copy_keys(cJSON *dst, const cJSON *src, const char *const *keys)
 	for (; *keys; keys++) {
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(src, *keys);
 		if (cJSON_IsString(v)) {
-			char *safe = strip_paths(v->valuestring);
+			char *safe = ch_report_strip_paths(v->valuestring);
 			cJSON_AddItemToObject(dst, *keys, safe ? cJSON_CreateString(safe) : cJSON_CreateNull());
 			free(safe);
 			continue;

@@ -64,7 +64,9 @@ CHURN_API bool churn_params_has_key(const char *key, churn_param_type *out_type)
 
 /**
  * All keys and their current values as a JSON object keyed by name, in the
- * registry's order. Free with churn_free(). @since 0.1
+ * registry's order; a secret (a key ending in "_secret", such as
+ * alerts.webhook_secret) shows "***" when set, never its value. Free with
+ * churn_free(). @since 0.1
  */
 CHURN_API CHURN_NODISCARD churn_status churn_params_to_json(const churn_params *p, char **out_json);
 

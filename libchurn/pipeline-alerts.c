@@ -1,0 +1,180 @@
+/*
+ * The pipelines' alerts: what a run measured (its record, and the previous
+ * data run's from the published reports/run_metadata.json) into the rules of
+ * alerts.c; what fired into the run record, the webhook (before the switch,
+ * so its outcome is recorded) and reports/alerts.json of the generation
+ * being committed.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alerts-private.h"
+#include "churn/param-keys.h"
+#include "churn/workdir.h"
+#include "core-private.h"
+#include "params-private.h"
+#include "pipeline-private.h"
+
+#define SCHEMA_MAX_LISTED 1000 /* wider data sets are recorded by digest only (run records stay small) */
+
+churn_status ch_pipeline_schema_fields(const churn_dataset *ds, cJSON *fields)
+{
+	size_t n = churn_dataset_get_column_count(ds);
+	char *lines = ch_strdup("");
+	cJSON *list = n <= SCHEMA_MAX_LISTED ? cJSON_CreateArray() : NULL;
+	for (size_t j = 0; lines && j < n; j++) {
+		const char *name = churn_dataset_get_col_name(ds, j);
+		const char *type = churn_col_type_name(churn_dataset_get_col_type(ds, j));
+		char *more = ch_asprintf("%s%s\t%s\n", lines, name, type);
+		free(lines);
+		lines = more;
+		cJSON *c = list ? cJSON_CreateObject() : NULL;
+		if (c) {
+			cJSON_AddStringToObject(c, "name", name);
+			cJSON_AddStringToObject(c, "type", type);
+			cJSON_AddItemToArray(list, c);
+		}
+	}
+	if (!lines || (n <= SCHEMA_MAX_LISTED && !list)) {
+		free(lines);
+		cJSON_Delete(list);
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	}
+	char hex[65];
+	ch_sha256_buf(lines, strlen(lines), hex);
+	free(lines);
+	cJSON_AddStringToObject(fields, "schema_sha256", hex);
+	if (list)
+		cJSON_AddItemToObject(fields, "schema", list);
+	return CHURN_OK;
+}
+
+/* The last succeeded data run of the published run records (a new copy), or NULL. */
+static cJSON *previous_data_run(churn_workdir *w)
+{
+	char *text = NULL;
+	if (churn_workdir_read_json(w, "reports/run_metadata.json", &text, NULL) != CHURN_OK) {
+		ch_clear_error();
+		return NULL;
+	}
+	cJSON *doc = cJSON_Parse(text), *found = NULL;
+	churn_free(text);
+	cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
+	for (int i = cJSON_GetArraySize(runs) - 1; i >= 0 && !found; i--) {
+		cJSON *e = cJSON_GetArrayItem(runs, i);
+		const char *pl = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "pipeline"));
+		const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "status"));
+		if (pl && st && !strcmp(pl, "data") && !strcmp(st, "succeeded"))
+			found = cJSON_Duplicate(e, 1);
+	}
+	cJSON_Delete(doc);
+	return found;
+}
+
+/* Labelled rows and positives of a data run record (rows 0 when it has no churn rate). */
+static void rate_of(const cJSON *rec, double *rows, double *pos)
+{
+	const cJSON *rate = cJSON_GetObjectItemCaseSensitive(rec, "churn_rate");
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(rec, "labelled_rows");
+	if (!cJSON_IsNumber(n))
+		n = cJSON_GetObjectItemCaseSensitive(rec, "rows"); /* a record from before labelled_rows */
+	*rows = *pos = 0;
+	if (cJSON_IsNumber(rate) && cJSON_IsNumber(n) && isfinite(rate->valuedouble) && n->valuedouble > 0) {
+		*rows = n->valuedouble;
+		*pos = round(rate->valuedouble * n->valuedouble); /* the rate is positives / rows, exactly */
+	}
+}
+
+/* The input of the rules for run record @p rec (and the previous data run @p prev, may be NULL). */
+static void input_of(const cJSON *rec, const cJSON *prev, ch_alert_input *in)
+{
+	ch_alert_input_init(in);
+	in->run_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "run_id"));
+	in->pipeline = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "pipeline"));
+	in->time = (int64_t)time(NULL);
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "status"));
+	in->failed = status && !strcmp(status, "failed");
+	in->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "error"));
+	if (!in->pipeline || strcmp(in->pipeline, "data") || !prev)
+		return; /* the data rules compare a data run with the previous one */
+	in->prev_run_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prev, "run_id"));
+	rate_of(rec, &in->rows, &in->positives);
+	rate_of(prev, &in->prev_rows, &in->prev_positives);
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "schema");
+	const cJSON *ps = cJSON_GetObjectItemCaseSensitive(prev, "schema");
+	in->schema = cJSON_IsArray(s) ? s : NULL;
+	in->prev_schema = cJSON_IsArray(ps) ? ps : NULL;
+	in->schema_sha256 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "schema_sha256"));
+	in->prev_schema_sha256 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prev, "schema_sha256"));
+}
+
+/* Alerts of @p in into rec's "alerts" and @p call_alerts; an evaluation failure is logged (the run goes on). */
+static void fire_into(const ch_alert_input *in, const churn_params *p, cJSON *rec, cJSON *call_alerts)
+{
+	cJSON *fired = NULL, *mine = cJSON_GetObjectItemCaseSensitive(rec, "alerts"), *a;
+	if (ch_alerts_evaluate(in, p, &fired) != CHURN_OK) {
+		ch_log(p, CHURN_LOG_ERROR, "alerts not evaluated: %s", churn_last_error());
+		ch_clear_error();
+		return;
+	}
+	if (!mine)
+		mine = cJSON_AddArrayToObject(rec, "alerts");
+	cJSON_ArrayForEach(a, fired)
+	{
+		ch_log(p, CHURN_LOG_WARN, "alert %s [%s]: %s",
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "rule")),
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "severity")),
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "message")));
+		cJSON_AddItemToArray(mine, cJSON_Duplicate(a, 1));
+		cJSON_AddItemToArray(call_alerts, cJSON_Duplicate(a, 1));
+	}
+	cJSON_Delete(fired);
+}
+
+void ch_pipeline_alerts(churn_workdir *w, const churn_params *p, cJSON *rec, cJSON *call_alerts)
+{
+	const char *pl = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "pipeline"));
+	cJSON *prev = pl && !strcmp(pl, "data") ? previous_data_run(w) : NULL;
+	ch_alert_input in;
+	input_of(rec, prev, &in);
+	fire_into(&in, p, rec, call_alerts);
+	cJSON_Delete(prev);
+}
+
+void ch_pipeline_alerts_failed(const churn_params *p, cJSON *rec, cJSON *call_alerts)
+{
+	const cJSON *a;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "alerts"))
+	{
+		const char *rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "rule"));
+		if (rule && !strcmp(rule, "run_failed"))
+			return;
+	}
+	ch_alert_input in;
+	input_of(rec, NULL, &in); /* the failure alone: the rest was evaluated when the run ended */
+	in.pipeline = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "pipeline"));
+	fire_into(&in, p, rec, call_alerts);
+}
+
+void ch_pipeline_alerts_deliver(const churn_params *p, cJSON *runs, cJSON *call_alerts, int *sent)
+{
+	int n = cJSON_GetArraySize(call_alerts);
+	if (*sent >= n)
+		return;
+	cJSON *fresh = cJSON_CreateArray(), *outcome = NULL, *rec;
+	for (int i = *sent; fresh && i < n; i++)
+		cJSON_AddItemToArray(fresh, cJSON_Duplicate(cJSON_GetArrayItem(call_alerts, i), 1));
+	ch_alerts_webhook(fresh, p, &outcome);
+	*sent = n;
+	cJSON_ArrayForEach(rec, runs)
+	{
+		if (outcome && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rec, "alerts")) > 0) {
+			cJSON_DeleteItemFromObjectCaseSensitive(rec, "webhook");
+			cJSON_AddItemToObject(rec, "webhook", cJSON_Duplicate(outcome, 1));
+		}
+	}
+	cJSON_Delete(outcome);
+	cJSON_Delete(fresh);
+}
