@@ -7,6 +7,25 @@
 
 typedef churn_status (*pipeline_fn)(const char *workdir, const churn_params *p, char **out_record);
 
+/*
+ * One line on stderr per alert the runs fired (also with --quiet: they are
+ * what a cron mail is for; the exit code stays 0 for a run that succeeded).
+ */
+static void print_alerts(const cli_ctx *ctx, const cJSON *doc)
+{
+	for (int k = 0; k < 3; k++) {
+		const cJSON *rec = k == 0 ? doc : cJSON_GetObjectItemCaseSensitive(doc, k == 1 ? "data" : "ml"), *a;
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "alerts"))
+		{
+			cli_progress_clear();
+			fprintf(stderr, "churn %s: alert [%s] %s: %s\n", ctx->cmd,
+			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "severity")),
+			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "rule")),
+			        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "message")));
+		}
+	}
+}
+
 static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, bool data_opts, const char *summary)
 {
 	const char *source = NULL, *models = NULL;
@@ -39,6 +58,7 @@ static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, boo
 	/* The library could not record the run: the record (with the reason) is only here; say so. */
 	char lost[1100] = "";
 	cJSON *doc = record ? cJSON_Parse(record) : NULL;
+	print_alerts(ctx, doc);
 	const cJSON *why = cJSON_GetObjectItemCaseSensitive(doc, "record_error");
 	for (int k = 0; k < 2 && !cJSON_IsString(why); k++)
 		why = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, k ? "ml" : "data"),

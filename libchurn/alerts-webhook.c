@@ -141,7 +141,9 @@ void ch_alerts_webhook(const cJSON *alerts, const churn_params *p, cJSON **out)
 	bool ok = false;
 	unsigned attempts = 0;
 	long code = 0;
-	if (doc && cJSON_AddItemToObject(doc, "alerts", cJSON_Duplicate(alerts, 1)))
+	if (ch_alerts_check_params(p) != CHURN_OK) /* never posted to a URL the run refused */
+		snprintf(why, sizeof why, "%s", churn_last_error());
+	else if (doc && cJSON_AddItemToObject(doc, "alerts", cJSON_Duplicate(alerts, 1)))
 		body = ch_json_print(doc, false);
 	cJSON_Delete(doc);
 	const struct ch_curl *cu = body ? ch_curl_load() : NULL;
@@ -159,7 +161,7 @@ void ch_alerts_webhook(const cJSON *alerts, const churn_params *p, cJSON **out)
 			attempts++;
 			ok = post_once(cu, url, body, headers, timeout, &code, why, &retry);
 			if (!ok)
-				ch_log(p, CHURN_LOG_WARN, "alerts webhook %s: attempt %u failed: %s", shown ? shown : "", attempts,
+				ch_log(p, CHURN_LOG_INFO, "alerts webhook %s: attempt %u failed: %s", shown ? shown : "", attempts,
 				       why);
 		}
 		cu->slist_free_all(headers);
@@ -168,7 +170,7 @@ void ch_alerts_webhook(const cJSON *alerts, const churn_params *p, cJSON **out)
 		ch_log(p, CHURN_LOG_INFO, "alerts webhook %s: %d alert(s) delivered (HTTP %ld, attempt %u)",
 		       shown ? shown : "", cJSON_GetArraySize(alerts), code, attempts);
 	else
-		ch_log(p, CHURN_LOG_ERROR, "alerts webhook %s: not delivered after %u attempt(s): %s (the run goes on)",
+		ch_log(p, CHURN_LOG_WARN, "alerts webhook %s: not delivered after %u attempt(s): %s (the run goes on)",
 		       shown ? shown : "", attempts, why);
 	*out = outcome(shown, ok, attempts, code, why);
 	free(body);

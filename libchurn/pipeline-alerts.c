@@ -123,7 +123,7 @@ static void fire_into(const ch_alert_input *in, const churn_params *p, cJSON *re
 		mine = cJSON_AddArrayToObject(rec, "alerts");
 	cJSON_ArrayForEach(a, fired)
 	{
-		ch_log(p, CHURN_LOG_WARN, "alert %s [%s]: %s",
+		ch_log(p, CHURN_LOG_INFO, "alert %s [%s]: %s",
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "rule")),
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "severity")),
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "message")));
@@ -154,7 +154,6 @@ void ch_pipeline_alerts_failed(const churn_params *p, cJSON *rec, cJSON *call_al
 	}
 	ch_alert_input in;
 	input_of(rec, NULL, &in); /* the failure alone: the rest was evaluated when the run ended */
-	in.pipeline = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "pipeline"));
 	fire_into(&in, p, rec, call_alerts);
 }
 
