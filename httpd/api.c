@@ -546,20 +546,28 @@ static void handle_health(api_ctx *ctx, api_response *rs)
 	(void)ctx;
 }
 
-static void handle_model_runs(api_ctx *ctx, const api_request *rq, api_response *rs)
+/* ?limit=N (1..100000) into *limit; false (400 sent) when it is malformed. */
+static bool limit_param(const api_request *rq, api_response *rs, size_t *limit)
 {
 	char buf[32];
-	size_t limit = 20;
-	if (query_param(rq->query, "limit", buf, sizeof(buf))) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(buf, &end, 10);
-		if (!buf[0] || *end || errno || v == 0 || v > 100000 || buf[0] == '-') {
-			respond_error(rs, 400, "limit must be a positive integer");
-			return;
-		}
-		limit = v;
+	if (!query_param(rq->query, "limit", buf, sizeof(buf)))
+		return true;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(buf, &end, 10);
+	if (!buf[0] || *end || errno || v == 0 || v > 100000 || buf[0] == '-') {
+		respond_error(rs, 400, "limit must be a positive integer");
+		return false;
 	}
+	*limit = v;
+	return true;
+}
+
+static void handle_model_runs(api_ctx *ctx, const api_request *rq, api_response *rs)
+{
+	size_t limit = 20;
+	if (!limit_param(rq, rs, &limit))
+		return;
 	char *json = NULL;
 	churn_status st = churn_report_records_json(ctx->workdir, "reports/model_run_metadata.json", limit, &json);
 	if (st == CHURN_E_NOTFOUND) {
@@ -603,6 +611,21 @@ static void handle_retention(api_ctx *ctx, const api_request *rq, api_response *
 	if (st) {
 		fprintf(stderr, "churn-httpd: retention: %s\n", churn_last_error());
 		respond_error(rs, 500, "the retention list could not be read; see the server log");
+		return;
+	}
+	respond_owned(rs, 200, JSON_TYPE, json);
+}
+
+/* reports/alerts.json, the last ?limit=N (all by default), {"alerts": []} before any fired. */
+static void handle_alerts(api_ctx *ctx, const api_request *rq, api_response *rs)
+{
+	size_t limit = 0;
+	if (!limit_param(rq, rs, &limit))
+		return;
+	char *json = NULL;
+	if (churn_alerts_json(ctx->workdir, limit, &json)) {
+		fprintf(stderr, "churn-httpd: alerts: %s\n", churn_last_error());
+		respond_error(rs, 500, "the alerts could not be read; see the server log");
 		return;
 	}
 	respond_owned(rs, 200, JSON_TYPE, json);
@@ -837,8 +860,8 @@ void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 	/* Everything else is read-only. */
 	bool known = !strcmp(p, "/") || !strcmp(p, "/index.html") || !strcmp(p, "/api/health") ||
 	             !strcmp(p, "/api/details") || !strcmp(p, "/api/metrics") || !strcmp(p, "/api/model-runs") ||
-	             !strcmp(p, "/api/artifacts") || !strcmp(p, "/api/openapi.json") || !strcmp(p, "/api/drift") ||
-	             !strcmp(p, "/api/retention") ||
+	             !strcmp(p, "/api/alerts") || !strcmp(p, "/api/artifacts") || !strcmp(p, "/api/openapi.json") ||
+	             !strcmp(p, "/api/drift") || !strcmp(p, "/api/retention") ||
 	             !strncmp(p, "/api/artifacts/", 15) || !strncmp(p, "/api/figures/", 13);
 	if (!known) {
 		respond_error(rs, 404, "no such endpoint (see /api/openapi.json)");
@@ -885,6 +908,8 @@ void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 		handle_model_runs(ctx, rq, rs);
 	} else if (!strcmp(p, "/api/retention")) {
 		handle_retention(ctx, rq, rs);
+	} else if (!strcmp(p, "/api/alerts")) {
+		handle_alerts(ctx, rq, rs);
 	} else if (!strcmp(p, "/api/artifacts")) {
 		static const char *const rels[] = {"artifacts/models", "artifacts", "data/processed", "reports",
 		                                   "reports/figures"};

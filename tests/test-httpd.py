@@ -31,6 +31,8 @@ try:
     for path in ("/api/details", "/api/metrics", "/api/model-runs", "/api/drift"):
         st, h, body = s.json("GET", path)
         check(st == 503 and "churn" in body.get("error", ""), "%s answers 503 with what to run" % path, (st, body))
+    st, h, body = s.json("GET", "/api/alerts")
+    check(st == 200 and body == {"alerts": []}, "alerts before any run: an empty list", (st, body))
     st, h, body = s.json("POST", "/api/predict", b'{"tenure": 1}', {"Content-Type": "application/json"})
     check(st == 503, "predict before any run is 503", (st, body))
     st, h, data = s.req("GET", "/")
@@ -192,6 +194,22 @@ try:
     with open(rpath + ".tmp", "wb") as fh:
         fh.write(rsaved)
     os.replace(rpath + ".tmp", rpath)
+
+    # alerts: a failed run fires run_failed; /api/alerts lists it without the server's paths
+    r = run("data", "--workdir", wd, "--source", os.path.join(tmp, "nowhere", "missing.csv"), "--quiet")
+    check(r.returncode == 66 and b"alert [alert] run_failed" in r.stderr, "a failed data run fires run_failed", r.stderr[-300:])
+    st, h, al = s.json("GET", "/api/alerts")
+    check(st == 200 and [a["rule"] for a in al["alerts"]] == ["run_failed"] and al["alerts"][0]["severity"] == "alert",
+          "alerts lists the failed run's alert", (st, al))
+    check(tmp not in json.dumps(al), "alerts carry no absolute server path", al)
+    r = run("data", "--workdir", wd, "--source", os.path.join(tmp, "nowhere", "missing.csv"), "--quiet")
+    st, h, al = s.json("GET", "/api/alerts?limit=1")
+    check(st == 200 and len(al["alerts"]) == 1, "alerts?limit=1 returns one alert", al)
+    for bad in ("abc", "0", "-1"):
+        st, h, body = s.json("GET", "/api/alerts?limit=" + bad)
+        check(st == 400 and "error" in body, "alerts?limit=%s is 400" % bad)
+    st, h, body = s.json("POST", "/api/alerts", b"{}", {"Content-Type": "application/json"})
+    check(st == 405, "POST /api/alerts is 405", st)
 
     # corrupt files never crash the server
     mpath = os.path.join(wd, "reports/metrics.json")
