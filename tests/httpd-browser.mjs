@@ -10,6 +10,8 @@
 // (a new sample, then a source whose Contract mix moved: tests/gen-drift.py)
 // fill the drift table: a row per compared column with its PSI, status and a
 // sparkline over the runs, equal to /api/drift, Contract flagged.
+// The bank's new columns fire schema_change: the alerts banner lists the latest
+// runs' alerts of /api/alerts.
 //
 // usage: node httpd-browser.mjs CHURN CHURN_HTTPD SCREENSHOT.png
 // exit 77 (skip) when chromium or playwright-core is absent.
@@ -292,6 +294,7 @@ try {
 
   // Another business's file: the identifiers and the leaking column are named in a "Check the data" card.
   check(await page.locator("#data-warnings").count() === 0, "no data warnings on clean data");
+  check(await page.locator("#alerts-banner").count() === 0, "no alerts banner while nothing fired");
   const bank = join(tmp, "bank.csv");
   const gen = spawnSync("/usr/bin/python3", [join(dirname(fileURLToPath(import.meta.url)), "gen-shapes.py"), "bank", "1500"],
     { encoding: "utf8" });
@@ -307,6 +310,18 @@ try {
   check(/RowNumber/.test(text) && /CustomerId/.test(text) && /Complain.*leaks the target/.test(text),
     "it names the identifiers and the leak", text.slice(0, 300));
   await page.locator("#warnings").screenshot({ path: SHOT.replace(/\.png$/, "-warnings.png") });
+
+  // The bank's columns are not the synthetic file's: the data run fired schema_change, shown in the banner.
+  const { body: al } = await getJSON(base + "/api/alerts");
+  const { body: d3 } = await getJSON(base + "/api/details");
+  const latest = al.alerts.filter((a) => a.run_id === d3.last_data_run.run_id || a.run_id === d3.last_model_run.run_id);
+  const rules = await page.evaluate(() => [...document.querySelectorAll("#alerts-banner li")].map((li) => li.dataset.rule));
+  check(latest.length > 0 && JSON.stringify(rules) === JSON.stringify(latest.map((a) => a.rule)),
+    "the alerts banner lists the latest runs' alerts of /api/alerts", [rules, latest.map((a) => a.rule)]);
+  check(rules.includes("schema_change") && /added RowNumber.*removed customerID/.test(await page.locator("#alerts-banner").textContent()),
+    "a schema change names the columns", rules);
+  check(await page.locator("#alerts-banner.sev-alert").count() === 1, "an alert (not a warning) colours it red");
+  await page.locator("#alerts").screenshot({ path: SHOT.replace(/\.png$/, "-alerts.png") });
 } catch (e) {
   check(false, "browser test ran", String(e && e.stack || e));
 } finally {
