@@ -11,40 +11,46 @@
 #include <time.h>
 
 #include "alerts-private.h"
+#include "buf-private.h"
 #include "churn/param-keys.h"
 #include "churn/workdir.h"
 #include "core-private.h"
 #include "params-private.h"
 #include "pipeline-private.h"
 
-#define SCHEMA_MAX_LISTED 1000 /* wider data sets are recorded by digest only (run records stay small) */
+/*
+ * Wider data sets are recorded by digest only: run records stay small, and
+ * schema_change's comparison of two lists (quadratic) stays bounded.
+ */
+#define SCHEMA_MAX_LISTED 1000
 
 churn_status ch_pipeline_schema_fields(const churn_dataset *ds, cJSON *fields)
 {
 	size_t n = churn_dataset_get_column_count(ds);
-	char *lines = ch_strdup("");
+	ch_buf lines = {0};
 	cJSON *list = n <= SCHEMA_MAX_LISTED ? cJSON_CreateArray() : NULL;
-	for (size_t j = 0; lines && j < n; j++) {
+	bool oom = n <= SCHEMA_MAX_LISTED && !list;
+	for (size_t j = 0; j < n && !oom; j++) {
 		const char *name = churn_dataset_get_col_name(ds, j);
 		const char *type = churn_col_type_name(churn_dataset_get_col_type(ds, j));
-		char *more = ch_asprintf("%s%s\t%s\n", lines, name, type);
-		free(lines);
-		lines = more;
+		ch_buf_puts(&lines, name);
+		ch_buf_putc(&lines, '\t');
+		ch_buf_puts(&lines, type);
+		ch_buf_putc(&lines, '\n');
 		cJSON *c = list ? cJSON_CreateObject() : NULL;
-		if (c) {
-			cJSON_AddStringToObject(c, "name", name);
-			cJSON_AddStringToObject(c, "type", type);
+		oom = lines.oom || (list && (!c || !cJSON_AddStringToObject(c, "name", name) ||
+		                             !cJSON_AddStringToObject(c, "type", type)));
+		if (c)
 			cJSON_AddItemToArray(list, c);
-		}
 	}
-	if (!lines || (n <= SCHEMA_MAX_LISTED && !list)) {
-		free(lines);
+	if (oom) {
+		ch_buf_free(&lines);
 		cJSON_Delete(list);
 		return ch_fail(CHURN_E_NOMEM, "out of memory");
 	}
 	char hex[65];
-	ch_sha256_buf(lines, strlen(lines), hex);
-	free(lines);
+	ch_sha256_buf(lines.p ? lines.p : "", lines.n, hex);
+	ch_buf_free(&lines);
 	cJSON_AddStringToObject(fields, "schema_sha256", hex);
 	if (list)
 		cJSON_AddItemToObject(fields, "schema", list);
