@@ -10,6 +10,8 @@ typedef churn_status (*pipeline_fn)(const char *workdir, const churn_params *p, 
 /*
  * One line on stderr per alert the runs fired (also with --quiet: they are
  * what a cron mail is for; the exit code stays 0 for a run that succeeded).
+ * A failed run prints its one error line instead: that is its run_failed
+ * alert, and its alerts are in the record, reports/alerts.json and the webhook.
  */
 static void print_alerts(const cli_ctx *ctx, const cJSON *doc)
 {
@@ -58,7 +60,8 @@ static int run_pipeline(cli_ctx *ctx, int argc, char **argv, pipeline_fn fn, boo
 	/* The library could not record the run: the record (with the reason) is only here; say so. */
 	char lost[1100] = "";
 	cJSON *doc = record ? cJSON_Parse(record) : NULL;
-	print_alerts(ctx, doc);
+	if (!st)
+		print_alerts(ctx, doc);
 	const cJSON *why = cJSON_GetObjectItemCaseSensitive(doc, "record_error");
 	for (int k = 0; k < 2 && !cJSON_IsString(why); k++)
 		why = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, k ? "ml" : "data"),

@@ -83,9 +83,9 @@ void ch_alerts_wilson(double k, double n, double level, double *lo, double *hi);
  * Append the alerts of @p alerts (a JSON array) to the file @p path
  * (reports/alerts.json of a generation being built: replaced, never
  * rewritten in place), keeping the last alerts.max_records, oldest first. A
- * file that is not an alerts document is kept aside as <path>.corrupt.
- * CHURN_E_LIMIT (larger than workdir.max_report_bytes); CHURN_E_IO;
- * CHURN_E_CREATE; CHURN_E_NOMEM.
+ * file that is not an alerts document, or larger than
+ * workdir.max_report_bytes, is kept aside as <path>.corrupt (logged) and a
+ * new one begun. CHURN_E_IO; CHURN_E_CREATE; CHURN_E_NOMEM.
  */
 churn_status ch_alerts_append(const char *path, const cJSON *alerts, const churn_params *p);
 

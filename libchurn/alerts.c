@@ -15,6 +15,7 @@
 #include "alerts-private.h"
 #include "churn/param-keys.h"
 #include "core-private.h"
+#include "params-private.h"
 #include "report-private.h"
 
 #define MAX_MESSAGE_BYTES 600 /* one line on a terminal, a log or a chat message */
@@ -398,12 +399,13 @@ static churn_status read_alerts(const char *path, const churn_params *p, cJSON *
 	char *text = NULL;
 	size_t n = 0;
 	churn_status st = ch_read_file(path, (size_t)churn_params_get_int(p, CHURN_KEY_WORKDIR_MAX_REPORT_BYTES), &text, &n);
-	if (st && st != CHURN_E_NOTFOUND)
+	if (st && st != CHURN_E_NOTFOUND && st != CHURN_E_LIMIT)
 		return st;
 	cJSON *doc = st ? NULL : ch_json_parse(text, n, path, NULL);
 	free(text);
-	if (!st && !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "alerts"))) {
-		/* keep the unreadable file for inspection and begin a new one */
+	if (st == CHURN_E_LIMIT || (!st && !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "alerts")))) {
+		/* keep the unreadable (or too large) file for inspection and begin a new one */
+		ch_log(p, CHURN_LOG_WARN, "%s: not an alerts document, or too large; kept as %s.corrupt", path, path);
 		char *aside = ch_asprintf("%s.corrupt", path);
 		if (aside)
 			rename(path, aside);

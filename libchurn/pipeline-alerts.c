@@ -23,6 +23,7 @@
  * schema_change's comparison of two lists (quadratic) stays bounded.
  */
 #define SCHEMA_MAX_LISTED 1000
+#define SCHEMA_MAX_BYTES 65536 /* nor long names: a source's header cannot swell the run records */
 
 churn_status ch_pipeline_schema_fields(const churn_dataset *ds, cJSON *fields)
 {
@@ -50,10 +51,12 @@ churn_status ch_pipeline_schema_fields(const churn_dataset *ds, cJSON *fields)
 	}
 	char hex[65];
 	ch_sha256_buf(lines.p ? lines.p : "", lines.n, hex);
-	ch_buf_free(&lines);
 	cJSON_AddStringToObject(fields, "schema_sha256", hex);
-	if (list)
+	if (list && lines.n <= SCHEMA_MAX_BYTES)
 		cJSON_AddItemToObject(fields, "schema", list);
+	else
+		cJSON_Delete(list);
+	ch_buf_free(&lines);
 	return CHURN_OK;
 }
 

@@ -68,8 +68,9 @@ churn_status ch_pipeline_performance(const char *wd, const char *drift_dir, cons
 
 /*
  * The columns of @p ds into a data run's record fields: "schema_sha256"
- * (of the "name<TAB>type" lines) and, up to 1,000 columns, "schema" [{"name",
- * "type"}] (what schema_change compares). CHURN_E_NOMEM.
+ * (of the "name<TAB>type" lines) and, up to 1,000 columns and 64 KiB of
+ * names, "schema" [{"name", "type"}] (what schema_change compares).
+ * CHURN_E_NOMEM.
  */
 churn_status ch_pipeline_schema_fields(const churn_dataset *ds, cJSON *fields);
 

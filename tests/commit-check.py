@@ -21,7 +21,7 @@ import os
 import sys
 
 TOPS = ("reports", "artifacts", "data/processed")
-RECORDS = ("reports/run_metadata.json",)
+RECORDS = ("reports/run_metadata.json", "reports/alerts.json")  # records: failed runs append to them
 
 
 def sha(path):

@@ -216,8 +216,10 @@ def run_cases(tmp, base, outputs):
     outputs += [r.stdout, r.stderr]
     rec = records(wd)[-1]
     ok(r.returncode == 66 and rec["status"] == "failed", "a failed run keeps its exit code (66)", r.stderr)
-    ok([a["rule"] for a in rec.get("alerts", [])] == ["run_failed"] and "churn data: alert [alert] run_failed" in r.stderr,
-       "a failed run fires run_failed (record, stderr)", rec.get("alerts"))
+    ok([a["rule"] for a in rec.get("alerts", [])] == ["run_failed"], "a failed run fires run_failed (record)",
+       rec.get("alerts"))
+    ok(len(r.stderr.splitlines()) == 1 and "data pipeline failed" in r.stderr,
+       "a failed run's stderr is its one error line (which stands for run_failed)", r.stderr)
     with open(os.path.join(wd, "reports/alerts.json")) as f:
         doc = json.load(f)
     ok(doc["alerts"][-1]["rule"] == "run_failed" and len(doc["alerts"]) == 3, "and reports/alerts.json", doc)

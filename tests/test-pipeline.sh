@@ -27,7 +27,7 @@ expect_rc() { # description, expected rc, command...
 	if [ "$rc" -eq "$want" ]; then ok "$d (exit $rc)"; else no "$d: exit $rc, want $want"; sed 's/^/#   /' "$tmp/err" | head -10; fi
 }
 snapshot() { # workdir -> checksums of the outputs a reader relies on (-H: the documented paths are links)
-	(cd "$1" && find -H reports artifacts data/processed -type f ! -name '*.corrupt' ! -name run_metadata.json \
+	(cd "$1" && find -H reports artifacts data/processed -type f ! -name '*.corrupt' ! -name run_metadata.json ! -name alerts.json \
 		! -name model_run_metadata.json -print0 2>/dev/null | sort -z | xargs -0 sha256sum)
 }
 json_check() { # file, python expression over d (the parsed JSON) that must be true
