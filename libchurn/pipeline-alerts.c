@@ -1,7 +1,7 @@
 /*
- * The pipelines' alerts: what a run measured (its record, and the previous
- * data run's from the published reports/run_metadata.json) into the rules of
- * alerts.c; what fired into the run record, the webhook (before the switch,
+ * The pipelines' alerts: what a run measured (its record, the previous data
+ * run's from the published reports/run_metadata.json, and the per-column PSI
+ * of the reports/drift.json the run staged) into the rules of alerts.c; what fired into the run record, the webhook (before the switch,
  * so its outcome is recorded) and reports/alerts.json of the generation
  * being committed.
  */
@@ -96,6 +96,52 @@ static void rate_of(const cJSON *rec, double *rows, double *pos)
 	}
 }
 
+/*
+ * The per-column PSI of the drift document the run staged in @p gen_dir
+ * (pipeline-drift.c), when its record says drift compared it with a
+ * reference; *n 0 otherwise. The names are borrowed from *doc (cJSON_Delete).
+ */
+static ch_alert_psi *psi_of(const cJSON *rec, const char *gen_dir, const churn_params *p, cJSON **doc, size_t *n)
+{
+	const cJSON *sum = cJSON_GetObjectItemCaseSensitive(rec, "drift");
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sum, "status"));
+	char *text = NULL;
+	*n = 0;
+	*doc = NULL;
+	if (!gen_dir || !status || !strcmp(status, "no_reference") ||
+	    ch_json_read_file(gen_dir, "reports/drift.json",
+	                      (size_t)churn_params_get_int(p, CHURN_KEY_WORKDIR_MAX_REPORT_BYTES), &text, NULL) != CHURN_OK) {
+		ch_clear_error();
+		return NULL;
+	}
+	*doc = cJSON_Parse(text);
+	free(text);
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(*doc, "columns"), *c;
+	ch_alert_psi *out = calloc((size_t)cJSON_GetArraySize(cols) + 1, sizeof(*out));
+	cJSON_ArrayForEach(c, cols)
+	{
+		const cJSON *psi = cJSON_GetObjectItemCaseSensitive(c, "psi");
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name"));
+		if (out && name && cJSON_IsNumber(psi))
+			out[(*n)++] = (ch_alert_psi){name, psi->valuedouble};
+	}
+	return out;
+}
+
+/* The champion's ROC AUC at training and on the run's rows (the ML record's "performance", pipeline-drift.c). */
+static void performance_of(const cJSON *rec, ch_alert_input *in)
+{
+	const cJSON *perf = cJSON_GetObjectItemCaseSensitive(rec, "performance");
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(perf, "status"));
+	if (!status || strcmp(status, "scored"))
+		return;
+	const cJSON *now = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(perf, "current"), "roc_auc");
+	const cJSON *then = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(perf, "training"), "roc_auc");
+	in->champion = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(perf, "model"));
+	in->auc_new = cJSON_IsNumber(now) ? now->valuedouble : NAN;
+	in->auc_train = cJSON_IsNumber(then) ? then->valuedouble : NAN;
+}
+
 /* The input of the rules for run record @p rec (and the previous data run @p prev, may be NULL). */
 static void input_of(const cJSON *rec, const cJSON *prev, ch_alert_input *in)
 {
@@ -106,6 +152,7 @@ static void input_of(const cJSON *rec, const cJSON *prev, ch_alert_input *in)
 	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "status"));
 	in->failed = status && !strcmp(status, "failed");
 	in->error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "error"));
+	performance_of(rec, in);
 	if (!in->pipeline || strcmp(in->pipeline, "data") || !prev)
 		return; /* the data rules compare a data run with the previous one */
 	in->prev_run_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prev, "run_id"));
@@ -142,13 +189,17 @@ static void fire_into(const ch_alert_input *in, const churn_params *p, cJSON *re
 	cJSON_Delete(fired);
 }
 
-void ch_pipeline_alerts(churn_workdir *w, const churn_params *p, cJSON *rec, cJSON *call_alerts)
+void ch_pipeline_alerts(churn_workdir *w, const char *gen_dir, const churn_params *p, cJSON *rec, cJSON *call_alerts)
 {
 	const char *pl = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "pipeline"));
-	cJSON *prev = pl && !strcmp(pl, "data") ? previous_data_run(w) : NULL;
+	cJSON *prev = pl && !strcmp(pl, "data") ? previous_data_run(w) : NULL, *drift = NULL;
 	ch_alert_input in;
 	input_of(rec, prev, &in);
+	ch_alert_psi *psi = psi_of(rec, gen_dir, p, &drift, &in.psi_n);
+	in.psi = psi;
 	fire_into(&in, p, rec, call_alerts);
+	free(psi);
+	cJSON_Delete(drift);
 	cJSON_Delete(prev);
 }
 

@@ -76,11 +76,13 @@ churn_status ch_pipeline_schema_fields(const churn_dataset *ds, cJSON *fields);
 
 /*
  * Evaluate the alert rules on the run record @p rec (a data run against the
- * last succeeded data run of the published records) and add what fired to
- * rec's "alerts" array (made, possibly empty) and to @p call_alerts. Never
- * fails the run: an evaluation failure is logged through @p p.
+ * last succeeded data run of the published records, and the per-column PSI
+ * of the reports/drift.json it staged in the generation directory @p gen_dir
+ * (NULL: none); an ML run's "performance") and add what fired to rec's
+ * "alerts" array (made, possibly empty) and to @p call_alerts. Never fails
+ * the run: an evaluation failure is logged through @p p.
  */
-void ch_pipeline_alerts(churn_workdir *w, const churn_params *p, cJSON *rec, cJSON *call_alerts);
+void ch_pipeline_alerts(churn_workdir *w, const char *gen_dir, const churn_params *p, cJSON *rec, cJSON *call_alerts);
 
 /* Add the run_failed alert to @p rec (marked failed after its alerts were evaluated) unless it has one. */
 void ch_pipeline_alerts_failed(const churn_params *p, cJSON *rec, cJSON *call_alerts);

@@ -455,7 +455,7 @@ static churn_status run_end(struct run *r, churn_status st, bool last)
 	}
 	cJSON *rec = run_record(r, st, error);
 	if (rec) {
-		ch_pipeline_alerts(r->w, r->p, rec, t->alerts);
+		ch_pipeline_alerts(r->w, t->gen ? t->gen->dir : NULL, r->p, rec, t->alerts);
 		cJSON_AddItemToArray(t->runs, rec);
 	}
 	else if (!st)

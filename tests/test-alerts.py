@@ -248,6 +248,36 @@ def run_cases(tmp, base, outputs):
         if name.startswith("a hang"):
             ok(took < 15, "webhook %s: bounded by the timeout (%.1f s)" % (name, took))
 
+    # --- drift's figures: column PSI (data run), the champion on new rows (ML run) ---
+    wd = os.path.join(tmp, "drift")
+    contract, flipped = os.path.join(tmp, "contract.csv"), os.path.join(tmp, "flipped.csv")
+    r = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen-drift.py"),
+                        "contract", src, contract], capture_output=True, text=True)
+    ok(r.returncode == 0, "gen-drift.py contract", r.stderr)
+    with open(src) as f:
+        rows = list(csv.reader(f))
+    c = rows[0].index("Churn")
+    for row in rows[1:]:
+        row[c] = {"Yes": "No", "No": "Yes"}.get(row[c], row[c])
+    with open(flipped, "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    r1 = churn("run", "--source", src, "--no-figures", "--quiet", workdir=wd)
+    r2 = churn("run", "--source", src, "--no-figures", "--quiet", workdir=wd)
+    ok(r1.returncode == 0 and r2.returncode == 0 and all(rec["alerts"] == [] for rec in records(wd)),
+       "with drift and the monitor step, unchanged data fires nothing", [rec.get("alerts") for rec in records(wd)])
+    r = churn("data", "--source", contract, "--no-figures", workdir=wd)
+    rec = records(wd)[-1]
+    psi = [a for a in rec["alerts"] if a["rule"] == "column_psi"]
+    cols = [x["name"] for x in psi[0]["details"]["columns"]] if psi else []
+    ok(r.returncode == 0 and cols == ["Contract"] and psi[0]["severity"] == "alert" and "column_psi" in r.stderr,
+       "a moved Contract mix fires column_psi naming Contract only", (r.returncode, rec["alerts"]))
+    churn("data", "--source", flipped, "--no-figures", "--quiet", workdir=wd)
+    r = churn("ml", "--no-figures", workdir=wd)
+    rec = records(wd)[-1]
+    auc = [a for a in rec["alerts"] if a["rule"] == "champion_auc"]
+    ok(r.returncode == 0 and len(auc) == 1 and auc[0]["details"]["roc_auc_new"] < 0.5 and "champion_auc" in r.stderr,
+       "labels that no longer follow the model fire champion_auc in the ML run", (r.returncode, rec["alerts"]))
+
     # --- configuration ------------------------------------------------------
     cfg = write_config(os.path.join(tmp, "cfg/show.json"), base + "/good")
     r = churn("config", config=cfg, workdir=os.path.join(tmp, "good"))
