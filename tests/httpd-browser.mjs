@@ -10,8 +10,8 @@
 // (a new sample, then a source whose Contract mix moved: tests/gen-drift.py)
 // fill the drift table: a row per compared column with its PSI, status and a
 // sparkline over the runs, equal to /api/drift, Contract flagged.
-// The bank's new columns fire schema_change: the alerts banner lists the latest
-// runs' alerts of /api/alerts.
+// The alerts banner lists the latest runs' alerts of /api/alerts: column_psi
+// after the moved Contract mix, schema_change after the bank's file.
 //
 // usage: node httpd-browser.mjs CHURN CHURN_HTTPD SCREENSHOT.png
 // exit 77 (skip) when chromium or playwright-core is absent.
@@ -294,7 +294,21 @@ try {
 
   // Another business's file: the identifiers and the leaking column are named in a "Check the data" card.
   check(await page.locator("#data-warnings").count() === 0, "no data warnings on clean data");
-  check(await page.locator("#alerts-banner").count() === 0, "no alerts banner while nothing fired");
+  // The Contract mix moved on purpose (above): the banner shows the latest runs' alerts, column_psi among them.
+  {
+    const { body: al0 } = await getJSON(base + "/api/alerts");
+    const { body: d0 } = await getJSON(base + "/api/details");
+    const latest0 = al0.alerts.filter((a) => a.run_id === d0.last_data_run.run_id || a.run_id === d0.last_model_run.run_id)
+      .map((a) => a.rule);
+    let shown0 = [];
+    for (const t0 = Date.now(); Date.now() - t0 < 12_000; await sleep(250)) {
+      shown0 = await page.evaluate(() => [...document.querySelectorAll("#alerts-banner li")].map((li) => li.dataset.rule));
+      if (JSON.stringify(shown0) === JSON.stringify(latest0)) break;
+    }
+    check(latest0.includes("column_psi") && JSON.stringify(shown0) === JSON.stringify(latest0),
+      "a moved Contract mix: the alerts banner shows column_psi with the latest runs' alerts", [shown0, latest0]);
+    check(/Contract/.test(await page.locator("#alerts-banner").textContent()), "it names Contract");
+  }
   const bank = join(tmp, "bank.csv");
   const gen = spawnSync("/usr/bin/python3", [join(dirname(fileURLToPath(import.meta.url)), "gen-shapes.py"), "bank", "1500"],
     { encoding: "utf8" });
