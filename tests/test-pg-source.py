@@ -100,13 +100,13 @@ def load_table(cur, name, csv_path):
 
 
 def tree_digest(wd):
-    """sha256 of every file under the workdir but the log and the run records (what a failed run may change)."""
+    """sha256 of every file under the workdir but the log and the run and alert records (what a failed run may change)."""
     h = {}
     for d, _, files in os.walk(wd):
         for f in files:
             p = os.path.join(d, f)
             rel = os.path.relpath(p, wd)
-            if rel.startswith("logs/") or f.endswith("run_metadata.json") or os.path.islink(p):
+            if rel.startswith("logs/") or f.endswith("run_metadata.json") or f == "alerts.json" or os.path.islink(p):
                 continue
             h[rel.split("/", 2)[-1] if rel.startswith(".gen/") else rel] = hashlib.sha256(open(p, "rb").read()).hexdigest()
     return h
@@ -119,7 +119,7 @@ def published(wd):
         top = os.path.join(wd, base)
         for d, _, files in os.walk(top, followlinks=True):
             for f in files:
-                if f == "run_metadata.json":
+                if f in ("run_metadata.json", "alerts.json"):  # records: a failed run appends to both
                     continue
                 p = os.path.join(d, f)
                 out[os.path.relpath(p, wd)] = hashlib.sha256(open(p, "rb").read()).hexdigest()
