@@ -1,18 +1,14 @@
-<<<<<<< HEAD
 /*
  * The report module's files share (ch_ prefix, never exported):
  *   report.c            details, records, artifacts, metrics, best model
  *   report-retention.c  /api/retention: reports/retention.json cut to a limit
+ * and with alerts.c (the /api/alerts reader).
  */
 #ifndef CH_REPORT_PRIVATE_H
 #define CH_REPORT_PRIVATE_H
 
 /* The published generation's directory (<workdir>/.current resolved once), else the workdir; NULL on OOM. */
 char *ch_report_pinned_dir(const char *workdir);
-=======
-/* Internal helpers of the documents for front-ends (report.c), shared with alerts.c. */
-#ifndef CH_REPORT_PRIVATE_H
-#define CH_REPORT_PRIVATE_H
 
 /*
  * @p text with every absolute filesystem path cut to its last component
@@ -20,6 +16,5 @@ char *ch_report_pinned_dir(const char *workdir);
  * name the server's files. URLs are left whole.
  */
 char *ch_report_strip_paths(const char *text);
->>>>>>> 329b70c (alerts: rules over what a run measured (run_failed, churn_rate, schema_change; column_psi, champion_auc, challenger_refused wait for their inputs), reports/alerts.json, the signed webhook, alerts in the run record (issue 15))
 
 #endif

@@ -12,7 +12,6 @@
 #include <cjson/cJSON.h>
 
 #include "churn/version.h"
-#include "report-private.h"
 #include "churn/params.h"
 #include "core-private.h"
 #include "report-private.h"
