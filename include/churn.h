@@ -35,6 +35,7 @@
 #include "churn/report.h"
 #include "churn/score.h"
 #include "churn/db.h"
+#include "churn/registry.h"
 #include "churn/survival.h"
 #include "churn/drift.h"
 #include "churn/retention.h"

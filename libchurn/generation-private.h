@@ -53,6 +53,8 @@ typedef struct ch_gen {
 	char *base_id; /* the generation it completes (.current when begun), or NULL */
 	ch_gen_steps *steps;
 	bool published;
+	char **drop;   /* files of the base that ch_gen_fill leaves out (ch_gen_drop) */
+	size_t ndrop;
 } ch_gen;
 
 /*
@@ -76,7 +78,14 @@ char *ch_gen_path(const ch_gen *g, const char *rel);
 /* The directory to read @p rel from: the new generation when it holds it, else the workdir. */
 const char *ch_gen_read_dir(const ch_gen *g, const char *rel);
 
-/* Hard links in g of every file of its base generation that g does not hold (steps counted). */
+/*
+ * Leave the base generation's file @p rel ("artifacts/models/gbm/v1.json")
+ * out of g: ch_gen_fill does not link it (the model registry prunes old
+ * versions so). CHURN_E_NOMEM.
+ */
+churn_status ch_gen_drop(ch_gen *g, const char *rel);
+
+/* Hard links in g of every file of its base generation that g does not hold nor drops (steps counted). */
 churn_status ch_gen_fill(ch_gen *g);
 
 /*

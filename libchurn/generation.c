@@ -170,7 +170,16 @@ static churn_status copy_file(const char *src, const char *dst)
  * (dst's own files win), directories made as needed; @p rel names dst in
  * messages. A missing src is an empty one.
  */
-static churn_status link_tree(ch_gen_steps *s, const char *src, const char *dst, const char *rel)
+/* Whether @p rel is one of the files g drops from its base (ch_gen_drop); g NULL drops nothing. */
+static bool dropped(const ch_gen *g, const char *rel)
+{
+	for (size_t i = 0; g && i < g->ndrop; i++)
+		if (!strcmp(g->drop[i], rel))
+			return true;
+	return false;
+}
+
+static churn_status link_tree(const ch_gen *g, ch_gen_steps *s, const char *src, const char *dst, const char *rel)
 {
 	DIR *d = opendir(src);
 	if (!d)
@@ -197,8 +206,8 @@ static churn_status link_tree(ch_gen_steps *s, const char *src, const char *dst,
 		} else if (lstat(sp, &ssb) != 0) {
 			/* gone meanwhile: nothing to keep */
 		} else if (S_ISDIR(ssb.st_mode)) {
-			st = link_tree(s, sp, dp, r);
-		} else if (S_ISREG(ssb.st_mode) && lstat(dp, &dsb) != 0) {
+			st = link_tree(g, s, sp, dp, r);
+		} else if (S_ISREG(ssb.st_mode) && lstat(dp, &dsb) != 0 && !dropped(g, r)) {
 			if (!(st = ch_gen_step(s, "link %s", r)) && link(sp, dp) != 0) {
 				int err = errno;
 				if (err == EPERM || err == EXDEV || err == EMLINK || err == ENOTSUP)
@@ -361,9 +370,9 @@ churn_status ch_gen_layout(const char *wd, const char *id, ch_gen_steps *s)
 		if (!real || !to || (cur && !from))
 			st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		else if (lstat(real, &sb) == 0 && S_ISDIR(sb.st_mode))
-			st = link_tree(s, real, to, tops[k]);
+			st = link_tree(NULL, s, real, to, tops[k]);
 		else if (from)
-			st = link_tree(s, from, to, tops[k]);
+			st = link_tree(NULL, s, from, to, tops[k]);
 		free(real);
 		free(from);
 		free(to);
@@ -440,7 +449,7 @@ churn_status ch_gen_fill(ch_gen *g)
 	for (size_t k = 0; k < NTOPS && !st; k++) {
 		char *from = ch_asprintf("%s/.gen/%s/%s", g->wd, g->base_id, tops[k]);
 		char *to = ch_gen_path(g, tops[k]);
-		st = (from && to) ? link_tree(g->steps, from, to, tops[k]) : ch_fail(CHURN_E_NOMEM, "out of memory");
+		st = (from && to) ? link_tree(g, g->steps, from, to, tops[k]) : ch_fail(CHURN_E_NOMEM, "out of memory");
 		free(from);
 		free(to);
 	}
@@ -507,5 +516,20 @@ void ch_gen_discard(ch_gen *g)
 	free(g->id);
 	free(g->dir);
 	free(g->base_id);
+	for (size_t i = 0; i < g->ndrop; i++)
+		free(g->drop[i]);
+	free(g->drop);
 	free(g);
+}
+
+churn_status ch_gen_drop(ch_gen *g, const char *rel)
+{
+	char **more = realloc(g->drop, (g->ndrop + 1) * sizeof(*more));
+	if (!more)
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	g->drop = more;
+	if (!(g->drop[g->ndrop] = ch_strdup(rel)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	g->ndrop++;
+	return CHURN_OK;
 }

@@ -35,6 +35,7 @@
 #include "params-private.h"
 #include "pipeline-private.h"
 #include "prep-private.h"
+#include "registry-private.h"
 #include "thread-private.h"
 
 #define MAX_STEPS 16
@@ -1225,6 +1226,30 @@ static churn_status step_survival(struct run *r, struct ml_state *m)
 	return st;
 }
 
+/*
+ * The run's models as versions of the model registry and the promotion
+ * decision (registry-run.c), written into the generation with the artifacts;
+ * each model record gets its "version", the candidate's and the run record
+ * the decision ("promotion").
+ */
+static churn_status step_register(struct run *r, struct ml_state *m)
+{
+	cJSON *decision = NULL, *refs = NULL;
+	churn_status st = ch_registry_ml_run(churn_workdir_get_path(r->w), r->txn->gen, m->t, m->ds, r->run_id, r->p,
+	                                     &decision, &refs);
+	if (st)
+		return st;
+	for (size_t k = 0; k < churn_training_get_model_count(m->t); k++) {
+		cJSON *rec = cJSON_GetArrayItem(m->records, (int)k);
+		cJSON_AddItemToObject(rec, "version", cJSON_Duplicate(cJSON_GetArrayItem(refs, (int)k), 1));
+		if (k == churn_training_get_best(m->t))
+			cJSON_AddItemToObject(rec, "promotion", cJSON_Duplicate(decision, 1));
+	}
+	cJSON_AddItemToObject(r->fields, "promotion", decision);
+	cJSON_Delete(refs);
+	return CHURN_OK;
+}
+
 /* The data run's eda.json (this call's, `churn run`, or the published one), or the statistics of these rows. */
 static churn_status eda_document(struct run *r, struct ml_state *m, cJSON **out)
 {
@@ -1338,6 +1363,8 @@ static churn_status ml_locked(churn_workdir *w, const churn_params *p, struct tx
 	}
 	if (churn_training_get_cox_metrics_json(m.t) || churn_training_get_survival_note_count(m.t))
 		STEP(&r, "survival", step_survival(&r, &m));
+	if (churn_training_get_model_count(m.t) > 0)
+		STEP(&r, "register", step_register(&r, &m));
 	STEP(&r, "report", step_report(&r, &m));
 	if (churn_params_get_bool(r.p, CHURN_KEY_PIPELINE_FIGURES))
 		STEP(&r, "figures", model_figures(&r, &m));
