@@ -19,6 +19,7 @@ static const struct {
 	/* CLI_COMMANDS: one line per command, in the order of ARCHITECTURE.md */
 	{"train", cmd_train, "fit and evaluate models on a CSV; write artifacts and metrics"},
 	{"predict", cmd_predict, "score customers with a model artifact: probability, label, reasons"},
+	{"models", cmd_models, "the model registry: list | show | promote NAME@vN | rollback"},
 	{"publish", cmd_publish, "store a model artifact in PostgreSQL (churn.models) for SQL scoring"},
 	{"data", cmd_data, "data pipeline in the workdir: fetch, profile, prepare, EDA"},
 	{"ml", cmd_ml, "ML pipeline in the workdir: train and evaluate logreg + gbm"},

@@ -67,6 +67,11 @@ bool cli_progress(void *ud, const char *what, uint64_t done, uint64_t total);
 /* Clear a bar left unfinished on the terminal (before any other line goes to stdout or stderr). */
 void cli_progress_clear(void);
 
+/* Whether @p s reads as a registry reference (NAME@v..., champion, challenger, previous) rather than a file. */
+bool cli_is_model_ref(const char *s);
+/* The model file for --model FILE|REF (NULL: the champion of the workdir's registry); malloc'd, NULL with *rc set. */
+char *cli_model_path(cli_ctx *ctx, const char *arg, int *rc);
+
 /* Commands: int cmd_<name>(cli_ctx *ctx, int argc, char **argv). */
 typedef int (*cli_cmd_fn)(cli_ctx *ctx, int argc, char **argv);
 int cmd_version(cli_ctx *ctx, int argc, char **argv);
@@ -82,5 +87,6 @@ int cmd_profile(cli_ctx *ctx, int argc, char **argv);
 int cmd_train(cli_ctx *ctx, int argc, char **argv);
 int cmd_predict(cli_ctx *ctx, int argc, char **argv);
 int cmd_publish(cli_ctx *ctx, int argc, char **argv);
+int cmd_models(cli_ctx *ctx, int argc, char **argv);
 
 #endif

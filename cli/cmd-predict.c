@@ -4,7 +4,9 @@
  * CSV id,probability,label,reason1,reason2,reason3 on stdout or --out FILE
  * (written atomically), or into a PostgreSQL table (--out postgresql://...?table=T:
  * its rows replaced in one transaction, churn/db.h); with --json, the
- * /api/predict document.
+ * /api/predict document. The model is a file, a version of the workdir's
+ * registry (gbm@v3, champion, challenger, previous), or without --model the
+ * champion.
  */
 #include "cli.h"
 
@@ -50,7 +52,8 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 {
 	const char *model_path = NULL, *input = NULL, *outpath = NULL;
 	const cli_opt opts[] = {
-		{"model", "FILE", &model_path, NULL, "model artifact (artifacts/models/<kind>.json)"},
+		{"model", "FILE|REF", &model_path, NULL,
+		 "model artifact, or a registry version (gbm@v3, champion, challenger, previous); default the champion"},
 		{"input", "CSV", &input, NULL, "customer rows to score (same columns as training; target optional)"},
 		{"out", "FILE|URL", &outpath, NULL,
 		 "write the CSV here (atomically) instead of stdout, or into postgresql://...?table=T (rows replaced)"},
@@ -59,15 +62,18 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 	int rc = cli_parse(ctx, argc, argv, opts, "score customers with a trained model: probability, label, top reasons");
 	if (rc)
 		return rc;
-	if (!model_path || !input) {
-		cli_error(ctx, "--model FILE and --input CSV are required");
+	if (!input) {
+		cli_error(ctx, "--input CSV is required");
 		return EX_USAGE_;
 	}
+	char *path = cli_model_path(ctx, model_path, &rc);
+	if (!path)
+		return rc;
 	churn_scorer *s = NULL;
 	churn_dataset *ds = NULL;
 	char *json = NULL;
 	churn_status st;
-	if ((st = churn_scorer_load_file(model_path, &s))) {
+	if ((st = churn_scorer_load_file(path, &s))) {
 		rc = cli_fail(ctx, st, "loading the model");
 	} else if ((st = churn_csv_read_file(input, ctx->params, &ds, NULL))) {
 		rc = cli_fail(ctx, st, "reading the input");
@@ -99,5 +105,6 @@ int cmd_predict(cli_ctx *ctx, int argc, char **argv)
 	churn_free(json);
 	churn_dataset_free(ds);
 	churn_scorer_free(s);
+	free(path);
 	return rc;
 }

@@ -117,15 +117,16 @@ int cmd_publish(cli_ctx *ctx, int argc, char **argv)
 	const char *db = NULL, *model_path = NULL, *name = NULL;
 	const cli_opt opts[] = {
 		{"db", "CONNINFO", &db, NULL, "PostgreSQL connection string or URI (the churn extension installed)"},
-		{"model", "FILE", &model_path, NULL, "model artifact (artifacts/models/<kind>.json)"},
+		{"model", "FILE|REF", &model_path, NULL,
+		 "model artifact, or a registry version (gbm@v3, champion, ...); default the workdir's champion"},
 		{"name", "N", &name, NULL, "model name in churn.models (default the model's kind: gbm, logreg, forest)"},
 		{NULL, NULL, NULL, NULL, NULL},
 	};
 	int rc = cli_parse(ctx, argc, argv, opts, "store a model artifact in PostgreSQL (churn.models) for SQL scoring");
 	if (rc)
 		return rc;
-	if (!db || !model_path) {
-		cli_error(ctx, "--db CONNINFO and --model FILE are required");
+	if (!db) {
+		cli_error(ctx, "--db CONNINFO is required");
 		return EX_USAGE_;
 	}
 	if (name && (!name[0] || strpbrk(name, "\"\\") || strlen(name) > 100)) {
@@ -135,15 +136,21 @@ int cmd_publish(cli_ctx *ctx, int argc, char **argv)
 #ifdef CHURN_HAVE_LIBPQ
 	/* Checked here first: a file that is not an artifact never reaches the database. */
 	churn_scorer *s = NULL;
-	churn_status st = churn_scorer_load_file(model_path, &s);
-	if (st)
+	char *path = cli_model_path(ctx, model_path, &rc);
+	if (!path)
+		return rc;
+	churn_status st = churn_scorer_load_file(path, &s);
+	if (st) {
+		free(path);
 		return cli_fail(ctx, st, "loading the model");
+	}
 	if (!name)
 		name = churn_model_kind_name(churn_model_get_kind(churn_scorer_get_model(s)));
-	char *artifact = read_artifact(ctx, model_path, &rc);
+	char *artifact = read_artifact(ctx, path, &rc);
 	if (artifact)
 		rc = publish(ctx, db, name, artifact);
 	free(artifact);
+	free(path);
 	churn_scorer_free(s);
 	return rc;
 #else
