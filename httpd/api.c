@@ -174,9 +174,9 @@ static churn_status build_artifacts(const char *wd, char **out)
 	return churn_report_artifacts_json(wd, out);
 }
 
-static churn_status build_best_model(const char *wd, char **out)
+static churn_status build_models(const char *wd, char **out)
 {
-	return churn_report_best_model(wd, out);
+	return churn_registry_json(wd, out);
 }
 
 /*
@@ -260,8 +260,8 @@ static void respond_cached(api_ctx *ctx, api_response *rs, const char *key, cons
 
 static int model_index(const char *name)
 {
-	static const char *const names[API_NMODELS] = {"logreg", "gbm", "forest"};
-	for (int i = 0; i < API_NMODELS; i++)
+	static const char *const names[API_NKINDS] = {"logreg", "gbm", "forest"};
+	for (int i = 0; i < API_NKINDS; i++)
 		if (!strcmp(names[i], name))
 			return i;
 	return -1;
@@ -277,37 +277,88 @@ static void model_unref_locked(api_model_slot *s, api_model_ref *r)
 }
 
 /*
- * The current model @p i with a reference held (release with model_release),
- * reloaded first when its file changed; NULL with *st set when unavailable.
+ * The slot of model @p key (lock held): a kind's own slot, the version's
+ * slot, or a version slot taken over (oldest first; not one being loaded:
+ * its model is dropped, freed by its last user). -1 when every version slot
+ * is loading.
  */
-static api_model_ref *model_acquire(api_ctx *ctx, int i, const char *name, churn_status *st)
+static int model_slot_locked(api_ctx *ctx, const char *key, const char *rel)
 {
-	char rel[64];
-	snprintf(rel, sizeof(rel), "artifacts/models/%s.json", name);
+	int i = model_index(key);
+	if (i < 0) {
+		for (int k = API_NKINDS; k < API_NMODELS && i < 0; k++)
+			if (!strcmp(ctx->models[k].key, key))
+				i = k;
+		for (int n = 0; i < 0 && n < API_NMODELS - API_NKINDS; n++) {
+			int k = API_NKINDS + (int)(ctx->next_slot++ % (API_NMODELS - API_NKINDS));
+			api_model_slot *s = &ctx->models[k];
+			if (s->loading)
+				continue;
+			api_model_ref *old = s->current;
+			s->current = NULL;
+			if (old)
+				model_unref_locked(s, old);
+			memset(&s->stamp, 0, sizeof(s->stamp));
+			i = k;
+		}
+	}
+	if (i >= 0) {
+		snprintf(ctx->models[i].key, sizeof(ctx->models[i].key), "%s", key);
+		snprintf(ctx->models[i].rel, sizeof(ctx->models[i].rel), "%s", rel);
+	}
+	return i;
+}
+
+/* A scorer of "<workdir>/<rel>" (NULL with *st set; logged). */
+static churn_scorer *model_load(api_ctx *ctx, const char *rel, churn_status *st)
+{
+	char *path = malloc(strlen(ctx->workdir) + strlen(rel) + 2);
+	churn_scorer *sc = NULL;
+	*st = CHURN_E_NOMEM;
+	if (path) {
+		sprintf(path, "%s/%s", ctx->workdir, rel);
+		if ((*st = churn_scorer_load_file(path, &sc)))
+			fprintf(stderr, "churn-httpd: cannot load %s: %s\n", path, churn_last_error());
+	}
+	free(path);
+	return sc;
+}
+
+/*
+ * Model @p key (a kind, or a registry version "gbm@v3") from @p rel with a
+ * reference held (release with model_release on *out_slot), reloaded first
+ * when its file changed; NULL with *st set when unavailable. A request that
+ * finds its model being loaded by another loads its own copy.
+ */
+static api_model_ref *model_acquire(api_ctx *ctx, const char *key, const char *rel, int *out_slot, churn_status *st)
+{
 	api_stamp now;
 	stamp_of(ctx->workdir, rel, &now);
-	api_model_slot *s = &ctx->models[i];
 	pthread_mutex_lock(&ctx->lock);
-	bool fresh = s->current && stamps_equal(&s->stamp, &now, 1), reloaded = false;
-	if (!fresh && now.exists && !s->loading) {
+	int i = model_slot_locked(ctx, key, rel);
+	api_model_slot *s = i >= 0 ? &ctx->models[i] : NULL;
+	bool fresh = s && s->current && stamps_equal(&s->stamp, &now, 1), reloaded = false, own = !s || s->loading;
+	if (!fresh && now.exists && (own ? !(s && s->current) : true)) {
 		reloaded = true;
 		/* This request reloads; concurrent ones keep using the previous model meanwhile. */
-		s->loading = true;
+		if (!own)
+			s->loading = true;
 		pthread_mutex_unlock(&ctx->lock);
-		char *path = malloc(strlen(ctx->workdir) + sizeof(rel) + 2);
-		churn_scorer *nsc = NULL;
-		churn_status lst = CHURN_E_NOMEM;
-		api_model_ref *nr = malloc(sizeof(*nr));
-		if (path && nr) {
-			sprintf(path, "%s/%s", ctx->workdir, rel);
-			if ((lst = churn_scorer_load_file(path, &nsc)))
-				fprintf(stderr, "churn-httpd: cannot load %s: %s\n", path, churn_last_error());
-		}
-		free(path);
+		churn_status lst = CHURN_OK;
+		churn_scorer *nsc = model_load(ctx, rel, &lst);
+		api_model_ref *nr = nsc ? malloc(sizeof(*nr)) : NULL;
 		pthread_mutex_lock(&ctx->lock);
-		s->loading = false;
-		if (!lst) {
+		if (!own)
+			s->loading = false;
+		if (nsc && nr) {
 			nr->scorer = nsc;
+			if (own || strcmp(s->key, key) != 0) {
+				/* a copy of our own (freed on release: it is no slot's current model) */
+				nr->refs = 1;
+				pthread_mutex_unlock(&ctx->lock);
+				*out_slot = i >= 0 ? i : 0;
+				return nr;
+			}
 			nr->refs = 1; /* the slot's own reference */
 			api_model_ref *old = s->current;
 			s->current = nr;
@@ -315,16 +366,18 @@ static api_model_ref *model_acquire(api_ctx *ctx, int i, const char *name, churn
 			if (old)
 				model_unref_locked(s, old);
 		} else {
+			churn_scorer_free(nsc);
 			free(nr);
-			if (!s->current)
-				*st = lst;
+			if (!s || !s->current)
+				*st = lst ? lst : CHURN_E_NOMEM;
 		}
 	}
-	api_model_ref *r = s->current;
+	api_model_ref *r = s ? s->current : NULL;
 	if (r)
 		r->refs++;
 	else if (!*st)
 		*st = CHURN_E_NOTFOUND;
+	*out_slot = i >= 0 ? i : 0;
 	pthread_mutex_unlock(&ctx->lock);
 #if defined(__GLIBC__)
 	/*
@@ -722,6 +775,98 @@ static char *add_survival(api_ctx *ctx, const api_request *rq, char *json)
 	return out;
 }
 
+/* The champion as "REF\tREL" (churn_registry_resolve), cached until the registry or metrics.json changes. */
+static churn_status build_champion(const char *wd, char **out)
+{
+	char *rel = NULL, *ref = NULL;
+	churn_status st = churn_registry_resolve(wd, NULL, &rel, &ref);
+	if (!st && !(*out = malloc(strlen(ref) + strlen(rel) + 2)))
+		st = CHURN_E_NOMEM;
+	if (!st)
+		sprintf(*out, "%s\t%s", ref, rel);
+	churn_free(rel);
+	churn_free(ref);
+	return st;
+}
+
+/*
+ * Which model a predict request names (?model=): a kind's file
+ * (logreg|gbm|forest: artifacts/models/<kind>.json, as before the registry),
+ * a registry version or alias (gbm@v3, champion, ...), or without ?model= the
+ * champion. Fills key and rel (and version, "" for a kind); false after an
+ * error response.
+ */
+static bool predict_model(api_ctx *ctx, const api_request *rq, api_response *rs, char *key, size_t keycap,
+                          char *rel, size_t relcap, char *version, size_t vcap)
+{
+	char name[128];
+	version[0] = '\0';
+	if (query_param(rq->query, "model", name, sizeof(name))) {
+		if (strlen(name) >= sizeof(name) - 1 || !form_decode(name)) {
+			respond_error(rs, 400, "?model=: a model kind (logreg, gbm, forest), NAME@vN or champion, challenger, previous");
+			return false;
+		}
+		if (model_index(name) >= 0) {
+			snprintf(key, keycap, "%s", name);
+			snprintf(rel, relcap, "artifacts/models/%s.json", name);
+			return true;
+		}
+	}
+	bool by_ref = query_param(rq->query, "model", name, sizeof(name)) && form_decode(name);
+	char *r_rel = NULL, *r_ref = NULL;
+	api_blob *champ = NULL;
+	churn_status st;
+	if (by_ref) {
+		st = churn_registry_resolve(ctx->workdir, name, &r_rel, &r_ref);
+	} else {
+		static const char *const rels[] = {"artifacts/registry.json", "reports/metrics.json"};
+		st = cached(ctx, "champion", rels, 2, build_champion, &champ);
+	}
+	if (st) {
+		char msg[700];
+		int code = st == CHURN_E_INVALID_ARG ? 400 : st == CHURN_E_NOTFOUND ? (by_ref ? 404 : 503) : 500;
+		if (code == 400 || (code == 404 && by_ref))
+			snprintf(msg, sizeof(msg), "%s", churn_last_error());
+		else if (code == 503)
+			snprintf(msg, sizeof(msg), "no trained model yet: run `churn run` in the workdir %s", ctx->workdir_name);
+		else
+			snprintf(msg, sizeof(msg), "the model registry cannot be read; see the server log");
+		if (code == 500)
+			fprintf(stderr, "churn-httpd: predict: %s\n", churn_last_error());
+		respond_error(rs, code, msg);
+		return false;
+	}
+	if (champ) {
+		const char *tab = strchr(champ->data, '\t');
+		snprintf(key, keycap, "%.*s", (int)(tab - champ->data), champ->data);
+		snprintf(rel, relcap, "%s", tab + 1);
+		pthread_mutex_lock(&ctx->lock);
+		blob_release_locked(champ);
+		pthread_mutex_unlock(&ctx->lock);
+	} else {
+		snprintf(key, keycap, "%s", r_ref);
+		snprintf(rel, relcap, "%s", r_rel);
+	}
+	snprintf(version, vcap, "%s", key);
+	churn_free(r_rel);
+	churn_free(r_ref);
+	return true;
+}
+
+/* The answer with "version" first when the model came from the registry: {"version": "gbm@v3", "model": ...}. */
+static char *with_version(char *json, const char *version)
+{
+	if (!version[0] || json[0] != '{')
+		return json;
+	size_t n = strlen(json), extra = strlen(version) + 16;
+	char *out = malloc(n + extra);
+	if (!out)
+		return json;
+	snprintf(out, n + extra, "{\"version\":\"%s\",%s", version, json + 1);
+	churn_free(json);
+	return out;
+}
+
 static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs)
 {
 	if (rq->body_len > ctx->max_body || (rq->content_length > 0 && (size_t)rq->content_length > ctx->max_body)) {
@@ -730,39 +875,22 @@ static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs
 		respond_error(rs, 413, msg);
 		return;
 	}
-	char name[32];
-	api_blob *best = NULL;
-	if (!query_param(rq->query, "model", name, sizeof(name))) {
-		/* The best model's name, cached until reports/metrics.json changes. */
-		static const char *const rels[] = {"reports/metrics.json"};
-		if (cached(ctx, "best_model", rels, 1, build_best_model, &best) != CHURN_OK) {
-			char msg[600];
-			snprintf(msg, sizeof(msg), "no trained model yet: run `churn run` in the workdir %s", ctx->workdir_name);
-			respond_error(rs, 503, msg);
-			return;
-		}
-		snprintf(name, sizeof(name), "%s", best->data);
-		pthread_mutex_lock(&ctx->lock);
-		blob_release_locked(best);
-		pthread_mutex_unlock(&ctx->lock);
-	}
-	int i = model_index(name);
-	if (i < 0) {
-		respond_error(rs, 400, "unknown model (use logreg, gbm or forest)");
+	char key[48], rel[160], version[48];
+	if (!predict_model(ctx, rq, rs, key, sizeof(key), rel, sizeof(rel), version, sizeof(version)))
 		return;
-	}
 	if (!rq->body || rq->body_len == 0) {
 		respond_error(rs, 400, "empty request body: send a JSON object of customer columns, or an array of them");
 		return;
 	}
 	churn_status st = CHURN_OK;
-	api_model_ref *sc = model_acquire(ctx, i, name, &st);
+	int slot = 0;
+	api_model_ref *sc = model_acquire(ctx, key, rel, &slot, &st);
 	if (!sc) {
 		char msg[700];
 		if (st == CHURN_E_NOTFOUND)
-			snprintf(msg, sizeof(msg), "no %s model yet: run `churn ml` in the workdir %s", name, ctx->workdir_name);
+			snprintf(msg, sizeof(msg), "no %s model yet: run `churn ml` in the workdir %s", key, ctx->workdir_name);
 		else
-			snprintf(msg, sizeof(msg), "the %s model cannot be loaded; see the server log", name);
+			snprintf(msg, sizeof(msg), "the %s model cannot be loaded; see the server log", key);
 		respond_error(rs, st == CHURN_E_NOTFOUND ? 503 : 500, msg);
 		return;
 	}
@@ -770,7 +898,7 @@ static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs
 	st = churn_scorer_score_json(sc->scorer, rq->body, rq->body_len, 3, ctx->max_records, &json);
 	char detail[1024];
 	snprintf(detail, sizeof(detail), "%s", churn_last_error());
-	model_release(ctx, i, sc);
+	model_release(ctx, slot, sc);
 	if (st) {
 		int code = api_http_status(st);
 		if (code >= 500) {
@@ -781,7 +909,7 @@ static void handle_predict(api_ctx *ctx, const api_request *rq, api_response *rs
 		}
 		return;
 	}
-	respond_owned(rs, 200, JSON_TYPE, add_survival(ctx, rq, json));
+	respond_owned(rs, 200, JSON_TYPE, with_version(add_survival(ctx, rq, json), version));
 }
 
 static bool method_is(const api_request *rq, const char *m)
@@ -860,7 +988,8 @@ void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 	/* Everything else is read-only. */
 	bool known = !strcmp(p, "/") || !strcmp(p, "/index.html") || !strcmp(p, "/api/health") ||
 	             !strcmp(p, "/api/details") || !strcmp(p, "/api/metrics") || !strcmp(p, "/api/model-runs") ||
-	             !strcmp(p, "/api/alerts") || !strcmp(p, "/api/artifacts") || !strcmp(p, "/api/openapi.json") ||
+	             !strcmp(p, "/api/alerts") || !strcmp(p, "/api/models") || !strcmp(p, "/api/artifacts") ||
+	             !strcmp(p, "/api/openapi.json") ||
 	             !strcmp(p, "/api/drift") || !strcmp(p, "/api/retention") ||
 	             !strncmp(p, "/api/artifacts/", 15) || !strncmp(p, "/api/figures/", 13);
 	if (!known) {
@@ -910,6 +1039,10 @@ void api_handle(api_ctx *ctx, const api_request *rq, api_response *rs)
 		handle_retention(ctx, rq, rs);
 	} else if (!strcmp(p, "/api/alerts")) {
 		handle_alerts(ctx, rq, rs);
+	} else if (!strcmp(p, "/api/models")) {
+		/* the registry (a workdir from before it: its models as v1), rebuilt when it or metrics.json changes */
+		static const char *const rels[] = {"artifacts/registry.json", "reports/metrics.json"};
+		respond_cached(ctx, rs, "models", rels, 2, build_models);
 	} else if (!strcmp(p, "/api/artifacts")) {
 		static const char *const rels[] = {"artifacts/models", "artifacts", "data/processed", "reports",
 		                                   "reports/figures"};

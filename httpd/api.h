@@ -62,7 +62,8 @@ typedef struct api_stamp {
 } api_stamp;
 
 #define API_NCACHE 8
-#define API_NMODELS 3
+#define API_NKINDS 3  /* slots 0..2: artifacts/models/<kind>.json (?model=logreg|gbm|forest) */
+#define API_NMODELS 8 /* slots 3..7: registry versions (the champion, ?model=gbm@v3), reused oldest first */
 
 /* A loaded model and the number of requests using it (guarded by the ctx lock). */
 typedef struct api_model_ref {
@@ -71,6 +72,8 @@ typedef struct api_model_ref {
 } api_model_ref;
 
 typedef struct api_model_slot {
+	char key[48];   /* "gbm" or "gbm@v3" ("" while free) */
+	char rel[160];  /* its file, relative to the workdir */
 	api_stamp stamp;
 	api_model_ref *current; /* the latest model, or NULL; a replaced one is freed by its last user */
 	bool loading;
@@ -102,6 +105,7 @@ typedef struct api_ctx {
 	api_model_slot models[API_NMODELS];
 	api_stamp value_stamp[2]; /* artifacts/models/cox.json, reports/metrics.json */
 	api_value_ref *value;  /* /api/predict's "survival"; a replaced one is freed by its last user */
+	unsigned next_slot;    /* the version slot a new version takes next (round robin) */
 	const char *dashboard; /* embedded assets */
 	size_t dashboard_len;
 	const char *openapi;
