@@ -6,7 +6,8 @@
 // chart and figures are present; the predict form's answer equals POST
 // /api/predict for the same record; the page refreshes itself after another
 // `churn ml`; a full-page screenshot is saved; a bank's file with identifiers
-// and a leaking column shows the "Check the data" card. Two more data runs
+// and a leaking column shows the "Check the data" card; the champion and its
+// challengers (/api/models) are in the registry table. Two more data runs
 // (a new sample, then a source whose Contract mix moved: tests/gen-drift.py)
 // fill the drift table: a row per compared column with its PSI, status and a
 // sparkline over the runs, equal to /api/drift, Contract flagged.
@@ -165,6 +166,16 @@ try {
   const imgs = await page.evaluate(() => [...document.querySelectorAll("#figures img")].map((i) => i.naturalWidth));
   check(figs > 3 && imgs.length === figs, "every listed figure is on the page", [imgs.length, figs]);
   check(imgs.every((w) => w > 0), "every figure image decoded", imgs);
+  // The registry: the champion first, with its badge, every version of the first run, the decision
+  const { body: reg } = await getJSON(base + "/api/models");
+  const shownReg = await page.evaluate(() => ({
+    refs: [...document.querySelectorAll("#registry-table tbody tr")].map((r) => r.dataset.ref),
+    champion: document.querySelector("#registry-table tbody tr .alias.champion")?.closest("tr")?.dataset.ref,
+    decision: document.getElementById("registry-decision").dataset.value }));
+  check(shownReg.refs[0] === reg.aliases.champion && shownReg.champion === reg.aliases.champion,
+    "registry table: the champion first, with its badge", [shownReg, reg.aliases]);
+  check(reg.versions.every((v) => shownReg.refs.includes(v.ref)), "registry table: every version", shownReg.refs);
+  check(shownReg.decision === "promoted", "registry: the first run's decision shown", shownReg.decision);
   const sumRows = await page.evaluate(() => document.querySelectorAll("#summary-table tbody tr").length);
   check(sumRows > 10, "data summary table rows", sumRows);
 
