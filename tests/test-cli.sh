@@ -267,16 +267,26 @@ case_train_predict_errors() {
 	echo '{"format": "churn-model", "version": 99}' >"$T/new.json"
 	expect_rc 65 "$CHURN" predict --model "$T/new.json" --input "$T/s.csv"
 	grep -q newer "$T/err"
-	expect_rc 64 "$CHURN" predict --input "$T/s.csv"
+	# without --model: the champion of the workdir's registry (none: 66; a `churn train --out` directory
+	# has no registry: its best model, as a workdir from before the registry)
+	expect_rc 66 "$CHURN" predict --workdir "$T/none" --input "$T/s.csv"
+	grep -q 'no such workdir' "$T/err"
+	expect_rc 0 "$CHURN" predict --workdir "$T/w" --input "$T/s.csv" --out "$T/champ.csv" --quiet
+	expect_rc 0 "$CHURN" predict --model "$T/w/artifacts/models/$(sed -n 's/.*"best_model":	"\(.*\)".*/\1/p' "$T/w/reports/metrics.json").json" \
+		--input "$T/s.csv" --out "$T/best.csv" --quiet
+	cmp "$T/champ.csv" "$T/best.csv"
+	expect_rc 64 "$CHURN" predict --workdir "$T/w" --input "$T/s.csv" --model 'gbm@v1x'
+	expect_rc 66 "$CHURN" predict --workdir "$T/w" --input "$T/s.csv" --model 'gbm@v2'
 }
 
 # churn train, churn ml and churn run are one procedure (churn_train): for the same
 # data and options, byte-identical artifacts, and metrics.json but for generated_at and run_id.
 same_train_outputs() { # DIR_A DIR_B
-	for m in $(cd "$1/artifacts/models" && ls); do
+	# (an ML run also keeps each model as a registry version, artifacts/models/<kind>/v<N>.json)
+	for m in $(cd "$1/artifacts/models" && ls -- *.json); do
 		cmp "$1/artifacts/models/$m" "$2/artifacts/models/$m" >&2
 	done
-	test "$(ls "$1/artifacts/models")" = "$(ls "$2/artifacts/models")"
+	test "$(cd "$1/artifacts/models" && ls -- *.json)" = "$(cd "$2/artifacts/models" && ls -- *.json)"
 	grep -v '^	"generated_at":\|^	"run_id":' "$1/reports/metrics.json" >"$T/ma"
 	grep -v '^	"generated_at":\|^	"run_id":' "$2/reports/metrics.json" >"$T/mb"
 	test "$(grep -c '' "$T/ma")" -eq $(($(grep -c '' "$1/reports/metrics.json") - 2))
