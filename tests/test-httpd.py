@@ -137,6 +137,22 @@ try:
     check(st == 200 and p["count"] == 3 and p["model"] == "logreg", "predict an array with ?model=logreg")
     st, h, p = s.json("POST", "/api/predict?model=bogus", json.dumps(record), hdr)
     check(st == 400, "unknown model is 400")
+    # the model registry: /api/models; the default is the champion, ?model= a version or an alias
+    st, h, reg = s.json("GET", "/api/models")
+    champ = reg.get("aliases", {}).get("champion") if st == 200 else None
+    check(st == 200 and champ and [v["ref"] for v in reg["versions"]] == [m + "@v1" for m in models]
+          and reg["history"][-1]["action"] == "first" and reg["history"][-1]["promoted"], "/api/models: v1 of each model, the first run's champion", reg)
+    st, h, p = s.json("POST", "/api/predict", json.dumps(record), hdr)
+    st2, h, p2 = s.json("POST", "/api/predict?model=" + (champ or ""), json.dumps(record), hdr)
+    st3, h, p3 = s.json("POST", "/api/predict?model=champion", json.dumps(record), hdr)
+    check(st == st2 == st3 == 200 and p["version"] == p2["version"] == p3["version"] == champ and p["predictions"] == p2["predictions"] == p3["predictions"],
+          "predict: default = ?model=champion = ?model=" + str(champ), (p.get("version"), p2.get("version")))
+    st, h, p = s.json("POST", "/api/predict?model=%s%%40v1" % models[0], json.dumps(record), hdr)
+    check(st == 200 and p["version"] == models[0] + "@v1" and p["model"] == models[0], "predict ?model=NAME%40v1 (encoded)", p)
+    for bad, code in (("gbm@v99", 404), ("gbm@v0", 400), ("gbm@v99999999999", 400), ("..%2Fgbm@v1", 400), ("gbm%00@v1", 400),
+                      ("x" * 300 + "@v1", 400), ("previous", 404)):
+        st, h, p = s.json("POST", "/api/predict?model=" + bad, json.dumps(record), hdr)
+        check(st == code and "error" in p, "predict ?model=%s is %d" % (bad[:20], code), (st, p))
     st, h, p = s.json("POST", "/api/predict", b'{"tenure": 1,', hdr)
     check(st == 400 and "JSON" in p["error"], "malformed JSON is 400", p)
     st, h, p = s.json("POST", "/api/predict", json.dumps(dict(record, tenure=[1])), hdr)
