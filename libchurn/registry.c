@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "churn/model.h"
 #include "churn/workdir.h"
@@ -472,8 +473,11 @@ static churn_status prune(cJSON *reg, ch_gen *g, const churn_params *p)
 	while (!st && v && cJSON_GetArraySize(versions) > max) {
 		cJSON *next = v->next;
 		if (!aliased(reg, ch_registry_ref(v))) {
-			char *rel = ch_registry_rel(reg, v);
-			st = rel ? ch_gen_drop(g, rel) : ch_fail(CHURN_E_NOMEM, "out of memory");
+			char *rel = ch_registry_rel(reg, v), *own = rel ? ch_gen_path(g, rel) : NULL;
+			st = own ? ch_gen_drop(g, rel) : ch_fail(CHURN_E_NOMEM, "out of memory");
+			if (own)
+				unlink(own); /* written by this commit (a migrated v1, a version of this run): not kept either */
+			free(own);
 			ch_log(p, CHURN_LOG_INFO, "registry: %s removed (models.max_versions %d)", ch_registry_ref(v), max);
 			free(rel);
 			cJSON_Delete(cJSON_DetachItemViaPointer(versions, v));
