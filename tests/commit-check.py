@@ -11,13 +11,18 @@
       either the reference run A's (byte for byte, when the run ids are A's)
       or, when they are not and the data is the new run's (sha256 NEWSHA),
       none is left from A (bar the files that SAME.json lists as equal in A
-      and a clean new run). Prints A or B.
+      and a clean new run). The model registry (artifacts/registry.json and
+      the versions artifacts/models/<name>/v<N>.json, which accumulate over
+      runs) is A's in state A; in state B it is checked instead: every
+      listed version's file with its sha256, this ML run's models among the
+      versions, its decision the last. Prints A or B.
   commit-check.py records WD A.json         the published set is A's and its
       model records too; run_metadata.json has A's runs plus failed ones only
 """
 import hashlib
 import json
 import os
+import re
 import sys
 
 TOPS = ("reports", "artifacts", "data/processed")
@@ -44,6 +49,30 @@ def files(wd):
                     continue
                 out[rel] = sha(p)
     return out
+
+
+REGISTRY = re.compile(r"^artifacts/(registry\.json|models/[a-z0-9_-]+/v[0-9]+\.json)$")
+
+
+def registry_check(wd, m, errors):
+    """The registry one generation holds agrees with itself and with ML run m."""
+    reg = load(wd, "artifacts/registry.json")
+    refs = {v["ref"] for v in reg["versions"]}
+    for v in reg["versions"]:
+        path = os.path.join(wd, "artifacts/models/%s/v%d.json" % (v["name"], v["version"]))
+        if not os.path.exists(path) or sha(path) != v["sha256"]:
+            errors.append("registry version %s: its file is missing or not the listed one" % v["ref"])
+    for alias, ref in reg["aliases"].items():
+        if ref is not None and ref not in refs:
+            errors.append("registry alias %s names %s, not a listed version" % (alias, ref))
+    mine = [r for r in load(wd, "reports/model_run_metadata.json")["runs"] if r["run_id"] == m]
+    for r in mine:
+        v = [x for x in reg["versions"] if x["ref"] == r.get("version")]
+        if not v or v[0]["sha256"] != r["artifact"]["sha256"]:
+            errors.append("registry: the model %s of run %s is not its version %s" % (r["model"], m, r.get("version")))
+    runs = [h for h in reg["history"] if h["action"] in ("first", "evaluate")]
+    if not runs or runs[-1]["run_id"] != m:
+        errors.append("registry: the last decision is of run %s, the metrics of run %s" % (runs[-1]["run_id"] if runs else None, m))
 
 
 def load(wd, rel):
@@ -116,6 +145,9 @@ def check(wd, a, same, newsha, errors):
                                                          "extra" if rel not in a["files"] else "not A's"))
     elif data_sha == newsha:
         state = "B"
+        registry_check(wd, m, errors)
+        cur = {k: v for k, v in cur.items() if not REGISTRY.match(k)}
+        a = dict(a, files={k: v for k, v in a["files"].items() if not REGISTRY.match(k)})
         extra = set(cur) - set(a["files"])
         # A's run was a workdir's first (no model to compare with): B's data run compared, and drew the figure
         fig = "reports/figures/drift_psi.png"
