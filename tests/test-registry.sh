@@ -141,6 +141,17 @@ printf '{"format": "churn-model-registry", "format_version": 1, "versions": [{"r
 	>"$cur/artifacts/registry.json.new" && mv "$cur/artifacts/registry.json.new" "$cur/artifacts/registry.json"
 expect_rc "a registry with a path in a name is refused" 65 "$churn" models list --workdir "$wd"
 one_line "broken registry"
+grep -q 'artifacts/registry.json: versions\[0\]' "$tmp/err" && ok "... naming the file and the entry" || no "... naming the file and the entry"
+broken() { # description, registry text
+	printf '%s' "$2" >"$cur/artifacts/registry.json.new" && mv "$cur/artifacts/registry.json.new" "$cur/artifacts/registry.json"
+	expect_rc "$1" 65 "$churn" models list --workdir "$wd"
+	one_line "$1"
+	expect_rc "$1: predict refuses too" 65 "$churn" predict --workdir "$wd" --input "$tmp/customers.csv"
+}
+broken "a registry nested 5000 deep" "$($py -c "print('{\"a\": ' + '[' * 5000 + ']' * 5000 + '}')")"
+broken "a registry of a newer format" '{"format": "churn-model-registry", "format_version": 2, "versions": [], "aliases": {}, "next_version": {}, "history": []}'
+broken "an alias naming no version" '{"format": "churn-model-registry", "format_version": 1, "versions": [], "aliases": {"champion": "gbm@v1"}, "next_version": {}, "history": []}'
+broken "not JSON" 'gbm@v1'
 cp "$tmp/registry.saved" "$cur/artifacts/registry.json.new" && mv "$cur/artifacts/registry.json.new" "$cur/artifacts/registry.json"
 
 # --- the version cap ----------------------------------------------------------
