@@ -129,8 +129,8 @@ static churn_status decide(cJSON *reg, cJSON *h, const char *wd, const churn_tra
 	const double *scores = churn_training_get_test_scores(t, best, &nte);
 	const uint8_t *y = churn_training_get_test_labels(t, &ny);
 	struct figures cand = {NAN, NAN}, champ = {NAN, NAN};
-	double tol_auc = churn_params_get_double(p, CHURN_KEY_MODELS_PROMOTE_AUC_TOLERANCE);
-	double tol_brier = churn_params_get_double(p, CHURN_KEY_MODELS_PROMOTE_BRIER_TOLERANCE);
+	double tol_auc = churn_params_get_double(p, CHURN_KEY_MODELS_AUC_TOLERANCE);
+	double tol_brier = churn_params_get_double(p, CHURN_KEY_MODELS_BRIER_TOLERANCE);
 	const char *champion = ch_registry_alias(reg, "champion");
 	char why[600];
 	churn_status st = figures_of(y, scores, nte < ny ? nte : ny, &cand);

@@ -8,11 +8,11 @@
  * run's candidate when it was not promoted) and "previous" (the champion
  * before the last change), and the history of promotion decisions.
  *
- * The rule an ML run applies (models.promote_*): its candidate is its model
+ * The rule an ML run applies (models.*_tolerance): its candidate is its model
  * of highest test ROC AUC; it becomes the champion when there is none (the
  * first run of a workdir), or when, scored on the run's own test rows, its
- * ROC AUC is at most models.promote_auc_tolerance below the champion's and
- * its Brier score at most models.promote_brier_tolerance above it; else it
+ * ROC AUC is at most models.auc_tolerance below the champion's and
+ * its Brier score at most models.brier_tolerance above it; else it
  * stays the challenger. The registry keeps models.max_versions versions (all
  * names together; the oldest go first, never the champion, challenger or
  * previous) and models.max_history decisions.
