@@ -64,9 +64,10 @@ churn_status ch_drift_compare(const cJSON *ref, const churn_dataset *ds, const c
 
 /*
  * The serving model of workdir @p wd: its name and artifact path relative to
- * the workdir (malloc'd). The one place that decides it (today the best model
- * of the published reports/metrics.json; a registry's champion replaces it
- * here). CHURN_E_NOTFOUND (no model yet), CHURN_E_NOMEM, the report's errors.
+ * the workdir (malloc'd). The one place that decides it: the model
+ * registry's champion (a workdir from before the registry: the best model of
+ * reports/metrics.json). CHURN_E_NOTFOUND (no model yet), CHURN_E_NOMEM, the
+ * registry's errors.
  */
 churn_status ch_drift_serving_model(const char *wd, char **out_name, char **out_rel);
 

@@ -17,6 +17,7 @@
 #include "churn/metrics.h"
 #include "churn/model.h"
 #include "churn/param-keys.h"
+#include "churn/registry.h"
 #include "churn/report.h"
 #include "core-private.h"
 #include "drift-private.h"
@@ -28,20 +29,22 @@
 
 /*
  * The serving model: the one artifact the pipeline and /api/predict treat as
- * the default, today the best model of the published reports/metrics.json
- * (artifacts/models/<name>.json). The one place that decides it: a registry
- * with a champion replaces this function alone. CHURN_E_NOTFOUND when no
- * model is published; CHURN_E_NOMEM.
+ * the default, the model registry's champion (churn_registry_resolve:
+ * artifacts/models/<name>/v<N>.json; in a workdir from before the registry
+ * the best model of reports/metrics.json, artifacts/models/<name>.json).
+ * *out_name is its kind. CHURN_E_NOTFOUND when no model is published;
+ * CHURN_E_FORMAT (a broken registry), CHURN_E_NOMEM.
  */
 churn_status ch_drift_serving_model(const char *wd, char **out_name, char **out_rel)
 {
-	char *name = NULL;
-	churn_status st = churn_report_best_model(wd, &name);
+	char *ref = NULL, *rel = NULL;
+	churn_status st = churn_registry_resolve(wd, NULL, &rel, &ref);
 	if (st)
 		return st;
-	*out_rel = ch_asprintf("artifacts/models/%s.json", name);
-	*out_name = ch_strdup(name);
-	churn_free(name);
+	*out_rel = ch_strdup(rel);
+	*out_name = ch_asprintf("%.*s", (int)strcspn(ref, "@"), ref);
+	churn_free(ref);
+	churn_free(rel);
 	if (!*out_rel || !*out_name) {
 		free(*out_rel);
 		free(*out_name);
