@@ -105,8 +105,10 @@ strip_reference() { # workdir, what to put as "reference" (python literal; None:
 	$py - "$1" "$2" <<'PYEOF'
 import json, os, sys
 wd, what = sys.argv[1], eval(sys.argv[2])
-best = max(json.load(open(wd + "/reports/metrics.json"))["models"].items(), key=lambda kv: kv[1]["roc_auc"])[0]
-path = wd + "/artifacts/models/%s.json" % best
+# the serving model: the registry's champion (artifacts/models/<name>/v<N>.json)
+reg = json.load(open(wd + "/artifacts/registry.json"))
+champ = [v for v in reg["versions"] if v["ref"] == reg["aliases"]["champion"]][0]
+path = wd + "/artifacts/models/%s/v%d.json" % (champ["name"], champ["version"])
 a = json.load(open(path))
 if what is None:
     del a["reference"]
@@ -121,18 +123,19 @@ strip_reference "$wd" None
 expect_rc "churn data with an artifact without a reference" 0 "$churn" data --workdir "$wd" --source "$tmp/contract.csv" --quiet
 json_check "old artifact: no reference, said why" "$drift" \
 	"d['status'] == 'no_reference' and 'before drift monitoring' in d['message'] and d['reference']['has_profile'] is False"
-best=$($py -c "import json; m=json.load(open('$wd/reports/metrics.json'))['models']; print(max(m, key=lambda k: m[k]['roc_auc']))")
-expect_rc "the old artifact still scores" 0 "$churn" predict --model "$wd/artifacts/models/$best.json" --input "$tmp/base.csv" --out "$tmp/pred.csv"
+champ=$($py -c "
+import json; r = json.load(open('$wd/artifacts/registry.json')); v = [v for v in r['versions'] if v['ref'] == r['aliases']['champion']][0]
+print('artifacts/models/%s/v%d.json' % (v['name'], v['version']))")
+expect_rc "the old artifact still scores" 0 "$churn" predict --model "$wd/$champ" --input "$tmp/base.csv" --out "$tmp/pred.csv"
 strip_reference "$wd" "{'format': 'churn-drift-reference', 'version': 99, 'rows': 1, 'target': {'name': 'Churn'}, 'columns': []}"
 expect_rc "churn data with a reference from a newer version" 0 "$churn" data --workdir "$wd" --source "$tmp/base.csv" --quiet
 json_check "newer reference: not compared, said why" "$drift" "d['status'] == 'no_reference' and 'newer' in d['message']"
 
 # a serving artifact that is not JSON: the data run (which does not need the model) goes on and says why
-best=$($py -c "import json; m=json.load(open('$wd/reports/metrics.json'))['models']; print(max(m, key=lambda k: m[k]['roc_auc']))")
-printf 'not json' >"$wd/artifacts/models/$best.json.tmp" && mv "$wd/artifacts/models/$best.json.tmp" "$wd/artifacts/models/$best.json"
+printf 'not json' >"$wd/$champ.tmp" && mv "$wd/$champ.tmp" "$wd/$champ"
 expect_rc "churn data with a corrupt serving artifact" 0 "$churn" data --workdir "$wd" --source "$tmp/base.csv" --quiet
 json_check "corrupt artifact: not compared, the file named" "$drift" \
-	"d['status'] == 'no_reference' and 'artifacts/models/$best.json' in d['message'] and d['reference'] is None"
+	"d['status'] == 'no_reference' and '$champ' in d['message'] and d['reference'] is None"
 
 # 8. drift.enabled=false: no drift step
 echo '{"drift.enabled": false}' >"$tmp/off.json"
