@@ -142,6 +142,34 @@ static void performance_of(const cJSON *rec, ch_alert_input *in)
 	in->auc_train = cJSON_IsNumber(then) ? then->valuedouble : NAN;
 }
 
+/*
+ * challenger_refused: the ML runs in a row, newest back, whose challenger
+ * the registry (artifacts/registry.json staged in @p gen_dir, registry-run.c)
+ * did not promote; a promotion, a first run, a promote or rollback by hand
+ * ends the count. Left absent for runs without a decision ("promotion").
+ */
+static void refusals_of(const cJSON *rec, const char *gen_dir, const churn_params *p, ch_alert_input *in)
+{
+	char *text = NULL;
+	if (!gen_dir || !cJSON_GetObjectItemCaseSensitive(rec, "promotion") ||
+	    ch_json_read_file(gen_dir, "artifacts/registry.json",
+	                      (size_t)churn_params_get_int(p, CHURN_KEY_WORKDIR_MAX_REPORT_BYTES), &text, NULL) != CHURN_OK) {
+		ch_clear_error();
+		return;
+	}
+	cJSON *doc = cJSON_Parse(text), *h = cJSON_GetObjectItemCaseSensitive(doc, "history");
+	free(text);
+	int n = 0;
+	for (int i = cJSON_GetArraySize(h) - 1; i >= 0; i--, n++) {
+		const cJSON *e = cJSON_GetArrayItem(h, i);
+		const char *action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "action"));
+		if (!action || strcmp(action, "evaluate") || !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e, "promoted")))
+			break;
+	}
+	in->refusals = n;
+	cJSON_Delete(doc);
+}
+
 /* The input of the rules for run record @p rec (and the previous data run @p prev, may be NULL). */
 static void input_of(const cJSON *rec, const cJSON *prev, ch_alert_input *in)
 {
@@ -195,6 +223,7 @@ void ch_pipeline_alerts(churn_workdir *w, const char *gen_dir, const churn_param
 	cJSON *prev = pl && !strcmp(pl, "data") ? previous_data_run(w) : NULL, *drift = NULL;
 	ch_alert_input in;
 	input_of(rec, prev, &in);
+	refusals_of(rec, gen_dir, p, &in);
 	ch_alert_psi *psi = psi_of(rec, gen_dir, p, &drift, &in.psi_n);
 	in.psi = psi;
 	fire_into(&in, p, rec, call_alerts);

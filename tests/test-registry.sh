@@ -93,6 +93,9 @@ done
 check "a worse challenger stays challenger, twice in a row in the history" reg "$wd" \
 	"d['aliases']['champion'] == '$kind@v2' and d['aliases']['challenger'] == 'gbm@v4' and [h['promoted'] for h in d['history'][-2:]] == [False, False] and all(h['action'] == 'evaluate' and h['figures']['rows'] == 600 and h['figures']['challenger']['roc_auc'] < h['figures']['champion']['roc_auc'] - 0.005 for h in d['history'][-2:])"
 check "the refusal's reason names the rule" reg "$wd" "d['history'][-1]['reason'].startswith('not promoted: ROC AUC')"
+check "two refusals in a row fire the challenger_refused alert" $py -c "
+import json; d = json.load(open('$wd/reports/alerts.json')); a = d['alerts'] if isinstance(d, dict) else d
+assert [x['details']['refusals'] for x in a if x['rule'] == 'challenger_refused'] == [2], a"
 check "churn models list" "$churn" models list --workdir "$wd"
 grep -q "champion" "$tmp/out" && ok "list shows the champion" || no "list shows the champion"
 
