@@ -116,4 +116,16 @@ void ch_sha256_buf(const void *data, size_t n, char hex[65]);
 /* HMAC-SHA256 (RFC 2104) of [data, data+n) with the key [key, key+key_n), as 64 lowercase hex chars + NUL. */
 void ch_hmac_sha256_hex(const void *key, size_t key_n, const void *data, size_t n, char hex[65]);
 
+/* A function of a library loaded on first use: where its address goes, and its name. */
+typedef struct ch_dl_sym {
+	void **slot;
+	const char *name;
+} ch_dl_sym;
+/*
+ * dlopen @p soname (RTLD_NOW | RTLD_LOCAL; never closed: libcurl and libpq
+ * are loaded by the first call that needs them) and resolve @p syms; false
+ * with the reason in @p err (what could not be loaded or found).
+ */
+bool ch_dl_load(const char *soname, const ch_dl_sym *syms, size_t nsyms, char *err, size_t errsize);
+
 #endif

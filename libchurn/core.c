@@ -3,6 +3,7 @@
 #include "churn/version.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -585,4 +586,19 @@ churn_status ch_list_split(const char *spec, char ***out, size_t *out_n)
 	*out = names;
 	*out_n = n;
 	return CHURN_OK;
+}
+
+bool ch_dl_load(const char *soname, const ch_dl_sym *syms, size_t nsyms, char *err, size_t errsize)
+{
+	void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(err, errsize, "cannot load %s: %s", soname, dlerror());
+		return false;
+	}
+	for (size_t i = 0; i < nsyms; i++)
+		if (!(*syms[i].slot = dlsym(lib, syms[i].name))) {
+			snprintf(err, errsize, "%s has no %s", soname, syms[i].name);
+			return false;
+		}
+	return true;
 }

@@ -23,7 +23,6 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <dlfcn.h>
 
 #include "churn/synth.h"
 #include "churn/version.h"
@@ -469,26 +468,15 @@ static char curl_load_error[256];
 /* Load libcurl and run its global init (not thread-safe before 7.84) exactly once. Never unloaded. */
 static void curl_init_once(void)
 {
-	void *lib = dlopen(CHURN_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		snprintf(curl_load_error, sizeof curl_load_error, "cannot load %s: %s", CHURN_LIBCURL_SONAME, dlerror());
-		return;
-	}
-	struct {
-		void **slot;
-		const char *name;
-	} syms[] = {
+	const ch_dl_sym syms[] = {
 		{(void **)&cu.global_init, "curl_global_init"},     {(void **)&cu.easy_init, "curl_easy_init"},
 		{(void **)&cu.easy_setopt, "curl_easy_setopt"},     {(void **)&cu.easy_perform, "curl_easy_perform"},
 		{(void **)&cu.easy_getinfo, "curl_easy_getinfo"},   {(void **)&cu.easy_cleanup, "curl_easy_cleanup"},
 		{(void **)&cu.easy_strerror, "curl_easy_strerror"}, {(void **)&cu.slist_append, "curl_slist_append"},
 		{(void **)&cu.slist_free_all, "curl_slist_free_all"},
 	};
-	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
-		if (!(*syms[i].slot = dlsym(lib, syms[i].name))) {
-			snprintf(curl_load_error, sizeof curl_load_error, "%s has no %s", CHURN_LIBCURL_SONAME, syms[i].name);
-			return;
-		}
+	if (!ch_dl_load(CHURN_LIBCURL_SONAME, syms, sizeof syms / sizeof syms[0], curl_load_error, sizeof curl_load_error))
+		return;
 	curl_init_result = cu.global_init(CURL_GLOBAL_DEFAULT);
 	if (curl_init_result != CURLE_OK)
 		snprintf(curl_load_error, sizeof curl_load_error, "initialisation failed: %s",

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <dlfcn.h>
 
 #include "churn/param-keys.h"
 #include "core-private.h"
@@ -245,15 +244,7 @@ static char pq_error[256];
 /* Load libpq once; never unloaded. */
 static void pq_load_once(void)
 {
-	void *lib = dlopen(CHURN_LIBPQ_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		snprintf(pq_error, sizeof pq_error, "cannot load %s: %s", CHURN_LIBPQ_SONAME, dlerror());
-		return;
-	}
-	struct {
-		void **slot;
-		const char *name;
-	} syms[] = {
+	const ch_dl_sym syms[] = {
 		{(void **)&pq.connectdbParams, "PQconnectdbParams"}, {(void **)&pq.status, "PQstatus"},
 		{(void **)&pq.errorMessage, "PQerrorMessage"},       {(void **)&pq.finish, "PQfinish"},
 		{(void **)&pq.exec, "PQexec"},                       {(void **)&pq.execParams, "PQexecParams"},
@@ -266,11 +257,8 @@ static void pq_load_once(void)
 		{(void **)&pq.ntuples, "PQntuples"},                 {(void **)&pq.getvalue, "PQgetvalue"},
 		{(void **)&pq.getisnull, "PQgetisnull"},
 	};
-	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
-		if (!(*syms[i].slot = dlsym(lib, syms[i].name))) {
-			snprintf(pq_error, sizeof pq_error, "%s has no %s", CHURN_LIBPQ_SONAME, syms[i].name);
-			return;
-		}
+	if (!ch_dl_load(CHURN_LIBPQ_SONAME, syms, sizeof syms / sizeof syms[0], pq_error, sizeof pq_error))
+		return;
 	pq_ok = true;
 }
 

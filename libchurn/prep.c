@@ -178,18 +178,7 @@ int ch_prep_parse_num_text(const char *s, double *out)
 
 int32_t ch_prep_find_level(const ch_prep_col *pc, const char *s)
 {
-	size_t lo = 0, hi = pc->nlevels;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(pc->levels[mid], s);
-		if (r == 0)
-			return (int32_t)mid;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return ch_prep_find_level_n(pc, s, strlen(s));
 }
 
 /* strcmp(lv, the n bytes at p) in sign, for p not NUL-terminated (a NUL inside p never matches a level). */
