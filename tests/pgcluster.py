@@ -25,6 +25,24 @@ import sys
 import tempfile
 
 
+# The TAP lines of the PostgreSQL tests (test-postgresql.py, test-pg-source.py, test-pg-shards.py).
+SKIP = 77
+failures = []
+
+
+def skip(why):
+    """Skip the whole test (exit 77) saying why."""
+    print(f"1..0 # SKIP {why}")
+    sys.exit(SKIP)
+
+
+def check(ok, what):
+    """One TAP line; a failure is remembered in failures."""
+    print(("ok" if ok else "not ok") + f" - {what}", flush=True)
+    if not ok:
+        failures.append(what)
+
+
 def pg_config(flag):
     return subprocess.run([shutil.which("pg_config"), flag], check=True, capture_output=True,
                           text=True).stdout.strip()

@@ -34,19 +34,6 @@ import subprocess
 import sys
 import tempfile
 
-SKIP = 77
-failures = []
-
-
-def skip(why):
-    print(f"1..0 # SKIP {why}")
-    sys.exit(SKIP)
-
-
-def check(ok, what):
-    print(("ok" if ok else "not ok") + f" - {what}", flush=True)
-    if not ok:
-        failures.append(what)
 
 
 if len(sys.argv) != 4:
@@ -54,6 +41,7 @@ if len(sys.argv) != 4:
 CHURN, MODULE, SRC = (os.path.abspath(a) for a in sys.argv[1:4])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgcluster  # noqa: E402
+from pgcluster import check, failures, skip  # noqa: E402
 
 if os.environ.get("CHURN_PG_SANITIZED"):
     skip("the extension is built with -fsanitize=%s but the PostgreSQL server is not instrumented; the normal "

@@ -29,20 +29,7 @@ import sys
 import tempfile
 import threading
 
-SKIP = 77
-failures = []
 PASSWORD = "Pw-9f3e7c-secret"
-
-
-def skip(why):
-    print(f"1..0 # SKIP {why}")
-    sys.exit(SKIP)
-
-
-def check(ok, what):
-    print(("ok" if ok else "not ok") + f" - {what}", flush=True)
-    if not ok:
-        failures.append(what)
 
 
 if len(sys.argv) != 3:
@@ -50,6 +37,7 @@ if len(sys.argv) != 3:
 CHURN, SRC = (os.path.abspath(a) for a in sys.argv[1:3])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgcluster  # noqa: E402
+from pgcluster import check, failures, skip  # noqa: E402
 
 why = pgcluster.missing(None)
 if why:
