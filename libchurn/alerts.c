@@ -317,7 +317,7 @@ static churn_status rule_column_psi(const ch_alert_input *in, const churn_params
 		cJSON_AddItemToArray(cols, c);
 		any_alert = any_alert || v >= alert;
 		char one[128];
-		snprintf(one, sizeof one, "%.80s %.3f", in->psi[i].name, v);
+		snprintf(one, sizeof one, "%.60s PSI %.3f", in->psi[i].name, v); /* inside name_list's 80 */
 		cJSON_AddItemToArray(names, cJSON_CreateString(one));
 	}
 	if (!d || !cols || !names || !cJSON_GetArraySize(cols)) {
@@ -331,7 +331,7 @@ static churn_status rule_column_psi(const ch_alert_input *in, const churn_params
 	char *text = name_list(names);
 	cJSON_Delete(names);
 	churn_status st = text ? fire(list, in, "column_psi", any_alert ? "alert" : "warn", d,
-	                              "drift: PSI at or above %g in %s (alert at %g)", warn, text, alert)
+	                              "drift: %s (warn at %g, alert at %g)", text, warn, alert)
 	                       : (cJSON_Delete(d), ch_fail(CHURN_E_NOMEM, "out of memory"));
 	free(text);
 	return st;

@@ -199,6 +199,8 @@ START_TEST(test_column_psi_warns_then_alerts)
 	in.psi_n = 3;
 	a = fired(&in, NULL);
 	ck_assert_str_eq(field(a, 0, "severity"), "alert");
+	ck_assert_ptr_nonnull(strstr(field(a, 0, "message"), "Contract PSI 0.150"));
+	ck_assert_ptr_nonnull(strstr(field(a, 0, "message"), "(warn at 0.1, alert at 0.2)"));
 	cJSON *cols = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(a, 0), "details"),
 	                                               "columns");
 	ck_assert_int_eq(cJSON_GetArraySize(cols), 2); /* tenure is below the warning */
