@@ -116,6 +116,18 @@ void ch_sha256_buf(const void *data, size_t n, char hex[65]);
 /* HMAC-SHA256 (RFC 2104) of [data, data+n) with the key [key, key+key_n), as 64 lowercase hex chars + NUL. */
 void ch_hmac_sha256_hex(const void *key, size_t key_n, const void *data, size_t n, char hex[65]);
 
+/* The value of hex digit c, -1 when it is none (the %-escapes of URLs: fetch.c, pg.c). */
+static inline int ch_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* A function of a library loaded on first use: where its address goes, and its name. */
 typedef struct ch_dl_sym {
 	void **slot;

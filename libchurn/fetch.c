@@ -879,17 +879,6 @@ out:
 
 /* ---- local files ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* file:///p or file://localhost/p -> "/p" (percent-decoded); NULL with the detail set. */
 static char *file_url_path(const char *url, churn_status *st)
 {
@@ -908,7 +897,7 @@ static char *file_url_path(const char *url, churn_status *st)
 	}
 	for (size_t i = 0; i < n; i++) {
 		int a, b;
-		if (rest[i] == '%' && i + 2 < n + 1 && (a = hexval(rest[i + 1])) >= 0 && (b = hexval(rest[i + 2])) >= 0) {
+		if (rest[i] == '%' && i + 2 < n + 1 && (a = ch_hexval(rest[i + 1])) >= 0 && (b = ch_hexval(rest[i + 2])) >= 0) {
 			char ch = (char)(a * 16 + b);
 			if (ch == '\0') {
 				free(out);
@@ -1258,8 +1247,8 @@ churn_status churn_fetch_default_name(const char *source, char **out_name)
 			size_t k = 0;
 			for (size_t i = b; i < n; i++) {
 				char c = path[i];
-				if (sep && c == '%' && i + 2 < n && hexval(path[i + 1]) >= 0 && hexval(path[i + 2]) >= 0) {
-					c = (char)(hexval(path[i + 1]) * 16 + hexval(path[i + 2]));
+				if (sep && c == '%' && i + 2 < n && ch_hexval(path[i + 1]) >= 0 && ch_hexval(path[i + 2]) >= 0) {
+					c = (char)(ch_hexval(path[i + 1]) * 16 + ch_hexval(path[i + 2]));
 					i += 2;
 				}
 				if (c >= 'A' && c <= 'Z')

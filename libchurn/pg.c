@@ -37,17 +37,6 @@ static bool shown_param(const char *name, size_t n)
 	return false;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode [s, s+n) into a new string; NULL on a bad escape or %00 (*bad set) or OOM. */
 static char *pct_decode(const char *s, size_t n, bool *bad)
 {
@@ -60,7 +49,7 @@ static char *pct_decode(const char *s, size_t n, bool *bad)
 			*o++ = s[i];
 			continue;
 		}
-		int a = i + 2 < n ? hexval(s[i + 1]) : -1, b = a >= 0 ? hexval(s[i + 2]) : -1;
+		int a = i + 2 < n ? ch_hexval(s[i + 1]) : -1, b = a >= 0 ? ch_hexval(s[i + 2]) : -1;
 		if (a < 0 || b < 0 || (a == 0 && b == 0)) {
 			free(out);
 			*bad = true;
