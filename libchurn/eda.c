@@ -350,9 +350,15 @@ churn_status churn_eda_compute(const churn_dataset *ds, const churn_params *p, c
 		st = ch_fail(CHURN_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((st = column_stats(e, ds, p, tj, y, identifier, &nc)) || (st = default_correlation(e, y, n, &nc)) ||
-	    (st = ch_eda_note_figure_caps(e)) || (st = ch_eda_km_compute(e, ds, y)))
+	if ((st = column_stats(e, ds, p, tj, y, identifier, &nc)) || (st = default_correlation(e, y, n, &nc)))
 		goto out;
+	if (!ch_progress(p, "eda", ncol + 1, ncol + 2)) {
+		st = ch_fail(CHURN_E_STATE, "eda: cancelled");
+		goto out;
+	}
+	if ((st = ch_eda_note_figure_caps(e)) || (st = ch_eda_km_compute(e, ds, y)))
+		goto out;
+	ch_progress(p, "eda", ncol + 2, ncol + 2);
 	ch_log(p, CHURN_LOG_DEBUG, "eda: %zu rows, %zu categorical, %zu numeric columns", n, e->ncat, e->nhist);
 out:
 	free(y);

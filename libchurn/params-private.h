@@ -16,14 +16,4 @@ bool ch_progress(const churn_params *p, const char *what, uint64_t done, uint64_
 /* The log callback installed on p (fn NULL when none). */
 void ch_params_get_log(const churn_params *p, churn_log_fn *fn, void **userdata, churn_log_level *max_level);
 
-/*
- * Install a progress callback made to be called from any thread at once (it
- * only reads a cancel flag, say): a call that runs work on helper threads
- * (churn_train) then gives it to them too, so they notice a cancel at once.
- * churn_params_set_progress() installs one for the calling thread only
- * (helpers get a copy without it). Copies keep the mark.
- */
-void ch_params_set_progress_shared(churn_params *p, churn_progress_fn fn, void *userdata);
-bool ch_params_progress_is_shared(const churn_params *p);
-
 #endif

@@ -51,7 +51,6 @@ struct churn_params {
 	churn_log_level log_max;
 	churn_progress_fn progress_fn;
 	void *progress_ud;
-	bool progress_shared; /* the progress callback may be called from any thread (ch_params_set_progress_shared) */
 };
 
 static int find_def(const char *key)
@@ -400,19 +399,6 @@ void churn_params_set_progress(churn_params *p, churn_progress_fn fn, void *user
 		return;
 	p->progress_fn = fn;
 	p->progress_ud = userdata;
-	p->progress_shared = false;
-}
-
-void ch_params_set_progress_shared(churn_params *p, churn_progress_fn fn, void *userdata)
-{
-	churn_params_set_progress(p, fn, userdata);
-	if (p)
-		p->progress_shared = fn != NULL;
-}
-
-bool ch_params_progress_is_shared(const churn_params *p)
-{
-	return p && p->progress_shared;
 }
 
 void ch_params_get_log(const churn_params *p, churn_log_fn *fn, void **userdata, churn_log_level *max_level)

@@ -2,7 +2,8 @@
  * The ML pipeline's model figures (ch_pipeline_model_figures,
  * pipeline-private.h): ROC, precision-recall, lift and one confusion matrix
  * per model, on the test rows of the training, drawn through the churn_plot_*
- * calls; and the revenue at risk figure of the best model.
+ * calls; and the revenue at risk figure of the best model. Progress:
+ * ("figures", figures drawn, figures to draw).
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "churn/model.h"
 #include "churn/plot.h"
 #include "core-private.h"
+#include "params-private.h"
 #include "pipeline-private.h"
 
 churn_status ch_pipeline_model_figures(const churn_training *t, const churn_eda *rev_eda, const char *dir,
@@ -32,6 +34,7 @@ churn_status ch_pipeline_model_figures(const churn_training *t, const churn_eda 
 	for (size_t i = 0; i < n; i++)
 		pos += y[i];
 	double base = n ? (double)pos / (double)n : NAN;
+	uint64_t drawn = 0, ndraw = k + 3 + (rev_eda != NULL);
 	for (size_t i = 0; i < k && !st; i++) {
 		double *b = buf + i * ((n + 1) * 4 + 10);
 		const churn_model *model = churn_training_get_model(t, i);
@@ -60,6 +63,8 @@ churn_status ch_pipeline_model_figures(const churn_training *t, const churn_eda 
 		snprintf(title, sizeof(title), "Confusion matrix: %s (test set)", labels[i]);
 		if (!path || (st = churn_plot_confusion(path, title, c.tp, c.fp, c.tn, c.fn, p)))
 			st = st ? st : ch_fail(CHURN_E_NOMEM, "out of memory");
+		else
+			ch_progress(p, "figures", ++drawn, ndraw);
 	}
 	if (st)
 		goto out;
@@ -67,16 +72,19 @@ churn_status ch_pipeline_model_figures(const churn_training *t, const churn_eda 
 	if (!(path = ch_asprintf("%s/roc_curve", dir)) ||
 	    (st = churn_plot_roc(path, "ROC curve (test set)", k, labels, fpr, tpr, nroc, auc, p)))
 		goto out_nomem;
+	ch_progress(p, "figures", ++drawn, ndraw);
 	free(path);
 	if (!(path = ch_asprintf("%s/pr_curve", dir)) ||
 	    (st = churn_plot_pr(path, "Precision-recall curve (test set)", k, labels, rec, prec, npr, ap, base, p)))
 		goto out_nomem;
+	ch_progress(p, "figures", ++drawn, ndraw);
 	free(path);
 	if (!(path = ch_asprintf("%s/lift_chart", dir)) ||
 	    (st = churn_plot_lift(path, "Lift by decile (test set)", k, labels, lift, 10, p)))
 		goto out_nomem;
-	if (rev_eda)
-		st = churn_eda_draw_revenue(rev_eda, dir, p);
+	ch_progress(p, "figures", ++drawn, ndraw);
+	if (rev_eda && !(st = churn_eda_draw_revenue(rev_eda, dir, p)))
+		ch_progress(p, "figures", ++drawn, ndraw);
 	goto out;
 out_nomem:
 	if (!st)

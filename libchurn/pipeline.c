@@ -685,10 +685,10 @@ static churn_status step_prepare(struct run *r, struct data_state *d)
  * its own and step_eda collects it: the forest grows while the processed files
  * are written and the statistics computed. The job reads the spec and the
  * matrix (which nothing changes until it is joined) and a copy of the
- * parameters without the progress callback (never called from that thread).
+ * parameters whose progress step_eda shows while it waits (ch_job).
  */
 struct importance {
-	ch_thread bg;
+	ch_job job;
 	churn_params *p;
 	const churn_prep *prep;
 	const churn_matrix *x;
@@ -718,28 +718,20 @@ static churn_status importance_start(struct run *r, struct data_state *d)
 		free(j);
 		return st;
 	}
-	churn_params_set_progress(j->p, NULL, NULL);
+	churn_params_set_progress(j->p, ch_job_progress, &j->job);
 	j->prep = d->prep;
 	j->x = d->x;
 	d->imp = j;
-	ch_thread_start(&j->bg, importance_main, j);
+	ch_job_start(&j->job, importance_main, j);
 	return CHURN_OK;
-}
-
-/* Wait for the job; its status (detail in j->error). Safe to call twice. */
-static churn_status importance_join(struct importance *j)
-{
-	if (!j)
-		return CHURN_OK;
-	ch_thread_join(&j->bg);
-	return j->st;
 }
 
 static void importance_free(struct importance *j)
 {
 	if (!j)
 		return;
-	importance_join(j);
+	ch_job_cancel(&j->job);
+	ch_job_destroy(&j->job);
 	churn_params_free(j->p);
 	churn_eda_importance_free(j->result);
 	free(j);
@@ -752,7 +744,9 @@ static churn_status step_eda(struct run *r, struct data_state *d)
 		return st;
 	if ((st = churn_eda_set_correlation(d->eda, d->x)))
 		return st;
-	if (d->imp && importance_join(d->imp) != CHURN_OK) {
+	if (d->imp && !ch_job_wait(&d->imp->job, r->p, 100))
+		return ch_fail(CHURN_E_STATE, "eda: cancelled by the progress callback");
+	if (d->imp && d->imp->st) {
 		/* Importance is one figure among many: note why it is missing and go on. */
 		char note[1200];
 		snprintf(note, sizeof(note), "feature importance skipped: %s", d->imp->error);
@@ -980,15 +974,14 @@ out:
  * The early training: `churn run` starts its ML run's churn_train as soon
  * as the data run has its rows, so it overlaps the data run's prepare and
  * EDA; the ML run takes the result (the training it would do itself: same
- * rows, options and seeds). It runs with a copy of the parameters whose
- * progress callback only reads a cancel flag (set when the data run fails)
- * and may be called from any thread, and whose log lines go to the
- * workdir's log (not through the data run, which may be over by then).
+ * rows, options and seeds). It runs as a ch_job with a copy of the
+ * parameters: the ML run shows its progress while it waits (step_train), a
+ * failed data run cancels it, and its log lines go to the workdir's log (not
+ * through the data run, which may be over by then).
  */
 struct prefit {
-	ch_thread bg;
+	ch_job job;
 	churn_params *p;
-	atomic_bool cancel;
 	const churn_dataset *ds;  /* the data run's, alive until this is freed */
 	char *path;               /* the raw file, for a sample (train.max_rows) */
 	churn_dataset *sample;    /* that sample, trained on instead of ds */
@@ -997,12 +990,6 @@ struct prefit {
 	churn_status st;
 	char error[1024];
 };
-
-static bool prefit_progress(void *ud, const char *what, uint64_t done, uint64_t total)
-{
-	(void)what, (void)done, (void)total;
-	return !atomic_load((atomic_bool *)ud);
-}
 
 /*
  * Whether the training of ds (every row of the file) takes a sample of it
@@ -1034,8 +1021,8 @@ static void prefit_free(struct prefit *f)
 {
 	if (!f)
 		return;
-	atomic_store(&f->cancel, true);
-	ch_thread_join(&f->bg);
+	ch_job_cancel(&f->job);
+	ch_job_destroy(&f->job);
 	churn_training_free(f->t);
 	churn_dataset_free(f->sample);
 	churn_params_free(f->p);
@@ -1057,10 +1044,9 @@ static struct prefit *prefit_start(const churn_params *p, churn_workdir *w, cons
 	}
 	f->ds = ds;
 	snprintf(f->sha256, sizeof f->sha256, "%s", sha256);
-	atomic_init(&f->cancel, false);
 	churn_params_set_log(f->p, churn_workdir_log_fn, w, CHURN_LOG_INFO);
-	ch_params_set_progress_shared(f->p, prefit_progress, &f->cancel);
-	ch_thread_start(&f->bg, prefit_main, f);
+	churn_params_set_progress(f->p, ch_job_progress, &f->job);
+	ch_job_start(&f->job, prefit_main, f);
 	return f;
 }
 
@@ -1069,7 +1055,8 @@ static churn_status step_train(struct run *r, struct ml_state *m, struct prefit 
 {
 	churn_status st;
 	if (pre) {
-		ch_thread_join(&pre->bg);
+		if (!ch_job_wait(&pre->job, r->p, 100))
+			return ch_fail(CHURN_E_STATE, "train: cancelled by the progress callback");
 		if (pre->st)
 			return ch_fail(pre->st, "%s", pre->error);
 		m->t = pre->t;

@@ -8,8 +8,12 @@
 #define CH_THREAD_PRIVATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "churn/params.h"
 
 /* Number of online cores (>= 1). */
 size_t ch_ncores(void);
@@ -21,6 +25,15 @@ size_t ch_ncores(void);
  * among themselves by t (e.g. items t, t + nthreads, ...).
  */
 void ch_parallel(size_t nthreads, void (*fn)(void *ctx, size_t t), void *ctx);
+
+/*
+ * ch_parallel, and while the other threads still run after the caller's own
+ * index is done, watch(ctx) on the calling thread about every period_ms
+ * (and once more when all are done): for a caller that reports their
+ * progress on its own thread.
+ */
+void ch_parallel_watch(size_t nthreads, void (*fn)(void *ctx, size_t t), void *ctx, void (*watch)(void *ctx),
+                       unsigned period_ms);
 
 /*
  * A job on a thread of its own, started by ch_thread_start and waited for by
@@ -36,5 +49,39 @@ typedef struct ch_thread {
 void ch_thread_start(ch_thread *t, void *(*fn)(void *), void *arg);
 /* Wait for the job; later calls return at once. */
 void ch_thread_join(ch_thread *t);
+
+/*
+ * A background step of a pipeline: a ch_thread whose progress the caller
+ * shows while it waits. The job's params get ch_job_progress (with the job
+ * as userdata), which keeps the last report and returns false once the job
+ * is cancelled; ch_job_wait() relays those reports through the caller's
+ * params, on the caller's thread, until the job is done.
+ */
+typedef struct ch_job {
+	ch_thread thread;
+	void *(*fn)(void *);
+	void *arg;
+	atomic_bool cancel;
+	pthread_mutex_t lock; /* guards what, at, total, done */
+	pthread_cond_t finished;
+	char what[16];
+	uint64_t at, total;
+	bool done;
+} ch_job;
+
+/* Run fn(arg) as job j (on this thread, at once, when no thread can be made). */
+void ch_job_start(ch_job *j, void *(*fn)(void *), void *arg);
+/* The progress callback for the job's params (userdata: the job). */
+bool ch_job_progress(void *job, const char *what, uint64_t done, uint64_t total);
+/*
+ * Wait for the job, showing its reports through p's progress callback about
+ * every period_ms; false when that callback cancelled (the job is then
+ * cancelled and waited for).
+ */
+bool ch_job_wait(ch_job *j, const churn_params *p, unsigned period_ms);
+/* Cancel the job (its next progress report returns false) and wait for it. */
+void ch_job_cancel(ch_job *j);
+/* After ch_job_wait or ch_job_cancel: free the job's lock. */
+void ch_job_destroy(ch_job *j);
 
 #endif

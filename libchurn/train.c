@@ -83,9 +83,15 @@ struct churn_training {
 /* What the model threads share in one phase (the models, or one fold of the cross-validation). */
 struct work {
 	churn_training *t;
-	const churn_params *p;                 /* the caller's (thread 0's; everyone's when its progress is shared) */
-	churn_params *helper[MAX_MODELS];      /* the other threads' copies, progress relaying `stop` */
-	atomic_bool stop;                      /* a model failed: the others stop at their next progress report */
+	const churn_params *p;                 /* the caller's: its progress callback is called on its thread only */
+	churn_params *helper[MAX_MODELS];      /* each model's copy, its progress going to relay_progress */
+	struct relay {
+		struct work *w;
+		size_t k;
+	} relay[MAX_MODELS];
+	atomic_uint permille[MAX_MODELS];      /* each model's progress in this phase (0..1000) */
+	uint64_t reported;                     /* the last progress reported to the caller (caller's thread only) */
+	atomic_bool stop;                      /* a model failed or the caller cancelled: the others stop at their next report */
 	const size_t *tr, *te;                 /* training and test rows as indices into rows[] */
 	const churn_matrix *xtr, *xte;         /* this phase's training and test matrices */
 	enum phase { PHASE_MAIN, PHASE_CV, PHASE_REFIT } phase;
@@ -449,16 +455,49 @@ static churn_status cv_model(struct work *w, size_t k, const churn_params *p)
 
 static churn_status make_entry(const churn_training *t, struct trained *m);
 
+/*
+ * The caller's progress for a phase: the models' mean progress, as
+ * ("train" | "cv" | "refit", done, total) in thousandths (the folds of the
+ * cross-validation one after the other). Called on the caller's thread only:
+ * by model 0 (which ch_parallel runs there) and, once model 0 is done, by
+ * ch_parallel_watch while the others run.
+ */
+static void report_phase(void *ctx)
+{
+	struct work *w = ctx;
+	size_t nm = w->t->o.nmodels;
+	uint64_t sum = 0, total = 1000u * nm, before = 0;
+	for (size_t k = 0; k < nm; k++)
+		sum += atomic_load(&w->permille[k]);
+	const char *what = w->phase == PHASE_CV ? "cv" : w->phase == PHASE_REFIT ? "refit" : "train";
+	if (w->phase == PHASE_CV) {
+		before = total * w->fold;
+		total *= w->t->o.cv;
+	}
+	if (before + sum == w->reported)
+		return;
+	w->reported = before + sum;
+	if (!ch_progress(w->p, what, before + sum, total))
+		atomic_store(&w->stop, true);
+}
+
+/* A model's progress callback: its share of the phase; false once a model failed or the caller cancelled. */
 static bool relay_progress(void *ud, const char *what, uint64_t done, uint64_t total)
 {
-	(void)what, (void)done, (void)total;
-	return !atomic_load((atomic_bool *)ud);
+	(void)what;
+	struct relay *r = ud;
+	struct work *w = r->w;
+	if (total)
+		atomic_store(&w->permille[r->k], (unsigned)(done >= total ? 1000 : done * 1000 / total));
+	if (r->k == 0)
+		report_phase(w);
+	return !atomic_load(&w->stop);
 }
 
 static void model_worker(void *ctx, size_t k)
 {
 	struct work *w = ctx;
-	const churn_params *p = w->helper[k] ? w->helper[k] : w->p;
+	const churn_params *p = w->helper[k];
 	double t0 = now_s();
 	const struct options *o = &w->t->o;
 	churn_status st = w->phase == PHASE_CV      ? cv_model(w, k, p)
@@ -470,6 +509,7 @@ static void model_worker(void *ctx, size_t k)
 	if (!st && last)
 		st = make_entry(w->t, &w->t->m[k]);
 	w->t->m[k].seconds += now_s() - t0;
+	atomic_store(&w->permille[k], 1000u);
 	if (st) {
 		w->res[k].stopped = st == CHURN_E_STATE && atomic_load(&w->stop);
 		snprintf(w->res[k].error, sizeof(w->res[k].error), "%s", churn_last_error());
@@ -478,20 +518,20 @@ static void model_worker(void *ctx, size_t k)
 	}
 }
 
-/* The copies of the params for threads 1.. (none when the caller's progress callback may be shared). */
+/* Each model's copy of the params, reporting to relay_progress. */
 static churn_status work_init(struct work *w, churn_training *t, const churn_params *p)
 {
 	memset(w, 0, sizeof(*w));
 	w->t = t;
 	w->p = p;
 	atomic_init(&w->stop, false);
-	if (!p || ch_params_progress_is_shared(p))
-		return CHURN_OK;
-	for (size_t k = 1; k < t->o.nmodels; k++) {
-		churn_status st = churn_params_copy(p, &w->helper[k]);
+	for (size_t k = 0; k < t->o.nmodels; k++) {
+		churn_status st = p ? churn_params_copy(p, &w->helper[k]) : churn_params_new(&w->helper[k]);
 		if (st)
 			return st;
-		churn_params_set_progress(w->helper[k], relay_progress, &w->stop);
+		w->relay[k] = (struct relay){w, k};
+		atomic_init(&w->permille[k], 0u);
+		churn_params_set_progress(w->helper[k], relay_progress, &w->relay[k]);
 	}
 	return CHURN_OK;
 }
@@ -508,7 +548,10 @@ static churn_status run_phase(struct work *w)
 	size_t nm = w->t->o.nmodels;
 	memset(w->res, 0, sizeof(w->res));
 	atomic_store(&w->stop, false);
-	ch_parallel(nm, model_worker, w);
+	for (size_t k = 0; k < nm; k++)
+		atomic_store(&w->permille[k], 0u);
+	w->reported = UINT64_MAX;
+	ch_parallel_watch(nm, model_worker, w, report_phase, 100);
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t k = 0; k < nm; k++)
 			if (w->res[k].st && (pass || !w->res[k].stopped))

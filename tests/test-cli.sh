@@ -642,6 +642,8 @@ for line in raw.split("\n"):
             later = "".join(frames[i + 1:])
             assert later == "" or later.startswith("\x1b[K") or re.match(r"[\w ]+\[", later), repr(line[-200:])
     assert all(f.startswith(("\x1b[K", "churn")) for f in frames if "succeeded" in f), repr(line[-200:])
+# the ML steps show their progress too: the training (all models at once) to its end
+assert re.search(r"\rtrain +\[#+\] 100%", raw), "no finished train bar"
 PYEOF
 }
 

@@ -2,8 +2,9 @@
  * from the test rows (prep, models, thresholds); each model independent of
  * the others; thresholds and cross-validation against their definitions;
  * the metrics document; rows without a target; options checked first;
- * cancellation; the real Telco file. */
+ * progress on the calling thread and cancellation; the real Telco file. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,6 +558,67 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/* What the progress callback saw: every call on the caller's thread, each phase's figure never going back. */
+struct seen {
+	pthread_t caller;
+	int calls, other_thread, went_back, cancel_after;
+	char last_what[16];
+	uint64_t last_done, last_total;
+	char phases[64];
+	uint64_t train_max, train_total;
+};
+
+static bool record_progress(void *ud, const char *what, uint64_t done, uint64_t total)
+{
+	struct seen *s = ud;
+	s->calls++;
+	s->other_thread += !pthread_equal(pthread_self(), s->caller);
+	if (strcmp(what, s->last_what)) {
+		snprintf(s->last_what, sizeof s->last_what, "%s", what);
+		if (strlen(s->phases) + strlen(what) + 2 < sizeof s->phases)
+			strcat(strcat(s->phases, what), " ");
+	} else {
+		s->went_back += done < s->last_done;
+	}
+	s->last_done = done;
+	s->last_total = total;
+	if (!strcmp(what, "train") && done > s->train_max)
+		s->train_max = done, s->train_total = total;
+	return s->cancel_after == 0 || s->calls < s->cancel_after;
+}
+
+START_TEST(test_progress_on_the_calling_thread)
+{
+	churn_dataset *ds = synth(3000, 15);
+	churn_params *p = params("logreg,gbm,forest");
+	ck_assert_int_eq(churn_params_set_str(p, "train.cv", "2"), CHURN_OK);
+	ck_assert_int_eq(churn_params_set_str(p, "train.refit", "true"), CHURN_OK);
+	struct seen s = {.caller = pthread_self()};
+	churn_params_set_progress(p, record_progress, &s);
+	churn_training *t = train(ds, p);
+	/* one figure for all models per phase, reaching its total; never from a model's thread */
+	ck_assert_int_eq(s.other_thread, 0);
+	ck_assert_int_eq(s.went_back, 0);
+	ck_assert_str_eq(s.phases, "train cv refit ");
+	ck_assert_uint_gt(s.train_total, 0);
+	ck_assert_uint_eq(s.train_max, s.train_total);
+	ck_assert_uint_eq(s.last_done, s.last_total);
+	churn_training_free(t);
+
+	/* cancelled part-way (not at once): CHURN_E_STATE, no training */
+	memset(&s, 0, sizeof s);
+	s.caller = pthread_self();
+	s.cancel_after = 3;
+	t = NULL;
+	ck_assert_int_eq(churn_train(ds, NULL, p, &t), CHURN_E_STATE);
+	ck_assert_ptr_null(t);
+	ck_assert_int_eq(s.other_thread, 0);
+	ck_assert_ptr_nonnull(strstr(churn_last_error(), "cancel"));
+	churn_params_free(p);
+	churn_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(test_telco)
 {
 	const char *csv = churn_test_telco_csv();
@@ -647,6 +709,7 @@ int main(void)
 	tcase_add_test(tc, test_bad_options_fail_before_work);
 	tcase_add_test(tc, test_train_file_is_train_on_its_rows);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_progress_on_the_calling_thread);
 	tcase_add_test(tc, test_refit_fits_the_artifacts_on_all_rows);
 	tcase_add_test(tc, test_telco);
 	suite_add_tcase(s, tc);

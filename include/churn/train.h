@@ -38,8 +38,10 @@
  *
  * Options: pipeline.models, pipeline.threshold, split.*, train.*, prep.*,
  * data.*, and the model keys logreg.*, gbm.*, forest.* (see `churn config`).
- * Progress: the models' fits report through @p p's progress callback on
- * the calling thread; returning false cancels (CHURN_E_STATE).
+ * Progress: one figure for all models through @p p's progress callback, on
+ * the calling thread only: ("train", done, total) for the fits of step 4,
+ * then ("cv", ...) over every fold and ("refit", ...), in thousandths of the
+ * models' mean progress; returning false cancels (CHURN_E_STATE).
  *
  * Thread safety: churn_train() reads @p ds and @p p only (both may be
  * shared, const, with other threads). A churn_training is read-only once
