@@ -25,11 +25,17 @@
 #include <string.h>
 
 #include "access/htup_details.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "nodes/pathnodes.h"
+#include "nodes/supportnodes.h"
+#include "parser/parse_func.h"
+#include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -174,9 +180,13 @@ typedef struct call_site {
 	int nkeys;
 	char **keys;
 	size_t *key_field;
-	/* column-list form: how each value argument is read, by argument position */
+	/* column-list forms: how each value argument is read, by argument position; when every name is a
+	 * constant (always so for the planner's rewrite of a whole row, row_support), the fields once */
 	int nargs;
 	attr_map *argmap;
+	bool names_fixed;
+	int *fixed_args;    /* the value arguments that name a field of the model, in order */
+	int nfixed;
 } call_site;
 
 static void call_site_free(void *arg)
@@ -459,55 +469,102 @@ static void fill_from_jsonb(FunctionCallInfo fcinfo, call_site *cs, Jsonb *jb)
  * missing); names are matched as the jsonb form's keys (cached by position),
  * names the model does not know are ignored.
  */
+static const char *name_arg(FunctionCallInfo fcinfo, int i, int *len)
+{
+	if (PG_ARGISNULL(i))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("churn: a column name is null")));
+	Oid t = get_fn_expr_argtype(fcinfo->flinfo, i);
+	if (t == UNKNOWNOID || t == CSTRINGOID) {
+		const char *k = DatumGetCString(PG_GETARG_DATUM(i));
+		*len = (int)strlen(k);
+		return k;
+	}
+	if (t == TEXTOID || t == VARCHAROID) {
+		text *tx = PG_GETARG_TEXT_PP(i);
+		*len = (int)VARSIZE_ANY_EXHDR(tx);
+		return VARDATA_ANY(tx);
+	}
+	ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("churn: argument %d must be a column name (text)", i + 1)));
+}
+
+/* The value arguments' types, once per call site; with constant names, the fields they name too. */
+static void map_args(FunctionCallInfo fcinfo, call_site *cs)
+{
+	int n = PG_NARGS();
+	MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	cs->argmap = palloc0(sizeof(attr_map) * n);
+	cs->fixed_args = palloc(sizeof(int) * (n / 2 + 1));
+	cs->nfixed = 0;
+	cs->names_fixed = true;
+	for (int i = 2; i < n; i += 2) {
+		Oid t = get_fn_expr_argtype(fcinfo->flinfo, i);
+		cs->argmap[i].conv = conv_of(t);
+		if (cs->argmap[i].conv == CONV_OTHER) {
+			Oid outfn;
+			bool varlena;
+			getTypeOutputInfo(t, &outfn, &varlena);
+			fmgr_info_cxt(outfn, &cs->argmap[i].out, fcinfo->flinfo->fn_mcxt);
+		}
+		cs->names_fixed = cs->names_fixed && get_fn_expr_arg_stable(fcinfo->flinfo, i - 1);
+	}
+	MemoryContextSwitchTo(old);
+	if (cs->names_fixed) {
+		for (int i = 1; i < n; i += 2) {
+			int len;
+			const char *k = name_arg(fcinfo, i, &len);
+			size_t field = key_field(fcinfo, cs, i / 2, k, len);
+			if (field == (size_t)-1)
+				continue;
+			cs->argmap[i + 1].field = field;
+			cs->fixed_args[cs->nfixed++] = i + 1;
+		}
+		if (!cs->nfixed && n > 1)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			                errmsg("churn: none of the row's %d columns is a column of the model", (n - 1) / 2),
+			                errhint("Name the columns as the model's (case does not matter), e.g. SELECT ... AS "
+			                        "tenure.")));
+	}
+	cs->nargs = n;
+}
+
+static void fill_value(FunctionCallInfo fcinfo, call_site *cs, int i)
+{
+	const attr_map *m = &cs->argmap[i];
+	churn_status st = PG_ARGISNULL(i) ? churn_record_set_missing(cs->rec, m->field)
+	                                  : set_attr(cs->rec, m, PG_GETARG_DATUM(i));
+	if (st)
+		fail_value(cs, m->field, st);
+}
+
+/*
+ * Fill the call site's record from the (name, value) argument pairs after the
+ * model. Each value is read by its own type, as a row's attribute (a NULL is
+ * missing); names are matched as the jsonb form's keys (once per call site
+ * when they are constants, else cached by position), names the model does
+ * not know are ignored.
+ */
 static void fill_from_args(FunctionCallInfo fcinfo, call_site *cs)
 {
 	int n = PG_NARGS();
 	if (n % 2 == 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("churn: the columns after the model come in pairs: 'name', value")));
-	if (cs->nargs != n) {
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		cs->argmap = palloc0(sizeof(attr_map) * n);
-		for (int i = 2; i < n; i += 2) {
-			Oid t = get_fn_expr_argtype(fcinfo->flinfo, i);
-			cs->argmap[i].conv = conv_of(t);
-			if (cs->argmap[i].conv == CONV_OTHER) {
-				Oid outfn;
-				bool varlena;
-				getTypeOutputInfo(t, &outfn, &varlena);
-				fmgr_info_cxt(outfn, &cs->argmap[i].out, fcinfo->flinfo->fn_mcxt);
-			}
-		}
-		MemoryContextSwitchTo(old);
-		cs->nargs = n;
-	}
+	if (cs->nargs != n)
+		map_args(fcinfo, cs);
 	churn_record_clear(cs->rec);
+	if (cs->names_fixed) {
+		for (int j = 0; j < cs->nfixed; j++)
+			fill_value(fcinfo, cs, cs->fixed_args[j]);
+		return;
+	}
 	for (int i = 1; i < n; i += 2) {
-		if (PG_ARGISNULL(i))
-			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("churn: a column name is null")));
-		Oid t = get_fn_expr_argtype(fcinfo->flinfo, i);
-		const char *k;
 		int len;
-		if (t == UNKNOWNOID || t == CSTRINGOID) {
-			k = DatumGetCString(PG_GETARG_DATUM(i));
-			len = (int)strlen(k);
-		} else if (t == TEXTOID || t == VARCHAROID) {
-			text *tx = PG_GETARG_TEXT_PP(i);
-			k = VARDATA_ANY(tx);
-			len = (int)VARSIZE_ANY_EXHDR(tx);
-		} else {
-			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-			                errmsg("churn: argument %d must be a column name (text)", i + 1)));
-		}
+		const char *k = name_arg(fcinfo, i, &len);
 		size_t field = key_field(fcinfo, cs, i / 2, k, len);
 		if (field == (size_t)-1)
 			continue;
-		attr_map *m = &cs->argmap[i + 1];
-		m->field = field;
-		churn_status st = PG_ARGISNULL(i + 1) ? churn_record_set_missing(cs->rec, field)
-		                                      : set_attr(cs->rec, m, PG_GETARG_DATUM(i + 1));
-		if (st)
-			fail_value(cs, field, st);
+		cs->argmap[i + 1].field = field;
+		fill_value(fcinfo, cs, i + 1);
 	}
 }
 
@@ -573,31 +630,139 @@ PG_FUNCTION_INFO_V1(churn_label_version_row);
 PG_FUNCTION_INFO_V1(churn_score_columns);
 PG_FUNCTION_INFO_V1(churn_label_columns);
 
+PG_FUNCTION_INFO_V1(churn_score_fields);
+PG_FUNCTION_INFO_V1(churn_label_fields);
+PG_FUNCTION_INFO_V1(churn_row_support);
+
 /*
  * churn.score_columns / label_columns(model, VARIADIC "any"): not STRICT (a
- * NULL value is a missing one); NULL for a NULL model.
+ * NULL value is a missing one); NULL for a NULL model. A pinned version only
+ * (IMMUTABLE); churn._score_fields / _label_fields (0.3) are the same for any
+ * name (STABLE): the planner's form of churn.score / label of a whole row.
  */
-static call_site *filled_columns(FunctionCallInfo fcinfo)
+static call_site *filled_columns(FunctionCallInfo fcinfo, bool need_pin)
 {
-	call_site *cs = call_site_get(fcinfo, PG_GETARG_TEXT_PP(0), true);
+	call_site *cs = call_site_get(fcinfo, PG_GETARG_TEXT_PP(0), need_pin);
 	fill_from_args(fcinfo, cs);
 	return cs;
 }
 
-Datum churn_score_columns(PG_FUNCTION_ARGS)
+static Datum score_columns(FunctionCallInfo fcinfo, bool need_pin)
 {
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(score(filled_columns(fcinfo), 0, NULL));
+	PG_RETURN_FLOAT8(score(filled_columns(fcinfo, need_pin), 0, NULL));
 }
 
-Datum churn_label_columns(PG_FUNCTION_ARGS)
+static Datum label_columns(FunctionCallInfo fcinfo, bool need_pin)
 {
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	bool churn;
-	score(filled_columns(fcinfo), 0, &churn);
+	score(filled_columns(fcinfo, need_pin), 0, &churn);
 	PG_RETURN_BOOL(churn);
+}
+
+Datum churn_score_columns(PG_FUNCTION_ARGS)
+{
+	return score_columns(fcinfo, true);
+}
+
+Datum churn_label_columns(PG_FUNCTION_ARGS)
+{
+	return label_columns(fcinfo, true);
+}
+
+Datum churn_score_fields(PG_FUNCTION_ARGS)
+{
+	return score_columns(fcinfo, false);
+}
+
+Datum churn_label_fields(PG_FUNCTION_ARGS)
+{
+	return label_columns(fcinfo, false);
+}
+
+/* Whether a query's range table holds an outer join (whose nullable side may give a NULL row). */
+static bool has_outer_join(const Query *q)
+{
+	ListCell *lc;
+	foreach (lc, q->rtable) {
+		const RangeTblEntry *rte = lfirst(lc);
+		if (rte->rtekind == RTE_JOIN && rte->jointype != JOIN_INNER)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The planner support of churn.score / label (model, record) and of the
+ * _version forms (0.3): a whole row of a table, churn.score('gbm', c), becomes
+ * the column form, churn._score_fields('gbm', 'customerid', c.customerid,
+ * 'tenure', c.tenure, ...) (score_columns for the _version forms), so that no
+ * row value is built and taken apart again for each customer: the scan hands
+ * over the columns it has already read. The same fields are read by the same
+ * conversions, so the scores are the same. Only where the row cannot be NULL
+ * (a table of this query level, and no outer join in the query: a NULL row
+ * gives NULL, STRICT, where its columns would be scored as missing) and the
+ * table has at most 49 columns (a function takes 100 arguments); any other
+ * argument stays as it is.
+ */
+Datum churn_row_support(PG_FUNCTION_ARGS)
+{
+	Node *raw = (Node *)PG_GETARG_POINTER(0);
+	if (!IsA(raw, SupportRequestSimplify))
+		PG_RETURN_POINTER(NULL);
+	SupportRequestSimplify *req = (SupportRequestSimplify *)raw;
+	FuncExpr *call = req->fcall;
+	PlannerInfo *root = req->root;
+	if (!root || !root->parse || list_length(call->args) != 2)
+		PG_RETURN_POINTER(NULL);
+	Var *row = lsecond(call->args);
+	if (!IsA(row, Var) || row->varattno != InvalidAttrNumber || row->varlevelsup != 0 ||
+	    row->varno < 1 || row->varno > list_length(root->parse->rtable) || has_outer_join(root->parse))
+		PG_RETURN_POINTER(NULL);
+	RangeTblEntry *rte = rt_fetch(row->varno, root->parse->rtable);
+	if (rte->rtekind != RTE_RELATION || !type_is_rowtype(row->vartype))
+		PG_RETURN_POINTER(NULL);
+	/* the form to call: churn._score_fields for churn.score, score_columns for score_version, ... */
+	const char *fn = get_func_name(call->funcid);
+	Oid nsp = get_func_namespace(call->funcid);
+	if (!fn || !OidIsValid(nsp))
+		PG_RETURN_POINTER(NULL);
+	const char *target = !strcmp(fn, "score")           ? "_score_fields"
+	                     : !strcmp(fn, "label")         ? "_label_fields"
+	                     : !strcmp(fn, "score_version") ? "score_columns"
+	                     : !strcmp(fn, "label_version") ? "label_columns"
+	                                                    : NULL;
+	Oid argtypes[2] = {TEXTOID, ANYOID};
+	Oid target_oid = target ? LookupFuncName(list_make2(makeString(get_namespace_name(nsp)), makeString(pstrdup(target))),
+	                                         2, argtypes, true)
+	                        : InvalidOid;
+	if (!OidIsValid(target_oid))
+		PG_RETURN_POINTER(NULL);
+	TupleDesc td = lookup_rowtype_tupdesc(row->vartype, row->vartypmod);
+	int ncols = 0;
+	for (int i = 0; i < td->natts; i++)
+		ncols += !TupleDescAttr(td, i)->attisdropped;
+	if (1 + 2 * ncols > FUNC_MAX_ARGS) { /* a function takes at most 100 arguments */
+		ReleaseTupleDesc(td);
+		PG_RETURN_POINTER(NULL);
+	}
+	List *args = list_make1(linitial(call->args));
+	for (int i = 0; i < td->natts; i++) {
+		Form_pg_attribute a = TupleDescAttr(td, i);
+		if (a->attisdropped)
+			continue;
+		args = lappend(args, makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+		                               CStringGetTextDatum(NameStr(a->attname)), false, false));
+		args = lappend(args, makeVar(row->varno, a->attnum, a->atttypid, a->atttypmod, a->attcollation, 0));
+	}
+	ReleaseTupleDesc(td);
+	FuncExpr *f = makeFuncExpr(target_oid, call->funcresulttype, args, InvalidOid, call->inputcollid,
+	                           COERCE_EXPLICIT_CALL);
+	f->location = call->location;
+	PG_RETURN_POINTER(f);
 }
 
 /* The IMMUTABLE forms (0.2): as churn.score / churn.label, of a pinned version only. */

@@ -14,8 +14,10 @@ checks:
   - EXPLAIN VERBOSE: churn.score_columns('gbm@1', ...) in a WHERE clause and in
     a partitionwise GROUP BY is in the Remote SQL of both shards' scans, which
     are asynchronous (Async Foreign Scan);
-  - what does not ship, as documented: a whole-row argument of the foreign
-    table (churn.score_version('gbm@1', c)) and the STABLE churn.score() are
+  - a whole row of the foreign table ships too: the planner turns
+    churn.score_version('gbm@1', c) into score_columns over its columns
+    (extension 0.3), which in a WHERE clause is in both shards' Remote SQL
+    and gives the same rows and scores; the STABLE churn.score() is
     evaluated on the coordinator;
   - the coordinator's shard-scored results equal one instance's
     churn.score('gbm', c) to 1e-12 for every customer (scores and labels; the
@@ -161,10 +163,13 @@ def main():
           "EXPLAIN VERBOSE: every customer's score is computed on its shard (partitionwise aggregate)")
     print("#  " + remote[0][:160] + " ...", flush=True)
 
-    # what does not ship: a whole row of the foreign table, and STABLE churn.score
-    plan = explain(cur, "SELECT customerid, churn.score_version('gbm@1', c) FROM customers c")
-    check(not any("churn." in p for p in plan if "Remote SQL" in p) and any("churn.score_version" in p for p in plan),
-          "a whole-row argument does not ship: churn.score_version('gbm@1', c) runs on the coordinator")
+    # a whole row ships as its columns (the planner's rewrite, 0.3); STABLE churn.score does not ship
+    whole_filt = "SELECT customerid FROM customers c WHERE churn.score_version('gbm@1', c) >= 0.5"
+    plan = explain(cur, whole_filt)
+    remote = [p for p in plan if "Remote SQL" in p]
+    check(len(remote) == 2 and all("churn.score_columns('gbm@1'::text" in p for p in remote),
+          "a whole-row argument ships: churn.score_version('gbm@1', c) in WHERE is computed on the shards")
+    whole = "SELECT customerid, churn.score_version('gbm@1', c) FROM customers c"
     plan = explain(cur, f"SELECT customerid FROM customers WHERE churn.score('gbm', jsonb_build_object({cols})) > 0.5")
     check(not any("churn." in p for p in plan if "Remote SQL" in p),
           "the STABLE churn.score (and jsonb_build_object) run on the coordinator")
@@ -178,8 +183,15 @@ def main():
     check(set(shards) == set(local) and worst <= 1e-12,
           f"sharded scores of {len(shards)} customers = one instance's churn.score (max |diff| {worst:.3g})")
     check(all(shards[k][1] == local[k][1] for k in local), "sharded labels = one instance's churn.label")
+    cur.execute(whole)
+    rows = dict(cur.fetchall())
+    worst = max(abs(rows[k] - local[k][0]) for k in local) if set(rows) == set(local) else float("inf")
+    check(worst <= 1e-12, f"the whole-row form on the shards = one instance's churn.score (max |diff| {worst:.3g})")
+    cur.execute(whole_filt)
+    whole_ids = sorted(r[0] for r in cur.fetchall())
     cur.execute(filt)
     ids = sorted(r[0] for r in cur.fetchall())
+    check(whole_ids == ids, "the whole-row filter on the shards = the column filter")
     cur.execute("SELECT customerid FROM customers_local c WHERE churn.score('gbm', c) >= 0.5")
     check(ids == sorted(r[0] for r in cur.fetchall()) and len(ids) > 0, f"the {len(ids)} filtered customers agree")
     cur.execute(f"SELECT max(abs(churn.score_columns('logreg@1', {cols}) - churn.score('logreg', c))) "

@@ -23,6 +23,31 @@ SELECT customerid, churn.score('gbm', c) = churn.score('gbm', to_jsonb(c)) AS re
        churn.explain('gbm', c) = churn.explain('gbm', to_jsonb(c)) AS reasons_agree
   FROM customers c ORDER BY 1;
 SELECT count(*) FROM customers c WHERE churn.score('gbm', c) BETWEEN 0 AND 1;
+-- the planner hands a whole row of a table over as its columns (0.3): no row value is built per customer
+EXPLAIN (VERBOSE, COSTS OFF) SELECT churn.score('gbm', c), churn.label('gbm', c) FROM customers c;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT churn.score_version('gbm@1', c) FROM customers c;
+-- ... not where the row may be NULL (an outer join's nullable side): a NULL row is NULL (STRICT)
+EXPLAIN (VERBOSE, COSTS OFF) SELECT churn.score('gbm', c) FROM (VALUES (1)) v(x) LEFT JOIN customers c ON false;
+SELECT churn.score('gbm', c) IS NULL AS null_row, churn.label('gbm', c) IS NULL AS null_label
+  FROM (VALUES (1)) v(x) LEFT JOIN customers c ON false;
+-- the same answers as the row value (a subquery kept whole by OFFSET 0 passes one)
+SELECT c.customerid, churn.score('gbm', c) = churn.score('gbm', d) AS same_score,
+       churn.label('gbm', c) = churn.label('gbm', d) AS same_label
+  FROM customers c JOIN (SELECT * FROM customers OFFSET 0) d USING (customerid) ORDER BY 1;
+-- a dropped column is not passed; a table with none of the model's columns fails as the row form does
+ALTER TABLE customers DROP COLUMN note;
+SELECT count(*) FROM customers c WHERE churn.score('gbm', c) = churn.score('gbm', to_jsonb(c));
+CREATE TABLE other (a integer, b text);
+INSERT INTO other VALUES (1, 'x');
+SELECT churn.score('gbm', o) FROM other o;
+SELECT churn.score('gbm', o) FROM (SELECT * FROM other OFFSET 0) o;
+-- more than 49 columns do not fit in a function call's 100 arguments: the row value is passed
+SELECT format('CREATE TABLE wide (tenure integer, %s)', string_agg(format('x%s integer', i), ', '))
+  FROM generate_series(1, 60) i \gexec
+INSERT INTO wide (tenure) VALUES (3);
+EXPLAIN (VERBOSE, COSTS OFF) SELECT churn.score('gbm', w) FROM wide w;
+SELECT churn.score('gbm', w) = churn.score('gbm', '{"tenure": 3}'::jsonb) AS wide_same FROM wide w;
+DROP TABLE other, wide;
 -- an untyped literal is a jsonb customer
 SELECT churn.score('gbm', '{"tenure": 2}') = churn.score('gbm', '{"tenure": 2}'::jsonb) AS literal_is_jsonb;
 -- errors
