@@ -16,3 +16,7 @@ ALTER FUNCTION churn.score(text, record) SUPPORT churn._row_support;
 ALTER FUNCTION churn.label(text, record) SUPPORT churn._row_support;
 ALTER FUNCTION churn.score_version(text, record) SUPPORT churn._row_support;
 ALTER FUNCTION churn.label_version(text, record) SUPPORT churn._row_support;
+
+-- A numeric as the scoring functions read it (the nearest double; NaN is NULL, a missing value): for tests.
+CREATE FUNCTION churn._float8(numeric) RETURNS float8
+	AS 'MODULE_PATHNAME', 'churn_numeric_float8' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;

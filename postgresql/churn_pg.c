@@ -264,8 +264,80 @@ static size_t field_of(const call_site *cs, const char *name)
 	return k;
 }
 
+/*
+ * numeric's stored form (src/backend/utils/adt/numeric.c; pg_upgrade keeps
+ * it): a uint16 header, an int16 weight unless the header marks the short
+ * form, then base-10000 digits, most significant first, the first one at
+ * 10000^weight.
+ */
+#define NUM_SIGN_MASK 0xC000
+#define NUM_NEG 0x4000
+#define NUM_SHORT 0x8000
+#define NUM_SPECIAL 0xC000
+#define NUM_SHORT_SIGN_MASK 0x2000
+#define NUM_SHORT_WEIGHT_SIGN_MASK 0x0040
+#define NUM_SHORT_WEIGHT_MASK 0x003F
+
+/*
+ * The double nearest a numeric of at most 16 significant digits between
+ * 1e-22 and 1e22 or so (a price, a count): its digits as an integer D < 2^53
+ * times or divided by an exact power of ten, one rounding, so the nearest
+ * double, as strtod() gives (Clinger's fast path). False for any other value
+ * (and NaN and the infinities), which numeric_to_double() converts through
+ * its text.
+ */
+static bool numeric_fast_double(Datum d, double *out)
+{
+	static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+	const char *p = VARDATA_ANY(v);
+	size_t n = VARSIZE_ANY_EXHDR(v), head = 2;
+	bool ok = false, neg = false;
+	int weight = 0;
+	uint16 h = 0;
+	if (n >= 2)
+		memcpy(&h, p, 2);
+	if (n >= 2 && (h & NUM_SIGN_MASK) == NUM_SHORT) {
+		neg = (h & NUM_SHORT_SIGN_MASK) != 0;
+		weight = (h & NUM_SHORT_WEIGHT_SIGN_MASK ? ~NUM_SHORT_WEIGHT_MASK : 0) | (h & NUM_SHORT_WEIGHT_MASK);
+		ok = true;
+	} else if (n >= 4 && (h & NUM_SIGN_MASK) != NUM_SPECIAL) {
+		int16 w;
+		memcpy(&w, p + 2, 2);
+		neg = (h & NUM_SIGN_MASK) == NUM_NEG;
+		weight = w;
+		head = 4;
+		ok = true;
+	}
+	size_t nd = ok ? (n - head) / 2 : 0;
+	uint64 digits = 0;
+	if (ok && nd <= 4) {
+		for (size_t i = 0; i < nd; i++) {
+			uint16 g;
+			memcpy(&g, p + head + 2 * i, 2);
+			digits = digits * 10000 + g;
+		}
+		int e = 4 * (weight - (int)nd + 1);
+		ok = digits <= ((uint64)1 << 53) && e >= -22 && e <= 22;
+		if (ok) {
+			double m = (double)digits;
+			m = e >= 0 ? m * pow10[e] : m / pow10[-e];
+			*out = neg ? -m : m;
+		}
+	} else {
+		ok = false;
+	}
+	if ((Pointer)v != DatumGetPointer(d))
+		pfree(v);
+	return ok;
+}
+
 static double numeric_to_double(Datum d)
 {
+	double x;
+	if (numeric_fast_double(d, &x))
+		return x;
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
 }
 
@@ -355,10 +427,14 @@ static churn_status set_attr(churn_record *r, const attr_map *m, Datum d)
 	case CONV_INT2: return churn_record_set_number(r, m->field, (double)DatumGetInt16(d));
 	case CONV_INT4: return churn_record_set_number(r, m->field, (double)DatumGetInt32(d));
 	case CONV_INT8: return churn_record_set_number(r, m->field, (double)DatumGetInt64(d));
-	case CONV_NUMERIC:
+	case CONV_NUMERIC: {
+		double x;
+		if (numeric_fast_double(d, &x))
+			return churn_record_set_number(r, m->field, x);
 		if (numeric_is_nan(DatumGetNumeric(d)))
 			return churn_record_set_missing(r, m->field);
 		return churn_record_set_number(r, m->field, numeric_to_double(d));
+	}
 	case CONV_TEXT: return set_text_datum(r, m->field, d, false);
 	case CONV_BPCHAR: return set_text_datum(r, m->field, d, true);
 	case CONV_BOOL: return churn_record_set_bool(r, m->field, DatumGetBool(d));
@@ -822,6 +898,19 @@ Datum churn_explain_jsonb(PG_FUNCTION_ARGS)
 Datum churn_explain_row(PG_FUNCTION_ARGS)
 {
 	return explain(filled(fcinfo, true), top_k_arg(fcinfo));
+}
+
+/* churn._float8(numeric) (0.3): a numeric as the scoring functions read it (NaN: NULL, missing); for tests. */
+PG_FUNCTION_INFO_V1(churn_numeric_float8);
+Datum churn_numeric_float8(PG_FUNCTION_ARGS)
+{
+	Datum d = PG_GETARG_DATUM(0);
+	double x;
+	if (numeric_fast_double(d, &x))
+		PG_RETURN_FLOAT8(x);
+	if (numeric_is_nan(DatumGetNumeric(d)))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(numeric_to_double(d));
 }
 
 /* churn._check_artifact(jsonb): the artifact loads as a scorer (ERROR with the reason otherwise). */

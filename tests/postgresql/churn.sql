@@ -48,6 +48,16 @@ INSERT INTO wide (tenure) VALUES (3);
 EXPLAIN (VERBOSE, COSTS OFF) SELECT churn.score('gbm', w) FROM wide w;
 SELECT churn.score('gbm', w) = churn.score('gbm', '{"tenure": 3}'::jsonb) AS wide_same FROM wide w;
 DROP TABLE other, wide;
+-- numeric values are read as the nearest double, as numeric::float8 does (a fast path for short ones)
+SELECT count(*) AS numerics, count(*) FILTER (WHERE churn._float8(v) IS DISTINCT FROM v::float8) AS differ
+  FROM (SELECT round((random() - 0.5)::numeric * 10::numeric ^ (i % 40 - 20), i % 25) AS v
+          FROM generate_series(1, 100000) i
+        UNION ALL SELECT (floor(random() * 10 ^ (i % 17)) * (CASE WHEN i % 2 = 0 THEN -1 ELSE 1 END))::numeric
+                         * 10::numeric ^ (i % 51 - 30)
+          FROM generate_series(1, 100000) i
+        UNION ALL SELECT unnest(ARRAY[0, -0.0, 29.85, 1e22, 1e23, 123456789012345678, 0.1, -7e-23, 1e-300, 9007199254740993,
+                                      '12345678901234567890.123'::numeric])) t;
+SELECT churn._float8('NaN') IS NULL AS nan_is_missing, churn._float8('Infinity') AS inf;
 -- an untyped literal is a jsonb customer
 SELECT churn.score('gbm', '{"tenure": 2}') = churn.score('gbm', '{"tenure": 2}'::jsonb) AS literal_is_jsonb;
 -- errors
