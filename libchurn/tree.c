@@ -480,20 +480,13 @@ static double ensemble_row_sum(const ch_ensemble *e, const double *x)
 			depth = tr[l].depth > depth ? tr[l].depth : depth;
 		}
 		if (full) {
-			const ch_full *fl[LANES];
+			for (size_t d = 0; d < depth; d++)
+				for (size_t l = 0; l < LANES; l++) {
+					const ch_full *f = tr[l].full;
+					at[l] = 2 * at[l] + 1 + !(x[f->feature[at[l]]] <= f->threshold[at[l]]);
+				}
 			for (size_t l = 0; l < LANES; l++)
-				fl[l] = tr[l].full;
-			if (depth == 3) {
-				for (size_t d = 0; d < 3; d++)
-					for (size_t l = 0; l < LANES; l++)
-						at[l] = 2 * at[l] + 1 + !(x[fl[l]->feature[at[l]]] <= fl[l]->threshold[at[l]]);
-			} else {
-				for (size_t d = 0; d < depth; d++)
-					for (size_t l = 0; l < LANES; l++)
-						at[l] = 2 * at[l] + 1 + !(x[fl[l]->feature[at[l]]] <= fl[l]->threshold[at[l]]);
-			}
-			for (size_t l = 0; l < LANES; l++)
-				acc += fl[l]->leaf[at[l] - ((1u << depth) - 1)];
+				acc += tr[l].full->leaf[at[l] - ((1u << depth) - 1)];
 			continue;
 		}
 		if (!compact) {
