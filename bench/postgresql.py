@@ -12,7 +12,8 @@ both models are trained on TRAIN_CSV (Telco when given): `churn train
 (100 trees, depth 3) on one-hot columns. The cluster is tests/pgcluster.py's
 throwaway one. Figures: best of REPEATS wall seconds; the backend's CPU
 seconds (/proc, the leader only) beside serial ones; the backend's private
-memory (RssAnon) after 100k and after 1M rows scored.
+memory (RssAnon) after 100k and after 1M rows scored. The Python client is
+timed REPEATS times too, its best run reported.
 """
 import io
 import json
@@ -148,11 +149,14 @@ def main():
     fig["ctas"] = wall
     print(f"CREATE TABLE AS SELECT churn.score (parallel, 2 workers) {wall:.3f} s wall")
 
-    py = python_client(cl, n)
+    runs = [python_client(cl, n) for _ in range(REPS)]
+    py = min(runs, key=lambda r: r["total"])  # best of REPS, as the SQL forms
+    py["totals"] = [r["total"] for r in runs]
     fig["python"] = py
     best_sql = min(fig["insert"][0], fig["ctas"])
     print(f"python client end to end {py['total']:.2f} s (read {py['read']:.2f}, score {py['score']:.2f}, write "
-          f"{py['write']:.2f}), {py['cpu']:.2f} s CPU (client + its backend), peak RSS {py['rss_mib']:.0f} MiB")
+          f"{py['write']:.2f}), {py['cpu']:.2f} s CPU (client + its backend), peak RSS {py['rss_mib']:.0f} MiB; "
+          f"best of {', '.join(f'{t:.2f}' for t in py['totals'])} s")
     print(f"ratio python / SQL in CPU seconds: {py['cpu'] / fig['insert'][1]:.1f}x (INSERT ... SELECT, backend CPU)")
     print(f"ratio python / SQL end to end: {py['total'] / fig['insert'][0]:.1f}x (INSERT ... SELECT), "
           f"{py['total'] / best_sql:.1f}x (best SQL form)")
@@ -160,10 +164,21 @@ def main():
     conn.close()
 
 
+_MODEL = {}
+
+
+def fitted_model(x, y):
+    """sklearn's GBC, fitted once (the fit is not part of the timed client)."""
+    from sklearn.ensemble import GradientBoostingClassifier
+    if "m" not in _MODEL:
+        _MODEL["m"] = GradientBoostingClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, random_state=42)
+        _MODEL["m"].fit(x, y)
+    return _MODEL["m"]
+
+
 def python_client(cl, n):
     """The seed's stack: psycopg2 read into pandas, sklearn GBC predict_proba, COPY back."""
     import pandas as pd
-    from sklearn.ensemble import GradientBoostingClassifier
     warnings.simplefilter("ignore")
     train = pd.read_csv(TRAIN)
     y = (train.pop("Churn") == "Yes").astype(int)
@@ -176,8 +191,7 @@ def python_client(cl, n):
 
     xt = features(train)
     med = xt.median(numeric_only=True)
-    model = GradientBoostingClassifier(n_estimators=100, max_depth=3, learning_rate=0.1, random_state=42)
-    model.fit(xt.fillna(med), y)
+    model = fitted_model(xt.fillna(med), y)
     conn = cl.connect()
     cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")

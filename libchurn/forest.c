@@ -494,7 +494,7 @@ static double forest_margin(const void *p, const double *row, size_t ncols)
 static bool forest_ensemble(const void *p, ch_ensemble *out)
 {
 	const forest_state *s = p;
-	*out = (ch_ensemble){s->trees, s->ntrees, 0, true};
+	*out = (ch_ensemble){s->trees, s->ntrees, 0, true, NULL};
 	return true;
 }
 

@@ -40,6 +40,7 @@ typedef struct gbm_state {
 	size_t ntrees;
 	ch_tree *trees;
 	size_t max_depth;              /* deepest tree, for TreeSHAP scratch */
+	ch_qs *qs;                     /* the trees by condition, for one row at a time (ch_qs_build), or NULL */
 } gbm_state;
 
 typedef struct hbin {
@@ -99,6 +100,7 @@ static void gbm_free(void *p)
 	for (size_t t = 0; t < s->ntrees; t++)
 		ch_tree_free(&s->trees[t]);
 	free(s->trees);
+	ch_qs_free(s->qs);
 	free(s);
 }
 
@@ -1032,6 +1034,7 @@ static churn_status gbm_fit(void **out, const churn_matrix *Xm, const churn_para
 	       f.ntrain, nf, tr->nbt, tr->nthreads);
 	info->iterations = s->ntrees;
 	info->converged = true;
+	s->qs = ch_qs_build(s->trees, s->ntrees); /* NULL (the walk) when the trees do not qualify */
 	*out = s;
 	s = NULL;
 out:
@@ -1055,7 +1058,7 @@ static double gbm_margin(const void *p, const double *row, size_t ncols)
 static bool gbm_ensemble(const void *p, ch_ensemble *out)
 {
 	const gbm_state *s = p;
-	*out = (ch_ensemble){s->trees, s->ntrees, s->init, false};
+	*out = (ch_ensemble){s->trees, s->ntrees, s->init, false, s->qs};
 	return true;
 }
 
@@ -1151,6 +1154,7 @@ static churn_status gbm_from_cjson(const cJSON *part, size_t ncols, void **out)
 			s->max_depth = s->trees[s->ntrees].depth;
 		s->ntrees++;
 	}
+	s->qs = ch_qs_build(s->trees, s->ntrees);
 	*out = s;
 	return CHURN_OK;
 fail:

@@ -41,6 +41,7 @@ typedef struct ch_ensemble {
 	size_t ntrees;
 	double base;
 	bool mean;
+	const struct ch_qs *qs; /* the trees by condition, for one row at a time (ch_qs_build), or NULL */
 } ch_ensemble;
 
 /* P(churn) from base + the trees' sum (tree.c). */

@@ -161,6 +161,36 @@ bool ch_trees_add_cjson(cJSON *o, const ch_tree *trees, size_t n);
  */
 churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where, ch_tree *out);
 
+/*
+ * The trees of an ensemble by condition, for one row at a time (the
+ * QuickScorer idea: Lucchese et al., SIGIR 2015). Every split of every tree,
+ * grouped by feature and sorted by threshold: a row's value of a feature is
+ * compared against its thresholds in ascending order, and each split that
+ * sends the row right (!(x <= threshold), a prefix of them, all for NaN)
+ * removes the leaves of its left subtree from its tree's bitmask of
+ * reachable leaves; the leftmost leaf left is where the walk ends. No
+ * dependent loads from node to node: for 100 trees of depth 3, a third of
+ * the walk's time. Built for complete trees (ch_full) of depth <= 6 only.
+ */
+typedef struct ch_qs_node {
+	double threshold;
+	uint64_t clear;  /* the mask to AND when the split goes right */
+	uint32_t tree;
+} ch_qs_node;
+
+typedef struct ch_qs {
+	size_t ntrees, nfeat;
+	size_t *start;          /* nfeat + 1: feature f's splits are node[start[f] .. start[f + 1]) */
+	ch_qs_node *node;
+	const double **leaves;  /* per tree, its leaf values (in its ch_full block) */
+} ch_qs;
+
+/* The trees by condition; NULL when they do not qualify (not all complete, deeper than 6, too many) or OOM. */
+ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees);
+void ch_qs_free(ch_qs *q);
+/* base + the trees' leaf values of row x, summed in tree order: the bits of the walk. */
+double ch_qs_row_sum(const ch_qs *q, double base, const double *x);
+
 /* ---- metrics ---- */
 /* Exact ROC AUC with ties (0.5 when one class is absent). NOMEM on allocation failure. */
 churn_status ch_roc_auc(const double *score, const uint8_t *y, size_t n, double *out);

@@ -509,13 +509,104 @@ static double ensemble_row_sum(const ch_ensemble *e, const double *x)
 	return acc;
 }
 
+/* ---- the trees by condition (ch_qs) ---- */
+
+#define QS_MAX_TREES 1024 /* the row's bitmasks live on the stack (8 KB) */
+
+static int qs_node_cmp(const void *a, const void *b)
+{
+	const ch_qs_node *x = a, *y = b;
+	return x->threshold < y->threshold ? -1 : x->threshold > y->threshold ? 1 : (x->tree > y->tree) - (x->tree < y->tree);
+}
+
+void ch_qs_free(ch_qs *q)
+{
+	if (!q)
+		return;
+	free(q->start);
+	free(q->node);
+	free(q->leaves);
+	free(q);
+}
+
+ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees)
+{
+	size_t nnodes = 0, nfeat = 0;
+	if (ntrees == 0 || ntrees > QS_MAX_TREES)
+		return NULL;
+	for (size_t t = 0; t < ntrees; t++) {
+		const ch_full *f = trees[t].full;
+		size_t ninternal = ((size_t)1 << trees[t].depth) - 1;
+		if (!f || trees[t].depth < 1 || trees[t].depth > CH_FULL_MAX_DEPTH)
+			return NULL;
+		for (size_t i = 0; i < ninternal; i++) {
+			if (isnan(f->threshold[i]) || f->feature[i] < 0)
+				return NULL;
+			if ((size_t)f->feature[i] + 1 > nfeat)
+				nfeat = (size_t)f->feature[i] + 1;
+		}
+		nnodes += ninternal;
+	}
+	ch_qs *q = calloc(1, sizeof(*q));
+	size_t *count = calloc(nfeat + 1, sizeof(size_t));
+	if (!q || !count || !(q->start = calloc(nfeat + 1, sizeof(size_t))) ||
+	    !(q->node = malloc(nnodes * sizeof(ch_qs_node))) || !(q->leaves = malloc(ntrees * sizeof(double *)))) {
+		free(count);
+		ch_qs_free(q);
+		return NULL;
+	}
+	q->ntrees = ntrees;
+	q->nfeat = nfeat;
+	for (size_t t = 0; t < ntrees; t++)
+		for (size_t i = 0; i < ((size_t)1 << trees[t].depth) - 1; i++)
+			count[trees[t].full->feature[i] + 1]++;
+	for (size_t f = 0; f < nfeat; f++)
+		q->start[f + 1] = q->start[f] + count[f + 1];
+	memcpy(count, q->start, (nfeat + 1) * sizeof(size_t)); /* next free slot per feature */
+	for (size_t t = 0; t < ntrees; t++) {
+		const ch_full *f = trees[t].full;
+		size_t depth = trees[t].depth;
+		q->leaves[t] = f->leaf;
+		for (size_t level = 0, i = 0; level < depth; level++) {
+			size_t span = (size_t)1 << (depth - level); /* leaves under a node of this level */
+			for (size_t p = 0; p < ((size_t)1 << level); p++, i++) {
+				size_t half = span / 2, first = p * span;
+				uint64_t left = (half == 64 ? ~(uint64_t)0 : (((uint64_t)1 << half) - 1)) << first;
+				q->node[count[f->feature[i]]++] = (ch_qs_node){f->threshold[i], ~left, (uint32_t)t};
+			}
+		}
+	}
+	free(count);
+	for (size_t f = 0; f < nfeat; f++)
+		qsort(q->node + q->start[f], q->start[f + 1] - q->start[f], sizeof(ch_qs_node), qs_node_cmp);
+	return q;
+}
+
+double ch_qs_row_sum(const ch_qs *q, double base, const double *x)
+{
+	uint64_t reach[QS_MAX_TREES];
+	for (size_t t = 0; t < q->ntrees; t++)
+		reach[t] = ~(uint64_t)0;
+	for (size_t f = 0; f < q->nfeat; f++) {
+		const double v = x[f];
+		const ch_qs_node *nd = q->node + q->start[f], *end = q->node + q->start[f + 1];
+		for (; nd < end && !(v <= nd->threshold); nd++)
+			reach[nd->tree] &= nd->clear;
+	}
+	double acc = base;
+	for (size_t t = 0; t < q->ntrees; t++)
+		acc += q->leaves[t][__builtin_ctzll(reach[t])];
+	return acc;
+}
+
 void ch_ensemble_predict(const ch_ensemble *e, const double *X, size_t nrows, size_t ncols, double *out)
 {
 	/* one tree's nodes stay in cache while a block of rows walks it; each row sums in tree order */
 	enum { BLOCK = 256 };
 	if (nrows < 8) {
 		for (size_t i = 0; i < nrows; i++)
-			out[i] = ch_ensemble_prob(e, ensemble_row_sum(e, X + i * ncols));
+			out[i] = ch_ensemble_prob(e, e->qs ? ch_qs_row_sum(e->qs, e->base, X + i * ncols)
+			                                   : ensemble_row_sum(e, X + i * ncols));
 		return;
 	}
 	for (size_t i0 = 0; i0 < nrows; i0 += BLOCK) {

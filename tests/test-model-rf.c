@@ -423,18 +423,41 @@ START_TEST(test_tree_prediction_layouts_agree)
 			ref[i] += v;
 		}
 	}
-	ch_ensemble e = {trees, NTREES, 0.25, false};
+	ch_ensemble e = {trees, NTREES, 0.25, false, NULL};
 	double many[NROWS], one;
 	ch_ensemble_predict(&e, X, NROWS, NFEAT, many);
+	/* the trees by condition: only when every tree is complete (not the deep ones here) */
+	ck_assert_ptr_null(ch_qs_build(trees, NTREES));
+	ch_qs *qs = ch_qs_build(trees, 16);
+	ck_assert_ptr_nonnull(qs);
+	ch_ensemble e16 = {trees, 16, 0.25, false, qs};
 	for (size_t i = 0; i < NROWS; i++) {
 		ck_assert(acc[i] == ref[i]);
-		double sum = 0.25;
-		for (size_t t = 0; t < NTREES; t++)
+		double sum = 0.25, sum16 = 0;
+		for (size_t t = 0; t < NTREES; t++) {
 			sum += walk_nodes(&trees[t], X + i * NFEAT); /* the sum in tree order, bit for bit */
+			if (t == 15)
+				sum16 = sum;
+		}
 		ch_ensemble_predict(&e, X + i * NFEAT, 1, NFEAT, &one);
 		ck_assert(one == ch_ensemble_prob(&e, sum));
 		ck_assert(many[i] == one);
+		ck_assert(ch_qs_row_sum(qs, 0.25, X + i * NFEAT) == sum16);
+		ch_ensemble_predict(&e16, X + i * NFEAT, 1, NFEAT, &one);
+		ck_assert(one == ch_ensemble_prob(&e16, sum16));
 	}
+	ch_qs_free(qs);
+	/* complete trees of mixed depths (5, 1, 2, 3): shallow copies, read only */
+	ch_tree mixed[4] = {trees[16], trees[18], trees[19], trees[0]};
+	ck_assert_uint_eq(mixed[0].depth, 5);
+	ck_assert_ptr_nonnull(qs = ch_qs_build(mixed, 4));
+	for (size_t i = 0; i < NROWS; i++) {
+		double sum = -1;
+		for (size_t t = 0; t < 4; t++)
+			sum += walk_nodes(&mixed[t], X + i * NFEAT);
+		ck_assert(ch_qs_row_sum(qs, -1, X + i * NFEAT) == sum);
+	}
+	ch_qs_free(qs);
 	for (size_t t = 0; t < NTREES; t++)
 		ch_tree_free(&trees[t]);
 }

@@ -179,9 +179,21 @@ def malformed(cur, table):
                 "totalcharges text, contract varchar(40), seniorcitizen bool, paperlessbilling char(5), extra int)")
     cur.execute("INSERT INTO bad VALUES ('NaN', 'Infinity', 'abc', 'x', true, 'Yes', 1), (1e300, -1, '', NULL, "
                 "false, 'No   ', 2), (12, 'NaN', ' ', 'One year', NULL, NULL, 3), (-5, 1e308, '1e999', '', true, '', 4)")
-    for row in range(1, 5):
+    # score and label of a table's row go through the column form (the planner's rewrite), explain through the
+    # row value; then the column form called directly with hostile arguments
+    calls = [(f"SELECT churn.{fn}('gbm', b) FROM bad b WHERE extra = %s", (row,))
+             for row in range(1, 5) for fn in ("score", "label", "explain")]
+    calls += [(sql, None) for sql in (
+        "SELECT churn._score_fields('gbm', 'tenure')", "SELECT churn._score_fields('gbm', NULL::text, 1)",
+        "SELECT churn._score_fields('gbm', 1, 1)", "SELECT churn._score_fields('gbm', 'tenure', ARRAY[1, 2])",
+        "SELECT churn._score_fields('gbm', 'contract', point(1, 2))", "SELECT churn._score_fields('gbm', 'nope', 3)",
+        "SELECT churn._label_fields('gbm', 'tenure', 'x'::text)", "SELECT churn._score_fields(NULL, 'tenure', 3)",
+        "SELECT churn._score_fields('gbm', t.n, 3) FROM (VALUES ('tenure'), ('TENURE'), ('nope'), (NULL)) t(n)",
+        "SELECT churn._score_fields('gbm', 'tenure', 3, 'Tenure', 4)",
+        "SELECT churn._score_fields('gbm', " + ", ".join(f"'c{i}', {i}" for i in range(49)) + ")")]
+    for sql, args in calls:
         try:
-            cur.execute("SELECT churn.explain('gbm', b) FROM bad b WHERE extra = %s", (row,))
+            cur.execute(sql, args)
             cur.fetchall()
             ok += 1
         except psycopg2.OperationalError:
@@ -191,7 +203,7 @@ def malformed(cur, table):
     cur.execute("SELECT 1")
     log = open(LOG).read()
     check("terminated by signal" not in log and "server process" not in log,
-          f"{len(docs) * 3 + 4} malformed calls: {errors} errors, {ok} answers, no backend crashed")
+          f"{len(docs) * 3 + len(calls)} malformed calls: {errors} errors, {ok} answers, no backend crashed")
     for name, sql in (("unknown model", "SELECT churn.score('nope', '{}'::jsonb)"),
                       ("not an object", "SELECT churn.score('gbm', '[1]'::jsonb)"),
                       ("wrong type", "SELECT churn.score('gbm', '{\"tenure\": \"twelve\"}'::jsonb)")):
