@@ -152,6 +152,8 @@ static bool is_missing_token(const char *s, size_t n)
 	static const char *const toks[] = {"nan", "na", "n/a", "null", "none", NULL};
 	if (n == 0)
 		return true;
+	if ((s[0] | 0x20) != 'n') /* every token starts with n: a number is rejected at once */
+		return false;
 	for (int k = 0; toks[k]; k++)
 		if (strlen(toks[k]) == n && strncasecmp(s, toks[k], n) == 0)
 			return true;
