@@ -173,16 +173,18 @@ churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where,
  * the walk's time. Built for complete trees (ch_full) of depth <= 6 only.
  */
 typedef struct ch_qs_node {
-	double threshold;
 	uint64_t clear;  /* the mask to AND when the split goes right */
-	uint32_t tree;
+	uint64_t tree;
 } ch_qs_node;
 
+/* Small and contiguous (the splits' thresholds apart from the rest), so that it stays in cache between rows. */
 typedef struct ch_qs {
 	size_t ntrees, nfeat;
-	size_t *start;          /* nfeat + 1: feature f's splits are node[start[f] .. start[f + 1]) */
-	ch_qs_node *node;
-	const double **leaves;  /* per tree, its leaf values (in its ch_full block) */
+	size_t *start;          /* nfeat + 1: feature f's splits are [start[f], start[f + 1]) */
+	double *threshold;      /* per split, ascending within a feature */
+	ch_qs_node *node;       /* per split */
+	double *leaf;           /* the trees' leaf values, one tree after the other */
+	size_t *leaf_at;        /* per tree, where its leaf values start in leaf[] */
 } ch_qs;
 
 /* The trees by condition; NULL when they do not qualify (not all complete, deeper than 6, too many) or OOM. */

@@ -513,10 +513,17 @@ static double ensemble_row_sum(const ch_ensemble *e, const double *x)
 
 #define QS_MAX_TREES 1024 /* the row's bitmasks live on the stack (8 KB) */
 
-static int qs_node_cmp(const void *a, const void *b)
+typedef struct qs_split {
+	double threshold;
+	ch_qs_node node;
+} qs_split;
+
+static int qs_split_cmp(const void *a, const void *b)
 {
-	const ch_qs_node *x = a, *y = b;
-	return x->threshold < y->threshold ? -1 : x->threshold > y->threshold ? 1 : (x->tree > y->tree) - (x->tree < y->tree);
+	const qs_split *x = a, *y = b;
+	if (x->threshold != y->threshold)
+		return x->threshold < y->threshold ? -1 : 1;
+	return (x->node.tree > y->node.tree) - (x->node.tree < y->node.tree);
 }
 
 void ch_qs_free(ch_qs *q)
@@ -524,14 +531,16 @@ void ch_qs_free(ch_qs *q)
 	if (!q)
 		return;
 	free(q->start);
+	free(q->threshold);
 	free(q->node);
-	free(q->leaves);
+	free(q->leaf);
+	free(q->leaf_at);
 	free(q);
 }
 
 ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees)
 {
-	size_t nnodes = 0, nfeat = 0;
+	size_t nnodes = 0, nfeat = 0, nleaves = 0;
 	if (ntrees == 0 || ntrees > QS_MAX_TREES)
 		return NULL;
 	for (size_t t = 0; t < ntrees; t++) {
@@ -546,12 +555,16 @@ ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees)
 				nfeat = (size_t)f->feature[i] + 1;
 		}
 		nnodes += ninternal;
+		nleaves += ninternal + 1;
 	}
 	ch_qs *q = calloc(1, sizeof(*q));
 	size_t *count = calloc(nfeat + 1, sizeof(size_t));
-	if (!q || !count || !(q->start = calloc(nfeat + 1, sizeof(size_t))) ||
-	    !(q->node = malloc(nnodes * sizeof(ch_qs_node))) || !(q->leaves = malloc(ntrees * sizeof(double *)))) {
+	qs_split *sp = malloc(nnodes * sizeof(*sp));
+	if (!q || !count || !sp || !(q->start = calloc(nfeat + 1, sizeof(size_t))) ||
+	    !(q->threshold = malloc(nnodes * sizeof(double))) || !(q->node = malloc(nnodes * sizeof(ch_qs_node))) ||
+	    !(q->leaf = malloc(nleaves * sizeof(double))) || !(q->leaf_at = malloc(ntrees * sizeof(size_t)))) {
 		free(count);
+		free(sp);
 		ch_qs_free(q);
 		return NULL;
 	}
@@ -563,22 +576,29 @@ ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees)
 	for (size_t f = 0; f < nfeat; f++)
 		q->start[f + 1] = q->start[f] + count[f + 1];
 	memcpy(count, q->start, (nfeat + 1) * sizeof(size_t)); /* next free slot per feature */
-	for (size_t t = 0; t < ntrees; t++) {
+	for (size_t t = 0, at = 0; t < ntrees; t++) {
 		const ch_full *f = trees[t].full;
 		size_t depth = trees[t].depth;
-		q->leaves[t] = f->leaf;
+		q->leaf_at[t] = at;
+		memcpy(q->leaf + at, f->leaf, ((size_t)1 << depth) * sizeof(double));
+		at += (size_t)1 << depth;
 		for (size_t level = 0, i = 0; level < depth; level++) {
 			size_t span = (size_t)1 << (depth - level); /* leaves under a node of this level */
 			for (size_t p = 0; p < ((size_t)1 << level); p++, i++) {
 				size_t half = span / 2, first = p * span;
 				uint64_t left = (half == 64 ? ~(uint64_t)0 : (((uint64_t)1 << half) - 1)) << first;
-				q->node[count[f->feature[i]]++] = (ch_qs_node){f->threshold[i], ~left, (uint32_t)t};
+				sp[count[f->feature[i]]++] = (qs_split){f->threshold[i], {~left, t}};
 			}
 		}
 	}
-	free(count);
 	for (size_t f = 0; f < nfeat; f++)
-		qsort(q->node + q->start[f], q->start[f + 1] - q->start[f], sizeof(ch_qs_node), qs_node_cmp);
+		qsort(sp + q->start[f], q->start[f + 1] - q->start[f], sizeof(*sp), qs_split_cmp);
+	for (size_t k = 0; k < nnodes; k++) {
+		q->threshold[k] = sp[k].threshold;
+		q->node[k] = sp[k].node;
+	}
+	free(sp);
+	free(count);
 	return q;
 }
 
@@ -587,15 +607,16 @@ double ch_qs_row_sum(const ch_qs *q, double base, const double *x)
 	uint64_t reach[QS_MAX_TREES];
 	for (size_t t = 0; t < q->ntrees; t++)
 		reach[t] = ~(uint64_t)0;
+	const double *thr = q->threshold;
+	const ch_qs_node *node = q->node;
 	for (size_t f = 0; f < q->nfeat; f++) {
 		const double v = x[f];
-		const ch_qs_node *nd = q->node + q->start[f], *end = q->node + q->start[f + 1];
-		for (; nd < end && !(v <= nd->threshold); nd++)
-			reach[nd->tree] &= nd->clear;
+		for (size_t k = q->start[f], end = q->start[f + 1]; k < end && !(v <= thr[k]); k++)
+			reach[node[k].tree] &= node[k].clear;
 	}
 	double acc = base;
 	for (size_t t = 0; t < q->ntrees; t++)
-		acc += q->leaves[t][__builtin_ctzll(reach[t])];
+		acc += q->leaf[q->leaf_at[t] + (size_t)__builtin_ctzll(reach[t])];
 	return acc;
 }
 
