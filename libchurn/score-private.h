@@ -42,6 +42,8 @@ struct churn_scorer {
 	char *positive, *negative;
 	size_t *level_len;      /* the byte lengths of every column's levels, column c's from level_off[c] */
 	size_t *level_off;
+	int8_t *level_slot;     /* per column, 16 slots: the level whose (length, first, last byte) hash there, or
+	                         * -1; all -2 when two of its levels share a slot, or it has more than 8 */
 };
 
 /* Fitted level of the n bytes at p in categorical prep column c (exact match, no copy); -1 when none. */

@@ -94,6 +94,12 @@ static churn_status sort_names(churn_scorer *s)
 }
 
 /* The byte lengths of the levels, so that a per-row lookup compares lengths before bytes. */
+/* A level's slot (of 16) in its column's table: from its length and its first and last bytes (n >= 1). */
+static inline unsigned level_hash(const char *p, size_t n)
+{
+	return ((unsigned)n * 7u + (unsigned char)p[0] * 3u + (unsigned char)p[n - 1]) & 15u;
+}
+
 static churn_status level_lengths(churn_scorer *s)
 {
 	const churn_prep *prep = s->prep;
@@ -110,6 +116,22 @@ static churn_status level_lengths(churn_scorer *s)
 		if (prep->cols[c].kind == CH_PC_CATEGORICAL)
 			for (size_t a = 0; a < prep->cols[c].nlevels; a++)
 				s->level_len[s->level_off[c] + a] = strlen(prep->cols[c].levels[a]);
+	if (!(s->level_slot = malloc((prep->ncols ? prep->ncols : 1) * 16)))
+		return ch_fail(CHURN_E_NOMEM, "out of memory");
+	for (size_t c = 0; c < prep->ncols; c++) {
+		int8_t *slot = s->level_slot + 16 * c;
+		const ch_prep_col *pc = &prep->cols[c];
+		bool ok = pc->kind == CH_PC_CATEGORICAL && pc->nlevels <= 8;
+		memset(slot, -1, 16);
+		for (size_t a = 0; ok && a < pc->nlevels; a++) {
+			size_t n = s->level_len[s->level_off[c] + a];
+			unsigned h = n ? level_hash(pc->levels[a], n) : 0;
+			ok = n > 0 && slot[h] < 0;
+			slot[h] = (int8_t)a;
+		}
+		if (!ok)
+			memset(slot, -2, 16);
+	}
 	return CHURN_OK;
 }
 
@@ -137,9 +159,14 @@ static inline bool same_bytes(const char *a, const char *b, size_t n)
 int32_t ch_scorer_find_level(const churn_scorer *s, size_t c, const char *p, size_t n)
 {
 	const ch_prep_col *pc = &s->prep->cols[c];
+	const size_t *len = s->level_len + s->level_off[c];
+	const int8_t *slot = s->level_slot + 16 * c;
+	if (slot[0] != -2) { /* the one level that can match, without a search (no branch to mispredict per level) */
+		int32_t a = n ? slot[level_hash(p, n)] : -1;
+		return a >= 0 && len[a] == n && same_bytes(pc->levels[a], p, n) ? a : -1;
+	}
 	if (pc->nlevels > 8)
 		return ch_prep_find_level_n(pc, p, n);
-	const size_t *len = s->level_len + s->level_off[c];
 	for (size_t a = 0; a < pc->nlevels; a++)
 		if (len[a] == n && same_bytes(pc->levels[a], p, n))
 			return (int32_t)a;
@@ -231,6 +258,7 @@ void churn_scorer_free(churn_scorer *s)
 	free(s->negative);
 	free(s->level_len);
 	free(s->level_off);
+	free(s->level_slot);
 	churn_model_free(s->model);
 	free(s);
 }

@@ -413,6 +413,59 @@ START_TEST(test_record_converts_values_as_json)
 }
 END_TEST
 
+/*
+ * Fitted levels are found by a hash of (length, first, last byte) when a
+ * column's levels do not share a slot (red, green, blue), else by a search
+ * ("a_b" and "b_o" share one). Every probe (the levels, texts that differ
+ * in one byte, in case, in length, unseen ones) set by churn_record_set_text
+ * scores as the same JSON request, whose strings the spec's own search
+ * matches. (The reasons differ in one way, left as it is: a level matched
+ * ignoring case is named as fitted by the record, as sent by the JSON path.)
+ */
+START_TEST(test_record_finds_levels_as_the_reference)
+{
+	static const char csv[] = "plan,code,tenure,Churn\n"
+	                          "a_b,red,1,Yes\nb_o,green,2,No\nx,blue,3,No\nlong level name here,red,4,Yes\n"
+	                          "a_b,green,5,No\nb_o,blue,6,Yes\nx,red,7,No\nlong level name here,green,8,No\n"
+	                          "a_b,blue,9,Yes\nb_o,red,10,No\nx,green,11,Yes\nlong level name here,blue,12,No\n";
+	static const char *const probes[] = {"a_b", "b_o", "x", "long level name here", "Yes", "No", "a_c", "c_b",
+	                                     "A_b", "a_bb", "a_", "b_o ", " x", "y", "long level name herf",
+	                                     "long level name her", "yes", "NO", "Yez", "Y", "\u00e9t\u00e9", "Yas",
+	                                     "axb", "lonX level name here", "Nx", "red", "green", "blue", "rxd",
+	                                     "gxxxn", "bxxe", "Red", "re", "redd"};
+	churn_dataset *ds = NULL;
+	ck_assert_int_eq(churn_csv_read_buffer(csv, strlen(csv), "levels.csv", NULL, &ds, NULL), CHURN_OK);
+	churn_scorer *sc = scorer_of(CHURN_MODEL_LOGREG, ds);
+	churn_record *r = NULL;
+	ck_assert_int_eq(churn_record_new(sc, &r), CHURN_OK);
+	for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
+		for (int col = 0; col < 2; col++) {
+			const char *name = col ? "code" : "plan";
+			size_t field;
+			ck_assert_int_eq(churn_scorer_find_column(sc, name, &field), CHURN_OK);
+			churn_record_clear(r);
+			ck_assert_int_eq(churn_record_set_text(r, field, probes[i], strlen(probes[i])), CHURN_OK);
+			ck_assert_int_eq(churn_record_set_number_by_name(r, "tenure", 3), CHURN_OK);
+			char req[200], *ans = NULL;
+			snprintf(req, sizeof req, "{\"%s\": \"%s\", \"tenure\": 3}", name, probes[i]);
+			ck_assert_int_eq(churn_scorer_score_json(sc, req, strlen(req), 3, 0, &ans), CHURN_OK);
+			cJSON *doc = churn_test_json_parse(ans);
+			const cJSON *want = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "predictions"), 0);
+			double prob;
+			bool churn;
+			ck_assert_int_eq(churn_record_score(r, 0, &prob, &churn), CHURN_OK);
+			ck_assert_msg(prob == churn_test_json_num(want, "probability"), "%s", req);
+			ck_assert(churn == cJSON_IsTrue(cJSON_GetObjectItem(want, "churn")));
+			cJSON_Delete(doc);
+			churn_free(ans);
+		}
+	}
+	churn_record_free(r);
+	churn_scorer_free(sc);
+	churn_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(test_record_bad_inputs_give_documented_statuses)
 {
 	churn_dataset *ds = churn_test_load_data("prep-small.csv");
@@ -491,6 +544,7 @@ static Suite *score_suite(void)
 	tcase_add_test(tc, test_record_matches_json_on_test_data);
 	tcase_add_test(tc, test_record_matches_json_on_telco);
 	tcase_add_test(tc, test_record_converts_values_as_json);
+	tcase_add_test(tc, test_record_finds_levels_as_the_reference);
 	tcase_add_test(tc, test_record_bad_inputs_give_documented_statuses);
 	tcase_add_test(tc, test_record_ambiguous_name_refused);
 	suite_add_tcase(s, tc);
