@@ -207,6 +207,15 @@ churn_status churn_record_set_text(churn_record *r, size_t index, const char *te
 		return CHURN_OK;
 	if (len == 0)
 		return churn_record_set_missing(r, index);
+	if (e->role == CH_ROLE_TARGET && !r->s->prep->target_numeric) {
+		/* a label as fitted (the common case): known, nothing to check further */
+		const char *pos = r->s->prep->positive, *neg = r->s->prep->negative;
+		if ((pos && strlen(pos) == len && memcmp(pos, text, len) == 0) ||
+		    (neg && strlen(neg) == len && memcmp(neg, text, len) == 0)) {
+			r->has_target = true;
+			return CHURN_OK;
+		}
+	}
 	if (pc && pc->kind == CH_PC_CATEGORICAL) {
 		/* a fitted level as it was written (the common case): no copy, no checks needed */
 		int32_t k = ch_scorer_find_level(r->s, e->col, text, len);
