@@ -563,6 +563,18 @@ static const char *name_arg(FunctionCallInfo fcinfo, int i, int *len)
 	ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("churn: argument %d must be a column name (text)", i + 1)));
 }
 
+/* Whether the name argument i names a field of the model: then value argument i + 1 is read into it. */
+static bool map_name(FunctionCallInfo fcinfo, call_site *cs, int i)
+{
+	int len;
+	const char *k = name_arg(fcinfo, i, &len);
+	size_t field = key_field(fcinfo, cs, i / 2, k, len);
+	if (field == (size_t)-1)
+		return false;
+	cs->argmap[i + 1].field = field;
+	return true;
+}
+
 /* The value arguments' types, once per call site; with constant names, the fields they name too. */
 static void map_args(FunctionCallInfo fcinfo, call_site *cs)
 {
@@ -585,15 +597,9 @@ static void map_args(FunctionCallInfo fcinfo, call_site *cs)
 	}
 	MemoryContextSwitchTo(old);
 	if (cs->names_fixed) {
-		for (int i = 1; i < n; i += 2) {
-			int len;
-			const char *k = name_arg(fcinfo, i, &len);
-			size_t field = key_field(fcinfo, cs, i / 2, k, len);
-			if (field == (size_t)-1)
-				continue;
-			cs->argmap[i + 1].field = field;
-			cs->fixed_args[cs->nfixed++] = i + 1;
-		}
+		for (int i = 1; i < n; i += 2)
+			if (map_name(fcinfo, cs, i))
+				cs->fixed_args[cs->nfixed++] = i + 1;
 		if (!cs->nfixed && n > 1)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			                errmsg("churn: none of the row's %d columns is a column of the model", (n - 1) / 2),
@@ -633,15 +639,9 @@ static void fill_from_args(FunctionCallInfo fcinfo, call_site *cs)
 			fill_value(fcinfo, cs, cs->fixed_args[j]);
 		return;
 	}
-	for (int i = 1; i < n; i += 2) {
-		int len;
-		const char *k = name_arg(fcinfo, i, &len);
-		size_t field = key_field(fcinfo, cs, i / 2, k, len);
-		if (field == (size_t)-1)
-			continue;
-		cs->argmap[i + 1].field = field;
-		fill_value(fcinfo, cs, i + 1);
-	}
+	for (int i = 1; i < n; i += 2)
+		if (map_name(fcinfo, cs, i))
+			fill_value(fcinfo, cs, i + 1);
 }
 
 /* ---- scoring ---- */
