@@ -265,6 +265,16 @@ static size_t field_of(const call_site *cs, const char *name)
 }
 
 /*
+ * A varlena value in place (a short or plain header, as a scan gives it),
+ * else detoasted: a compressed or out-of-line value (then a copy to free).
+ */
+static inline struct varlena *packed_value(Datum d)
+{
+	struct varlena *v = (struct varlena *)DatumGetPointer(d);
+	return VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v) ? pg_detoast_datum_packed(v) : v;
+}
+
+/*
  * numeric's stored form (src/backend/utils/adt/numeric.c; pg_upgrade keeps
  * it): a uint16 header, an int16 weight unless the header marks the short
  * form, then base-10000 digits, most significant first, the first one at
@@ -290,7 +300,7 @@ static bool numeric_fast_double(Datum d, double *out)
 {
 	static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
 	                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-	struct varlena *v = PG_DETOAST_DATUM_PACKED(d);
+	struct varlena *v = packed_value(d);
 	const char *p = VARDATA_ANY(v);
 	size_t n = VARSIZE_ANY_EXHDR(v), head = 2;
 	bool ok = false, neg = false;
@@ -408,7 +418,7 @@ static void map_row_type(FunctionCallInfo fcinfo, call_site *cs, Oid type, int32
 
 static churn_status set_text_datum(churn_record *r, size_t k, Datum d, bool bpchar)
 {
-	text *t = DatumGetTextPP(d);
+	text *t = (text *)packed_value(d);
 	const char *p = VARDATA_ANY(t);
 	size_t n = VARSIZE_ANY_EXHDR(t);
 	while (bpchar && n && p[n - 1] == ' ')

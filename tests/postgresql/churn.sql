@@ -41,6 +41,17 @@ CREATE TABLE other (a integer, b text);
 INSERT INTO other VALUES (1, 'x');
 SELECT churn.score('gbm', o) FROM other o;
 SELECT churn.score('gbm', o) FROM (SELECT * FROM other OFFSET 0) o;
+-- values stored out of line or compressed (TOAST) are read as any other
+CREATE TABLE toasted (customerid text, contract text, internetservice text, tenure numeric);
+ALTER TABLE toasted ALTER contract SET STORAGE EXTERNAL;
+INSERT INTO toasted VALUES ('t1', repeat('Month-to-month', 300), repeat('Fiber optic', 3000), 12),
+                           ('t2', 'Two year', 'DSL', ('1' || repeat('0', 5000))::numeric);
+SELECT customerid, length(contract), pg_column_size(contract) < length(contract) AS contract_compressed,
+       pg_column_size(internetservice) < length(internetservice) AS internet_compressed,
+       churn.score('gbm', t) = churn.score('gbm', to_jsonb(t)) AS same
+  FROM toasted t WHERE customerid = 't1';
+SELECT churn.score('gbm', t) FROM toasted t WHERE customerid = 't2';
+DROP TABLE toasted;
 -- more than 49 columns do not fit in a function call's 100 arguments: the row value is passed
 SELECT format('CREATE TABLE wide (tenure integer, %s)', string_agg(format('x%s integer', i), ', '))
   FROM generate_series(1, 60) i \gexec
