@@ -293,7 +293,7 @@ static inline struct varlena *packed_value(Datum d)
  * 1e-22 and 1e22 or so (a price, a count): its digits as an integer D < 2^53
  * times or divided by an exact power of ten, one rounding, so the nearest
  * double, as strtod() gives (Clinger's fast path). False for any other value
- * (and NaN and the infinities), which numeric_to_double() converts through
+ * (and NaN and the infinities), which numeric_value() converts through
  * its text.
  */
 static bool numeric_fast_double(Datum d, double *out)
@@ -343,12 +343,15 @@ static bool numeric_fast_double(Datum d, double *out)
 	return ok;
 }
 
-static double numeric_to_double(Datum d)
+/* A numeric as the scoring functions read it: the nearest double; false for NaN (a missing value). */
+static bool numeric_value(Datum d, double *out)
 {
-	double x;
-	if (numeric_fast_double(d, &x))
-		return x;
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
+	if (numeric_fast_double(d, out))
+		return true;
+	if (numeric_is_nan(DatumGetNumeric(d)))
+		return false;
+	*out = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, d));
+	return true;
 }
 
 /* ---- record forms: the row's attributes straight into the record ---- */
@@ -439,11 +442,7 @@ static churn_status set_attr(churn_record *r, const attr_map *m, Datum d)
 	case CONV_INT8: return churn_record_set_number(r, m->field, (double)DatumGetInt64(d));
 	case CONV_NUMERIC: {
 		double x;
-		if (numeric_fast_double(d, &x))
-			return churn_record_set_number(r, m->field, x);
-		if (numeric_is_nan(DatumGetNumeric(d)))
-			return churn_record_set_missing(r, m->field);
-		return churn_record_set_number(r, m->field, numeric_to_double(d));
+		return numeric_value(d, &x) ? churn_record_set_number(r, m->field, x) : churn_record_set_missing(r, m->field);
 	}
 	case CONV_TEXT: return set_text_datum(r, m->field, d, false);
 	case CONV_BPCHAR: return set_text_datum(r, m->field, d, true);
@@ -533,9 +532,12 @@ static void fill_from_jsonb(FunctionCallInfo fcinfo, call_site *cs, Jsonb *jb)
 		case jbvString:
 			st = churn_record_set_text(cs->rec, field, v.val.string.val, (size_t)v.val.string.len);
 			break;
-		case jbvNumeric:
-			st = churn_record_set_number(cs->rec, field, numeric_to_double(NumericGetDatum(v.val.numeric)));
+		case jbvNumeric: { /* never NaN: JSON has none */
+			double x;
+			st = numeric_value(NumericGetDatum(v.val.numeric), &x) ? churn_record_set_number(cs->rec, field, x)
+			                                                        : churn_record_set_missing(cs->rec, field);
 			break;
+		}
 		case jbvBool: st = churn_record_set_bool(cs->rec, field, v.val.boolean); break;
 		default:
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -914,13 +916,10 @@ Datum churn_explain_row(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(churn_numeric_float8);
 Datum churn_numeric_float8(PG_FUNCTION_ARGS)
 {
-	Datum d = PG_GETARG_DATUM(0);
 	double x;
-	if (numeric_fast_double(d, &x))
-		PG_RETURN_FLOAT8(x);
-	if (numeric_is_nan(DatumGetNumeric(d)))
+	if (!numeric_value(PG_GETARG_DATUM(0), &x))
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(numeric_to_double(d));
+	PG_RETURN_FLOAT8(x);
 }
 
 /* churn._check_artifact(jsonb): the artifact loads as a scorer (ERROR with the reason otherwise). */
