@@ -515,12 +515,16 @@ static double ensemble_row_sum(const ch_ensemble *e, const double *x)
 
 typedef struct qs_split {
 	double threshold;
+	int32_t feature;
 	ch_qs_node node;
 } qs_split;
 
+/* By feature, then threshold, then tree. */
 static int qs_split_cmp(const void *a, const void *b)
 {
 	const qs_split *x = a, *y = b;
+	if (x->feature != y->feature)
+		return x->feature < y->feature ? -1 : 1;
 	if (x->threshold != y->threshold)
 		return x->threshold < y->threshold ? -1 : 1;
 	return (x->node.tree > y->node.tree) - (x->node.tree < y->node.tree);
@@ -558,24 +562,17 @@ ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees)
 		nleaves += ninternal + 1;
 	}
 	ch_qs *q = calloc(1, sizeof(*q));
-	size_t *count = calloc(nfeat + 1, sizeof(size_t));
 	qs_split *sp = malloc(nnodes * sizeof(*sp));
-	if (!q || !count || !sp || !(q->start = calloc(nfeat + 1, sizeof(size_t))) ||
+	if (!q || !sp || !(q->start = calloc(nfeat + 1, sizeof(size_t))) ||
 	    !(q->threshold = malloc(nnodes * sizeof(double))) || !(q->node = malloc(nnodes * sizeof(ch_qs_node))) ||
 	    !(q->leaf = malloc(nleaves * sizeof(double))) || !(q->leaf_at = malloc(ntrees * sizeof(size_t)))) {
-		free(count);
 		free(sp);
 		ch_qs_free(q);
 		return NULL;
 	}
 	q->ntrees = ntrees;
 	q->nfeat = nfeat;
-	for (size_t t = 0; t < ntrees; t++)
-		for (size_t i = 0; i < ((size_t)1 << trees[t].depth) - 1; i++)
-			count[trees[t].full->feature[i] + 1]++;
-	for (size_t f = 0; f < nfeat; f++)
-		q->start[f + 1] = q->start[f] + count[f + 1];
-	memcpy(count, q->start, (nfeat + 1) * sizeof(size_t)); /* next free slot per feature */
+	size_t k = 0;
 	for (size_t t = 0, at = 0; t < ntrees; t++) {
 		const ch_full *f = trees[t].full;
 		size_t depth = trees[t].depth;
@@ -585,20 +582,21 @@ ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees)
 		for (size_t level = 0, i = 0; level < depth; level++) {
 			size_t span = (size_t)1 << (depth - level); /* leaves under a node of this level */
 			for (size_t p = 0; p < ((size_t)1 << level); p++, i++) {
-				size_t half = span / 2, first = p * span;
-				uint64_t left = (half == 64 ? ~(uint64_t)0 : (((uint64_t)1 << half) - 1)) << first;
-				sp[count[f->feature[i]]++] = (qs_split){f->threshold[i], {~left, t}};
+				uint64_t left = (((uint64_t)1 << (span / 2)) - 1) << (p * span); /* its left subtree's leaves */
+				sp[k++] = (qs_split){f->threshold[i], f->feature[i], {~left, t}};
 			}
 		}
 	}
-	for (size_t f = 0; f < nfeat; f++)
-		qsort(sp + q->start[f], q->start[f + 1] - q->start[f], sizeof(*sp), qs_split_cmp);
-	for (size_t k = 0; k < nnodes; k++) {
+	qsort(sp, nnodes, sizeof(*sp), qs_split_cmp);
+	for (k = 0; k < nnodes; k++) {
 		q->threshold[k] = sp[k].threshold;
 		q->node[k] = sp[k].node;
+		q->start[sp[k].feature + 1] = k + 1; /* the end of its feature's splits so far */
 	}
+	for (size_t f = 0; f < nfeat; f++) /* a feature without splits: an empty range */
+		if (q->start[f + 1] < q->start[f])
+			q->start[f + 1] = q->start[f];
 	free(sp);
-	free(count);
 	return q;
 }
 
