@@ -30,8 +30,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
+. "$(dirname "$0")/tap.sh"
 log_lines() { if [ -f "$1/logs/pipeline.log" ]; then wc -l <"$1/logs/pipeline.log"; else echo 0; fi; }
 json_get() { $py -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 leftovers() { # workdir -> what a finished run must not leave behind

@@ -16,13 +16,7 @@ tmp=$(mktemp -d /tmp/churn-drift-XXXXXX)
 wd=$tmp/wd
 pass=0 fail=0
 trap 'rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-expect_rc() { # description, expected rc, command...
-	d=$1 want=$2; shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
-	if [ "$rc" -eq "$want" ]; then ok "$d (exit $rc)"; else no "$d: exit $rc, want $want"; sed 's/^/#   /' "$tmp/err" | head -10; fi
-}
+. "$(dirname "$0")/tap.sh"
 json_check() { # description, file, python expression over d (the parsed JSON) that must be true
 	if $py - "$2" "$3" >"$tmp/jc" 2>&1 <<'PYEOF'
 import json, sys
