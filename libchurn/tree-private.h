@@ -163,31 +163,33 @@ churn_status ch_tree_from_cjson(const cJSON *j, size_t nfeat, const char *where,
 
 /*
  * The trees of an ensemble by condition, for one row at a time (the
- * QuickScorer idea: Lucchese et al., SIGIR 2015). Every split of every tree,
- * grouped by feature and sorted by threshold: a row's value of a feature is
- * compared against its thresholds in ascending order, and each split that
- * sends the row right (!(x <= threshold), a prefix of them, all for NaN)
- * removes the leaves of its left subtree from its tree's bitmask of
- * reachable leaves; the leftmost leaf left is where the walk ends. No
- * dependent loads from node to node: for 100 trees of depth 3, a third of
- * the walk's time. Built for complete trees (ch_full) of depth <= 6 only.
+ * QuickScorer idea: Lucchese et al., SIGIR 2015). A split that sends the row
+ * right (!(x <= threshold), all of them for NaN) removes the leaves of its
+ * left subtree from its tree's bitmask of reachable leaves; the leftmost leaf
+ * left is where the walk ends. Here the splits of one feature are taken
+ * together: a feature's distinct thresholds cut its values into intervals,
+ * and for each interval the table holds every tree's mask once all the
+ * splits below it have sent the row right. A row then costs, per feature, a
+ * search among its thresholds and one AND of a table row (a few vector
+ * operations), whatever the number of splits; no dependent loads from node
+ * to node. Gradient boosting's thresholds are bin edges, so there are few
+ * distinct ones (170 for 700 splits of 100 trees of depth 3 on Telco).
+ * Built for complete trees (ch_full) of depth <= 6 whose table is at most
+ * QS_MAX_TABLE bytes (tree.c); NULL otherwise, and the caller walks.
  */
-typedef struct ch_qs_node {
-	uint64_t clear;  /* the mask to AND when the split goes right */
-	uint64_t tree;
-} ch_qs_node;
-
-/* Small and contiguous (the splits' thresholds apart from the rest), so that it stays in cache between rows. */
 typedef struct ch_qs {
 	size_t ntrees, nfeat;
-	size_t *start;          /* nfeat + 1: feature f's splits are [start[f], start[f + 1]) */
-	double *threshold;      /* per split, ascending within a feature */
-	ch_qs_node *node;       /* per split */
-	double *leaf;           /* the trees' leaf values, one tree after the other */
-	size_t *leaf_at;        /* per tree, where its leaf values start in leaf[] */
+	size_t width;      /* bytes of one tree's mask: 1, 2, 4 or 8 (up to 8, 16, 32, 64 leaves) */
+	size_t shift;      /* log2 of the leaves per tree in leaf[] (the deepest tree's) */
+	size_t words;      /* uint64_t words of one table row: ntrees * width, rounded up */
+	size_t *start;     /* nfeat + 1: feature f's distinct thresholds are [start[f], start[f + 1]) */
+	double *threshold; /* ascending within a feature */
+	uint64_t *mask;    /* per distinct threshold k, a row of `words`: every tree's reachable leaves once
+	                    * each split of that feature with threshold <= threshold[k] sent the row right */
+	double *leaf;      /* tree t's leaf values at t << shift */
 } ch_qs;
 
-/* The trees by condition; NULL when they do not qualify (not all complete, deeper than 6, too many) or OOM. */
+/* The trees by condition, or NULL when they do not qualify (see above) or on OOM. */
 ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees);
 void ch_qs_free(ch_qs *q);
 /* base + the trees' leaf values of row x, summed in tree order: the bits of the walk. */

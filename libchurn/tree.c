@@ -511,12 +511,14 @@ static double ensemble_row_sum(const ch_ensemble *e, const double *x)
 
 /* ---- the trees by condition (ch_qs) ---- */
 
-#define QS_MAX_TREES 1024 /* the row's bitmasks live on the stack (8 KB) */
+#define QS_MAX_TREES 1024             /* a row's masks live on the stack: at most 8 KB */
+#define QS_MAX_TABLE ((size_t)1 << 20) /* bytes of the table; beyond, the walk */
 
 typedef struct qs_split {
 	double threshold;
 	int32_t feature;
-	ch_qs_node node;
+	uint32_t tree;
+	uint64_t clear; /* the mask to AND when the split sends the row right */
 } qs_split;
 
 /* By feature, then threshold, then tree. */
@@ -527,7 +529,22 @@ static int qs_split_cmp(const void *a, const void *b)
 		return x->feature < y->feature ? -1 : 1;
 	if (x->threshold != y->threshold)
 		return x->threshold < y->threshold ? -1 : 1;
-	return (x->node.tree > y->node.tree) - (x->node.tree < y->node.tree);
+	return (x->tree > y->tree) - (x->tree < y->tree);
+}
+
+/* Tree t's mask in a row of the table, `width` bytes in the machine's order (read back by qs_mask_get). */
+static void qs_mask_put(uint64_t *row, size_t width, size_t t, uint64_t m)
+{
+	unsigned char *p = (unsigned char *)row + t * width;
+	uint8_t m8 = (uint8_t)m;
+	uint16_t m16 = (uint16_t)m;
+	uint32_t m32 = (uint32_t)m;
+	switch (width) {
+	case 1: memcpy(p, &m8, 1); break;
+	case 2: memcpy(p, &m16, 2); break;
+	case 4: memcpy(p, &m32, 4); break;
+	default: memcpy(p, &m, 8); break;
+	}
 }
 
 void ch_qs_free(ch_qs *q)
@@ -536,15 +553,14 @@ void ch_qs_free(ch_qs *q)
 		return;
 	free(q->start);
 	free(q->threshold);
-	free(q->node);
+	free(q->mask);
 	free(q->leaf);
-	free(q->leaf_at);
 	free(q);
 }
 
 ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees)
 {
-	size_t nnodes = 0, nfeat = 0, nleaves = 0;
+	size_t nsplits = 0, nfeat = 0, depth = 0;
 	if (ntrees == 0 || ntrees > QS_MAX_TREES)
 		return NULL;
 	for (size_t t = 0; t < ntrees; t++) {
@@ -558,63 +574,114 @@ ch_qs *ch_qs_build(const ch_tree *trees, size_t ntrees)
 			if ((size_t)f->feature[i] + 1 > nfeat)
 				nfeat = (size_t)f->feature[i] + 1;
 		}
-		nnodes += ninternal;
-		nleaves += ninternal + 1;
+		nsplits += ninternal;
+		if (trees[t].depth > depth)
+			depth = trees[t].depth;
+	}
+	qs_split *sp = malloc(nsplits * sizeof(*sp));
+	if (!sp)
+		return NULL;
+	for (size_t t = 0, k = 0; t < ntrees; t++) {
+		const ch_full *f = trees[t].full;
+		size_t d = trees[t].depth;
+		for (size_t level = 0, i = 0; level < d; level++) {
+			size_t span = (size_t)1 << (d - level); /* leaves under a node of this level */
+			for (size_t p = 0; p < ((size_t)1 << level); p++, i++) {
+				uint64_t left = (((uint64_t)1 << (span / 2)) - 1) << (p * span); /* its left subtree's leaves */
+				sp[k++] = (qs_split){f->threshold[i], f->feature[i], (uint32_t)t, ~left};
+			}
+		}
+	}
+	qsort(sp, nsplits, sizeof(*sp), qs_split_cmp);
+	size_t ndistinct = 0;
+	for (size_t k = 0; k < nsplits; k++)
+		ndistinct += k == 0 || sp[k].feature != sp[k - 1].feature || sp[k].threshold != sp[k - 1].threshold;
+	size_t width = depth <= 3 ? 1 : (size_t)1 << (depth - 3);
+	size_t words = (ntrees * width + 7) / 8;
+	if (ndistinct > QS_MAX_TABLE / (words * sizeof(uint64_t))) {
+		free(sp);
+		return NULL;
 	}
 	ch_qs *q = calloc(1, sizeof(*q));
-	qs_split *sp = malloc(nnodes * sizeof(*sp));
-	if (!q || !sp || !(q->start = calloc(nfeat + 1, sizeof(size_t))) ||
-	    !(q->threshold = malloc(nnodes * sizeof(double))) || !(q->node = malloc(nnodes * sizeof(ch_qs_node))) ||
-	    !(q->leaf = malloc(nleaves * sizeof(double))) || !(q->leaf_at = malloc(ntrees * sizeof(size_t)))) {
+	uint64_t *cur = malloc(ntrees * sizeof(*cur)); /* the masks of the feature being filled in */
+	if (!q || !cur || !(q->start = calloc(nfeat + 1, sizeof(size_t))) ||
+	    !(q->threshold = malloc(ndistinct * sizeof(double))) ||
+	    !(q->mask = calloc(ndistinct * words, sizeof(uint64_t))) ||
+	    !(q->leaf = calloc(ntrees << depth, sizeof(double)))) {
 		free(sp);
+		free(cur);
 		ch_qs_free(q);
 		return NULL;
 	}
 	q->ntrees = ntrees;
 	q->nfeat = nfeat;
-	size_t k = 0;
-	for (size_t t = 0, at = 0; t < ntrees; t++) {
-		const ch_full *f = trees[t].full;
-		size_t depth = trees[t].depth;
-		q->leaf_at[t] = at;
-		memcpy(q->leaf + at, f->leaf, ((size_t)1 << depth) * sizeof(double));
-		at += (size_t)1 << depth;
-		for (size_t level = 0, i = 0; level < depth; level++) {
-			size_t span = (size_t)1 << (depth - level); /* leaves under a node of this level */
-			for (size_t p = 0; p < ((size_t)1 << level); p++, i++) {
-				uint64_t left = (((uint64_t)1 << (span / 2)) - 1) << (p * span); /* its left subtree's leaves */
-				sp[k++] = (qs_split){f->threshold[i], f->feature[i], {~left, t}};
-			}
-		}
-	}
-	qsort(sp, nnodes, sizeof(*sp), qs_split_cmp);
-	for (k = 0; k < nnodes; k++) {
-		q->threshold[k] = sp[k].threshold;
-		q->node[k] = sp[k].node;
-		q->start[sp[k].feature + 1] = k + 1; /* the end of its feature's splits so far */
+	q->width = width;
+	q->shift = depth;
+	q->words = words;
+	for (size_t t = 0; t < ntrees; t++)
+		memcpy(q->leaf + (t << depth), trees[t].full->leaf, ((size_t)1 << trees[t].depth) * sizeof(double));
+	/* Feature by feature, the masks so far after each group of equal thresholds. Bits above a shallower
+	 * tree's leaves stay set: never the lowest, since the leaf where its walk ends stays set too. */
+	for (size_t k = 0, d = 0; k < nsplits; d++) {
+		int32_t feature = sp[k].feature;
+		if (k == 0 || feature != sp[k - 1].feature)
+			for (size_t t = 0; t < ntrees; t++)
+				cur[t] = ~(uint64_t)0;
+		double thr = sp[k].threshold;
+		for (; k < nsplits && sp[k].feature == feature && sp[k].threshold == thr; k++)
+			cur[sp[k].tree] &= sp[k].clear;
+		q->threshold[d] = thr;
+		for (size_t t = 0; t < ntrees; t++)
+			qs_mask_put(q->mask + d * words, width, t, cur[t]);
+		q->start[feature + 1] = d + 1; /* the end of its feature's thresholds so far */
 	}
 	for (size_t f = 0; f < nfeat; f++) /* a feature without splits: an empty range */
 		if (q->start[f + 1] < q->start[f])
 			q->start[f + 1] = q->start[f];
 	free(sp);
+	free(cur);
 	return q;
 }
+
+/* The leftmost reachable leaf of each tree, summed in tree order. One loop per mask width. */
+#define QS_LEAVES(type)                                                      \
+	for (size_t t = 0; t < q->ntrees; t++) {                             \
+		type m;                                                      \
+		memcpy(&m, (const unsigned char *)reach + t * sizeof(m), sizeof(m)); \
+		acc += q->leaf[(t << q->shift) + (size_t)__builtin_ctzll(m)];     \
+	}
 
 double ch_qs_row_sum(const ch_qs *q, double base, const double *x)
 {
 	uint64_t reach[QS_MAX_TREES];
-	for (size_t t = 0; t < q->ntrees; t++)
-		reach[t] = ~(uint64_t)0;
-	const double *thr = q->threshold;
-	const ch_qs_node *node = q->node;
+	const size_t words = q->words;
+	for (size_t w = 0; w < words; w++)
+		reach[w] = ~(uint64_t)0;
 	for (size_t f = 0; f < q->nfeat; f++) {
-		const double v = x[f];
-		for (size_t k = q->start[f], end = q->start[f + 1]; k < end && !(v <= thr[k]); k++)
-			reach[node[k].tree] &= node[k].clear;
+		/* how many of the feature's thresholds send x right: a prefix (all for NaN), found without branches */
+		const double v = x[f], *lo = q->threshold + q->start[f];
+		size_t n = q->start[f + 1] - q->start[f];
+		if (n == 0)
+			continue;
+		while (n > 1) {
+			size_t half = n / 2;
+			lo = !(v <= lo[half - 1]) ? lo + half : lo;
+			n -= half;
+		}
+		size_t right = (size_t)(lo - q->threshold) + !(v <= *lo); /* table row right - 1, if any */
+		if (right == q->start[f])
+			continue;
+		const uint64_t *m = q->mask + (right - 1) * words;
+		for (size_t w = 0; w < words; w++)
+			reach[w] &= m[w];
 	}
 	double acc = base;
-	for (size_t t = 0; t < q->ntrees; t++)
-		acc += q->leaf[q->leaf_at[t] + (size_t)__builtin_ctzll(reach[t])];
+	switch (q->width) {
+	case 1: QS_LEAVES(uint8_t) break;
+	case 2: QS_LEAVES(uint16_t) break;
+	case 4: QS_LEAVES(uint32_t) break;
+	default: QS_LEAVES(uint64_t) break;
+	}
 	return acc;
 }
 

@@ -463,6 +463,69 @@ START_TEST(test_tree_prediction_layouts_agree)
 }
 END_TEST
 
+/* n complete trees of the given depths (cycled), thresholds on x's grid or apart from each other. */
+static ch_tree *grow_forest(size_t n, const size_t *depths, size_t ndepths, bool distinct, ch_rng *r, size_t nfeat)
+{
+	ch_tree *trees = calloc(n, sizeof(*trees));
+	ck_assert_ptr_nonnull(trees);
+	for (size_t t = 0; t < n; t++) {
+		ck_assert_int_eq(ch_tree_add(&trees[t]), 0);
+		grow_random(&trees[t], 0, depths[t % ndepths], true, r, nfeat);
+		for (size_t k = 0; distinct && k < trees[t].n; k++)
+			trees[t].nodes[k].threshold += ch_rng_unit(r) * 0.9;
+		ch_tree_finalize(&trees[t]);
+		ck_assert_ptr_nonnull(trees[t].full);
+	}
+	return trees;
+}
+
+/* The trees by condition against the walk, in tree order, bit for bit; false when ch_qs_build declined. */
+static bool qs_matches_walk(const ch_tree *trees, size_t n, const double *X, size_t nrows, size_t nfeat)
+{
+	ch_qs *qs = ch_qs_build(trees, n);
+	if (!qs)
+		return false;
+	for (size_t i = 0; i < nrows; i++) {
+		double sum = 0.5;
+		for (size_t t = 0; t < n; t++)
+			sum += walk_nodes(&trees[t], X + i * nfeat);
+		ck_assert(ch_qs_row_sum(qs, 0.5, X + i * nfeat) == sum);
+	}
+	ch_qs_free(qs);
+	return true;
+}
+
+START_TEST(test_trees_by_condition_widths)
+{
+	/* one tree's mask in 1, 2, 4 and 8 bytes (the deepest tree's 2^depth leaves); thresholds tied or all
+	 * distinct; x on the thresholds' grid, between it and NaN */
+	enum { NFEAT = 6, NROWS = 400 };
+	ch_rng r;
+	ch_rng_seed(&r, 11, 0);
+	double X[NROWS * NFEAT];
+	for (size_t i = 0; i < NROWS * NFEAT; i++)
+		X[i] = i % 29 == 0 ? NAN : ((double)ch_rng_below(&r, 9) - 4) * (i % 3 ? 1 : 0.7);
+	static const size_t sets[][3] = {{3, 2, 1}, {4, 1, 2}, {5, 3, 5}, {6, 4, 2}, {6, 6, 6}};
+	for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]); s++)
+		for (int distinct = 0; distinct < 2; distinct++) {
+			ch_tree *trees = grow_forest(37, sets[s], 3, distinct, &r, NFEAT);
+			ck_assert(qs_matches_walk(trees, 37, X, NROWS, NFEAT));
+			for (size_t t = 0; t < 37; t++)
+				ch_tree_free(&trees[t]);
+			free(trees);
+		}
+	/* a table past its size limit (200 trees of depth 6, a row of 1600 bytes per distinct threshold, some
+	 * 12,000 of them): declined, so the caller walks */
+	static const size_t deep[] = {6};
+	ch_tree *trees = grow_forest(200, deep, 1, true, &r, NFEAT);
+	ck_assert(!qs_matches_walk(trees, 200, X, NROWS, NFEAT));
+	ck_assert(qs_matches_walk(trees, 16, X, NROWS, NFEAT));
+	for (size_t t = 0; t < 200; t++)
+		ch_tree_free(&trees[t]);
+	free(trees);
+}
+END_TEST
+
 static Suite *rf_suite(void)
 {
 	Suite *s = suite_create("model-rf");
@@ -475,6 +538,7 @@ static Suite *rf_suite(void)
 	tcase_add_test(tc, test_permutation_fast_path_is_the_definition);
 	tcase_add_test(tc, test_roc_auc_by_ranks_agrees_with_public_sweep);
 	tcase_add_test(tc, test_tree_prediction_layouts_agree);
+	tcase_add_test(tc, test_trees_by_condition_widths);
 	suite_add_tcase(s, tc);
 	TCase *ti = tcase_create("io");
 	tcase_add_test(ti, test_rf_io_roundtrip_identical_corrupt_refused);
